@@ -1,0 +1,463 @@
+/*
+ * config - see config.h.  Table-driven: each parameter names its type,
+ * where it lives in struct config and its default, and the defaults go
+ * through the same value parsers as the file, so a bad default cannot hide.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/un.h>
+
+enum config_type {
+    CONFIG_STRING, /* any non-empty text */
+    CONFIG_PATH,   /* an absolute path */
+    CONFIG_SIZE,   /* bytes, with an optional k/m/g suffix (powers of 1024) */
+    CONFIG_SOCKET, /* libmilter socket syntax */
+    CONFIG_NAME,   /* a user or syslog name: [A-Za-z0-9._-]+ */
+};
+
+struct config_param {
+    const char *name;
+    enum config_type type;
+    size_t offset;
+    const char *default_value;
+    unsigned long long min, max; /* for CONFIG_SIZE */
+};
+
+#define PARAM(name, type, def) {#name, type, offsetof(struct config, name), def, 0, 0}
+#define SIZE_PARAM(name, def, lo, hi)                                                    \
+    {#name, CONFIG_SIZE, offsetof(struct config, name), def, lo, hi}
+
+static const struct config_param config_params[] = {
+    PARAM(milter_socket, CONFIG_SOCKET, "unix:/run/sendwatch/milter.sock"),
+    PARAM(milter_socket_group, CONFIG_NAME, "postfix"),
+    PARAM(state_dir, CONFIG_PATH, "/var/lib/sendwatch"),
+    PARAM(temp_dir, CONFIG_PATH, "/var/spool/sendwatch"),
+    SIZE_PARAM(message_memory_limit, "1m", 0, 1024ULL * 1024 * 1024),
+    PARAM(run_user, CONFIG_NAME, "sendwatch"),
+    PARAM(syslog_name, CONFIG_NAME, "sendwatch"),
+};
+
+#define CONFIG_NPARAMS (sizeof(config_params) / sizeof(config_params[0]))
+
+static void config_error(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void config_error(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (err == NULL || errlen == 0)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+static const struct config_param *config_find(const char *name, size_t len)
+{
+    for (size_t i = 0; i < CONFIG_NPARAMS; i++)
+        if (strlen(config_params[i].name) == len &&
+            memcmp(config_params[i].name, name, len) == 0)
+            return &config_params[i];
+    return NULL;
+}
+
+/* Parses "512", "64k", "4M", "1g" into bytes; returns false on junk or overflow. */
+static bool config_parse_size(const char *value, unsigned long long *out)
+{
+    char *end;
+    unsigned long long n, mult = 1;
+
+    if (*value < '0' || *value > '9')
+        return false;
+    errno = 0;
+    n = strtoull(value, &end, 10);
+    if (errno != 0)
+        return false;
+    switch (*end) {
+    case '\0':
+        break;
+    case 'k':
+    case 'K':
+        mult = 1024ULL;
+        end++;
+        break;
+    case 'm':
+    case 'M':
+        mult = 1024ULL * 1024;
+        end++;
+        break;
+    case 'g':
+    case 'G':
+        mult = 1024ULL * 1024 * 1024;
+        end++;
+        break;
+    default:
+        return false;
+    }
+    if (*end != '\0' || (n != 0 && mult > ULLONG_MAX / n))
+        return false;
+    *out = n * mult;
+    return true;
+}
+
+static bool config_valid_port(const char *s, size_t len)
+{
+    unsigned long port = 0;
+
+    if (len == 0 || len > 5)
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+        port = port * 10 + (unsigned long)(s[i] - '0');
+    }
+    return port >= 1 && port <= 65535;
+}
+
+/*
+ * Checks libmilter's socket syntax: {unix|local}:/abs/path,
+ * inet:PORT[@HOST], inet6:PORT[@HOST].  Explains the problem in WHY.
+ */
+static bool config_valid_socket(const char *v, const char **why)
+{
+    const char *rest;
+
+    if (strncmp(v, "unix:", 5) == 0 || strncmp(v, "local:", 6) == 0) {
+        rest = strchr(v, ':') + 1;
+        if (*rest != '/') {
+            *why = "a unix socket needs an absolute path";
+            return false;
+        }
+        if (strlen(rest) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
+            *why = "the unix socket path is too long";
+            return false;
+        }
+        return true;
+    }
+    if (strncmp(v, "inet:", 5) == 0 || strncmp(v, "inet6:", 6) == 0) {
+        const char *at;
+
+        rest = strchr(v, ':') + 1;
+        at = strchr(rest, '@');
+        if (!config_valid_port(rest, at ? (size_t)(at - rest) : strlen(rest))) {
+            *why = "the port must be a number from 1 to 65535";
+            return false;
+        }
+        if (at != NULL && at[1] == '\0') {
+            *why = "the host after @ is empty";
+            return false;
+        }
+        return true;
+    }
+    *why = "expected unix:/path, inet:PORT@HOST or inet6:PORT@HOST";
+    return false;
+}
+
+static bool config_valid_name(const char *v)
+{
+    if (*v == '\0')
+        return false;
+    for (; *v; v++)
+        if (!((*v >= 'a' && *v <= 'z') || (*v >= 'A' && *v <= 'Z') ||
+              (*v >= '0' && *v <= '9') || *v == '.' || *v == '_' || *v == '-'))
+            return false;
+    return true;
+}
+
+/*
+ * Stores VALUE into CFG for parameter P.  On a bad value returns -1 with
+ * a message (without the FILE:LINE prefix) in ERR; -2 when out of memory.
+ */
+static int config_set(struct config *cfg, const struct config_param *p, const char *value,
+                      char *err, size_t errlen)
+{
+    char *field = (char *)cfg + p->offset;
+    const char *why = NULL;
+    unsigned long long n;
+
+    switch (p->type) {
+    case CONFIG_SIZE:
+        if (!config_parse_size(value, &n)) {
+            config_error(err, errlen,
+                         "bad value for %s: \"%s\" (expected bytes, optionally with a "
+                         "k, m or g suffix)",
+                         p->name, value);
+            return -1;
+        }
+        if (n < p->min || n > p->max) {
+            config_error(err, errlen, "%s = %s is out of range (%llu to %llu bytes)",
+                         p->name, value, p->min, p->max);
+            return -1;
+        }
+        *(size_t *)(void *)field = (size_t)n;
+        return 0;
+    case CONFIG_PATH:
+        if (value[0] != '/')
+            why = "expected an absolute path";
+        break;
+    case CONFIG_SOCKET:
+        (void)config_valid_socket(value, &why);
+        break;
+    case CONFIG_NAME:
+        if (!config_valid_name(value))
+            why = "expected letters, digits, '.', '_' or '-'";
+        break;
+    case CONFIG_STRING:
+        if (value[0] == '\0')
+            why = "expected a value";
+        break;
+    }
+    if (why != NULL) {
+        config_error(err, errlen, "bad value for %s: \"%s\" (%s)", p->name, value, why);
+        return -1;
+    }
+    char *copy = strdup(value);
+    if (copy == NULL) {
+        config_error(err, errlen, "out of memory");
+        return -2;
+    }
+    free(*(char **)(void *)field);
+    *(char **)(void *)field = copy;
+    return 0;
+}
+
+void config_free(struct config *cfg)
+{
+    if (cfg == NULL)
+        return;
+    for (size_t i = 0; i < CONFIG_NPARAMS; i++) {
+        const struct config_param *p = &config_params[i];
+        if (p->type != CONFIG_SIZE)
+            free(*(char **)(void *)((char *)cfg + p->offset));
+    }
+    free(cfg->source);
+    free(cfg);
+}
+
+struct config *config_defaults(void)
+{
+    struct config *cfg = calloc(1, sizeof(*cfg));
+    char err[256];
+
+    if (cfg == NULL)
+        return NULL;
+    for (size_t i = 0; i < CONFIG_NPARAMS; i++) {
+        if (config_set(cfg, &config_params[i], config_params[i].default_value, err,
+                       sizeof(err)) != 0) {
+            config_free(cfg);
+            return NULL;
+        }
+    }
+    return cfg;
+}
+
+static bool config_is_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
+}
+
+/* One logical line: a "name = value" line plus its continuation lines. */
+struct config_line {
+    char *text; /* owned, NUL-terminated, continuation lines joined by one space */
+    unsigned lineno;
+};
+
+/*
+ * Handles one logical line.  Returns 0, or -1 with ERR filled.
+ * SEEN[i] holds the line number where parameter i was set, 0 if not yet.
+ */
+static int config_apply_line(struct config *cfg, const char *name_of_file,
+                             const struct config_line *line, unsigned *seen, char *err,
+                             size_t errlen)
+{
+    char *s = line->text, *eq, *end;
+    const struct config_param *p;
+    char why[512];
+
+    eq = strchr(s, '=');
+    if (eq == NULL) {
+        config_error(err, errlen, "%s:%u: missing '=' (expected \"name = value\")",
+                     name_of_file, line->lineno);
+        return -1;
+    }
+    end = eq;
+    while (end > s && config_is_space(end[-1]))
+        end--;
+    if (end == s) {
+        config_error(err, errlen, "%s:%u: missing parameter name before '='",
+                     name_of_file, line->lineno);
+        return -1;
+    }
+    p = config_find(s, (size_t)(end - s));
+    if (p == NULL) {
+        config_error(err, errlen, "%s:%u: unknown parameter \"%.*s\"", name_of_file,
+                     line->lineno, (int)(end - s), s);
+        return -1;
+    }
+    size_t idx = (size_t)(p - config_params);
+    if (seen[idx] != 0) {
+        config_error(err, errlen, "%s:%u: %s is already set at line %u", name_of_file,
+                     line->lineno, p->name, seen[idx]);
+        return -1;
+    }
+    seen[idx] = line->lineno;
+
+    char *value = eq + 1;
+    while (config_is_space(*value))
+        value++;
+    end = value + strlen(value);
+    while (end > value && config_is_space(end[-1]))
+        end--;
+    *end = '\0';
+    if (config_set(cfg, p, value, why, sizeof(why)) != 0) {
+        config_error(err, errlen, "%s:%u: %s", name_of_file, line->lineno, why);
+        return -1;
+    }
+    return 0;
+}
+
+/* Appends BYTES to the logical line, joining with one space if not empty. */
+static int config_line_append(struct config_line *line, size_t *used, const char *bytes,
+                              size_t n)
+{
+    size_t need = *used + n + 2;
+    char *grown = realloc(line->text, need);
+
+    if (grown == NULL)
+        return -1;
+    line->text = grown;
+    if (*used > 0)
+        line->text[(*used)++] = ' ';
+    memcpy(line->text + *used, bytes, n);
+    *used += n;
+    line->text[*used] = '\0';
+    return 0;
+}
+
+struct config *config_parse(const char *text, size_t len, const char *name, char *err,
+                            size_t errlen)
+{
+    struct config *cfg = config_defaults();
+    struct config_line line = {NULL, 0};
+    size_t used = 0, pos = 0;
+    unsigned lineno = 0;
+    unsigned seen[CONFIG_NPARAMS] = {0};
+
+    if (cfg == NULL)
+        goto nomem;
+    cfg->source = strdup(name);
+    if (cfg->source == NULL)
+        goto nomem;
+
+    while (pos < len) {
+        const char *start = text + pos;
+        const char *nl = memchr(start, '\n', len - pos);
+        size_t n = nl ? (size_t)(nl - start) : len - pos;
+        pos += n + (nl ? 1 : 0);
+        lineno++;
+
+        if (memchr(start, '\0', n) != NULL) {
+            config_error(err, errlen, "%s:%u: NUL byte in line", name, lineno);
+            goto fail;
+        }
+        size_t lead = 0;
+        while (lead < n && config_is_space(start[lead]))
+            lead++;
+        if (lead == n || start[lead] == '#')
+            continue; /* blank or comment; Postfix also allows these inside a value */
+        while (n > lead && config_is_space(start[n - 1]))
+            n--;
+        if (lead > 0) {
+            if (line.text == NULL) {
+                config_error(err, errlen,
+                             "%s:%u: continuation line without a parameter before it",
+                             name, lineno);
+                goto fail;
+            }
+            if (config_line_append(&line, &used, start + lead, n - lead) != 0)
+                goto nomem;
+            continue;
+        }
+        if (line.text != NULL &&
+            config_apply_line(cfg, name, &line, seen, err, errlen) != 0)
+            goto fail;
+        free(line.text);
+        line.text = NULL;
+        used = 0;
+        line.lineno = lineno;
+        if (config_line_append(&line, &used, start, n) != 0)
+            goto nomem;
+    }
+    if (line.text != NULL && config_apply_line(cfg, name, &line, seen, err, errlen) != 0)
+        goto fail;
+    free(line.text);
+    return cfg;
+
+nomem:
+    config_error(err, errlen, "%s: out of memory", name);
+fail:
+    free(line.text);
+    config_free(cfg);
+    return NULL;
+}
+
+struct config *config_load(const char *path, char *err, size_t errlen)
+{
+    FILE *fp = fopen(path, "re");
+    char *buf = NULL;
+    size_t len = 0, cap = 0;
+    struct config *cfg = NULL;
+
+    if (fp == NULL) {
+        config_error(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        return NULL;
+    }
+    for (;;) {
+        if (cap - len < 4096) {
+            if (cap > (1u << 24)) {
+                config_error(err, errlen, "%s: file is larger than 16 MB", path);
+                goto done;
+            }
+            char *grown = realloc(buf, cap + 65536);
+            if (grown == NULL) {
+                config_error(err, errlen, "%s: out of memory", path);
+                goto done;
+            }
+            buf = grown;
+            cap += 65536;
+        }
+        size_t got = fread(buf + len, 1, cap - len, fp);
+        len += got;
+        if (got == 0)
+            break;
+    }
+    if (ferror(fp)) {
+        config_error(err, errlen, "%s: read error: %s", path, strerror(errno));
+        goto done;
+    }
+    cfg = config_parse(buf, len, path, err, errlen);
+done:
+    free(buf);
+    fclose(fp);
+    return cfg;
+}
+
+void config_print(const struct config *cfg, FILE *out)
+{
+    for (size_t i = 0; i < CONFIG_NPARAMS; i++) {
+        const struct config_param *p = &config_params[i];
+        const char *field = (const char *)cfg + p->offset;
+
+        if (p->type == CONFIG_SIZE)
+            fprintf(out, "%s = %zu\n", p->name, *(const size_t *)(const void *)field);
+        else
+            fprintf(out, "%s = %s\n", p->name, *(char *const *)(const void *)field);
+    }
+}

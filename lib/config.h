@@ -1,0 +1,55 @@
+/*
+ * config - the sendwatch.conf reader shared by every program.
+ *
+ * The file has Postfix main.cf syntax: "name = value" lines, "#" comment
+ * lines, and continuation lines that start with white space.  Every name
+ * must be known and every value must parse; the first problem is reported
+ * as "FILE:LINE: message" in the caller's buffer.  A name given twice is
+ * an error too, so an admin never wonders which line won.
+ *
+ * Ownership: config_load()/config_parse() return a struct config that the
+ * caller owns and releases with config_free().  The struct is never
+ * modified after loading, so any number of threads may read it.
+ * This module never logs and never exits.
+ */
+#ifndef SENDWATCH_CONFIG_H
+#define SENDWATCH_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+struct config {
+    char *milter_socket;         /* libmilter syntax: unix:/path, inet:PORT@HOST */
+    char *milter_socket_group;   /* group (Postfix's) allowed to connect to a unix socket */
+    char *state_dir;             /* absolute path: LMDB environment and pid files */
+    char *temp_dir;              /* absolute path: spill files of large messages */
+    size_t message_memory_limit; /* bytes of a message kept in RAM before spilling */
+    char *run_user;              /* account the daemons drop to when started as root */
+    char *syslog_name;           /* syslog ident, like Postfix's syslog_name */
+    char *source;                /* the file this came from, for messages */
+};
+
+/* Reads and validates FILE.  Returns NULL and fills ERR on any problem. */
+struct config *config_load(const char *path, char *err, size_t errlen);
+
+/*
+ * Parses TEXT (LEN bytes, need not be NUL-terminated) as if it were the
+ * file NAME.  Returns NULL and fills ERR on any problem.
+ */
+struct config *config_parse(const char *text, size_t len, const char *name, char *err,
+                            size_t errlen);
+
+/* A config with every parameter at its default; NULL only when out of memory. */
+struct config *config_defaults(void);
+
+/* Releases CFG; NULL is allowed. */
+void config_free(struct config *cfg);
+
+/*
+ * Writes every parameter as "name = value" lines to OUT, as postconf -n
+ * would, so an admin can see the effective settings.
+ */
+void config_print(const struct config *cfg, FILE *out);
+
+#endif

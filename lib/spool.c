@@ -1,0 +1,211 @@
+/* spool - see spool.h. */
+#include "spool.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct spool {
+    size_t memory_limit;
+    char *temp_dir;
+    unsigned char *mem; /* in-memory bytes while not spilled */
+    size_t mem_cap;
+    uint64_t size;
+    int fd; /* -1 until spilled */
+    bool failed;
+};
+
+static void spool_error(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void spool_error(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (err == NULL || errlen == 0)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+struct spool *spool_new(size_t memory_limit, const char *temp_dir)
+{
+    struct spool *sp = calloc(1, sizeof(*sp));
+
+    if (sp == NULL)
+        return NULL;
+    sp->temp_dir = strdup(temp_dir);
+    if (sp->temp_dir == NULL) {
+        free(sp);
+        return NULL;
+    }
+    sp->memory_limit = memory_limit;
+    sp->fd = -1;
+    return sp;
+}
+
+void spool_free(struct spool *sp)
+{
+    if (sp == NULL)
+        return;
+    if (sp->fd >= 0)
+        close(sp->fd);
+    free(sp->mem);
+    free(sp->temp_dir);
+    free(sp);
+}
+
+void spool_reset(struct spool *sp)
+{
+    if (sp->fd >= 0) {
+        close(sp->fd);
+        sp->fd = -1;
+    }
+    sp->size = 0;
+    sp->failed = false;
+}
+
+uint64_t spool_size(const struct spool *sp)
+{
+    return sp->size;
+}
+
+bool spool_spilled(const struct spool *sp)
+{
+    return sp->fd >= 0;
+}
+
+static int spool_write_all(int fd, const unsigned char *p, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+/*
+ * Opens an anonymous file in temp_dir.  O_TMPFILE gives a file with no
+ * name at all; where the file system lacks it, a named file is made with
+ * mkstemp() and unlinked at once.
+ */
+static int spool_open_file(const struct spool *sp, char *err, size_t errlen)
+{
+    int fd = open(sp->temp_dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+
+    if (fd >= 0)
+        return fd;
+    if (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL) {
+        char path[4096];
+        if ((size_t)snprintf(path, sizeof(path), "%s/spool.XXXXXX", sp->temp_dir) >=
+            sizeof(path)) {
+            spool_error(err, errlen, "%s: path too long", sp->temp_dir);
+            return -1;
+        }
+        fd = mkostemp(path, O_CLOEXEC);
+        if (fd >= 0) {
+            unlink(path);
+            return fd;
+        }
+    }
+    spool_error(err, errlen, "cannot create spill file in %s: %s", sp->temp_dir,
+                strerror(errno));
+    return -1;
+}
+
+static int spool_spill(struct spool *sp, char *err, size_t errlen)
+{
+    int fd = spool_open_file(sp, err, errlen);
+
+    if (fd < 0)
+        return -1;
+    if (spool_write_all(fd, sp->mem, (size_t)sp->size) != 0) {
+        spool_error(err, errlen, "cannot write spill file in %s: %s", sp->temp_dir,
+                    strerror(errno));
+        close(fd);
+        return -1;
+    }
+    sp->fd = fd;
+    /* The point of spilling is to give the memory back. */
+    free(sp->mem);
+    sp->mem = NULL;
+    sp->mem_cap = 0;
+    return 0;
+}
+
+int spool_write(struct spool *sp, const void *data, size_t len, char *err, size_t errlen)
+{
+    if (sp->failed) {
+        spool_error(err, errlen, "spool already failed for this message");
+        return -1;
+    }
+    if (len == 0)
+        return 0;
+    if (sp->fd < 0 && sp->size + len > sp->memory_limit) {
+        if (spool_spill(sp, err, errlen) != 0)
+            goto fail;
+    }
+    if (sp->fd >= 0) {
+        if (spool_write_all(sp->fd, data, len) != 0) {
+            spool_error(err, errlen, "cannot write spill file in %s: %s", sp->temp_dir,
+                        strerror(errno));
+            goto fail;
+        }
+    } else {
+        size_t need = (size_t)sp->size + len;
+        if (need > sp->mem_cap) {
+            size_t cap = sp->mem_cap ? sp->mem_cap : 16384;
+            while (cap < need)
+                cap *= 2;
+            if (cap > sp->memory_limit)
+                cap = sp->memory_limit;
+            unsigned char *grown = realloc(sp->mem, cap);
+            if (grown == NULL) {
+                spool_error(err, errlen, "out of memory");
+                goto fail;
+            }
+            sp->mem = grown;
+            sp->mem_cap = cap;
+        }
+        memcpy(sp->mem + sp->size, data, len);
+    }
+    sp->size += len;
+    return 0;
+fail:
+    sp->failed = true;
+    return -1;
+}
+
+ssize_t spool_read_at(const struct spool *sp, uint64_t offset, void *buf, size_t len,
+                      char *err, size_t errlen)
+{
+    if (offset >= sp->size)
+        return 0;
+    if (len > sp->size - offset)
+        len = (size_t)(sp->size - offset);
+    if (sp->fd < 0) {
+        memcpy(buf, sp->mem + offset, len);
+        return (ssize_t)len;
+    }
+    for (;;) {
+        ssize_t n = pread(sp->fd, buf, len, (off_t)offset);
+        if (n >= 0)
+            return n;
+        if (errno != EINTR) {
+            spool_error(err, errlen, "cannot read spill file: %s", strerror(errno));
+            return -1;
+        }
+    }
+}

@@ -1,0 +1,326 @@
+/* callbacks - see callbacks.h. */
+#include "callbacks.h"
+
+#include <libmilter/mfapi.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "queueid.h"
+#include "spool.h"
+
+/* Protocol steps we never need: skipping them saves a round trip each. */
+#define CALLBACKS_SKIP (SMFIP_NOHELO | SMFIP_NOUNKNOWN | SMFIP_NODATA)
+/* Steps we accept without answering, so Postfix streams instead of waiting. */
+#define CALLBACKS_NO_REPLY (SMFIP_NR_HDR | SMFIP_NR_EOH | SMFIP_NR_BODY)
+
+struct message {
+    char *sender;
+    char **recipients;
+    size_t nrecipients, recipients_cap;
+    struct spool *spool;
+    bool failed;     /* a step failed: the answer will be tempfail */
+    char error[256]; /* why, for the log */
+};
+
+struct connection {
+    unsigned long protocol; /* SMFIP_* flags agreed in negotiate */
+    struct message *message;
+};
+
+static const struct config *callbacks_config;
+
+static void message_free(struct message *msg)
+{
+    if (msg == NULL)
+        return;
+    free(msg->sender);
+    for (size_t i = 0; i < msg->nrecipients; i++)
+        free(msg->recipients[i]);
+    free(msg->recipients);
+    spool_free(msg->spool);
+    free(msg);
+}
+
+static struct message *message_new(void)
+{
+    struct message *msg = calloc(1, sizeof(*msg));
+
+    if (msg == NULL)
+        return NULL;
+    msg->spool = spool_new(callbacks_config->message_memory_limit,
+                           callbacks_config->temp_dir);
+    if (msg->spool == NULL) {
+        free(msg);
+        return NULL;
+    }
+    return msg;
+}
+
+/* Records the first failure of a message; later steps keep the first reason. */
+static void message_fail(struct message *msg, const char *why)
+{
+    if (!msg->failed) {
+        msg->failed = true;
+        snprintf(msg->error, sizeof(msg->error), "%s", why);
+    }
+}
+
+/* The connection context, made on first use: close may come without connect. */
+static struct connection *connection_get(SMFICTX *ctx)
+{
+    struct connection *conn = smfi_getpriv(ctx);
+
+    if (conn == NULL) {
+        conn = calloc(1, sizeof(*conn));
+        if (conn != NULL)
+            smfi_setpriv(ctx, conn);
+    }
+    return conn;
+}
+
+/* What a step that needs no answer returns, given what was negotiated. */
+static sfsistat callbacks_quiet(const struct connection *conn, unsigned long nr_flag)
+{
+    return (conn->protocol & nr_flag) ? SMFIS_NOREPLY : SMFIS_CONTINUE;
+}
+
+static sfsistat callbacks_tempfail(SMFICTX *ctx)
+{
+    smfi_setreply(ctx, "451", "4.3.0", "sendwatch: temporary failure, please try again");
+    return SMFIS_TEMPFAIL;
+}
+
+/* Strips one pair of angle brackets from an envelope address. */
+static char *callbacks_copy_address(const char *arg)
+{
+    size_t len = strlen(arg);
+
+    if (len >= 2 && arg[0] == '<' && arg[len - 1] == '>')
+        return strndup(arg + 1, len - 2);
+    return strdup(arg);
+}
+
+static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
+                             unsigned long f2, unsigned long f3, unsigned long *pf0,
+                             unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
+{
+    struct connection *conn = connection_get(ctx);
+    (void)f2;
+    (void)f3;
+
+    if (conn == NULL)
+        return SMFIS_TEMPFAIL;
+    *pf0 = f0 & SMFIF_NONE; /* no edits yet: we only read */
+    conn->protocol = f1 & (CALLBACKS_SKIP | CALLBACKS_NO_REPLY | SMFIP_HDR_LEADSPC);
+    *pf1 = conn->protocol;
+    *pf2 = 0;
+    *pf3 = 0;
+    return SMFIS_CONTINUE;
+}
+
+static sfsistat cb_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *addr)
+{
+    (void)hostname;
+    (void)addr;
+    return connection_get(ctx) ? SMFIS_CONTINUE : callbacks_tempfail(ctx);
+}
+
+static sfsistat cb_envfrom(SMFICTX *ctx, char **argv)
+{
+    struct connection *conn = connection_get(ctx);
+
+    if (conn == NULL) {
+        log_error("NOQUEUE: out of memory at MAIL FROM");
+        return callbacks_tempfail(ctx);
+    }
+    /* A new transaction in the same session: drop anything left over. */
+    message_free(conn->message);
+    conn->message = message_new();
+    if (conn->message == NULL || (conn->message->sender =
+                                      callbacks_copy_address(argv[0])) == NULL) {
+        log_error("NOQUEUE: out of memory at MAIL FROM");
+        return callbacks_tempfail(ctx);
+    }
+    return SMFIS_CONTINUE;
+}
+
+static sfsistat cb_envrcpt(SMFICTX *ctx, char **argv)
+{
+    struct connection *conn = smfi_getpriv(ctx);
+    struct message *msg = conn ? conn->message : NULL;
+
+    if (msg == NULL)
+        return callbacks_tempfail(ctx);
+    if (msg->nrecipients == msg->recipients_cap) {
+        size_t cap = msg->recipients_cap ? msg->recipients_cap * 2 : 8;
+        char **grown = realloc(msg->recipients, cap * sizeof(*grown));
+        if (grown == NULL) {
+            message_fail(msg, "out of memory");
+            return SMFIS_CONTINUE; /* answered with tempfail at end of message */
+        }
+        msg->recipients = grown;
+        msg->recipients_cap = cap;
+    }
+    char *rcpt = callbacks_copy_address(argv[0]);
+    if (rcpt == NULL) {
+        message_fail(msg, "out of memory");
+        return SMFIS_CONTINUE;
+    }
+    msg->recipients[msg->nrecipients++] = rcpt;
+    return SMFIS_CONTINUE;
+}
+
+/* Appends BYTES to the message, recording a failure once. */
+static void message_append(struct message *msg, const void *bytes, size_t len)
+{
+    char err[256];
+
+    if (msg->failed)
+        return;
+    if (spool_write(msg->spool, bytes, len, err, sizeof(err)) != 0)
+        message_fail(msg, err);
+}
+
+/*
+ * Writes "NAME:VALUE\r\n".  With SMFIP_HDR_LEADSPC the value keeps its
+ * leading white space, so the header comes back byte for byte; folded
+ * lines arrive joined by a bare LF, which becomes CRLF like the body.
+ */
+static sfsistat cb_header(SMFICTX *ctx, char *name, char *value)
+{
+    struct connection *conn = smfi_getpriv(ctx);
+    struct message *msg = conn ? conn->message : NULL;
+
+    if (msg == NULL)
+        return callbacks_tempfail(ctx);
+    message_append(msg, name, strlen(name));
+    message_append(msg, ":", 1);
+    if (!(conn->protocol & SMFIP_HDR_LEADSPC))
+        message_append(msg, " ", 1);
+    const char *p = value;
+    for (const char *nl; (nl = strchr(p, '\n')) != NULL; p = nl + 1) {
+        size_t n = (size_t)(nl - p);
+        if (n > 0 && p[n - 1] == '\r')
+            n--;
+        message_append(msg, p, n);
+        message_append(msg, "\r\n", 2);
+    }
+    message_append(msg, p, strlen(p));
+    message_append(msg, "\r\n", 2);
+    return callbacks_quiet(conn, SMFIP_NR_HDR);
+}
+
+static sfsistat cb_eoh(SMFICTX *ctx)
+{
+    struct connection *conn = smfi_getpriv(ctx);
+
+    if (conn == NULL || conn->message == NULL)
+        return callbacks_tempfail(ctx);
+    message_append(conn->message, "\r\n", 2);
+    return callbacks_quiet(conn, SMFIP_NR_EOH);
+}
+
+static sfsistat cb_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
+{
+    struct connection *conn = smfi_getpriv(ctx);
+
+    if (conn == NULL || conn->message == NULL)
+        return callbacks_tempfail(ctx);
+    message_append(conn->message, chunk, len);
+    return callbacks_quiet(conn, SMFIP_NR_BODY);
+}
+
+/*
+ * Copies the "i" macro into QUEUE_ID when it is a well-formed Postfix
+ * queue ID.  Returns false (QUEUE_ID = "NOQUEUE") otherwise.
+ */
+static bool callbacks_queue_id(SMFICTX *ctx, char *queue_id, size_t len)
+{
+    const char *id = smfi_getsymval(ctx, "i");
+
+    if (id != NULL && queueid_valid(id)) {
+        snprintf(queue_id, len, "%s", id);
+        return true;
+    }
+    snprintf(queue_id, len, "NOQUEUE");
+    return false;
+}
+
+static sfsistat cb_eom(SMFICTX *ctx)
+{
+    struct connection *conn = smfi_getpriv(ctx);
+    struct message *msg = conn ? conn->message : NULL;
+    char queue_id[QUEUEID_MAX + 1];
+    char sender[512];
+    sfsistat verdict = SMFIS_CONTINUE;
+
+    if (msg == NULL)
+        return callbacks_tempfail(ctx);
+    if (!callbacks_queue_id(ctx, queue_id, sizeof(queue_id))) {
+        const char *raw = smfi_getsymval(ctx, "i");
+        char shown[128];
+        log_warning("NOQUEUE: missing or malformed queue ID \"%s\" (is \"i\" in "
+                    "milter_end_of_data_macros?)",
+                    raw ? log_escape(shown, sizeof(shown), raw, strlen(raw)) : "");
+    }
+    log_escape(sender, sizeof(sender), msg->sender, strlen(msg->sender));
+    if (msg->failed) {
+        log_error("%s: from=<%s>: temporary failure: %s", queue_id, sender, msg->error);
+        verdict = callbacks_tempfail(ctx);
+    } else {
+        log_info("%s: from=<%s>, nrcpt=%zu, size=%llu, spool=%s", queue_id, sender,
+                 msg->nrecipients, (unsigned long long)spool_size(msg->spool),
+                 spool_spilled(msg->spool) ? "file" : "memory");
+    }
+    message_free(msg);
+    conn->message = NULL;
+    return verdict;
+}
+
+static sfsistat cb_abort(SMFICTX *ctx)
+{
+    struct connection *conn = smfi_getpriv(ctx);
+
+    /* The client or Postfix gave up on this message; the session goes on. */
+    if (conn != NULL) {
+        message_free(conn->message);
+        conn->message = NULL;
+    }
+    return SMFIS_CONTINUE;
+}
+
+static sfsistat cb_close(SMFICTX *ctx)
+{
+    struct connection *conn = smfi_getpriv(ctx);
+
+    if (conn != NULL) {
+        message_free(conn->message);
+        free(conn);
+        smfi_setpriv(ctx, NULL);
+    }
+    return SMFIS_CONTINUE;
+}
+
+int callbacks_register(const struct config *cfg)
+{
+    static struct smfiDesc desc = {
+        .xxfi_name = "sendwatch",
+        .xxfi_version = SMFI_VERSION,
+        .xxfi_flags = SMFIF_NONE,
+        .xxfi_connect = cb_connect,
+        .xxfi_envfrom = cb_envfrom,
+        .xxfi_envrcpt = cb_envrcpt,
+        .xxfi_header = cb_header,
+        .xxfi_eoh = cb_eoh,
+        .xxfi_body = cb_body,
+        .xxfi_eom = cb_eom,
+        .xxfi_abort = cb_abort,
+        .xxfi_close = cb_close,
+        .xxfi_negotiate = cb_negotiate,
+    };
+
+    callbacks_config = cfg;
+    return smfi_register(desc) == MI_SUCCESS ? 0 : -1;
+}
