@@ -1,0 +1,115 @@
+#!/usr/bin/python3
+"""The admin's command line and the milter's start-up checks."""
+
+import os
+import subprocess
+import unittest
+
+import swtest
+
+
+def run(*args):
+    return subprocess.run(list(args), capture_output=True, text=True, timeout=60)
+
+
+class CheckCommand(unittest.TestCase):
+    def setUp(self):
+        self.dir = swtest.make_workdir("cli")
+        self.conf = os.path.join(self.dir, "sendwatch.conf")
+
+    def write(self, text):
+        with open(self.conf, "w") as f:
+            f.write(text)
+
+    def test_good_config_passes(self):
+        self.write("# ok\nstate_dir = /var/lib/sendwatch\nmessage_memory_limit = 2m\n")
+        r = run(swtest.binary("sendwatch"), "-c", self.conf, "check")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout, "%s: ok\n" % self.conf)
+
+    def test_unknown_name_fails_with_file_and_line(self):
+        self.write("state_dir = /var/lib/sendwatch\n\nholdd_minutes = 5\n")
+        r = run(swtest.binary("sendwatch"), "-c", self.conf, "check")
+        self.assertEqual(r.returncode, 1)
+        self.assertEqual(r.stderr, 'sendwatch: %s:3: unknown parameter "holdd_minutes"\n'
+                         % self.conf)
+
+    def test_bad_value_fails_with_file_and_line(self):
+        self.write("milter_socket = unix:run/milter.sock\n")
+        r = run(swtest.binary("sendwatch"), "-c", self.conf, "check")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("%s:1: bad value for milter_socket" % self.conf, r.stderr)
+
+    def test_missing_file(self):
+        r = run(swtest.binary("sendwatch"), "-c", self.conf + ".nope", "check")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("cannot open: No such file or directory", r.stderr)
+
+    def test_config_prints_effective_values(self):
+        self.write("message_memory_limit = 2m\n")
+        r = run(swtest.binary("sendwatch"), "-c", self.conf, "config")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("message_memory_limit = 2097152\n", r.stdout)
+        self.assertIn("run_user = sendwatch\n", r.stdout)
+
+    def test_unknown_command(self):
+        r = run(swtest.binary("sendwatch"), "-c", self.conf, "frobnicate")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn('unknown command "frobnicate"', r.stderr)
+
+
+class MilterStartup(unittest.TestCase):
+    """A daemon with a bad setup says why in one line and exits 1."""
+
+    def setUp(self):
+        self.dir = swtest.make_workdir("milter-start")
+        self.conf = os.path.join(self.dir, "sendwatch.conf")
+
+    def start(self, text):
+        with open(self.conf, "w") as f:
+            f.write(text)
+        return run(swtest.binary("sendwatch-milter"), "-f", "-c", self.conf)
+
+    def test_bad_config(self):
+        r = self.start("temp_dir = tmp\n")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn(":1: bad value for temp_dir", r.stderr)
+
+    def test_unwritable_temp_dir(self):
+        tmp = os.path.join(self.dir, "tmp")
+        os.makedirs(tmp)  # owned by root, mode 755: the run user cannot write
+        r = self.start("milter_socket = unix:%s/m.sock\ntemp_dir = %s\n" % (self.dir, tmp))
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("temp_dir %s is not writable by this user" % tmp, r.stderr)
+
+    def test_refuses_root_as_run_user(self):
+        r = self.start("milter_socket = unix:%s/m.sock\nrun_user = root\n" % self.dir)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn('run_user "root" is root; refusing to run as root', r.stderr)
+
+    def test_drops_privileges(self):
+        """Started as root, the milter runs as run_user with its socket 0660."""
+        tmp = os.path.join(self.dir, "tmp")
+        os.makedirs(tmp)
+        swtest.chown_to(tmp, swtest.RUN_USER)
+        sock = os.path.join(self.dir, "m.sock")
+        m = swtest.Milter(self.dir, self.conf)
+        with open(self.conf, "w") as f:
+            f.write("milter_socket = unix:%s\ntemp_dir = %s\n" % (sock, tmp))
+        m.start(sock)
+        try:
+            with open("/proc/%d/status" % m.proc.pid) as f:
+                status = f.read()
+            uid_line = [l for l in status.splitlines() if l.startswith("Uid:")][0]
+            want = swtest.pwd.getpwnam(swtest.RUN_USER).pw_uid
+            self.assertEqual(set(int(x) for x in uid_line.split()[1:]), {want})
+            st = os.stat(sock)
+            self.assertEqual(st.st_mode & 0o777, 0o660)
+            self.assertEqual(st.st_uid, want)
+            self.assertEqual(st.st_gid, swtest.grp.getgrnam("postfix").gr_gid)
+        finally:
+            self.assertEqual(m.stop(), 0, m.log_text())
+
+
+if __name__ == "__main__":
+    swtest.main()

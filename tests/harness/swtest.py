@@ -1,0 +1,541 @@
+"""swtest - end-to-end test harness: a private Postfix with sendwatch attached.
+
+Everything lives under one temporary directory: Postfix's config, queue,
+data and log directories, an smtp-sink standing in for the internet (it
+saves every message it receives), and the sendwatch daemons with a
+generated config.  Postfix listens on a free loopback port and relays
+everything to the sink on another.  The system's /etc/postfix is never read
+or written: the instance has its own config_directory and meta_directory,
+and its master.cf and postfix-files are written here.
+
+Waiting is always polling with a deadline (poll()), never a fixed sleep.
+Only processes this harness started are stopped, by their PIDs.
+
+Run the tests with swtest.main(): when a test fails, the directories are
+kept and their paths printed; otherwise they are removed.
+"""
+
+import email
+import email.policy
+import json
+import os
+import pwd
+import grp
+import re
+import shutil
+import signal
+import smtplib
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+BUILD_DIR = os.environ.get("SENDWATCH_BUILD_DIR", os.path.join(
+    os.path.dirname(__file__), "..", "..", "build"))
+RUN_USER = "sendwatch"
+SINK_USER = "nobody"
+
+_workdirs = []  # every directory made, for main() to keep or remove
+
+
+class TimeoutError_(AssertionError):
+    """A poll() deadline passed: the test fails with what it waited for."""
+
+
+def poll(predicate, timeout, what, interval=0.02):
+    """Calls predicate() until it returns a true value, which is returned.
+
+    Raises TimeoutError_ naming WHAT once TIMEOUT seconds have passed.  The
+    interval grows to at most 0.25 s so long waits stay cheap.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise TimeoutError_("timed out after %.1f s waiting for %s" % (timeout, what))
+        time.sleep(interval)
+        interval = min(interval * 1.5, 0.25)
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def port_open(port):
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def pid_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie still answers kill(0); look at its state.
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def binary(name):
+    """Path of one of our programs in the build directory."""
+    sub = {"sendwatch-milter": "milter", "sendwatch": "cli",
+           "nullmilter": "bench"}[name]
+    path = os.path.abspath(os.path.join(BUILD_DIR, sub, name))
+    if not os.access(path, os.X_OK):
+        raise AssertionError("%s not built (looked for %s)" % (name, path))
+    return path
+
+
+def make_workdir(tag):
+    if os.geteuid() != 0:
+        raise AssertionError("end-to-end tests start Postfix and must run as root")
+    path = tempfile.mkdtemp(prefix="sendwatch-%s-" % tag)
+    os.chmod(path, 0o755)  # Postfix and the unprivileged daemons must reach in
+    _workdirs.append(path)
+    return path
+
+
+def chown_to(path, user, group=None):
+    uid = pwd.getpwnam(user).pw_uid
+    gid = grp.getgrnam(group).gr_gid if group else pwd.getpwnam(user).pw_gid
+    os.chown(path, uid, gid)
+
+
+class SinkMessage:
+    """One message as saved by smtp-sink."""
+
+    def __init__(self, path):
+        self.path = path
+        with open(path, "rb") as f:
+            data = f.read()
+        head, _, rest = data.partition(b"\nReceived: from ")
+        self.mail_from = None
+        self.rcpts = []
+        for line in head.split(b"\n"):
+            if line.startswith(b"X-Mail-Args: "):
+                self.mail_from = line[13:].decode().split()[0].strip("<>")
+            elif line.startswith(b"X-Rcpt-Args: "):
+                self.rcpts.append(line[13:].decode().split()[0].strip("<>"))
+        # The sink's own Received header is three lines; the message follows.
+        lines = rest.split(b"\n", 3)
+        self.raw = lines[3] if len(lines) > 3 else b""
+        if self.raw.endswith(b"\n\n"):
+            self.raw = self.raw[:-1]  # the sink appends an empty line
+        self.message = email.message_from_bytes(self.raw, policy=email.policy.default)
+        m = re.search(rb"\(Postfix\) with E?SMTP id ([0-9A-Za-z]+)", self.raw)
+        self.queue_id = m.group(1).decode() if m else None
+
+    def header(self, name):
+        return self.message.get(name)
+
+    def body_bytes(self):
+        """The body as received, LF line ends (the sink drops CRs)."""
+        return self.raw.split(b"\n\n", 1)[1] if b"\n\n" in self.raw else b""
+
+
+class Sink:
+    """smtp-sink on a loopback port, saving each message to its own file."""
+
+    def __init__(self, workdir):
+        self.dir = os.path.join(workdir, "sink")
+        os.makedirs(self.dir)
+        chown_to(self.dir, SINK_USER, "nogroup")
+        self.port = free_port()
+        self.proc = None
+
+    def start(self):
+        self.log = open(os.path.join(self.dir, "..", "log", "sink.log"), "ab")
+        self.proc = subprocess.Popen(
+            ["smtp-sink", "-u", SINK_USER, "-d", self.dir + "/msg.",
+             "127.0.0.1:%d" % self.port, "512"],
+            stdout=self.log, stderr=subprocess.STDOUT)
+        poll(lambda: port_open(self.port) or self.proc.poll() is not None, 10,
+             "smtp-sink to listen")
+        if self.proc.poll() is not None:
+            raise AssertionError("smtp-sink exited with %d" % self.proc.returncode)
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(10)
+        if self.proc:
+            self.log.close()
+        self.proc = None
+
+    def files(self):
+        return sorted(os.path.join(self.dir, n) for n in os.listdir(self.dir))
+
+    def messages(self):
+        return [SinkMessage(p) for p in self.files()]
+
+
+MASTER_CF = """\
+# Written by the sendwatch test harness.  chroot is off everywhere.
+{smtpd}
+pickup    unix  n       -       n       60      1       pickup
+cleanup   unix  n       -       n       -       0       cleanup
+qmgr      unix  n       -       n       300     1       qmgr
+rewrite   unix  -       -       n       -       -       trivial-rewrite
+bounce    unix  -       -       n       -       0       bounce
+defer     unix  -       -       n       -       0       bounce
+trace     unix  -       -       n       -       0       bounce
+verify    unix  -       -       n       -       1       verify
+flush     unix  n       -       n       1000?   0       flush
+proxymap  unix  -       -       n       -       -       proxymap
+proxywrite unix -       -       n       -       1       proxymap
+smtp      unix  -       -       n       -       -       smtp
+relay     unix  -       -       n       -       -       smtp
+showq     unix  n       -       n       -       -       showq
+error     unix  -       -       n       -       -       error
+retry     unix  -       -       n       -       -       error
+discard   unix  -       -       n       -       -       discard
+anvil     unix  -       -       n       -       1       anvil
+scache    unix  -       -       n       -       1       scache
+postlog   unix-dgram n  -       n       -       1       postlogd
+"""
+
+# The queue and data directories postfix-script creates and checks; the
+# format is Postfix's postfix-files(5).  Nothing else is needed to start.
+POSTFIX_FILES = """\
+$data_directory:d:$mail_owner:-:700:uc
+$queue_directory:d:root:-:755:uc
+$queue_directory/active:d:$mail_owner:-:700:ucr
+$queue_directory/bounce:d:$mail_owner:-:700:ucr
+$queue_directory/corrupt:d:$mail_owner:-:700:ucr
+$queue_directory/defer:d:$mail_owner:-:700:ucr
+$queue_directory/deferred:d:$mail_owner:-:700:ucr
+$queue_directory/flush:d:$mail_owner:-:700:ucr
+$queue_directory/hold:d:$mail_owner:-:700:ucr
+$queue_directory/incoming:d:$mail_owner:-:700:ucr
+$queue_directory/private:d:$mail_owner:-:700:uc
+$queue_directory/maildrop:d:$mail_owner:$setgid_group:730:uc
+$queue_directory/public:d:$mail_owner:$setgid_group:710:uc
+$queue_directory/pid:d:root:-:755:uc
+$queue_directory/saved:d:$mail_owner:-:700:ucr
+$queue_directory/trace:d:$mail_owner:-:700:ucr
+"""
+
+
+class Postfix:
+    """A private Postfix instance relaying everything to SINK_PORT.
+
+    SMTPD_PORTS maps a name to the smtpd_milters value for one loopback
+    listener ("" for none); the first is the default one, self.port.
+    """
+
+    def __init__(self, workdir, sink_port, smtpd_milters, main_extra=None,
+                 listeners=None):
+        self.workdir = workdir
+        self.config_dir = os.path.join(workdir, "postfix")
+        self.queue_dir = os.path.join(workdir, "queue")
+        self.data_dir = os.path.join(workdir, "data")
+        self.log_path = os.path.join(workdir, "log", "postfix.log")
+        self.port = free_port()
+        self.listeners = {"default": (self.port, None)}
+        for name, milters in (listeners or {}).items():
+            self.listeners[name] = (free_port(), milters)
+        os.makedirs(self.config_dir)
+        os.makedirs(self.queue_dir)
+        os.makedirs(self.data_dir)
+        chown_to(self.data_dir, "postfix")
+        settings = {
+            "compatibility_level": "3.6",
+            "meta_directory": self.config_dir,
+            "queue_directory": self.queue_dir,
+            "data_directory": self.data_dir,
+            "mail_owner": "postfix",
+            "setgid_group": "postdrop",
+            "myhostname": "mx.sendwatch.test",
+            "mydomain": "sendwatch.test",
+            "myorigin": "$mydomain",
+            "mydestination": "",
+            "relayhost": "[127.0.0.1]:%d" % sink_port,
+            "inet_interfaces": "127.0.0.1",
+            "inet_protocols": "ipv4",
+            "mynetworks": "127.0.0.0/8",
+            "smtpd_relay_restrictions": "permit_mynetworks, reject",
+            "smtpd_peername_lookup": "no",
+            "smtp_dns_support_level": "disabled",
+            "alias_maps": "",
+            "alias_database": "",
+            "local_recipient_maps": "",
+            "biff": "no",
+            "maillog_file": self.log_path,
+            "maillog_file_prefixes": workdir,
+            "enable_long_queue_ids": "yes",
+            "smtpd_milters": smtpd_milters,
+            "non_smtpd_milters": "",
+            "milter_default_action": "tempfail",
+            "milter_protocol": "6",
+            "message_size_limit": str(64 * 1024 * 1024),
+            "smtpd_tls_security_level": "none",
+            "smtp_tls_security_level": "none",
+        }
+        settings.update(main_extra or {})
+        with open(os.path.join(self.config_dir, "main.cf"), "w") as f:
+            f.write("# Written by the sendwatch test harness.\n")
+            for k, v in settings.items():
+                f.write("%s = %s\n" % (k, v))
+        smtpd = []
+        for name, (port, milters) in self.listeners.items():
+            line = "127.0.0.1:%d inet n - n - - smtpd" % port
+            if milters is not None:
+                line += "\n  -o smtpd_milters=%s" % milters
+            smtpd.append(line)
+        with open(os.path.join(self.config_dir, "master.cf"), "w") as f:
+            f.write(MASTER_CF.format(smtpd="\n".join(smtpd)))
+        with open(os.path.join(self.config_dir, "postfix-files"), "w") as f:
+            f.write(POSTFIX_FILES)
+
+    def _postfix(self, *args, check=True):
+        return subprocess.run(["postfix", "-c", self.config_dir] + list(args),
+                              check=check, capture_output=True, text=True)
+
+    def master_pid(self):
+        try:
+            with open(os.path.join(self.queue_dir, "pid", "master.pid")) as f:
+                return int(f.read().split()[0])
+        except (OSError, ValueError, IndexError):
+            return None
+
+    def start(self):
+        r = self._postfix("start", check=False)
+        if r.returncode != 0:
+            raise AssertionError("postfix start failed: %s%s\nlog: %s" % (
+                r.stdout, r.stderr, self.log_text()[-2000:]))
+        for port, _ in self.listeners.values():
+            poll(lambda: port_open(port), 20, "Postfix smtpd on port %d" % port)
+
+    def stop(self):
+        pid = self.master_pid()
+        if pid is None or not pid_alive(pid):
+            return
+        self._postfix("stop", check=False)
+        poll(lambda: not pid_alive(pid), 30, "Postfix master %d to exit" % pid)
+
+    def postconf(self, **settings):
+        """Changes main.cf settings and reloads the running Postfix."""
+        args = ["%s=%s" % kv for kv in settings.items()]
+        subprocess.run(["postconf", "-c", self.config_dir, "-e"] + args, check=True)
+        if self.master_pid():
+            self._postfix("reload")
+
+    def flush(self):
+        subprocess.run(["postqueue", "-c", self.config_dir, "-f"], check=True)
+
+    def queue(self):
+        """postqueue -j as a list of dicts (may be empty)."""
+        r = subprocess.run(["postqueue", "-c", self.config_dir, "-j"],
+                           capture_output=True, text=True, check=True)
+        return [json.loads(line) for line in r.stdout.splitlines() if line.strip()]
+
+    def log_text(self):
+        try:
+            with open(self.log_path, errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    def sent_ids(self):
+        """Queue IDs Postfix logged as delivered (status=sent)."""
+        return re.findall(r"postfix/smtp\[\d+\]: (\w+): to=.* status=sent", self.log_text())
+
+    def submit(self, sender, recipients, message, port=None):
+        """Sends MESSAGE (bytes or str) over SMTP; returns the queue ID.
+
+        SMTP errors propagate as smtplib exceptions, which carry the code.
+        """
+        if isinstance(message, str):
+            message = message.encode()
+        with smtplib.SMTP("127.0.0.1", port or self.port, timeout=120) as smtp:
+            smtp.ehlo("client.sendwatch.test")
+            code, resp = smtp.mail(sender)
+            if code >= 400:
+                raise smtplib.SMTPSenderRefused(code, resp, sender)
+            for r in recipients:
+                code, resp = smtp.rcpt(r)
+                if code >= 400:
+                    raise smtplib.SMTPRecipientsRefused({r: (code, resp)})
+            code, resp = smtp.data(message)
+            if code != 250:
+                raise smtplib.SMTPDataError(code, resp)
+            m = re.search(rb"queued as (\w+)", resp)
+            return m.group(1).decode() if m else None
+
+
+class Milter:
+    """sendwatch-milter in the foreground, logging to log/milter.log."""
+
+    def __init__(self, workdir, config_path, program=None, args=None, wrapper=None):
+        self.workdir = workdir
+        self.config_path = config_path
+        self.program = program or binary("sendwatch-milter")
+        self.args = args if args is not None else ["-f", "-c", config_path]
+        self.wrapper = wrapper or []
+        self.log_path = os.path.join(workdir, "log", "milter.log")
+        os.makedirs(os.path.dirname(self.log_path), exist_ok=True)
+        self.proc = None
+
+    def start(self, socket_path):
+        if os.path.exists(socket_path):
+            os.unlink(socket_path)
+        self.log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(self.wrapper + [self.program] + self.args,
+                                     stdout=self.log, stderr=subprocess.STDOUT)
+        poll(lambda: os.path.exists(socket_path) or self.proc.poll() is not None, 60,
+             "the milter socket %s" % socket_path)
+        if self.proc.poll() is not None:
+            raise AssertionError("milter exited with %d; log:\n%s" % (
+                self.proc.returncode, self.log_text()[-3000:]))
+
+    def stop(self, sig=signal.SIGTERM, timeout=60):
+        """Stops the milter; returns its exit status (negative: killed by signal)."""
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                raise AssertionError("milter did not stop within %d s of %s" % (
+                    timeout, sig.name))
+        self.log.close()
+        rc, self.proc = self.proc.returncode, None
+        return rc
+
+    def running(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def log_text(self):
+        try:
+            with open(self.log_path, errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
+
+
+class Stack:
+    """Postfix + sink + sendwatch-milter, wired together in one workdir.
+
+    CONFIG_EXTRA adds sendwatch.conf lines; MAIN_EXTRA adds main.cf settings.
+    """
+
+    def __init__(self, tag, config_extra=None, main_extra=None, milter_wrapper=None,
+                 listeners=None):
+        self.workdir = make_workdir(tag)
+        for d in ("log", "run", "state", "tmp"):
+            os.makedirs(os.path.join(self.workdir, d))
+        chown_to(os.path.join(self.workdir, "tmp"), RUN_USER)
+        chown_to(os.path.join(self.workdir, "state"), RUN_USER)
+        os.chmod(os.path.join(self.workdir, "tmp"), 0o700)
+        self.socket_path = os.path.join(self.workdir, "run", "milter.sock")
+        self.config_path = os.path.join(self.workdir, "sendwatch.conf")
+        settings = {
+            "milter_socket": "unix:" + self.socket_path,
+            "state_dir": os.path.join(self.workdir, "state"),
+            "temp_dir": os.path.join(self.workdir, "tmp"),
+            "run_user": RUN_USER,
+            "syslog_name": "sendwatch-test",
+        }
+        settings.update(config_extra or {})
+        with open(self.config_path, "w") as f:
+            for k, v in settings.items():
+                f.write("%s = %s\n" % (k, v))
+        self.sink = Sink(self.workdir)
+        self.postfix = Postfix(self.workdir, self.sink.port,
+                               "unix:" + self.socket_path, main_extra, listeners)
+        self.milter = Milter(self.workdir, self.config_path, wrapper=milter_wrapper)
+
+    def start(self):
+        try:
+            self.sink.start()
+            self.milter.start(self.socket_path)
+            self.postfix.start()
+        except BaseException:
+            try:
+                self.stop()
+            except Exception as e:  # the first error is the one to report
+                print("while cleaning up: %s" % e, file=sys.stderr)
+            raise
+        return self
+
+    def stop(self):
+        """Stops everything; returns the milter's exit status."""
+        rc = None
+        try:
+            self.postfix.stop()
+        finally:
+            try:
+                rc = self.milter.stop()
+            finally:
+                self.sink.stop()
+        return rc
+
+    def delivered(self):
+        """The sink's messages that Postfix has logged as sent.
+
+        smtp-sink writes a file while the message streams in and closes it
+        before it answers 250, and Postfix logs status=sent after the 250:
+        so a message whose queue ID is logged as sent is complete.
+        """
+        sent = set(self.postfix.sent_ids())
+        return [m for m in self.sink.messages() if m.queue_id in sent]
+
+    def wait_delivered(self, count, timeout=60):
+        """Waits until COUNT messages were delivered; returns them."""
+        return poll(lambda: len(self.delivered()) >= count and self.delivered(), timeout,
+                    "%d deliveries (%s)" % (count, self.where()))
+
+    def find(self, message_id, timeout=60):
+        """Waits for the delivered message with MESSAGE_ID and returns it."""
+        def found():
+            for m in self.delivered():
+                if m.header("Message-ID") == message_id:
+                    return m
+            return None
+        return poll(found, timeout, "%s at the sink (%s)" % (message_id, self.where()))
+
+    def where(self):
+        return "workdir %s (postfix log, milter log and sink files)" % self.workdir
+
+
+def make_message(subject, body, sender="alice@corp.sendwatch.test",
+                 to="bob@partner.example", extra_headers=()):
+    """A simple RFC 5322 message with CRLF line ends, as bytes."""
+    lines = ["From: <%s>" % sender, "To: <%s>" % to, "Subject: %s" % subject,
+             "Message-ID: <%s@sendwatch.test>" % subject.replace(" ", "-"),
+             "Date: Sat, 28 Nov 2026 06:00:00 +0000", "MIME-Version: 1.0",
+             "Content-Type: text/plain; charset=us-ascii"]
+    lines.extend(extra_headers)
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
+def main():
+    """unittest.main() that keeps the workdirs of a failed run and says where."""
+    prog = unittest.main(exit=False, verbosity=2)
+    ok = prog.result.wasSuccessful()
+    if ok and not os.environ.get("SENDWATCH_KEEP"):
+        for d in _workdirs:
+            shutil.rmtree(d, ignore_errors=True)
+    elif _workdirs:
+        print("kept for inspection (logs in */log/):", file=sys.stderr)
+        for d in _workdirs:
+            print("  " + d, file=sys.stderr)
+    sys.exit(0 if ok else 1)
