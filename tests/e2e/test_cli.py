@@ -52,6 +52,16 @@ class CheckCommand(unittest.TestCase):
         self.assertIn("message_memory_limit = 2097152\n", r.stdout)
         self.assertIn("run_user = sendwatch\n", r.stdout)
 
+    def test_sample_config_is_valid_and_states_the_defaults(self):
+        sample = os.path.join(os.path.dirname(__file__), "..", "..", "conf",
+                              "sendwatch.conf")
+        r = run(swtest.binary("sendwatch"), "-c", sample, "config")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.write("")
+        defaults = run(swtest.binary("sendwatch"), "-c", self.conf, "config")
+        self.assertEqual(r.stdout, defaults.stdout,
+                         "conf/sendwatch.conf must list the defaults")
+
     def test_unknown_command(self):
         r = run(swtest.binary("sendwatch"), "-c", self.conf, "frobnicate")
         self.assertEqual(r.returncode, 2)

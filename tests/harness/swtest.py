@@ -151,18 +151,19 @@ class SinkMessage:
 class Sink:
     """smtp-sink on a loopback port, saving each message to its own file."""
 
-    def __init__(self, workdir):
+    def __init__(self, workdir, dump=True, port=None):
+        self.dump = dump
         self.dir = os.path.join(workdir, "sink")
         os.makedirs(self.dir)
         chown_to(self.dir, SINK_USER, "nogroup")
-        self.port = free_port()
+        self.port = port or free_port()
         self.proc = None
 
     def start(self):
         self.log = open(os.path.join(self.dir, "..", "log", "sink.log"), "ab")
+        dump = ["-d", self.dir + "/msg."] if self.dump else []
         self.proc = subprocess.Popen(
-            ["smtp-sink", "-u", SINK_USER, "-d", self.dir + "/msg.",
-             "127.0.0.1:%d" % self.port, "512"],
+            ["smtp-sink", "-u", SINK_USER] + dump + ["127.0.0.1:%d" % self.port, "512"],
             stdout=self.log, stderr=subprocess.STDOUT)
         poll(lambda: port_open(self.port) or self.proc.poll() is not None, 10,
              "smtp-sink to listen")
@@ -234,18 +235,19 @@ $queue_directory/trace:d:$mail_owner:-:700:ucr
 class Postfix:
     """A private Postfix instance relaying everything to SINK_PORT.
 
-    SMTPD_PORTS maps a name to the smtpd_milters value for one loopback
-    listener ("" for none); the first is the default one, self.port.
+    self.port is the main smtpd listener (main.cf's smtpd_milters).
+    LISTENERS maps a name to the smtpd_milters of one more loopback
+    listener ("" for none); self.listeners[name] is (port, milters).
     """
 
     def __init__(self, workdir, sink_port, smtpd_milters, main_extra=None,
-                 listeners=None):
+                 listeners=None, port=None):
         self.workdir = workdir
         self.config_dir = os.path.join(workdir, "postfix")
         self.queue_dir = os.path.join(workdir, "queue")
         self.data_dir = os.path.join(workdir, "data")
         self.log_path = os.path.join(workdir, "log", "postfix.log")
-        self.port = free_port()
+        self.port = port or free_port()
         self.listeners = {"default": (self.port, None)}
         for name, milters in (listeners or {}).items():
             self.listeners[name] = (free_port(), milters)
@@ -291,16 +293,20 @@ class Postfix:
             f.write("# Written by the sendwatch test harness.\n")
             for k, v in settings.items():
                 f.write("%s = %s\n" % (k, v))
+        self.write_master_cf()
+        with open(os.path.join(self.config_dir, "postfix-files"), "w") as f:
+            f.write(POSTFIX_FILES)
+
+    def write_master_cf(self):
+        """master.cf with one smtpd per listener; None keeps main.cf's milters."""
         smtpd = []
-        for name, (port, milters) in self.listeners.items():
+        for port, milters in self.listeners.values():
             line = "127.0.0.1:%d inet n - n - - smtpd" % port
             if milters is not None:
                 line += "\n  -o smtpd_milters=%s" % milters
             smtpd.append(line)
         with open(os.path.join(self.config_dir, "master.cf"), "w") as f:
             f.write(MASTER_CF.format(smtpd="\n".join(smtpd)))
-        with open(os.path.join(self.config_dir, "postfix-files"), "w") as f:
-            f.write(POSTFIX_FILES)
 
     def _postfix(self, *args, check=True):
         return subprocess.run(["postfix", "-c", self.config_dir] + list(args),
@@ -434,12 +440,16 @@ class Milter:
 class Stack:
     """Postfix + sink + sendwatch-milter, wired together in one workdir.
 
-    CONFIG_EXTRA adds sendwatch.conf lines; MAIN_EXTRA adds main.cf settings.
+    CONFIG_EXTRA adds sendwatch.conf lines; MAIN_EXTRA adds main.cf settings;
+    LISTENERS adds smtpd ports with their own smtpd_milters (see Postfix);
+    SINK_DUMP=False makes the sink count messages without saving them;
+    WORKDIR, SMTPD_PORT and SINK_PORT replace the temporary ones (the demo).
     """
 
     def __init__(self, tag, config_extra=None, main_extra=None, milter_wrapper=None,
-                 listeners=None):
-        self.workdir = make_workdir(tag)
+                 listeners=None, sink_dump=True, workdir=None, smtpd_port=None,
+                 sink_port=None):
+        self.workdir = workdir or make_workdir(tag)
         for d in ("log", "run", "state", "tmp"):
             os.makedirs(os.path.join(self.workdir, d))
         chown_to(os.path.join(self.workdir, "tmp"), RUN_USER)
@@ -458,9 +468,10 @@ class Stack:
         with open(self.config_path, "w") as f:
             for k, v in settings.items():
                 f.write("%s = %s\n" % (k, v))
-        self.sink = Sink(self.workdir)
+        self.sink = Sink(self.workdir, dump=sink_dump, port=sink_port)
         self.postfix = Postfix(self.workdir, self.sink.port,
-                               "unix:" + self.socket_path, main_extra, listeners)
+                               "unix:" + self.socket_path, main_extra, listeners,
+                               port=smtpd_port)
         self.milter = Milter(self.workdir, self.config_path, wrapper=milter_wrapper)
 
     def start(self):

@@ -1,0 +1,115 @@
+#!/usr/bin/python3
+"""The local demo: a private Postfix + sendwatch-milter + a sink, left running.
+
+  demo.py start [--build DIR] [--dir DIR]   (re)start the demo
+  demo.py stop [--dir DIR]                  stop what start started
+
+It uses the end-to-end test harness (tests/harness/swtest.py), so the demo
+is the same stack the tests drive.  Everything lives in one directory
+(default /var/tmp/sendwatch-demo); the processes started are recorded in
+demo.json there, and stop ends exactly those, by PID.
+"""
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "tests", "harness"))
+import swtest  # noqa: E402
+
+DEFAULT_DIR = "/var/tmp/sendwatch-demo"
+SMTPD_PORT = 2525
+SINK_PORT = 2526
+
+
+def cmdline(pid):
+    try:
+        with open("/proc/%d/cmdline" % pid, "rb") as f:
+            return f.read().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def stop(demo_dir):
+    state_path = os.path.join(demo_dir, "demo.json")
+    if not os.path.exists(state_path):
+        print("no demo running in %s" % demo_dir)
+        return
+    with open(state_path) as f:
+        state = json.load(f)
+    subprocess.run(["postfix", "-c", state["postfix_config"], "stop"],
+                   capture_output=True)
+    for name in ("milter", "sink"):
+        pid = state[name + "_pid"]
+        # Only a PID that still runs the program we started is ours to end.
+        if state[name + "_program"] in cmdline(pid):
+            os.kill(pid, signal.SIGTERM)
+            swtest.poll(lambda: not swtest.pid_alive(pid), 30, "%s %d to exit" % (name, pid))
+    master = state.get("master_pid")
+    if master:
+        swtest.poll(lambda: not swtest.pid_alive(master), 30, "Postfix master to exit")
+    os.unlink(state_path)
+    print("demo stopped")
+
+
+def start(demo_dir, build):
+    swtest.BUILD_DIR = build
+    if os.path.exists(os.path.join(demo_dir, "demo.json")):
+        stop(demo_dir)
+    shutil.rmtree(demo_dir, ignore_errors=True)
+    os.makedirs(demo_dir)
+    os.chmod(demo_dir, 0o755)
+    smtpd_port = SMTPD_PORT if not swtest.port_open(SMTPD_PORT) else swtest.free_port()
+    sink_port = SINK_PORT if not swtest.port_open(SINK_PORT) else swtest.free_port()
+    stack = swtest.Stack("demo", workdir=demo_dir, smtpd_port=smtpd_port,
+                         sink_port=sink_port, config_extra={"syslog_name": "sendwatch-demo"})
+    stack.start()
+    state = {
+        "postfix_config": stack.postfix.config_dir,
+        "master_pid": stack.postfix.master_pid(),
+        "milter_pid": stack.milter.proc.pid,
+        "milter_program": "sendwatch-milter",
+        "sink_pid": stack.sink.proc.pid,
+        "sink_program": "smtp-sink",
+    }
+    with open(os.path.join(demo_dir, "demo.json"), "w") as f:
+        json.dump(state, f, indent=2)
+    print("""
+sendwatch demo running in {dir}
+  Postfix (private instance)  smtp://127.0.0.1:{port}   config {dir}/postfix
+  sendwatch-milter            {dir}/sendwatch.conf, log {dir}/log/milter.log
+  the internet (smtp-sink)    127.0.0.1:{sink}, saves each message in {dir}/sink/
+
+Send a mail through it:
+  swaks --server 127.0.0.1:{port} --from alice@corp.example --to bob@partner.example \\
+        --header "Subject: hello from the sendwatch demo"
+
+See what arrived, and what sendwatch and Postfix logged:
+  ls -l {dir}/sink/ && cat {dir}/sink/msg.*
+  cat {dir}/log/milter.log {dir}/log/postfix.log
+
+Stop it:  scripts/demo stop
+""".format(dir=demo_dir, port=smtpd_port, sink=sink_port))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("action", choices=("start", "stop"))
+    ap.add_argument("--dir", default=DEFAULT_DIR)
+    ap.add_argument("--build", default=os.path.join(HERE, "..", "build"))
+    args = ap.parse_args()
+    if os.geteuid() != 0:
+        sys.exit("demo: run as root (it starts a private Postfix)")
+    if args.action == "start":
+        start(os.path.abspath(args.dir), os.path.abspath(args.build))
+    else:
+        stop(os.path.abspath(args.dir))
+
+
+if __name__ == "__main__":
+    main()
