@@ -1,0 +1,48 @@
+#!/usr/bin/python3
+"""cmake --install puts programs, man pages and the sample config in place,
+and never overwrites an admin's existing /etc/sendwatch/sendwatch.conf."""
+
+import os
+import subprocess
+import unittest
+
+import swtest
+
+
+class Install(unittest.TestCase):
+    def install(self, destdir):
+        env = dict(os.environ, DESTDIR=destdir)
+        r = subprocess.run(["cmake", "--install", swtest.BUILD_DIR, "--prefix", "/usr"],
+                           env=env, capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+
+    def test_install_layout(self):
+        dest = swtest.make_workdir("install")
+        self.install(dest)
+        for path in ("usr/sbin/sendwatch-milter", "usr/sbin/sendwatch",
+                     "usr/share/man/man8/sendwatch.8", "usr/share/man/man8/sendwatch-milter.8",
+                     "usr/share/man/man5/sendwatch.conf.5",
+                     "usr/share/sendwatch/sendwatch.conf.sample",
+                     "usr/share/sendwatch/contrib/bypass/sendwatch-bypass",
+                     "usr/share/sendwatch/contrib/postfix/main.cf.sendwatch",
+                     "etc/sendwatch/sendwatch.conf"):
+            self.assertTrue(os.path.exists(os.path.join(dest, path)), "missing " + path)
+        self.assertTrue(os.access(os.path.join(dest, "usr/share/sendwatch/contrib/bypass/"
+                                               "sendwatch-bypass"), os.X_OK))
+        # The installed program works with the installed config.
+        r = subprocess.run([os.path.join(dest, "usr/sbin/sendwatch"), "-c",
+                            os.path.join(dest, "etc/sendwatch/sendwatch.conf"), "check"],
+                           capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+
+        # An admin's edits survive a reinstall.
+        live = os.path.join(dest, "etc/sendwatch/sendwatch.conf")
+        with open(live, "w") as f:
+            f.write("message_memory_limit = 4m\n")
+        self.install(dest)
+        with open(live) as f:
+            self.assertEqual(f.read(), "message_memory_limit = 4m\n")
+
+
+if __name__ == "__main__":
+    swtest.main()
