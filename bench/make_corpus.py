@@ -58,7 +58,7 @@ from xml.sax.saxutils import escape as xml_escape
 CRLF = "\r\n"
 MIB = 1024 * 1024
 JST = timezone(timedelta(hours=9))
-FIRST_DATE = datetime(2024, 10, 1, 8, 30, tzinfo=JST)
+FIRST_DATE = datetime(2024, 10, 1, 9, 0, tzinfo=JST)  # a Tuesday
 ZIP_TIMESTAMP = (2024, 10, 1, 9, 0, 0)  # fixed, so archives are reproducible
 
 # Python codec for each MIME charset label we emit.
@@ -332,12 +332,13 @@ def filename_params(key, filename, style):
         return ['%s="%s"' % (key, filename)]
     if style == "rfc2231":
         encoded = urllib.parse.quote(filename, safe="")
-        chunks = re.findall(r"(?:%[0-9A-F]{2}|[^%]){1,54}", encoded)
+        # At most 20 characters (<= 60 octets escaped) per continuation.
+        chunks = re.findall(r"(?:%[0-9A-F]{2}|[^%]){1,20}", encoded)
         if len(chunks) == 1:
             return ["%s*=UTF-8''%s" % (key, encoded)]
         return ["%s*%d*=%s%s" % (key, i, "UTF-8''" if i == 0 else "", chunk)
                 for i, chunk in enumerate(chunks)]
-    return ['%s="%s"' % (key, "".join(encoded_words(filename, "UTF-8")))]
+    return ['%s="%s"' % (key, " ".join(encoded_words(filename, "UTF-8")))]
 
 
 # ---------------------------------------------------------------- MIME tree
@@ -501,11 +502,23 @@ def en_signature(person):
             "Tel: +81-3-1234-5678", person.address]
 
 
-def wrap_ja(lines, width=38):
-    """Japanese mail is hand-wrapped at ~38 full-width characters per line."""
+def wrap_ja(lines, columns=76):
+    """Japanese mail is hand-wrapped at ~38 full-width characters per line.
+
+    Width is counted in columns (full-width = 2) so that ASCII lines such
+    as addresses are not broken.
+    """
     out = []
     for line in lines:
-        out += [line[i:i + width] for i in range(0, len(line), width)] or [""]
+        current, width = "", 0
+        for ch in line:
+            w = 2 if unicodedata.east_asian_width(ch) in "FW" else 1
+            if width + w > columns:
+                out.append(current)
+                current, width = "", 0
+            current += ch
+            width += w
+        out.append(current)
     return out
 
 
@@ -808,6 +821,19 @@ def make_attachments(rng, lang, size_class, max_attachment):
     return [big] + [small() for _ in range(rng.randint(0, 1))]
 
 
+def unique_filenames(attachments):
+    """Renames repeated file names "x (2).pdf", as a user saving twice would get."""
+    seen = set()
+    for att in attachments:
+        stem, _, ext = att.filename.rpartition(".")
+        n = 1
+        while att.filename in seen:
+            n += 1
+            att.filename = "%s (%d).%s" % (stem, n, ext)
+        seen.add(att.filename)
+    return attachments
+
+
 # ---------------------------------------------------------------- messages
 
 @dataclass
@@ -854,6 +880,15 @@ def body_part(rng, text, lang, charset, cte, with_html, mailer):
                       text_part(to_html(text, charset, lang), "html", charset, cte)])
 
 
+def office_hours_date(rng, index):
+    """A weekday 09:00-18:00 JST date: six messages a day from FIRST_DATE on,
+    the day from the index, the time of day from the seeded generator."""
+    day = FIRST_DATE
+    for _ in range((index - 1) // 6):
+        day += timedelta(days=3 if day.weekday() == 4 else 1)  # Friday -> Monday
+    return day + timedelta(minutes=rng.randint(0, 9 * 60 - 1), seconds=rng.randint(0, 59))
+
+
 def build_message(rng, index, seed, spec, max_attachment):
     lang = spec.lang
     mailer = rng.choice(MAILERS)
@@ -864,10 +899,10 @@ def build_message(rng, index, seed, spec, max_attachment):
     to = [external_person(rng, lang) for _ in range(pick(rng, [(1, 70), (2, 20), (3, 10)]))]
     cc = [internal_person(rng, lang) for _ in range(pick(rng, [(0, 55), (1, 30), (2, 15)]))]
     subject = fill(rng, rng.choice(JA_SUBJECTS if lang == "ja" else EN_SUBJECTS))
-    # Spread over working days/hours: derived from the index, jittered by the seed.
-    date = FIRST_DATE + timedelta(hours=index * 5, minutes=rng.randint(0, 280))
+    date = office_hours_date(rng, index)
 
-    attachments = (make_attachments(rng, lang, spec.size_class, max_attachment)
+    attachments = (unique_filenames(make_attachments(rng, lang, spec.size_class,
+                                                     max_attachment))
                    if spec.structure == "mixed" else [])
     target_chars = rng.randint(1200, 6000) if lang == "ja" else rng.randint(3000, 14000)
     text = compose_body(rng, lang, sender, to[0], subject, [a.filename for a in attachments],
@@ -884,8 +919,7 @@ def build_message(rng, index, seed, spec, max_attachment):
     if root.children:
         root.preamble = mailer["preamble"]
 
-    top = [header("From", *address_list_header("From", [sender], header_charset)
-                  .split(" ")[1:]),
+    top = [address_list_header("From", [sender], header_charset),
            address_list_header("To", to, header_charset)]
     if cc:
         top.append(address_list_header("Cc", cc, header_charset))
