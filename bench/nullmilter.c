@@ -55,9 +55,9 @@ static sfsistat null_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
     if (m == NULL)
         return SMFIS_TEMPFAIL;
     *pf0 = 0;
-    *pf1 = m->protocol = f1 & (SMFIP_NOHELO | SMFIP_NOUNKNOWN | SMFIP_NODATA |
-                               SMFIP_NR_HDR | SMFIP_NR_EOH | SMFIP_NR_BODY |
-                               SMFIP_HDR_LEADSPC);
+    *pf1 = m->protocol =
+        f1 & (SMFIP_NOHELO | SMFIP_NOUNKNOWN | SMFIP_NODATA | SMFIP_NR_HDR |
+              SMFIP_NR_EOH | SMFIP_NR_BODY | SMFIP_HDR_LEADSPC);
     *pf2 = 0;
     *pf3 = 0;
     return SMFIS_CONTINUE;

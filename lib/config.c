@@ -5,9 +5,10 @@
  */
 #include "config.h"
 
+#include "errbuf.h"
+
 #include <errno.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,9 +30,14 @@ struct config_param {
     unsigned long long min, max; /* for CONFIG_SIZE */
 };
 
-#define PARAM(name, type, def) {#name, type, offsetof(struct config, name), def, 0, 0}
+#define PARAM(name, type, def)                                                           \
+    {                                                                                    \
+#name, type, offsetof(struct config, name), def, 0, 0                            \
+    }
 #define SIZE_PARAM(name, def, lo, hi)                                                    \
-    {#name, CONFIG_SIZE, offsetof(struct config, name), def, lo, hi}
+    {                                                                                    \
+#name, CONFIG_SIZE, offsetof(struct config, name), def, lo, hi                   \
+    }
 
 static const struct config_param config_params[] = {
     PARAM(milter_socket, CONFIG_SOCKET, "unix:/run/sendwatch/milter.sock"),
@@ -44,20 +50,6 @@ static const struct config_param config_params[] = {
 };
 
 #define CONFIG_NPARAMS (sizeof(config_params) / sizeof(config_params[0]))
-
-static void config_error(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void config_error(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (err == NULL || errlen == 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 static const struct config_param *config_find(const char *name, size_t len)
 {
@@ -185,15 +177,15 @@ static int config_set(struct config *cfg, const struct config_param *p, const ch
     switch (p->type) {
     case CONFIG_SIZE:
         if (!config_parse_size(value, &n)) {
-            config_error(err, errlen,
-                         "bad value for %s: \"%s\" (expected bytes, optionally with a "
-                         "k, m or g suffix)",
-                         p->name, value);
+            errbuf_set(err, errlen,
+                       "bad value for %s: \"%s\" (expected bytes, optionally with a "
+                       "k, m or g suffix)",
+                       p->name, value);
             return -1;
         }
         if (n < p->min || n > p->max) {
-            config_error(err, errlen, "%s = %s is out of range (%llu to %llu bytes)",
-                         p->name, value, p->min, p->max);
+            errbuf_set(err, errlen, "%s = %s is out of range (%llu to %llu bytes)",
+                       p->name, value, p->min, p->max);
             return -1;
         }
         *(size_t *)(void *)field = (size_t)n;
@@ -215,12 +207,12 @@ static int config_set(struct config *cfg, const struct config_param *p, const ch
         break;
     }
     if (why != NULL) {
-        config_error(err, errlen, "bad value for %s: \"%s\" (%s)", p->name, value, why);
+        errbuf_set(err, errlen, "bad value for %s: \"%s\" (%s)", p->name, value, why);
         return -1;
     }
     char *copy = strdup(value);
     if (copy == NULL) {
-        config_error(err, errlen, "out of memory");
+        errbuf_set(err, errlen, "out of memory");
         return -2;
     }
     free(*(char **)(void *)field);
@@ -283,28 +275,28 @@ static int config_apply_line(struct config *cfg, const char *name_of_file,
 
     eq = strchr(s, '=');
     if (eq == NULL) {
-        config_error(err, errlen, "%s:%u: missing '=' (expected \"name = value\")",
-                     name_of_file, line->lineno);
+        errbuf_set(err, errlen, "%s:%u: missing '=' (expected \"name = value\")",
+                   name_of_file, line->lineno);
         return -1;
     }
     end = eq;
     while (end > s && config_is_space(end[-1]))
         end--;
     if (end == s) {
-        config_error(err, errlen, "%s:%u: missing parameter name before '='",
-                     name_of_file, line->lineno);
+        errbuf_set(err, errlen, "%s:%u: missing parameter name before '='", name_of_file,
+                   line->lineno);
         return -1;
     }
     p = config_find(s, (size_t)(end - s));
     if (p == NULL) {
-        config_error(err, errlen, "%s:%u: unknown parameter \"%.*s\"", name_of_file,
-                     line->lineno, (int)(end - s), s);
+        errbuf_set(err, errlen, "%s:%u: unknown parameter \"%.*s\"", name_of_file,
+                   line->lineno, (int)(end - s), s);
         return -1;
     }
     size_t idx = (size_t)(p - config_params);
     if (seen[idx] != 0) {
-        config_error(err, errlen, "%s:%u: %s is already set at line %u", name_of_file,
-                     line->lineno, p->name, seen[idx]);
+        errbuf_set(err, errlen, "%s:%u: %s is already set at line %u", name_of_file,
+                   line->lineno, p->name, seen[idx]);
         return -1;
     }
     seen[idx] = line->lineno;
@@ -317,7 +309,7 @@ static int config_apply_line(struct config *cfg, const char *name_of_file,
         end--;
     *end = '\0';
     if (config_set(cfg, p, value, why, sizeof(why)) != 0) {
-        config_error(err, errlen, "%s:%u: %s", name_of_file, line->lineno, why);
+        errbuf_set(err, errlen, "%s:%u: %s", name_of_file, line->lineno, why);
         return -1;
     }
     return 0;
@@ -364,7 +356,7 @@ struct config *config_parse(const char *text, size_t len, const char *name, char
         lineno++;
 
         if (memchr(start, '\0', n) != NULL) {
-            config_error(err, errlen, "%s:%u: NUL byte in line", name, lineno);
+            errbuf_set(err, errlen, "%s:%u: NUL byte in line", name, lineno);
             goto fail;
         }
         size_t lead = 0;
@@ -376,9 +368,9 @@ struct config *config_parse(const char *text, size_t len, const char *name, char
             n--;
         if (lead > 0) {
             if (line.text == NULL) {
-                config_error(err, errlen,
-                             "%s:%u: continuation line without a parameter before it",
-                             name, lineno);
+                errbuf_set(err, errlen,
+                           "%s:%u: continuation line without a parameter before it", name,
+                           lineno);
                 goto fail;
             }
             if (config_line_append(&line, &used, start + lead, n - lead) != 0)
@@ -401,7 +393,7 @@ struct config *config_parse(const char *text, size_t len, const char *name, char
     return cfg;
 
 nomem:
-    config_error(err, errlen, "%s: out of memory", name);
+    errbuf_set(err, errlen, "%s: out of memory", name);
 fail:
     free(line.text);
     config_free(cfg);
@@ -416,18 +408,18 @@ struct config *config_load(const char *path, char *err, size_t errlen)
     struct config *cfg = NULL;
 
     if (fp == NULL) {
-        config_error(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        errbuf_set(err, errlen, "%s: cannot open: %s", path, strerror(errno));
         return NULL;
     }
     for (;;) {
         if (cap - len < 4096) {
             if (cap > (1u << 24)) {
-                config_error(err, errlen, "%s: file is larger than 16 MB", path);
+                errbuf_set(err, errlen, "%s: file is larger than 16 MB", path);
                 goto done;
             }
             char *grown = realloc(buf, cap + 65536);
             if (grown == NULL) {
-                config_error(err, errlen, "%s: out of memory", path);
+                errbuf_set(err, errlen, "%s: out of memory", path);
                 goto done;
             }
             buf = grown;
@@ -439,7 +431,7 @@ struct config *config_load(const char *path, char *err, size_t errlen)
             break;
     }
     if (ferror(fp)) {
-        config_error(err, errlen, "%s: read error: %s", path, strerror(errno));
+        errbuf_set(err, errlen, "%s: read error: %s", path, strerror(errno));
         goto done;
     }
     cfg = config_parse(buf, len, path, err, errlen);

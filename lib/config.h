@@ -20,10 +20,10 @@
 #include <stdio.h>
 
 struct config {
-    char *milter_socket;         /* libmilter syntax: unix:/path, inet:PORT@HOST */
-    char *milter_socket_group;   /* group (Postfix's) allowed to connect to a unix socket */
-    char *state_dir;             /* absolute path: LMDB environment and pid files */
-    char *temp_dir;              /* absolute path: spill files of large messages */
+    char *milter_socket;       /* libmilter syntax: unix:/path, inet:PORT@HOST */
+    char *milter_socket_group; /* group (Postfix's) allowed to connect to a unix socket */
+    char *state_dir;           /* absolute path: LMDB environment and pid files */
+    char *temp_dir;            /* absolute path: spill files of large messages */
     size_t message_memory_limit; /* bytes of a message kept in RAM before spilling */
     char *run_user;              /* account the daemons drop to when started as root */
     char *syslog_name;           /* syslog ident, like Postfix's syslog_name */

@@ -53,8 +53,8 @@ static const struct bad_case bad_cases[] = {
     {"run_user = bad user\n",
      "t.conf:1: bad value for run_user: \"bad user\" (expected letters, digits, '.', '_' "
      "or '-')"},
-    {"run_user =\n",
-     "t.conf:1: bad value for run_user: \"\" (expected letters, digits, '.', '_' or '-')"},
+    {"run_user =\n", "t.conf:1: bad value for run_user: \"\" (expected letters, digits, "
+                     "'.', '_' or '-')"},
 };
 
 static void test_bad_files(void **state)
@@ -85,7 +85,8 @@ static void test_good_file(void **state)
     char err[512] = "";
     (void)state;
 
-    struct config *cfg = config_parse(text, sizeof(text) - 1, "good.conf", err, sizeof(err));
+    struct config *cfg =
+        config_parse(text, sizeof(text) - 1, "good.conf", err, sizeof(err));
     if (cfg == NULL)
         fail_msg("got error \"%s\", want success", err);
     assert_string_equal(cfg->milter_socket, "inet:8891@127.0.0.1");

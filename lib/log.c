@@ -103,9 +103,10 @@ char *log_escape(char *dst, size_t dstlen, const char *src, size_t len)
             consumed = 1;
         } else {
             utf8proc_int32_t cp;
-            utf8proc_ssize_t n = c >= 0x80 ? utf8proc_iterate((const utf8proc_uint8_t *)src + in,
-                                                              (utf8proc_ssize_t)(len - in), &cp)
-                                           : -1;
+            utf8proc_ssize_t n =
+                c >= 0x80 ? utf8proc_iterate((const utf8proc_uint8_t *)src + in,
+                                             (utf8proc_ssize_t)(len - in), &cp)
+                          : -1;
             if (n > 0 && !log_unsafe_codepoint(cp)) {
                 memcpy(piece, src + in, (size_t)n);
                 plen = consumed = (size_t)n;

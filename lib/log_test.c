@@ -20,7 +20,9 @@ static const struct {
     {"社外秘 report", 64, "社外秘 report"},
     {"bad \xff\xfe utf8", 64, "bad \\xff\\xfe utf8"},
     {"truncated \xe7\xa4", 64, "truncated \\xe7\\xa4"},
-    {"bidi \xe2\x80\xae""txt.exe", 64, "bidi \\xe2\\x80\\xaetxt.exe"},
+    {"bidi \xe2\x80\xae"
+     "txt.exe",
+     64, "bidi \\xe2\\x80\\xaetxt.exe"},
     {"c1 \xc2\x85", 64, "c1 \\xc2\\x85"},
     {"abcdefghij", 8, "abcd..."},
     {"社外秘社外秘", 12, "社外..."},

@@ -1,25 +1,14 @@
 /* privilege - see privilege.h. */
 #include "privilege.h"
 
+#include "errbuf.h"
+
 #include <errno.h>
 #include <grp.h>
 #include <pwd.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
-
-static void privilege_error(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void privilege_error(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 int privilege_lookup(const char *user, uid_t *uid, gid_t *gid, char *err, size_t errlen)
 {
@@ -28,8 +17,8 @@ int privilege_lookup(const char *user, uid_t *uid, gid_t *gid, char *err, size_t
     int rc = getpwnam_r(user, &pw, buf, sizeof(buf), &found);
 
     if (found == NULL) {
-        privilege_error(err, errlen, "unknown user \"%s\"%s%s", user, rc ? ": " : "",
-                        rc ? strerror(rc) : "");
+        errbuf_set(err, errlen, "unknown user \"%s\"%s%s", user, rc ? ": " : "",
+                   rc ? strerror(rc) : "");
         return -1;
     }
     *uid = pw.pw_uid;
@@ -44,8 +33,8 @@ int privilege_lookup_group(const char *group, gid_t *gid, char *err, size_t errl
     int rc = getgrnam_r(group, &gr, buf, sizeof(buf), &found);
 
     if (found == NULL) {
-        privilege_error(err, errlen, "unknown group \"%s\"%s%s", group, rc ? ": " : "",
-                        rc ? strerror(rc) : "");
+        errbuf_set(err, errlen, "unknown group \"%s\"%s%s", group, rc ? ": " : "",
+                   rc ? strerror(rc) : "");
         return -1;
     }
     *gid = gr.gr_gid;
@@ -62,24 +51,22 @@ int privilege_drop(const char *user, char *err, size_t errlen)
     if (privilege_lookup(user, &uid, &gid, err, errlen) != 0)
         return -1;
     if (uid == 0) {
-        privilege_error(err, errlen, "run_user \"%s\" is root; refusing to run as root",
-                        user);
+        errbuf_set(err, errlen, "run_user \"%s\" is root; refusing to run as root", user);
         return -1;
     }
     if (initgroups(user, gid) != 0 || setgid(gid) != 0) {
-        privilege_error(err, errlen, "cannot set groups of \"%s\": %s", user,
-                        strerror(errno));
+        errbuf_set(err, errlen, "cannot set groups of \"%s\": %s", user, strerror(errno));
         return -1;
     }
     if (setuid(uid) != 0) {
-        privilege_error(err, errlen, "cannot switch to user \"%s\": %s", user,
-                        strerror(errno));
+        errbuf_set(err, errlen, "cannot switch to user \"%s\": %s", user,
+                   strerror(errno));
         return -1;
     }
     /* Prove the drop is permanent: neither ID may be root, nor can we get back. */
     if (getuid() != uid || geteuid() != uid || getgid() != gid || getegid() != gid ||
         setuid(0) == 0 || seteuid(0) == 0) {
-        privilege_error(err, errlen, "privileges of \"%s\" could not be verified", user);
+        errbuf_set(err, errlen, "privileges of \"%s\" could not be verified", user);
         return -1;
     }
     return 0;

@@ -15,14 +15,14 @@ static const struct {
 } cases[] = {
     {"3F2A1B0C9D", QUEUEID_SHORT},
     {"ABCDE1", QUEUEID_SHORT},
-    {"4fRbNh1Cz5zJ4Mk", QUEUEID_LONG},   /* time part may itself hold a z */
+    {"4fRbNh1Cz5zJ4Mk", QUEUEID_LONG}, /* time part may itself hold a z */
     {"4fRbNh1CzlzJ4Mk", QUEUEID_LONG},
     {"4dVJrZ3b1NzbSkP", QUEUEID_LONG},
-    {"3F2A1", QUEUEID_INVALID},          /* too short for a short ID */
-    {"3f2a1b0c9d", QUEUEID_INVALID},     /* short IDs are upper case */
-    {"4fRbNh1CzA", QUEUEID_INVALID},     /* vowel, no separator */
-    {"4fRbNh1Czz", QUEUEID_INVALID},     /* empty inode part */
-    {"4fRbNhzJ4M", QUEUEID_INVALID},     /* time part shorter than 10 */
+    {"3F2A1", QUEUEID_INVALID},           /* too short for a short ID */
+    {"3f2a1b0c9d", QUEUEID_INVALID},      /* short IDs are upper case */
+    {"4fRbNh1CzA", QUEUEID_INVALID},      /* vowel, no separator */
+    {"4fRbNh1Czz", QUEUEID_INVALID},      /* empty inode part */
+    {"4fRbNhzJ4M", QUEUEID_INVALID},      /* time part shorter than 10 */
     {"4fRbNh1Cz5zJ4Ma", QUEUEID_INVALID}, /* vowel in inode part */
     {"4fRbNh1Cz5zJ4M/", QUEUEID_INVALID},
     {"../../etc/passwd", QUEUEID_INVALID},

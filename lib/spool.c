@@ -1,9 +1,10 @@
 /* spool - see spool.h. */
 #include "spool.h"
 
+#include "errbuf.h"
+
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,20 +20,6 @@ struct spool {
     int fd; /* -1 until spilled */
     bool failed;
 };
-
-static void spool_error(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void spool_error(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (err == NULL || errlen == 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 struct spool *spool_new(size_t memory_limit, const char *temp_dir)
 {
@@ -111,7 +98,7 @@ static int spool_open_file(const struct spool *sp, char *err, size_t errlen)
         char path[4096];
         if ((size_t)snprintf(path, sizeof(path), "%s/spool.XXXXXX", sp->temp_dir) >=
             sizeof(path)) {
-            spool_error(err, errlen, "%s: path too long", sp->temp_dir);
+            errbuf_set(err, errlen, "%s: path too long", sp->temp_dir);
             return -1;
         }
         fd = mkostemp(path, O_CLOEXEC);
@@ -120,8 +107,8 @@ static int spool_open_file(const struct spool *sp, char *err, size_t errlen)
             return fd;
         }
     }
-    spool_error(err, errlen, "cannot create spill file in %s: %s", sp->temp_dir,
-                strerror(errno));
+    errbuf_set(err, errlen, "cannot create spill file in %s: %s", sp->temp_dir,
+               strerror(errno));
     return -1;
 }
 
@@ -132,8 +119,8 @@ static int spool_spill(struct spool *sp, char *err, size_t errlen)
     if (fd < 0)
         return -1;
     if (spool_write_all(fd, sp->mem, (size_t)sp->size) != 0) {
-        spool_error(err, errlen, "cannot write spill file in %s: %s", sp->temp_dir,
-                    strerror(errno));
+        errbuf_set(err, errlen, "cannot write spill file in %s: %s", sp->temp_dir,
+                   strerror(errno));
         close(fd);
         return -1;
     }
@@ -148,7 +135,7 @@ static int spool_spill(struct spool *sp, char *err, size_t errlen)
 int spool_write(struct spool *sp, const void *data, size_t len, char *err, size_t errlen)
 {
     if (sp->failed) {
-        spool_error(err, errlen, "spool already failed for this message");
+        errbuf_set(err, errlen, "spool already failed for this message");
         return -1;
     }
     if (len == 0)
@@ -159,8 +146,8 @@ int spool_write(struct spool *sp, const void *data, size_t len, char *err, size_
     }
     if (sp->fd >= 0) {
         if (spool_write_all(sp->fd, data, len) != 0) {
-            spool_error(err, errlen, "cannot write spill file in %s: %s", sp->temp_dir,
-                        strerror(errno));
+            errbuf_set(err, errlen, "cannot write spill file in %s: %s", sp->temp_dir,
+                       strerror(errno));
             goto fail;
         }
     } else {
@@ -173,7 +160,7 @@ int spool_write(struct spool *sp, const void *data, size_t len, char *err, size_
                 cap = sp->memory_limit;
             unsigned char *grown = realloc(sp->mem, cap);
             if (grown == NULL) {
-                spool_error(err, errlen, "out of memory");
+                errbuf_set(err, errlen, "out of memory");
                 goto fail;
             }
             sp->mem = grown;
@@ -204,7 +191,7 @@ ssize_t spool_read_at(const struct spool *sp, uint64_t offset, void *buf, size_t
         if (n >= 0)
             return n;
         if (errno != EINTR) {
-            spool_error(err, errlen, "cannot read spill file: %s", strerror(errno));
+            errbuf_set(err, errlen, "cannot read spill file: %s", strerror(errno));
             return -1;
         }
     }

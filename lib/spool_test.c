@@ -117,9 +117,9 @@ static void test_bad_temp_dir(void **state)
     struct spool *sp = spool_new(4, "/nonexistent/sendwatch");
     assert_int_equal(spool_write(sp, "1234", 4, err, sizeof(err)), 0);
     assert_int_equal(spool_write(sp, "5", 1, err, sizeof(err)), -1);
-    assert_string_equal(err,
-                        "cannot create spill file in /nonexistent/sendwatch: No such file "
-                        "or directory");
+    assert_string_equal(
+        err, "cannot create spill file in /nonexistent/sendwatch: No such file "
+             "or directory");
     /* A failed spool refuses further writes rather than keep a gap. */
     assert_int_equal(spool_write(sp, "6", 1, err, sizeof(err)), -1);
     assert_string_equal(err, "spool already failed for this message");
@@ -146,7 +146,8 @@ static void test_write_error(void **state)
     setrlimit(RLIMIT_FSIZE, &old);
     assert_int_equal(rc, -1);
     char want[512];
-    snprintf(want, sizeof(want), "cannot write spill file in %s: File too large", temp_dir);
+    snprintf(want, sizeof(want), "cannot write spill file in %s: File too large",
+             temp_dir);
     assert_string_equal(err, want);
     spool_free(sp);
 }

@@ -49,8 +49,8 @@ static struct message *message_new(void)
 
     if (msg == NULL)
         return NULL;
-    msg->spool = spool_new(callbacks_config->message_memory_limit,
-                           callbacks_config->temp_dir);
+    msg->spool =
+        spool_new(callbacks_config->message_memory_limit, callbacks_config->temp_dir);
     if (msg->spool == NULL) {
         free(msg);
         return NULL;
@@ -138,8 +138,8 @@ static sfsistat cb_envfrom(SMFICTX *ctx, char **argv)
     /* A new transaction in the same session: drop anything left over. */
     message_free(conn->message);
     conn->message = message_new();
-    if (conn->message == NULL || (conn->message->sender =
-                                      callbacks_copy_address(argv[0])) == NULL) {
+    if (conn->message == NULL ||
+        (conn->message->sender = callbacks_copy_address(argv[0])) == NULL) {
         log_error("NOQUEUE: out of memory at MAIL FROM");
         return callbacks_tempfail(ctx);
     }

@@ -73,8 +73,8 @@ static int check_temp_dir(const struct config *cfg, char *err, size_t errlen)
         return -1;
     }
     if (access(cfg->temp_dir, W_OK | X_OK) != 0) {
-        snprintf(err, errlen, "temp_dir %s is not writable by this user: %s", cfg->temp_dir,
-                 strerror(errno));
+        snprintf(err, errlen, "temp_dir %s is not writable by this user: %s",
+                 cfg->temp_dir, strerror(errno));
         return -1;
     }
     return 0;

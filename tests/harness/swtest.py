@@ -110,6 +110,15 @@ def make_workdir(tag):
     return path
 
 
+def read_text(path):
+    """The file's text ("" if it is not there yet), undecodable bytes replaced."""
+    try:
+        with open(path, errors="replace") as f:
+            return f.read()
+    except OSError:
+        return ""
+
+
 def chown_to(path, user, group=None):
     uid = pwd.getpwnam(user).pw_uid
     gid = grp.getgrnam(group).gr_gid if group else pwd.getpwnam(user).pw_gid
@@ -351,11 +360,7 @@ class Postfix:
         return [json.loads(line) for line in r.stdout.splitlines() if line.strip()]
 
     def log_text(self):
-        try:
-            with open(self.log_path, errors="replace") as f:
-                return f.read()
-        except OSError:
-            return ""
+        return read_text(self.log_path)
 
     def sent_ids(self):
         """Queue IDs Postfix logged as delivered (status=sent)."""
@@ -430,11 +435,7 @@ class Milter:
         return self.proc is not None and self.proc.poll() is None
 
     def log_text(self):
-        try:
-            with open(self.log_path, errors="replace") as f:
-                return f.read()
-        except OSError:
-            return ""
+        return read_text(self.log_path)
 
 
 class Stack:
