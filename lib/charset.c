@@ -1,0 +1,449 @@
+/* charset - see charset.h. */
+#include "charset.h"
+
+#include <errno.h>
+#include <iconv.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <utf8proc.h>
+
+/* How a label is handled. */
+enum charset_kind {
+    KIND_ASCII,       /* us-ascii or no label */
+    KIND_SINGLE_BYTE, /* every byte is a character: a wrong label still "works" */
+    KIND_UTF8,
+    KIND_ISO2022JP,
+    KIND_OTHER, /* any other charset iconv knows */
+};
+
+static const char *const single_byte_prefixes[] = {"iso-8859-",   "iso8859-", "latin",
+                                                   "windows-125", "cp125",    "koi8-"};
+
+static enum charset_kind charset_classify(const char *label)
+{
+    if (label == NULL || *label == '\0' || strcasecmp(label, "us-ascii") == 0 ||
+        strcasecmp(label, "ascii") == 0 || strcasecmp(label, "ansi_x3.4-1968") == 0)
+        return KIND_ASCII;
+    if (strcasecmp(label, "utf-8") == 0 || strcasecmp(label, "utf8") == 0)
+        return KIND_UTF8;
+    if (strncasecmp(label, "iso-2022-jp", 11) == 0 ||
+        strcasecmp(label, "csiso2022jp") == 0)
+        return KIND_ISO2022JP;
+    for (size_t i = 0; i < sizeof(single_byte_prefixes) / sizeof(*single_byte_prefixes);
+         i++)
+        if (strncasecmp(label, single_byte_prefixes[i],
+                        strlen(single_byte_prefixes[i])) == 0)
+            return KIND_SINGLE_BYTE;
+    return KIND_OTHER;
+}
+
+/* The iconv name to use for LABEL: Japanese labels map to their supersets. */
+static const char *charset_iconv_name(const char *label)
+{
+    static const char *const cp932[] = {
+        "shift_jis",  "shift-jis",   "sjis",  "x-sjis", "ms_kanji",
+        "csshiftjis", "windows-31j", "cp932", "ms932",  "x-ms-cp932"};
+    static const char *const eucjp[] = {"euc-jp", "x-euc-jp", "eucjp",
+                                        "cseucpkdfmtjapanese"};
+
+    for (size_t i = 0; i < sizeof(cp932) / sizeof(*cp932); i++)
+        if (strcasecmp(label, cp932[i]) == 0)
+            return "CP932";
+    for (size_t i = 0; i < sizeof(eucjp) / sizeof(*eucjp); i++)
+        if (strcasecmp(label, eucjp[i]) == 0)
+            return "EUC-JP-MS";
+    return label;
+}
+
+/* A growing output buffer. */
+struct charset_buf {
+    char *data;
+    size_t len, cap;
+};
+
+static int buf_reserve(struct charset_buf *b, size_t more)
+{
+    if (b->len + more + 1 <= b->cap)
+        return 0;
+    size_t cap = b->cap ? b->cap : 256;
+    while (cap < b->len + more + 1)
+        cap *= 2;
+    char *grown = realloc(b->data, cap);
+    if (grown == NULL)
+        return -1;
+    b->data = grown;
+    b->cap = cap;
+    return 0;
+}
+
+static int buf_append(struct charset_buf *b, const void *p, size_t n)
+{
+    if (buf_reserve(b, n) != 0)
+        return -1;
+    memcpy(b->data + b->len, p, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+    return 0;
+}
+
+static const char replacement[] = "\xef\xbf\xbd"; /* U+FFFD */
+
+/*
+ * Converts with iconv from FROM.  Unreadable bytes become U+FFFD and count
+ * in *BAD.  Returns 0, -1 when out of memory, -2 when iconv does not know
+ * FROM.
+ */
+static int convert_iconv(const char *from, const char *in, size_t len,
+                         struct charset_buf *out, size_t *bad)
+{
+    iconv_t cd = iconv_open("UTF-8", from);
+    char *inp = (char *)in;
+    size_t inleft = len;
+
+    *bad = 0;
+    if (cd == (iconv_t)-1)
+        return -2;
+    while (inleft > 0) {
+        if (buf_reserve(out, inleft * 4 + 16) != 0)
+            goto nomem;
+        char *outp = out->data + out->len;
+        size_t outleft = out->cap - out->len - 1;
+        size_t rc = iconv(cd, &inp, &inleft, &outp, &outleft);
+        out->len = (size_t)(outp - out->data);
+        if (rc != (size_t)-1)
+            break;
+        if (errno == E2BIG)
+            continue;
+        /* EILSEQ or EINVAL (truncated at the end): skip one byte. */
+        (*bad)++;
+        if (buf_append(out, replacement, 3) != 0)
+            goto nomem;
+        inp++;
+        inleft--;
+        iconv(cd, NULL, NULL, NULL, NULL); /* back to the initial shift state */
+    }
+    /* Flush a stateful decoder. */
+    if (buf_reserve(out, 16) != 0)
+        goto nomem;
+    char *outp = out->data + out->len;
+    size_t outleft = out->cap - out->len - 1;
+    iconv(cd, NULL, NULL, &outp, &outleft);
+    out->len = (size_t)(outp - out->data);
+    out->data[out->len] = '\0';
+    iconv_close(cd);
+    return 0;
+nomem:
+    iconv_close(cd);
+    return -1;
+}
+
+/* True when every byte is 7-bit. */
+static bool is_7bit(const char *in, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)in[i] & 0x80)
+            return false;
+    return true;
+}
+
+/* True when the bytes are valid UTF-8 (utf8proc's check, which refuses overlongs). */
+static bool is_valid_utf8(const char *in, size_t len)
+{
+    size_t i = 0;
+
+    while (i < len) {
+        if (!((unsigned char)in[i] & 0x80)) {
+            i++;
+            continue;
+        }
+        utf8proc_int32_t cp;
+        utf8proc_ssize_t n = utf8proc_iterate((const utf8proc_uint8_t *)in + i,
+                                              (utf8proc_ssize_t)(len - i), &cp);
+        if (n <= 0)
+            return false;
+        i += (size_t)n;
+    }
+    return true;
+}
+
+/* Does the text use ISO-2022-JP's designations (ESC $ B, ESC $ @, ESC ( I)? */
+static bool has_iso2022jp_escapes(const char *in, size_t len)
+{
+    for (size_t i = 0; i + 2 < len; i++)
+        if (in[i] == 0x1b &&
+            ((in[i + 1] == '$' && (in[i + 2] == 'B' || in[i + 2] == '@')) ||
+             (in[i + 1] == '(' && in[i + 2] == 'I')))
+            return true;
+    return false;
+}
+
+/* Appends the CP932 bytes of JIS X 0208 row/cell bytes (0x21-0x7e each). */
+static int jis_to_cp932(struct charset_buf *b, unsigned char j1, unsigned char j2)
+{
+    unsigned row = j1 - 0x20u, cell = j2 - 0x20u; /* 1..94 each */
+    unsigned char s[2];
+
+    s[0] = (unsigned char)(row <= 62 ? (row + 1) / 2 + 0x80 : (row + 1) / 2 + 0xc0);
+    if (row % 2 == 1)
+        s[1] = (unsigned char)(cell + (cell <= 63 ? 0x3f : 0x40));
+    else
+        s[1] = (unsigned char)(cell + 0x9e);
+    return buf_append(b, s, 2);
+}
+
+/*
+ * Re-expresses 7-bit ISO-2022-JP as CP932 bytes, so that iconv's CP932
+ * table reads NEC row 13 (①, ㈱) and the NEC-selected IBM extensions (rows
+ * 89-92) the way CP50220 does.  JIS X 0212 characters, which CP932 lacks,
+ * become '?' - XXX rare in practice.  Returns 0, -1 when out of memory, 1
+ * when the input is not 7-bit ISO-2022-JP.
+ */
+static int iso2022jp_to_cp932(const char *in, size_t len, struct charset_buf *out)
+{
+    enum { ROMAN, KANJI, KATAKANA, JIS0212 } mode = ROMAN;
+    bool shifted_out = false; /* SO/SI katakana, as some old encoders do */
+
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)in[i];
+        if (c & 0x80)
+            return 1;
+        if (c == 0x1b && i + 2 < len) {
+            const char *e = in + i + 1;
+            if (e[0] == '$' && (e[1] == 'B' || e[1] == '@')) {
+                mode = KANJI;
+                i += 2;
+                continue;
+            }
+            if (e[0] == '(' && (e[1] == 'B' || e[1] == 'J')) {
+                mode = ROMAN;
+                i += 2;
+                continue;
+            }
+            if (e[0] == '(' && e[1] == 'I') {
+                mode = KATAKANA;
+                i += 2;
+                continue;
+            }
+            if (e[0] == '$' && e[1] == '(' && i + 3 < len && e[2] == 'D') {
+                mode = JIS0212;
+                i += 3;
+                continue;
+            }
+        }
+        if (c == 0x0e || c == 0x0f) {
+            shifted_out = c == 0x0e;
+            continue;
+        }
+        if (c == '\r' || c == '\n') {
+            /* A line end resets to ASCII in every encoder we know; keep it. */
+            if (buf_append(out, &c, 1) != 0)
+                return -1;
+            continue;
+        }
+        if ((mode == KATAKANA || shifted_out) && c >= 0x21 && c <= 0x5f) {
+            unsigned char k = (unsigned char)(c + 0x80);
+            if (buf_append(out, &k, 1) != 0)
+                return -1;
+            continue;
+        }
+        if ((mode == KANJI || mode == JIS0212) && c >= 0x21 && c <= 0x7e && i + 1 < len &&
+            (unsigned char)in[i + 1] >= 0x21 && (unsigned char)in[i + 1] <= 0x7e) {
+            int rc = mode == KANJI ? jis_to_cp932(out, c, (unsigned char)in[i + 1])
+                                   : buf_append(out, "?", 1);
+            if (rc != 0)
+                return -1;
+            i++;
+            continue;
+        }
+        if (buf_append(out, &c, 1) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* Share of Japanese characters (kana, kanji, full-width forms) in UTF-8 TEXT. */
+static double japanese_share(const char *text, size_t len)
+{
+    size_t japanese = 0, nonascii = 0, i = 0;
+
+    while (i < len) {
+        utf8proc_int32_t cp;
+        utf8proc_ssize_t n = utf8proc_iterate((const utf8proc_uint8_t *)text + i,
+                                              (utf8proc_ssize_t)(len - i), &cp);
+        if (n <= 0)
+            break;
+        i += (size_t)n;
+        if (cp < 0x80)
+            continue;
+        nonascii++;
+        if ((cp >= 0x3000 && cp <= 0x30ff) || (cp >= 0x4e00 && cp <= 0x9fff) ||
+            (cp >= 0xff00 && cp <= 0xffef) || (cp >= 0x2460 && cp <= 0x24ff) ||
+            (cp >= 0x3200 && cp <= 0x33ff))
+            japanese++;
+    }
+    return nonascii ? (double)japanese / (double)nonascii : 0.0;
+}
+
+/* Makes the result from B, which it takes over. */
+static void result_take(struct charset_result *out, struct charset_buf *b, unsigned flags,
+                        const char *used)
+{
+    out->text = b->data;
+    out->len = b->len;
+    out->flags = flags;
+    out->used = used;
+    b->data = NULL;
+    b->len = b->cap = 0;
+}
+
+/*
+ * Tries UTF-8, then CP932, then EUC-JP-MS; a candidate must read every
+ * byte.  With REQUIRE_JAPANESE (the label was a single-byte charset, which
+ * reads anything) a Japanese candidate must also look Japanese.  Returns 1
+ * with OUT filled when one fits, 0 when none does, -1 when out of memory.
+ */
+static int try_fallbacks(const char *in, size_t len, bool require_japanese,
+                         struct charset_result *out)
+{
+    static const char *const candidates[] = {"CP932", "EUC-JP-MS"};
+    struct charset_buf b = {0};
+    size_t bad;
+
+    if (is_valid_utf8(in, len)) {
+        if (buf_append(&b, in, len) != 0)
+            return -1;
+        result_take(out, &b, CHARSET_RELABELED, "UTF-8");
+        return 1;
+    }
+    for (size_t i = 0; i < sizeof(candidates) / sizeof(*candidates); i++) {
+        b.len = 0;
+        int rc = convert_iconv(candidates[i], in, len, &b, &bad);
+        if (rc == -1) {
+            free(b.data);
+            return -1;
+        }
+        if (rc == 0 && bad == 0 &&
+            (!require_japanese || japanese_share(b.data, b.len) >= 0.6)) {
+            result_take(out, &b, CHARSET_RELABELED, candidates[i]);
+            return 1;
+        }
+    }
+    free(b.data);
+    return 0;
+}
+
+int charset_to_utf8(const char *label, const char *in, size_t len,
+                    struct charset_result *out)
+{
+    enum charset_kind kind = charset_classify(label);
+    struct charset_buf b = {0};
+    size_t bad = 0;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    if (kind != KIND_ISO2022JP && is_7bit(in, len) && has_iso2022jp_escapes(in, len))
+        kind = KIND_ISO2022JP; /* 7-bit Japanese under a wrong label */
+
+    switch (kind) {
+    case KIND_ASCII:
+        if (is_7bit(in, len)) {
+            if (buf_append(&b, in, len) != 0)
+                return -1;
+            result_take(out, &b, 0, "US-ASCII");
+            return 0;
+        }
+        break; /* 8-bit bytes under an ASCII label: find what they are */
+    case KIND_UTF8:
+        if (is_valid_utf8(in, len)) {
+            if (buf_append(&b, in, len) != 0)
+                return -1;
+            result_take(out, &b, 0, "UTF-8");
+            return 0;
+        }
+        break;
+    case KIND_ISO2022JP: {
+        struct charset_buf sjis = {0};
+        rc = iso2022jp_to_cp932(in, len, &sjis);
+        if (rc == -1) {
+            free(sjis.data);
+            return -1;
+        }
+        if (rc == 0) {
+            rc = convert_iconv("CP932", sjis.data ? sjis.data : "", sjis.len, &b, &bad);
+            free(sjis.data);
+            if (rc == -1)
+                goto nomem;
+            unsigned flags =
+                (bad ? CHARSET_REPLACED : 0) |
+                (charset_classify(label) != KIND_ISO2022JP ? CHARSET_RELABELED : 0);
+            result_take(out, &b, flags, "ISO-2022-JP (CP50220)");
+            return 0;
+        }
+        free(sjis.data);
+        break; /* 8-bit bytes: not ISO-2022-JP at all */
+    }
+    case KIND_SINGLE_BYTE:
+        if (is_7bit(in, len)) {
+            if (buf_append(&b, in, len) != 0)
+                return -1;
+            result_take(out, &b, 0, "US-ASCII");
+            return 0;
+        }
+        rc = try_fallbacks(in, len, true, out);
+        if (rc != 0)
+            return rc < 0 ? -1 : 0;
+        rc = convert_iconv(label, in, len, &b, &bad);
+        if (rc == -1)
+            goto nomem;
+        if (rc == 0) {
+            result_take(out, &b, bad ? CHARSET_REPLACED : 0, "declared charset");
+            return 0;
+        }
+        break;
+    case KIND_OTHER:
+        rc = convert_iconv(charset_iconv_name(label), in, len, &b, &bad);
+        if (rc == -1)
+            goto nomem;
+        if (rc == 0 && bad == 0) {
+            result_take(out, &b, 0, "declared charset");
+            return 0;
+        }
+        b.len = 0;
+        break;
+    }
+
+    /* The label did not fit the bytes (or is unknown): find what does. */
+    rc = try_fallbacks(in, len, false, out);
+    if (rc != 0) {
+        free(b.data);
+        return rc < 0 ? -1 : 0;
+    }
+    /*
+     * Nothing reads every byte.  Text labelled UTF-8 keeps its valid
+     * characters; a known label is read as declared; anything else is read
+     * as windows-1252, which has a character for nearly every byte.
+     */
+    const char *last = kind == KIND_UTF8    ? "UTF-8"
+                       : kind == KIND_OTHER ? charset_iconv_name(label)
+                                            : "CP1252";
+    bool as_declared = kind == KIND_OTHER;
+    b.len = 0;
+    rc = convert_iconv(last, in, len, &b, &bad);
+    if (rc == -2) {
+        last = "CP1252";
+        as_declared = false;
+        rc = convert_iconv(last, in, len, &b, &bad);
+    }
+    if (rc != 0)
+        goto nomem;
+    unsigned flags = bad ? CHARSET_REPLACED : 0;
+    if (kind != KIND_UTF8 && !as_declared)
+        flags |= CHARSET_RELABELED;
+    result_take(out, &b, flags, as_declared ? "declared charset" : last);
+    return 0;
+nomem:
+    free(b.data);
+    return -1;
+}

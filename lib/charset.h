@@ -1,0 +1,46 @@
+/*
+ * charset - bytes in a declared charset to valid UTF-8, without letting a
+ * wrong label hide text.
+ *
+ * Conversion is iconv's (glibc).  What this module adds is distrust:
+ *  - ISO-2022-JP is read as Microsoft's CP50220 (NEC and IBM extension
+ *    characters such as ①, ㈱, Ⅲ, as Outlook sends them), which glibc lacks:
+ *    the 7-bit stream is re-expressed as CP932 and converted from that.
+ *  - Shift_JIS and EUC-JP are read as their Microsoft supersets (CP932,
+ *    EUC-JP-MS), which read everything plain Shift_JIS/EUC-JP reads.
+ *  - A label that does not fit the bytes is not believed: 8-bit bytes
+ *    labelled us-ascii, a single-byte charset (ISO-8859-x, windows-125x)
+ *    whose bytes are really UTF-8 or Japanese, UTF-8 that is not valid
+ *    UTF-8, ISO-2022-JP escapes under another label, or an unknown label.
+ *    Then UTF-8, CP932 and EUC-JP-MS are tried, and the first that reads the
+ *    bytes cleanly (and, for a single-byte label, looks like Japanese) wins.
+ *  - Bytes nothing can read become U+FFFD; the result is always valid UTF-8.
+ *
+ * Pure functions, thread-safe.  The result is malloc'ed; the caller frees it.
+ */
+#ifndef SENDWATCH_CHARSET_H
+#define SENDWATCH_CHARSET_H
+
+#include <stddef.h>
+
+/* What the conversion had to do, for the view's record. */
+enum {
+    CHARSET_RELABELED = 1u << 0, /* the label did not fit; another charset was used */
+    CHARSET_REPLACED = 1u << 1,  /* some bytes could not be read: U+FFFD */
+};
+
+struct charset_result {
+    char *text;       /* valid UTF-8, NUL-terminated; owned by the caller */
+    size_t len;       /* bytes in text, without the NUL */
+    unsigned flags;   /* CHARSET_* */
+    const char *used; /* the charset actually used (static string) */
+};
+
+/*
+ * Converts LEN bytes of IN, labelled LABEL (NULL or "" for none: us-ascii,
+ * distrusted like any other), to UTF-8.  Returns 0, or -1 when out of memory.
+ */
+int charset_to_utf8(const char *label, const char *in, size_t len,
+                    struct charset_result *out);
+
+#endif

@@ -1,0 +1,76 @@
+/* Unit tests for charset.c: real encoded samples, honest and lying labels. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "charset.h"
+
+struct charset_case {
+    const char *label;
+    const char *in;
+    size_t len; /* 0: strlen(in) */
+    const char *want;
+    unsigned want_flags;
+};
+
+static const struct charset_case cases[] = {
+    /* Honest labels. */
+    {"us-ascii", "plain text", 0, "plain text", 0},
+    {"ISO-2022-JP", "\x1b$B<R30Hk$N;qNA$G$9\x1b(B", 0, "社外秘の資料です", 0},
+    {"iso-2022-jp", "\x1b(I<,6^2K\x1b(B", 0, "ｼｬｶﾞｲﾋ", 0},
+    /* Outlook's NEC row 13 (①, ㈱, Ⅲ) and an NEC-selected IBM extension
+     * (纊, row 89): plain ISO-2022-JP conversion loses these and the line. */
+    {"ISO-2022-JP", "\x1b$B-!-j-7<R30Hky!\x1b(B end", 0, "①㈱Ⅲ社外秘纊 end", 0},
+    {"Shift_JIS", "\x8e\xd0\x8aO\x94\xe9\x87@\x82\xc5\x82\xb7", 0, "社外秘①です", 0},
+    {"shift_jis", "\xbc\xac\xb6\xde\xb2\xcb", 0, "ｼｬｶﾞｲﾋ", 0},
+    {"EUC-JP", "\xbc\xd2\xb3\xb0\xc8\xeb\xa4\xce\xbb\xf1\xce\xc1", 0, "社外秘の資料", 0},
+    {"UTF-8", "\xe6\xa9\x9f\xe5\xaf\x86", 0, "機密", 0},
+    {"ISO-8859-1", "caf\xe9 cr\xe8me", 0, "café crème", 0},
+    {"windows-1252", "\x93quoted\x94", 0, "“quoted”", 0},
+    /* Lying labels must not hide text. */
+    {"ISO-8859-1", "\x8e\xd0\x8aO\x94\xe9\x87@\x82\xc5\x82\xb7", 0, "社外秘①です",
+     CHARSET_RELABELED},
+    {"iso-8859-1", "\xe6\xa9\x9f\xe5\xaf\x86", 0, "機密", CHARSET_RELABELED},
+    {"us-ascii", "\xe6\xa9\x9f\xe5\xaf\x86", 0, "機密", CHARSET_RELABELED},
+    {NULL, "\xe6\xa9\x9f\xe5\xaf\x86", 0, "機密", CHARSET_RELABELED},
+    {"UTF-8", "\x8e\xd0\x8aO\x94\xe9", 0, "社外秘", CHARSET_RELABELED},
+    {"us-ascii", "\x1b$B<R30Hk\x1b(B", 0, "社外秘", CHARSET_RELABELED},
+    {"ISO-2022-JP", "\x8e\xd0\x8aO\x94\xe9", 0, "社外秘", CHARSET_RELABELED},
+    {"x-no-such-charset", "\xe6\xa9\x9f\xe5\xaf\x86", 0, "機密", CHARSET_RELABELED},
+    {"us-ascii", "caf\xe9", 0, "café", CHARSET_RELABELED},
+    /* Bytes nothing reads: kept readable around U+FFFD, always valid UTF-8. */
+    {"UTF-8", "ok \xff\xfe ok", 0, "ok \xef\xbf\xbd\xef\xbf\xbd ok", CHARSET_REPLACED},
+    {"UTF-8", "", 0, "", 0},
+    {"us-ascii", "nul\0byte", 8, "nul\0byte", 0},
+};
+
+static void test_cases(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const struct charset_case *c = &cases[i];
+        size_t len = c->len ? c->len : strlen(c->in);
+        size_t want_len = c->len ? c->len : strlen(c->want);
+        struct charset_result r;
+
+        assert_int_equal(charset_to_utf8(c->label, c->in, len, &r), 0);
+        if (r.len != want_len || memcmp(r.text, c->want, want_len) != 0 ||
+            r.flags != c->want_flags)
+            fail_msg("case %zu (%s): got \"%s\" flags %u via %s, want \"%s\" flags %u", i,
+                     c->label ? c->label : "(none)", r.text, r.flags, r.used, c->want,
+                     c->want_flags);
+        assert_int_equal(r.text[r.len], '\0');
+        free(r.text);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_cases)};
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
