@@ -1,0 +1,147 @@
+/* html - see html.h. */
+#include "html.h"
+
+#include <libxml/HTMLparser.h>
+#include <libxml/parser.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+struct html_state {
+    char *text;
+    size_t len, cap;
+    int skip_depth; /* > 0 inside script or style */
+    bool failed;    /* out of memory */
+};
+
+static void html_append(struct html_state *st, const char *p, size_t n)
+{
+    if (st->failed || n == 0)
+        return;
+    if (st->len + n + 1 > st->cap) {
+        size_t cap = st->cap ? st->cap : 1024;
+        while (cap < st->len + n + 1)
+            cap *= 2;
+        char *grown = realloc(st->text, cap);
+        if (grown == NULL) {
+            st->failed = true;
+            return;
+        }
+        st->text = grown;
+        st->cap = cap;
+    }
+    memcpy(st->text + st->len, p, n);
+    st->len += n;
+    st->text[st->len] = '\0';
+}
+
+/* Elements after which a reader sees a line break. */
+static bool html_is_block(const char *name)
+{
+    static const char *const blocks[] = {
+        "address", "article", "aside",    "blockquote", "br",     "dd",     "div",
+        "dl",      "dt",      "fieldset", "figcaption", "figure", "footer", "form",
+        "h1",      "h2",      "h3",       "h4",         "h5",     "h6",     "header",
+        "hr",      "li",      "main",     "nav",        "ol",     "p",      "pre",
+        "section", "table",   "td",       "th",         "title",  "tr",     "ul"};
+    for (size_t i = 0; i < sizeof(blocks) / sizeof(*blocks); i++)
+        if (strcasecmp(name, blocks[i]) == 0)
+            return true;
+    return false;
+}
+
+static bool html_is_skipped(const char *name)
+{
+    return strcasecmp(name, "script") == 0 || strcasecmp(name, "style") == 0;
+}
+
+static void html_start(void *ctx, const xmlChar *name, const xmlChar **attrs)
+{
+    struct html_state *st = ctx;
+
+    if (html_is_skipped((const char *)name)) {
+        st->skip_depth++;
+        return;
+    }
+    /* Attribute text a reader sees: image alternatives and tooltips. */
+    for (size_t i = 0; attrs != NULL && attrs[i] != NULL; i += 2) {
+        const char *attr = (const char *)attrs[i], *value = (const char *)attrs[i + 1];
+        if (value != NULL &&
+            (strcasecmp(attr, "alt") == 0 || strcasecmp(attr, "title") == 0)) {
+            html_append(st, " ", 1);
+            html_append(st, value, strlen(value));
+            html_append(st, " ", 1);
+        }
+    }
+    if (strcasecmp((const char *)name, "br") == 0)
+        html_append(st, "\n", 1);
+}
+
+static void html_end(void *ctx, const xmlChar *name)
+{
+    struct html_state *st = ctx;
+
+    if (html_is_skipped((const char *)name)) {
+        if (st->skip_depth > 0)
+            st->skip_depth--;
+        return;
+    }
+    if (html_is_block((const char *)name) && st->len > 0 && st->text[st->len - 1] != '\n')
+        html_append(st, "\n", 1);
+}
+
+static void html_characters(void *ctx, const xmlChar *ch, int len)
+{
+    struct html_state *st = ctx;
+
+    if (st->skip_depth == 0 && len > 0)
+        html_append(st, (const char *)ch, (size_t)len);
+}
+
+void html_init(void)
+{
+    xmlInitParser();
+}
+
+int html_to_text(const char *in, size_t len, char **out, size_t *outlen)
+{
+    struct html_state st = {0};
+    htmlSAXHandler sax;
+
+    memset(&sax, 0, sizeof(sax));
+    sax.startElement = html_start;
+    sax.endElement = html_end;
+    sax.characters = html_characters;
+    sax.cdataBlock = html_characters;
+
+    htmlParserCtxtPtr ctxt =
+        htmlCreatePushParserCtxt(&sax, &st, NULL, 0, NULL, XML_CHAR_ENCODING_UTF8);
+    if (ctxt == NULL)
+        return -1;
+    htmlCtxtUseOptions(ctxt, HTML_PARSE_RECOVER | HTML_PARSE_NOERROR |
+                                 HTML_PARSE_NOWARNING | HTML_PARSE_NONET |
+                                 HTML_PARSE_IGNORE_ENC);
+    /* Feed in pieces: htmlParseChunk takes an int length. */
+    size_t pos = 0;
+    while (pos < len) {
+        size_t n = len - pos > (1u << 20) ? (1u << 20) : len - pos;
+        htmlParseChunk(ctxt, in + pos, (int)n, 0);
+        pos += n;
+    }
+    htmlParseChunk(ctxt, NULL, 0, 1);
+    htmlFreeParserCtxt(ctxt);
+
+    if (st.failed) {
+        free(st.text);
+        return -1;
+    }
+    if (st.text == NULL) {
+        st.text = strdup("");
+        if (st.text == NULL)
+            return -1;
+    }
+    *out = st.text;
+    *outlen = st.len;
+    return 0;
+}
