@@ -1,0 +1,34 @@
+/*
+ * view_header - header text decoding, internal to the view.
+ *
+ * GMime's own RFC 2047 decoder loses characters when an encoded-word ends
+ * in the middle of a multi-byte character, or when several encoded-words
+ * sit in one quoted parameter (name="=?ISO-2022-JP?B?..?= =?..?="), even in
+ * its loose mode.  Senders use both, so a file name or subject could hide a
+ * keyword.  This decoder joins adjacent encoded-words of one charset into
+ * one byte run before converting it (base64 and quoted-printable decoding
+ * are GMime's; conversion is the charset module's, with its distrust of
+ * labels), and reads raw 8-bit header bytes with the same distrust.
+ */
+#ifndef SENDWATCH_VIEW_HEADER_H
+#define SENDWATCH_VIEW_HEADER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/*
+ * Decodes LEN bytes of a raw header value (folded or not) to UTF-8.
+ * Returns a g_malloc'ed string the caller g_free()s; *RELABELED is set
+ * when a charset label did not fit.  Never NULL (GLib aborts on OOM).
+ */
+char *view_header_decode(const char *raw, size_t len, bool *relabeled);
+
+/*
+ * Finds parameter NAME (case-insensitive, exact: "name", not "name*0")
+ * in a raw Content-Type or Content-Disposition value and returns its value
+ * unquoted but not decoded (g_malloc'ed), or NULL when absent.  Only used
+ * where GMime's decoded value cannot be trusted.
+ */
+char *view_header_raw_param(const char *raw, const char *name);
+
+#endif

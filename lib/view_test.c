@@ -1,0 +1,201 @@
+/* Unit tests for view.c on real encoded samples in testdata/view/. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "view.h"
+
+static const struct view_limits limits = {
+    .max_depth = 4,
+    .max_entries = 100,
+    .max_expanded = 10 * 1024 * 1024,
+    .max_ratio = 100,
+    .max_text = 1024 * 1024,
+    .memory_limit = 64 * 1024,
+    .temp_dir = "/tmp",
+};
+
+/* Builds the view of testdata/view/NAME. */
+static struct view *load(const char *name)
+{
+    char path[512], buf[65536], err[256];
+    snprintf(path, sizeof(path), "%s/view/%s", SENDWATCH_TESTDATA, name);
+    FILE *fp = fopen(path, "rb");
+    if (fp == NULL)
+        fail_msg("cannot open %s", path);
+    struct spool *sp = spool_new(1 << 20, "/tmp");
+    size_t n;
+    while ((n = fread(buf, 1, sizeof(buf), fp)) > 0)
+        assert_int_equal(spool_write(sp, buf, n, err, sizeof(err)), 0);
+    fclose(fp);
+    struct view *v = view_build(sp, &limits, err, sizeof(err));
+    if (v == NULL)
+        fail_msg("%s: view_build failed: %s", name, err);
+    spool_free(sp);
+    return v;
+}
+
+/* True when a text of one of FIELDS contains NEEDLE. */
+static bool has_text(const struct view *v, unsigned fields, const char *needle)
+{
+    for (size_t i = 0; i < view_text_count(v); i++) {
+        const struct view_text *t = view_text_at(v, i);
+        if ((t->field & fields) && strstr(t->text, needle) != NULL)
+            return true;
+    }
+    return false;
+}
+
+static void dump(const struct view *v)
+{
+    for (size_t i = 0; i < view_text_count(v); i++) {
+        const struct view_text *t = view_text_at(v, i);
+        fprintf(stderr, "  text field=%u name=%s att=%d: %s\n", t->field,
+                t->name ? t->name : "-", t->attachment, t->text);
+    }
+    for (size_t i = 0; i < view_attachment_count(v); i++) {
+        const struct view_attachment *a = view_attachment_at(v, i);
+        fprintf(stderr, "  attachment %zu: \"%s\" %s %llu bytes%s\n", i, a->name,
+                a->content_type, (unsigned long long)a->size,
+                a->suspicious_name ? " suspicious" : "");
+    }
+}
+
+static const struct {
+    const char *file;
+    unsigned fields;
+    const char *needle;
+    bool want;
+} text_cases[] = {
+    /* ISO-2022-JP subject split mid-character across two encoded-words. */
+    {"iso2022jp.eml", VIEW_SUBJECT, "社外秘:見積書", true}, /* NFKC: ： -> : */
+    /* CP50220: NEC row 13 and IBM extension characters, and the rest of the line. */
+    {"iso2022jp.eml", VIEW_BODY, "1(株)III 社外秘纊 CP50220 line", true},
+    {"iso2022jp.eml", VIEW_BODY, "お世話になっております。", true},
+    /* Shift_JIS quoted-printable with a soft break inside the keyword. */
+    {"sjis_qp.eml", VIEW_BODY, "この資料は社外秘です。", true},
+    /* A keyword split by HTML tags; script text is not text. */
+    {"html_split.eml", VIEW_BODY, "Please see 社外秘 plan", true},
+    {"html_split.eml", VIEW_BODY, "hidden script", false},
+    /* Attachment names in every encoding senders use. */
+    {"names.eml", VIEW_ATTACHMENT_NAME, "社外秘リスト.xlsx", true}, /* RFC 2231, split */
+    {"names.eml", VIEW_ATTACHMENT_NAME, "顧客名簿.csv", true},   /* 2047 split mid-char */
+    {"names.eml", VIEW_ATTACHMENT_NAME, "社外秘.pdf", true},     /* 2 ISO-2022-JP words */
+    {"names.eml", VIEW_ATTACHMENT_NAME, "機密データ.bin", true}, /* raw UTF-8 */
+    {"names.eml", VIEW_ATTACHMENT_NAME, "見積書.txt", true},     /* raw Shift_JIS */
+    {"names.eml", VIEW_ATTACHMENT_TEXT, "山田,yamada@example.jp", true}, /* CSV content */
+    /* Charset labels that lie. */
+    {"lying_labels.eml", VIEW_BODY, "極秘の計画", true},
+    {"lying_labels.eml", VIEW_BODY, "社外秘の見積", true},
+    /* A forwarded message is read as mail. */
+    {"forwarded.eml", VIEW_SUBJECT, "転送:機密", true},
+    {"forwarded.eml", VIEW_BODY, "内部資料 CONFIDENTIAL inside", true},
+    /* Broken MIME: the raw text is scanned. */
+    {"malformed.eml", VIEW_BODY, "TOPSECRET-KEYWORD", true},
+    /* Full-width, half-width and invisible characters. */
+    {"fullwidth.eml", VIEW_SUBJECT, "CONFIDENTIAL", true},
+    {"fullwidth.eml", VIEW_BODY, "シャガイヒ", true},
+    {"fullwidth.eml", VIEW_BODY, "社外秘", true},
+    {"fullwidth.eml", VIEW_BODY, "confidential", true},
+};
+
+static void test_texts(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof(text_cases) / sizeof(text_cases[0]); i++) {
+        struct view *v = load(text_cases[i].file);
+        bool got = has_text(v, text_cases[i].fields, text_cases[i].needle);
+        if (got != text_cases[i].want) {
+            dump(v);
+            fail_msg("%s: text \"%s\" in fields %u: got %d, want %d", text_cases[i].file,
+                     text_cases[i].needle, text_cases[i].fields, got, text_cases[i].want);
+        }
+        view_free(v);
+    }
+}
+
+static void test_attachments(void **state)
+{
+    (void)state;
+    struct view *v = load("names.eml");
+    static const struct {
+        const char *name, *type;
+        bool suspicious;
+    } want[] = {
+        {"社外秘リスト.xlsx",
+         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", false},
+        {"顧客名簿.csv", "text/csv", false},
+        {"社外秘.pdf", "application/pdf", false},
+        {"機密データ.bin", "application/octet-stream", false},
+        {"見積書.txt", "application/octet-stream", false},
+        {"invoice.pdf.exe", "application/octet-stream", true},
+        {"report\xe2\x80\xaetxt.exe", "application/octet-stream", true},
+    };
+    if (view_attachment_count(v) != sizeof(want) / sizeof(want[0])) {
+        dump(v);
+        fail_msg("got %zu attachments, want %zu", view_attachment_count(v),
+                 sizeof(want) / sizeof(want[0]));
+    }
+    for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+        const struct view_attachment *a = view_attachment_at(v, i);
+        if (strcmp(a->name, want[i].name) != 0 ||
+            strcmp(a->content_type, want[i].type) != 0 ||
+            a->suspicious_name != want[i].suspicious)
+            fail_msg("attachment %zu: got \"%s\" %s suspicious=%d, want \"%s\" %s %d", i,
+                     a->name, a->content_type, a->suspicious_name, want[i].name,
+                     want[i].type, want[i].suspicious);
+    }
+    assert_int_equal(view_attachment_at(v, 0)->size, 15); /* decoded, not base64 */
+    assert_true(view_flags(v) & VIEW_SUSPICIOUS_NAME);
+    assert_false(view_flags(v) & VIEW_MALFORMED);
+    view_free(v);
+}
+
+static void test_flags(void **state)
+{
+    (void)state;
+    struct view *v = load("malformed.eml");
+    assert_true(view_flags(v) & VIEW_MALFORMED);
+    assert_true(strlen(view_problem(v)) > 0);
+    view_free(v);
+
+    v = load("lying_labels.eml");
+    assert_true(view_flags(v) & VIEW_CHARSET_RELABELED);
+    assert_false(view_flags(v) & VIEW_MALFORMED);
+    view_free(v);
+
+    v = load("iso2022jp.eml");
+    assert_string_equal(view_subject(v), "社外秘：見積書"); /* display form, not NFKC */
+    assert_int_equal(view_flags(v), 0);
+    view_free(v);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    view_init();
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    view_shutdown();
+    return 0;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_texts),
+        cmocka_unit_test(test_attachments),
+        cmocka_unit_test(test_flags),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
