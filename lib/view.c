@@ -10,7 +10,7 @@
 
 #include "charset.h"
 #include "errbuf.h"
-#include "html.h"
+#include "markup.h"
 #include "normalize.h"
 #include "view_header.h"
 #include "view_stream.h"
@@ -31,7 +31,7 @@ struct view {
 void view_init(void)
 {
     g_mime_init();
-    html_init();
+    markup_init();
 }
 
 void view_shutdown(void)
@@ -121,7 +121,7 @@ static void view_add_bytes(struct view *v, enum view_field field, const char *na
     if (html) {
         char *text;
         size_t text_len;
-        if (html_to_text(r.text, r.len, &text, &text_len) != 0) {
+        if (markup_html_text(r.text, r.len, &text, &text_len) != 0) {
             free(r.text);
             view_fail(v, "out of memory");
             return;

@@ -1,5 +1,5 @@
-/* html - see html.h. */
-#include "html.h"
+/* markup - see markup.h. */
+#include "markup.h"
 
 #include <libxml/HTMLparser.h>
 #include <libxml/parser.h>
@@ -8,14 +8,14 @@
 #include <string.h>
 #include <strings.h>
 
-struct html_state {
+struct markup_state {
     char *text;
     size_t len, cap;
     int skip_depth; /* > 0 inside script or style */
     bool failed;    /* out of memory */
 };
 
-static void html_append(struct html_state *st, const char *p, size_t n)
+static void markup_append(struct markup_state *st, const char *p, size_t n)
 {
     if (st->failed || n == 0)
         return;
@@ -58,7 +58,7 @@ static bool html_is_skipped(const char *name)
 
 static void html_start(void *ctx, const xmlChar *name, const xmlChar **attrs)
 {
-    struct html_state *st = ctx;
+    struct markup_state *st = ctx;
 
     if (html_is_skipped((const char *)name)) {
         st->skip_depth++;
@@ -69,18 +69,18 @@ static void html_start(void *ctx, const xmlChar *name, const xmlChar **attrs)
         const char *attr = (const char *)attrs[i], *value = (const char *)attrs[i + 1];
         if (value != NULL &&
             (strcasecmp(attr, "alt") == 0 || strcasecmp(attr, "title") == 0)) {
-            html_append(st, " ", 1);
-            html_append(st, value, strlen(value));
-            html_append(st, " ", 1);
+            markup_append(st, " ", 1);
+            markup_append(st, value, strlen(value));
+            markup_append(st, " ", 1);
         }
     }
     if (strcasecmp((const char *)name, "br") == 0)
-        html_append(st, "\n", 1);
+        markup_append(st, "\n", 1);
 }
 
 static void html_end(void *ctx, const xmlChar *name)
 {
-    struct html_state *st = ctx;
+    struct markup_state *st = ctx;
 
     if (html_is_skipped((const char *)name)) {
         if (st->skip_depth > 0)
@@ -88,32 +88,77 @@ static void html_end(void *ctx, const xmlChar *name)
         return;
     }
     if (html_is_block((const char *)name) && st->len > 0 && st->text[st->len - 1] != '\n')
-        html_append(st, "\n", 1);
+        markup_append(st, "\n", 1);
 }
 
-static void html_characters(void *ctx, const xmlChar *ch, int len)
+static void markup_characters(void *ctx, const xmlChar *ch, int len)
 {
-    struct html_state *st = ctx;
+    struct markup_state *st = ctx;
 
     if (st->skip_depth == 0 && len > 0)
-        html_append(st, (const char *)ch, (size_t)len);
+        markup_append(st, (const char *)ch, (size_t)len);
 }
 
-void html_init(void)
+/* Local names after which an office document has a line break or a tab. */
+static const char *xml_separator(const char *name)
+{
+    static const char *const lines[] = {"p",          "h",     "br",      "cr",
+                                        "si",         "row",   "tr",      "li",
+                                        "line-break", "title", "subject", "description"};
+    static const char *const cells[] = {"tab", "c", "tc", "table-cell", "s"};
+    const char *colon = strchr(name, ':');
+    const char *local = colon ? colon + 1 : name;
+
+    for (size_t i = 0; i < sizeof(lines) / sizeof(*lines); i++)
+        if (strcmp(local, lines[i]) == 0)
+            return "\n";
+    for (size_t i = 0; i < sizeof(cells) / sizeof(*cells); i++)
+        if (strcmp(local, cells[i]) == 0)
+            return "\t";
+    return NULL;
+}
+
+static void xml_end(void *ctx, const xmlChar *name)
+{
+    struct markup_state *st = ctx;
+    const char *sep = xml_separator((const char *)name);
+
+    if (sep != NULL)
+        markup_append(st, sep, 1);
+}
+
+/* Hands the collected text to the caller (or reports out of memory). */
+static int markup_finish(struct markup_state *st, char **out, size_t *outlen)
+{
+    if (st->failed) {
+        free(st->text);
+        return -1;
+    }
+    if (st->text == NULL) {
+        st->text = strdup("");
+        if (st->text == NULL)
+            return -1;
+    }
+    *out = st->text;
+    *outlen = st->len;
+    return 0;
+}
+
+void markup_init(void)
 {
     xmlInitParser();
 }
 
-int html_to_text(const char *in, size_t len, char **out, size_t *outlen)
+int markup_html_text(const char *in, size_t len, char **out, size_t *outlen)
 {
-    struct html_state st = {0};
+    struct markup_state st = {0};
     htmlSAXHandler sax;
 
     memset(&sax, 0, sizeof(sax));
     sax.startElement = html_start;
     sax.endElement = html_end;
-    sax.characters = html_characters;
-    sax.cdataBlock = html_characters;
+    sax.characters = markup_characters;
+    sax.cdataBlock = markup_characters;
 
     htmlParserCtxtPtr ctxt =
         htmlCreatePushParserCtxt(&sax, &st, NULL, 0, NULL, XML_CHAR_ENCODING_UTF8);
@@ -131,17 +176,34 @@ int html_to_text(const char *in, size_t len, char **out, size_t *outlen)
     }
     htmlParseChunk(ctxt, NULL, 0, 1);
     htmlFreeParserCtxt(ctxt);
+    return markup_finish(&st, out, outlen);
+}
 
-    if (st.failed) {
-        free(st.text);
+int markup_xml_text(const char *in, size_t len, char **out, size_t *outlen)
+{
+    struct markup_state st = {0};
+    xmlSAXHandler sax;
+
+    memset(&sax, 0, sizeof(sax));
+    sax.endElement = xml_end;
+    sax.characters = markup_characters;
+    sax.cdataBlock = markup_characters;
+
+    xmlParserCtxtPtr ctxt = xmlCreatePushParserCtxt(&sax, &st, NULL, 0, NULL);
+    if (ctxt == NULL)
         return -1;
+    /* No DTDs, no external entities, no network: office XML needs none. */
+    xmlCtxtUseOptions(ctxt, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
+                                XML_PARSE_NOCDATA);
+    size_t pos = 0;
+    while (pos < len && ctxt->wellFormed) {
+        size_t n = len - pos > (1u << 20) ? (1u << 20) : len - pos;
+        xmlParseChunk(ctxt, in + pos, (int)n, 0);
+        pos += n;
     }
-    if (st.text == NULL) {
-        st.text = strdup("");
-        if (st.text == NULL)
-            return -1;
-    }
-    *out = st.text;
-    *outlen = st.len;
-    return 0;
+    xmlParseChunk(ctxt, NULL, 0, 1);
+    bool broken = !ctxt->wellFormed;
+    xmlFreeParserCtxt(ctxt);
+    int rc = markup_finish(&st, out, outlen);
+    return rc == 0 && broken ? 1 : rc;
 }

@@ -1,6 +1,8 @@
 /*
- * html - HTML reduced to the text a reader sees, for matching.
+ * markup - HTML and XML reduced to the text a reader sees, for matching.
+ * libxml2 lives behind this module.
  *
+ * HTML:
  * libxml2's forgiving HTML parser does the parsing and entity decoding;
  * this module keeps character data and attribute text people read (alt,
  * title), drops script and style, and puts a line break after block
@@ -9,15 +11,15 @@
  * purpose: a leak is a leak whether or not the mail client shows it.
  *
  * Input must be UTF-8 (the charset module made it so); any charset the
- * document declares is ignored.  Call html_init() once per process before
+ * document declares is ignored.  Call markup_init() once per process before
  * threads start.  Thread-safe afterwards.
  */
-#ifndef SENDWATCH_HTML_H
-#define SENDWATCH_HTML_H
+#ifndef SENDWATCH_MARKUP_H
+#define SENDWATCH_MARKUP_H
 
 #include <stddef.h>
 
-void html_init(void);
+void markup_init(void);
 
 /*
  * Converts LEN bytes of UTF-8 HTML.  Returns 0 with a malloc'ed,
@@ -25,6 +27,15 @@ void html_init(void);
  * or -1 when out of memory.  Broken HTML is not an error: whatever libxml2
  * recovers is returned.
  */
-int html_to_text(const char *in, size_t len, char **out, size_t *outlen);
+int markup_html_text(const char *in, size_t len, char **out, size_t *outlen);
+
+/*
+ * Like markup_html_text() for XML in any encoding the document declares,
+ * except that a document that is not well-formed (or uses entities, which
+ * are never expanded) returns 1 with the text read before the problem:
+ * the caller must then scan the raw bytes as well, or text after the
+ * problem would go unseen.
+ */
+int markup_xml_text(const char *in, size_t len, char **out, size_t *outlen);
 
 #endif
