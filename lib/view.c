@@ -10,6 +10,7 @@
 
 #include "charset.h"
 #include "errbuf.h"
+#include "extract.h"
 #include "markup.h"
 #include "normalize.h"
 #include "view_header.h"
@@ -24,8 +25,9 @@ struct view {
     char *subject;
     char problem[256];
     struct view_limits limits;
-    bool failed;     /* a hard error: view_build() returns NULL */
-    char error[256]; /* why */
+    struct extract_budget budget; /* archive limits, shared by the whole message */
+    bool failed;                  /* a hard error: view_build() returns NULL */
+    char error[256];              /* why */
 };
 
 void view_init(void)
@@ -332,6 +334,9 @@ static bool view_name_ends(const char *name, const char *ext)
     return n > e && strcasecmp(name + n - e, ext) == 0;
 }
 
+static void view_extract(struct view *v, const struct spool *data, const char *name,
+                         int index, unsigned depth);
+
 /* One leaf MIME part: body text, or an attachment. */
 static void view_leaf(struct view *v, GMimePart *part, unsigned depth)
 {
@@ -391,10 +396,110 @@ static void view_leaf(struct view *v, GMimePart *part, unsigned depth)
         if (index >= 0 && bytes != NULL)
             view_add_bytes(v, VIEW_ATTACHMENT_TEXT, NULL, index, charset, bytes, len,
                            is_html);
+        else if (index >= 0)
+            view_extract(v, decoded, name ? name : "", index, depth);
     }
     free(bytes);
     spool_free(decoded);
     g_free(name);
+}
+
+/* extract callbacks: files in archives become attachments of their own. */
+static int view_extract_entry(void *ctx, int parent, const char *path, uint64_t size,
+                              bool encrypted, unsigned depth)
+{
+    struct view *v = ctx;
+    struct charset_result name;
+
+    /* Entry names may be raw Shift_JIS (Japanese Windows zips) or UTF-8. */
+    if (charset_to_utf8(NULL, path, strlen(path), &name) != 0) {
+        view_fail(v, "out of memory");
+        return -1;
+    }
+    int index = view_add_attachment(v, name.text, "application/octet-stream", size,
+                                    parent, depth);
+    if (index >= 0) {
+        v->attachments[index].encrypted = encrypted;
+        if (name.len > 0)
+            view_add_text(v, VIEW_ATTACHMENT_NAME, NULL, index, name.text, name.len);
+    }
+    free(name.text);
+    return v->failed ? -1 : index;
+}
+
+static void view_extract_text(void *ctx, int id, enum extract_text_kind kind,
+                              const char *bytes, size_t len)
+{
+    struct view *v = ctx;
+
+    if (kind == EXTRACT_TEXT_UTF8)
+        view_add_text(v, VIEW_ATTACHMENT_TEXT, NULL, id, bytes, len);
+    else
+        view_add_bytes(v, VIEW_ATTACHMENT_TEXT, NULL, id, NULL, bytes, len,
+                       kind == EXTRACT_TEXT_HTML);
+}
+
+static void view_extract_problem(void *ctx, int id, enum extract_problem what,
+                                 const char *why)
+{
+    struct view *v = ctx;
+
+    if (what == EXTRACT_ENCRYPTED) {
+        if (id >= 0 && (size_t)id < v->nattachments)
+            v->attachments[id].encrypted = true;
+        v->flags |= VIEW_ENCRYPTED_ARCHIVE;
+        return;
+    }
+    view_note(v, what == EXTRACT_LIMIT ? VIEW_LIMIT_EXCEEDED : VIEW_MALFORMED, "%s", why);
+}
+
+/*
+ * An Office document with a password is not a zip but an OLE compound
+ * file (it starts with D0 CF 11 E0): flag it, its text cannot be read.
+ */
+static bool view_is_encrypted_office(const struct spool *data, const char *name)
+{
+    static const unsigned char cfb[8] = {0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1};
+    static const char *const exts[] = {".docx", ".xlsx", ".pptx",
+                                       ".docm", ".xlsm", ".pptm"};
+    unsigned char head[8];
+    char err[128];
+    bool office = false;
+
+    for (size_t i = 0; i < sizeof(exts) / sizeof(*exts); i++)
+        if (view_name_ends(name, exts[i]))
+            office = true;
+    return office && spool_read_at(data, 0, head, sizeof(head), err, sizeof(err)) == 8 &&
+           memcmp(head, cfb, sizeof(cfb)) == 0;
+}
+
+/* Looks into an attachment that may be an archive or an office document. */
+static void view_extract(struct view *v, const struct spool *data, const char *name,
+                         int index, unsigned depth)
+{
+    static const struct extract_callbacks callbacks_template = {
+        .entry = view_extract_entry,
+        .text = view_extract_text,
+        .problem = view_extract_problem,
+    };
+    struct extract_callbacks cb = callbacks_template;
+    char err[256];
+
+    if (spool_size(data) == 0)
+        return;
+    if (view_is_encrypted_office(data, name)) {
+        v->attachments[index].encrypted = true;
+        v->flags |= VIEW_ENCRYPTED_ARCHIVE;
+        return;
+    }
+    if (depth >= v->limits.max_depth) {
+        view_note(v, VIEW_LIMIT_EXCEEDED, "attachments nested deeper than %u",
+                  v->limits.max_depth);
+        return;
+    }
+    cb.ctx = v;
+    if (extract_archive(data, name, index, depth, &v->budget, &cb, err, sizeof(err)) < 0)
+        view_fail(v, err);
 }
 
 static void view_walk(struct view *v, GMimeObject *obj, unsigned depth);
@@ -485,6 +590,15 @@ struct view *view_build(const struct spool *message, const struct view_limits *l
         return NULL;
     }
     v->limits = *limits;
+    v->budget = (struct extract_budget){
+        .max_depth = limits->max_depth,
+        .max_entries = limits->max_entries,
+        .max_expanded = limits->max_expanded,
+        .max_ratio = limits->max_ratio,
+        .max_text = limits->max_text,
+        .memory_limit = limits->memory_limit,
+        .temp_dir = limits->temp_dir,
+    };
     GMimeParserOptions *options = g_mime_parser_options_new();
     g_mime_parser_options_set_rfc2047_compliance_mode(options,
                                                       GMIME_RFC_COMPLIANCE_LOOSE);

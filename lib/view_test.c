@@ -103,6 +103,26 @@ static const struct {
     {"fullwidth.eml", VIEW_BODY, "シャガイヒ", true},
     {"fullwidth.eml", VIEW_BODY, "社外秘", true},
     {"fullwidth.eml", VIEW_BODY, "confidential", true},
+    /* Office documents: Word runs joined, styles not text, sheets, slides, ODF. */
+    {"arch_office.eml", VIEW_ATTACHMENT_TEXT, "社外秘の設計書\nsecond paragraph", true},
+    {"arch_office.eml", VIEW_ATTACHMENT_TEXT, "STYLE-NOT-TEXT", false},
+    {"arch_office.eml", VIEW_ATTACHMENT_TEXT, "顧客リスト", true},
+    {"arch_office.eml", VIEW_ATTACHMENT_TEXT, "4111111111111111", true},
+    {"arch_office.eml", VIEW_ATTACHMENT_TEXT, "極秘スライド", true},
+    {"arch_office.eml", VIEW_ATTACHMENT_TEXT, "ODF confidential memo", true},
+    {"arch_office.eml", VIEW_ATTACHMENT_TEXT, "hidden in a renamed docx", true},
+    /* Archives, nested; tar.gz; a lone .gz; Shift_JIS entry names. */
+    {"arch_archives.eml", VIEW_ATTACHMENT_TEXT, "outer readme", true},
+    {"arch_archives.eml", VIEW_ATTACHMENT_TEXT, "1,内部顧客", true},
+    {"arch_archives.eml", VIEW_ATTACHMENT_TEXT, "社外秘の設計書",
+     true}, /* docx in zip in zip */
+    {"arch_archives.eml", VIEW_ATTACHMENT_NAME, "inner.zip", true},
+    {"arch_archives.eml", VIEW_ATTACHMENT_TEXT, "tar member secret text", true},
+    {"arch_archives.eml", VIEW_ATTACHMENT_TEXT, "1,gzipped row", true},
+    {"arch_archives.eml", VIEW_ATTACHMENT_NAME, "顧客名簿.csv", true},
+    {"arch_archives.eml", VIEW_ATTACHMENT_TEXT, "yamada,y@example.jp", true},
+    /* Past the depth limit nothing is read. */
+    {"arch_deep.eml", VIEW_ATTACHMENT_TEXT, "deepest text", false},
 };
 
 static void test_texts(void **state)
@@ -151,7 +171,7 @@ static void test_attachments(void **state)
                      a->name, a->content_type, a->suspicious_name, want[i].name,
                      want[i].type, want[i].suspicious);
     }
-    assert_int_equal(view_attachment_at(v, 0)->size, 15); /* decoded, not base64 */
+    assert_int_equal(view_attachment_at(v, 0)->size, 22); /* decoded, not base64 */
     assert_true(view_flags(v) & VIEW_SUSPICIOUS_NAME);
     assert_false(view_flags(v) & VIEW_MALFORMED);
     view_free(v);
@@ -176,6 +196,83 @@ static void test_flags(void **state)
     view_free(v);
 }
 
+/* Flags each archive sample must raise, and must not. */
+static void test_archive_flags(void **state)
+{
+    static const struct {
+        const char *file;
+        unsigned want, not_want;
+    } cases[] = {
+        {"arch_office.eml", 0,
+         VIEW_MALFORMED | VIEW_LIMIT_EXCEEDED | VIEW_ENCRYPTED_ARCHIVE},
+        {"arch_archives.eml", 0,
+         VIEW_MALFORMED | VIEW_LIMIT_EXCEEDED | VIEW_ENCRYPTED_ARCHIVE},
+        {"arch_bomb.eml", VIEW_LIMIT_EXCEEDED, VIEW_MALFORMED},
+        {"arch_deep.eml", VIEW_LIMIT_EXCEEDED, VIEW_MALFORMED},
+        {"arch_many.eml", VIEW_LIMIT_EXCEEDED, VIEW_MALFORMED},
+        {"arch_encrypted.eml", VIEW_ENCRYPTED_ARCHIVE | VIEW_MALFORMED, 0},
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct view *v = load(cases[i].file);
+        unsigned f = view_flags(v);
+        if ((f & cases[i].want) != cases[i].want || (f & cases[i].not_want) != 0) {
+            dump(v);
+            fail_msg("%s: got flags %#x (%s), want %#x and not %#x", cases[i].file, f,
+                     view_problem(v), cases[i].want, cases[i].not_want);
+        }
+        view_free(v);
+    }
+}
+
+/* The encrypted zip and the locked docx are marked; the PNG is not an archive. */
+static void test_encrypted_attachments(void **state)
+{
+    (void)state;
+    struct view *v = load("arch_encrypted.eml");
+    bool enc_zip = false, locked = false, png_clean = false;
+    for (size_t i = 0; i < view_attachment_count(v); i++) {
+        const struct view_attachment *a = view_attachment_at(v, i);
+        if (strcmp(a->name, "enc.zip") == 0 || strcmp(a->name, "secret.txt") == 0)
+            enc_zip |= a->encrypted;
+        if (strcmp(a->name, "locked.docx") == 0)
+            locked = a->encrypted;
+        if (strcmp(a->name, "photo.png") == 0)
+            png_clean = !a->encrypted;
+    }
+    assert_false(has_text(v, VIEW_ATTACHMENT_TEXT, "encrypted content"));
+    view_free(v);
+    assert_true(enc_zip);
+    assert_true(locked);
+    assert_true(png_clean);
+}
+
+/* Files in archives are attachments of their own, with parent and depth. */
+static void test_archive_entries(void **state)
+{
+    (void)state;
+    struct view *v = load("arch_archives.eml");
+    int bundle = -1, inner = -1, list = -1;
+    for (size_t i = 0; i < view_attachment_count(v); i++) {
+        const struct view_attachment *a = view_attachment_at(v, i);
+        if (strcmp(a->name, "bundle.zip") == 0)
+            bundle = (int)i;
+        if (strcmp(a->name, "inner.zip") == 0)
+            inner = (int)i;
+        if (strcmp(a->name, "list.csv") == 0)
+            list = (int)i;
+    }
+    if (bundle < 0 || inner < 0 || list < 0) {
+        dump(v);
+        fail_msg("missing entries: bundle %d inner %d list %d", bundle, inner, list);
+    }
+    assert_int_equal(view_attachment_at(v, (size_t)inner)->parent, bundle);
+    assert_int_equal(view_attachment_at(v, (size_t)inner)->depth, 1);
+    assert_int_equal(view_attachment_at(v, (size_t)list)->parent, inner);
+    assert_int_equal(view_attachment_at(v, (size_t)list)->depth, 2);
+    view_free(v);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -196,6 +293,9 @@ int main(void)
         cmocka_unit_test(test_texts),
         cmocka_unit_test(test_attachments),
         cmocka_unit_test(test_flags),
+        cmocka_unit_test(test_archive_flags),
+        cmocka_unit_test(test_encrypted_attachments),
+        cmocka_unit_test(test_archive_entries),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

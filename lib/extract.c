@@ -1,0 +1,460 @@
+/* extract - see extract.h. */
+#include "extract.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
+#include <fnmatch.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "errbuf.h"
+#include "markup.h"
+
+#define EXTRACT_CHUNK 65536
+/* Expansion every archive may have before the ratio limit applies. */
+#define EXTRACT_RATIO_FLOOR (1024 * 1024)
+
+/* libarchive reads the attachment straight from its spool. */
+struct extract_source {
+    const struct spool *spool;
+    uint64_t offset;
+    char buf[EXTRACT_CHUNK];
+};
+
+static la_ssize_t source_read(struct archive *a, void *client, const void **buffer)
+{
+    struct extract_source *src = client;
+    char err[256];
+    ssize_t n = spool_read_at(src->spool, src->offset, src->buf, sizeof(src->buf), err,
+                              sizeof(err));
+
+    if (n < 0) {
+        archive_set_error(a, EIO, "%s", err);
+        return -1;
+    }
+    src->offset += (uint64_t)n;
+    *buffer = src->buf;
+    return n;
+}
+
+static la_int64_t source_seek(struct archive *a, void *client, la_int64_t offset,
+                              int whence)
+{
+    struct extract_source *src = client;
+    int64_t size = (int64_t)spool_size(src->spool), pos;
+    (void)a;
+
+    switch (whence) {
+    case SEEK_SET:
+        pos = offset;
+        break;
+    case SEEK_CUR:
+        pos = (int64_t)src->offset + offset;
+        break;
+    case SEEK_END:
+        pos = size + offset;
+        break;
+    default:
+        return ARCHIVE_FATAL;
+    }
+    if (pos < 0)
+        return ARCHIVE_FATAL;
+    src->offset = (uint64_t)(pos > size ? size : pos);
+    return (la_int64_t)src->offset;
+}
+
+static la_int64_t source_skip(struct archive *a, void *client, la_int64_t request)
+{
+    struct extract_source *src = client;
+    uint64_t left = spool_size(src->spool) - src->offset;
+    (void)a;
+
+    if (request < 0)
+        return 0;
+    if ((uint64_t)request > left)
+        request = (la_int64_t)left;
+    src->offset += (uint64_t)request;
+    return request;
+}
+
+/* Office content parts: the ones people write text into. */
+static bool is_office_text_part(const char *path)
+{
+    static const char *const patterns[] = {"word/document.xml",
+                                           "word/header*.xml",
+                                           "word/footer*.xml",
+                                           "word/footnotes.xml",
+                                           "word/endnotes.xml",
+                                           "word/comments*.xml",
+                                           "xl/sharedStrings.xml",
+                                           "xl/worksheets/sheet*.xml",
+                                           "xl/comments*.xml",
+                                           "ppt/slides/slide*.xml",
+                                           "ppt/notesSlides/notesSlide*.xml",
+                                           "ppt/comments/*.xml",
+                                           "docProps/core.xml",
+                                           "content.xml",
+                                           "meta.xml"};
+    for (size_t i = 0; i < sizeof(patterns) / sizeof(*patterns); i++)
+        if (fnmatch(patterns[i], path, FNM_PATHNAME) == 0)
+            return true;
+    return false;
+}
+
+static bool is_office_embedding(const char *path)
+{
+    return fnmatch("*/embeddings/*", path, 0) == 0 || fnmatch("Object */*", path, 0) == 0;
+}
+
+static bool name_ends(const char *name, const char *ext)
+{
+    size_t n = strlen(name), e = strlen(ext);
+    return n >= e && strcasecmp(name + n - e, ext) == 0;
+}
+
+static bool is_office_name(const char *name)
+{
+    static const char *const exts[] = {
+        ".docx", ".docm", ".dotx", ".xlsx", ".xlsm", ".xltx", ".pptx", ".pptm",
+        ".potx", ".odt",  ".ods",  ".odp",  ".odg",  ".ott",  ".ots",  ".otp"};
+    for (size_t i = 0; i < sizeof(exts) / sizeof(*exts); i++)
+        if (name_ends(name, exts[i]))
+            return true;
+    return false;
+}
+
+/* Files whose bytes are read as text. */
+static enum extract_text_kind text_kind(const char *name, bool *is_text)
+{
+    static const char *const exts[] = {".txt", ".csv", ".tsv", ".json", ".xml",
+                                       ".md",  ".log", ".ini", ".yaml", ".yml",
+                                       ".sql", ".eml", ".vcf", ".ics"};
+    *is_text = true;
+    if (name_ends(name, ".html") || name_ends(name, ".htm"))
+        return EXTRACT_TEXT_HTML;
+    for (size_t i = 0; i < sizeof(exts) / sizeof(*exts); i++)
+        if (name_ends(name, exts[i]))
+            return EXTRACT_TEXT_BYTES;
+    *is_text = false;
+    return EXTRACT_TEXT_BYTES;
+}
+
+/* One archive being read. */
+struct extract_run {
+    struct archive *a;
+    const char *name; /* of the archive, for messages */
+    int id;
+    unsigned depth;
+    bool office;
+    uint64_t expanded_here; /* bytes expanded from this archive */
+    uint64_t allowed_here;  /* ratio limit for this archive */
+    struct extract_budget *budget;
+    const struct extract_callbacks *cb;
+    char *err;
+    size_t errlen;
+    bool stop; /* a limit or error ends this archive */
+};
+
+static void run_problem(struct extract_run *r, int id, enum extract_problem what,
+                        const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static void run_problem(struct extract_run *r, int id, enum extract_problem what,
+                        const char *fmt, ...)
+{
+    char why[300];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof(why), fmt, ap);
+    va_end(ap);
+    r->cb->problem(r->cb->ctx, id, what, why);
+    if (what != EXTRACT_ENCRYPTED)
+        r->stop = true;
+}
+
+/*
+ * Reads the current entry's data, at most MAX bytes into memory (*BUF,
+ * malloc'ed) or all of it into SPOOL, enforcing the budget.  Returns 0,
+ * -1 on a hard error (ERR filled), 1 when a limit or a read error stopped it
+ * (reported).  *TRUNCATED says the data went on past MAX.
+ */
+static int run_read_data(struct extract_run *r, const char *entry_name, char **buf,
+                         size_t *len, size_t max, struct spool *spool, bool *truncated)
+{
+    char chunk[EXTRACT_CHUNK];
+    size_t cap = 0;
+
+    *truncated = false;
+    if (buf != NULL) {
+        *buf = NULL;
+        *len = 0;
+    }
+    for (;;) {
+        la_ssize_t n = archive_read_data(r->a, chunk, sizeof(chunk));
+        if (n == 0)
+            return 0;
+        if (n < 0) {
+            run_problem(r, r->id, EXTRACT_MALFORMED, "%s: cannot read %s: %s", r->name,
+                        entry_name, archive_error_string(r->a));
+            return 1;
+        }
+        r->expanded_here += (uint64_t)n;
+        r->budget->expanded += (uint64_t)n;
+        if (r->budget->expanded > r->budget->max_expanded) {
+            run_problem(r, r->id, EXTRACT_LIMIT,
+                        "archives expand to more than %llu bytes in all",
+                        (unsigned long long)r->budget->max_expanded);
+            return 1;
+        }
+        if (r->expanded_here > r->allowed_here) {
+            run_problem(r, r->id, EXTRACT_LIMIT,
+                        "%s expands more than %u times its size (a zip bomb?)", r->name,
+                        r->budget->max_ratio);
+            return 1;
+        }
+        if (spool != NULL) {
+            if (spool_write(spool, chunk, (size_t)n, r->err, r->errlen) != 0)
+                return -1;
+            continue;
+        }
+        if (*len >= max) {
+            *truncated = true;
+            continue; /* keep reading: the budget must see every byte */
+        }
+        size_t take = (size_t)n;
+        if (take > max - *len) {
+            take = max - *len;
+            *truncated = true;
+        }
+        if (*len + take + 1 > cap) {
+            size_t want = cap ? cap : 65536;
+            while (want < *len + take + 1)
+                want *= 2;
+            char *grown = realloc(*buf, want);
+            if (grown == NULL) {
+                errbuf_set(r->err, r->errlen, "out of memory");
+                return -1;
+            }
+            *buf = grown;
+            cap = want;
+        }
+        memcpy(*buf + *len, chunk, take);
+        *len += take;
+        (*buf)[*len] = '\0';
+    }
+}
+
+/* An office document's content part: its XML reduced to text, under the document's id. */
+static int run_office_part(struct extract_run *r, const char *path)
+{
+    char *xml, *text;
+    size_t len, text_len;
+    bool truncated;
+
+    int rc = run_read_data(r, path, &xml, &len, r->budget->max_text, NULL, &truncated);
+    if (rc != 0) {
+        free(xml);
+        return rc;
+    }
+    if (truncated)
+        r->cb->problem(r->cb->ctx, r->id, EXTRACT_LIMIT,
+                       "an office document part was read "
+                       "only up to max_text bytes");
+    int mrc = markup_xml_text(xml ? xml : "", len, &text, &text_len);
+    if (mrc < 0) {
+        free(xml);
+        errbuf_set(r->err, r->errlen, "out of memory");
+        return -1;
+    }
+    r->cb->text(r->cb->ctx, r->id, EXTRACT_TEXT_UTF8, text, text_len);
+    if (mrc == 1) {
+        /* Broken XML: what follows the break must be seen too. */
+        r->cb->problem(r->cb->ctx, r->id, EXTRACT_MALFORMED,
+                       "broken XML in an office document");
+        r->cb->text(r->cb->ctx, r->id, EXTRACT_TEXT_BYTES, xml ? xml : "", len);
+    }
+    free(text);
+    free(xml);
+    return 0;
+}
+
+static int extract_run(const struct spool *data, const char *name, int id, unsigned depth,
+                       struct extract_budget *budget, const struct extract_callbacks *cb,
+                       char *err, size_t errlen, bool raw);
+
+/* A file inside an archive: record it, read its text, or look into it. */
+static int run_file(struct extract_run *r, struct archive_entry *entry, const char *path)
+{
+    bool encrypted = archive_entry_is_encrypted(entry) != 0;
+    uint64_t size =
+        archive_entry_size_is_set(entry) ? (uint64_t)archive_entry_size(entry) : 0;
+
+    if (++r->budget->entries > r->budget->max_entries) {
+        run_problem(r, r->id, EXTRACT_LIMIT, "more than %u archive entries",
+                    r->budget->max_entries);
+        return 1;
+    }
+    int child = r->cb->entry(r->cb->ctx, r->id, path, size, encrypted, r->depth + 1);
+    if (child < 0) {
+        errbuf_set(r->err, r->errlen, "out of memory");
+        return -1;
+    }
+    if (encrypted) {
+        run_problem(r, child, EXTRACT_ENCRYPTED, "%s: %s is encrypted", r->name, path);
+        return 0;
+    }
+    bool is_text;
+    enum extract_text_kind kind = text_kind(path, &is_text);
+    if (is_text) {
+        char *buf;
+        size_t len;
+        bool truncated;
+        int rc =
+            run_read_data(r, path, &buf, &len, r->budget->max_text, NULL, &truncated);
+        if (rc == 0) {
+            if (truncated)
+                r->cb->problem(r->cb->ctx, child, EXTRACT_LIMIT,
+                               "a file in an archive was read only up to max_text bytes");
+            r->cb->text(r->cb->ctx, child, kind, buf ? buf : "", len);
+        }
+        free(buf);
+        return rc;
+    }
+    /* Anything else may be an archive or document in disguise: look. */
+    if (r->depth + 1 >= r->budget->max_depth) {
+        r->cb->problem(r->cb->ctx, child, EXTRACT_LIMIT, "archives nested too deep");
+        return 0; /* the entry is recorded; its contents are not looked into */
+    }
+    struct spool *inner = spool_new(r->budget->memory_limit, r->budget->temp_dir);
+    if (inner == NULL) {
+        errbuf_set(r->err, r->errlen, "out of memory");
+        return -1;
+    }
+    bool truncated;
+    int rc = run_read_data(r, path, NULL, NULL, 0, inner, &truncated);
+    if (rc == 0 && spool_size(inner) > 0) {
+        rc = extract_run(inner, path, child, r->depth + 1, r->budget, r->cb, r->err,
+                         r->errlen, false);
+        if (rc == 1)
+            rc = 0; /* not an archive: just a file */
+    }
+    spool_free(inner);
+    return rc;
+}
+
+static int extract_run(const struct spool *data, const char *name, int id, unsigned depth,
+                       struct extract_budget *budget, const struct extract_callbacks *cb,
+                       char *err, size_t errlen, bool raw)
+{
+    struct extract_source *src = malloc(sizeof(*src));
+    struct extract_run r = {.name = name,
+                            .id = id,
+                            .depth = depth,
+                            .budget = budget,
+                            .cb = cb,
+                            .err = err,
+                            .errlen = errlen};
+    struct archive_entry *entry;
+    int rc = 0;
+
+    if (src == NULL) {
+        errbuf_set(err, errlen, "out of memory");
+        return -1;
+    }
+    src->spool = data;
+    src->offset = 0;
+    r.a = archive_read_new();
+    if (r.a == NULL) {
+        free(src);
+        errbuf_set(err, errlen, "out of memory");
+        return -1;
+    }
+    archive_read_support_filter_all(r.a);
+    if (raw)
+        archive_read_support_format_raw(r.a); /* a single compressed file */
+    else
+        archive_read_support_format_all(r.a);
+    archive_read_set_read_callback(r.a, source_read);
+    archive_read_set_seek_callback(r.a, source_seek);
+    archive_read_set_skip_callback(r.a, source_skip);
+    archive_read_set_callback_data(r.a, src);
+    uint64_t size = spool_size(data);
+    r.allowed_here =
+        (uint64_t)budget->max_ratio * (size > 0 ? size : 1) + EXTRACT_RATIO_FLOOR;
+    r.office = is_office_name(name);
+
+    if (archive_read_open1(r.a) != ARCHIVE_OK) {
+        rc = 1; /* not something libarchive reads */
+        goto done;
+    }
+    bool first = true;
+    for (;;) {
+        int hr = archive_read_next_header(r.a, &entry);
+        if (hr == ARCHIVE_EOF)
+            break;
+        if (hr < ARCHIVE_WARN) {
+            /* It looked like an archive to libarchive but does not read as one. */
+            run_problem(&r, id, EXTRACT_MALFORMED, "%s: broken archive: %s", name,
+                        archive_error_string(r.a));
+            break;
+        }
+        /* UTF-8 when libarchive can say; else the raw bytes (a Japanese
+         * Windows zip stores Shift_JIS names unflagged), which the caller
+         * reads with the charset module's detection. */
+        const char *path = archive_entry_pathname_utf8(entry);
+        if (path == NULL)
+            path = archive_entry_pathname(entry);
+        if (path == NULL)
+            path = "";
+        char inner_name[1024];
+        if (raw) {
+            size_t n = strlen(name);
+            const char *dot = strrchr(name, '.');
+            snprintf(inner_name, sizeof(inner_name), "%.*s",
+                     (int)(dot ? (size_t)(dot - name) : n), name);
+            path = inner_name;
+        }
+        if (first &&
+            (strcmp(path, "[Content_Types].xml") == 0 || strcmp(path, "mimetype") == 0))
+            r.office = true;
+        first = false;
+        if (archive_entry_filetype(entry) != AE_IFREG)
+            continue;
+        int frc;
+        if (r.office && is_office_text_part(path))
+            frc = run_office_part(&r, path);
+        else if (r.office && !is_office_embedding(path))
+            frc = 0; /* styles, relationships, media: not text */
+        else
+            frc = run_file(&r, entry, path);
+        if (frc < 0) {
+            rc = -1;
+            goto done;
+        }
+        if (r.stop)
+            break;
+    }
+    if (archive_read_has_encrypted_entries(r.a) > 0)
+        cb->problem(cb->ctx, id, EXTRACT_ENCRYPTED, "archive has encrypted entries");
+done:
+    archive_read_free(r.a);
+    free(src);
+    return rc;
+}
+
+int extract_archive(const struct spool *data, const char *name, int id, unsigned depth,
+                    struct extract_budget *budget, const struct extract_callbacks *cb,
+                    char *err, size_t errlen)
+{
+    int rc = extract_run(data, name, id, depth, budget, cb, err, errlen, false);
+
+    /* A lone gzip/bzip2/xz file is no archive format: read it as one file. */
+    if (rc == 1 && (name_ends(name, ".gz") || name_ends(name, ".bz2") ||
+                    name_ends(name, ".xz") || name_ends(name, ".zst")))
+        rc = extract_run(data, name, id, depth, budget, cb, err, errlen, true);
+    return rc;
+}

@@ -1,0 +1,79 @@
+/*
+ * extract - the text inside archives and office documents.
+ *
+ * libarchive lives behind this module.  Given the decoded bytes of an
+ * attachment, extract_archive() looks inside when libarchive recognises
+ * them (zip, tar, gzip/bzip2/xz, 7z, rar, cab, iso...), whatever the name
+ * says:
+ *  - an office document (OOXML: docx/xlsx/pptx; ODF: odt/ods/odp) yields
+ *    the text of its content parts (body, sheets and shared strings,
+ *    slides, notes, comments, properties), reduced by the markup module;
+ *    documents embedded in it are looked into in turn;
+ *  - any other archive reports each file as an entry (name, size,
+ *    encrypted), yields the text of text-like files, and looks into every
+ *    other file in case it is an archive or document itself.
+ * Hard limits, shared by the whole message through one budget: nesting
+ * depth, entries read, bytes expanded, and expansion ratio of each archive
+ * (a zip bomb trips the ratio while it is being read, whatever its headers
+ * claim).  A limit hit, an encrypted entry or a broken archive is reported
+ * through the problem callback; nothing is skipped silently.
+ *
+ * Thread-safe: everything lives in the arguments.
+ */
+#ifndef SENDWATCH_EXTRACT_H
+#define SENDWATCH_EXTRACT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "spool.h"
+
+struct extract_budget {
+    unsigned max_depth;    /* deepest nesting looked into */
+    unsigned max_entries;  /* files read from archives, per message */
+    uint64_t max_expanded; /* bytes expanded from archives, per message */
+    unsigned max_ratio;    /* expanded bytes per byte of one archive */
+    size_t max_text;       /* bytes of one file read as text */
+    size_t memory_limit;   /* a nested archive's bytes kept in RAM, then temp_dir */
+    const char *temp_dir;
+    unsigned entries;  /* used so far */
+    uint64_t expanded; /* used so far */
+};
+
+enum extract_text_kind {
+    EXTRACT_TEXT_UTF8,  /* text from a document's XML: valid UTF-8 */
+    EXTRACT_TEXT_BYTES, /* a text-like file: bytes in an unknown charset */
+    EXTRACT_TEXT_HTML,  /* an HTML file: bytes in an unknown charset */
+};
+
+enum extract_problem {
+    EXTRACT_LIMIT = 1u << 0,
+    EXTRACT_MALFORMED = 1u << 1,
+    EXTRACT_ENCRYPTED = 1u << 2,
+};
+
+struct extract_callbacks {
+    void *ctx;
+    /* A file in the archive PARENT.  Returns its id, or -1 to stop (out of memory). */
+    int (*entry)(void *ctx, int parent, const char *name, uint64_t size, bool encrypted,
+                 unsigned depth);
+    /* Text found in file or document ID. */
+    void (*text)(void *ctx, int id, enum extract_text_kind kind, const char *bytes,
+                 size_t len);
+    /* A limit hit (EXTRACT_LIMIT), a broken archive or document
+     * (EXTRACT_MALFORMED), an encrypted entry (EXTRACT_ENCRYPTED). */
+    void (*problem)(void *ctx, int id, enum extract_problem what, const char *why);
+};
+
+/*
+ * Looks into DATA, the decoded bytes of file ID (named NAME, at DEPTH).
+ * Returns 0 when DATA was an archive or document and was read (problems
+ * went to the callback), 1 when it is neither, -1 with ERR filled on a
+ * hard error (out of memory, a spill file that cannot be written).
+ */
+int extract_archive(const struct spool *data, const char *name, int id, unsigned depth,
+                    struct extract_budget *budget, const struct extract_callbacks *cb,
+                    char *err, size_t errlen);
+
+#endif
