@@ -1,0 +1,1467 @@
+/* rules - see rules.h.  Parsing first, then evaluation. */
+#include "rules.h"
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <dirent.h>
+#include <errno.h>
+#include <fnmatch.h>
+#include <limits.h>
+#include <pcre2.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "errbuf.h"
+#include "keywords.h"
+#include "normalize.h"
+
+/* Backtracking budget per regex match: a hostile message cannot stall us. */
+#define RULES_MATCH_LIMIT 5000000
+#define RULES_SNIPPETS    3  /* kept per matcher */
+#define RULES_CONTEXT     24 /* bytes of context on each side of a snippet */
+#define RULES_MAX_HOLD    3600
+
+enum condition_kind {
+    COND_DIRECTION,
+    COND_SENDER,
+    COND_RECIPIENT,
+    COND_SIZE,
+    COND_ATTACHMENT_NAME,
+    COND_ATTACHMENT_TYPE,
+    COND_ATTACHMENT_COUNT,
+    COND_FLAG,
+};
+
+enum compare_op { OP_GT, OP_GE, OP_LT, OP_LE, OP_EQ };
+
+struct condition {
+    enum condition_kind kind;
+    bool negate;
+    char **patterns; /* globs, lower case */
+    size_t npatterns;
+    enum compare_op op;
+    uint64_t number;
+    unsigned flag; /* VIEW_* for COND_FLAG */
+    bool external; /* for COND_DIRECTION */
+};
+
+enum validator { VALIDATE_NONE, VALIDATE_LUHN, VALIDATE_MYNUMBER };
+
+struct matcher {
+    unsigned fields; /* VIEW_* mask */
+    char *header;    /* for header:NAME, else NULL (then VIEW_HEADER means any header) */
+    bool is_regex;
+    pcre2_code *re;
+    enum validator validator;
+    unsigned min_count;
+    struct rule *rule;
+};
+
+enum delivery {
+    DELIVERY_UNSET,
+    DELIVERY_DELIVER,
+    DELIVERY_DISCARD,
+    DELIVERY_REJECT,
+    DELIVERY_TEMPFAIL,
+    DELIVERY_HOLD
+};
+
+struct rule {
+    char *name;
+    struct condition *conditions;
+    size_t nconditions;
+    size_t first_matcher, nmatchers; /* in rules->matchers */
+    bool require_all;
+    char **store;
+    size_t nstore;
+    char **forward;
+    size_t nforward;
+    enum delivery delivery;
+    char *reject_text;
+    unsigned hold_seconds;
+};
+
+struct rules {
+    struct rule *rules;
+    size_t nrules;
+    struct matcher *matchers;
+    size_t nmatchers;
+    struct keywords *keywords;
+    unsigned keyword_fields; /* fields any keyword matcher looks at */
+    pcre2_match_context *match_context;
+};
+
+/* ---------------------------------------------------------------- parsing */
+
+struct token {
+    char *text;  /* unescaped value, owned */
+    char *flags; /* regex flags, owned, or NULL */
+    bool quoted; /* a "string" */
+    bool regex;  /* a /regex/ */
+    unsigned column;
+};
+
+struct parser {
+    struct rules *rs;
+    const char *file;
+    const char *base_dir;
+    unsigned line;
+    char *err;
+    size_t errlen;
+    struct rule *current;      /* the rule being read, or NULL */
+    struct keywords *keywords; /* being built */
+    size_t capacity_rules, capacity_matchers;
+};
+
+static void parse_error(struct parser *p, unsigned column, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void parse_error(struct parser *p, unsigned column, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    errbuf_set(p->err, p->errlen, "%s:%u:%u: %s", p->file, p->line, column, msg);
+}
+
+static void tokens_free(struct token *t, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(t[i].text);
+        free(t[i].flags);
+    }
+    free(t);
+}
+
+/* Column (1-based, in characters) of byte offset OFF in LINE. */
+static unsigned column_of(const char *line, size_t off)
+{
+    unsigned col = 1;
+    for (size_t i = 0; i < off; i++)
+        if (((unsigned char)line[i] & 0xc0) != 0x80)
+            col++;
+    return col;
+}
+
+/*
+ * Splits LINE (LEN bytes) into tokens: words, "strings" (\" and \\
+ * escapes), /regexes/flags after the word regex (\/ stands for /), up to
+ * a # outside them.
+ * Returns the count, or -1 with the error set.
+ */
+static ssize_t tokenize(struct parser *p, const char *line, size_t len,
+                        struct token **out)
+{
+    struct token *toks = NULL;
+    size_t n = 0, cap = 0, i = 0;
+
+    *out = NULL;
+    while (i < len) {
+        while (i < len && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r'))
+            i++;
+        if (i >= len || line[i] == '#')
+            break;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 8;
+            struct token *grown = realloc(toks, cap * sizeof(*grown));
+            if (grown == NULL)
+                goto nomem;
+            toks = grown;
+        }
+        /* A slash opens a regex only after the word "regex": paths stay words. */
+        bool regex_next =
+            n > 0 && !toks[n - 1].quoted && strcmp(toks[n - 1].text, "regex") == 0;
+        struct token *t = &toks[n];
+        memset(t, 0, sizeof(*t));
+        t->column = column_of(line, i);
+        size_t cap_text = len - i + 1;
+        t->text = malloc(cap_text);
+        if (t->text == NULL)
+            goto nomem;
+        n++;
+        size_t o = 0;
+        if (line[i] == '"' || (line[i] == '/' && regex_next)) {
+            char close = line[i];
+            t->quoted = close == '"';
+            t->regex = close == '/';
+            i++;
+            bool closed = false;
+            while (i < len) {
+                if (line[i] == '\\' && i + 1 < len &&
+                    (line[i + 1] == close || (t->quoted && line[i + 1] == '\\'))) {
+                    t->text[o++] = line[i + 1];
+                    i += 2;
+                    continue;
+                }
+                if (line[i] == close) {
+                    closed = true;
+                    i++;
+                    break;
+                }
+                t->text[o++] = line[i++];
+            }
+            t->text[o] = '\0';
+            if (!closed) {
+                parse_error(p, t->column, "unterminated %s",
+                            t->quoted ? "string" : "regex");
+                tokens_free(toks, n);
+                return -1;
+            }
+            if (t->regex) {
+                size_t f = i;
+                while (i < len && line[i] >= 'a' && line[i] <= 'z')
+                    i++;
+                t->flags = strndup(line + f, i - f);
+                if (t->flags == NULL)
+                    goto nomem;
+            }
+            if (i < len && line[i] != ' ' && line[i] != '\t' && line[i] != '\r' &&
+                line[i] != '#') {
+                parse_error(p, column_of(line, i), "expected a space after the %s",
+                            t->quoted ? "string" : "regex");
+                tokens_free(toks, n);
+                return -1;
+            }
+        } else {
+            while (i < len && line[i] != ' ' && line[i] != '\t' && line[i] != '\r')
+                t->text[o++] = line[i++];
+            t->text[o] = '\0';
+        }
+    }
+    *out = toks;
+    return (ssize_t)n;
+nomem:
+    tokens_free(toks, n);
+    errbuf_set(p->err, p->errlen, "out of memory");
+    return -1;
+}
+
+static int push_string(char ***list, size_t *n, const char *s)
+{
+    char **grown = realloc(*list, (*n + 1) * sizeof(**list));
+    if (grown == NULL)
+        return -1;
+    *list = grown;
+    grown[*n] = strdup(s);
+    if (grown[*n] == NULL)
+        return -1;
+    (*n)++;
+    return 0;
+}
+
+static void lowercase(char *s)
+{
+    for (; *s; s++)
+        if (*s >= 'A' && *s <= 'Z')
+            *s = (char)(*s - 'A' + 'a');
+}
+
+static bool parse_op(const char *s, enum compare_op *op)
+{
+    static const struct {
+        const char *text;
+        enum compare_op op;
+    } ops[] = {{">", OP_GT}, {">=", OP_GE}, {"<", OP_LT}, {"<=", OP_LE}, {"=", OP_EQ}};
+    for (size_t i = 0; i < sizeof(ops) / sizeof(*ops); i++)
+        if (strcmp(s, ops[i].text) == 0) {
+            *op = ops[i].op;
+            return true;
+        }
+    return false;
+}
+
+/* "12", "512k", "10m", "1g" (powers of 1024). */
+static bool parse_size(const char *s, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long n = strtoull(s, &end, 10);
+    uint64_t mult = 1;
+    if (errno != 0 || end == s || *s == '-')
+        return false;
+    if (*end == 'k' || *end == 'K')
+        mult = 1024;
+    else if (*end == 'm' || *end == 'M')
+        mult = 1024 * 1024;
+    else if (*end == 'g' || *end == 'G')
+        mult = 1024 * 1024 * 1024;
+    if (mult != 1)
+        end++;
+    if (*end != '\0' || (n != 0 && mult > UINT64_MAX / n))
+        return false;
+    *out = n * mult;
+    return true;
+}
+
+/* "90s", "10m", "1h"; a bare number is minutes (like hold_minutes). */
+static bool parse_duration(const char *s, unsigned *seconds)
+{
+    char *end;
+    errno = 0;
+    unsigned long n = strtoul(s, &end, 10);
+    unsigned long mult = 60;
+    if (errno != 0 || end == s || *s == '-')
+        return false;
+    if (*end == 's')
+        mult = 1;
+    else if (*end == 'm')
+        mult = 60;
+    else if (*end == 'h')
+        mult = 3600;
+    if (*end != '\0')
+        end++;
+    if (*end != '\0' || n > RULES_MAX_HOLD || n * mult > RULES_MAX_HOLD)
+        return false;
+    *seconds = (unsigned)(n * mult);
+    return true;
+}
+
+/* local@domain, printable ASCII without spaces, quotes or brackets. */
+static bool valid_address(const char *a)
+{
+    const char *at = strrchr(a, '@');
+    if (at == NULL || at == a || at[1] == '\0' || strlen(a) > 254)
+        return false;
+    for (const char *c = a; *c; c++)
+        if (*c <= ' ' || *c >= 127 || strchr("<>\"(),;:[]\\", *c) != NULL)
+            return false;
+    return true;
+}
+
+static bool valid_folder(const char *f)
+{
+    if (*f == '\0' || *f == '.' || strlen(f) > 64)
+        return false;
+    for (; *f; f++)
+        if (!((*f >= 'a' && *f <= 'z') || (*f >= 'A' && *f <= 'Z') ||
+              (*f >= '0' && *f <= '9') || *f == '.' || *f == '_' || *f == '-'))
+            return false;
+    return true;
+}
+
+/* Parses "subject,body,header:X-Foo,any" into a field mask. */
+static bool parse_fields(struct parser *p, const struct token *t, struct matcher *m)
+{
+    char *copy = strdup(t->text), *save = NULL;
+    if (copy == NULL)
+        return false;
+    m->fields = 0;
+    for (char *f = strtok_r(copy, ",", &save); f; f = strtok_r(NULL, ",", &save)) {
+        if (strcmp(f, "subject") == 0)
+            m->fields |= VIEW_SUBJECT;
+        else if (strcmp(f, "body") == 0)
+            m->fields |= VIEW_BODY;
+        else if (strcmp(f, "attachment-name") == 0)
+            m->fields |= VIEW_ATTACHMENT_NAME;
+        else if (strcmp(f, "attachment-text") == 0)
+            m->fields |= VIEW_ATTACHMENT_TEXT;
+        else if (strcmp(f, "any") == 0)
+            m->fields |= VIEW_ALL_FIELDS;
+        else if (strncmp(f, "header:", 7) == 0 && f[7] != '\0' && m->header == NULL) {
+            m->fields |= VIEW_HEADER;
+            m->header = strdup(f + 7);
+        } else {
+            parse_error(p, t->column,
+                        "unknown field \"%s\" (expected subject, body, "
+                        "attachment-name, attachment-text, header:NAME or any)",
+                        f);
+            free(copy);
+            return false;
+        }
+    }
+    free(copy);
+    if (m->fields == 0) {
+        parse_error(p, t->column, "no field to match in");
+        return false;
+    }
+    return true;
+}
+
+/* Adds one keyword (NFKC-normalised, like the text it is matched in). */
+static bool add_keyword(struct parser *p, const char *word, unsigned column, unsigned id)
+{
+    char *norm;
+    size_t len;
+    int rc = normalize_text(word, strlen(word), &norm, &len);
+    if (rc == -2) {
+        parse_error(p, column, "keyword is not valid UTF-8");
+        return false;
+    }
+    if (rc != 0 || (len > 0 && keywords_add(p->keywords, norm, len, id) != 0)) {
+        free(rc == 0 ? norm : NULL);
+        errbuf_set(p->err, p->errlen, "out of memory");
+        return false;
+    }
+    free(norm);
+    if (len == 0) {
+        parse_error(p, column, "empty keyword");
+        return false;
+    }
+    return true;
+}
+
+static bool load_keywords_file(struct parser *p, const struct token *t, unsigned id)
+{
+    char path[PATH_MAX];
+    if (t->text[0] == '/')
+        snprintf(path, sizeof(path), "%s", t->text);
+    else
+        snprintf(path, sizeof(path), "%s/%s", p->base_dir, t->text);
+    FILE *fp = fopen(path, "re");
+    if (fp == NULL) {
+        parse_error(p, t->column, "cannot open keywords file %s: %s", path,
+                    strerror(errno));
+        return false;
+    }
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    unsigned lineno = 0, added = 0;
+    bool ok = true;
+    while (ok && (n = getline(&line, &cap, fp)) >= 0) {
+        lineno++;
+        while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r' ||
+                         line[n - 1] == ' ' || line[n - 1] == '\t'))
+            line[--n] = '\0';
+        char *w = line;
+        while (*w == ' ' || *w == '\t')
+            w++;
+        if (*w == '\0' || *w == '#')
+            continue;
+        char *norm;
+        size_t len;
+        int rc = normalize_text(w, strlen(w), &norm, &len);
+        if (rc == -2) {
+            errbuf_set(p->err, p->errlen, "%s:%u:1: keyword is not valid UTF-8", path,
+                       lineno);
+            ok = false;
+        } else if (rc != 0 ||
+                   (len > 0 && keywords_add(p->keywords, norm, len, id) != 0)) {
+            errbuf_set(p->err, p->errlen, "out of memory");
+            ok = false;
+        } else if (len > 0) {
+            added++;
+        }
+        if (rc == 0)
+            free(norm);
+    }
+    free(line);
+    fclose(fp);
+    if (ok && added == 0) {
+        parse_error(p, t->column, "keywords file %s has no keywords", path);
+        ok = false;
+    }
+    return ok;
+}
+
+static struct matcher *new_matcher(struct parser *p)
+{
+    struct rules *rs = p->rs;
+    if (rs->nmatchers == p->capacity_matchers) {
+        size_t cap = p->capacity_matchers ? p->capacity_matchers * 2 : 16;
+        struct matcher *grown = realloc(rs->matchers, cap * sizeof(*grown));
+        if (grown == NULL)
+            return NULL;
+        rs->matchers = grown;
+        p->capacity_matchers = cap;
+    }
+    struct matcher *m = &rs->matchers[rs->nmatchers++];
+    memset(m, 0, sizeof(*m));
+    m->min_count = 1;
+    p->current->nmatchers++;
+    return m;
+}
+
+/* match FIELDS keywords "w"... | keywords-file F | regex /re/f  [validate V] [count N] */
+static bool parse_match(struct parser *p, struct token *t, size_t n)
+{
+    if (n < 3) {
+        parse_error(p, t[0].column,
+                    "expected: match FIELDS keywords|keywords-file|regex ...");
+        return false;
+    }
+    struct matcher *m = new_matcher(p);
+    if (m == NULL) {
+        errbuf_set(p->err, p->errlen, "out of memory");
+        return false;
+    }
+    unsigned id = (unsigned)(p->rs->nmatchers - 1);
+    if (!parse_fields(p, &t[1], m))
+        return false;
+    size_t i = 3;
+    if (strcmp(t[2].text, "keywords") == 0 && !t[2].quoted) {
+        unsigned count = 0;
+        for (; i < n && t[i].quoted; i++, count++)
+            if (!add_keyword(p, t[i].text, t[i].column, id))
+                return false;
+        if (count == 0) {
+            parse_error(p, i < n ? t[i].column : t[2].column,
+                        "keywords must be \"quoted\" strings");
+            return false;
+        }
+        p->rs->keyword_fields |= m->fields;
+    } else if (strcmp(t[2].text, "keywords-file") == 0 && !t[2].quoted) {
+        if (n < 4 || t[3].regex) {
+            parse_error(p, t[2].column, "keywords-file needs a file name");
+            return false;
+        }
+        if (!load_keywords_file(p, &t[3], id))
+            return false;
+        p->rs->keyword_fields |= m->fields;
+        i = 4;
+    } else if (strcmp(t[2].text, "regex") == 0 && !t[2].quoted) {
+        if (n < 4 || !t[3].regex) {
+            parse_error(p, n < 4 ? t[2].column : t[3].column, "expected /PATTERN/FLAGS");
+            return false;
+        }
+        uint32_t options = PCRE2_UTF;
+        for (const char *f = t[3].flags; *f; f++) {
+            if (*f == 'i')
+                options |= PCRE2_CASELESS;
+            else if (*f == 'm')
+                options |= PCRE2_MULTILINE;
+            else if (*f == 's')
+                options |= PCRE2_DOTALL;
+            else if (*f == 'x')
+                options |= PCRE2_EXTENDED;
+            else {
+                parse_error(p, t[3].column,
+                            "unknown regex flag '%c' (expected i, m, s or x)", *f);
+                return false;
+            }
+        }
+        int code;
+        PCRE2_SIZE offset;
+        m->re = pcre2_compile((PCRE2_SPTR)t[3].text, PCRE2_ZERO_TERMINATED, options,
+                              &code, &offset, NULL);
+        if (m->re == NULL) {
+            PCRE2_UCHAR msg[256];
+            pcre2_get_error_message(code, msg, sizeof(msg));
+            /* Point at the offending character: after the opening slash. */
+            parse_error(p, t[3].column + 1 + column_of(t[3].text, offset) - 1,
+                        "bad regex: %s", (const char *)msg);
+            return false;
+        }
+        m->is_regex = true;
+        /* JIT where the platform has it; the interpreter otherwise. */
+        (void)pcre2_jit_compile(m->re, PCRE2_JIT_COMPLETE);
+        i = 4;
+    } else {
+        parse_error(p, t[2].column,
+                    "expected keywords, keywords-file or regex, not \"%s\"", t[2].text);
+        return false;
+    }
+    while (i < n) {
+        if (strcmp(t[i].text, "validate") == 0 && i + 1 < n) {
+            if (!m->is_regex) {
+                parse_error(p, t[i].column, "validate works with regex matchers only");
+                return false;
+            }
+            if (strcmp(t[i + 1].text, "luhn") == 0)
+                m->validator = VALIDATE_LUHN;
+            else if (strcmp(t[i + 1].text, "mynumber") == 0)
+                m->validator = VALIDATE_MYNUMBER;
+            else {
+                parse_error(p, t[i + 1].column,
+                            "unknown validator \"%s\" (expected luhn or "
+                            "mynumber)",
+                            t[i + 1].text);
+                return false;
+            }
+            i += 2;
+        } else if (strcmp(t[i].text, "count") == 0 && i + 1 < n) {
+            char *end;
+            unsigned long c = strtoul(t[i + 1].text, &end, 10);
+            if (*end != '\0' || c < 1 || c > 100000 || t[i + 1].text[0] == '-') {
+                parse_error(p, t[i + 1].column,
+                            "count must be a number from 1 to 100000");
+                return false;
+            }
+            m->min_count = (unsigned)c;
+            i += 2;
+        } else {
+            parse_error(p, t[i].column, "unexpected \"%s\" (expected validate or count)",
+                        t[i].text);
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool parse_condition(struct parser *p, struct token *t, size_t n)
+{
+    struct rule *r = p->current;
+    bool negate = false;
+    if (strcmp(t[0].text, "not") == 0) {
+        negate = true;
+        t++;
+        n--;
+        if (n == 0) {
+            parse_error(p, t[-1].column, "\"not\" needs a condition after it");
+            return false;
+        }
+    }
+    struct condition c = {.negate = negate};
+    const char *kw = t[0].text;
+    static const struct {
+        const char *name;
+        unsigned flag;
+    } flags[] = {{"encrypted-archive", VIEW_ENCRYPTED_ARCHIVE},
+                 {"malformed", VIEW_MALFORMED},
+                 {"limit-exceeded", VIEW_LIMIT_EXCEEDED},
+                 {"suspicious-name", VIEW_SUSPICIOUS_NAME}};
+
+    for (size_t i = 0; i < sizeof(flags) / sizeof(*flags); i++)
+        if (strcmp(kw, flags[i].name) == 0) {
+            if (n != 1) {
+                parse_error(p, t[1].column, "%s takes no arguments", kw);
+                return false;
+            }
+            c.kind = COND_FLAG;
+            c.flag = flags[i].flag;
+            goto add;
+        }
+    if (strcmp(kw, "direction") == 0) {
+        if (n != 2 || (strcmp(t[1].text, "internal") && strcmp(t[1].text, "external"))) {
+            parse_error(p, n > 1 ? t[1].column : t[0].column,
+                        "expected: direction internal|external");
+            return false;
+        }
+        c.kind = COND_DIRECTION;
+        c.external = strcmp(t[1].text, "external") == 0;
+        goto add;
+    }
+    if (strcmp(kw, "size") == 0 || strcmp(kw, "attachment-count") == 0) {
+        c.kind = kw[0] == 's' ? COND_SIZE : COND_ATTACHMENT_COUNT;
+        if (n != 3 || !parse_op(t[1].text, &c.op)) {
+            parse_error(p, n > 1 ? t[1].column : t[0].column,
+                        "expected: %s >|>=|<|<=|= %s", kw,
+                        c.kind == COND_SIZE ? "SIZE" : "NUMBER");
+            return false;
+        }
+        bool ok;
+        if (c.kind == COND_SIZE) {
+            ok = parse_size(t[2].text, &c.number);
+        } else {
+            ok = t[2].text[0] != '\0' && strlen(t[2].text) <= 9 &&
+                 strspn(t[2].text, "0123456789") == strlen(t[2].text);
+            c.number = ok ? strtoull(t[2].text, NULL, 10) : 0;
+        }
+        if (!ok) {
+            parse_error(p, t[2].column, "bad %s \"%s\"",
+                        c.kind == COND_SIZE ? "size (like 512k or 10m)" : "number",
+                        t[2].text);
+            return false;
+        }
+        goto add;
+    }
+    static const struct {
+        const char *name;
+        enum condition_kind kind;
+    } globs[] = {{"sender", COND_SENDER},
+                 {"recipient", COND_RECIPIENT},
+                 {"attachment-name", COND_ATTACHMENT_NAME},
+                 {"attachment-type", COND_ATTACHMENT_TYPE}};
+    for (size_t i = 0; i < sizeof(globs) / sizeof(*globs); i++)
+        if (strcmp(kw, globs[i].name) == 0) {
+            c.kind = globs[i].kind;
+            if (n < 2) {
+                parse_error(p, t[0].column, "%s needs at least one pattern", kw);
+                return false;
+            }
+            for (size_t j = 1; j < n; j++) {
+                if (push_string(&c.patterns, &c.npatterns, t[j].text) != 0) {
+                    errbuf_set(p->err, p->errlen, "out of memory");
+                    return false;
+                }
+                lowercase(c.patterns[c.npatterns - 1]);
+            }
+            goto add;
+        }
+    parse_error(p, t[0].column, "unknown condition \"%s\"", kw);
+    return false;
+add : {
+    struct condition *grown =
+        realloc(r->conditions, (r->nconditions + 1) * sizeof(*grown));
+    if (grown == NULL) {
+        errbuf_set(p->err, p->errlen, "out of memory");
+        return false;
+    }
+    r->conditions = grown;
+    r->conditions[r->nconditions++] = c;
+    return true;
+}
+}
+
+static bool set_delivery(struct parser *p, const struct token *t, enum delivery d)
+{
+    if (p->current->delivery != DELIVERY_UNSET) {
+        parse_error(p, t->column,
+                    "conflicting actions: only one of deliver, discard, "
+                    "reject, tempfail and hold per rule");
+        return false;
+    }
+    p->current->delivery = d;
+    return true;
+}
+
+static bool parse_action(struct parser *p, struct token *t, size_t n)
+{
+    struct rule *r = p->current;
+    if (n < 2) {
+        parse_error(p, t[0].column,
+                    "action needs a verb (store, forward, deliver, discard, "
+                    "reject, tempfail, hold)");
+        return false;
+    }
+    const char *verb = t[1].text;
+    size_t want_args = (strcmp(verb, "store") == 0 || strcmp(verb, "forward") == 0 ||
+                        strcmp(verb, "reject") == 0 || strcmp(verb, "hold") == 0)
+                           ? 1
+                           : 0;
+    if (n != 2 + want_args) {
+        parse_error(p, n > 2 + want_args ? t[2 + want_args].column : t[1].column,
+                    want_args ? "action %s needs one argument"
+                              : "action %s takes no argument",
+                    verb);
+        return false;
+    }
+    if (strcmp(verb, "store") == 0) {
+        if (!valid_folder(t[2].text)) {
+            parse_error(p, t[2].column,
+                        "folder names use letters, digits, '.', '_', '-' "
+                        "(not starting with '.')");
+            return false;
+        }
+        return push_string(&r->store, &r->nstore, t[2].text) == 0;
+    }
+    if (strcmp(verb, "forward") == 0) {
+        if (!valid_address(t[2].text)) {
+            parse_error(p, t[2].column, "bad address \"%s\"", t[2].text);
+            return false;
+        }
+        return push_string(&r->forward, &r->nforward, t[2].text) == 0;
+    }
+    if (strcmp(verb, "deliver") == 0)
+        return set_delivery(p, &t[1], DELIVERY_DELIVER);
+    if (strcmp(verb, "discard") == 0)
+        return set_delivery(p, &t[1], DELIVERY_DISCARD);
+    if (strcmp(verb, "tempfail") == 0)
+        return set_delivery(p, &t[1], DELIVERY_TEMPFAIL);
+    if (strcmp(verb, "reject") == 0) {
+        if (!t[2].quoted) {
+            parse_error(p, t[2].column, "reject text must be a \"quoted\" string");
+            return false;
+        }
+        for (const char *c = t[2].text; *c; c++)
+            if ((unsigned char)*c < ' ' || *c == 127 || (unsigned char)*c >= 128) {
+                /* SMTP replies are ASCII; a CR/LF would forge a reply line. */
+                parse_error(p, t[2].column,
+                            "reject text must be one line of printable ASCII");
+                return false;
+            }
+        if (strlen(t[2].text) > 400) {
+            parse_error(p, t[2].column, "reject text longer than 400 bytes");
+            return false;
+        }
+        if (!set_delivery(p, &t[1], DELIVERY_REJECT))
+            return false;
+        r->reject_text = strdup(t[2].text);
+        return r->reject_text != NULL;
+    }
+    if (strcmp(verb, "hold") == 0) {
+        unsigned secs;
+        if (!parse_duration(t[2].text, &secs) || secs < 60) {
+            parse_error(p, t[2].column,
+                        "hold needs a duration from 1m to 60m (like 10m)");
+            return false;
+        }
+        r->hold_seconds = secs;
+        return set_delivery(p, &t[1], DELIVERY_HOLD);
+    }
+    parse_error(p, t[1].column, "unknown action \"%s\"", verb);
+    return false;
+}
+
+/* Checks a finished rule as a whole. */
+static bool finish_rule(struct parser *p, unsigned rule_line)
+{
+    struct rule *r = p->current;
+    unsigned saved = p->line;
+
+    p->current = NULL;
+    if (r == NULL)
+        return true;
+    p->line = rule_line;
+    bool ok = true;
+    if (r->nstore == 0 && r->nforward == 0 && r->delivery == DELIVERY_UNSET) {
+        parse_error(p, 1, "rule %s has no action", r->name);
+        ok = false;
+    } else if (r->nforward > 0 &&
+               (r->delivery == DELIVERY_DISCARD || r->delivery == DELIVERY_REJECT ||
+                r->delivery == DELIVERY_TEMPFAIL)) {
+        parse_error(p, 1,
+                    "rule %s: forward cannot be combined with discard, reject or "
+                    "tempfail (nothing would be sent)",
+                    r->name);
+        ok = false;
+    }
+    p->line = saved;
+    return ok;
+}
+
+static bool parse_rule_start(struct parser *p, struct token *t, size_t n)
+{
+    if (n != 2 || t[1].quoted || t[1].regex) {
+        parse_error(p, n > 2 ? t[2].column : t[0].column, "expected: rule NAME");
+        return false;
+    }
+    for (const char *c = t[1].text; *c; c++)
+        if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+              (*c >= '0' && *c <= '9') || *c == '.' || *c == '_' || *c == '-')) {
+            parse_error(p, t[1].column,
+                        "rule names use letters, digits, '.', '_' and '-'");
+            return false;
+        }
+    for (size_t i = 0; i < p->rs->nrules; i++)
+        if (strcmp(p->rs->rules[i].name, t[1].text) == 0) {
+            parse_error(p, t[1].column, "rule %s is defined twice", t[1].text);
+            return false;
+        }
+    if (p->rs->nrules == p->capacity_rules) {
+        size_t cap = p->capacity_rules ? p->capacity_rules * 2 : 16;
+        struct rule *grown = realloc(p->rs->rules, cap * sizeof(*grown));
+        if (grown == NULL) {
+            errbuf_set(p->err, p->errlen, "out of memory");
+            return false;
+        }
+        p->rs->rules = grown;
+        p->capacity_rules = cap;
+    }
+    struct rule *r = &p->rs->rules[p->rs->nrules++];
+    memset(r, 0, sizeof(*r));
+    r->first_matcher = p->rs->nmatchers;
+    r->name = strdup(t[1].text);
+    p->current = r;
+    return r->name != NULL;
+}
+
+/* Parses one file's text into P's rule set. */
+static bool parse_text(struct parser *p, const char *text, size_t len)
+{
+    size_t pos = 0;
+    unsigned rule_line = 0;
+
+    p->line = 0;
+    while (pos < len) {
+        const char *line = text + pos;
+        const char *nl = memchr(line, '\n', len - pos);
+        size_t n = nl ? (size_t)(nl - line) : len - pos;
+        pos += n + (nl ? 1 : 0);
+        p->line++;
+        if (memchr(line, '\0', n) != NULL) {
+            parse_error(p, 1, "NUL byte in line");
+            return false;
+        }
+        struct token *t;
+        ssize_t nt = tokenize(p, line, n, &t);
+        if (nt < 0)
+            return false;
+        if (nt == 0) {
+            free(t);
+            continue;
+        }
+        bool indented = line[0] == ' ' || line[0] == '\t';
+        bool ok;
+        if (!indented) {
+            if (strcmp(t[0].text, "rule") != 0) {
+                parse_error(p, t[0].column,
+                            "expected \"rule NAME\" (lines inside a rule are "
+                            "indented)");
+                ok = false;
+            } else {
+                ok = finish_rule(p, rule_line) && parse_rule_start(p, t, (size_t)nt);
+                rule_line = p->line;
+            }
+        } else if (p->current == NULL) {
+            parse_error(p, t[0].column, "indented line outside a rule");
+            ok = false;
+        } else if (strcmp(t[0].text, "match") == 0) {
+            ok = parse_match(p, t, (size_t)nt);
+        } else if (strcmp(t[0].text, "action") == 0) {
+            ok = parse_action(p, t, (size_t)nt);
+        } else if (strcmp(t[0].text, "require") == 0) {
+            ok = nt == 2 &&
+                 (strcmp(t[1].text, "all") == 0 || strcmp(t[1].text, "any") == 0);
+            if (ok)
+                p->current->require_all = strcmp(t[1].text, "all") == 0;
+            else
+                parse_error(p, t[0].column, "expected: require all|any");
+        } else {
+            ok = parse_condition(p, t, (size_t)nt);
+        }
+        tokens_free(t, (size_t)nt);
+        if (!ok)
+            return false;
+    }
+    return finish_rule(p, rule_line);
+}
+
+static struct rules *rules_new(struct parser *p)
+{
+    struct rules *rs = calloc(1, sizeof(*rs));
+    if (rs == NULL)
+        return NULL;
+    rs->match_context = pcre2_match_context_create(NULL);
+    p->keywords = keywords_new();
+    if (rs->match_context == NULL || p->keywords == NULL) {
+        pcre2_match_context_free(rs->match_context);
+        keywords_free(p->keywords);
+        free(rs);
+        return NULL;
+    }
+    pcre2_set_match_limit(rs->match_context, RULES_MATCH_LIMIT);
+    p->rs = rs;
+    return rs;
+}
+
+static struct rules *rules_finish(struct parser *p, bool ok)
+{
+    struct rules *rs = p->rs;
+    if (ok && keywords_compile(p->keywords) != 0) {
+        errbuf_set(p->err, p->errlen, "out of memory");
+        ok = false;
+    }
+    rs->keywords = p->keywords;
+    /* Matchers moved while growing: point them at their rules now. */
+    for (size_t i = 0; i < rs->nrules; i++)
+        for (size_t j = 0; j < rs->rules[i].nmatchers; j++)
+            rs->matchers[rs->rules[i].first_matcher + j].rule = &rs->rules[i];
+    if (!ok) {
+        rules_free(rs);
+        return NULL;
+    }
+    return rs;
+}
+
+struct rules *rules_parse(const char *text, size_t len, const char *name,
+                          const char *base_dir, char *err, size_t errlen)
+{
+    struct parser p = {.file = name, .base_dir = base_dir, .err = err, .errlen = errlen};
+    if (rules_new(&p) == NULL) {
+        errbuf_set(err, errlen, "out of memory");
+        return NULL;
+    }
+    return rules_finish(&p, parse_text(&p, text, len));
+}
+
+static int rules_name_order(const struct dirent **a, const struct dirent **b)
+{
+    return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+static int rules_file_filter(const struct dirent *d)
+{
+    size_t n = strlen(d->d_name);
+    return d->d_name[0] != '.' && n > 6 && strcmp(d->d_name + n - 6, ".rules") == 0;
+}
+
+struct rules *rules_load_dir(const char *dir, char *err, size_t errlen)
+{
+    struct parser p = {.base_dir = dir, .err = err, .errlen = errlen};
+    struct dirent **names;
+    bool ok = true;
+
+    int count = scandir(dir, &names, rules_file_filter, rules_name_order);
+    if (count < 0) {
+        errbuf_set(err, errlen, "%s: cannot read rules directory: %s", dir,
+                   strerror(errno));
+        return NULL;
+    }
+    if (rules_new(&p) == NULL) {
+        errbuf_set(err, errlen, "out of memory");
+        ok = false;
+    }
+    for (int i = 0; i < count; i++) {
+        char path[PATH_MAX];
+        snprintf(path, sizeof(path), "%s/%s", dir, names[i]->d_name);
+        if (ok) {
+            FILE *fp = fopen(path, "re");
+            char *buf = NULL;
+            size_t len = 0;
+            if (fp == NULL) {
+                errbuf_set(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+                ok = false;
+            } else {
+                FILE *mem = open_memstream(&buf, &len);
+                char chunk[8192];
+                size_t n;
+                while (mem != NULL && (n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
+                    fwrite(chunk, 1, n, mem);
+                if (mem != NULL)
+                    fclose(mem);
+                fclose(fp);
+                p.file = path;
+                ok = buf != NULL && parse_text(&p, buf, len);
+                if (buf == NULL)
+                    errbuf_set(err, errlen, "out of memory");
+                free(buf);
+            }
+        }
+        free(names[i]);
+    }
+    free(names);
+    return p.rs ? rules_finish(&p, ok) : NULL;
+}
+
+void rules_free(struct rules *rs)
+{
+    if (rs == NULL)
+        return;
+    for (size_t i = 0; i < rs->nrules; i++) {
+        struct rule *r = &rs->rules[i];
+        for (size_t j = 0; j < r->nconditions; j++) {
+            for (size_t k = 0; k < r->conditions[j].npatterns; k++)
+                free(r->conditions[j].patterns[k]);
+            free(r->conditions[j].patterns);
+        }
+        free(r->conditions);
+        for (size_t j = 0; j < r->nstore; j++)
+            free(r->store[j]);
+        free(r->store);
+        for (size_t j = 0; j < r->nforward; j++)
+            free(r->forward[j]);
+        free(r->forward);
+        free(r->reject_text);
+        free(r->name);
+    }
+    for (size_t i = 0; i < rs->nmatchers; i++) {
+        pcre2_code_free(rs->matchers[i].re);
+        free(rs->matchers[i].header);
+    }
+    free(rs->rules);
+    free(rs->matchers);
+    keywords_free(rs->keywords);
+    pcre2_match_context_free(rs->match_context);
+    free(rs);
+}
+
+size_t rules_count(const struct rules *rs)
+{
+    return rs->nrules;
+}
+
+/* ------------------------------------------------------------- evaluation */
+
+bool rules_luhn_valid(const char *digits, size_t len)
+{
+    unsigned sum = 0, n = 0;
+    for (size_t i = len; i-- > 0;) {
+        if (digits[i] < '0' || digits[i] > '9')
+            continue;
+        unsigned d = (unsigned)(digits[i] - '0');
+        if (n % 2 == 1) {
+            d *= 2;
+            if (d > 9)
+                d -= 9;
+        }
+        sum += d;
+        n++;
+    }
+    return n >= 12 && n <= 19 && sum % 10 == 0;
+}
+
+/* The Japanese Individual Number: 11 digits and a check digit. */
+bool rules_mynumber_valid(const char *digits, size_t len)
+{
+    int d[12], n = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (digits[i] >= '0' && digits[i] <= '9') {
+            if (n == 12)
+                return false;
+            d[n++] = digits[i] - '0';
+        }
+    }
+    if (n != 12)
+        return false;
+    int sum = 0;
+    for (int k = 1; k <= 11; k++) {
+        int p = d[11 - k]; /* P_k counts from the digit left of the check digit */
+        int q = k <= 6 ? k + 1 : k - 5;
+        sum += p * q;
+    }
+    int r = sum % 11;
+    int check = r <= 1 ? 0 : 11 - r;
+    return check == d[11];
+}
+
+/* Per-evaluation state. */
+struct eval {
+    const struct rules *rs;
+    const struct view *view;
+    unsigned *counts; /* per matcher */
+    bool *candidate;  /* per rule: conditions hold */
+    struct rules_verdict *v;
+    const struct view_text *text; /* being scanned */
+    bool failed;
+};
+
+static bool glob_any(char *const *patterns, size_t n, const char *value)
+{
+    for (size_t i = 0; i < n; i++)
+        if (fnmatch(patterns[i], value, FNM_CASEFOLD) == 0)
+            return true;
+    return false;
+}
+
+/* An address matches "user@dom", "*@dom" or "@dom" (domain only). */
+static bool address_matches(char *const *patterns, size_t n, const char *address)
+{
+    for (size_t i = 0; i < n; i++) {
+        const char *pat = patterns[i];
+        if (pat[0] == '@') {
+            const char *at = strrchr(address, '@');
+            if (at && strcasecmp(at, pat) == 0)
+                return true;
+        } else if (fnmatch(pat, address, FNM_CASEFOLD) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool is_internal(const char *address, const char *const *domains)
+{
+    const char *at = strrchr(address, '@');
+    if (at == NULL || domains == NULL)
+        return false;
+    const char *domain = at + 1;
+    size_t dl = strlen(domain);
+    for (size_t i = 0; domains[i] != NULL; i++) {
+        const char *d = domains[i];
+        if (d[0] == '.') {
+            size_t n = strlen(d);
+            if (dl > n && strcasecmp(domain + dl - n, d) == 0)
+                return true;
+        } else if (strcasecmp(domain, d) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool compare(uint64_t a, enum compare_op op, uint64_t b)
+{
+    switch (op) {
+    case OP_GT:
+        return a > b;
+    case OP_GE:
+        return a >= b;
+    case OP_LT:
+        return a < b;
+    case OP_LE:
+        return a <= b;
+    case OP_EQ:
+        return a == b;
+    }
+    return false;
+}
+
+static bool condition_holds(const struct condition *c, const struct view *view,
+                            const struct rules_envelope *env, bool external)
+{
+    bool holds = false;
+    size_t natt = view_attachment_count(view);
+
+    switch (c->kind) {
+    case COND_DIRECTION:
+        holds = c->external == external;
+        break;
+    case COND_SENDER:
+        holds =
+            address_matches(c->patterns, c->npatterns, env->sender ? env->sender : "");
+        break;
+    case COND_RECIPIENT:
+        for (size_t i = 0; i < env->nrecipients && !holds; i++)
+            holds = address_matches(c->patterns, c->npatterns, env->recipients[i]);
+        break;
+    case COND_SIZE:
+        holds = compare(env->size, c->op, c->number);
+        break;
+    case COND_ATTACHMENT_NAME:
+        for (size_t i = 0; i < natt && !holds; i++)
+            holds =
+                glob_any(c->patterns, c->npatterns, view_attachment_at(view, i)->name);
+        break;
+    case COND_ATTACHMENT_TYPE:
+        for (size_t i = 0; i < natt && !holds; i++)
+            holds = glob_any(c->patterns, c->npatterns,
+                             view_attachment_at(view, i)->content_type);
+        break;
+    case COND_ATTACHMENT_COUNT:
+        holds = compare(natt, c->op, c->number);
+        break;
+    case COND_FLAG:
+        holds = (view_flags(view) & c->flag) != 0;
+        break;
+    }
+    return holds != c->negate;
+}
+
+/* A one-line snippet of TEXT around [start, end), cut at UTF-8 boundaries. */
+static char *make_snippet(const char *text, size_t len, size_t start, size_t end)
+{
+    size_t from = start > RULES_CONTEXT ? start - RULES_CONTEXT : 0;
+    size_t to = end + RULES_CONTEXT < len ? end + RULES_CONTEXT : len;
+    while (from > 0 && ((unsigned char)text[from] & 0xc0) == 0x80)
+        from--;
+    while (to < len && ((unsigned char)text[to] & 0xc0) == 0x80)
+        to++;
+    char *s = malloc(to - from + 1);
+    if (s == NULL)
+        return NULL;
+    for (size_t i = from; i < to; i++)
+        s[i - from] =
+            (text[i] == '\n' || text[i] == '\r' || text[i] == '\t') ? ' ' : text[i];
+    s[to - from] = '\0';
+    return s;
+}
+
+static void record_hit(struct eval *e, const struct matcher *m, size_t start, size_t end)
+{
+    size_t id = (size_t)(m - e->rs->matchers);
+    if (++e->counts[id] > RULES_SNIPPETS)
+        return;
+    struct rules_verdict *v = e->v;
+    struct rules_hit *grown = realloc(v->hits, (v->nhits + 1) * sizeof(*grown));
+    if (grown == NULL) {
+        e->failed = true;
+        return;
+    }
+    v->hits = grown;
+    struct rules_hit *h = &v->hits[v->nhits];
+    h->rule = m->rule->name;
+    h->field = e->text->field;
+    h->header = e->text->name;
+    h->attachment = e->text->attachment;
+    h->snippet = make_snippet(e->text->text, e->text->len, start, end);
+    if (h->snippet == NULL) {
+        e->failed = true;
+        return;
+    }
+    v->nhits++;
+}
+
+/* Does matcher M look at text T? */
+static bool matcher_sees(const struct matcher *m, const struct view_text *t)
+{
+    if (!(m->fields & t->field))
+        return false;
+    if (t->field == VIEW_HEADER && m->header != NULL)
+        return t->name != NULL && strcasecmp(t->name, m->header) == 0;
+    return true;
+}
+
+static void keyword_hit(void *ctx, unsigned id, size_t start, size_t end)
+{
+    struct eval *e = ctx;
+    const struct matcher *m = &e->rs->matchers[id];
+    if (e->candidate[m->rule - e->rs->rules] && matcher_sees(m, e->text))
+        record_hit(e, m, start, end);
+}
+
+static void run_regex(struct eval *e, const struct matcher *m, pcre2_match_data *md)
+{
+    const struct view_text *t = e->text;
+    PCRE2_SIZE offset = 0;
+    size_t id = (size_t)(m - e->rs->matchers);
+
+    while (offset <= t->len) {
+        /* Enough for the verdict and the snippets: stop early. */
+        if (e->counts[id] >= m->min_count && e->counts[id] >= RULES_SNIPPETS)
+            return;
+        int rc = pcre2_match(m->re, (PCRE2_SPTR)t->text, t->len, offset,
+                             PCRE2_NO_UTF_CHECK, md, e->rs->match_context);
+        if (rc == PCRE2_ERROR_NOMATCH)
+            return;
+        if (rc < 0) {
+            PCRE2_UCHAR msg[128];
+            pcre2_get_error_message(rc, msg, sizeof(msg));
+            snprintf(e->v->error, sizeof(e->v->error), "rule %s: regex match failed: %s",
+                     m->rule->name, (const char *)msg);
+            return;
+        }
+        PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
+        size_t start = ov[0], end = ov[1];
+        bool valid = true;
+        if (m->validator == VALIDATE_LUHN)
+            valid = rules_luhn_valid(t->text + start, end - start);
+        else if (m->validator == VALIDATE_MYNUMBER)
+            valid = rules_mynumber_valid(t->text + start, end - start);
+        if (valid)
+            record_hit(e, m, start, end);
+        /* Next search after this match; an empty match moves one character. */
+        offset = end > start ? end : end + 1;
+        while (offset < t->len && ((unsigned char)t->text[offset] & 0xc0) == 0x80)
+            offset++;
+    }
+}
+
+static int push_unique(const char ***list, size_t *n, const char *s)
+{
+    for (size_t i = 0; i < *n; i++)
+        if (strcmp((*list)[i], s) == 0)
+            return 0;
+    const char **grown = realloc(*list, (*n + 1) * sizeof(**list));
+    if (grown == NULL)
+        return -1;
+    *list = grown;
+    grown[(*n)++] = s;
+    return 0;
+}
+
+/* Folds the matched rule R into the verdict (see rules.h for the order). */
+static int apply_rule(struct rules_verdict *v, const struct rule *r)
+{
+    const char **grown = realloc(v->matched, (v->nmatched + 1) * sizeof(*grown));
+    if (grown == NULL)
+        return -1;
+    v->matched = grown;
+    v->matched[v->nmatched++] = r->name;
+    for (size_t i = 0; i < r->nstore; i++)
+        if (push_unique(&v->store, &v->nstore, r->store[i]) != 0)
+            return -1;
+    for (size_t i = 0; i < r->nforward; i++)
+        if (push_unique(&v->forward, &v->nforward, r->forward[i]) != 0)
+            return -1;
+    switch (r->delivery) {
+    case DELIVERY_REJECT:
+        if (v->reject_text == NULL)
+            v->reject_text = r->reject_text;
+        break;
+    case DELIVERY_TEMPFAIL:
+        v->tempfail = true;
+        break;
+    case DELIVERY_HOLD:
+        if (r->hold_seconds > v->hold_seconds)
+            v->hold_seconds = r->hold_seconds;
+        break;
+    case DELIVERY_DELIVER:
+        break;
+    case DELIVERY_DISCARD:
+    case DELIVERY_UNSET:
+        v->deliver_original = false;
+        break;
+    }
+    return 0;
+}
+
+int rules_evaluate(const struct rules *rs, const struct view *view,
+                   const struct rules_envelope *env, struct rules_verdict *v)
+{
+    struct eval e = {.rs = rs, .view = view, .v = v};
+    pcre2_match_data *md = NULL;
+    int rc = -1;
+
+    memset(v, 0, sizeof(*v));
+    v->deliver_original = true;
+    for (size_t i = 0; i < env->nrecipients && !v->external; i++)
+        v->external = !is_internal(env->recipients[i], env->internal_domains);
+    if (rs->nrules == 0)
+        return 0;
+
+    e.counts = calloc(rs->nmatchers ? rs->nmatchers : 1, sizeof(*e.counts));
+    e.candidate = calloc(rs->nrules, sizeof(*e.candidate));
+    md = pcre2_match_data_create(1, NULL);
+    if (e.counts == NULL || e.candidate == NULL || md == NULL)
+        goto done;
+
+    /* Conditions first: they are cheap and spare the scanning. */
+    unsigned keyword_fields = 0;
+    bool any_regex = false;
+    for (size_t i = 0; i < rs->nrules; i++) {
+        const struct rule *r = &rs->rules[i];
+        bool ok = true;
+        for (size_t j = 0; j < r->nconditions && ok; j++)
+            ok = condition_holds(&r->conditions[j], view, env, v->external);
+        e.candidate[i] = ok;
+        for (size_t j = 0; ok && j < r->nmatchers; j++) {
+            const struct matcher *m = &rs->matchers[r->first_matcher + j];
+            if (m->is_regex)
+                any_regex = true;
+            else
+                keyword_fields |= m->fields;
+        }
+    }
+
+    /* One pass per text finds every keyword of every rule. */
+    size_t ntexts = view_text_count(view);
+    for (size_t t = 0; t < ntexts && !e.failed; t++) {
+        e.text = view_text_at(view, t);
+        if (keyword_fields & e.text->field)
+            keywords_scan(rs->keywords, e.text->text, e.text->len, keyword_hit, &e);
+        if (!any_regex)
+            continue;
+        for (size_t m = 0; m < rs->nmatchers && !e.failed; m++) {
+            const struct matcher *mt = &rs->matchers[m];
+            if (mt->is_regex && e.candidate[mt->rule - rs->rules] &&
+                matcher_sees(mt, e.text))
+                run_regex(&e, mt, md);
+        }
+    }
+    if (e.failed)
+        goto done;
+
+    /* Which rules match, and what they ask for together. */
+    for (size_t i = 0; i < rs->nrules; i++) {
+        const struct rule *r = &rs->rules[i];
+        if (!e.candidate[i])
+            continue;
+        bool matched = r->nmatchers == 0 || r->require_all;
+        for (size_t j = 0; j < r->nmatchers; j++) {
+            const struct matcher *m = &rs->matchers[r->first_matcher + j];
+            bool ok = e.counts[r->first_matcher + j] >= m->min_count;
+            matched = r->require_all ? matched && ok : matched || ok;
+        }
+        if (matched && apply_rule(v, r) != 0)
+            goto done;
+    }
+    /* Drop the snippets of rules that did not match in the end. */
+    size_t kept = 0;
+    for (size_t i = 0; i < v->nhits; i++) {
+        bool matched = false;
+        for (size_t j = 0; j < v->nmatched && !matched; j++)
+            matched = v->hits[i].rule == v->matched[j];
+        if (matched)
+            v->hits[kept++] = v->hits[i];
+        else
+            free(v->hits[i].snippet);
+    }
+    v->nhits = kept;
+    if (v->reject_text != NULL || v->tempfail)
+        v->hold_seconds = 0;
+    rc = 0;
+done:
+    pcre2_match_data_free(md);
+    free(e.counts);
+    free(e.candidate);
+    if (rc != 0)
+        rules_verdict_free(v);
+    return rc;
+}
+
+void rules_verdict_free(struct rules_verdict *v)
+{
+    for (size_t i = 0; i < v->nhits; i++)
+        free(v->hits[i].snippet);
+    free(v->hits);
+    free(v->matched);
+    free(v->store);
+    free(v->forward);
+    memset(v, 0, sizeof(*v));
+}

@@ -1,0 +1,411 @@
+/* Unit tests for rules.c: parse errors, each condition and matcher, the verdict. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "rules.h"
+
+static const struct view_limits limits = {
+    .max_depth = 4,
+    .max_entries = 100,
+    .max_expanded = 1 << 24,
+    .max_ratio = 100,
+    .max_text = 1 << 20,
+    .memory_limit = 1 << 16,
+    .temp_dir = "/tmp",
+};
+
+static struct view *view_of(const char *message)
+{
+    char err[256];
+    struct spool *sp = spool_new(1 << 20, "/tmp");
+    assert_int_equal(spool_write(sp, message, strlen(message), err, sizeof(err)), 0);
+    struct view *v = view_build(sp, &limits, err, sizeof(err));
+    spool_free(sp);
+    if (v == NULL)
+        fail_msg("view_build: %s", err);
+    return v;
+}
+
+static struct rules *parse_ok(const char *text)
+{
+    char err[512] = "";
+    struct rules *rs =
+        rules_parse(text, strlen(text), "t.rules", "/tmp", err, sizeof(err));
+    if (rs == NULL)
+        fail_msg("rules did not parse: %s\n%s", err, text);
+    return rs;
+}
+
+static const struct {
+    const char *text, *want;
+} bad[] = {
+    {"match body keywords \"x\"\n",
+     "t.rules:1:1: expected \"rule NAME\" (lines inside a rule are indented)"},
+    {"rule a\n    action deliver\nrule a\n    action deliver\n",
+     "t.rules:3:6: rule a is defined twice"},
+    {"rule a b\n", "t.rules:1:8: expected: rule NAME"},
+    {"rule a\n    match body keywords\n",
+     "t.rules:2:16: keywords must be \"quoted\" strings"},
+    {"rule a\n    match body keywords secret\n",
+     "t.rules:2:25: keywords must be \"quoted\" strings"},
+    {"rule a\n    match bdy keywords \"x\"\n",
+     "t.rules:2:11: unknown field \"bdy\" (expected subject, body, attachment-name, "
+     "attachment-text, header:NAME or any)"},
+    {"rule a\n    match body regex /a(b/\n",
+     "t.rules:2:26: bad regex: missing closing parenthesis"},
+    {"rule a\n    match body regex /ab/q\n",
+     "t.rules:2:22: unknown regex flag 'q' (expected i, m, s or x)"},
+    {"rule a\n    match body regex /ab\n", "t.rules:2:22: unterminated regex"},
+    {"rule a\n    match body keywords \"ab\n", "t.rules:2:25: unterminated string"},
+    {"rule a\n    match body keywords \"x\" validate luhn\n",
+     "t.rules:2:29: validate works with regex matchers only"},
+    {"rule a\n    match body regex /\\d+/ validate crc\n",
+     "t.rules:2:37: unknown validator \"crc\" (expected luhn or mynumber)"},
+    {"rule a\n    match body regex /\\d+/ count 0\n",
+     "t.rules:2:34: count must be a number from 1 to 100000"},
+    {"rule a\n    direction outward\n",
+     "t.rules:2:15: expected: direction internal|external"},
+    {"rule a\n    size > 10q\n", "t.rules:2:12: bad size (like 512k or 10m) \"10q\""},
+    {"rule a\n    colour red\n", "t.rules:2:5: unknown condition \"colour\""},
+    {"rule a\n    match body keywords \"x\"\n", "t.rules:1:1: rule a has no action"},
+    {"rule a\n    action deliver\n    action discard\n",
+     "t.rules:3:12: conflicting actions: only one of deliver, discard, reject, tempfail "
+     "and "
+     "hold per rule"},
+    {"rule a\n    action forward audit@example.com\n    action reject \"no\"\n",
+     "t.rules:1:1: rule a: forward cannot be combined with discard, reject or tempfail "
+     "(nothing would be sent)"},
+    {"rule a\n    action forward not-an-address\n",
+     "t.rules:2:20: bad address \"not-an-address\""},
+    {"rule a\n    action store ../etc\n",
+     "t.rules:2:18: folder names use letters, digits, '.', '_', '-' (not starting with "
+     "'.')"},
+    {"rule a\n    action reject unquoted\n",
+     "t.rules:2:19: reject text must be a \"quoted\" string"},
+    {"rule a\n    action hold 2h\n",
+     "t.rules:2:17: hold needs a duration from 1m to 60m (like 10m)"},
+    {"rule a\n    action explode\n", "t.rules:2:12: unknown action \"explode\""},
+    {"    action deliver\n", "t.rules:1:5: indented line outside a rule"},
+    {"rule a\n    match body keywords-file /nonexistent/kw.txt\n",
+     "t.rules:2:30: cannot open keywords file /nonexistent/kw.txt: No such file or "
+     "directory"},
+    {"rule 社外秘\n", "t.rules:1:6: rule names use letters, digits, '.', '_' and '-'"},
+};
+
+static void test_parse_errors(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char err[512] = "";
+        struct rules *rs = rules_parse(bad[i].text, strlen(bad[i].text), "t.rules",
+                                       "/tmp", err, sizeof(err));
+        if (rs != NULL || strcmp(err, bad[i].want) != 0)
+            fail_msg("case %zu: got %s \"%s\",\n want error \"%s\"", i,
+                     rs ? "rules" : "error", err, bad[i].want);
+    }
+}
+
+static const char message[] =
+    "From: alice@corp.example.co.jp\r\n"
+    "To: bob@partner.example.com\r\n"
+    "Subject: =?UTF-8?B?44CQ56S+5aSW56eY44CR6KaL56mN?=\r\n" /* 【社外秘】見積 */
+    "X-Project: apollo\r\n"
+    "MIME-Version: 1.0\r\n"
+    "Content-Type: multipart/mixed; boundary=\"b\"\r\n"
+    "\r\n"
+    "--b\r\n"
+    "Content-Type: text/plain; charset=UTF-8\r\n"
+    "\r\n"
+    "Cards: 4111 1111 1111 1111 and 4012-8888-8888-1881, fake 4111 1111 1111 1112.\r\n"
+    "My Number 123456789018, not 123456789012.  ＣＯＮＦＩＤＥＮＴＩＡＬ.\r\n"
+    "--b\r\n"
+    "Content-Type: text/csv; name=\"customers.csv\"\r\n"
+    "Content-Disposition: attachment; filename=\"customers.csv\"\r\n"
+    "\r\n"
+    "name,mail\r\nyamada,yamada@example.jp\r\n"
+    "--b--\r\n";
+
+struct eval_case {
+    const char *rules;
+    const char *sender;
+    const char *rcpt;
+    const char *want_matched; /* comma list, "" for none */
+};
+
+static const struct eval_case eval_cases[] = {
+    /* Keywords, NFKC on both sides, ASCII case folded. */
+    {"rule k\n    match subject keywords \"社外秘\"\n    action deliver\n", NULL, NULL,
+     "k"},
+    {"rule k\n    match body keywords \"Ｃonfidential\"\n    action deliver\n", NULL,
+     NULL, "k"},
+    {"rule k\n    match subject keywords \"confidential\"\n    action deliver\n", NULL,
+     NULL, ""},
+    /* Regex with validators and counts. */
+    {"rule c\n    match body regex /(?:\\d[ -]?){15}\\d/ validate luhn count 2\n"
+     "    action deliver\n",
+     NULL, NULL, "c"},
+    {"rule c\n    match body regex /(?:\\d[ -]?){15}\\d/ validate luhn count 3\n"
+     "    action deliver\n",
+     NULL, NULL, ""},
+    {"rule m\n    match body regex /\\b\\d{12}\\b/ validate mynumber\n    action "
+     "deliver\n",
+     NULL, NULL, "m"},
+    {"rule m\n    match body regex /\\b\\d{12}\\b/ validate mynumber count 2\n"
+     "    action deliver\n",
+     NULL, NULL, ""},
+    /* Fields: header:NAME, attachment-name, attachment-text, any. */
+    {"rule h\n    match header:x-project keywords \"apollo\"\n    action deliver\n", NULL,
+     NULL, "h"},
+    {"rule h\n    match header:subject keywords \"apollo\"\n    action deliver\n", NULL,
+     NULL, ""},
+    {"rule n\n    match attachment-name regex /\\.csv$/\n    action deliver\n", NULL,
+     NULL, "n"},
+    {"rule t\n    match attachment-text regex /[\\w.]+@[\\w.]+/ \n    action deliver\n",
+     NULL, NULL, "t"},
+    {"rule t\n    match body keywords \"yamada@example.jp\"\n    action deliver\n", NULL,
+     NULL, ""},
+    {"rule t\n    match any keywords \"yamada@example.jp\"\n    action deliver\n", NULL,
+     NULL, "t"},
+    /* Conditions. */
+    {"rule d\n    direction external\n    action deliver\n", NULL, NULL, "d"},
+    {"rule d\n    direction external\n    action deliver\n", NULL,
+     "carol@corp.example.co.jp", ""},
+    {"rule d\n    direction internal\n    action deliver\n", NULL,
+     "carol@sub.corp.example.co.jp", "d"},
+    {"rule s\n    sender *@corp.example.co.jp\n    action deliver\n", NULL, NULL, "s"},
+    {"rule s\n    not sender @corp.example.co.jp\n    action deliver\n", NULL, NULL, ""},
+    {"rule s\n    recipient bob@*\n    action deliver\n", NULL, NULL, "s"},
+    {"rule z\n    size > 100\n    action deliver\n", NULL, NULL, "z"},
+    {"rule z\n    size > 1m\n    action deliver\n", NULL, NULL, ""},
+    {"rule a\n    attachment-type text/*\n    attachment-count = 1\n    action deliver\n",
+     NULL, NULL, "a"},
+    {"rule a\n    attachment-name *.xlsx\n    action deliver\n", NULL, NULL, ""},
+    {"rule f\n    malformed\n    action deliver\n", NULL, NULL, ""},
+    {"rule f\n    not malformed\n    action deliver\n", NULL, NULL, "f"},
+    /* require all / any. */
+    {"rule r\n    match body keywords \"nothing-here\"\n    match subject keywords "
+     "\"見積\"\n"
+     "    action deliver\n",
+     NULL, NULL, "r"},
+    {"rule r\n    require all\n    match body keywords \"nothing-here\"\n"
+     "    match subject keywords \"見積\"\n    action deliver\n",
+     NULL, NULL, ""},
+    /* Several rules: order kept. */
+    {"rule one\n    match subject keywords \"見積\"\n    action deliver\n"
+     "rule two\n    size > 10\n    action store audit\n",
+     NULL, NULL, "one,two"},
+};
+
+static void test_evaluate(void **state)
+{
+    static const char *const internal[] = {"corp.example.co.jp", ".corp.example.co.jp",
+                                           NULL};
+    (void)state;
+    struct view *view = view_of(message);
+    for (size_t i = 0; i < sizeof(eval_cases) / sizeof(eval_cases[0]); i++) {
+        const struct eval_case *c = &eval_cases[i];
+        struct rules *rs = parse_ok(c->rules);
+        const char *rcpt = c->rcpt ? c->rcpt : "bob@partner.example.com";
+        struct rules_envelope env = {.sender = c->sender ? c->sender
+                                                         : "alice@corp.example.co.jp",
+                                     .recipients = &rcpt,
+                                     .nrecipients = 1,
+                                     .size = 900,
+                                     .internal_domains = internal};
+        struct rules_verdict v;
+        assert_int_equal(rules_evaluate(rs, view, &env, &v), 0);
+        char got[256] = "";
+        for (size_t j = 0; j < v.nmatched; j++)
+            snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s%s", j ? "," : "",
+                     v.matched[j]);
+        if (strcmp(got, c->want_matched) != 0 || v.error[0] != '\0')
+            fail_msg("case %zu: got matched \"%s\" (error \"%s\"), want \"%s\"\n%s", i,
+                     got, v.error, c->want_matched, c->rules);
+        rules_verdict_free(&v);
+        rules_free(rs);
+    }
+    view_free(view);
+}
+
+/* The verdict across rules: reject > tempfail; no deliver anywhere = no delivery. */
+static void test_verdict(void **state)
+{
+    (void)state;
+    struct view *view = view_of(message);
+    const char *rcpt = "bob@partner.example.com";
+    struct rules_envelope env = {.sender = "alice@corp.example.co.jp",
+                                 .recipients = &rcpt,
+                                 .nrecipients = 1,
+                                 .size = 900};
+    struct rules_verdict v;
+
+    /* store + deliver, forward + deliver (BCC): the original recipients get it. */
+    struct rules *rs = parse_ok("rule a\n    match subject keywords \"社外秘\"\n"
+                                "    action store secret\n    action deliver\n"
+                                "rule b\n    match body keywords \"confidential\"\n"
+                                "    action forward audit@corp.example.co.jp\n"
+                                "    action deliver\n");
+    assert_int_equal(rules_evaluate(rs, view, &env, &v), 0);
+    assert_true(v.deliver_original);
+    assert_int_equal(v.nstore, 1);
+    assert_string_equal(v.store[0], "secret");
+    assert_int_equal(v.nforward, 1);
+    assert_string_equal(v.forward[0], "audit@corp.example.co.jp");
+    assert_null(v.reject_text);
+    /* Snippets name the rule and field, with context, on one line. */
+    assert_true(v.nhits >= 2);
+    assert_string_equal(v.hits[0].rule, "a");
+    assert_int_equal(v.hits[0].field, VIEW_SUBJECT);
+    assert_non_null(strstr(v.hits[0].snippet, "社外秘"));
+    rules_verdict_free(&v);
+    rules_free(rs);
+
+    /* store alone quarantines; forward alone redirects. */
+    rs = parse_ok("rule q\n    size > 1\n    action store held\n"
+                  "rule f\n    size > 1\n    action forward boss@corp.example.co.jp\n");
+    assert_int_equal(rules_evaluate(rs, view, &env, &v), 0);
+    assert_false(v.deliver_original);
+    assert_int_equal(v.nforward, 1);
+    rules_verdict_free(&v);
+    rules_free(rs);
+
+    /* reject wins over everything, keeps its text; hold is then moot. */
+    rs = parse_ok(
+        "rule h\n    size > 1\n    action hold 10m\n"
+        "rule t\n    size > 1\n    action tempfail\n"
+        "rule r\n    size > 1\n    action reject \"Confidential mail may not leave\"\n");
+    assert_int_equal(rules_evaluate(rs, view, &env, &v), 0);
+    assert_string_equal(v.reject_text, "Confidential mail may not leave");
+    assert_true(v.tempfail);
+    assert_int_equal(v.hold_seconds, 0);
+    rules_verdict_free(&v);
+    rules_free(rs);
+
+    /* The longest hold wins. */
+    rs = parse_ok("rule h1\n    size > 1\n    action hold 5m\n"
+                  "rule h2\n    size > 1\n    action hold 20m\n");
+    assert_int_equal(rules_evaluate(rs, view, &env, &v), 0);
+    assert_int_equal(v.hold_seconds, 1200);
+    assert_true(v.deliver_original);
+    rules_verdict_free(&v);
+    rules_free(rs);
+    view_free(view);
+}
+
+static void test_keywords_file_and_dir(void **state)
+{
+    char dir[] = "/tmp/rules_test.XXXXXX", path[600];
+    (void)state;
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/words.txt", dir);
+    FILE *fp = fopen(path, "w");
+    fputs("# customer names\nyamada\n\n  ＳＥＣＲＥＴ-X  \n", fp);
+    fclose(fp);
+    snprintf(path, sizeof(path), "%s/20-b.rules", dir);
+    fp = fopen(path, "w");
+    fputs("rule b\n    match any keywords-file words.txt\n    action deliver\n", fp);
+    fclose(fp);
+    snprintf(path, sizeof(path), "%s/10-a.rules", dir);
+    fp = fopen(path, "w");
+    fputs("# first by name\nrule a\n    match body keywords \"secret-x\"\n    action "
+          "deliver\n",
+          fp);
+    fclose(fp);
+    snprintf(path, sizeof(path), "%s/notes.txt", dir); /* not *.rules: ignored */
+    fp = fopen(path, "w");
+    fputs("garbage", fp);
+    fclose(fp);
+
+    char err[512] = "";
+    struct rules *rs = rules_load_dir(dir, err, sizeof(err));
+    if (rs == NULL)
+        fail_msg("rules_load_dir: %s", err);
+    assert_int_equal(rules_count(rs), 2);
+    struct view *view = view_of("Subject: x\r\n\r\nplease keep SECRET-X from yamada\r\n");
+    const char *rcpt = "x@example.com";
+    struct rules_envelope env = {
+        .sender = "a@example.com", .recipients = &rcpt, .nrecipients = 1};
+    struct rules_verdict v;
+    assert_int_equal(rules_evaluate(rs, view, &env, &v), 0);
+    assert_int_equal(v.nmatched, 2);
+    assert_string_equal(v.matched[0], "a");
+    assert_string_equal(v.matched[1], "b");
+    rules_verdict_free(&v);
+    rules_free(rs);
+    view_free(view);
+
+    /* A bad file names itself. */
+    fp = fopen(path, "w");
+    fclose(fp);
+    snprintf(path, sizeof(path), "%s/30-c.rules", dir);
+    fp = fopen(path, "w");
+    fputs("rule c\n    action fly\n", fp);
+    fclose(fp);
+    assert_null(rules_load_dir(dir, err, sizeof(err)));
+    char want[700];
+    snprintf(want, sizeof(want), "%s:2:12: unknown action \"fly\"", path);
+    assert_string_equal(err, want);
+    char cmd[700];
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+static void test_validators(void **state)
+{
+    (void)state;
+    assert_true(rules_luhn_valid("4111 1111 1111 1111", 19));
+    assert_true(rules_luhn_valid("4012-8888-8888-1881", 19));
+    assert_false(rules_luhn_valid("4111 1111 1111 1112", 19));
+    assert_false(rules_luhn_valid("0000", 4)); /* too short for a card */
+    assert_true(rules_mynumber_valid("123456789018", 12));
+    assert_false(rules_mynumber_valid("123456789012", 12));
+    assert_false(rules_mynumber_valid("12345678901", 11));
+}
+
+/* A pattern built to backtrack forever stops at the match limit: fail closed. */
+static void test_match_limit(void **state)
+{
+    (void)state;
+    char body[200];
+    memset(body, 'a', 60);
+    strcpy(body + 60, "!\r\n");
+    char msg[300];
+    snprintf(msg, sizeof(msg), "Subject: x\r\n\r\n%s", body);
+    struct view *view = view_of(msg);
+    struct rules *rs =
+        parse_ok("rule evil\n    match body regex /(a+)+$/\n    action deliver\n");
+    const char *rcpt = "x@example.com";
+    struct rules_envelope env = {
+        .sender = "a@example.com", .recipients = &rcpt, .nrecipients = 1};
+    struct rules_verdict v;
+    assert_int_equal(rules_evaluate(rs, view, &env, &v), 0);
+    assert_non_null(strstr(v.error, "rule evil: regex match failed"));
+    rules_verdict_free(&v);
+    rules_free(rs);
+    view_free(view);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    view_init();
+    return 0;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_parse_errors), cmocka_unit_test(test_evaluate),
+        cmocka_unit_test(test_verdict),      cmocka_unit_test(test_keywords_file_and_dir),
+        cmocka_unit_test(test_validators),   cmocka_unit_test(test_match_limit),
+    };
+    return cmocka_run_group_tests(tests, setup, NULL);
+}
