@@ -15,11 +15,13 @@
 #include <sys/un.h>
 
 enum config_type {
-    CONFIG_STRING, /* any non-empty text */
-    CONFIG_PATH,   /* an absolute path */
-    CONFIG_SIZE,   /* bytes, with an optional k/m/g suffix (powers of 1024) */
-    CONFIG_SOCKET, /* libmilter socket syntax */
-    CONFIG_NAME,   /* a user or syslog name: [A-Za-z0-9._-]+ */
+    CONFIG_STRING,  /* any non-empty text */
+    CONFIG_PATH,    /* an absolute path */
+    CONFIG_SIZE,    /* bytes, with an optional k/m/g suffix (powers of 1024) */
+    CONFIG_SOCKET,  /* libmilter socket syntax */
+    CONFIG_NAME,    /* a user or syslog name: [A-Za-z0-9._-]+ */
+    CONFIG_UINT,    /* a whole number in [min, max] */
+    CONFIG_DOMAINS, /* a list of domain names, commas or spaces between */
 };
 
 struct config_param {
@@ -27,17 +29,14 @@ struct config_param {
     enum config_type type;
     size_t offset;
     const char *default_value;
-    unsigned long long min, max; /* for CONFIG_SIZE */
+    unsigned long long min, max; /* for CONFIG_SIZE and CONFIG_UINT */
 };
 
-#define PARAM(name, type, def)                                                           \
-    {                                                                                    \
-#name, type, offsetof(struct config, name), def, 0, 0                            \
-    }
-#define SIZE_PARAM(name, def, lo, hi)                                                    \
-    {                                                                                    \
-#name, CONFIG_SIZE, offsetof(struct config, name), def, lo, hi                   \
-    }
+/* clang-format off */
+#define PARAM(name, type, def) {#name, type, offsetof(struct config, name), def, 0, 0}
+#define SIZE_PARAM(name, def, lo, hi) {#name, CONFIG_SIZE, offsetof(struct config, name), def, lo, hi}
+#define UINT_PARAM(name, def, lo, hi) {#name, CONFIG_UINT, offsetof(struct config, name), def, lo, hi}
+/* clang-format on */
 
 static const struct config_param config_params[] = {
     PARAM(milter_socket, CONFIG_SOCKET, "unix:/run/sendwatch/milter.sock"),
@@ -47,6 +46,16 @@ static const struct config_param config_params[] = {
     SIZE_PARAM(message_memory_limit, "1m", 0, 1024ULL * 1024 * 1024),
     PARAM(run_user, CONFIG_NAME, "sendwatch"),
     PARAM(syslog_name, CONFIG_NAME, "sendwatch"),
+    PARAM(milter_pid_file, CONFIG_PATH, "/run/sendwatch/milter.pid"),
+    PARAM(rules_dir, CONFIG_PATH, "/etc/sendwatch/rules"),
+    PARAM(quarantine_dir, CONFIG_PATH, "/var/lib/sendwatch/quarantine"),
+    PARAM(internal_domains, CONFIG_DOMAINS, ""),
+    SIZE_PARAM(state_map_size, "1g", 1024 * 1024, 1024ULL * 1024 * 1024 * 1024),
+    UINT_PARAM(archive_max_depth, "5", 1, 20),
+    UINT_PARAM(archive_max_entries, "1000", 1, 1000000),
+    SIZE_PARAM(archive_max_expanded, "256m", 1024, 64ULL * 1024 * 1024 * 1024),
+    UINT_PARAM(archive_max_ratio, "100", 2, 100000),
+    SIZE_PARAM(scan_text_limit, "20m", 1024, 1024ULL * 1024 * 1024),
 };
 
 #define CONFIG_NPARAMS (sizeof(config_params) / sizeof(config_params[0]))
@@ -163,6 +172,69 @@ static bool config_valid_name(const char *v)
     return true;
 }
 
+/* Frees a NULL-terminated list. */
+static void config_free_list(char **list)
+{
+    for (size_t i = 0; list != NULL && list[i] != NULL; i++)
+        free(list[i]);
+    free(list);
+}
+
+/* A domain name, or ".domain" for its subdomains: letters, digits, '-', '.'. */
+static bool config_valid_domain(const char *d)
+{
+    const char *p = d[0] == '.' ? d + 1 : d;
+    if (*p == '\0' || *p == '.' || strlen(d) > 253)
+        return false;
+    for (; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+              (*p >= '0' && *p <= '9') || *p == '-' || *p == '.'))
+            return false;
+    return d[strlen(d) - 1] != '.';
+}
+
+/* Splits a comma/space list of domains into a NULL-terminated array (lower case). */
+static int config_set_domains(const struct config_param *p, const char *value,
+                              char ***field, char *err, size_t errlen)
+{
+    char *copy = strdup(value), *save = NULL;
+    char **list = calloc(1, sizeof(*list));
+    size_t n = 0;
+
+    if (copy == NULL || list == NULL)
+        goto nomem;
+    for (char *d = strtok_r(copy, ", \t", &save); d; d = strtok_r(NULL, ", \t", &save)) {
+        if (!config_valid_domain(d)) {
+            errbuf_set(err, errlen, "bad value for %s: \"%s\" is not a domain name",
+                       p->name, d);
+            free(copy);
+            config_free_list(list);
+            return -1;
+        }
+        char **grown = realloc(list, (n + 2) * sizeof(*list));
+        if (grown == NULL)
+            goto nomem;
+        list = grown;
+        list[n] = strdup(d);
+        list[n + 1] = NULL;
+        if (list[n] == NULL)
+            goto nomem;
+        for (char *c = list[n]; *c; c++)
+            if (*c >= 'A' && *c <= 'Z')
+                *c = (char)(*c - 'A' + 'a');
+        n++;
+    }
+    free(copy);
+    config_free_list(*field);
+    *field = list;
+    return 0;
+nomem:
+    free(copy);
+    config_free_list(list);
+    errbuf_set(err, errlen, "out of memory");
+    return -2;
+}
+
 /*
  * Stores VALUE into CFG for parameter P.  On a bad value returns -1 with
  * a message (without the FILE:LINE prefix) in ERR; -2 when out of memory.
@@ -190,6 +262,23 @@ static int config_set(struct config *cfg, const struct config_param *p, const ch
         }
         *(size_t *)(void *)field = (size_t)n;
         return 0;
+    case CONFIG_UINT: {
+        char *end;
+        errno = 0;
+        unsigned long long u = strtoull(value, &end, 10);
+        if (value[0] < '0' || value[0] > '9' || *end != '\0' || errno != 0 ||
+            u < p->min || u > p->max) {
+            errbuf_set(err, errlen,
+                       "bad value for %s: \"%s\" (expected a number from %llu "
+                       "to %llu)",
+                       p->name, value, p->min, p->max);
+            return -1;
+        }
+        *(unsigned *)(void *)field = (unsigned)u;
+        return 0;
+    }
+    case CONFIG_DOMAINS:
+        return config_set_domains(p, value, (char ***)(void *)field, err, errlen);
     case CONFIG_PATH:
         if (value[0] != '/')
             why = "expected an absolute path";
@@ -226,8 +315,11 @@ void config_free(struct config *cfg)
         return;
     for (size_t i = 0; i < CONFIG_NPARAMS; i++) {
         const struct config_param *p = &config_params[i];
-        if (p->type != CONFIG_SIZE)
-            free(*(char **)(void *)((char *)cfg + p->offset));
+        void *field = (char *)cfg + p->offset;
+        if (p->type == CONFIG_DOMAINS)
+            config_free_list(*(char ***)field);
+        else if (p->type != CONFIG_SIZE && p->type != CONFIG_UINT)
+            free(*(char **)field);
     }
     free(cfg->source);
     free(cfg);
@@ -447,9 +539,18 @@ void config_print(const struct config *cfg, FILE *out)
         const struct config_param *p = &config_params[i];
         const char *field = (const char *)cfg + p->offset;
 
-        if (p->type == CONFIG_SIZE)
+        if (p->type == CONFIG_SIZE) {
             fprintf(out, "%s = %zu\n", p->name, *(const size_t *)(const void *)field);
-        else
+        } else if (p->type == CONFIG_UINT) {
+            fprintf(out, "%s = %u\n", p->name, *(const unsigned *)(const void *)field);
+        } else if (p->type == CONFIG_DOMAINS) {
+            char *const *list = *(char **const *)(const void *)field;
+            fprintf(out, "%s =", p->name);
+            for (size_t j = 0; list != NULL && list[j] != NULL; j++)
+                fprintf(out, "%s%s", j ? ", " : " ", list[j]);
+            fputc('\n', out);
+        } else {
             fprintf(out, "%s = %s\n", p->name, *(char *const *)(const void *)field);
+        }
     }
 }

@@ -24,10 +24,20 @@ struct config {
     char *milter_socket_group; /* group (Postfix's) allowed to connect to a unix socket */
     char *state_dir;           /* absolute path: LMDB environment and pid files */
     char *temp_dir;            /* absolute path: spill files of large messages */
-    size_t message_memory_limit; /* bytes of a message kept in RAM before spilling */
-    char *run_user;              /* account the daemons drop to when started as root */
-    char *syslog_name;           /* syslog ident, like Postfix's syslog_name */
-    char *source;                /* the file this came from, for messages */
+    size_t message_memory_limit;  /* bytes of a message kept in RAM before spilling */
+    char *run_user;               /* account the daemons drop to when started as root */
+    char *syslog_name;            /* syslog ident, like Postfix's syslog_name */
+    char *milter_pid_file;        /* where sendwatch-milter writes its PID (for reload) */
+    char *rules_dir;              /* absolute path: the *.rules files */
+    char *quarantine_dir;         /* absolute path: Maildir folders of stored copies */
+    char **internal_domains;      /* NULL-terminated; ".example.com" covers subdomains */
+    size_t state_map_size;        /* LMDB map size of state_dir */
+    unsigned archive_max_depth;   /* nesting of archives and forwarded mail looked into */
+    unsigned archive_max_entries; /* archive entries read per message */
+    size_t archive_max_expanded;  /* bytes expanded from archives per message */
+    unsigned archive_max_ratio;   /* expansion ratio of one archive (zip bombs) */
+    size_t scan_text_limit;       /* bytes of one part read as text */
+    char *source;                 /* the file this came from, for messages */
 };
 
 /* Reads and validates FILE.  Returns NULL and fills ERR on any problem. */

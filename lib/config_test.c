@@ -53,6 +53,14 @@ static const struct bad_case bad_cases[] = {
     {"run_user = bad user\n",
      "t.conf:1: bad value for run_user: \"bad user\" (expected letters, digits, '.', '_' "
      "or '-')"},
+    {"archive_max_depth = 0\n",
+     "t.conf:1: bad value for archive_max_depth: \"0\" (expected a number from 1 to 20)"},
+    {"archive_max_ratio = 10x\n", "t.conf:1: bad value for archive_max_ratio: \"10x\" "
+                                  "(expected a number from 2 to 100000)"},
+    {"internal_domains = corp.example, bad_domain\n",
+     "t.conf:1: bad value for internal_domains: \"bad_domain\" is not a domain name"},
+    {"internal_domains = example.\n",
+     "t.conf:1: bad value for internal_domains: \"example.\" is not a domain name"},
     {"run_user =\n", "t.conf:1: bad value for run_user: \"\" (expected letters, digits, "
                      "'.', '_' or '-')"},
 };
@@ -81,7 +89,10 @@ static void test_good_file(void **state)
                                "    /var/tmp/sw-spool\n"
                                "# a comment between\n"
                                "message_memory_limit = 64k\r\n"
-                               "syslog_name = sendwatch-test";
+                               "syslog_name = sendwatch-test\n"
+                               "internal_domains = Corp.Example.co.jp,\n"
+                               "    .corp.example.co.jp  sub.example\n"
+                               "archive_max_depth = 7\n";
     char err[512] = "";
     (void)state;
 
@@ -96,6 +107,11 @@ static void test_good_file(void **state)
     assert_string_equal(cfg->syslog_name, "sendwatch-test");
     assert_string_equal(cfg->run_user, "sendwatch"); /* default kept */
     assert_string_equal(cfg->source, "good.conf");
+    assert_string_equal(cfg->internal_domains[0], "corp.example.co.jp");
+    assert_string_equal(cfg->internal_domains[1], ".corp.example.co.jp");
+    assert_string_equal(cfg->internal_domains[2], "sub.example");
+    assert_null(cfg->internal_domains[3]);
+    assert_int_equal(cfg->archive_max_depth, 7);
     config_free(cfg);
 }
 

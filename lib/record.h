@@ -1,0 +1,41 @@
+/*
+ * record - the codec of the records sendwatch keeps in LMDB.
+ *
+ * A record is text, so mdb_dump -p shows it to an admin as it is:
+ *   v=1\n
+ *   name=value\n   (a name may repeat: one line per value)
+ * Values are escaped so a record is always one line per field: '%', CR,
+ * LF, NUL and other control bytes become %XX.  Readers check v and ignore
+ * names they do not know, so fields can be added without breaking old
+ * readers.
+ *
+ * A record being built is owned by its builder (record_free()); values
+ * returned by record_get() are malloc'ed for the caller.  Not thread-safe
+ * per record; records are independent.
+ */
+#ifndef SENDWATCH_RECORD_H
+#define SENDWATCH_RECORD_H
+
+#include <stddef.h>
+
+#define RECORD_VERSION 1
+
+struct record;
+
+struct record *record_new(void);
+void record_free(struct record *r);
+
+/* Appends NAME=VALUE.  0, or -1 when out of memory. */
+int record_add(struct record *r, const char *name, const char *value);
+
+/* The encoded bytes (valid until the next add or free). */
+const char *record_bytes(const struct record *r, size_t *len);
+
+/*
+ * The INDEX-th value (0-based) of NAME in the encoded record DATA, decoded
+ * into a malloc'ed string, or NULL when absent.  Returns NULL as well for
+ * a record that does not start with "v=1".
+ */
+char *record_get(const char *data, size_t len, const char *name, size_t index);
+
+#endif

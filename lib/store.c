@@ -1,0 +1,148 @@
+/* store - see store.h. */
+#include "store.h"
+
+#include <lmdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "errbuf.h"
+
+static const char *const store_db_names[STORE_NDBS] = {"quarantine"};
+
+struct store {
+    MDB_env *env;
+    MDB_dbi dbi[STORE_NDBS];
+    bool exists[STORE_NDBS]; /* read-only: a database not created yet has no keys */
+    char dir[1024];
+};
+
+/* An LMDB error as words an admin can act on. */
+static void store_error(char *err, size_t errlen, const struct store *st,
+                        const char *what, int rc)
+{
+    if (rc == MDB_MAP_FULL)
+        errbuf_set(err, errlen, "%s: %s: the LMDB map is full (raise state_map_size)",
+                   st->dir, what);
+    else
+        errbuf_set(err, errlen, "%s: %s: %s", st->dir, what, mdb_strerror(rc));
+}
+
+struct store *store_open(const char *dir, size_t map_size, bool read_only, char *err,
+                         size_t errlen)
+{
+    struct store *st = calloc(1, sizeof(*st));
+    int rc;
+
+    if (st == NULL) {
+        errbuf_set(err, errlen, "out of memory");
+        return NULL;
+    }
+    snprintf(st->dir, sizeof(st->dir), "%s", dir);
+    if ((rc = mdb_env_create(&st->env)) != 0 ||
+        (rc = mdb_env_set_maxdbs(st->env, 16)) != 0 ||
+        (rc = mdb_env_set_mapsize(st->env, map_size)) != 0 ||
+        (rc = mdb_env_open(st->env, dir, MDB_NOTLS | (read_only ? MDB_RDONLY : 0),
+                           0600)) != 0) {
+        store_error(err, errlen, st, "cannot open the state environment", rc);
+        store_close(st);
+        return NULL;
+    }
+    /* Open every database once, here: LMDB wants handles opened by one
+     * transaction at a time, and then shared. */
+    MDB_txn *txn;
+    if ((rc = mdb_txn_begin(st->env, NULL, read_only ? MDB_RDONLY : 0, &txn)) != 0) {
+        store_error(err, errlen, st, "cannot begin", rc);
+        store_close(st);
+        return NULL;
+    }
+    for (int i = 0; i < STORE_NDBS; i++) {
+        rc =
+            mdb_dbi_open(txn, store_db_names[i], read_only ? 0 : MDB_CREATE, &st->dbi[i]);
+        if (rc == MDB_NOTFOUND && read_only)
+            continue;
+        if (rc != 0) {
+            mdb_txn_abort(txn);
+            store_error(err, errlen, st, store_db_names[i], rc);
+            store_close(st);
+            return NULL;
+        }
+        st->exists[i] = true;
+    }
+    if ((rc = mdb_txn_commit(txn)) != 0) {
+        store_error(err, errlen, st, "cannot commit", rc);
+        store_close(st);
+        return NULL;
+    }
+    return st;
+}
+
+void store_close(struct store *st)
+{
+    if (st == NULL)
+        return;
+    if (st->env != NULL)
+        mdb_env_close(st->env);
+    free(st);
+}
+
+int store_put(struct store *st, enum store_db db, const char *key, const void *value,
+              size_t len, char *err, size_t errlen)
+{
+    MDB_txn *txn;
+    MDB_val k = {strlen(key), (void *)key}, v = {len, (void *)value};
+    int rc;
+
+    if ((rc = mdb_txn_begin(st->env, NULL, 0, &txn)) != 0) {
+        store_error(err, errlen, st, "cannot begin a write", rc);
+        return -1;
+    }
+    if (!st->exists[db]) {
+        mdb_txn_abort(txn);
+        errbuf_set(err, errlen, "%s: opened read-only", st->dir);
+        return -1;
+    }
+    if ((rc = mdb_put(txn, st->dbi[db], &k, &v, 0)) != 0) {
+        mdb_txn_abort(txn);
+        store_error(err, errlen, st, store_db_names[db], rc);
+        return -1;
+    }
+    if ((rc = mdb_txn_commit(txn)) != 0) {
+        store_error(err, errlen, st, "cannot commit", rc);
+        return -1;
+    }
+    return 0;
+}
+
+int store_foreach(struct store *st, enum store_db db,
+                  int (*fn)(void *ctx, const char *key, size_t key_len, const void *value,
+                            size_t len),
+                  void *ctx, char *err, size_t errlen)
+{
+    MDB_txn *txn;
+    MDB_cursor *cur;
+    MDB_val k, v;
+    int rc;
+
+    if ((rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn)) != 0) {
+        store_error(err, errlen, st, "cannot begin a read", rc);
+        return -1;
+    }
+    if (!st->exists[db]) {
+        mdb_txn_abort(txn);
+        return 0;
+    }
+    if ((rc = mdb_cursor_open(txn, st->dbi[db], &cur)) != 0) {
+        mdb_txn_abort(txn);
+        store_error(err, errlen, st, store_db_names[db], rc);
+        return -1;
+    }
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+        if (fn(ctx, k.mv_data, k.mv_size, v.mv_data, v.mv_size) != 0)
+            break;
+    mdb_cursor_close(cur);
+    mdb_txn_abort(txn);
+    return 0;
+}

@@ -1,0 +1,47 @@
+/*
+ * store - the LMDB environment in state_dir that the daemons share.
+ *
+ * Named databases hold records (record module) under readable keys, so
+ * mdb_stat and mdb_dump stay useful to an admin.  Every put is one write
+ * transaction, committed before the caller goes on: a caller that gets 0
+ * may answer Postfix.  A full map is an error like any other ("raise
+ * state_map_size"), never a crash.
+ *
+ * One struct store per process, opened after any fork; the environment is
+ * opened with MDB_NOTLS, so any thread may use it (LMDB serialises
+ * writers).  Values handed to callbacks live only during the callback.
+ */
+#ifndef SENDWATCH_STORE_H
+#define SENDWATCH_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct store;
+
+/* The named databases.  Opened once at store_open(), as LMDB asks. */
+enum store_db {
+    STORE_QUARANTINE, /* "quarantine": time.queue_id.folder -> stored copy's index entry
+                       */
+    STORE_NDBS,
+};
+
+/* Opens (creating if needed) the environment in DIR.  NULL with ERR. */
+struct store *store_open(const char *dir, size_t map_size, bool read_only, char *err,
+                         size_t errlen);
+void store_close(struct store *st);
+
+/* Puts KEY -> VALUE into database DB in one committed transaction. */
+int store_put(struct store *st, enum store_db db, const char *key, const void *value,
+              size_t len, char *err, size_t errlen);
+
+/*
+ * Calls FN for every key of DB in key order (FN returns non-zero to stop).
+ * A database that does not exist yet has no keys.  0, or -1 with ERR.
+ */
+int store_foreach(struct store *st, enum store_db db,
+                  int (*fn)(void *ctx, const char *key, size_t key_len, const void *value,
+                            size_t len),
+                  void *ctx, char *err, size_t errlen);
+
+#endif
