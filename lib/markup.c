@@ -175,6 +175,8 @@ int markup_html_text(const char *in, size_t len, char **out, size_t *outlen)
         pos += n;
     }
     htmlParseChunk(ctxt, NULL, 0, 1);
+    if (ctxt->myDoc != NULL) /* a DTD makes libxml2 build a document even for SAX */
+        xmlFreeDoc(ctxt->myDoc);
     htmlFreeParserCtxt(ctxt);
     return markup_finish(&st, out, outlen);
 }
@@ -203,6 +205,8 @@ int markup_xml_text(const char *in, size_t len, char **out, size_t *outlen)
     }
     xmlParseChunk(ctxt, NULL, 0, 1);
     bool broken = !ctxt->wellFormed;
+    if (ctxt->myDoc != NULL) /* a DTD makes libxml2 build a document even for SAX */
+        xmlFreeDoc(ctxt->myDoc);
     xmlFreeParserCtxt(ctxt);
     int rc = markup_finish(&st, out, outlen);
     return rc == 0 && broken ? 1 : rc;
