@@ -55,7 +55,7 @@ static const struct config_param config_params[] = {
     UINT_PARAM(archive_max_entries, "1000", 1, 1000000),
     SIZE_PARAM(archive_max_expanded, "256m", 1024, 64ULL * 1024 * 1024 * 1024),
     UINT_PARAM(archive_max_ratio, "100", 2, 100000),
-    SIZE_PARAM(scan_text_limit, "20m", 1024, 1024ULL * 1024 * 1024),
+    SIZE_PARAM(scan_text_limit, "10m", 1024, 1024ULL * 1024 * 1024),
 };
 
 #define CONFIG_NPARAMS (sizeof(config_params) / sizeof(config_params[0]))

@@ -23,6 +23,9 @@ struct view {
     size_t nattachments, attachments_cap;
     unsigned flags;
     char *subject;
+    char *header_from;
+    char **header_rcpts;
+    size_t nheader_rcpts;
     char problem[256];
     struct view_limits limits;
     struct extract_budget budget; /* archive limits, shared by the whole message */
@@ -107,14 +110,20 @@ static void view_add_text(struct view *v, enum view_field field, const char *nam
     v->ntexts++;
 }
 
-/* Converts BYTES labelled CHARSET (NULL: none) and adds the result as a text. */
-static void view_add_bytes(struct view *v, enum view_field field, const char *name,
-                           int attachment, const char *charset, const char *bytes,
-                           size_t len, bool html)
+/*
+ * Converts BYTES labelled CHARSET (NULL: none) and adds the result as a
+ * text.  When OWNED is BYTES, it is freed as soon as it is converted: large
+ * text then costs two copies at most, never three.
+ */
+static void view_add_owned_bytes(struct view *v, enum view_field field, const char *name,
+                                 int attachment, const char *charset, char *owned,
+                                 const char *bytes, size_t len, bool html)
 {
     struct charset_result r;
 
-    if (charset_to_utf8(charset, bytes, len, &r) != 0) {
+    int rc = charset_to_utf8(charset, bytes, len, &r);
+    free(owned);
+    if (rc != 0) {
         view_fail(v, "out of memory");
         return;
     }
@@ -123,17 +132,58 @@ static void view_add_bytes(struct view *v, enum view_field field, const char *na
     if (html) {
         char *text;
         size_t text_len;
-        if (markup_html_text(r.text, r.len, &text, &text_len) != 0) {
-            free(r.text);
+        rc = markup_html_text(r.text, r.len, &text, &text_len);
+        free(r.text);
+        if (rc != 0) {
             view_fail(v, "out of memory");
             return;
         }
-        view_add_text(v, field, name, attachment, text, text_len);
-        free(text);
-    } else {
-        view_add_text(v, field, name, attachment, r.text, r.len);
+        r.text = text;
+        r.len = text_len;
     }
+    view_add_text(v, field, name, attachment, r.text, r.len);
     free(r.text);
+}
+
+/* Converts BYTES labelled CHARSET (NULL: none) and adds the result as a text. */
+static void view_add_bytes(struct view *v, enum view_field field, const char *name,
+                           int attachment, const char *charset, const char *bytes,
+                           size_t len, bool html)
+{
+    view_add_owned_bytes(v, field, name, attachment, charset, NULL, bytes, len, html);
+}
+
+/* Collects the mailbox addresses of an address header (groups included). */
+static void view_collect_addresses(struct view *v, InternetAddressList *list, bool from)
+{
+    int n = list ? internet_address_list_length(list) : 0;
+
+    for (int i = 0; i < n && !v->failed; i++) {
+        InternetAddress *ia = internet_address_list_get_address(list, i);
+        if (INTERNET_ADDRESS_IS_GROUP(ia)) {
+            view_collect_addresses(
+                v, internet_address_group_get_members(INTERNET_ADDRESS_GROUP(ia)), from);
+            continue;
+        }
+        const char *addr =
+            internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia));
+        if (addr == NULL || *addr == '\0')
+            continue;
+        if (from) {
+            if (v->header_from == NULL && (v->header_from = strdup(addr)) == NULL)
+                view_fail(v, "out of memory");
+            continue;
+        }
+        char **grown = realloc(v->header_rcpts, (v->nheader_rcpts + 1) * sizeof(*grown));
+        if (grown == NULL || (grown[v->nheader_rcpts] = strdup(addr)) == NULL) {
+            if (grown != NULL)
+                v->header_rcpts = grown;
+            view_fail(v, "out of memory");
+            return;
+        }
+        v->header_rcpts = grown;
+        v->nheader_rcpts++;
+    }
 }
 
 /* The headers of a message (the top one or a forwarded one). */
@@ -155,6 +205,13 @@ static void view_add_headers(struct view *v, GMimeObject *obj, bool top)
         if (relabeled)
             v->flags |= VIEW_CHARSET_RELABELED;
         view_add_text(v, VIEW_HEADER, name, -1, value, strlen(value));
+        if (top && (strcasecmp(name, "From") == 0 || strcasecmp(name, "To") == 0 ||
+                    strcasecmp(name, "Cc") == 0 || strcasecmp(name, "Bcc") == 0)) {
+            InternetAddressList *addrs = internet_address_list_parse(NULL, value);
+            view_collect_addresses(v, addrs, strcasecmp(name, "From") == 0);
+            if (addrs != NULL)
+                g_object_unref(addrs);
+        }
         if (strcasecmp(name, "Subject") == 0) {
             view_add_text(v, VIEW_SUBJECT, NULL, -1, value, strlen(value));
             if (top && v->subject == NULL) {
@@ -388,18 +445,22 @@ static void view_leaf(struct view *v, GMimePart *part, unsigned depth)
     }
     if (body) {
         if (bytes != NULL)
-            view_add_bytes(v, VIEW_BODY, NULL, -1, charset, bytes, len, is_html);
+            view_add_owned_bytes(v, VIEW_BODY, NULL, -1, charset, bytes, bytes, len,
+                                 is_html);
+        bytes = NULL;
     } else if (!v->failed) {
         int index = view_add_attachment(v, name, type, spool_size(decoded), -1, depth);
         if (index >= 0 && name != NULL && *name != '\0')
             view_add_text(v, VIEW_ATTACHMENT_NAME, NULL, index, name, strlen(name));
-        if (index >= 0 && bytes != NULL)
-            view_add_bytes(v, VIEW_ATTACHMENT_TEXT, NULL, index, charset, bytes, len,
-                           is_html);
-        else if (index >= 0)
+        if (index >= 0 && bytes != NULL) {
+            view_add_owned_bytes(v, VIEW_ATTACHMENT_TEXT, NULL, index, charset, bytes,
+                                 bytes, len, is_html);
+            bytes = NULL;
+        } else if (index >= 0) {
             view_extract(v, decoded, name ? name : "", index, depth);
+        }
     }
-    free(bytes);
+    free(bytes); /* the part was not read as text after all (a failure) */
     spool_free(decoded);
     g_free(name);
 }
@@ -576,8 +637,7 @@ static void view_add_raw(struct view *v, const struct spool *message)
     if (spool_size(message) > len)
         view_note(v, VIEW_LIMIT_EXCEEDED,
                   "raw text of a malformed message read up to %zu bytes", len);
-    view_add_bytes(v, VIEW_BODY, NULL, -1, NULL, raw, len, false);
-    free(raw);
+    view_add_owned_bytes(v, VIEW_BODY, NULL, -1, NULL, raw, raw, len, false);
 }
 
 struct view *view_build(const struct spool *message, const struct view_limits *limits,
@@ -650,6 +710,10 @@ void view_free(struct view *v)
     free(v->texts);
     free(v->attachments);
     free(v->subject);
+    free(v->header_from);
+    for (size_t i = 0; i < v->nheader_rcpts; i++)
+        free(v->header_rcpts[i]);
+    free(v->header_rcpts);
     free(v);
 }
 
@@ -686,4 +750,36 @@ const char *view_subject(const struct view *v)
 const char *view_problem(const struct view *v)
 {
     return v->problem;
+}
+
+const char *view_header_from(const struct view *v)
+{
+    return v->header_from ? v->header_from : "";
+}
+
+size_t view_header_rcpt_count(const struct view *v)
+{
+    return v->nheader_rcpts;
+}
+
+const char *view_header_rcpt_at(const struct view *v, size_t i)
+{
+    return i < v->nheader_rcpts ? v->header_rcpts[i] : NULL;
+}
+
+const char *view_field_name(enum view_field field)
+{
+    switch (field) {
+    case VIEW_SUBJECT:
+        return "subject";
+    case VIEW_HEADER:
+        return "header";
+    case VIEW_BODY:
+        return "body";
+    case VIEW_ATTACHMENT_NAME:
+        return "attachment-name";
+    case VIEW_ATTACHMENT_TEXT:
+        return "attachment-text";
+    }
+    return "unknown";
 }

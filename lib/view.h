@@ -40,6 +40,10 @@ enum view_field {
 };
 #define VIEW_ALL_FIELDS 0x1fu
 
+/* The name rules use for FIELD: subject, header, body, attachment-name, attachment-text.
+ */
+const char *view_field_name(enum view_field field);
+
 /* What could not be read normally. */
 enum view_flag {
     VIEW_MALFORMED = 1u << 0,         /* broken MIME; the raw text was scanned too */
@@ -104,5 +108,14 @@ const char *view_subject(const struct view *v);
 
 /* Why the first VIEW_MALFORMED or VIEW_LIMIT_EXCEEDED flag was set, or "". */
 const char *view_problem(const struct view *v);
+
+/*
+ * Addresses in the top header: the From address ("" when none) and the
+ * To/Cc/Bcc addresses in order.  What "sendwatch test" uses when it is not
+ * told the envelope.
+ */
+const char *view_header_from(const struct view *v);
+size_t view_header_rcpt_count(const struct view *v);
+const char *view_header_rcpt_at(const struct view *v, size_t i);
 
 #endif

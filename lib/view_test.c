@@ -192,6 +192,9 @@ static void test_flags(void **state)
 
     v = load("iso2022jp.eml");
     assert_string_equal(view_subject(v), "社外秘：見積書"); /* display form, not NFKC */
+    assert_string_equal(view_header_from(v), "a@corp.example");
+    assert_int_equal(view_header_rcpt_count(v), 1);
+    assert_string_equal(view_header_rcpt_at(v, 0), "b@partner.example");
     assert_int_equal(view_flags(v), 0);
     view_free(v);
 }

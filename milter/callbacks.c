@@ -6,8 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "apply.h"
+#include "inspect.h"
 #include "log.h"
 #include "queueid.h"
+#include "snapshot.h"
 #include "spool.h"
 
 /* Protocol steps we never need: skipping them saves a round trip each. */
@@ -16,8 +19,10 @@
 #define CALLBACKS_NO_REPLY (SMFIP_NR_HDR | SMFIP_NR_EOH | SMFIP_NR_BODY)
 
 struct message {
+    const struct snapshot *snap; /* config and rules pinned at MAIL FROM */
     char *sender;
-    char **recipients;
+    char **recipients;     /* addresses, brackets removed */
+    char **recipients_raw; /* as given, for smfi_delrcpt() */
     size_t nrecipients, recipients_cap;
     struct spool *spool;
     bool failed;     /* a step failed: the answer will be tempfail */
@@ -29,17 +34,21 @@ struct connection {
     struct message *message;
 };
 
-static const struct config *callbacks_config;
+static struct store *callbacks_store;
 
 static void message_free(struct message *msg)
 {
     if (msg == NULL)
         return;
     free(msg->sender);
-    for (size_t i = 0; i < msg->nrecipients; i++)
+    for (size_t i = 0; i < msg->nrecipients; i++) {
         free(msg->recipients[i]);
+        free(msg->recipients_raw[i]);
+    }
     free(msg->recipients);
+    free(msg->recipients_raw);
     spool_free(msg->spool);
+    snapshot_release(msg->snap);
     free(msg);
 }
 
@@ -49,10 +58,11 @@ static struct message *message_new(void)
 
     if (msg == NULL)
         return NULL;
+    msg->snap = snapshot_acquire();
     msg->spool =
-        spool_new(callbacks_config->message_memory_limit, callbacks_config->temp_dir);
+        spool_new(msg->snap->cfg->message_memory_limit, msg->snap->cfg->temp_dir);
     if (msg->spool == NULL) {
-        free(msg);
+        message_free(msg);
         return NULL;
     }
     return msg;
@@ -112,7 +122,7 @@ static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 
     if (conn == NULL)
         return SMFIS_TEMPFAIL;
-    *pf0 = f0 & SMFIF_NONE; /* no edits yet: we only read */
+    *pf0 = f0 & (SMFIF_ADDRCPT | SMFIF_DELRCPT); /* forward and redirect */
     conn->protocol = f1 & (CALLBACKS_SKIP | CALLBACKS_NO_REPLY | SMFIP_HDR_LEADSPC);
     *pf1 = conn->protocol;
     *pf2 = 0;
@@ -156,19 +166,27 @@ static sfsistat cb_envrcpt(SMFICTX *ctx, char **argv)
     if (msg->nrecipients == msg->recipients_cap) {
         size_t cap = msg->recipients_cap ? msg->recipients_cap * 2 : 8;
         char **grown = realloc(msg->recipients, cap * sizeof(*grown));
-        if (grown == NULL) {
+        char **grown_raw =
+            grown ? realloc(msg->recipients_raw, cap * sizeof(*grown_raw)) : NULL;
+        if (grown != NULL)
+            msg->recipients = grown;
+        if (grown_raw == NULL) {
             message_fail(msg, "out of memory");
             return SMFIS_CONTINUE; /* answered with tempfail at end of message */
         }
-        msg->recipients = grown;
+        msg->recipients_raw = grown_raw;
         msg->recipients_cap = cap;
     }
     char *rcpt = callbacks_copy_address(argv[0]);
-    if (rcpt == NULL) {
+    char *raw = strdup(argv[0]);
+    if (rcpt == NULL || raw == NULL) {
+        free(rcpt);
+        free(raw);
         message_fail(msg, "out of memory");
         return SMFIS_CONTINUE;
     }
-    msg->recipients[msg->nrecipients++] = rcpt;
+    msg->recipients[msg->nrecipients] = rcpt;
+    msg->recipients_raw[msg->nrecipients++] = raw;
     return SMFIS_CONTINUE;
 }
 
@@ -248,6 +266,56 @@ static bool callbacks_queue_id(SMFICTX *ctx, char *queue_id, size_t len)
     return false;
 }
 
+/* Inspects the collected message and carries out the verdict. */
+static sfsistat callbacks_inspect(SMFICTX *ctx, struct message *msg, const char *queue_id,
+                                  const char *sender)
+{
+    const struct config *cfg = msg->snap->cfg;
+    struct inspection in;
+    char err[512];
+
+    if (inspect_message(cfg, msg->snap->rules, msg->spool, msg->sender,
+                        (const char *const *)msg->recipients, msg->nrecipients, &in, err,
+                        sizeof(err)) != 0) {
+        log_error("%s: from=<%s>: temporary failure: cannot inspect: %s", queue_id,
+                  sender, err);
+        return callbacks_tempfail(ctx);
+    }
+    unsigned flags = view_flags(in.view);
+    log_info(
+        "%s: from=<%s>, nrcpt=%zu, size=%llu, spool=%s, attachments=%zu%s%s%s%s",
+        queue_id, sender, msg->nrecipients, (unsigned long long)spool_size(msg->spool),
+        spool_spilled(msg->spool) ? "file" : "memory", view_attachment_count(in.view),
+        (flags & VIEW_MALFORMED) ? ", malformed" : "",
+        (flags & VIEW_LIMIT_EXCEEDED) ? ", limit-exceeded" : "",
+        (flags & VIEW_ENCRYPTED_ARCHIVE) ? ", encrypted-archive" : "",
+        (flags & VIEW_SUSPICIOUS_NAME) ? ", suspicious-name" : "");
+    if (flags & (VIEW_MALFORMED | VIEW_LIMIT_EXCEEDED)) {
+        const char *why = view_problem(in.view);
+        char shown[300];
+        log_warning("%s: %s", queue_id,
+                    log_escape(shown, sizeof(shown), why, strlen(why)));
+    }
+    sfsistat verdict;
+    if (in.verdict.error[0] != '\0') {
+        /* A rule could not be evaluated: fail closed. */
+        log_error("%s: temporary failure: %s", queue_id, in.verdict.error);
+        verdict = callbacks_tempfail(ctx);
+    } else {
+        struct apply_message am = {
+            .queue_id = queue_id,
+            .sender = msg->sender,
+            .recipients = msg->recipients,
+            .recipients_raw = msg->recipients_raw,
+            .nrecipients = msg->nrecipients,
+            .spool = msg->spool,
+        };
+        verdict = apply_verdict(ctx, cfg, callbacks_store, &am, &in);
+    }
+    inspection_free(&in);
+    return verdict;
+}
+
 static sfsistat cb_eom(SMFICTX *ctx)
 {
     struct connection *conn = smfi_getpriv(ctx);
@@ -270,9 +338,7 @@ static sfsistat cb_eom(SMFICTX *ctx)
         log_error("%s: from=<%s>: temporary failure: %s", queue_id, sender, msg->error);
         verdict = callbacks_tempfail(ctx);
     } else {
-        log_info("%s: from=<%s>, nrcpt=%zu, size=%llu, spool=%s", queue_id, sender,
-                 msg->nrecipients, (unsigned long long)spool_size(msg->spool),
-                 spool_spilled(msg->spool) ? "file" : "memory");
+        verdict = callbacks_inspect(ctx, msg, queue_id, sender);
     }
     message_free(msg);
     conn->message = NULL;
@@ -303,12 +369,17 @@ static sfsistat cb_close(SMFICTX *ctx)
     return SMFIS_CONTINUE;
 }
 
-int callbacks_register(const struct config *cfg)
+void callbacks_set_store(struct store *store)
+{
+    callbacks_store = store;
+}
+
+int callbacks_register(void)
 {
     static struct smfiDesc desc = {
         .xxfi_name = "sendwatch",
         .xxfi_version = SMFI_VERSION,
-        .xxfi_flags = SMFIF_NONE,
+        .xxfi_flags = SMFIF_ADDRCPT | SMFIF_DELRCPT,
         .xxfi_connect = cb_connect,
         .xxfi_envfrom = cb_envfrom,
         .xxfi_envrcpt = cb_envrcpt,
@@ -321,6 +392,5 @@ int callbacks_register(const struct config *cfg)
         .xxfi_negotiate = cb_negotiate,
     };
 
-    callbacks_config = cfg;
     return smfi_register(desc) == MI_SUCCESS ? 0 : -1;
 }

@@ -4,20 +4,25 @@
  * Per connection a context is made at connect (or at the first command
  * when connect was skipped) and freed at close; per message the envelope,
  * the headers and the body are collected into a spool (memory, then a
- * private file past message_memory_limit).  At end-of-message the queue
- * ID (the "i" macro) is read and one line is logged per message.
+ * private file past message_memory_limit), under the config and rules
+ * snapshot current at MAIL FROM.  At end-of-message the queue ID (the "i"
+ * macro) is read, the message is inspected (view + rules) and the verdict
+ * applied; one line is logged per message, one audit line per match.
  * Any per-message problem is logged and answered with a temporary failure:
  * the client retries and nothing passes unchecked.
  *
- * The config passed to callbacks_register() is borrowed and must outlive
+ * The store given to callbacks_set_store() is borrowed and must outlive
  * smfi_main().
  */
 #ifndef SENDWATCH_MILTER_CALLBACKS_H
 #define SENDWATCH_MILTER_CALLBACKS_H
 
-#include "config.h"
+#include "store.h"
 
 /* Registers the filter with libmilter.  Returns 0, or -1 (libmilter said no). */
-int callbacks_register(const struct config *cfg);
+int callbacks_register(void);
+
+/* The state store the callbacks write to; set before smfi_main(). */
+void callbacks_set_store(struct store *store);
 
 #endif

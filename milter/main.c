@@ -1,13 +1,19 @@
 /*
  * sendwatch-milter - outbound mail control for Postfix, the milter.
  *
- * main() parses options, loads the config, opens the socket as root (so
- * its owner and mode can be set for Postfix), drops to run_user, and hands
- * over to libmilter.  libmilter owns SIGHUP, SIGTERM and SIGINT: TERM and
- * INT make smfi_main() return after the sessions in progress end.
+ * main() parses options, loads the config and rules, opens the socket as
+ * root (so its owner and mode can be set for Postfix), drops to run_user,
+ * opens the state store, and hands over to libmilter.  libmilter owns
+ * SIGHUP, SIGTERM and SIGINT: TERM and INT make smfi_main() return after
+ * the sessions in progress end.  So reload is SIGUSR1 ("sendwatch
+ * reload"), taken by a thread of ours that waits for nothing else.
  */
 #include <errno.h>
 #include <libmilter/mfapi.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,13 +24,16 @@
 #include "config.h"
 #include "log.h"
 #include "privilege.h"
+#include "snapshot.h"
+#include "store.h"
+#include "view.h"
 
 static void usage(FILE *out)
 {
     fprintf(out, "usage: sendwatch-milter [-f] [-c CONFIG] [-p PIDFILE]\n"
                  "  -c CONFIG   config file (default " SENDWATCH_DEFAULT_CONFIG ")\n"
                  "  -f          stay in the foreground and log to standard error\n"
-                 "  -p PIDFILE  write the process ID to PIDFILE\n");
+                 "  -p PIDFILE  write the process ID here, not to milter_pid_file\n");
 }
 
 /*
@@ -51,6 +60,30 @@ static int secure_socket(const struct config *cfg, char *err, size_t errlen)
         return -1;
     }
     return 0;
+}
+
+/* Set at exit; the thread is then woken with a SIGUSR1 of its own.  (Not
+ * pthread_cancel(): ASan's thread teardown trips over a cancelled sigwait.) */
+static atomic_bool reload_stop;
+
+/* The reload thread: SIGUSR1 makes it load config and rules anew. */
+static void *reload_thread(void *arg)
+{
+    sigset_t *set = arg;
+    int sig;
+
+    for (;;) {
+        if (sigwait(set, &sig) != 0 || sig != SIGUSR1)
+            continue;
+        if (atomic_load(&reload_stop))
+            return NULL;
+        char info[256], err[1024];
+        if (snapshot_reload(info, sizeof(info), err, sizeof(err)) == 0)
+            log_info("reloaded: %s", info);
+        else
+            log_error("reload failed, keeping the rules in force: %s", err);
+    }
+    return NULL;
 }
 
 static int write_pidfile(const char *path)
@@ -111,16 +144,23 @@ int main(int argc, char **argv)
         return 2;
     }
 
-    struct config *cfg = config_load(config_path, err, sizeof(err));
-    if (cfg == NULL) {
+    if (snapshot_init(config_path, err, sizeof(err)) != 0) {
         fprintf(stderr, "sendwatch-milter: %s\n", err);
         return 1;
     }
+    const struct snapshot *first = snapshot_acquire();
+    const struct config *cfg = first->cfg;
+    struct store *store = NULL;
+    pthread_t reloader;
+    bool reloader_started = false;
+    static sigset_t reload_set;
+
     char ident[80];
     snprintf(ident, sizeof(ident), "%s/milter", cfg->syslog_name);
     log_open(ident, foreground ? LOG_TARGET_STDERR : LOG_TARGET_SYSLOG);
+    view_init();
 
-    if (smfi_setconn(cfg->milter_socket) != MI_SUCCESS || callbacks_register(cfg) != 0) {
+    if (smfi_setconn(cfg->milter_socket) != MI_SUCCESS || callbacks_register() != 0) {
         log_error("cannot set up libmilter for %s", cfg->milter_socket);
         goto done;
     }
@@ -140,21 +180,52 @@ int main(int argc, char **argv)
         log_error("cannot become a daemon: %s", strerror(errno));
         goto done;
     }
-    if (pidfile != NULL && write_pidfile(pidfile) != 0)
+    /* LMDB after any fork, as the run user, so its files belong to it. */
+    store = store_open(cfg->state_dir, cfg->state_map_size, false, err, sizeof(err));
+    if (store == NULL) {
+        log_error("%s", err);
+        goto done;
+    }
+    callbacks_set_store(store);
+    if (pidfile == NULL)
+        pidfile = cfg->milter_pid_file;
+    if (write_pidfile(pidfile) != 0)
         log_warning("cannot write pid file %s: %s", pidfile, strerror(errno));
 
-    log_info("starting: config %s, socket %s, memory limit %zu bytes per message",
-             config_path, cfg->milter_socket, cfg->message_memory_limit);
+    /* SIGUSR1 (and libmilter's signals) blocked here, so every thread
+     * started from now on leaves SIGUSR1 to the reload thread. */
+    sigemptyset(&reload_set);
+    sigaddset(&reload_set, SIGUSR1);
+    sigset_t block = reload_set;
+    sigaddset(&block, SIGHUP);
+    sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &block, NULL);
+    if (pthread_create(&reloader, NULL, reload_thread, &reload_set) != 0) {
+        log_error("cannot start the reload thread");
+        goto done;
+    }
+    reloader_started = true;
+
+    log_info("starting: config %s, socket %s, %zu rules from %s", config_path,
+             cfg->milter_socket, rules_count(first->rules), cfg->rules_dir);
     if (smfi_main() == MI_SUCCESS) {
         status = 0;
         log_info("stopped");
     } else {
         log_error("libmilter stopped with an error");
     }
-    if (pidfile != NULL)
-        unlink(pidfile);
+    unlink(pidfile);
 done:
-    config_free(cfg);
+    if (reloader_started) {
+        atomic_store(&reload_stop, true);
+        pthread_kill(reloader, SIGUSR1);
+        pthread_join(reloader, NULL);
+    }
+    store_close(store);
+    snapshot_release(first);
+    snapshot_shutdown();
+    view_shutdown();
     log_close();
     return status;
 }

@@ -75,15 +75,25 @@ class MilterStartup(unittest.TestCase):
         self.dir = swtest.make_workdir("milter-start")
         self.conf = os.path.join(self.dir, "sendwatch.conf")
 
+    def base(self):
+        """Settings every start needs: an empty rules dir and a state dir."""
+        rules = os.path.join(self.dir, "rules")
+        state = os.path.join(self.dir, "state")
+        for d in (rules, state):
+            os.makedirs(d, exist_ok=True)
+            swtest.chown_to(d, swtest.RUN_USER)
+        return ("rules_dir = %s\nstate_dir = %s\nmilter_pid_file = %s/state/milter.pid\n"
+                % (rules, state, self.dir))
+
     def start(self, text):
         with open(self.conf, "w") as f:
-            f.write(text)
+            f.write(self.base() + text)
         return run(swtest.binary("sendwatch-milter"), "-f", "-c", self.conf)
 
     def test_bad_config(self):
         r = self.start("temp_dir = tmp\n")
         self.assertEqual(r.returncode, 1)
-        self.assertIn(":1: bad value for temp_dir", r.stderr)
+        self.assertIn(":4: bad value for temp_dir", r.stderr)
 
     def test_unwritable_temp_dir(self):
         tmp = os.path.join(self.dir, "tmp")
@@ -105,7 +115,7 @@ class MilterStartup(unittest.TestCase):
         sock = os.path.join(self.dir, "m.sock")
         m = swtest.Milter(self.dir, self.conf)
         with open(self.conf, "w") as f:
-            f.write("milter_socket = unix:%s\ntemp_dir = %s\n" % (sock, tmp))
+            f.write(self.base() + "milter_socket = unix:%s\ntemp_dir = %s\n" % (sock, tmp))
         m.start(sock)
         try:
             with open("/proc/%d/status" % m.proc.pid) as f:

@@ -17,7 +17,8 @@ def milter_lines(stack):
 class Passthrough(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.stack = swtest.Stack("passthrough").start()
+        # A small text limit: the 30 MB message must not be read into RAM.
+        cls.stack = swtest.Stack("passthrough", config_extra={"scan_text_limit": "2m"}).start()
 
     @classmethod
     def tearDownClass(cls):
@@ -46,7 +47,7 @@ class Passthrough(unittest.TestCase):
         line = swtest.poll(lambda: [l for l in milter_lines(self.stack) if qid in l], 10,
                            "the milter's line for %s" % qid)[0]
         m = re.search(r"%s: from=<alice@corp.sendwatch.test>, nrcpt=2, size=(\d+), "
-                      r"spool=memory" % qid, line)
+                      r"spool=memory, attachments=0$" % qid, line)
         self.assertIsNotNone(m, line)
         # The milter saw exactly the bytes the client sent: header, blank line, body.
         # (Postfix does not pass its own Received: header to smtpd milters.)
@@ -109,6 +110,9 @@ class Passthrough(unittest.TestCase):
         lines = swtest.poll(lambda: [l for l in milter_lines(self.stack) if qid in l], 10,
                             "the milter's line for %s" % qid)
         self.assertIn("spool=file", lines[0])
+        self.assertIn("limit-exceeded", lines[0])
+        # Past scan_text_limit the text is not read - and that is said, not silent.
+        self.assertIn("%s: a text/plain part of" % qid, self.stack.milter.log_text())
         self.assertEqual(os.listdir(os.path.join(self.stack.workdir, "tmp")), [],
                          "spill files must not outlive their message")
         if os.environ.get("SENDWATCH_SANITIZE") != "1":

@@ -444,18 +444,24 @@ class Stack:
     CONFIG_EXTRA adds sendwatch.conf lines; MAIN_EXTRA adds main.cf settings;
     LISTENERS adds smtpd ports with their own smtpd_milters (see Postfix);
     SINK_DUMP=False makes the sink count messages without saving them;
-    WORKDIR, SMTPD_PORT and SINK_PORT replace the temporary ones (the demo).
+    WORKDIR, SMTPD_PORT and SINK_PORT replace the temporary ones (the demo);
+    RULES maps file names in rules_dir to their text.
     """
 
     def __init__(self, tag, config_extra=None, main_extra=None, milter_wrapper=None,
                  listeners=None, sink_dump=True, workdir=None, smtpd_port=None,
-                 sink_port=None):
+                 sink_port=None, rules=None):
         self.workdir = workdir or make_workdir(tag)
-        for d in ("log", "run", "state", "tmp"):
+        for d in ("log", "run", "state", "tmp", "rules", "quarantine"):
             os.makedirs(os.path.join(self.workdir, d))
-        chown_to(os.path.join(self.workdir, "tmp"), RUN_USER)
-        chown_to(os.path.join(self.workdir, "state"), RUN_USER)
+        for d in ("tmp", "state", "quarantine", "run"):
+            chown_to(os.path.join(self.workdir, d), RUN_USER)
         os.chmod(os.path.join(self.workdir, "tmp"), 0o700)
+        os.chmod(os.path.join(self.workdir, "run"), 0o755)
+        self.rules_dir = os.path.join(self.workdir, "rules")
+        self.quarantine_dir = os.path.join(self.workdir, "quarantine")
+        for name, text in (rules or {}).items():
+            self.write_rules(name, text)
         self.socket_path = os.path.join(self.workdir, "run", "milter.sock")
         self.config_path = os.path.join(self.workdir, "sendwatch.conf")
         settings = {
@@ -464,6 +470,10 @@ class Stack:
             "temp_dir": os.path.join(self.workdir, "tmp"),
             "run_user": RUN_USER,
             "syslog_name": "sendwatch-test",
+            "milter_pid_file": os.path.join(self.workdir, "run", "milter.pid"),
+            "rules_dir": os.path.join(self.workdir, "rules"),
+            "quarantine_dir": os.path.join(self.workdir, "quarantine"),
+            "internal_domains": "corp.sendwatch.test",
         }
         settings.update(config_extra or {})
         with open(self.config_path, "w") as f:
@@ -499,6 +509,18 @@ class Stack:
             finally:
                 self.sink.stop()
         return rc
+
+    def write_rules(self, name, text):
+        """Writes rules_dir/NAME (readable by the run user)."""
+        path = os.path.join(self.rules_dir, name)
+        with open(path, "w") as f:
+            f.write(text)
+        os.chmod(path, 0o644)
+
+    def sendwatch(self, *args):
+        """Runs the sendwatch command with this stack's config."""
+        return subprocess.run([binary("sendwatch"), "-c", self.config_path] + list(args),
+                              capture_output=True, text=True, timeout=120)
 
     def delivered(self):
         """The sink's messages that Postfix has logged as sent.

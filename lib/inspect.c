@@ -1,0 +1,103 @@
+/* inspect - see inspect.h. */
+#include "inspect.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "errbuf.h"
+
+struct view_limits inspect_limits(const struct config *cfg)
+{
+    return (struct view_limits){
+        .max_depth = cfg->archive_max_depth,
+        .max_entries = cfg->archive_max_entries,
+        .max_expanded = cfg->archive_max_expanded,
+        .max_ratio = cfg->archive_max_ratio,
+        .max_text = cfg->scan_text_limit,
+        .memory_limit = cfg->message_memory_limit,
+        .temp_dir = cfg->temp_dir,
+    };
+}
+
+int inspect_message(const struct config *cfg, const struct rules *rules,
+                    const struct spool *message, const char *sender,
+                    const char *const *recipients, size_t nrecipients,
+                    struct inspection *out, char *err, size_t errlen)
+{
+    struct view_limits limits = inspect_limits(cfg);
+
+    memset(out, 0, sizeof(*out));
+    out->view = view_build(message, &limits, err, errlen);
+    if (out->view == NULL)
+        return -1;
+    struct rules_envelope env = {
+        .sender = sender,
+        .recipients = recipients,
+        .nrecipients = nrecipients,
+        .size = spool_size(message),
+        .internal_domains = (const char *const *)cfg->internal_domains,
+    };
+    if (rules_evaluate(rules, out->view, &env, &out->verdict) != 0) {
+        view_free(out->view);
+        out->view = NULL;
+        errbuf_set(err, errlen, "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+void inspection_free(struct inspection *in)
+{
+    if (in->view != NULL)
+        rules_verdict_free(&in->verdict);
+    view_free(in->view);
+    in->view = NULL;
+}
+
+static void append(char *buf, size_t len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void append(char *buf, size_t len, const char *fmt, ...)
+{
+    size_t used = strlen(buf);
+    va_list ap;
+
+    if (used + 1 >= len)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(buf + used, len - used, fmt, ap);
+    va_end(ap);
+}
+
+char *inspect_describe_actions(const struct rules_verdict *v, char *buf, size_t len)
+{
+    buf[0] = '\0';
+    for (size_t i = 0; i < v->nstore; i++)
+        append(buf, len, "%sstore:%s", *buf ? " " : "", v->store[i]);
+    if (v->reject_text != NULL) {
+        append(buf, len, "%sreject", *buf ? " " : "");
+        return buf;
+    }
+    if (v->tempfail) {
+        append(buf, len, "%stempfail", *buf ? " " : "");
+        return buf;
+    }
+    for (size_t i = 0; i < v->nforward; i++)
+        append(buf, len, "%sforward:%s", *buf ? " " : "", v->forward[i]);
+    if (!v->deliver_original)
+        append(buf, len, "%s%s", *buf ? " " : "", v->nforward ? "redirect" : "discard");
+    else if (v->hold_seconds > 0)
+        append(buf, len, "%shold:%us", *buf ? " " : "", v->hold_seconds);
+    else
+        append(buf, len, "%sdeliver", *buf ? " " : "");
+    return buf;
+}
+
+char *inspect_describe_rules(const struct rules_verdict *v, char *buf, size_t len)
+{
+    buf[0] = '\0';
+    for (size_t i = 0; i < v->nmatched; i++)
+        append(buf, len, "%s%s", i ? "," : "", v->matched[i]);
+    return buf;
+}

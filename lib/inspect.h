@@ -1,0 +1,49 @@
+/*
+ * inspect - what sendwatch decides about one message, before anything is
+ * done to it: the view is built and the rules are evaluated.
+ *
+ * sendwatch-milter and "sendwatch test" both call inspect_message(), so an
+ * admin's test shows exactly what the milter would do with the same
+ * message, envelope, config and rules.  Thread-safe; the config and rules
+ * are borrowed and must outlive the inspection.
+ */
+#ifndef SENDWATCH_INSPECT_H
+#define SENDWATCH_INSPECT_H
+
+#include <stddef.h>
+
+#include "config.h"
+#include "rules.h"
+#include "spool.h"
+#include "view.h"
+
+struct inspection {
+    struct view *view;
+    struct rules_verdict verdict;
+};
+
+/* The view's limits as the config sets them. */
+struct view_limits inspect_limits(const struct config *cfg);
+
+/*
+ * Inspects MESSAGE sent by SENDER to RECIPIENTS.  Returns 0 with OUT filled
+ * (release with inspection_free()), or -1 with ERR (out of memory, a spill
+ * file that cannot be written).  OUT->verdict.error set means a matcher
+ * could not run: the caller must fail closed.
+ */
+int inspect_message(const struct config *cfg, const struct rules *rules,
+                    const struct spool *message, const char *sender,
+                    const char *const *recipients, size_t nrecipients,
+                    struct inspection *out, char *err, size_t errlen);
+void inspection_free(struct inspection *in);
+
+/*
+ * The verdict's actions as words, e.g. "store:secret forward:a@b deliver"
+ * or "reject", "tempfail", "discard", "hold:600s".  Returns BUF.
+ */
+char *inspect_describe_actions(const struct rules_verdict *v, char *buf, size_t len);
+
+/* The names of the matched rules, comma-separated.  Returns BUF. */
+char *inspect_describe_rules(const struct rules_verdict *v, char *buf, size_t len);
+
+#endif

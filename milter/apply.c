@@ -1,0 +1,183 @@
+/* apply - see apply.h. */
+#include "apply.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "quarantine.h"
+#include "record.h"
+
+static sfsistat apply_tempfail(SMFICTX *ctx)
+{
+    smfi_setreply(ctx, "451", "4.3.0", "sendwatch: temporary failure, please try again");
+    return SMFIS_TEMPFAIL;
+}
+
+/* Copies S into a header value: control bytes become spaces (no header injection). */
+static void header_safe(char *dst, size_t len, const char *s)
+{
+    size_t o = 0;
+    for (; *s && o + 1 < len; s++)
+        dst[o++] = ((unsigned char)*s < 0x20 || *s == 0x7f) ? ' ' : *s;
+    dst[o] = '\0';
+}
+
+/* The X-Sendwatch-* lines that head a stored copy: envelope and rules. */
+static char *stored_prefix(const struct apply_message *msg, const char *rules)
+{
+    char *buf = NULL, value[1024];
+    size_t len = 0;
+    FILE *out = open_memstream(&buf, &len);
+
+    if (out == NULL)
+        return NULL;
+    fprintf(out, "X-Sendwatch-Queue-ID: %s\r\n", msg->queue_id);
+    header_safe(value, sizeof(value), msg->sender);
+    fprintf(out, "X-Sendwatch-Envelope-From: <%s>\r\n", value);
+    for (size_t i = 0; i < msg->nrecipients; i++) {
+        header_safe(value, sizeof(value), msg->recipients[i]);
+        fprintf(out, "X-Sendwatch-Envelope-To: <%s>\r\n", value);
+    }
+    fprintf(out, "X-Sendwatch-Rules: %s\r\n", rules);
+    if (fclose(out) != 0) {
+        free(buf);
+        return NULL;
+    }
+    return buf;
+}
+
+/* The index entry of one stored copy (see "sendwatch quarantine list"). */
+static struct record *stored_record(const struct apply_message *msg,
+                                    const struct inspection *in, const char *folder,
+                                    const char *file, time_t now)
+{
+    struct record *r = record_new();
+    char stamp[32];
+    int ok = r != NULL;
+
+    strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+    ok = ok && record_add(r, "time", stamp) == 0 &&
+         record_add(r, "queue_id", msg->queue_id) == 0 &&
+         record_add(r, "folder", folder) == 0 && record_add(r, "file", file) == 0 &&
+         record_add(r, "sender", msg->sender) == 0 &&
+         record_add(r, "subject", view_subject(in->view)) == 0;
+    for (size_t i = 0; ok && i < msg->nrecipients; i++)
+        ok = record_add(r, "rcpt", msg->recipients[i]) == 0;
+    for (size_t i = 0; ok && i < in->verdict.nmatched; i++)
+        ok = record_add(r, "rule", in->verdict.matched[i]) == 0;
+    for (size_t i = 0; ok && i < in->verdict.nhits; i++) {
+        const struct rules_hit *h = &in->verdict.hits[i];
+        char line[600];
+        snprintf(line, sizeof(line), "%s %s: %s", h->rule, view_field_name(h->field),
+                 h->snippet);
+        ok = record_add(r, "match", line) == 0;
+    }
+    if (!ok) {
+        record_free(r);
+        return NULL;
+    }
+    return r;
+}
+
+/* Stores a copy in each folder the verdict names, indexed in LMDB. */
+static int apply_store(const struct config *cfg, struct store *store,
+                       const struct apply_message *msg, const struct inspection *in,
+                       const char *rules)
+{
+    char *prefix = stored_prefix(msg, rules);
+    char err[512], file[256], key[512];
+    time_t now = time(NULL);
+    int rc = 0;
+
+    if (prefix == NULL) {
+        log_error("%s: cannot store a copy: out of memory", msg->queue_id);
+        return -1;
+    }
+    for (size_t i = 0; i < in->verdict.nstore && rc == 0; i++) {
+        const char *folder = in->verdict.store[i];
+        if (quarantine_store(cfg->quarantine_dir, folder, prefix, msg->spool, file,
+                             sizeof(file), err, sizeof(err)) != 0) {
+            log_error("%s: cannot store a copy in %s: %s", msg->queue_id, folder, err);
+            rc = -1;
+            break;
+        }
+        struct record *r = stored_record(msg, in, folder, file, now);
+        char stamp[32];
+        strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", gmtime(&now));
+        snprintf(key, sizeof(key), "%s.%s.%s", stamp, msg->queue_id, folder);
+        size_t len;
+        if (r == NULL || store_put(store, STORE_QUARANTINE, key, record_bytes(r, &len),
+                                   len, err, sizeof(err)) != 0) {
+            log_error("%s: cannot index the copy stored in %s: %s", msg->queue_id, folder,
+                      r ? err : "out of memory");
+            rc = -1;
+        }
+        record_free(r);
+    }
+    free(prefix);
+    return rc;
+}
+
+/* smfi_setreply() reads '%' as a format character: double it. */
+static void reply_text(char *dst, size_t len, const char *s)
+{
+    size_t o = 0;
+    for (; *s && o + 2 < len; s++) {
+        if (*s == '%')
+            dst[o++] = '%';
+        dst[o++] = *s;
+    }
+    dst[o] = '\0';
+}
+
+sfsistat apply_verdict(SMFICTX *ctx, const struct config *cfg, struct store *store,
+                       const struct apply_message *msg, const struct inspection *in)
+{
+    const struct rules_verdict *v = &in->verdict;
+    char rules[512], actions[1024], subject[256], sender[300];
+
+    if (v->nmatched == 0)
+        return SMFIS_CONTINUE;
+    inspect_describe_rules(v, rules, sizeof(rules));
+    inspect_describe_actions(v, actions, sizeof(actions));
+    const char *s = view_subject(in->view);
+    log_escape(subject, sizeof(subject), s, strlen(s));
+    log_escape(sender, sizeof(sender), msg->sender, strlen(msg->sender));
+    log_info("%s: audit: rules=%s actions=%s from=<%s> nrcpt=%zu subject=\"%s\"",
+             msg->queue_id, rules, actions, sender, msg->nrecipients, subject);
+
+    if (v->nstore > 0 && apply_store(cfg, store, msg, in, rules) != 0)
+        return apply_tempfail(ctx);
+    if (v->reject_text != NULL) {
+        char text[900];
+        reply_text(text, sizeof(text), v->reject_text);
+        smfi_setreply(ctx, "550", "5.7.1", text);
+        return SMFIS_REJECT;
+    }
+    if (v->tempfail) {
+        smfi_setreply(ctx, "451", "4.7.1", "sendwatch: message deferred by policy");
+        return SMFIS_TEMPFAIL;
+    }
+    for (size_t i = 0; i < v->nforward; i++) {
+        char bracketed[300];
+        snprintf(bracketed, sizeof(bracketed), "<%s>", v->forward[i]);
+        if (smfi_addrcpt(ctx, bracketed) != MI_SUCCESS) {
+            log_error("%s: cannot add recipient %s", msg->queue_id, v->forward[i]);
+            return apply_tempfail(ctx);
+        }
+    }
+    if (!v->deliver_original) {
+        if (v->nforward == 0)
+            return SMFIS_DISCARD;
+        for (size_t i = 0; i < msg->nrecipients; i++)
+            if (smfi_delrcpt(ctx, msg->recipients_raw[i]) != MI_SUCCESS) {
+                log_error("%s: cannot remove recipient %s", msg->queue_id,
+                          msg->recipients[i]);
+                return apply_tempfail(ctx);
+            }
+    }
+    return SMFIS_CONTINUE;
+}

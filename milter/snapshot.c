@@ -1,0 +1,110 @@
+/* snapshot - see snapshot.h. */
+#include "snapshot.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "errbuf.h"
+
+struct snapshot_owned {
+    struct snapshot pub; /* first: callers see only this */
+    struct config *cfg;
+    struct rules *rules;
+    unsigned refs; /* guarded by snapshot_lock */
+};
+
+static pthread_mutex_t snapshot_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct snapshot_owned *snapshot_current;
+static char *snapshot_config_path;
+
+static void snapshot_destroy(struct snapshot_owned *s)
+{
+    rules_free(s->rules);
+    config_free(s->cfg);
+    free(s);
+}
+
+static struct snapshot_owned *snapshot_load(char *err, size_t errlen)
+{
+    struct snapshot_owned *s = calloc(1, sizeof(*s));
+    if (s == NULL) {
+        errbuf_set(err, errlen, "out of memory");
+        return NULL;
+    }
+    s->cfg = config_load(snapshot_config_path, err, errlen);
+    if (s->cfg != NULL)
+        s->rules = rules_load_dir(s->cfg->rules_dir, err, errlen);
+    if (s->cfg == NULL || s->rules == NULL) {
+        snapshot_destroy(s);
+        return NULL;
+    }
+    s->pub.cfg = s->cfg;
+    s->pub.rules = s->rules;
+    s->refs = 1; /* the reference held as "current" */
+    return s;
+}
+
+int snapshot_init(const char *config_path, char *err, size_t errlen)
+{
+    snapshot_config_path = strdup(config_path);
+    if (snapshot_config_path == NULL) {
+        errbuf_set(err, errlen, "out of memory");
+        return -1;
+    }
+    snapshot_current = snapshot_load(err, errlen);
+    return snapshot_current ? 0 : -1;
+}
+
+const struct snapshot *snapshot_acquire(void)
+{
+    pthread_mutex_lock(&snapshot_lock);
+    struct snapshot_owned *s = snapshot_current;
+    s->refs++;
+    pthread_mutex_unlock(&snapshot_lock);
+    return &s->pub;
+}
+
+void snapshot_release(const struct snapshot *pub)
+{
+    struct snapshot_owned *s = (struct snapshot_owned *)pub;
+    bool last;
+
+    if (s == NULL)
+        return;
+    pthread_mutex_lock(&snapshot_lock);
+    last = --s->refs == 0;
+    pthread_mutex_unlock(&snapshot_lock);
+    if (last)
+        snapshot_destroy(s);
+}
+
+int snapshot_reload(char *info, size_t infolen, char *err, size_t errlen)
+{
+    /* Loading happens outside the lock: mail keeps flowing meanwhile. */
+    struct snapshot_owned *fresh = snapshot_load(err, errlen);
+    if (fresh == NULL)
+        return -1;
+    pthread_mutex_lock(&snapshot_lock);
+    struct snapshot_owned *old = snapshot_current;
+    snapshot_current = fresh;
+    pthread_mutex_unlock(&snapshot_lock);
+    errbuf_set(info, infolen, "%zu rules from %s", rules_count(fresh->rules),
+               fresh->cfg->rules_dir);
+    snapshot_release(&old->pub);
+    return 0;
+}
+
+void snapshot_shutdown(void)
+{
+    pthread_mutex_lock(&snapshot_lock);
+    struct snapshot_owned *s = snapshot_current;
+    snapshot_current = NULL;
+    pthread_mutex_unlock(&snapshot_lock);
+    if (s != NULL)
+        snapshot_release(&s->pub);
+    free(snapshot_config_path);
+    snapshot_config_path = NULL;
+}
