@@ -1,8 +1,11 @@
 /*
  * sendwatch - the admin's command line.
  *
- *   sendwatch [-c FILE] check     validate the config; exit 1 with FILE:LINE: why
- *   sendwatch [-c FILE] config    print the effective settings
+ *   sendwatch [-c FILE] check                 validate config and rules
+ *   sendwatch [-c FILE] config                print the effective settings
+ *   sendwatch [-c FILE] test MESSAGE.eml ...  what the rules make of a message
+ *   sendwatch [-c FILE] reload                make the milter load the rules anew
+ *   sendwatch [-c FILE] quarantine list       the stored copies
  *
  * main() only parses the global options and dispatches to a command.
  */
@@ -11,15 +14,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "config.h"
+#include "commands.h"
+#include "rules.h"
 
-struct command {
-    const char *name;
-    const char *summary;
-    int (*run)(const char *config_path, int argc, char **argv);
-};
-
-static struct config *load_or_complain(const char *config_path)
+struct config *commands_load_config(const char *config_path)
 {
     char err[1024];
     struct config *cfg = config_load(config_path, err, sizeof(err));
@@ -29,29 +27,37 @@ static struct config *load_or_complain(const char *config_path)
     return cfg;
 }
 
-static int command_check(const char *config_path, int argc, char **argv)
+int command_check(const char *config_path, int argc, char **argv)
 {
+    char err[1024];
     (void)argv;
     if (argc != 1) {
         fprintf(stderr, "usage: sendwatch [-c FILE] check\n");
         return 2;
     }
-    struct config *cfg = load_or_complain(config_path);
+    struct config *cfg = commands_load_config(config_path);
     if (cfg == NULL)
         return 1;
     printf("%s: ok\n", config_path);
+    struct rules *rules = rules_load_dir(cfg->rules_dir, err, sizeof(err));
+    int status = rules ? 0 : 1;
+    if (rules)
+        printf("%s: %zu rules ok\n", cfg->rules_dir, rules_count(rules));
+    else
+        fprintf(stderr, "sendwatch: %s\n", err);
+    rules_free(rules);
     config_free(cfg);
-    return 0;
+    return status;
 }
 
-static int command_config(const char *config_path, int argc, char **argv)
+int command_config(const char *config_path, int argc, char **argv)
 {
     (void)argv;
     if (argc != 1) {
         fprintf(stderr, "usage: sendwatch [-c FILE] config\n");
         return 2;
     }
-    struct config *cfg = load_or_complain(config_path);
+    struct config *cfg = commands_load_config(config_path);
     if (cfg == NULL)
         return 1;
     config_print(cfg, stdout);
@@ -59,9 +65,18 @@ static int command_config(const char *config_path, int argc, char **argv)
     return 0;
 }
 
-static const struct command commands[] = {
-    {"check", "validate the config file", command_check},
+static const struct command {
+    const char *name;
+    const char *summary;
+    int (*run)(const char *config_path, int argc, char **argv);
+} commands[] = {
+    {"check", "validate the config file and the rules", command_check},
     {"config", "print every setting with its effective value", command_config},
+    {"test", "MESSAGE.eml [--from A] [--to B]... [--json]: what the rules do with it",
+     command_test},
+    {"reload", "make the running milter load config and rules anew", command_reload},
+    {"quarantine", "list [--json]: the stored copies and why they were stored",
+     command_quarantine},
 };
 
 static void usage(FILE *out)

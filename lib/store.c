@@ -22,11 +22,19 @@ struct store {
 static void store_error(char *err, size_t errlen, const struct store *st,
                         const char *what, int rc)
 {
-    if (rc == MDB_MAP_FULL)
-        errbuf_set(err, errlen, "%s: %s: the LMDB map is full (raise state_map_size)",
-                   st->dir, what);
-    else
+    if (rc == MDB_MAP_FULL) {
+        MDB_envinfo info;
+        MDB_stat stat;
+        mdb_env_info(st->env, &info);
+        mdb_env_stat(st->env, &stat);
+        errbuf_set(
+            err, errlen,
+            "%s: %s: the LMDB map is full: %zu of %zu pages used (raise state_map_size)",
+            st->dir, what, (size_t)info.me_last_pgno + 1,
+            info.me_mapsize / (stat.ms_psize ? stat.ms_psize : 4096));
+    } else {
         errbuf_set(err, errlen, "%s: %s: %s", st->dir, what, mdb_strerror(rc));
+    }
 }
 
 struct store *store_open(const char *dir, size_t map_size, bool read_only, char *err,

@@ -108,9 +108,12 @@ static int apply_store(const struct config *cfg, struct store *store,
         char stamp[32];
         strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", gmtime(&now));
         snprintf(key, sizeof(key), "%s.%s.%s", stamp, msg->queue_id, folder);
-        size_t len;
-        if (r == NULL || store_put(store, STORE_QUARANTINE, key, record_bytes(r, &len),
-                                   len, err, sizeof(err)) != 0) {
+        /* The length must be read after record_bytes() sets it, not in the
+         * same argument list (C leaves the order of evaluation open). */
+        size_t len = 0;
+        const char *bytes = r != NULL ? record_bytes(r, &len) : NULL;
+        if (r == NULL ||
+            store_put(store, STORE_QUARANTINE, key, bytes, len, err, sizeof(err)) != 0) {
             log_error("%s: cannot index the copy stored in %s: %s", msg->queue_id, folder,
                       r ? err : "out of memory");
             rc = -1;

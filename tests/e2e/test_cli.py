@@ -21,11 +21,40 @@ class CheckCommand(unittest.TestCase):
         with open(self.conf, "w") as f:
             f.write(text)
 
+    def rules_dir(self, files):
+        d = os.path.join(self.dir, "rules")
+        os.makedirs(d, exist_ok=True)
+        for name, text in files.items():
+            with open(os.path.join(d, name), "w") as f:
+                f.write(text)
+        return d
+
     def test_good_config_passes(self):
-        self.write("# ok\nstate_dir = /var/lib/sendwatch\nmessage_memory_limit = 2m\n")
+        d = self.rules_dir({"10-a.rules": "rule a\n    match body keywords \"x\"\n"
+                                          "    action deliver\n"})
+        self.write("# ok\nstate_dir = /var/lib/sendwatch\nmessage_memory_limit = 2m\n"
+                   "rules_dir = %s\n" % d)
         r = run(swtest.binary("sendwatch"), "-c", self.conf, "check")
         self.assertEqual(r.returncode, 0, r.stderr)
-        self.assertEqual(r.stdout, "%s: ok\n" % self.conf)
+        self.assertEqual(r.stdout, "%s: ok\n%s: 1 rules ok\n" % (self.conf, d))
+
+    def test_bad_rule_fails_with_file_line_column(self):
+        d = self.rules_dir({"10-a.rules": "rule a\n    match body keywords \"x\"\n"
+                                          "    action deliver\n",
+                            "20-b.rules": "rule b\n    match body regex /(unclosed/\n"
+                                          "    action deliver\n"})
+        self.write("rules_dir = %s\n" % d)
+        r = run(swtest.binary("sendwatch"), "-c", self.conf, "check")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("sendwatch: %s/20-b.rules:2:32: bad regex: missing closing parenthesis"
+                      % d, r.stderr)
+
+    def test_sample_rules_are_valid(self):
+        sample = os.path.join(os.path.dirname(__file__), "..", "..", "rules")
+        self.write("rules_dir = %s\n" % os.path.abspath(sample))
+        r = run(swtest.binary("sendwatch"), "-c", self.conf, "check")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertRegex(r.stdout, r"rules: [1-9]\d* rules ok")
 
     def test_unknown_name_fails_with_file_and_line(self):
         self.write("state_dir = /var/lib/sendwatch\n\nholdd_minutes = 5\n")

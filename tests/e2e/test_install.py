@@ -25,15 +25,18 @@ class Install(unittest.TestCase):
                      "usr/share/sendwatch/sendwatch.conf.sample",
                      "usr/share/sendwatch/contrib/bypass/sendwatch-bypass",
                      "usr/share/sendwatch/contrib/postfix/main.cf.sendwatch",
-                     "etc/sendwatch/sendwatch.conf"):
+                     "usr/share/sendwatch/rules/30-confidential.rules",
+                     "etc/sendwatch/sendwatch.conf", "etc/sendwatch/rules"):
             self.assertTrue(os.path.exists(os.path.join(dest, path)), "missing " + path)
         self.assertTrue(os.access(os.path.join(dest, "usr/share/sendwatch/contrib/bypass/"
                                                "sendwatch-bypass"), os.X_OK))
-        # The installed program works with the installed config.
+        # The installed program reads the installed config; no rule is enabled.
         r = subprocess.run([os.path.join(dest, "usr/sbin/sendwatch"), "-c",
-                            os.path.join(dest, "etc/sendwatch/sendwatch.conf"), "check"],
+                            os.path.join(dest, "etc/sendwatch/sendwatch.conf"), "config"],
                            capture_output=True, text=True)
         self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("rules_dir = /etc/sendwatch/rules\n", r.stdout)
+        self.assertEqual(os.listdir(os.path.join(dest, "etc/sendwatch/rules")), [])
 
         # An admin's edits survive a reinstall.
         live = os.path.join(dest, "etc/sendwatch/sendwatch.conf")

@@ -1,0 +1,84 @@
+/*
+ * sendwatch reload: checks config and rules, then tells the running
+ * sendwatch-milter (milter_pid_file) to load them, with SIGUSR1.  Bad
+ * rules are reported here and nothing is signalled; the milter checks
+ * again itself and keeps its old rules if the new ones fail there.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "rules.h"
+
+/* The PID in PATH, if that process is a sendwatch-milter; else 0. */
+static long milter_pid(const char *path)
+{
+    FILE *fp = fopen(path, "re");
+    long pid = 0;
+    char comm[64] = "", proc[64];
+
+    if (fp == NULL) {
+        fprintf(stderr, "sendwatch: %s: cannot open: %s (is sendwatch-milter running?)\n",
+                path, strerror(errno));
+        return 0;
+    }
+    if (fscanf(fp, "%ld", &pid) != 1 || pid <= 1) {
+        fprintf(stderr, "sendwatch: %s: no process ID in it\n", path);
+        fclose(fp);
+        return 0;
+    }
+    fclose(fp);
+    /* A stale file may name a PID that another program now has. */
+    snprintf(proc, sizeof(proc), "/proc/%ld/comm", pid);
+    fp = fopen(proc, "re");
+    if (fp == NULL || fgets(comm, sizeof(comm), fp) == NULL ||
+        strncmp(comm, "sendwatch-milt", 14) != 0) {
+        fprintf(stderr, "sendwatch: process %ld from %s is not sendwatch-milter\n", pid,
+                path);
+        if (fp)
+            fclose(fp);
+        return 0;
+    }
+    fclose(fp);
+    return pid;
+}
+
+int command_reload(const char *config_path, int argc, char **argv)
+{
+    char err[1024];
+    (void)argv;
+
+    if (argc != 1) {
+        fprintf(stderr, "usage: sendwatch [-c FILE] reload\n");
+        return 2;
+    }
+    struct config *cfg = commands_load_config(config_path);
+    if (cfg == NULL)
+        return 1;
+    struct rules *rules = rules_load_dir(cfg->rules_dir, err, sizeof(err));
+    if (rules == NULL) {
+        fprintf(stderr,
+                "sendwatch: %s\nsendwatch: not reloaded: the milter keeps its rules\n",
+                err);
+        config_free(cfg);
+        return 1;
+    }
+    int status = 1;
+    long pid = milter_pid(cfg->milter_pid_file);
+    if (pid > 0) {
+        if (kill((pid_t)pid, SIGUSR1) != 0) {
+            fprintf(stderr, "sendwatch: cannot signal process %ld: %s\n", pid,
+                    strerror(errno));
+        } else {
+            printf("sendwatch-milter (pid %ld) told to reload %zu rules from %s\n", pid,
+                   rules_count(rules), cfg->rules_dir);
+            status = 0;
+        }
+    }
+    rules_free(rules);
+    config_free(cfg);
+    return status;
+}

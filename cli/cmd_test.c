@@ -1,0 +1,313 @@
+/*
+ * sendwatch test MESSAGE.eml [--from A] [--to B]... [--json]
+ *
+ * Shows which rules match a saved message, where, and what would be done,
+ * through the same inspection code the milter runs.  Nothing is sent,
+ * stored or changed.  Without --from/--to the envelope comes from the
+ * From and To/Cc/Bcc headers.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "inspect.h"
+#include "json.h"
+
+struct test_envelope {
+    const char *sender;
+    const char **rcpts;
+    size_t nrcpts;
+};
+
+static void print_flags(FILE *out, unsigned flags, bool as_json)
+{
+    static const struct {
+        unsigned flag;
+        const char *name;
+    } names[] = {{VIEW_MALFORMED, "malformed"},
+                 {VIEW_LIMIT_EXCEEDED, "limit-exceeded"},
+                 {VIEW_ENCRYPTED_ARCHIVE, "encrypted-archive"},
+                 {VIEW_CHARSET_RELABELED, "charset-relabeled"},
+                 {VIEW_SUSPICIOUS_NAME, "suspicious-name"}};
+    bool first = true;
+
+    for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++) {
+        if (!(flags & names[i].flag))
+            continue;
+        if (as_json) {
+            json_sep(out, &first);
+            json_string(out, names[i].name);
+        } else {
+            fprintf(out, "%s%s", first ? "" : ", ", names[i].name);
+            first = false;
+        }
+    }
+    if (!as_json && first)
+        fputs("none", out);
+}
+
+static void print_json(FILE *out, const char *path, uint64_t size,
+                       const struct test_envelope *env, const struct inspection *in)
+{
+    const struct view *v = in->view;
+    const struct rules_verdict *vd = &in->verdict;
+    char actions[2048];
+    bool first;
+
+    fputc('{', out);
+    json_key(out, "message");
+    json_string(out, path);
+    fprintf(out, ",\"size\":%llu,", (unsigned long long)size);
+    json_key(out, "subject");
+    json_string(out, view_subject(v));
+    fputc(',', out);
+    json_key(out, "from");
+    json_string(out, env->sender);
+    fputs(",\"to\":[", out);
+    first = true;
+    for (size_t i = 0; i < env->nrcpts; i++) {
+        json_sep(out, &first);
+        json_string(out, env->rcpts[i]);
+    }
+    fprintf(out, "],\"external\":%s,\"flags\":[", vd->external ? "true" : "false");
+    print_flags(out, view_flags(v), true);
+    fputs("],", out);
+    json_key(out, "problem");
+    json_string(out, *view_problem(v) ? view_problem(v) : NULL);
+    fputs(",\"attachments\":[", out);
+    first = true;
+    for (size_t i = 0; i < view_attachment_count(v); i++) {
+        const struct view_attachment *a = view_attachment_at(v, i);
+        json_sep(out, &first);
+        fputc('{', out);
+        json_key(out, "name");
+        json_string(out, a->name);
+        fputc(',', out);
+        json_key(out, "type");
+        json_string(out, a->content_type);
+        fprintf(out,
+                ",\"size\":%llu,\"encrypted\":%s,\"suspicious_name\":%s,\"parent\":%d,"
+                "\"depth\":%u}",
+                (unsigned long long)a->size, a->encrypted ? "true" : "false",
+                a->suspicious_name ? "true" : "false", a->parent, a->depth);
+    }
+    fputs("],\"rules\":[", out);
+    first = true;
+    for (size_t r = 0; r < vd->nmatched; r++) {
+        json_sep(out, &first);
+        fputc('{', out);
+        json_key(out, "name");
+        json_string(out, vd->matched[r]);
+        fputs(",\"matches\":[", out);
+        bool first_hit = true;
+        for (size_t h = 0; h < vd->nhits; h++) {
+            const struct rules_hit *hit = &vd->hits[h];
+            if (hit->rule != vd->matched[r])
+                continue;
+            json_sep(out, &first_hit);
+            fputc('{', out);
+            json_key(out, "field");
+            json_string(out, view_field_name(hit->field));
+            fputc(',', out);
+            json_key(out, "header");
+            json_string(out, hit->header);
+            fprintf(out, ",\"attachment\":%d,", hit->attachment);
+            json_key(out, "snippet");
+            json_string(out, hit->snippet);
+            fputc('}', out);
+        }
+        fputs("]}", out);
+    }
+    fputs("],\"actions\":[", out);
+    first = true;
+    inspect_describe_actions(vd, actions, sizeof(actions));
+    char *save = NULL;
+    for (char *a = strtok_r(actions, " ", &save); a; a = strtok_r(NULL, " ", &save)) {
+        json_sep(out, &first);
+        json_string(out, a);
+    }
+    fputs("],", out);
+    json_key(out, "reject_text");
+    json_string(out, vd->reject_text);
+    fputs("}\n", out);
+}
+
+static void print_text(FILE *out, const char *path, uint64_t size,
+                       const struct test_envelope *env, const struct inspection *in)
+{
+    const struct view *v = in->view;
+    const struct rules_verdict *vd = &in->verdict;
+    char actions[2048];
+
+    fprintf(out, "message:     %s (%llu bytes)\n", path, (unsigned long long)size);
+    fprintf(out, "subject:     %s\n", view_subject(v));
+    fprintf(out, "from:        <%s>\n", env->sender);
+    for (size_t i = 0; i < env->nrcpts; i++)
+        fprintf(out, "%s<%s>\n", i ? "             " : "to:          ", env->rcpts[i]);
+    fprintf(out, "direction:   %s\n", vd->external ? "external" : "internal");
+    fputs("flags:       ", out);
+    print_flags(out, view_flags(v), false);
+    if (*view_problem(v))
+        fprintf(out, " (%s)", view_problem(v));
+    fputc('\n', out);
+    fprintf(out, "attachments: %zu\n", view_attachment_count(v));
+    for (size_t i = 0; i < view_attachment_count(v); i++) {
+        const struct view_attachment *a = view_attachment_at(v, i);
+        fprintf(out, "  [%zu] %*s%s  %s  %llu bytes%s%s\n", i, (int)(2 * a->depth), "",
+                a->name[0] ? a->name : "(no name)", a->content_type,
+                (unsigned long long)a->size, a->encrypted ? "  encrypted" : "",
+                a->suspicious_name ? "  suspicious name" : "");
+    }
+    fprintf(out, "rules:       %zu matched\n", vd->nmatched);
+    for (size_t r = 0; r < vd->nmatched; r++) {
+        fprintf(out, "  %s\n", vd->matched[r]);
+        for (size_t h = 0; h < vd->nhits; h++) {
+            const struct rules_hit *hit = &vd->hits[h];
+            if (hit->rule != vd->matched[r])
+                continue;
+            fprintf(out, "    %s%s%s: %s\n", view_field_name(hit->field),
+                    hit->header ? ":" : "", hit->header ? hit->header : "", hit->snippet);
+        }
+    }
+    fprintf(out, "actions:     %s\n",
+            inspect_describe_actions(vd, actions, sizeof(actions)));
+    if (vd->reject_text)
+        fprintf(out, "reject text: 550 5.7.1 %s\n", vd->reject_text);
+}
+
+/* Reads FILE into a spool the way the milter collects a message. */
+static struct spool *read_message(const struct config *cfg, const char *path)
+{
+    FILE *fp = fopen(path, "rb");
+    char buf[65536], err[512];
+    size_t n;
+
+    if (fp == NULL) {
+        fprintf(stderr, "sendwatch: %s: cannot open: %m\n", path);
+        return NULL;
+    }
+    struct spool *sp = spool_new(cfg->message_memory_limit, cfg->temp_dir);
+    while (sp != NULL && (n = fread(buf, 1, sizeof(buf), fp)) > 0) {
+        if (spool_write(sp, buf, n, err, sizeof(err)) != 0) {
+            fprintf(stderr, "sendwatch: %s: %s\n", path, err);
+            spool_free(sp);
+            sp = NULL;
+        }
+    }
+    if (sp != NULL && ferror(fp)) {
+        fprintf(stderr, "sendwatch: %s: read error\n", path);
+        spool_free(sp);
+        sp = NULL;
+    }
+    fclose(fp);
+    return sp;
+}
+
+int command_test(const char *config_path, int argc, char **argv)
+{
+    static const struct option options[] = {{"from", required_argument, NULL, 'f'},
+                                            {"to", required_argument, NULL, 't'},
+                                            {"json", no_argument, NULL, 'j'},
+                                            {NULL, 0, NULL, 0}};
+    struct test_envelope env = {0};
+    bool as_json = false, have_from = false;
+    int opt, status = 1;
+
+    optind = 0; /* glibc: start afresh for the command's own options */
+    while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
+        if (opt == 'f') {
+            env.sender = optarg;
+            have_from = true;
+        } else if (opt == 't') {
+            const char **grown = realloc(env.rcpts, (env.nrcpts + 1) * sizeof(*grown));
+            if (grown == NULL)
+                return 1;
+            env.rcpts = grown;
+            env.rcpts[env.nrcpts++] = optarg;
+        } else if (opt == 'j') {
+            as_json = true;
+        } else {
+            free(env.rcpts);
+            fprintf(stderr, "usage: sendwatch [-c FILE] test MESSAGE.eml [--from A] "
+                            "[--to B]... [--json]\n");
+            return 2;
+        }
+    }
+    if (optind + 1 != argc) {
+        free(env.rcpts);
+        fprintf(stderr,
+                "usage: sendwatch [-c FILE] test MESSAGE.eml [--from A] [--to B]... "
+                "[--json]\n");
+        return 2;
+    }
+    const char *path = argv[optind];
+    struct config *cfg = commands_load_config(config_path);
+    struct rules *rules = NULL;
+    struct spool *sp = NULL;
+    struct inspection in = {0};
+    char err[1024];
+
+    if (cfg == NULL)
+        goto done;
+    rules = rules_load_dir(cfg->rules_dir, err, sizeof(err));
+    if (rules == NULL) {
+        fprintf(stderr, "sendwatch: %s\n", err);
+        goto done;
+    }
+    view_init();
+    if ((sp = read_message(cfg, path)) == NULL)
+        goto done;
+
+    /* Without an envelope, the header's addresses stand in for it. */
+    const char **header_rcpts = NULL;
+    if (!have_from || env.nrcpts == 0) {
+        struct view_limits limits = inspect_limits(cfg);
+        struct view *probe = view_build(sp, &limits, err, sizeof(err));
+        if (probe == NULL) {
+            fprintf(stderr, "sendwatch: %s: %s\n", path, err);
+            goto done;
+        }
+        static char from_copy[512];
+        if (!have_from) {
+            snprintf(from_copy, sizeof(from_copy), "%s", view_header_from(probe));
+            env.sender = from_copy;
+        }
+        if (env.nrcpts == 0) {
+            size_t n = view_header_rcpt_count(probe);
+            header_rcpts = calloc(n ? n : 1, sizeof(*header_rcpts));
+            for (size_t i = 0; header_rcpts && i < n; i++)
+                header_rcpts[i] = strdup(view_header_rcpt_at(probe, i));
+            env.rcpts = header_rcpts;
+            env.nrcpts = header_rcpts ? n : 0;
+        }
+        view_free(probe);
+    }
+    if (inspect_message(cfg, rules, sp, env.sender, env.rcpts, env.nrcpts, &in, err,
+                        sizeof(err)) != 0) {
+        fprintf(stderr, "sendwatch: %s: %s\n", path, err);
+    } else if (in.verdict.error[0] != '\0') {
+        fprintf(stderr, "sendwatch: %s: %s (the milter would answer 451)\n", path,
+                in.verdict.error);
+    } else {
+        if (as_json)
+            print_json(stdout, path, spool_size(sp), &env, &in);
+        else
+            print_text(stdout, path, spool_size(sp), &env, &in);
+        status = 0;
+    }
+    inspection_free(&in);
+    if (header_rcpts != NULL) {
+        for (size_t i = 0; i < env.nrcpts; i++)
+            free((char *)header_rcpts[i]);
+        free(header_rcpts);
+        env.rcpts = NULL;
+    }
+done:
+    free(env.rcpts);
+    spool_free(sp);
+    rules_free(rules);
+    config_free(cfg);
+    return status;
+}

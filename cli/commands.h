@@ -1,0 +1,20 @@
+/*
+ * commands - the sendwatch subcommands.  Each takes the config path and
+ * its own arguments (ARGV[0] is the command name) and returns the exit
+ * status: 0 success, 1 failure (said on stderr), 2 usage error.
+ */
+#ifndef SENDWATCH_CLI_COMMANDS_H
+#define SENDWATCH_CLI_COMMANDS_H
+
+#include "config.h"
+
+int command_check(const char *config_path, int argc, char **argv);
+int command_config(const char *config_path, int argc, char **argv);
+int command_test(const char *config_path, int argc, char **argv);
+int command_reload(const char *config_path, int argc, char **argv);
+int command_quarantine(const char *config_path, int argc, char **argv);
+
+/* Loads the config, or says why on stderr and returns NULL. */
+struct config *commands_load_config(const char *config_path);
+
+#endif

@@ -1,0 +1,244 @@
+#!/usr/bin/python3
+"""Leak-prevention rules through a real Postfix: every action, and reload."""
+
+import base64
+import json
+import os
+import re
+import signal
+import smtplib
+import unittest
+
+import swtest
+
+RULES = """\
+rule store-and-deliver
+    match subject keywords "STORE-ME"
+    action store audit
+    action deliver
+
+rule forward-copy
+    match subject keywords "BCC-ME"
+    action forward audit@corp.sendwatch.test
+    action deliver
+
+rule redirect
+    match subject keywords "REDIRECT-ME"
+    action forward boss@corp.sendwatch.test
+
+rule quarantine-only
+    direction external
+    match body,attachment-name keywords "社外秘"
+    action store quarantine
+
+rule drop
+    match subject keywords "DISCARD-ME"
+    action discard
+
+rule card-reject
+    match body,attachment-text regex /\\b(?:\\d[ -]?){15}\\d\\b/ validate luhn
+    action reject "Card numbers may not leave the company (policy 7)"
+
+rule defer
+    match subject keywords "DEFER-ME"
+    action tempfail
+"""
+
+SENDER = "alice@corp.sendwatch.test"
+OUTSIDE = "bob@partner.example"
+
+
+def iso2022jp_message(subject, text, to=OUTSIDE):
+    """A message as Japanese mail clients send it: ISO-2022-JP, 7bit."""
+    body = text.encode("iso2022_jp")
+    return ("From: <%s>\r\nTo: <%s>\r\nSubject: %s\r\nMessage-ID: <%s@sendwatch.test>\r\n"
+            "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=ISO-2022-JP\r\n"
+            "Content-Transfer-Encoding: 7bit\r\n\r\n" % (SENDER, to, subject, subject)
+            ).encode() + body + b"\r\n"
+
+
+class Actions(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.stack = swtest.Stack("rules", rules={"10-test.rules": RULES}).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        rc = cls.stack.stop()
+        if rc != 0:
+            raise AssertionError("milter exited with %r; %s" % (rc, cls.stack.where()))
+
+    def send(self, subject, body=b"hello\r\n", rcpts=(OUTSIDE,), message=None):
+        msg = message or swtest.make_message(subject, body, sender=SENDER, to=rcpts[0])
+        return self.stack.postfix.submit(SENDER, list(rcpts), msg)
+
+    def delivered_rcpts(self, message_id):
+        """All recipients the sink got MESSAGE_ID for."""
+        rcpts = []
+        for m in self.stack.delivered():
+            if m.header("Message-ID") == message_id:
+                rcpts.extend(m.rcpts)
+        return sorted(rcpts)
+
+    def quarantine(self):
+        r = self.stack.sendwatch("quarantine", "list", "--json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return json.loads(r.stdout)
+
+    def wait_log(self, pattern, what):
+        return swtest.poll(lambda: re.search(pattern, self.stack.postfix.log_text()), 30,
+                           "%s (%s)" % (what, self.stack.where()))
+
+    def test_store_and_deliver(self):
+        qid = self.send("STORE-ME please")
+        got = self.stack.find("<STORE-ME-please@sendwatch.test>")
+        self.assertEqual(got.rcpts, [OUTSIDE])
+        entries = [e for e in self.quarantine() if e["queue_id"] == qid]
+        self.assertEqual(len(entries), 1)
+        e = entries[0]
+        self.assertEqual(e["folder"], "audit")
+        self.assertEqual(e["rule"], ["store-and-deliver"])
+        self.assertEqual(e["sender"], SENDER)
+        self.assertEqual(e["rcpt"], [OUTSIDE])
+        self.assertEqual(e["subject"], "STORE-ME please")
+        self.assertTrue(any("subject: STORE-ME please" in m for m in e["match"]), e["match"])
+        # The copy is a readable Maildir message with the envelope on top.
+        path = os.path.join(self.stack.quarantine_dir, "audit", "new", e["file"])
+        with open(path, "rb") as f:
+            copy = f.read()
+        self.assertIn(b"X-Sendwatch-Queue-ID: %s\r\n" % qid.encode(), copy)
+        self.assertIn(b"X-Sendwatch-Envelope-To: <%s>\r\n" % OUTSIDE.encode(), copy)
+        self.assertIn(b"Subject: STORE-ME please\r\n", copy)
+        self.assertTrue(copy.endswith(b"hello\r\n"))
+        self.assertEqual(os.stat(path).st_mode & 0o777, 0o600)
+        # One audit line for the message.
+        self.assertRegex(self.stack.milter.log_text(),
+                         r"%s: audit: rules=store-and-deliver actions=store:audit deliver "
+                         r"from=<%s> nrcpt=1 subject=\"STORE-ME please\"" % (qid, SENDER))
+
+    def test_forward_adds_a_recipient(self):
+        self.send("BCC-ME now")
+        swtest.poll(lambda: len(self.delivered_rcpts("<BCC-ME-now@sendwatch.test>")) == 2, 30,
+                    "delivery to both recipients (%s)" % self.stack.where())
+        self.assertEqual(self.delivered_rcpts("<BCC-ME-now@sendwatch.test>"),
+                         ["audit@corp.sendwatch.test", OUTSIDE])
+
+    def test_forward_alone_redirects(self):
+        self.send("REDIRECT-ME now", rcpts=(OUTSIDE, "carol@partner.example"))
+        got = self.stack.find("<REDIRECT-ME-now@sendwatch.test>")
+        self.assertEqual(got.rcpts, ["boss@corp.sendwatch.test"])
+        self.assertEqual(self.delivered_rcpts("<REDIRECT-ME-now@sendwatch.test>"),
+                         ["boss@corp.sendwatch.test"])
+
+    def test_store_alone_quarantines_japanese_mail(self):
+        """社外秘 in an ISO-2022-JP body: stored, and not delivered."""
+        qid = self.send(None, message=iso2022jp_message("jp-secret",
+                                                        "この見積は社外秘です。"))
+        self.wait_log(r"%s: milter-discard" % qid, "Postfix to discard %s" % qid)
+        entries = [e for e in self.quarantine() if e["queue_id"] == qid]
+        self.assertEqual([e["folder"] for e in entries], ["quarantine"])
+        self.assertTrue(any("社外秘" in m for m in entries[0]["match"]), entries[0]["match"])
+        self.assertNotIn(qid, self.stack.postfix.sent_ids())
+        self.assertEqual(self.stack.postfix.queue(), [])
+
+    def test_internal_mail_is_not_quarantined(self):
+        """direction external: the same mail to a colleague is delivered."""
+        self.send(None, message=iso2022jp_message("jp-internal", "この見積は社外秘です。",
+                                                  to="carol@corp.sendwatch.test"),
+                  rcpts=("carol@corp.sendwatch.test",))
+        self.stack.find("<jp-internal@sendwatch.test>")
+
+    def test_discard(self):
+        qid = self.send("DISCARD-ME please")
+        self.wait_log(r"%s: milter-discard" % qid, "Postfix to discard %s" % qid)
+        self.assertNotIn(qid, self.stack.postfix.sent_ids())
+
+    def test_reject_gives_the_rule_text(self):
+        body = b"pay with 4111 1111 1111 1111 thanks\r\n"
+        with self.assertRaises(smtplib.SMTPDataError) as caught:
+            self.send("card", body)
+        self.assertEqual(caught.exception.smtp_code, 550)
+        self.assertIn(b"5.7.1 Card numbers may not leave the company (policy 7)",
+                      caught.exception.smtp_error)
+
+    def test_reject_finds_a_card_in_a_zipped_csv(self):
+        """The same card number inside a CSV inside a zip inside base64."""
+        import io
+        import zipfile
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+            z.writestr("export/cards.csv", "name,card\r\nyamada,4111-1111-1111-1111\r\n")
+        msg = ("From: <%s>\r\nTo: <%s>\r\nSubject: export\r\nMIME-Version: 1.0\r\n"
+               "Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\n"
+               "Content-Type: text/plain\r\n\r\nsee attached\r\n--b\r\n"
+               "Content-Type: application/zip; name=\"export.zip\"\r\n"
+               "Content-Transfer-Encoding: base64\r\n\r\n%s--b--\r\n"
+               % (SENDER, OUTSIDE, base64.encodebytes(buf.getvalue()).decode()))
+        with self.assertRaises(smtplib.SMTPDataError) as caught:
+            self.send(None, message=msg.encode())
+        self.assertEqual(caught.exception.smtp_code, 550)
+
+    def test_tempfail(self):
+        with self.assertRaises(smtplib.SMTPDataError) as caught:
+            self.send("DEFER-ME now")
+        self.assertEqual(caught.exception.smtp_code, 451)
+        self.assertIn(b"4.7.1 sendwatch: message deferred by policy", caught.exception.smtp_error)
+
+    def test_unmatched_mail_passes_untouched(self):
+        body = b"nothing to see\r\n"
+        self.send("ordinary", body)
+        got = self.stack.find("<ordinary@sendwatch.test>")
+        self.assertEqual(got.body_bytes(), body.replace(b"\r\n", b"\n"))
+        self.assertEqual(got.rcpts, [OUTSIDE])
+
+
+class Reload(unittest.TestCase):
+    def setUp(self):
+        self.stack = swtest.Stack("reload", rules={"10-a.rules": """\
+rule no-secrets
+    match subject keywords "SECRET"
+    action reject "no secrets"
+"""}).start()
+
+    def tearDown(self):
+        self.stack.stop()
+
+    def subject_refused(self, subject):
+        try:
+            self.stack.postfix.submit(SENDER, [OUTSIDE], swtest.make_message(subject, b"x\r\n"))
+            return False
+        except smtplib.SMTPDataError as e:
+            return e.smtp_code == 550
+
+    def test_bad_rules_keep_the_old_ones(self):
+        self.assertTrue(self.subject_refused("SECRET one"))
+        self.stack.write_rules("20-bad.rules", "rule broken\n    action explode\n")
+        # The admin's command refuses and does not signal.
+        r = self.stack.sendwatch("reload")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("20-bad.rules:2:12: unknown action \"explode\"", r.stderr)
+        self.assertIn("not reloaded", r.stderr)
+        # Even a direct signal keeps the old rules in force, and says why.
+        os.kill(self.stack.milter.proc.pid, signal.SIGUSR1)
+        swtest.poll(lambda: "reload failed, keeping the rules in force" in
+                    self.stack.milter.log_text(), 30, "the milter to refuse the bad rules")
+        self.assertIn("20-bad.rules:2:12", self.stack.milter.log_text())
+        self.assertTrue(self.subject_refused("SECRET two"))
+        self.stack.postfix.submit(SENDER, [OUTSIDE], swtest.make_message("harmless", b"x\r\n"))
+        self.stack.find("<harmless@sendwatch.test>")
+
+    def test_good_rules_take_effect(self):
+        self.assertTrue(self.subject_refused("SECRET one"))
+        self.stack.write_rules("10-a.rules", "rule no-drafts\n    match subject keywords "
+                                             "\"DRAFT\"\n    action reject \"no drafts\"\n")
+        r = self.stack.sendwatch("reload")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("told to reload 1 rules", r.stdout)
+        swtest.poll(lambda: "reloaded: 1 rules" in self.stack.milter.log_text(), 30,
+                    "the milter to reload")
+        self.assertTrue(self.subject_refused("DRAFT"))
+        self.assertFalse(self.subject_refused("SECRET three"))
+
+
+if __name__ == "__main__":
+    swtest.main()
