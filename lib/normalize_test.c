@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <utf8proc.h>
+
 #include "normalize.h"
 
 static const struct {
@@ -79,12 +81,78 @@ static void test_large_text_in_pieces(void **state)
     free(out);
 }
 
+/* The fast path must equal utf8proc on the whole text, for any mix. */
+static void test_matches_utf8proc_on_random_mixes(void **state)
+{
+    static const char *const palette[] = {
+        "a",
+        "e",
+        " ",
+        "\n",
+        "Z",
+        "1",
+        "か",
+        "カ",
+        "社",
+        "、",
+        "ー",       /* stable */
+        "\xcc\x81", /* U+0301 combining acute */
+        "\xe3\x82\x99",
+        "\xe3\x82\x9a", /* U+3099/309A voice marks */
+        "ｶ",
+        "ﾞ",
+        "ﾟ",
+        "Ａ",
+        "①",
+        "㈱",
+        "\xe2\x80\x8b",
+        "\xc2\xad", /* compat, ignorable */
+        "é",
+        "Å",
+        "\xef\xbc\x81",
+        "ヴ",
+        "ゔ",
+        "\xea\xb0\x80", /* precomposed, Hangul */
+        "\xe1\x84\x80",
+        "\xe1\x85\xa1", /* Hangul L, V jamo */
+    };
+    const size_t npal = sizeof(palette) / sizeof(palette[0]);
+    unsigned seed = 2026;
+    (void)state;
+
+    for (int round = 0; round < 3000; round++) {
+        char text[1024];
+        size_t len = 0;
+        int count = 1 + round % 40;
+        for (int i = 0; i < count; i++) {
+            seed = seed * 1103515245 + 12345;
+            const char *piece = palette[(seed >> 16) % npal];
+            memcpy(text + len, piece, strlen(piece));
+            len += strlen(piece);
+        }
+        char *fast;
+        size_t fast_len;
+        assert_int_equal(normalize_text(text, len, &fast, &fast_len), 0);
+        utf8proc_uint8_t *ref = NULL;
+        utf8proc_ssize_t ref_len = utf8proc_map(
+            (const utf8proc_uint8_t *)text, (utf8proc_ssize_t)len, &ref,
+            UTF8PROC_STABLE | UTF8PROC_COMPOSE | UTF8PROC_COMPAT | UTF8PROC_IGNORE);
+        assert_true(ref_len >= 0);
+        if ((size_t)ref_len != fast_len || memcmp(ref, fast, fast_len) != 0)
+            fail_msg("round %d: \"%.*s\": got \"%s\", want \"%s\"", round, (int)len, text,
+                     fast, (const char *)ref);
+        free(ref);
+        free(fast);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cases),
         cmocka_unit_test(test_invalid_utf8_is_refused),
         cmocka_unit_test(test_large_text_in_pieces),
+        cmocka_unit_test(test_matches_utf8proc_on_random_mixes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
