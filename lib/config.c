@@ -43,7 +43,7 @@ static const struct config_param config_params[] = {
     PARAM(milter_socket_group, CONFIG_NAME, "postfix"),
     PARAM(state_dir, CONFIG_PATH, "/var/lib/sendwatch"),
     PARAM(temp_dir, CONFIG_PATH, "/var/spool/sendwatch"),
-    SIZE_PARAM(message_memory_limit, "1m", 0, 1024ULL * 1024 * 1024),
+    SIZE_PARAM(message_memory_limit, "4m", 0, 1024ULL * 1024 * 1024),
     PARAM(run_user, CONFIG_NAME, "sendwatch"),
     PARAM(syslog_name, CONFIG_NAME, "sendwatch"),
     PARAM(milter_pid_file, CONFIG_PATH, "/run/sendwatch/milter.pid"),

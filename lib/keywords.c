@@ -38,6 +38,10 @@ struct keywords {
     bool compiled;
 };
 
+/* Set on a transition whose target state ends some keyword: the scan loop
+ * tests one bit instead of loading the output table for every byte. */
+#define KEYWORDS_OUTPUT 0x80000000u
+
 static uint8_t keywords_fold(uint8_t c)
 {
     return (c >= 'A' && c <= 'Z') ? (uint8_t)(c - 'A' + 'a') : c;
@@ -201,6 +205,11 @@ int keywords_compile(struct keywords *kw)
             kw->outputs[kw->out_start[s] + count[s]++] =
                 kw->outputs[kw->out_start[f] + k];
     }
+    if (kw->nstates >= KEYWORDS_OUTPUT) /* ids must leave the flag bit free */
+        goto done;
+    for (size_t e = 0; e < (size_t)kw->nstates * kw->nclasses; e++)
+        if (kw->out_start[kw->next[e] + 1] > kw->out_start[kw->next[e]])
+            kw->next[e] |= KEYWORDS_OUTPUT;
     for (size_t i = 0; i < kw->npending; i++)
         free(kw->pending[i].word);
     free(kw->pending);
@@ -227,7 +236,10 @@ void keywords_scan(const struct keywords *kw, const char *text, size_t len,
     if (!kw->compiled || kw->nstates <= 1)
         return;
     for (size_t i = 0; i < len; i++) {
-        s = next[(size_t)s * nclasses + kw->byte_class[(uint8_t)text[i]]];
+        uint32_t t = next[(size_t)s * nclasses + kw->byte_class[(uint8_t)text[i]]];
+        s = t & ~KEYWORDS_OUTPUT;
+        if (!(t & KEYWORDS_OUTPUT))
+            continue; /* the common case: no keyword ends here */
         uint32_t first = kw->out_start[s], last = kw->out_start[s + 1];
         for (uint32_t k = first; k < last; k++)
             hit(ctx, kw->outputs[k].id, i + 1 - kw->outputs[k].len, i + 1);

@@ -19,7 +19,14 @@ struct spool {
     uint64_t size;
     int fd; /* -1 until spilled */
     bool failed;
+    /* Reads from the file go through this window: parsers read a few KB at
+     * a time, and one pread() per 256 KB beats one per 4 KB. */
+    char *cache;
+    uint64_t cache_off;
+    size_t cache_len;
 };
+
+#define SPOOL_CACHE (256 * 1024)
 
 struct spool *spool_new(size_t memory_limit, const char *temp_dir)
 {
@@ -44,6 +51,7 @@ void spool_free(struct spool *sp)
     if (sp->fd >= 0)
         close(sp->fd);
     free(sp->mem);
+    free(sp->cache);
     free(sp->temp_dir);
     free(sp);
 }
@@ -56,6 +64,7 @@ void spool_reset(struct spool *sp)
     }
     sp->size = 0;
     sp->failed = false;
+    sp->cache_len = 0;
 }
 
 uint64_t spool_size(const struct spool *sp)
@@ -186,13 +195,31 @@ ssize_t spool_read_at(const struct spool *sp, uint64_t offset, void *buf, size_t
         memcpy(buf, sp->mem + offset, len);
         return (ssize_t)len;
     }
-    for (;;) {
-        ssize_t n = pread(sp->fd, buf, len, (off_t)offset);
-        if (n >= 0)
-            return n;
-        if (errno != EINTR) {
+    /* The cache is an invisible optimisation: reading does not change the
+     * spool's content, so it is filled through a non-const alias. */
+    struct spool *mut = (struct spool *)sp;
+    if (offset < sp->cache_off || offset >= sp->cache_off + sp->cache_len) {
+        if (mut->cache == NULL && (mut->cache = malloc(SPOOL_CACHE)) == NULL) {
+            errbuf_set(err, errlen, "out of memory");
+            return -1;
+        }
+        ssize_t n;
+        do
+            n = pread(sp->fd, mut->cache, SPOOL_CACHE, (off_t)offset);
+        while (n < 0 && errno == EINTR);
+        if (n < 0) {
+            mut->cache_len = 0;
             errbuf_set(err, errlen, "cannot read spill file: %s", strerror(errno));
             return -1;
         }
+        mut->cache_off = offset;
+        mut->cache_len = (size_t)n;
+        if (n == 0)
+            return 0;
     }
+    size_t avail = (size_t)(sp->cache_off + sp->cache_len - offset);
+    if (len > avail)
+        len = avail;
+    memcpy(buf, sp->cache + (offset - sp->cache_off), len);
+    return (ssize_t)len;
 }

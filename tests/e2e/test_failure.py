@@ -9,7 +9,9 @@ import swtest
 
 class MilterDown(unittest.TestCase):
     def setUp(self):
-        self.stack = swtest.Stack("failure").start()
+        # A small memory limit, so a modest message goes to the spill directory.
+        self.stack = swtest.Stack("failure",
+                                  config_extra={"message_memory_limit": "256k"}).start()
 
     def tearDown(self):
         rc = self.stack.stop()
@@ -43,7 +45,7 @@ class MilterDown(unittest.TestCase):
         os.chmod(tmp, 0o500)  # the run user can no longer create files there
         try:
             body = b"y" * 80 + b"\r\n"
-            msg = swtest.make_message("spill fails", body * 30000)  # > 1 MB limit
+            msg = swtest.make_message("spill fails", body * 30000)  # > the 256k limit
             with self.assertRaises(smtplib.SMTPResponseException) as caught:
                 self.stack.postfix.submit("alice@corp.sendwatch.test",
                                           ["bob@partner.example"], msg)

@@ -21,7 +21,7 @@ class Install(unittest.TestCase):
         self.install(dest)
         for path in ("usr/sbin/sendwatch-milter", "usr/sbin/sendwatch",
                      "usr/share/man/man8/sendwatch.8", "usr/share/man/man8/sendwatch-milter.8",
-                     "usr/share/man/man5/sendwatch.conf.5",
+                     "usr/share/man/man5/sendwatch.conf.5", "usr/share/man/man5/sendwatch.rules.5",
                      "usr/share/sendwatch/sendwatch.conf.sample",
                      "usr/share/sendwatch/contrib/bypass/sendwatch-bypass",
                      "usr/share/sendwatch/contrib/postfix/main.cf.sendwatch",
