@@ -23,6 +23,17 @@ sys.path.insert(0, os.path.join(HERE, "..", "tests", "harness"))
 import swtest  # noqa: E402
 
 DEFAULT_DIR = "/var/tmp/sendwatch-demo"
+DEMO_RULES = """\
+# Two rules to try: see the README and sendwatch.rules(5) for more.
+rule demo-confidential
+    match subject,body,attachment-name,attachment-text keywords "社外秘" "confidential"
+    action store confidential
+    action deliver
+
+rule demo-cards
+    match body,attachment-text regex /\\b(?:\\d[ -]?){12,18}\\d\\b/ validate luhn
+    action reject "Card numbers may not leave the company (sendwatch demo rule)"
+"""
 SMTPD_PORT = 2525
 SINK_PORT = 2526
 
@@ -67,7 +78,8 @@ def start(demo_dir, build):
     smtpd_port = SMTPD_PORT if not swtest.port_open(SMTPD_PORT) else swtest.free_port()
     sink_port = SINK_PORT if not swtest.port_open(SINK_PORT) else swtest.free_port()
     stack = swtest.Stack("demo", workdir=demo_dir, smtpd_port=smtpd_port,
-                         sink_port=sink_port, config_extra={"syslog_name": "sendwatch-demo"})
+                         sink_port=sink_port, config_extra={"syslog_name": "sendwatch-demo"},
+                         rules={"10-demo.rules": DEMO_RULES})
     stack.start()
     state = {
         "postfix_config": stack.postfix.config_dir,
@@ -93,8 +105,17 @@ See what arrived, and what sendwatch and Postfix logged:
   ls -l {dir}/sink/ && cat {dir}/sink/msg.*
   cat {dir}/log/milter.log {dir}/log/postfix.log
 
+Try the demo rules ({dir}/rules/10-demo.rules):
+  swaks --server 127.0.0.1:{port} --from alice@corp.example --to bob@partner.example \\
+        --header "Subject: plan" --body "This plan is confidential."
+      -> delivered, and a copy kept:  {sw} -c {dir}/sendwatch.conf quarantine list
+  swaks --server 127.0.0.1:{port} --from alice@corp.example --to bob@partner.example \\
+        --body "card 4111 1111 1111 1111"
+      -> rejected: 550 5.7.1 Card numbers may not leave the company
+  {sw} -c {dir}/sendwatch.conf test SOME.eml     what the rules make of a saved message
+
 Stop it:  scripts/demo stop
-""".format(dir=demo_dir, port=smtpd_port, sink=sink_port))
+""".format(dir=demo_dir, port=smtpd_port, sink=sink_port, sw=swtest.binary("sendwatch")))
 
 
 def main():

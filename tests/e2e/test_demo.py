@@ -1,0 +1,48 @@
+#!/usr/bin/python3
+"""The README's demo: it starts, the printed swaks line delivers, stop stops."""
+
+import os
+import re
+import subprocess
+import unittest
+
+import swtest
+
+DEMO = os.path.join(os.path.dirname(__file__), "..", "..", "scripts", "demo.py")
+
+
+class Demo(unittest.TestCase):
+    def test_start_send_stop(self):
+        d = os.path.join(swtest.make_workdir("demo"), "demo")
+        r = subprocess.run(["/usr/bin/python3", DEMO, "start", "--dir", d, "--build",
+                            swtest.BUILD_DIR], capture_output=True, text=True, timeout=120)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        try:
+            port = int(re.search(r"smtp://127\.0\.0\.1:(\d+)", r.stdout).group(1))
+            swaks = re.search(r"(swaks --server .*)\\\n\s+(--header \"Subject: hello.*\")",
+                              r.stdout)
+            self.assertIsNotNone(swaks, r.stdout)
+            # The very line the demo prints.
+            line = swaks.group(1) + swaks.group(2)
+            s = subprocess.run(line, shell=True, capture_output=True, text=True, timeout=60)
+            self.assertEqual(s.returncode, 0, s.stdout + s.stderr)
+            self.assertIn("250 2.0.0 Ok: queued as", s.stdout)
+            sink = os.path.join(d, "sink")
+            swtest.poll(lambda: any("hello from the sendwatch demo" in swtest.read_text(
+                os.path.join(sink, f)) for f in os.listdir(sink)), 30, "the demo mail at the sink")
+            # The demo rules are live: a card number is refused.
+            s = subprocess.run(["swaks", "--server", "127.0.0.1:%d" % port, "--from",
+                                "alice@corp.example", "--to", "bob@partner.example", "--body",
+                                "card 4111 1111 1111 1111"], capture_output=True, text=True,
+                               timeout=60)
+            self.assertIn("550 5.7.1 Card numbers may not leave the company", s.stdout)
+        finally:
+            r = subprocess.run(["/usr/bin/python3", DEMO, "stop", "--dir", d],
+                               capture_output=True, text=True, timeout=120)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("demo stopped", r.stdout)
+        self.assertFalse(os.path.exists(os.path.join(d, "demo.json")))
+
+
+if __name__ == "__main__":
+    swtest.main()
