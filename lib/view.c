@@ -391,6 +391,191 @@ static bool view_name_ends(const char *name, const char *ext)
     return n > e && strcasecmp(name + n - e, ext) == 0;
 }
 
+/*
+ * Large images and PDFs need not be decoded to be inspected: sendwatch reads
+ * no text out of them, and libarchive would only look at their two ends (a
+ * zip is found by its end record).  view_probe_base64() reads the first
+ * 16 KB and the last 192 KB of the encoded body, checks that the lines are
+ * uniform (as every mail client writes base64), decodes the two ends with
+ * GMime and works out the decoded size from the line arithmetic.  The part
+ * is then skipped only if its head is what its type says (%PDF-, PNG...)
+ * and its tail holds no archive signature; anything else is decoded in full.
+ */
+#define PROBE_MIN  (256 * 1024)
+#define PROBE_HEAD (16 * 1024)
+#define PROBE_TAIL (192 * 1024)
+
+struct view_probe {
+    uint64_t size; /* decoded bytes */
+    unsigned char head[PROBE_HEAD];
+    size_t head_len;
+    unsigned char tail[PROBE_TAIL];
+    size_t tail_len;
+};
+
+static bool view_b64_char(unsigned char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+           c == '+' || c == '/';
+}
+
+/*
+ * Reads LEN bytes at OFFSET of STREAM (from its start: GMime's seek takes
+ * positions in the parent stream, so a substream's start is added) into
+ * BUF; returns the count read.
+ */
+static size_t view_read_at(GMimeStream *stream, gint64 offset, char *buf, size_t len)
+{
+    size_t got = 0;
+    g_mime_stream_reset(stream);
+    gint64 start = g_mime_stream_tell(stream);
+    if (start < 0 || g_mime_stream_seek(stream, start + offset, GMIME_STREAM_SEEK_SET) !=
+                         start + offset)
+        return 0;
+    while (got < len) {
+        ssize_t n = g_mime_stream_read(stream, buf + got, len - got);
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+    }
+    return got;
+}
+
+/* Decodes the base64 of RAW (LEN bytes, line ends allowed) into OUT (OUTLEN). */
+static size_t view_b64_decode(const char *raw, size_t len, unsigned char *out,
+                              size_t outlen)
+{
+    int state = 0;
+    guint32 save = 0;
+    unsigned char *tmp = g_malloc(len * 3 / 4 + 4);
+    size_t n = g_mime_encoding_base64_decode_step((const unsigned char *)raw, len, tmp,
+                                                  &state, &save);
+    if (n > outlen)
+        n = outlen;
+    memcpy(out, tmp, n);
+    g_free(tmp);
+    return n;
+}
+
+static bool view_probe_base64(GMimeDataWrapper *content, struct view_probe *p)
+{
+    GMimeStream *stream = g_mime_data_wrapper_get_stream(content);
+    gint64 length = stream ? g_mime_stream_length(stream) : -1;
+    char *head = NULL, *tail = NULL;
+    bool ok = false;
+
+    if (length < PROBE_MIN)
+        return false;
+    head = g_malloc(PROBE_HEAD);
+    tail = g_malloc(PROBE_TAIL);
+    size_t hn = view_read_at(stream, 0, head, PROBE_HEAD);
+    gint64 tail_at = length - PROBE_TAIL;
+    size_t tn = view_read_at(stream, tail_at, tail, PROBE_TAIL);
+    g_mime_stream_reset(stream);
+    if (hn != PROBE_HEAD || tn != PROBE_TAIL)
+        goto done;
+
+    /* The line shape: WIDTH base64 characters, then CRLF or LF. */
+    const char *nl = memchr(head, '\n', hn);
+    if (nl == NULL)
+        goto done;
+    size_t eol = (nl > head && nl[-1] == '\r') ? 2 : 1;
+    size_t width = (size_t)(nl - head) + 1 - eol, stride = width + eol;
+    if (width == 0 || width % 4 != 0)
+        goto done;
+    /* Every whole line of the head has that shape. */
+    for (size_t at = 0; at + stride <= hn; at += stride) {
+        for (size_t i = 0; i < width; i++)
+            if (!view_b64_char((unsigned char)head[at + i]))
+                goto done;
+        if (head[at + stride - 1] != '\n' || (eol == 2 && head[at + width] != '\r'))
+            goto done;
+    }
+    /* The tail: trailing white space, the last (shorter) line, whole lines. */
+    size_t end = tn;
+    while (end > 0 && (tail[end - 1] == '\r' || tail[end - 1] == '\n' ||
+                       tail[end - 1] == ' ' || tail[end - 1] == '\t'))
+        end--;
+    size_t last = end;
+    while (last > 0 && tail[last - 1] != '\n')
+        last--;
+    if (last == 0)
+        goto done;
+    gint64 last_offset = tail_at + (gint64)last; /* where the last line starts */
+    if (last_offset % (gint64)stride != 0)
+        goto done;
+    size_t chars = 0, pad = 0;
+    for (size_t i = last; i < end; i++) {
+        unsigned char c = (unsigned char)tail[i];
+        if (c == '=')
+            pad++;
+        else if (view_b64_char(c) && pad == 0)
+            chars++;
+        else
+            goto done;
+    }
+    /* Whole lines of the tail, from the first line start in it. */
+    gint64 first = ((tail_at + (gint64)stride - 1) / (gint64)stride) * (gint64)stride;
+    size_t from = (size_t)(first - tail_at);
+    for (size_t at = from; at + stride <= last; at += stride) {
+        for (size_t i = 0; i < width; i++)
+            if (!view_b64_char((unsigned char)tail[at + i]))
+                goto done;
+        if (tail[at + stride - 1] != '\n')
+            goto done;
+    }
+    uint64_t lines = (uint64_t)last_offset / stride;
+    p->size = (lines * width + chars) * 3 / 4;
+    p->head_len = view_b64_decode(head, hn - hn % stride, p->head, sizeof(p->head));
+    p->tail_len = view_b64_decode(tail + from, end - from, p->tail, sizeof(p->tail));
+    ok = true;
+done:
+    g_free(head);
+    g_free(tail);
+    return ok;
+}
+
+/*
+ * True when a part of TYPE can be left undecoded (*SIZE set): a large
+ * base64 image or PDF whose head is what its type says and whose tail
+ * hides no archive.
+ */
+static bool view_skippable(GMimeDataWrapper *content, const char *type, uint64_t *size)
+{
+    static const struct {
+        const char *type;
+        const char *magic;
+        size_t len;
+    } kinds[] = {{"application/pdf", "%PDF-", 5},
+                 {"image/png", "\x89PNG\r\n\x1a\n", 8},
+                 {"image/jpeg", "\xff\xd8\xff", 3},
+                 {"image/gif", "GIF8", 4}};
+    static const struct {
+        const char *sig;
+        size_t len;
+    } archives[] = {{"PK\x05\x06", 4},
+                    {"PK\x03\x04", 4},
+                    {"7z\xbc\xaf\x27\x1c", 6},
+                    {"Rar!\x1a\x07", 6}};
+    size_t k;
+
+    for (k = 0; k < sizeof(kinds) / sizeof(*kinds); k++)
+        if (strcmp(type, kinds[k].type) == 0)
+            break;
+    if (k == sizeof(kinds) / sizeof(*kinds) ||
+        g_mime_data_wrapper_get_encoding(content) != GMIME_CONTENT_ENCODING_BASE64)
+        return false;
+    struct view_probe *p = g_malloc(sizeof(*p));
+    bool skip = view_probe_base64(content, p) && p->head_len >= kinds[k].len &&
+                memcmp(p->head, kinds[k].magic, kinds[k].len) == 0;
+    for (size_t i = 0; skip && i < sizeof(archives) / sizeof(*archives); i++)
+        if (memmem(p->tail, p->tail_len, archives[i].sig, archives[i].len) != NULL)
+            skip = false;
+    *size = p->size;
+    g_free(p);
+    return skip;
+}
+
 static void view_extract(struct view *v, const struct spool *data, const char *name,
                          int index, unsigned depth);
 
@@ -416,6 +601,16 @@ static void view_leaf(struct view *v, GMimePart *part, unsigned depth)
     bool body = name == NULL && !(cd && g_mime_content_disposition_is_attachment(cd)) &&
                 (strcmp(type, "text/plain") == 0 || is_html);
 
+    GMimeDataWrapper *content = g_mime_part_get_content(part);
+    uint64_t probed_size;
+    if (!body && content != NULL && view_skippable(content, type, &probed_size)) {
+        int index = view_add_attachment(v, name, type, probed_size, -1, depth);
+        if (index >= 0 && name != NULL && *name != '\0')
+            view_add_text(v, VIEW_ATTACHMENT_NAME, NULL, index, name, strlen(name));
+        g_free(name);
+        return;
+    }
+
     /* Decode the transfer encoding into a spool: RAM up to the limit, then a file. */
     struct spool *decoded = spool_new(v->limits.memory_limit, v->limits.temp_dir);
     if (decoded == NULL) {
@@ -423,7 +618,6 @@ static void view_leaf(struct view *v, GMimePart *part, unsigned depth)
         view_fail(v, "out of memory");
         return;
     }
-    GMimeDataWrapper *content = g_mime_part_get_content(part);
     if (content != NULL) {
         GMimeStream *out = view_stream_new(decoded);
         if (g_mime_data_wrapper_write_to_stream(content, out) < 0 &&

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <glib.h>
+
 #include "view.h"
 
 static const struct view_limits limits = {
@@ -276,6 +278,97 @@ static void test_archive_entries(void **state)
     view_free(v);
 }
 
+/* A message with one base64 attachment, lines of WRAP characters. */
+static struct view *view_of_attachment(const char *type, const unsigned char *data,
+                                       size_t len, size_t wrap)
+{
+    char err[256];
+    struct spool *sp = spool_new(1 << 20, "/tmp");
+    char head[512];
+    snprintf(head, sizeof(head),
+             "From: a@example.com\r\nTo: b@example.org\r\nSubject: probe\r\n"
+             "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"p\"\r\n\r\n"
+             "--p\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n"
+             "--p\r\nContent-Type: %s; name=\"file.bin\"\r\n"
+             "Content-Transfer-Encoding: base64\r\n\r\n",
+             type);
+    assert_int_equal(spool_write(sp, head, strlen(head), err, sizeof(err)), 0);
+    gchar *b64 = g_base64_encode(data, len);
+    size_t n = strlen(b64);
+    for (size_t at = 0; at < n; at += wrap) {
+        size_t take = n - at < wrap ? n - at : wrap;
+        assert_int_equal(spool_write(sp, b64 + at, take, err, sizeof(err)), 0);
+        assert_int_equal(spool_write(sp, "\r\n", 2, err, sizeof(err)), 0);
+    }
+    g_free(b64);
+    assert_int_equal(spool_write(sp, "--p--\r\n", 7, err, sizeof(err)), 0);
+    struct view *v = view_build(sp, &limits, err, sizeof(err));
+    spool_free(sp);
+    assert_non_null(v);
+    return v;
+}
+
+static const struct view_attachment *find_attachment(const struct view *v,
+                                                     const char *name)
+{
+    for (size_t i = 0; i < view_attachment_count(v); i++)
+        if (strcmp(view_attachment_at(v, i)->name, name) == 0)
+            return view_attachment_at(v, i);
+    return NULL;
+}
+
+/*
+ * Large PDFs and images are sized without being decoded - and a zip hidden
+ * behind one, or a zip labelled as one, is still looked into.
+ */
+static void test_large_binary_attachments(void **state)
+{
+    (void)state;
+    const size_t len = 400000 + 7; /* not a multiple of 3: padding */
+    unsigned char *data = malloc(len + 4096);
+    for (size_t i = 0; i < len; i++)
+        data[i] = (unsigned char)(i * 131 + (i >> 7));
+    memcpy(data, "%PDF-1.7\n", 9);
+
+    /* A plain PDF: exact size, no entries. */
+    struct view *v = view_of_attachment("application/pdf", data, len, 76);
+    assert_int_equal(view_attachment_count(v), 1);
+    assert_int_equal(view_attachment_at(v, 0)->size, len);
+    view_free(v);
+    /* Irregular lines are decoded in full: the size is still exact. */
+    v = view_of_attachment("application/pdf", data, len, 60);
+    assert_int_equal(view_attachment_at(v, 0)->size, len);
+    view_free(v);
+
+    /* A zip appended to the PDF (a polyglot): its files are found. */
+    static const char zip_b64[] = /* a stored zip holding hidden.txt */
+        "UEsDBBQAAAAAAAAAIVzNd37VDwAAAA8AAAAKAAAAaGlkZGVuLnR4dHNlY3JldCBwYXlsb2FkClBLAQIU"
+        "AxQAAAAAAA"
+        "AAIVzNd37VDwAAAA8AAAAKAAAAAAAAAAAAAACAAQAAAABoaWRkZW4udHh0UEsFBgAAAAABAAEAOAAAAD"
+        "cAAAAA"
+        "AA==";
+    gsize zlen;
+    guchar *zip = g_base64_decode(zip_b64, &zlen);
+    memcpy(data + len, zip, zlen);
+    v = view_of_attachment("application/pdf", data, len + zlen, 76);
+    const struct view_attachment *hidden = find_attachment(v, "hidden.txt");
+    if (hidden == NULL)
+        fail_msg("a zip appended to a PDF was not looked into");
+    bool found = false;
+    for (size_t i = 0; i < view_text_count(v); i++)
+        if (strstr(view_text_at(v, i)->text, "secret payload"))
+            found = true;
+    assert_true(found);
+    view_free(v);
+
+    /* A zip labelled image/png: the head is not a PNG, so it is decoded and read. */
+    v = view_of_attachment("image/png", zip, zlen, 76);
+    assert_non_null(find_attachment(v, "hidden.txt"));
+    view_free(v);
+    g_free(zip);
+    free(data);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -299,6 +392,7 @@ int main(void)
         cmocka_unit_test(test_archive_flags),
         cmocka_unit_test(test_encrypted_attachments),
         cmocka_unit_test(test_archive_entries),
+        cmocka_unit_test(test_large_binary_attachments),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
