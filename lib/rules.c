@@ -53,6 +53,7 @@ struct matcher {
     unsigned fields; /* VIEW_* mask */
     char *header;    /* for header:NAME, else NULL (then VIEW_HEADER means any header) */
     bool is_regex;
+    bool jit; /* compiled for the JIT */
     pcre2_code *re;
     enum validator validator;
     unsigned min_count;
@@ -549,7 +550,7 @@ static bool parse_match(struct parser *p, struct token *t, size_t n)
         }
         m->is_regex = true;
         /* JIT where the platform has it; the interpreter otherwise. */
-        (void)pcre2_jit_compile(m->re, PCRE2_JIT_COMPLETE);
+        m->jit = pcre2_jit_compile(m->re, PCRE2_JIT_COMPLETE) == 0;
         i = 4;
     } else {
         parse_error(p, t[2].column,
@@ -1285,8 +1286,12 @@ static void run_regex(struct eval *e, const struct matcher *m, pcre2_match_data 
         /* Enough for the verdict and the snippets: stop early. */
         if (e->counts[id] >= m->min_count && e->counts[id] >= RULES_SNIPPETS)
             return;
-        int rc = pcre2_match(m->re, (PCRE2_SPTR)t->text, t->len, offset,
-                             PCRE2_NO_UTF_CHECK, md, e->rs->match_context);
+        /* The JIT entry point skips the interpreter's option checks: it
+         * matters for texts with many matches (a CSV of addresses). */
+        int rc = m->jit ? pcre2_jit_match(m->re, (PCRE2_SPTR)t->text, t->len, offset,
+                                          PCRE2_NO_UTF_CHECK, md, e->rs->match_context)
+                        : pcre2_match(m->re, (PCRE2_SPTR)t->text, t->len, offset,
+                                      PCRE2_NO_UTF_CHECK, md, e->rs->match_context);
         if (rc == PCRE2_ERROR_NOMATCH)
             return;
         if (rc < 0) {
