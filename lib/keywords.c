@@ -22,7 +22,9 @@ struct keywords_output {
 struct keywords {
     uint8_t byte_class[256];
     unsigned nclasses; /* including class 0 for bytes in no keyword */
-    /* Trie while building, DFA after compile: next[state * nclasses + class]. */
+    /* Trie while building: next[state * nclasses + class] is a state.  After
+     * compile it is the target's row offset, flagged KEYWORDS_OUTPUT when the
+     * target ends some keyword. */
     uint32_t *next;
     uint32_t nstates, states_cap;
     /* Keywords ending at each state: outputs[out_start[s] .. out_start[s + 1]). */
@@ -205,11 +207,17 @@ int keywords_compile(struct keywords *kw)
             kw->outputs[kw->out_start[s] + count[s]++] =
                 kw->outputs[kw->out_start[f] + k];
     }
-    if (kw->nstates >= KEYWORDS_OUTPUT) /* ids must leave the flag bit free */
+    /* Transitions hold the target's row offset (state * nclasses), so the
+     * scan loop does one load per byte and no multiplication. */
+    if ((uint64_t)kw->nstates * kw->nclasses >= KEYWORDS_OUTPUT)
         goto done;
-    for (size_t e = 0; e < (size_t)kw->nstates * kw->nclasses; e++)
-        if (kw->out_start[kw->next[e] + 1] > kw->out_start[kw->next[e]])
-            kw->next[e] |= KEYWORDS_OUTPUT;
+    for (size_t e = 0; e < (size_t)kw->nstates * kw->nclasses; e++) {
+        uint32_t target = kw->next[e];
+        uint32_t row = target * kw->nclasses;
+        if (kw->out_start[target + 1] > kw->out_start[target])
+            row |= KEYWORDS_OUTPUT;
+        kw->next[e] = row;
+    }
     for (size_t i = 0; i < kw->npending; i++)
         free(kw->pending[i].word);
     free(kw->pending);
@@ -230,16 +238,17 @@ void keywords_scan(const struct keywords *kw, const char *text, size_t len,
                    void *ctx)
 {
     const uint32_t *next = kw->next;
-    const unsigned nclasses = kw->nclasses;
-    uint32_t s = 0;
+    const uint8_t *byte_class = kw->byte_class;
+    uint32_t row = 0; /* the current state's row: state * nclasses */
 
     if (!kw->compiled || kw->nstates <= 1)
         return;
     for (size_t i = 0; i < len; i++) {
-        uint32_t t = next[(size_t)s * nclasses + kw->byte_class[(uint8_t)text[i]]];
-        s = t & ~KEYWORDS_OUTPUT;
+        uint32_t t = next[row + byte_class[(uint8_t)text[i]]];
+        row = t & ~KEYWORDS_OUTPUT;
         if (!(t & KEYWORDS_OUTPUT))
             continue; /* the common case: no keyword ends here */
+        uint32_t s = row / kw->nclasses;
         uint32_t first = kw->out_start[s], last = kw->out_start[s + 1];
         for (uint32_t k = first; k < last; k++)
             hit(ctx, kw->outputs[k].id, i + 1 - kw->outputs[k].len, i + 1);
