@@ -1,6 +1,8 @@
 /* charset - see charset.h. */
 #include "charset.h"
 
+#include "buf.h"
+
 #include <errno.h>
 #include <iconv.h>
 #include <stdbool.h>
@@ -57,37 +59,6 @@ static const char *charset_iconv_name(const char *label)
     return label;
 }
 
-/* A growing output buffer. */
-struct charset_buf {
-    char *data;
-    size_t len, cap;
-};
-
-static int buf_reserve(struct charset_buf *b, size_t more)
-{
-    if (b->len + more + 1 <= b->cap)
-        return 0;
-    size_t cap = b->cap ? b->cap : 256;
-    while (cap < b->len + more + 1)
-        cap *= 2;
-    char *grown = realloc(b->data, cap);
-    if (grown == NULL)
-        return -1;
-    b->data = grown;
-    b->cap = cap;
-    return 0;
-}
-
-static int buf_append(struct charset_buf *b, const void *p, size_t n)
-{
-    if (buf_reserve(b, n) != 0)
-        return -1;
-    memcpy(b->data + b->len, p, n);
-    b->len += n;
-    b->data[b->len] = '\0';
-    return 0;
-}
-
 static const char replacement[] = "\xef\xbf\xbd"; /* U+FFFD */
 
 /*
@@ -95,8 +66,8 @@ static const char replacement[] = "\xef\xbf\xbd"; /* U+FFFD */
  * in *BAD.  Returns 0, -1 when out of memory, -2 when iconv does not know
  * FROM.
  */
-static int convert_iconv(const char *from, const char *in, size_t len,
-                         struct charset_buf *out, size_t *bad)
+static int convert_iconv(const char *from, const char *in, size_t len, struct buf *out,
+                         size_t *bad)
 {
     iconv_t cd = iconv_open("UTF-8", from);
     char *inp = (char *)in;
@@ -180,7 +151,7 @@ static bool has_iso2022jp_escapes(const char *in, size_t len)
 }
 
 /* Appends the CP932 bytes of JIS X 0208 row/cell bytes (0x21-0x7e each). */
-static int jis_to_cp932(struct charset_buf *b, unsigned char j1, unsigned char j2)
+static int jis_to_cp932(struct buf *b, unsigned char j1, unsigned char j2)
 {
     unsigned row = j1 - 0x20u, cell = j2 - 0x20u; /* 1..94 each */
     unsigned char s[2];
@@ -200,7 +171,7 @@ static int jis_to_cp932(struct charset_buf *b, unsigned char j1, unsigned char j
  * become '?' - XXX rare in practice.  Returns 0, -1 when out of memory, 1
  * when the input is not 7-bit ISO-2022-JP.
  */
-static int iso2022jp_to_cp932(const char *in, size_t len, struct charset_buf *out)
+static int iso2022jp_to_cp932(const char *in, size_t len, struct buf *out)
 {
     enum { ROMAN, KANJI, KATAKANA, JIS0212 } mode = ROMAN;
     bool shifted_out = false; /* SO/SI katakana, as some old encoders do */
@@ -287,7 +258,7 @@ static double japanese_share(const char *text, size_t len)
 }
 
 /* Makes the result from B, which it takes over. */
-static void result_take(struct charset_result *out, struct charset_buf *b, unsigned flags,
+static void result_take(struct charset_result *out, struct buf *b, unsigned flags,
                         const char *used)
 {
     out->text = b->data;
@@ -308,7 +279,7 @@ static int try_fallbacks(const char *in, size_t len, bool require_japanese,
                          struct charset_result *out)
 {
     static const char *const candidates[] = {"CP932", "EUC-JP-MS"};
-    struct charset_buf b = {0};
+    struct buf b = {0};
     size_t bad;
 
     if (is_valid_utf8(in, len)) {
@@ -338,7 +309,7 @@ int charset_to_utf8(const char *label, const char *in, size_t len,
                     struct charset_result *out)
 {
     enum charset_kind kind = charset_classify(label);
-    struct charset_buf b = {0};
+    struct buf b = {0};
     size_t bad = 0;
     int rc;
 
@@ -364,7 +335,7 @@ int charset_to_utf8(const char *label, const char *in, size_t len,
         }
         break;
     case KIND_ISO2022JP: {
-        struct charset_buf sjis = {0};
+        struct buf sjis = {0};
         rc = iso2022jp_to_cp932(in, len, &sjis);
         if (rc == -1) {
             free(sjis.data);

@@ -1,6 +1,8 @@
 /* markup - see markup.h. */
 #include "markup.h"
 
+#include "buf.h"
+
 #include <libxml/HTMLparser.h>
 #include <libxml/parser.h>
 #include <stdbool.h>
@@ -9,31 +11,15 @@
 #include <strings.h>
 
 struct markup_state {
-    char *text;
-    size_t len, cap;
+    struct buf text;
     int skip_depth; /* > 0 inside script or style */
     bool failed;    /* out of memory */
 };
 
 static void markup_append(struct markup_state *st, const char *p, size_t n)
 {
-    if (st->failed || n == 0)
-        return;
-    if (st->len + n + 1 > st->cap) {
-        size_t cap = st->cap ? st->cap : 1024;
-        while (cap < st->len + n + 1)
-            cap *= 2;
-        char *grown = realloc(st->text, cap);
-        if (grown == NULL) {
-            st->failed = true;
-            return;
-        }
-        st->text = grown;
-        st->cap = cap;
-    }
-    memcpy(st->text + st->len, p, n);
-    st->len += n;
-    st->text[st->len] = '\0';
+    if (!st->failed && n > 0 && buf_append(&st->text, p, n) != 0)
+        st->failed = true;
 }
 
 /* Elements after which a reader sees a line break. */
@@ -87,7 +73,8 @@ static void html_end(void *ctx, const xmlChar *name)
             st->skip_depth--;
         return;
     }
-    if (html_is_block((const char *)name) && st->len > 0 && st->text[st->len - 1] != '\n')
+    if (html_is_block((const char *)name) && st->text.len > 0 &&
+        st->text.data[st->text.len - 1] != '\n')
         markup_append(st, "\n", 1);
 }
 
@@ -130,17 +117,12 @@ static void xml_end(void *ctx, const xmlChar *name)
 /* Hands the collected text to the caller (or reports out of memory). */
 static int markup_finish(struct markup_state *st, char **out, size_t *outlen)
 {
-    if (st->failed) {
-        free(st->text);
+    if (st->failed || buf_reserve(&st->text, 0) != 0) {
+        buf_free(&st->text);
         return -1;
     }
-    if (st->text == NULL) {
-        st->text = strdup("");
-        if (st->text == NULL)
-            return -1;
-    }
-    *out = st->text;
-    *outlen = st->len;
+    *out = st->text.data;
+    *outlen = st->text.len;
     return 0;
 }
 

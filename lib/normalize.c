@@ -12,6 +12,8 @@
  */
 #include "normalize.h"
 
+#include "buf.h"
+
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,31 +34,8 @@ static bool normalize_stable(utf8proc_int32_t cp)
            (cp >= 0x4e00 && cp <= 0x9fff);   /* CJK unified ideographs */
 }
 
-struct normalize_buf {
-    char *data;
-    size_t len, cap;
-};
-
-static int buf_append(struct normalize_buf *b, const char *p, size_t n)
-{
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *grown = realloc(b->data, cap);
-        if (grown == NULL)
-            return -1;
-        b->data = grown;
-        b->cap = cap;
-    }
-    memcpy(b->data + b->len, p, n);
-    b->len += n;
-    b->data[b->len] = '\0';
-    return 0;
-}
-
 /* NFKC of one run through utf8proc.  0, -1 out of memory, -2 invalid UTF-8. */
-static int normalize_slow(struct normalize_buf *b, const char *p, size_t n)
+static int normalize_slow(struct buf *b, const char *p, size_t n)
 {
     utf8proc_uint8_t *out = NULL;
     utf8proc_ssize_t got = utf8proc_map((const utf8proc_uint8_t *)p, (utf8proc_ssize_t)n,
@@ -81,7 +60,7 @@ static utf8proc_ssize_t normalize_next(const char *in, size_t left, utf8proc_int
 
 int normalize_text(const char *in, size_t len, char **out, size_t *outlen)
 {
-    struct normalize_buf b = {0};
+    struct buf b = {0};
     size_t copied = 0; /* bytes before this are in B */
     size_t last = 0;   /* start of the last stable character not yet copied */
     size_t pos = 0;

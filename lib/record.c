@@ -1,32 +1,20 @@
 /* record - see record.h. */
 #include "record.h"
 
+#include "buf.h"
+
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 struct record {
-    char *data;
-    size_t len, cap;
+    struct buf b;
 };
 
 static int record_put(struct record *r, const char *p, size_t n)
 {
-    if (r->len + n + 1 > r->cap) {
-        size_t cap = r->cap ? r->cap * 2 : 256;
-        while (cap < r->len + n + 1)
-            cap *= 2;
-        char *grown = realloc(r->data, cap);
-        if (grown == NULL)
-            return -1;
-        r->data = grown;
-        r->cap = cap;
-    }
-    memcpy(r->data + r->len, p, n);
-    r->len += n;
-    r->data[r->len] = '\0';
-    return 0;
+    return buf_append(&r->b, p, n);
 }
 
 struct record *record_new(void)
@@ -48,7 +36,7 @@ void record_free(struct record *r)
 {
     if (r == NULL)
         return;
-    free(r->data);
+    buf_free(&r->b);
     free(r);
 }
 
@@ -72,8 +60,8 @@ int record_add(struct record *r, const char *name, const char *value)
 
 const char *record_bytes(const struct record *r, size_t *len)
 {
-    *len = r->len;
-    return r->data;
+    *len = r->b.len;
+    return r->b.data;
 }
 
 static int record_hexval(char c)

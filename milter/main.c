@@ -160,6 +160,18 @@ int main(int argc, char **argv)
     log_open(ident, foreground ? LOG_TARGET_STDERR : LOG_TARGET_SYSLOG);
     view_init();
 
+    /* Block libmilter's signals and ours before the socket exists: a TERM
+     * that comes before smfi_main() then waits for libmilter's signal
+     * thread instead of killing us, and every thread started later leaves
+     * SIGUSR1 to the reload thread. */
+    sigemptyset(&reload_set);
+    sigaddset(&reload_set, SIGUSR1);
+    sigset_t block = reload_set;
+    sigaddset(&block, SIGHUP);
+    sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &block, NULL);
+
     if (smfi_setconn(cfg->milter_socket) != MI_SUCCESS || callbacks_register() != 0) {
         log_error("cannot set up libmilter for %s", cfg->milter_socket);
         goto done;
@@ -192,15 +204,6 @@ int main(int argc, char **argv)
     if (write_pidfile(pidfile) != 0)
         log_warning("cannot write pid file %s: %s", pidfile, strerror(errno));
 
-    /* SIGUSR1 (and libmilter's signals) blocked here, so every thread
-     * started from now on leaves SIGUSR1 to the reload thread. */
-    sigemptyset(&reload_set);
-    sigaddset(&reload_set, SIGUSR1);
-    sigset_t block = reload_set;
-    sigaddset(&block, SIGHUP);
-    sigaddset(&block, SIGTERM);
-    sigaddset(&block, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &block, NULL);
     if (pthread_create(&reloader, NULL, reload_thread, &reload_set) != 0) {
         log_error("cannot start the reload thread");
         goto done;
