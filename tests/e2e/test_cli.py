@@ -97,6 +97,68 @@ class CheckCommand(unittest.TestCase):
         self.assertIn('unknown command "frobnicate"', r.stderr)
 
 
+class TestCommand(unittest.TestCase):
+    """sendwatch test: the milter's inspection on a saved message."""
+
+    SAMPLES = os.path.join(os.path.dirname(__file__), "..", "..", "lib", "testdata", "view")
+
+    def setUp(self):
+        self.dir = swtest.make_workdir("cli-test")
+        rules = os.path.join(self.dir, "rules")
+        os.makedirs(rules)
+        with open(os.path.join(rules, "10-t.rules"), "w") as f:
+            f.write("rule secret-names\n"
+                    "    match attachment-name keywords \"社外秘\"\n"
+                    "    action store names\n"
+                    "    action deliver\n"
+                    "rule customers\n"
+                    "    direction external\n"
+                    "    match attachment-text regex /[\\w.]+@[\\w.]+/\n"
+                    "    action forward audit@corp.example\n"
+                    "    action deliver\n")
+        self.conf = os.path.join(self.dir, "sendwatch.conf")
+        with open(self.conf, "w") as f:
+            f.write("rules_dir = %s\ntemp_dir = /tmp\ninternal_domains = corp.example\n" % rules)
+
+    def test_json(self):
+        r = run(swtest.binary("sendwatch"), "-c", self.conf, "test",
+                os.path.join(self.SAMPLES, "names.eml"), "--json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        import json
+        out = json.loads(r.stdout)
+        self.assertEqual(out["from"], "a@corp.example")   # from the header
+        self.assertEqual(out["to"], ["b@partner.example"])
+        self.assertTrue(out["external"])
+        names = {a["name"]: a for a in out["attachments"]}
+        self.assertIn("社外秘.pdf", names)                  # two ISO-2022-JP words joined
+        self.assertEqual(names["社外秘.pdf"]["type"], "application/pdf")
+        self.assertEqual(names["社外秘.pdf"]["size"], 10)
+        self.assertFalse(names["社外秘.pdf"]["encrypted"])
+        self.assertTrue(names["invoice.pdf.exe"]["suspicious_name"])
+        rules = {r_["name"]: r_ for r_ in out["rules"]}
+        self.assertEqual(sorted(rules), ["customers", "secret-names"])
+        fields = {m["field"] for m in rules["secret-names"]["matches"]}
+        self.assertEqual(fields, {"attachment-name"})
+        self.assertTrue(any("社外秘" in m["snippet"] for m in rules["secret-names"]["matches"]))
+        self.assertEqual(out["actions"], ["store:names", "forward:audit@corp.example", "deliver"])
+        self.assertIn("suspicious-name", out["flags"])
+
+    def test_envelope_options_and_text_output(self):
+        r = run(swtest.binary("sendwatch"), "-c", self.conf, "test",
+                os.path.join(self.SAMPLES, "names.eml"), "--from", "x@corp.example",
+                "--to", "y@corp.example")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("direction:   internal", r.stdout)
+        # Internal mail: the customers rule (direction external) does not apply.
+        self.assertIn("rules:       1 matched", r.stdout)
+        self.assertIn("actions:     store:names deliver", r.stdout)
+
+    def test_missing_message(self):
+        r = run(swtest.binary("sendwatch"), "-c", self.conf, "test", "/nonexistent.eml")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("/nonexistent.eml: cannot open", r.stderr)
+
+
 class MilterStartup(unittest.TestCase):
     """A daemon with a bad setup says why in one line and exits 1."""
 
