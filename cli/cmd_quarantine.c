@@ -9,6 +9,7 @@
 
 #include "commands.h"
 #include "json.h"
+#include "log.h"
 #include "privilege.h"
 #include "record.h"
 #include "store.h"
@@ -71,16 +72,20 @@ static int list_one(void *ctx, const char *key, size_t key_len, const void *valu
          *file = record_get(data, len, "file", 0);
     char *sender = record_get(data, len, "sender", 0);
     char *subject = record_get(data, len, "subject", 0);
+    /* Values come from mail: control bytes (ESC...) are shown escaped. */
+    char a[600], b[600], c[1200];
+    const char *s = sender ? sender : "", *subj = subject ? subject : "";
     printf("%s %s %s/%s from=<%s> subject=%s\n", time ? time : "?", qid ? qid : "?",
-           folder ? folder : "?", file ? file : "?", sender ? sender : "",
-           subject ? subject : "");
+           folder ? folder : "?", file ? file : "?",
+           log_escape(a, sizeof(a), s, strlen(s)),
+           log_escape(b, sizeof(b), subj, strlen(subj)));
     char *v;
     for (size_t i = 0; (v = record_get(data, len, "rule", i)) != NULL; i++) {
         printf("    rule %s\n", v);
         free(v);
     }
     for (size_t i = 0; (v = record_get(data, len, "match", i)) != NULL; i++) {
-        printf("    match %s\n", v);
+        printf("    match %s\n", log_escape(c, sizeof(c), v, strlen(v)));
         free(v);
     }
     free(time);

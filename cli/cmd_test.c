@@ -14,6 +14,10 @@
 #include "commands.h"
 #include "inspect.h"
 #include "json.h"
+#include "log.h"
+
+/* S made safe for a terminal: control bytes (ESC...) shown as \xNN. */
+#define SHOWN(buf, s) log_escape(buf, sizeof(buf), (s), strlen(s))
 
 struct test_envelope {
     const char *sender;
@@ -139,26 +143,29 @@ static void print_text(FILE *out, const char *path, uint64_t size,
 {
     const struct view *v = in->view;
     const struct rules_verdict *vd = &in->verdict;
-    char actions[2048];
+    char actions[2048], a[1024], b[1024];
 
-    fprintf(out, "message:     %s (%llu bytes)\n", path, (unsigned long long)size);
-    fprintf(out, "subject:     %s\n", view_subject(v));
-    fprintf(out, "from:        <%s>\n", env->sender);
+    fprintf(out, "message:     %s (%llu bytes)\n", SHOWN(a, path),
+            (unsigned long long)size);
+    fprintf(out, "subject:     %s\n", SHOWN(a, view_subject(v)));
+    fprintf(out, "from:        <%s>\n", SHOWN(a, env->sender));
     for (size_t i = 0; i < env->nrcpts; i++)
-        fprintf(out, "%s<%s>\n", i ? "             " : "to:          ", env->rcpts[i]);
+        fprintf(out, "%s<%s>\n",
+                i ? "             " : "to:          ", SHOWN(a, env->rcpts[i]));
     fprintf(out, "direction:   %s\n", vd->external ? "external" : "internal");
     fputs("flags:       ", out);
     print_flags(out, view_flags(v), false);
     if (*view_problem(v))
-        fprintf(out, " (%s)", view_problem(v));
+        fprintf(out, " (%s)", SHOWN(a, view_problem(v)));
     fputc('\n', out);
     fprintf(out, "attachments: %zu\n", view_attachment_count(v));
     for (size_t i = 0; i < view_attachment_count(v); i++) {
-        const struct view_attachment *a = view_attachment_at(v, i);
-        fprintf(out, "  [%zu] %*s%s  %s  %llu bytes%s%s\n", i, (int)(2 * a->depth), "",
-                a->name[0] ? a->name : "(no name)", a->content_type,
-                (unsigned long long)a->size, a->encrypted ? "  encrypted" : "",
-                a->suspicious_name ? "  suspicious name" : "");
+        const struct view_attachment *at = view_attachment_at(v, i);
+        fprintf(out, "  [%zu] %*s%s  %s  %llu bytes%s%s\n", i, (int)(2 * at->depth), "",
+                at->name[0] ? SHOWN(a, at->name) : "(no name)",
+                SHOWN(b, at->content_type), (unsigned long long)at->size,
+                at->encrypted ? "  encrypted" : "",
+                at->suspicious_name ? "  suspicious name" : "");
     }
     fprintf(out, "rules:       %zu matched\n", vd->nmatched);
     for (size_t r = 0; r < vd->nmatched; r++) {
@@ -168,7 +175,8 @@ static void print_text(FILE *out, const char *path, uint64_t size,
             if (hit->rule != vd->matched[r])
                 continue;
             fprintf(out, "    %s%s%s: %s\n", view_field_name(hit->field),
-                    hit->header ? ":" : "", hit->header ? hit->header : "", hit->snippet);
+                    hit->header ? ":" : "", hit->header ? SHOWN(b, hit->header) : "",
+                    SHOWN(a, hit->snippet));
         }
     }
     fprintf(out, "actions:     %s\n",
@@ -277,10 +285,14 @@ int command_test(const char *config_path, int argc, char **argv)
         if (env.nrcpts == 0) {
             size_t n = view_header_rcpt_count(probe);
             header_rcpts = calloc(n ? n : 1, sizeof(*header_rcpts));
-            for (size_t i = 0; header_rcpts && i < n; i++)
-                header_rcpts[i] = strdup(view_header_rcpt_at(probe, i));
+            size_t got = 0;
+            for (size_t i = 0; header_rcpts && i < n; i++) {
+                char *copy = strdup(view_header_rcpt_at(probe, i));
+                if (copy != NULL)
+                    header_rcpts[got++] = copy;
+            }
             env.rcpts = header_rcpts;
-            env.nrcpts = header_rcpts ? n : 0;
+            env.nrcpts = got;
         }
         view_free(probe);
     }

@@ -105,9 +105,53 @@ static bool is_office_text_part(const char *path)
     return false;
 }
 
-static bool is_office_embedding(const char *path)
+/*
+ * The parts of an office document that are its structure (styles, themes,
+ * relationships, properties): not text, not files of the sender's.  Every
+ * other part of a document is looked at like a file in any archive, so a
+ * zip merely named .docx, or a CSV put in word/media/, hides nothing.
+ */
+static bool is_office_structure(const char *path)
 {
-    return fnmatch("*/embeddings/*", path, 0) == 0 || fnmatch("Object */*", path, 0) == 0;
+    static const char *const patterns[] = {"[Content_Types].xml",
+                                           "_rels/*",
+                                           "*/_rels/*",
+                                           "docProps/*",
+                                           "mimetype",
+                                           "META-INF/*",
+                                           "Thumbnails/*",
+                                           "manifest.rdf",
+                                           "styles.xml",
+                                           "settings.xml",
+                                           "word/styles.xml",
+                                           "word/stylesWithEffects.xml",
+                                           "word/settings.xml",
+                                           "word/webSettings.xml",
+                                           "word/fontTable.xml",
+                                           "word/numbering.xml",
+                                           "word/theme/*",
+                                           "word/glossary/*",
+                                           "word/customizations.xml",
+                                           "xl/workbook.xml",
+                                           "xl/styles.xml",
+                                           "xl/calcChain.xml",
+                                           "xl/theme/*",
+                                           "xl/worksheets/_rels/*",
+                                           "xl/printerSettings/*",
+                                           "ppt/presentation.xml",
+                                           "ppt/presProps.xml",
+                                           "ppt/viewProps.xml",
+                                           "ppt/tableStyles.xml",
+                                           "ppt/theme/*",
+                                           "ppt/slideLayouts/*",
+                                           "ppt/slideMasters/*",
+                                           "ppt/notesMasters/*",
+                                           "ppt/handoutMasters/*",
+                                           "customXml/*"};
+    for (size_t i = 0; i < sizeof(patterns) / sizeof(*patterns); i++)
+        if (fnmatch(patterns[i], path, FNM_PATHNAME) == 0)
+            return true;
+    return false;
 }
 
 static bool name_ends(const char *name, const char *ext)
@@ -141,6 +185,40 @@ static enum extract_text_kind text_kind(const char *name, bool *is_text)
             return EXTRACT_TEXT_BYTES;
     *is_text = false;
     return EXTRACT_TEXT_BYTES;
+}
+
+/*
+ * The archive formats looked into.  Not "mtree": it would read any text as
+ * a list of files (each line a name), hiding the text as names.
+ */
+static void extract_support_formats(struct archive *a)
+{
+    archive_read_support_format_7zip(a);
+    archive_read_support_format_ar(a);
+    archive_read_support_format_cab(a);
+    archive_read_support_format_cpio(a);
+    archive_read_support_format_iso9660(a);
+    archive_read_support_format_lha(a);
+    archive_read_support_format_rar(a);
+    archive_read_support_format_rar5(a);
+    archive_read_support_format_tar(a);
+    archive_read_support_format_xar(a);
+    archive_read_support_format_zip(a);
+}
+
+bool extract_opens_as_archive(const void *head, size_t len)
+{
+    struct archive *a = archive_read_new();
+    bool opens;
+
+    if (a == NULL)
+        return true; /* cannot tell: the caller then reads the whole file */
+    archive_read_support_filter_all(a);
+    extract_support_formats(a);
+    opens = archive_read_open_memory(a, head, len) == ARCHIVE_OK ||
+            archive_filter_code(a, 0) != ARCHIVE_FILTER_NONE;
+    archive_read_free(a);
+    return opens;
 }
 
 /* One archive being read. */
@@ -282,9 +360,9 @@ static int run_office_part(struct extract_run *r, const char *path)
     return 0;
 }
 
-static int extract_run(const struct spool *data, const char *name, int id, unsigned depth,
+static int extract_any(const struct spool *data, const char *name, int id, unsigned depth,
                        struct extract_budget *budget, const struct extract_callbacks *cb,
-                       char *err, size_t errlen, bool raw);
+                       char *err, size_t errlen);
 
 /* A file inside an archive: record it, read its text, or look into it. */
 static int run_file(struct extract_run *r, struct archive_entry *entry, const char *path)
@@ -337,10 +415,31 @@ static int run_file(struct extract_run *r, struct archive_entry *entry, const ch
     bool truncated;
     int rc = run_read_data(r, path, NULL, NULL, 0, inner, &truncated);
     if (rc == 0 && spool_size(inner) > 0) {
-        rc = extract_run(inner, path, child, r->depth + 1, r->budget, r->cb, r->err,
-                         r->errlen, false);
-        if (rc == 1)
-            rc = 0; /* not an archive: just a file */
+        rc = extract_any(inner, path, child, r->depth + 1, r->budget, r->cb, r->err,
+                         r->errlen);
+        if (rc == 1) {
+            rc = 0; /* not an archive: just a file, read as text if it is text */
+            if (extract_looks_like_text(inner)) {
+                char *buf = malloc(r->budget->max_text + 1);
+                size_t len = 0;
+                char rerr[128];
+                while (buf != NULL && len < r->budget->max_text) {
+                    ssize_t n =
+                        spool_read_at(inner, len, buf + len, r->budget->max_text - len,
+                                      rerr, sizeof(rerr));
+                    if (n <= 0)
+                        break;
+                    len += (size_t)n;
+                }
+                if (buf == NULL) {
+                    errbuf_set(r->err, r->errlen, "out of memory");
+                    rc = -1;
+                } else {
+                    r->cb->text(r->cb->ctx, child, EXTRACT_TEXT_BYTES, buf, len);
+                }
+                free(buf);
+            }
+        }
     }
     spool_free(inner);
     return rc;
@@ -374,10 +473,11 @@ static int extract_run(const struct spool *data, const char *name, int id, unsig
         return -1;
     }
     archive_read_support_filter_all(r.a);
-    if (raw)
+    if (raw) {
         archive_read_support_format_raw(r.a); /* a single compressed file */
-    else
-        archive_read_support_format_all(r.a);
+    } else {
+        extract_support_formats(r.a);
+    }
     archive_read_set_read_callback(r.a, source_read);
     archive_read_set_seek_callback(r.a, source_seek);
     archive_read_set_skip_callback(r.a, source_skip);
@@ -422,13 +522,21 @@ static int extract_run(const struct spool *data, const char *name, int id, unsig
             (strcmp(path, "[Content_Types].xml") == 0 || strcmp(path, "mimetype") == 0))
             r.office = true;
         first = false;
-        if (archive_entry_filetype(entry) != AE_IFREG)
+        /* Every header counts, directories too: millions of empty entries
+         * cost time even though they expand to nothing. */
+        if (archive_entry_filetype(entry) != AE_IFREG) {
+            if (++budget->entries > budget->max_entries) {
+                run_problem(&r, id, EXTRACT_LIMIT, "more than %u archive entries",
+                            budget->max_entries);
+                break;
+            }
             continue;
+        }
         int frc;
         if (r.office && is_office_text_part(path))
             frc = run_office_part(&r, path);
-        else if (r.office && !is_office_embedding(path))
-            frc = 0; /* styles, relationships, media: not text */
+        else if (r.office && is_office_structure(path))
+            frc = 0; /* styles, themes, relationships: not text */
         else
             frc = run_file(&r, entry, path);
         if (frc < 0) {
@@ -446,15 +554,60 @@ done:
     return rc;
 }
 
+bool extract_looks_like_text(const struct spool *data)
+{
+    unsigned char head[8192];
+    char err[128];
+    ssize_t n = spool_read_at(data, 0, head, sizeof(head), err, sizeof(err));
+    size_t control = 0;
+
+    if (n <= 0)
+        return false;
+    for (ssize_t i = 0; i < n; i++) {
+        if (head[i] == 0)
+            return false;
+        if (head[i] < 0x20 && head[i] != '\n' && head[i] != '\r' && head[i] != '\t' &&
+            head[i] != 0x1b /* ISO-2022-JP escapes */)
+            control++;
+    }
+    return control * 100 <= (size_t)n; /* at most 1 % control bytes */
+}
+
+/* Does DATA start like a gzip, bzip2, xz or zstd stream? */
+static bool is_compressed(const struct spool *data)
+{
+    unsigned char head[6];
+    char err[128];
+    ssize_t n = spool_read_at(data, 0, head, sizeof(head), err, sizeof(err));
+
+    return (n >= 2 && head[0] == 0x1f && head[1] == 0x8b) ||
+           (n >= 3 && memcmp(head, "BZh", 3) == 0) ||
+           (n >= 6 && memcmp(head,
+                             "\xfd"
+                             "7zXZ\0",
+                             6) == 0) ||
+           (n >= 4 && memcmp(head, "\x28\xb5\x2f\xfd", 4) == 0);
+}
+
+/*
+ * An archive, or else a lone compressed file (no archive format, so
+ * libarchive's "raw" format reads it as one file) - judged by content,
+ * whatever the name says.
+ */
+static int extract_any(const struct spool *data, const char *name, int id, unsigned depth,
+                       struct extract_budget *budget, const struct extract_callbacks *cb,
+                       char *err, size_t errlen)
+{
+    int rc = extract_run(data, name, id, depth, budget, cb, err, errlen, false);
+
+    if (rc == 1 && is_compressed(data))
+        rc = extract_run(data, name, id, depth, budget, cb, err, errlen, true);
+    return rc;
+}
+
 int extract_archive(const struct spool *data, const char *name, int id, unsigned depth,
                     struct extract_budget *budget, const struct extract_callbacks *cb,
                     char *err, size_t errlen)
 {
-    int rc = extract_run(data, name, id, depth, budget, cb, err, errlen, false);
-
-    /* A lone gzip/bzip2/xz file is no archive format: read it as one file. */
-    if (rc == 1 && (name_ends(name, ".gz") || name_ends(name, ".bz2") ||
-                    name_ends(name, ".xz") || name_ends(name, ".zst")))
-        rc = extract_run(data, name, id, depth, budget, cb, err, errlen, true);
-    return rc;
+    return extract_any(data, name, id, depth, budget, cb, err, errlen);
 }

@@ -76,4 +76,18 @@ int extract_archive(const struct spool *data, const char *name, int id, unsigned
                     struct extract_budget *budget, const struct extract_callbacks *cb,
                     char *err, size_t errlen);
 
+/*
+ * True when DATA looks like text (no NUL bytes and few control bytes in its
+ * first 8 KB): a file that is no archive and whose name says nothing is
+ * then read as text, so a renamed CSV is not a blind spot.
+ */
+bool extract_looks_like_text(const struct spool *data);
+
+/*
+ * True when the first LEN bytes of a file (HEAD) open as an archive or a
+ * compressed stream in libarchive: a file with such a start is never left
+ * unread.
+ */
+bool extract_opens_as_archive(const void *head, size_t len);
+
 #endif

@@ -21,8 +21,7 @@ struct store;
 
 /* The named databases.  Opened once at store_open(), as LMDB asks. */
 enum store_db {
-    STORE_QUARANTINE, /* "quarantine": time.queue_id.folder -> stored copy's index entry
-                       */
+    STORE_QUARANTINE, /* "quarantine": time.queue_id.folder.file -> a stored copy */
     STORE_NDBS,
 };
 

@@ -392,26 +392,24 @@ static bool view_name_ends(const char *name, const char *ext)
 }
 
 /*
- * Large images and PDFs need not be decoded to be inspected: sendwatch reads
- * no text out of them, and libarchive would only look at their two ends (a
- * zip is found by its end record).  view_probe_base64() reads the first
- * 16 KB and the last 96 KB of the encoded body, checks that the lines are
- * uniform (as every mail client writes base64), decodes the two ends with
- * GMime and works out the decoded size from the line arithmetic.  The part
- * is then skipped only if its head is what its type says (%PDF-, PNG...)
- * and its tail holds no archive signature; anything else is decoded in full.
+ * Large PDFs and images need not be decoded to be inspected: sendwatch
+ * reads no text out of them, and what libarchive could find in one is
+ * either at its start or, for a zip, in its last 64 KB (the end record).
+ * So a base64 part of PROBE_MIN bytes or more is read only at its two ends:
+ *  - the head (about 64 KB decoded) must be what the type says (%PDF-,
+ *    PNG, JPEG, GIF) and must not open as an archive (a tar whose first
+ *    file is named "%PDF-", an ISO image, uuencode...);
+ *  - the tail (about 70 KB decoded) must hold no zip signature, whatever
+ *    the alignment: GMime skips stray non-base64 bytes, so one in the
+ *    middle would shift the tail's 6-bit groups; all four are tried;
+ *  - the lines must be uniform, as every mail client writes base64, which
+ *    gives the decoded size without decoding (a stray byte in the middle
+ *    makes it off by one or two: the size is for display only).
+ * Anything else is decoded in full and looked into.
  */
-#define PROBE_MIN  (256 * 1024)
-#define PROBE_HEAD (16 * 1024)
-#define PROBE_TAIL (192 * 1024)
-
-struct view_probe {
-    uint64_t size; /* decoded bytes */
-    unsigned char head[PROBE_HEAD];
-    size_t head_len;
-    unsigned char tail[PROBE_TAIL];
-    size_t tail_len;
-};
+#define PROBE_MIN  (1024 * 1024)
+#define PROBE_HEAD (88 * 1024)
+#define PROBE_TAIL (96 * 1024)
 
 static bool view_b64_char(unsigned char c)
 {
@@ -441,27 +439,43 @@ static size_t view_read_at(GMimeStream *stream, gint64 offset, char *buf, size_t
     return got;
 }
 
-/* Decodes the base64 of RAW (LEN bytes, line ends allowed) into OUT (OUTLEN). */
-static size_t view_b64_decode(const char *raw, size_t len, unsigned char *out,
-                              size_t outlen)
+/* Decodes the base64 of RAW (LEN bytes, line ends allowed); g_malloc'ed result. */
+static unsigned char *view_b64_decode(const char *raw, size_t len, size_t *outlen)
 {
     int state = 0;
     guint32 save = 0;
-    unsigned char *tmp = g_malloc(len * 3 / 4 + 4);
-    size_t n = g_mime_encoding_base64_decode_step((const unsigned char *)raw, len, tmp,
-                                                  &state, &save);
-    if (n > outlen)
-        n = outlen;
-    memcpy(out, tmp, n);
-    g_free(tmp);
-    return n;
+    unsigned char *out = g_malloc(len * 3 / 4 + 4);
+    *outlen = g_mime_encoding_base64_decode_step((const unsigned char *)raw, len, out,
+                                                 &state, &save);
+    return out;
 }
 
-static bool view_probe_base64(GMimeDataWrapper *content, struct view_probe *p)
+/* Is any zip signature in the base64 characters CHARS, at any of the four alignments? */
+static bool view_tail_has_zip(const char *chars, size_t n)
+{
+    for (size_t shift = 0; shift < 4 && shift < n; shift++) {
+        size_t len;
+        unsigned char *bytes = view_b64_decode(chars + shift, (n - shift) / 4 * 4, &len);
+        bool found = memmem(bytes, len, "PK\x05\x06", 4) != NULL ||
+                     memmem(bytes, len, "PK\x03\x04", 4) != NULL;
+        g_free(bytes);
+        if (found)
+            return true;
+    }
+    return false;
+}
+
+/*
+ * Reads the two ends of a base64 part.  True when the lines are uniform;
+ * then *SIZE is the decoded size, *HEAD_OUT (HEAD_LEN bytes) the decoded head (the
+ * caller g_free()s it) and *TAIL_ZIP whether the tail holds a zip signature.
+ */
+static bool view_probe_base64(GMimeDataWrapper *content, uint64_t *size,
+                              unsigned char **head_out, size_t *head_len, bool *tail_zip)
 {
     GMimeStream *stream = g_mime_data_wrapper_get_stream(content);
     gint64 length = stream ? g_mime_stream_length(stream) : -1;
-    char *head = NULL, *tail = NULL;
+    char *head = NULL, *tail = NULL, *chars = NULL;
     bool ok = false;
 
     if (length < PROBE_MIN)
@@ -483,14 +497,26 @@ static bool view_probe_base64(GMimeDataWrapper *content, struct view_probe *p)
     size_t width = (size_t)(nl - head) + 1 - eol, stride = width + eol;
     if (width == 0 || width % 4 != 0)
         goto done;
-    /* Every whole line of the head has that shape. */
-    for (size_t at = 0; at + stride <= hn; at += stride) {
-        for (size_t i = 0; i < width; i++)
-            if (!view_b64_char((unsigned char)head[at + i]))
-                goto done;
-        if (head[at + stride - 1] != '\n' || (eol == 2 && head[at + width] != '\r'))
-            goto done;
-    }
+    /* Every whole line of the head and of the tail has that shape. */
+    gint64 first = ((tail_at + (gint64)stride - 1) / (gint64)stride) * (gint64)stride;
+    size_t from = (size_t)(first - tail_at);
+    const struct {
+        const char *buf;
+        size_t start, end;
+    } regions[2] = {{head, 0, hn}, {tail, from, tn}};
+    for (int r = 0; r < 2; r++)
+        for (size_t at = regions[r].start; at + stride <= regions[r].end; at += stride) {
+            const char *line = regions[r].buf + at;
+            for (size_t i = 0; i < width; i++)
+                if (!view_b64_char((unsigned char)line[i])) {
+                    if (r == 1 && line[i] == '=')
+                        goto last_line; /* padding: the last line is short */
+                    goto done;
+                }
+            if (line[stride - 1] != '\n' || (eol == 2 && line[width] != '\r'))
+                goto last_line; /* the last line is short */
+        }
+last_line:;
     /* The tail: trailing white space, the last (shorter) line, whole lines. */
     size_t end = tn;
     while (end > 0 && (tail[end - 1] == '\r' || tail[end - 1] == '\n' ||
@@ -499,46 +525,39 @@ static bool view_probe_base64(GMimeDataWrapper *content, struct view_probe *p)
     size_t last = end;
     while (last > 0 && tail[last - 1] != '\n')
         last--;
-    if (last == 0)
-        goto done;
     gint64 last_offset = tail_at + (gint64)last; /* where the last line starts */
-    if (last_offset % (gint64)stride != 0)
+    if (last == 0 || last_offset % (gint64)stride != 0)
         goto done;
-    size_t chars = 0, pad = 0;
-    for (size_t i = last; i < end; i++) {
+    size_t count = 0, pad = 0;
+    chars = g_malloc(tn);
+    for (size_t i = from; i < end; i++) {
         unsigned char c = (unsigned char)tail[i];
         if (c == '=')
             pad++;
         else if (view_b64_char(c) && pad == 0)
-            chars++;
-        else
+            chars[count++] = (char)c;
+        else if (c != '\r' && c != '\n')
             goto done;
     }
-    /* Whole lines of the tail, from the first line start in it. */
-    gint64 first = ((tail_at + (gint64)stride - 1) / (gint64)stride) * (gint64)stride;
-    size_t from = (size_t)(first - tail_at);
-    for (size_t at = from; at + stride <= last; at += stride) {
-        for (size_t i = 0; i < width; i++)
-            if (!view_b64_char((unsigned char)tail[at + i]))
-                goto done;
-        if (tail[at + stride - 1] != '\n')
-            goto done;
-    }
-    uint64_t lines = (uint64_t)last_offset / stride;
-    p->size = (lines * width + chars) * 3 / 4;
-    p->head_len = view_b64_decode(head, hn - hn % stride, p->head, sizeof(p->head));
-    p->tail_len = view_b64_decode(tail + from, end - from, p->tail, sizeof(p->tail));
+    size_t last_chars = 0;
+    for (size_t i = last; i < end; i++)
+        if (view_b64_char((unsigned char)tail[i]))
+            last_chars++;
+    *size = ((uint64_t)last_offset / stride * width + last_chars) * 3 / 4;
+    *tail_zip = view_tail_has_zip(chars, count);
+    *head_out = view_b64_decode(head, hn - hn % stride, head_len);
     ok = true;
 done:
     g_free(head);
     g_free(tail);
+    g_free(chars);
     return ok;
 }
 
 /*
  * True when a part of TYPE can be left undecoded (*SIZE set): a large
- * base64 image or PDF whose head is what its type says and whose tail
- * hides no archive.
+ * base64 image or PDF whose head is what its type says and opens as no
+ * archive, and whose tail hides no zip.
  */
 static bool view_skippable(GMimeDataWrapper *content, const char *type, uint64_t *size)
 {
@@ -550,13 +569,10 @@ static bool view_skippable(GMimeDataWrapper *content, const char *type, uint64_t
                  {"image/png", "\x89PNG\r\n\x1a\n", 8},
                  {"image/jpeg", "\xff\xd8\xff", 3},
                  {"image/gif", "GIF8", 4}};
-    /* What libarchive could find at the end of a file: a zip's end record
-     * (it finds other formats only at the start, which the magic check covers). */
-    static const struct {
-        const char *sig;
-        size_t len;
-    } archives[] = {{"PK\x05\x06", 4}, {"PK\x03\x04", 4}};
     size_t k;
+    unsigned char *head = NULL;
+    size_t head_len = 0;
+    bool tail_zip = true;
 
     for (k = 0; k < sizeof(kinds) / sizeof(*kinds); k++)
         if (strcmp(type, kinds[k].type) == 0)
@@ -564,14 +580,11 @@ static bool view_skippable(GMimeDataWrapper *content, const char *type, uint64_t
     if (k == sizeof(kinds) / sizeof(*kinds) ||
         g_mime_data_wrapper_get_encoding(content) != GMIME_CONTENT_ENCODING_BASE64)
         return false;
-    struct view_probe *p = g_malloc(sizeof(*p));
-    bool skip = view_probe_base64(content, p) && p->head_len >= kinds[k].len &&
-                memcmp(p->head, kinds[k].magic, kinds[k].len) == 0;
-    for (size_t i = 0; skip && i < sizeof(archives) / sizeof(*archives); i++)
-        if (memmem(p->tail, p->tail_len, archives[i].sig, archives[i].len) != NULL)
-            skip = false;
-    *size = p->size;
-    g_free(p);
+    bool skip = view_probe_base64(content, size, &head, &head_len, &tail_zip) &&
+                !tail_zip && head_len >= kinds[k].len &&
+                memcmp(head, kinds[k].magic, kinds[k].len) == 0 &&
+                !extract_opens_as_archive(head, head_len);
+    g_free(head);
     return skip;
 }
 
@@ -619,9 +632,12 @@ static void view_leaf(struct view *v, GMimePart *part, unsigned depth)
     }
     if (content != NULL) {
         GMimeStream *out = view_stream_new(decoded);
-        if (g_mime_data_wrapper_write_to_stream(content, out) < 0 &&
-            view_stream_error(out) != NULL)
-            view_fail(v, view_stream_error(out));
+        /* Any failure (a spill file that cannot be written, a read error of
+         * the message's own spool) fails the view: a part read halfway must
+         * not count as inspected. */
+        if (g_mime_data_wrapper_write_to_stream(content, out) < 0)
+            view_fail(v, view_stream_error(out) ? view_stream_error(out)
+                                                : "cannot decode an attachment");
         g_object_unref(out);
     }
 
@@ -752,8 +768,17 @@ static void view_extract(struct view *v, const struct spool *data, const char *n
         return;
     }
     cb.ctx = v;
-    if (extract_archive(data, name, index, depth, &v->budget, &cb, err, sizeof(err)) < 0)
+    int rc = extract_archive(data, name, index, depth, &v->budget, &cb, err, sizeof(err));
+    if (rc < 0) {
         view_fail(v, err);
+    } else if (rc == 1 && extract_looks_like_text(data)) {
+        /* No archive, but text under a name or type that does not say so. */
+        size_t len;
+        char *bytes = view_slurp(v, data, v->limits.max_text, &len);
+        if (bytes != NULL)
+            view_add_owned_bytes(v, VIEW_ATTACHMENT_TEXT, NULL, index, NULL, bytes, bytes,
+                                 len, false);
+    }
 }
 
 static void view_walk(struct view *v, GMimeObject *obj, unsigned depth);

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <archive.h>
+#include <archive_entry.h>
 #include <glib.h>
 
 #include "view.h"
@@ -123,6 +125,10 @@ static const struct {
     {"arch_archives.eml", VIEW_ATTACHMENT_TEXT, "1,gzipped row", true},
     {"arch_archives.eml", VIEW_ATTACHMENT_NAME, "顧客名簿.csv", true},
     {"arch_archives.eml", VIEW_ATTACHMENT_TEXT, "yamada,y@example.jp", true},
+    /* Disguises: a zip named .docx, a .gz in a zip, a gzip named .dat. */
+    {"arch_disguised.eml", VIEW_ATTACHMENT_TEXT, "yamada,disguised-in-docx", true},
+    {"arch_disguised.eml", VIEW_ATTACHMENT_TEXT, "1,gz-in-zip-row", true},
+    {"arch_disguised.eml", VIEW_ATTACHMENT_TEXT, "1,gz-named-dat-row", true},
     /* Past the depth limit nothing is read. */
     {"arch_deep.eml", VIEW_ATTACHMENT_TEXT, "deepest text", false},
 };
@@ -280,7 +286,7 @@ static void test_archive_entries(void **state)
 
 /* A message with one base64 attachment, lines of WRAP characters. */
 static struct view *view_of_attachment(const char *type, const unsigned char *data,
-                                       size_t len, size_t wrap)
+                                       size_t len, size_t wrap, int stray)
 {
     char err[256];
     struct spool *sp = spool_new(1 << 20, "/tmp");
@@ -297,6 +303,9 @@ static struct view *view_of_attachment(const char *type, const unsigned char *da
     size_t n = strlen(b64);
     for (size_t at = 0; at < n; at += wrap) {
         size_t take = n - at < wrap ? n - at : wrap;
+        /* STRAY: one non-base64 byte in a middle line, which decoders skip. */
+        if (stray && at == (n / 2) / wrap * wrap)
+            assert_int_equal(spool_write(sp, "!", 1, err, sizeof(err)), 0);
         assert_int_equal(spool_write(sp, b64 + at, take, err, sizeof(err)), 0);
         assert_int_equal(spool_write(sp, "\r\n", 2, err, sizeof(err)), 0);
     }
@@ -317,26 +326,50 @@ static const struct view_attachment *find_attachment(const struct view *v,
     return NULL;
 }
 
+/* A tar (libarchive's writer) holding one file NAME with TEXT, padded to LEN bytes. */
+static unsigned char *make_tar(const char *name, const char *text, size_t len,
+                               size_t *out_len)
+{
+    unsigned char *buf = calloc(1, len);
+    size_t used = 0;
+    struct archive *a = archive_write_new();
+    archive_write_set_format_ustar(a);
+    assert_int_equal(archive_write_open_memory(a, buf, len, &used), ARCHIVE_OK);
+    struct archive_entry *e = archive_entry_new();
+    archive_entry_set_pathname(e, name);
+    archive_entry_set_filetype(e, AE_IFREG);
+    archive_entry_set_perm(e, 0644);
+    archive_entry_set_size(e, (la_int64_t)strlen(text));
+    assert_int_equal(archive_write_header(a, e), ARCHIVE_OK);
+    archive_write_data(a, text, strlen(text));
+    archive_entry_free(e);
+    archive_write_close(a);
+    archive_write_free(a);
+    *out_len = len; /* the rest stays zero, as tar padding is */
+    return buf;
+}
+
 /*
- * Large PDFs and images are sized without being decoded - and a zip hidden
- * behind one, or a zip labelled as one, is still looked into.
+ * Large PDFs and images are sized without being decoded - and whatever
+ * libarchive could find in one is still found: a zip appended to a PDF
+ * (also behind a stray byte that shifts the base64 groups), a zip labelled
+ * image/png, a tar whose first file is named like a PDF header.
  */
 static void test_large_binary_attachments(void **state)
 {
     (void)state;
-    const size_t len = 400000 + 7; /* not a multiple of 3: padding */
+    const size_t len = 1500000 + 7; /* over the probe's 1 MB; not a multiple of 3 */
     unsigned char *data = malloc(len + 4096);
     for (size_t i = 0; i < len; i++)
         data[i] = (unsigned char)(i * 131 + (i >> 7));
     memcpy(data, "%PDF-1.7\n", 9);
 
-    /* A plain PDF: exact size, no entries. */
-    struct view *v = view_of_attachment("application/pdf", data, len, 76);
+    /* A plain PDF: exact size, no entries; irregular lines likewise. */
+    struct view *v = view_of_attachment("application/pdf", data, len, 76, 0);
     assert_int_equal(view_attachment_count(v), 1);
     assert_int_equal(view_attachment_at(v, 0)->size, len);
     view_free(v);
-    /* Irregular lines are decoded in full: the size is still exact. */
-    v = view_of_attachment("application/pdf", data, len, 60);
+    v = view_of_attachment("application/pdf", data, len, 60, 0);
     assert_int_equal(view_attachment_at(v, 0)->size, len);
     view_free(v);
 
@@ -350,22 +383,38 @@ static void test_large_binary_attachments(void **state)
     gsize zlen;
     guchar *zip = g_base64_decode(zip_b64, &zlen);
     memcpy(data + len, zip, zlen);
-    v = view_of_attachment("application/pdf", data, len + zlen, 76);
-    const struct view_attachment *hidden = find_attachment(v, "hidden.txt");
-    if (hidden == NULL)
-        fail_msg("a zip appended to a PDF was not looked into");
-    bool found = false;
-    for (size_t i = 0; i < view_text_count(v); i++)
-        if (strstr(view_text_at(v, i)->text, "secret payload"))
-            found = true;
-    assert_true(found);
-    view_free(v);
+    for (int stray = 0; stray <= 1; stray++) {
+        v = view_of_attachment("application/pdf", data, len + zlen, 76, stray);
+        if (find_attachment(v, "hidden.txt") == NULL)
+            fail_msg("a zip appended to a PDF was not looked into (stray byte: %d)",
+                     stray);
+        bool found = false;
+        for (size_t i = 0; i < view_text_count(v); i++)
+            if (strstr(view_text_at(v, i)->text, "secret payload"))
+                found = true;
+        assert_true(found);
+        view_free(v);
+    }
 
     /* A zip labelled image/png: the head is not a PNG, so it is decoded and read. */
-    v = view_of_attachment("image/png", zip, zlen, 76);
+    v = view_of_attachment("image/png", zip, zlen, 76, 0);
     assert_non_null(find_attachment(v, "hidden.txt"));
     view_free(v);
     g_free(zip);
+
+    /* A tar whose first file is named "%PDF-1.7": it starts like a PDF but is a tar. */
+    size_t tar_len;
+    unsigned char *tar =
+        make_tar("%PDF-1.7 x.csv", "name\nyamada,in-a-tar\n", 1200 * 1024, &tar_len);
+    v = view_of_attachment("application/pdf", tar, tar_len, 76, 0);
+    bool in_tar = false;
+    for (size_t i = 0; i < view_text_count(v); i++)
+        if (strstr(view_text_at(v, i)->text, "yamada,in-a-tar"))
+            in_tar = true;
+    if (!in_tar)
+        fail_msg("a tar passed off as a PDF was not looked into");
+    view_free(v);
+    free(tar);
     free(data);
 }
 

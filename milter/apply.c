@@ -58,7 +58,8 @@ static struct record *stored_record(const struct apply_message *msg,
     char stamp[32];
     int ok = r != NULL;
 
-    strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+    struct tm tm;
+    strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
     ok = ok && record_add(r, "time", stamp) == 0 &&
          record_add(r, "queue_id", msg->queue_id) == 0 &&
          record_add(r, "folder", folder) == 0 && record_add(r, "file", file) == 0 &&
@@ -106,8 +107,11 @@ static int apply_store(const struct config *cfg, struct store *store,
         }
         struct record *r = stored_record(msg, in, folder, file, now);
         char stamp[32];
-        strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", gmtime(&now));
-        snprintf(key, sizeof(key), "%s.%s.%s", stamp, msg->queue_id, folder);
+        struct tm tm;
+        strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", gmtime_r(&now, &tm));
+        /* The Maildir name is unique: two copies never share a key, even
+         * without a queue ID. */
+        snprintf(key, sizeof(key), "%s.%s.%s.%s", stamp, msg->queue_id, folder, file);
         /* The length must be read after record_bytes() sets it, not in the
          * same argument list (C leaves the order of evaluation open). */
         size_t len = 0;
@@ -164,6 +168,18 @@ sfsistat apply_verdict(SMFICTX *ctx, const struct config *cfg, struct store *sto
         smfi_setreply(ctx, "451", "4.7.1", "sendwatch: message deferred by policy");
         return SMFIS_TEMPFAIL;
     }
+    if (!v->deliver_original) {
+        if (v->nforward == 0)
+            return SMFIS_DISCARD;
+        /* Remove first, then add: Postfix's delete would also remove a forward
+         * address that is one of the original recipients, added just before. */
+        for (size_t i = 0; i < msg->nrecipients; i++)
+            if (smfi_delrcpt(ctx, msg->recipients_raw[i]) != MI_SUCCESS) {
+                log_error("%s: cannot remove recipient %s", msg->queue_id,
+                          msg->recipients[i]);
+                return apply_tempfail(ctx);
+            }
+    }
     for (size_t i = 0; i < v->nforward; i++) {
         char bracketed[300];
         snprintf(bracketed, sizeof(bracketed), "<%s>", v->forward[i]);
@@ -171,16 +187,6 @@ sfsistat apply_verdict(SMFICTX *ctx, const struct config *cfg, struct store *sto
             log_error("%s: cannot add recipient %s", msg->queue_id, v->forward[i]);
             return apply_tempfail(ctx);
         }
-    }
-    if (!v->deliver_original) {
-        if (v->nforward == 0)
-            return SMFIS_DISCARD;
-        for (size_t i = 0; i < msg->nrecipients; i++)
-            if (smfi_delrcpt(ctx, msg->recipients_raw[i]) != MI_SUCCESS) {
-                log_error("%s: cannot remove recipient %s", msg->queue_id,
-                          msg->recipients[i]);
-                return apply_tempfail(ctx);
-            }
     }
     return SMFIS_CONTINUE;
 }

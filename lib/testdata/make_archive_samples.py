@@ -116,6 +116,16 @@ def main():
         ("japanese.zip", "application/zip", shift_jis_named_zip()),
     ])
 
+    # Disguises: a plain zip named .docx, a .gz inside a zip, a gzip named .dat.
+    message("disguised", [
+        ("notes.docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+         zip_bytes([("customers.csv", "name,note\nyamada,disguised-in-docx\n")])),
+        ("bundle2.zip", "application/zip",
+         zip_bytes([("secret.csv.gz", gzip.compress(b"id,row\n1,gz-in-zip-row\n", mtime=0))])),
+        ("report.dat", "application/octet-stream",
+         gzip.compress(b"id,row\n1,gz-named-dat-row\n", mtime=0)),
+    ])
+
     # Limits: a zip bomb (ratio), deep nesting (depth), many entries (count).
     bomb = zip_bytes([("zeros.bin", b"\0" * (20 * 1024 * 1024))])
     deep = zip_bytes([("level6.txt", "deepest text")])
