@@ -42,6 +42,10 @@ rule card-reject
 rule defer
     match subject keywords "DEFER-ME"
     action tempfail
+
+rule hold-later
+    match subject keywords "HOLD-ME"
+    action hold 10m
 """
 
 SENDER = "alice@corp.sendwatch.test"
@@ -183,6 +187,12 @@ class Actions(unittest.TestCase):
             self.send("DEFER-ME now")
         self.assertEqual(caught.exception.smtp_code, 451)
         self.assertIn(b"4.7.1 sendwatch: message deferred by policy", caught.exception.smtp_error)
+
+    def test_hold_is_recorded(self):
+        """hold is recorded now (audit line); the send-hold feature carries it out."""
+        qid = self.send("HOLD-ME later")
+        swtest.poll(lambda: re.search(r"%s: audit: rules=hold-later actions=hold:600s " % qid,
+                                      self.stack.milter.log_text()), 30, "the audit line")
 
     def test_unmatched_mail_passes_untouched(self):
         body = b"nothing to see\r\n"
