@@ -55,6 +55,9 @@ struct matcher {
     bool is_regex;
     bool jit; /* compiled for the JIT */
     pcre2_code *re;
+    char *source; /* "pattern/flags", to find twins */
+    size_t twin;  /* the first matcher with the same regex, validator and
+                   * fields (itself if none): twins share one scan */
     enum validator validator;
     unsigned min_count;
     struct rule *rule;
@@ -549,6 +552,12 @@ static bool parse_match(struct parser *p, struct token *t, size_t n)
             return false;
         }
         m->is_regex = true;
+        m->source = malloc(strlen(t[3].text) + strlen(t[3].flags) + 2);
+        if (m->source == NULL) {
+            errbuf_set(p->err, p->errlen, "out of memory");
+            return false;
+        }
+        sprintf(m->source, "%s/%s", t[3].text, t[3].flags);
         /* JIT where the platform has it; the interpreter otherwise. */
         m->jit = pcre2_jit_compile(m->re, PCRE2_JIT_COMPLETE) == 0;
         i = 4;
@@ -589,6 +598,20 @@ static bool parse_match(struct parser *p, struct token *t, size_t n)
             parse_error(p, t[i].column, "unexpected \"%s\" (expected validate or count)",
                         t[i].text);
             return false;
+        }
+    }
+    /* The same regex, validator and fields in another rule (tiers such as
+     * "count 2: reject" and "count 1: store") is scanned once for both. */
+    m->twin = id;
+    for (size_t j = 0; m->is_regex && j < id; j++) {
+        const struct matcher *o = &p->rs->matchers[j];
+        if (o->is_regex && strcmp(o->source, m->source) == 0 &&
+            o->validator == m->validator && o->fields == m->fields &&
+            ((o->header == NULL && m->header == NULL) ||
+             (o->header != NULL && m->header != NULL &&
+              strcmp(o->header, m->header) == 0))) {
+            m->twin = o->twin;
+            break;
         }
     }
     return true;
@@ -1043,6 +1066,7 @@ void rules_free(struct rules *rs)
     }
     for (size_t i = 0; i < rs->nmatchers; i++) {
         pcre2_code_free(rs->matchers[i].re);
+        free(rs->matchers[i].source);
         free(rs->matchers[i].header);
     }
     free(rs->rules);
@@ -1276,15 +1300,28 @@ static void keyword_hit(void *ctx, unsigned id, size_t start, size_t end)
         record_hit(e, m, start, end);
 }
 
+/* Is twin matcher M of a candidate rule, looking at this text, still counting? */
+static bool regex_wanted(const struct eval *e, const struct matcher *m)
+{
+    size_t id = (size_t)(m - e->rs->matchers);
+    return e->candidate[m->rule - e->rs->rules] && matcher_sees(m, e->text) &&
+           !(e->counts[id] >= m->min_count && e->counts[id] >= RULES_SNIPPETS);
+}
+
+/* Scans the text with the regex of twin group PRIMARY, for all its members. */
 static void run_regex(struct eval *e, const struct matcher *m, pcre2_match_data *md)
 {
     const struct view_text *t = e->text;
+    const struct matcher *all = e->rs->matchers;
+    size_t primary = (size_t)(m - all), n = e->rs->nmatchers;
     PCRE2_SIZE offset = 0;
-    size_t id = (size_t)(m - e->rs->matchers);
 
     while (offset <= t->len) {
-        /* Enough for the verdict and the snippets: stop early. */
-        if (e->counts[id] >= m->min_count && e->counts[id] >= RULES_SNIPPETS)
+        /* Enough for every member's verdict and snippets: stop early. */
+        bool wanted = false;
+        for (size_t j = primary; j < n && !wanted; j++)
+            wanted = all[j].twin == primary && regex_wanted(e, &all[j]);
+        if (!wanted)
             return;
         /* The JIT entry point skips the interpreter's option checks: it
          * matters for texts with many matches (a CSV of addresses). */
@@ -1308,8 +1345,9 @@ static void run_regex(struct eval *e, const struct matcher *m, pcre2_match_data 
             valid = rules_luhn_valid(t->text + start, end - start);
         else if (m->validator == VALIDATE_MYNUMBER)
             valid = rules_mynumber_valid(t->text + start, end - start);
-        if (valid)
-            record_hit(e, m, start, end);
+        for (size_t j = primary; valid && j < n; j++)
+            if (all[j].twin == primary && regex_wanted(e, &all[j]))
+                record_hit(e, &all[j], start, end);
         /* Next search after this match; an empty match moves one character. */
         offset = end > start ? end : end + 1;
         while (offset < t->len && ((unsigned char)t->text[offset] & 0xc0) == 0x80)
@@ -1414,9 +1452,8 @@ int rules_evaluate(const struct rules *rs, const struct view *view,
             continue;
         for (size_t m = 0; m < rs->nmatchers && !e.failed; m++) {
             const struct matcher *mt = &rs->matchers[m];
-            if (mt->is_regex && e.candidate[mt->rule - rs->rules] &&
-                matcher_sees(mt, e.text))
-                run_regex(&e, mt, md);
+            if (mt->is_regex && mt->twin == m)
+                run_regex(&e, mt, md); /* for every twin that wants it */
         }
     }
     if (e.failed)

@@ -198,6 +198,22 @@ static const struct eval_case eval_cases[] = {
     {"rule r\n    require all\n    match body keywords \"nothing-here\"\n"
      "    match subject keywords \"見積\"\n    action deliver\n",
      NULL, NULL, ""},
+    /* Twin regexes (same pattern, validator and fields) share one scan but
+     * keep their own counts. */
+    {"rule t1\n    match body regex /(?:\\d[ -]?){15}\\d/ validate luhn\n    action "
+     "deliver\n"
+     "rule t2\n    match body regex /(?:\\d[ -]?){15}\\d/ validate luhn count 3\n"
+     "    action deliver\n",
+     NULL, NULL, "t1"},
+    {"rule t1\n    match body regex /(?:\\d[ -]?){15}\\d/ validate luhn count 2\n"
+     "    action deliver\n"
+     "rule t2\n    match body regex /(?:\\d[ -]?){15}\\d/ validate luhn\n    action "
+     "deliver\n",
+     NULL, NULL, "t1,t2"},
+    {"rule t1\n    direction internal\n    match body regex /\\d{12}/\n    action "
+     "deliver\n"
+     "rule t2\n    match body regex /\\d{12}/\n    action deliver\n",
+     NULL, NULL, "t2"},
     /* Several rules: order kept. */
     {"rule one\n    match subject keywords \"見積\"\n    action deliver\n"
      "rule two\n    size > 10\n    action store audit\n",
