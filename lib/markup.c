@@ -131,6 +131,30 @@ void markup_init(void)
     xmlInitParser();
 }
 
+/*
+ * Feeds LEN bytes to a push parser in pieces (the chunk functions take an
+ * int length), stopping early once XML is not well-formed, then ends the
+ * document and drops the tree libxml2 builds for a DTD even in SAX mode.
+ * Returns whether the input was well-formed.
+ */
+static bool markup_feed(xmlParserCtxtPtr ctxt,
+                        int (*chunk)(xmlParserCtxtPtr, const char *, int, int),
+                        const char *in, size_t len, bool stop_when_broken)
+{
+    size_t pos = 0;
+    while (pos < len && (!stop_when_broken || ctxt->wellFormed)) {
+        size_t n = len - pos > (1u << 20) ? (1u << 20) : len - pos;
+        chunk(ctxt, in + pos, (int)n, 0);
+        pos += n;
+    }
+    chunk(ctxt, NULL, 0, 1);
+    bool well_formed = ctxt->wellFormed;
+    if (ctxt->myDoc != NULL)
+        xmlFreeDoc(ctxt->myDoc);
+    ctxt->myDoc = NULL;
+    return well_formed;
+}
+
 int markup_html_text(const char *in, size_t len, char **out, size_t *outlen)
 {
     struct markup_state st = {0};
@@ -149,16 +173,7 @@ int markup_html_text(const char *in, size_t len, char **out, size_t *outlen)
     htmlCtxtUseOptions(ctxt, HTML_PARSE_RECOVER | HTML_PARSE_NOERROR |
                                  HTML_PARSE_NOWARNING | HTML_PARSE_NONET |
                                  HTML_PARSE_IGNORE_ENC);
-    /* Feed in pieces: htmlParseChunk takes an int length. */
-    size_t pos = 0;
-    while (pos < len) {
-        size_t n = len - pos > (1u << 20) ? (1u << 20) : len - pos;
-        htmlParseChunk(ctxt, in + pos, (int)n, 0);
-        pos += n;
-    }
-    htmlParseChunk(ctxt, NULL, 0, 1);
-    if (ctxt->myDoc != NULL) /* a DTD makes libxml2 build a document even for SAX */
-        xmlFreeDoc(ctxt->myDoc);
+    (void)markup_feed(ctxt, htmlParseChunk, in, len, false); /* HTML is never "broken" */
     htmlFreeParserCtxt(ctxt);
     return markup_finish(&st, out, outlen);
 }
@@ -179,16 +194,7 @@ int markup_xml_text(const char *in, size_t len, char **out, size_t *outlen)
     /* No DTDs, no external entities, no network: office XML needs none. */
     xmlCtxtUseOptions(ctxt, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
                                 XML_PARSE_NOCDATA);
-    size_t pos = 0;
-    while (pos < len && ctxt->wellFormed) {
-        size_t n = len - pos > (1u << 20) ? (1u << 20) : len - pos;
-        xmlParseChunk(ctxt, in + pos, (int)n, 0);
-        pos += n;
-    }
-    xmlParseChunk(ctxt, NULL, 0, 1);
-    bool broken = !ctxt->wellFormed;
-    if (ctxt->myDoc != NULL) /* a DTD makes libxml2 build a document even for SAX */
-        xmlFreeDoc(ctxt->myDoc);
+    bool broken = !markup_feed(ctxt, xmlParseChunk, in, len, true);
     xmlFreeParserCtxt(ctxt);
     int rc = markup_finish(&st, out, outlen);
     return rc == 0 && broken ? 1 : rc;

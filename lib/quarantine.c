@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "errbuf.h"
+#include "fdio.h"
 
 static atomic_uint quarantine_counter;
 
@@ -22,22 +23,6 @@ static int make_dir(const char *path, char *err, size_t errlen)
         return 0;
     errbuf_set(err, errlen, "cannot create %s: %s", path, strerror(errno));
     return -1;
-}
-
-static int write_all(int fd, const void *p, size_t len)
-{
-    const char *c = p;
-    while (len > 0) {
-        ssize_t n = write(fd, c, len);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        c += n;
-        len -= (size_t)n;
-    }
-    return 0;
 }
 
 int quarantine_store(const char *dir, const char *folder, const char *prefix,
@@ -77,7 +62,7 @@ int quarantine_store(const char *dir, const char *folder, const char *prefix,
     char buf[65536], rerr[256];
     uint64_t off = 0;
     bool reported = false;
-    int ok = write_all(fd, prefix, strlen(prefix)) == 0;
+    int ok = fdio_write_all(fd, prefix, strlen(prefix)) == 0;
     while (ok) {
         ssize_t n = spool_read_at(message, off, buf, sizeof(buf), rerr, sizeof(rerr));
         if (n < 0) {
@@ -88,7 +73,7 @@ int quarantine_store(const char *dir, const char *folder, const char *prefix,
         }
         if (n == 0)
             break;
-        if (write_all(fd, buf, (size_t)n) != 0)
+        if (fdio_write_all(fd, buf, (size_t)n) != 0)
             ok = 0;
         off += (uint64_t)n;
     }

@@ -2,6 +2,7 @@
 #include "spool.h"
 
 #include "errbuf.h"
+#include "fdio.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -77,21 +78,6 @@ bool spool_spilled(const struct spool *sp)
     return sp->fd >= 0;
 }
 
-static int spool_write_all(int fd, const unsigned char *p, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
 /*
  * Opens an anonymous file in temp_dir.  O_TMPFILE gives a file with no
  * name at all; where the file system lacks it, a named file is made with
@@ -127,7 +113,7 @@ static int spool_spill(struct spool *sp, char *err, size_t errlen)
 
     if (fd < 0)
         return -1;
-    if (spool_write_all(fd, sp->mem, (size_t)sp->size) != 0) {
+    if (fdio_write_all(fd, sp->mem, (size_t)sp->size) != 0) {
         errbuf_set(err, errlen, "cannot write spill file in %s: %s", sp->temp_dir,
                    strerror(errno));
         close(fd);
@@ -154,7 +140,7 @@ int spool_write(struct spool *sp, const void *data, size_t len, char *err, size_
             goto fail;
     }
     if (sp->fd >= 0) {
-        if (spool_write_all(sp->fd, data, len) != 0) {
+        if (fdio_write_all(sp->fd, data, len) != 0) {
             errbuf_set(err, errlen, "cannot write spill file in %s: %s", sp->temp_dir,
                        strerror(errno));
             goto fail;

@@ -1,0 +1,13 @@
+/*
+ * fdio - whole writes to a file descriptor.
+ */
+#ifndef SENDWATCH_FDIO_H
+#define SENDWATCH_FDIO_H
+
+#include <stddef.h>
+
+/* Writes all LEN bytes of P to FD, retrying short writes and EINTR.
+ * Returns 0, or -1 with errno set. */
+int fdio_write_all(int fd, const void *p, size_t len);
+
+#endif
