@@ -268,36 +268,24 @@ int command_test(const char *config_path, int argc, char **argv)
     if ((sp = read_message(cfg, path)) == NULL)
         goto done;
 
-    /* Without an envelope, the header's addresses stand in for it. */
+    /* One view: without an envelope, its header addresses stand in for it
+     * (borrowed from the view, which lives until inspection_free()). */
     const char **header_rcpts = NULL;
-    if (!have_from || env.nrcpts == 0) {
-        struct view_limits limits = inspect_limits(cfg);
-        struct view *probe = view_build(sp, &limits, err, sizeof(err));
-        if (probe == NULL) {
-            fprintf(stderr, "sendwatch: %s: %s\n", path, err);
-            goto done;
-        }
-        static char from_copy[512];
-        if (!have_from) {
-            snprintf(from_copy, sizeof(from_copy), "%s", view_header_from(probe));
-            env.sender = from_copy;
-        }
-        if (env.nrcpts == 0) {
-            size_t n = view_header_rcpt_count(probe);
-            header_rcpts = calloc(n ? n : 1, sizeof(*header_rcpts));
-            size_t got = 0;
-            for (size_t i = 0; header_rcpts && i < n; i++) {
-                char *copy = strdup(view_header_rcpt_at(probe, i));
-                if (copy != NULL)
-                    header_rcpts[got++] = copy;
-            }
-            env.rcpts = header_rcpts;
-            env.nrcpts = got;
-        }
-        view_free(probe);
+    int rc = inspect_view(cfg, sp, &in, err, sizeof(err));
+    if (rc == 0 && !have_from)
+        env.sender = view_header_from(in.view);
+    if (rc == 0 && env.nrcpts == 0) {
+        size_t n = view_header_rcpt_count(in.view);
+        header_rcpts = calloc(n ? n : 1, sizeof(*header_rcpts));
+        for (size_t i = 0; header_rcpts != NULL && i < n; i++)
+            header_rcpts[i] = view_header_rcpt_at(in.view, i);
+        env.rcpts = header_rcpts;
+        env.nrcpts = header_rcpts ? n : 0;
     }
-    if (inspect_message(cfg, rules, sp, env.sender, env.rcpts, env.nrcpts, &in, err,
-                        sizeof(err)) != 0) {
+    if (rc == 0)
+        rc = inspect_evaluate(cfg, rules, spool_size(sp), env.sender, env.rcpts,
+                              env.nrcpts, &in, err, sizeof(err));
+    if (rc != 0) {
         fprintf(stderr, "sendwatch: %s: %s\n", path, err);
     } else if (in.verdict.error[0] != '\0') {
         fprintf(stderr, "sendwatch: %s: %s (the milter would answer 451)\n", path,
@@ -311,8 +299,6 @@ int command_test(const char *config_path, int argc, char **argv)
     }
     inspection_free(&in);
     if (header_rcpts != NULL) {
-        for (size_t i = 0; i < env.nrcpts; i++)
-            free((char *)header_rcpts[i]);
         free(header_rcpts);
         env.rcpts = NULL;
     }

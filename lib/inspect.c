@@ -20,31 +20,45 @@ struct view_limits inspect_limits(const struct config *cfg)
     };
 }
 
-int inspect_message(const struct config *cfg, const struct rules *rules,
-                    const struct spool *message, const char *sender,
-                    const char *const *recipients, size_t nrecipients,
-                    struct inspection *out, char *err, size_t errlen)
+int inspect_view(const struct config *cfg, const struct spool *message,
+                 struct inspection *out, char *err, size_t errlen)
 {
     struct view_limits limits = inspect_limits(cfg);
 
     memset(out, 0, sizeof(*out));
     out->view = view_build(message, &limits, err, errlen);
-    if (out->view == NULL)
-        return -1;
+    return out->view ? 0 : -1;
+}
+
+int inspect_evaluate(const struct config *cfg, const struct rules *rules, uint64_t size,
+                     const char *sender, const char *const *recipients,
+                     size_t nrecipients, struct inspection *in, char *err, size_t errlen)
+{
     struct rules_envelope env = {
         .sender = sender,
         .recipients = recipients,
         .nrecipients = nrecipients,
-        .size = spool_size(message),
+        .size = size,
         .internal_domains = (const char *const *)cfg->internal_domains,
     };
-    if (rules_evaluate(rules, out->view, &env, &out->verdict) != 0) {
-        view_free(out->view);
-        out->view = NULL;
+    if (rules_evaluate(rules, in->view, &env, &in->verdict) != 0) {
+        view_free(in->view);
+        in->view = NULL;
         errbuf_set(err, errlen, "out of memory");
         return -1;
     }
     return 0;
+}
+
+int inspect_message(const struct config *cfg, const struct rules *rules,
+                    const struct spool *message, const char *sender,
+                    const char *const *recipients, size_t nrecipients,
+                    struct inspection *out, char *err, size_t errlen)
+{
+    if (inspect_view(cfg, message, out, err, errlen) != 0)
+        return -1;
+    return inspect_evaluate(cfg, rules, spool_size(message), sender, recipients,
+                            nrecipients, out, err, errlen);
 }
 
 void inspection_free(struct inspection *in)

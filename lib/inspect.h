@@ -11,6 +11,7 @@
 #define SENDWATCH_INSPECT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "config.h"
 #include "rules.h"
@@ -36,6 +37,19 @@ int inspect_message(const struct config *cfg, const struct rules *rules,
                     const char *const *recipients, size_t nrecipients,
                     struct inspection *out, char *err, size_t errlen);
 void inspection_free(struct inspection *in);
+
+/*
+ * inspect_message() in its two steps, for a caller that needs the view
+ * before it knows the envelope ("sendwatch test" takes it from the header):
+ * inspect_view() builds OUT->view (0, or -1 with ERR); inspect_evaluate()
+ * then fills IN->verdict for a message of SIZE bytes (0, or -1 with ERR,
+ * after which IN holds nothing).  Release with inspection_free() either way.
+ */
+int inspect_view(const struct config *cfg, const struct spool *message,
+                 struct inspection *out, char *err, size_t errlen);
+int inspect_evaluate(const struct config *cfg, const struct rules *rules, uint64_t size,
+                     const char *sender, const char *const *recipients,
+                     size_t nrecipients, struct inspection *in, char *err, size_t errlen);
 
 /*
  * The verdict's actions as words, e.g. "store:secret forward:a@b deliver"
