@@ -1,6 +1,7 @@
 /* charset - see charset.h. */
 #include "charset.h"
 
+#include "ascii.h"
 #include "buf.h"
 
 #include <errno.h>
@@ -113,10 +114,7 @@ nomem:
 /* True when every byte is 7-bit. */
 static bool is_7bit(const char *in, size_t len)
 {
-    for (size_t i = 0; i < len; i++)
-        if ((unsigned char)in[i] & 0x80)
-            return false;
-    return true;
+    return ascii_span(in, len) == len;
 }
 
 /* True when the bytes are valid UTF-8 (utf8proc's check, which refuses overlongs). */
@@ -125,10 +123,9 @@ static bool is_valid_utf8(const char *in, size_t len)
     size_t i = 0;
 
     while (i < len) {
-        if (!((unsigned char)in[i] & 0x80)) {
-            i++;
-            continue;
-        }
+        i += ascii_span(in + i, len - i);
+        if (i == len)
+            break;
         utf8proc_int32_t cp;
         utf8proc_ssize_t n = utf8proc_iterate((const utf8proc_uint8_t *)in + i,
                                               (utf8proc_ssize_t)(len - i), &cp);
@@ -142,10 +139,10 @@ static bool is_valid_utf8(const char *in, size_t len)
 /* Does the text use ISO-2022-JP's designations (ESC $ B, ESC $ @, ESC ( I)? */
 static bool has_iso2022jp_escapes(const char *in, size_t len)
 {
-    for (size_t i = 0; i + 2 < len; i++)
-        if (in[i] == 0x1b &&
-            ((in[i + 1] == '$' && (in[i + 2] == 'B' || in[i + 2] == '@')) ||
-             (in[i + 1] == '(' && in[i + 2] == 'I')))
+    const char *end = in + len;
+    for (const char *p = in; (p = memchr(p, 0x1b, (size_t)(end - p))) != NULL; p++)
+        if (end - p >= 3 && ((p[1] == '$' && (p[2] == 'B' || p[2] == '@')) ||
+                             (p[1] == '(' && p[2] == 'I')))
             return true;
     return false;
 }

@@ -12,6 +12,7 @@
  */
 #include "normalize.h"
 
+#include "ascii.h"
 #include "buf.h"
 
 #include <stdbool.h>
@@ -69,6 +70,12 @@ int normalize_text(const char *in, size_t len, char **out, size_t *outlen)
     if (buf_append(&b, "", 0) != 0)
         return -1;
     while (pos < len && rc == 0) {
+        size_t plain = ascii_printable_span(in + pos, len - pos);
+        if (plain > 0) {
+            pos += plain;
+            last = pos - 1;
+            continue;
+        }
         utf8proc_int32_t cp;
         utf8proc_ssize_t n = normalize_next(in + pos, len - pos, &cp);
         if (n <= 0) {

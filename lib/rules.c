@@ -16,6 +16,7 @@
 #include "errbuf.h"
 #include "keywords.h"
 #include "normalize.h"
+#include "prefilter.h"
 
 /* Backtracking budget per regex match: a hostile message cannot stall us. */
 #define RULES_MATCH_LIMIT 5000000
@@ -95,6 +96,7 @@ struct rules {
     struct keywords *keywords;
     unsigned keyword_fields; /* fields any keyword matcher looks at */
     pcre2_match_context *match_context;
+    struct prefilter *prefilter; /* which regexes may match a text, in one pass */
 };
 
 /* ---------------------------------------------------------------- parsing */
@@ -954,6 +956,30 @@ static struct rules *rules_new(struct parser *p)
     return rs;
 }
 
+/* Offers every scanned regex (one per twin group) to the prefilter. */
+static int build_prefilter(struct rules *rs)
+{
+    rs->prefilter = prefilter_new(rs->nmatchers);
+    if (rs->prefilter == NULL)
+        return -1;
+    for (size_t i = 0; i < rs->nmatchers; i++) {
+        const struct matcher *m = &rs->matchers[i];
+        if (!m->is_regex || m->twin != i)
+            continue;
+        /* source is "PATTERN/FLAGS"; flags never hold a slash. */
+        char *pattern = strdup(m->source);
+        if (pattern == NULL)
+            return -1;
+        char *slash = strrchr(pattern, '/');
+        *slash = '\0';
+        int rc = prefilter_add(rs->prefilter, (unsigned)i, pattern, slash + 1);
+        free(pattern);
+        if (rc != 0)
+            return -1;
+    }
+    return prefilter_build(rs->prefilter);
+}
+
 static struct rules *rules_finish(struct parser *p, bool ok)
 {
     struct rules *rs = p->rs;
@@ -966,6 +992,10 @@ static struct rules *rules_finish(struct parser *p, bool ok)
     for (size_t i = 0; i < rs->nrules; i++)
         for (size_t j = 0; j < rs->rules[i].nmatchers; j++)
             rs->matchers[rs->rules[i].first_matcher + j].rule = &rs->rules[i];
+    if (ok && build_prefilter(rs) != 0) {
+        errbuf_set(p->err, p->errlen, "out of memory");
+        ok = false;
+    }
     if (!ok) {
         rules_free(rs);
         return NULL;
@@ -1064,6 +1094,7 @@ void rules_free(struct rules *rs)
         free(r->reject_text);
         free(r->name);
     }
+    prefilter_free(rs->prefilter);
     for (size_t i = 0; i < rs->nmatchers; i++) {
         pcre2_code_free(rs->matchers[i].re);
         free(rs->matchers[i].source);
@@ -1308,6 +1339,16 @@ static bool regex_wanted(const struct eval *e, const struct matcher *m)
            !(e->counts[id] >= m->min_count && e->counts[id] >= RULES_SNIPPETS);
 }
 
+/* Does any member of the twin group of regex PRIMARY still want this text? */
+static bool group_wanted(const struct eval *e, size_t primary)
+{
+    const struct matcher *all = e->rs->matchers;
+    for (size_t j = primary; j < e->rs->nmatchers; j++)
+        if (all[j].twin == primary && regex_wanted(e, &all[j]))
+            return true;
+    return false;
+}
+
 /* Scans the text with the regex of twin group PRIMARY, for all its members. */
 static void run_regex(struct eval *e, const struct matcher *m, pcre2_match_data *md)
 {
@@ -1316,13 +1357,8 @@ static void run_regex(struct eval *e, const struct matcher *m, pcre2_match_data 
     size_t primary = (size_t)(m - all), n = e->rs->nmatchers;
     PCRE2_SIZE offset = 0;
 
-    while (offset <= t->len) {
-        /* Enough for every member's verdict and snippets: stop early. */
-        bool wanted = false;
-        for (size_t j = primary; j < n && !wanted; j++)
-            wanted = all[j].twin == primary && regex_wanted(e, &all[j]);
-        if (!wanted)
-            return;
+    /* Enough for every member's verdict and snippets: stop early. */
+    while (offset <= t->len && group_wanted(e, primary)) {
         /* The JIT entry point skips the interpreter's option checks: it
          * matters for texts with many matches (a CSV of addresses). */
         int rc = m->jit ? pcre2_jit_match(m->re, (PCRE2_SPTR)t->text, t->len, offset,
@@ -1409,6 +1445,8 @@ int rules_evaluate(const struct rules *rs, const struct view *view,
 {
     struct eval e = {.rs = rs, .view = view, .v = v};
     pcre2_match_data *md = NULL;
+    struct prefilter_scratch *scratch = NULL;
+    bool *maybe = NULL;
     int rc = -1;
 
     memset(v, 0, sizeof(*v));
@@ -1421,8 +1459,11 @@ int rules_evaluate(const struct rules *rs, const struct view *view,
     e.counts = calloc(rs->nmatchers ? rs->nmatchers : 1, sizeof(*e.counts));
     e.candidate = calloc(rs->nrules, sizeof(*e.candidate));
     md = pcre2_match_data_create(1, NULL);
-    if (e.counts == NULL || e.candidate == NULL || md == NULL)
+    maybe = calloc(rs->nmatchers ? rs->nmatchers : 1, sizeof(*maybe));
+    if (e.counts == NULL || e.candidate == NULL || md == NULL || maybe == NULL)
         goto done;
+    /* Without a scratch (out of memory) every scan "fails": all regexes run. */
+    scratch = prefilter_scratch_new(rs->prefilter);
 
     /* Conditions first: they are cheap and spare the scanning. */
     unsigned keyword_fields = 0;
@@ -1450,10 +1491,27 @@ int rules_evaluate(const struct rules *rs, const struct view *view,
             keywords_scan(rs->keywords, e.text->text, e.text->len, keyword_hit, &e);
         if (!any_regex)
             continue;
+        bool prefiltered = false;
         for (size_t m = 0; m < rs->nmatchers && !e.failed; m++) {
             const struct matcher *mt = &rs->matchers[m];
-            if (mt->is_regex && mt->twin == m)
-                run_regex(&e, mt, md); /* for every twin that wants it */
+            if (!mt->is_regex || mt->twin != m)
+                continue;
+            if (prefilter_covers(rs->prefilter, (unsigned)m)) {
+                if (!group_wanted(&e, m))
+                    continue;
+                /* One pass tells which of the regexes can match this text;
+                 * if it fails, all of them run. */
+                if (!prefiltered) {
+                    memset(maybe, 0, rs->nmatchers * sizeof(*maybe));
+                    if (prefilter_scan(rs->prefilter, scratch, e.text->text, e.text->len,
+                                       maybe) != 0)
+                        memset(maybe, 1, rs->nmatchers * sizeof(*maybe));
+                    prefiltered = true;
+                }
+                if (!maybe[m])
+                    continue;
+            }
+            run_regex(&e, mt, md); /* for every twin that wants it */
         }
     }
     if (e.failed)
@@ -1489,6 +1547,8 @@ int rules_evaluate(const struct rules *rs, const struct view *view,
         v->hold_seconds = 0;
     rc = 0;
 done:
+    prefilter_scratch_free(scratch);
+    free(maybe);
     pcre2_match_data_free(md);
     free(e.counts);
     free(e.candidate);

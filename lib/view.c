@@ -33,10 +33,37 @@ struct view {
     char error[256];              /* why */
 };
 
+/* The base64 characters that only a zip signature at byte offset 0, 1 or 2 of a group makes. */
+struct zip_needle {
+    char chars[8];
+    size_t len;
+};
+static struct zip_needle zip_needles[6];
+
+static void view_make_zip_needles(void)
+{
+    static const char *const signatures[] = {"PK\x03\x04", "PK\x05\x06"};
+    size_t k = 0;
+    for (size_t s = 0; s < 2; s++)
+        for (size_t phase = 0; phase < 3; phase++) {
+            unsigned char bytes[9] = {0}, encoded[32];
+            int state = 0;
+            guint32 save = 0;
+            memcpy(bytes + phase, signatures[s], 4);
+            g_mime_encoding_base64_encode_close(bytes, 9, encoded, &state, &save);
+            /* Character j holds bits 6j..6j+5; the signature bits 8*phase..8*phase+31. */
+            struct zip_needle *n = &zip_needles[k++];
+            for (size_t j = 0; j < 12; j++)
+                if (6 * j >= 8 * phase && 6 * j + 6 <= 8 * phase + 32)
+                    n->chars[n->len++] = (char)encoded[j];
+        }
+}
+
 void view_init(void)
 {
     g_mime_init();
     markup_init();
+    view_make_zip_needles();
 }
 
 void view_shutdown(void)
@@ -392,7 +419,7 @@ static bool view_name_ends(const char *name, const char *ext)
 }
 
 /*
- * Large PDFs and images need not be decoded to be inspected: sendwatch
+ * PDFs and images need not be decoded to be inspected: sendwatch
  * reads no text out of them, and what libarchive could find in one is
  * either at its start or, for a zip, in its last 64 KB (the end record).
  * So a base64 part of PROBE_MIN bytes or more is read only at its two ends:
@@ -401,13 +428,17 @@ static bool view_name_ends(const char *name, const char *ext)
  *    file is named "%PDF-", an ISO image, uuencode...);
  *  - the tail (about 70 KB decoded) must hold no zip signature, whatever
  *    the alignment: GMime skips stray non-base64 bytes, so one in the
- *    middle would shift the tail's 6-bit groups; all four are tried;
+ *    middle would shift the tail's 6-bit groups.  The signatures are
+ *    looked for in their encoded form, at every character offset: a
+ *    signature starting at byte 0, 1 or 2 of a 3-byte group encodes to 4
+ *    or 5 characters that depend on it alone (GMime's encoder makes them
+ *    once, in view_init()).  A chance hit only costs a full decode;
  *  - the lines must be uniform, as every mail client writes base64, which
  *    gives the decoded size without decoding (a stray byte in the middle
  *    makes it off by one or two: the size is for display only).
  * Anything else is decoded in full and looked into.
  */
-#define PROBE_MIN  (1024 * 1024)
+#define PROBE_MIN  (192 * 1024) /* no less than PROBE_HEAD + PROBE_TAIL */
 #define PROBE_HEAD (88 * 1024)
 #define PROBE_TAIL (96 * 1024)
 
@@ -450,18 +481,12 @@ static unsigned char *view_b64_decode(const char *raw, size_t len, size_t *outle
     return out;
 }
 
-/* Is any zip signature in the base64 characters CHARS, at any of the four alignments? */
+/* Could the base64 characters CHARS hold a zip signature, at any alignment? */
 static bool view_tail_has_zip(const char *chars, size_t n)
 {
-    for (size_t shift = 0; shift < 4 && shift < n; shift++) {
-        size_t len;
-        unsigned char *bytes = view_b64_decode(chars + shift, (n - shift) / 4 * 4, &len);
-        bool found = memmem(bytes, len, "PK\x05\x06", 4) != NULL ||
-                     memmem(bytes, len, "PK\x03\x04", 4) != NULL;
-        g_free(bytes);
-        if (found)
+    for (size_t k = 0; k < sizeof(zip_needles) / sizeof(*zip_needles); k++)
+        if (memmem(chars, n, zip_needles[k].chars, zip_needles[k].len) != NULL)
             return true;
-    }
     return false;
 }
 
