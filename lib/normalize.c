@@ -67,7 +67,7 @@ int normalize_text(const char *in, size_t len, char **out, size_t *outlen)
     size_t pos = 0;
     int rc = 0;
 
-    if (buf_append(&b, "", 0) != 0)
+    if (buf_reserve(&b, len) != 0) /* NFKC rarely changes the length much */
         return -1;
     while (pos < len && rc == 0) {
         size_t plain = ascii_printable_span(in + pos, len - pos);

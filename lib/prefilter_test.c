@@ -33,6 +33,11 @@ static const struct {
     {"a b c # spaced", "x", false},   /* extended syntax */
     {"x*", "", false},                /* matches the empty string */
     {"(a)\\1", "", true},             /* back reference: a superset is fine */
+    /* Word boundaries are dropped for the prefilter; these must not be. */
+    {"x[\\b]y", "", true},             /* in a class, \b is a backspace */
+    {"\\\\b\\d", "", true},           /* an escaped backslash, then b */
+    {"[]\\b]a\\Bb", "", true},         /* ] first in a class is literal */
+    {"\\Q\\b\\E\\d", "", true},        /* quoted: left as it is */
 };
 #define NOFFERS (sizeof(offers) / sizeof(offers[0]))
 
@@ -88,7 +93,8 @@ static void test_never_rules_out_a_match(void **state)
     static const char *const pieces[] = {
         "4111", "1111", " ", "-", "0", "12", "@", "a.b", "corp", ".", "example", "co", "jp",
         "CORP", "普通", "当座", "預金", "運転免許証番号", "：", ":", "\n", "Fwd", "転送",
-        "secret", "plan", "x", "a", "aa", "社外秘", "\t", "ｃｏｎｆ", "Z", "é"};
+        "secret", "plan", "x", "a", "aa", "社外秘", "\t", "ｃｏｎｆ", "Z", "é", "\b", "\\",
+        "\\b", "y", "]", "b", "ab", "\\b7"};
     struct prefilter *pf = build();
     struct prefilter_scratch *s = prefilter_scratch_new(pf);
     pcre2_code *re[NOFFERS];

@@ -127,6 +127,27 @@ static int spool_spill(struct spool *sp, char *err, size_t errlen)
     return 0;
 }
 
+int spool_expect(struct spool *sp, uint64_t bytes, char *err, size_t errlen)
+{
+    if (sp->failed || sp->fd >= 0)
+        return 0;
+    if (bytes > sp->memory_limit) {
+        if (spool_spill(sp, err, errlen) != 0) {
+            sp->failed = true;
+            return -1;
+        }
+        return 0;
+    }
+    if (bytes > sp->mem_cap) {
+        unsigned char *grown = realloc(sp->mem, (size_t)bytes);
+        if (grown == NULL)
+            return 0; /* only a hint: the writes will try again */
+        sp->mem = grown;
+        sp->mem_cap = (size_t)bytes;
+    }
+    return 0;
+}
+
 int spool_write(struct spool *sp, const void *data, size_t len, char *err, size_t errlen)
 {
     if (sp->failed) {

@@ -31,6 +31,15 @@ void spool_reset(struct spool *sp);
 /* Appends LEN bytes.  0 on success, -1 with ERR filled. */
 int spool_write(struct spool *sp, const void *data, size_t len, char *err, size_t errlen);
 
+/*
+ * A hint that about BYTES will be written (an ESMTP SIZE, a part's encoded
+ * length): memory for them is taken at once instead of doubling on the
+ * way, or, past the limit, the spool goes straight to a file.  Best effort:
+ * a wrong hint costs only speed.  0, or -1 with ERR filled when the spill
+ * file cannot be made.
+ */
+int spool_expect(struct spool *sp, uint64_t bytes, char *err, size_t errlen);
+
 /* Bytes written since the last reset. */
 uint64_t spool_size(const struct spool *sp);
 

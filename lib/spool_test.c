@@ -110,6 +110,42 @@ static void test_zero_limit_spills_at_once(void **state)
     spool_free(sp);
 }
 
+/* A size hint: memory taken at once within the limit, a file at once past it. */
+static void test_expect(void **state)
+{
+    char err[256] = "";
+    unsigned char data[3000];
+    (void)state;
+    for (size_t i = 0; i < sizeof(data); i++)
+        data[i] = (unsigned char)(i * 7);
+
+    struct spool *sp = spool_new(4096, temp_dir);
+    assert_int_equal(spool_expect(sp, 2000, err, sizeof(err)), 0);
+    assert_false(spool_spilled(sp));
+    /* A hint too small is harmless: the spool still grows. */
+    for (size_t off = 0; off < sizeof(data); off += 1000)
+        assert_int_equal(spool_write(sp, data + off, 1000, err, sizeof(err)), 0);
+    assert_false(spool_spilled(sp));
+    check_content(sp, data, sizeof(data));
+    spool_free(sp);
+
+    sp = spool_new(1024, temp_dir);
+    assert_int_equal(spool_expect(sp, 3000, err, sizeof(err)), 0);
+    assert_true(spool_spilled(sp)); /* before a byte was written */
+    assert_int_equal(spool_write(sp, data, sizeof(data), err, sizeof(err)), 0);
+    check_content(sp, data, sizeof(data));
+    assert_int_equal(count_names(), 0);
+    spool_free(sp);
+
+    sp = spool_new(4, "/nonexistent/sendwatch");
+    assert_int_equal(spool_expect(sp, 5, err, sizeof(err)), -1);
+    assert_string_equal(
+        err, "cannot create spill file in /nonexistent/sendwatch: No such file "
+             "or directory");
+    assert_int_equal(spool_write(sp, "1", 1, err, sizeof(err)), -1);
+    spool_free(sp);
+}
+
 static void test_bad_temp_dir(void **state)
 {
     char err[256] = "";
@@ -157,6 +193,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_memory_then_spill),
         cmocka_unit_test(test_zero_limit_spills_at_once),
+        cmocka_unit_test(test_expect),
         cmocka_unit_test(test_bad_temp_dir),
         cmocka_unit_test(test_write_error),
     };

@@ -39,6 +39,7 @@ struct zip_needle {
     size_t len;
 };
 static struct zip_needle zip_needles[6];
+static bool b64_chars[256]; /* the base64 alphabet, filled by view_init() */
 
 static void view_make_zip_needles(void)
 {
@@ -61,9 +62,13 @@ static void view_make_zip_needles(void)
 
 void view_init(void)
 {
+    static const char alphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     g_mime_init();
     markup_init();
     view_make_zip_needles();
+    for (const char *p = alphabet; *p; p++)
+        b64_chars[(unsigned char)*p] = true;
 }
 
 void view_shutdown(void)
@@ -444,8 +449,7 @@ static bool view_name_ends(const char *name, const char *ext)
 
 static bool view_b64_char(unsigned char c)
 {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           c == '+' || c == '/';
+    return b64_chars[c];
 }
 
 /*
@@ -656,6 +660,18 @@ static void view_leaf(struct view *v, GMimePart *part, unsigned depth)
         return;
     }
     if (content != NULL) {
+        /* The decoded size is about known: take the memory at once. */
+        GMimeStream *raw = g_mime_data_wrapper_get_stream(content);
+        gint64 encoded = raw ? g_mime_stream_length(raw) : -1;
+        char err[256];
+        if (encoded > 0 &&
+            spool_expect(decoded,
+                         g_mime_data_wrapper_get_encoding(content) ==
+                                 GMIME_CONTENT_ENCODING_BASE64
+                             ? (uint64_t)encoded / 4 * 3 + 4
+                             : (uint64_t)encoded,
+                         err, sizeof(err)) != 0)
+            view_fail(v, err);
         GMimeStream *out = view_stream_new(decoded);
         /* Any failure (a spill file that cannot be written, a read error of
          * the message's own spool) fails the view: a part read halfway must

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "apply.h"
 #include "inspect.h"
@@ -137,6 +138,23 @@ static sfsistat cb_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *addr)
     return connection_get(ctx) ? SMFIS_CONTINUE : callbacks_tempfail(ctx);
 }
 
+/* The ESMTP SIZE=N parameter among the MAIL FROM arguments, if well formed. */
+static bool callbacks_size_param(char **argv, uint64_t *size)
+{
+    for (size_t i = 1; argv[i] != NULL; i++) {
+        const char *v = argv[i];
+        if (strncasecmp(v, "SIZE=", 5) != 0)
+            continue;
+        v += 5;
+        size_t n = strspn(v, "0123456789");
+        if (n == 0 || n > 15 || v[n] != '\0')
+            return false;
+        *size = strtoull(v, NULL, 10);
+        return true;
+    }
+    return false;
+}
+
 static sfsistat cb_envfrom(SMFICTX *ctx, char **argv)
 {
     struct connection *conn = connection_get(ctx);
@@ -152,6 +170,16 @@ static sfsistat cb_envfrom(SMFICTX *ctx, char **argv)
         (conn->message->sender = callbacks_copy_address(argv[0])) == NULL) {
         log_error("NOQUEUE: out of memory at MAIL FROM");
         return callbacks_tempfail(ctx);
+    }
+    /* The client's SIZE= announcement sizes the spool once (or sends a
+     * large message straight to a file) instead of growing it on the way;
+     * a false one costs at most message_memory_limit, like a real message. */
+    uint64_t announced;
+    if (callbacks_size_param(argv, &announced)) {
+        char err[256];
+        if (spool_expect(conn->message->spool, announced + announced / 64 + 4096, err,
+                         sizeof(err)) != 0)
+            message_fail(conn->message, err);
     }
     return SMFIS_CONTINUE;
 }
