@@ -302,8 +302,25 @@ static int try_fallbacks(const char *in, size_t len, bool require_japanese,
     return 0;
 }
 
-int charset_to_utf8(const char *label, const char *in, size_t len,
-                    struct charset_result *out)
+/* Makes IN (LEN bytes) the result as it is: OWNED when the caller gave it, else a copy. */
+static int result_as_is(struct charset_result *out, const char *in, size_t len, char **owned,
+                        unsigned flags, const char *used)
+{
+    struct buf b = {0};
+    if (*owned != NULL) {
+        b.data = *owned;
+        b.len = len;
+        b.cap = len + 1; /* the caller's NUL */
+        *owned = NULL;
+    } else if (buf_append(&b, in, len) != 0) {
+        return -1;
+    }
+    result_take(out, &b, flags, used);
+    return 0;
+}
+
+static int convert(const char *label, const char *in, size_t len, char **owned,
+                   struct charset_result *out)
 {
     enum charset_kind kind = charset_classify(label);
     struct buf b = {0};
@@ -316,20 +333,12 @@ int charset_to_utf8(const char *label, const char *in, size_t len,
 
     switch (kind) {
     case KIND_ASCII:
-        if (is_7bit(in, len)) {
-            if (buf_append(&b, in, len) != 0)
-                return -1;
-            result_take(out, &b, 0, "US-ASCII");
-            return 0;
-        }
+        if (is_7bit(in, len))
+            return result_as_is(out, in, len, owned, 0, "US-ASCII");
         break; /* 8-bit bytes under an ASCII label: find what they are */
     case KIND_UTF8:
-        if (is_valid_utf8(in, len)) {
-            if (buf_append(&b, in, len) != 0)
-                return -1;
-            result_take(out, &b, 0, "UTF-8");
-            return 0;
-        }
+        if (is_valid_utf8(in, len))
+            return result_as_is(out, in, len, owned, 0, "UTF-8");
         break;
     case KIND_ISO2022JP: {
         struct buf sjis = {0};
@@ -353,12 +362,8 @@ int charset_to_utf8(const char *label, const char *in, size_t len,
         break; /* 8-bit bytes: not ISO-2022-JP at all */
     }
     case KIND_SINGLE_BYTE:
-        if (is_7bit(in, len)) {
-            if (buf_append(&b, in, len) != 0)
-                return -1;
-            result_take(out, &b, 0, "US-ASCII");
-            return 0;
-        }
+        if (is_7bit(in, len))
+            return result_as_is(out, in, len, owned, 0, "US-ASCII");
         rc = try_fallbacks(in, len, true, out);
         if (rc != 0)
             return rc < 0 ? -1 : 0;
@@ -414,4 +419,20 @@ int charset_to_utf8(const char *label, const char *in, size_t len,
 nomem:
     free(b.data);
     return -1;
+}
+
+int charset_to_utf8(const char *label, const char *in, size_t len,
+                    struct charset_result *out)
+{
+    char *none = NULL;
+    return convert(label, in, len, &none, out);
+}
+
+int charset_to_utf8_owned(const char *label, char *in, size_t len,
+                          struct charset_result *out)
+{
+    char *owned = in;
+    int rc = convert(label, in, len, &owned, out);
+    free(owned); /* NULL when it became the result */
+    return rc;
 }

@@ -43,4 +43,12 @@ struct charset_result {
 int charset_to_utf8(const char *label, const char *in, size_t len,
                     struct charset_result *out);
 
+/*
+ * The same, taking over IN (malloc'ed, NUL-terminated at LEN): text that
+ * is already what it says (ASCII, valid UTF-8) becomes the result without
+ * a copy.  IN is freed otherwise, and on errors.
+ */
+int charset_to_utf8_owned(const char *label, char *in, size_t len,
+                          struct charset_result *out);
+
 #endif

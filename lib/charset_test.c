@@ -66,6 +66,19 @@ static void test_cases(void **state)
                      c->want_flags);
         assert_int_equal(r.text[r.len], '\0');
         free(r.text);
+
+        /* Handed over: the same result (ASCII and valid UTF-8 without a copy). */
+        char *in = malloc(len + 1);
+        memcpy(in, c->in, len);
+        in[len] = '\0';
+        assert_int_equal(charset_to_utf8_owned(c->label, in, len, &r), 0);
+        if (r.len != want_len || memcmp(r.text, c->want, want_len) != 0 ||
+            r.flags != c->want_flags)
+            fail_msg("case %zu owned: got \"%s\" flags %u", i, r.text, r.flags);
+        if (strcmp(r.used, "US-ASCII") == 0 || (strcmp(r.used, "UTF-8") == 0 && !r.flags))
+            assert_ptr_equal(r.text, in);
+        assert_int_equal(r.text[r.len], '\0');
+        free(r.text);
     }
 }
 

@@ -59,7 +59,8 @@ static utf8proc_ssize_t normalize_next(const char *in, size_t left, utf8proc_int
     return utf8proc_iterate((const utf8proc_uint8_t *)in, (utf8proc_ssize_t)left, cp);
 }
 
-int normalize_text(const char *in, size_t len, char **out, size_t *outlen)
+/* NFKC of IN; OWNED, when not NULL, is IN and becomes the result if nothing changes. */
+static int normalize(const char *in, size_t len, char *owned, char **out, size_t *outlen)
 {
     struct buf b = {0};
     size_t copied = 0; /* bytes before this are in B */
@@ -67,8 +68,6 @@ int normalize_text(const char *in, size_t len, char **out, size_t *outlen)
     size_t pos = 0;
     int rc = 0;
 
-    if (buf_reserve(&b, len) != 0) /* NFKC rarely changes the length much */
-        return -1;
     while (pos < len && rc == 0) {
         size_t plain = ascii_printable_span(in + pos, len - pos);
         if (plain > 0) {
@@ -89,6 +88,10 @@ int normalize_text(const char *in, size_t len, char **out, size_t *outlen)
         }
         /* An unstable character: copy what came before, except the last
          * stable character, which may combine with it. */
+        if (b.data == NULL && buf_reserve(&b, len) != 0) { /* NFKC keeps about the length */
+            rc = -1;
+            break;
+        }
         size_t run = last < pos && last >= copied ? last : pos;
         if (copied < run)
             rc = buf_append(&b, in + copied, run - copied);
@@ -111,8 +114,14 @@ int normalize_text(const char *in, size_t len, char **out, size_t *outlen)
         last = end;
         pos = end;
     }
-    if (rc == 0 && copied < len)
+    if (rc == 0 && copied == 0 && owned != NULL) {
+        *out = owned; /* every character was stable: nothing to change */
+        *outlen = len;
+        return 0;
+    }
+    if (rc == 0 && (copied < len || b.data == NULL))
         rc = buf_append(&b, in + copied, len - copied);
+    free(owned);
     if (rc != 0) {
         free(b.data);
         return rc;
@@ -120,4 +129,14 @@ int normalize_text(const char *in, size_t len, char **out, size_t *outlen)
     *out = b.data;
     *outlen = b.len;
     return 0;
+}
+
+int normalize_text(const char *in, size_t len, char **out, size_t *outlen)
+{
+    return normalize(in, len, NULL, out, outlen);
+}
+
+int normalize_text_owned(char *in, size_t len, char **out, size_t *outlen)
+{
+    return normalize(in, len, in, out, outlen);
 }

@@ -23,4 +23,11 @@
  */
 int normalize_text(const char *in, size_t len, char **out, size_t *outlen);
 
+/*
+ * The same, taking over IN (malloc'ed, NUL-terminated at LEN): when NFKC
+ * changes nothing, as for most mail, IN itself is the result and no copy
+ * is made; otherwise IN is freed.  IN is freed on errors too.
+ */
+int normalize_text_owned(char *in, size_t len, char **out, size_t *outlen);
+
 #endif

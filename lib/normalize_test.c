@@ -45,6 +45,14 @@ static void test_cases(void **state)
         if (strcmp(out, cases[i].want) != 0 || len != strlen(cases[i].want))
             fail_msg("case %zu: got \"%s\", want \"%s\"", i, out, cases[i].want);
         free(out);
+        /* Handed over: the same result; unchanged text is kept, not copied. */
+        char *in = strdup(cases[i].in);
+        assert_int_equal(normalize_text_owned(in, strlen(in), &out, &len), 0);
+        if (strcmp(out, cases[i].want) != 0 || len != strlen(cases[i].want))
+            fail_msg("case %zu owned: got \"%s\", want \"%s\"", i, out, cases[i].want);
+        if (strcmp(cases[i].in, cases[i].want) == 0)
+            assert_ptr_equal(out, in);
+        free(out);
     }
 }
 

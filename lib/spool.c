@@ -148,6 +148,27 @@ int spool_expect(struct spool *sp, uint64_t bytes, char *err, size_t errlen)
     return 0;
 }
 
+char *spool_take_memory(struct spool *sp, size_t *len)
+{
+    if (sp->failed || sp->fd >= 0)
+        return NULL;
+    if (sp->mem_cap < sp->size + 1) {
+        unsigned char *grown = realloc(sp->mem, (size_t)sp->size + 1);
+        if (grown == NULL)
+            return NULL;
+        sp->mem = grown;
+        sp->mem_cap = (size_t)sp->size + 1;
+    }
+    char *taken = (char *)sp->mem;
+    taken[sp->size] = '\0';
+    *len = (size_t)sp->size;
+    sp->mem = NULL;
+    sp->mem_cap = 0;
+    sp->size = 0;
+    sp->cache_len = 0;
+    return taken;
+}
+
 int spool_write(struct spool *sp, const void *data, size_t len, char *err, size_t errlen)
 {
     if (sp->failed) {

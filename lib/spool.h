@@ -40,6 +40,13 @@ int spool_write(struct spool *sp, const void *data, size_t len, char *err, size_
  */
 int spool_expect(struct spool *sp, uint64_t bytes, char *err, size_t errlen);
 
+/*
+ * Hands over the bytes of a spool still in memory: a malloc'ed buffer of
+ * *LEN bytes plus a NUL, which the caller frees; the spool is then empty.
+ * NULL when the spool is in a file, failed, or out of memory.
+ */
+char *spool_take_memory(struct spool *sp, size_t *len);
+
 /* Bytes written since the last reset. */
 uint64_t spool_size(const struct spool *sp);
 

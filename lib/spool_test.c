@@ -146,6 +146,28 @@ static void test_expect(void **state)
     spool_free(sp);
 }
 
+/* Bytes in memory can be handed over; a spilled spool keeps its file. */
+static void test_take_memory(void **state)
+{
+    char err[256] = "";
+    size_t len = 99;
+    (void)state;
+    struct spool *sp = spool_new(16, temp_dir);
+    assert_int_equal(spool_write(sp, "hello", 5, err, sizeof(err)), 0);
+    char *taken = spool_take_memory(sp, &len);
+    assert_non_null(taken);
+    assert_int_equal(len, 5);
+    assert_string_equal(taken, "hello"); /* NUL-terminated */
+    free(taken);
+    assert_int_equal(spool_size(sp), 0);
+    assert_int_equal(spool_write(sp, "again", 5, err, sizeof(err)), 0);
+    check_content(sp, (const unsigned char *)"again", 5);
+    assert_int_equal(spool_write(sp, "0123456789abcdef", 16, err, sizeof(err)), 0);
+    assert_true(spool_spilled(sp));
+    assert_null(spool_take_memory(sp, &len));
+    spool_free(sp);
+}
+
 static void test_bad_temp_dir(void **state)
 {
     char err[256] = "";
@@ -194,6 +216,7 @@ int main(void)
         cmocka_unit_test(test_memory_then_spill),
         cmocka_unit_test(test_zero_limit_spills_at_once),
         cmocka_unit_test(test_expect),
+        cmocka_unit_test(test_take_memory),
         cmocka_unit_test(test_bad_temp_dir),
         cmocka_unit_test(test_write_error),
     };

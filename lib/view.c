@@ -101,18 +101,22 @@ static void view_fail(struct view *v, const char *why)
 }
 
 /*
- * Normalises UTF8 (valid UTF-8) and adds it as a text of FIELD.  NAME is
- * copied.
+ * Normalises UTF8 (valid UTF-8, LEN bytes) and adds it as a text of FIELD.
+ * NAME is copied.  With OWNED (UTF8 itself, malloc'ed and NUL-terminated)
+ * the text is taken over, and kept as it is when NFKC changes nothing.
  */
-static void view_add_text(struct view *v, enum view_field field, const char *name,
-                          int attachment, const char *utf8, size_t len)
+static void view_push_text(struct view *v, enum view_field field, const char *name,
+                           int attachment, const char *utf8, char *owned, size_t len)
 {
     char *norm;
     size_t norm_len;
 
-    if (v->failed)
+    if (v->failed) {
+        free(owned);
         return;
-    int rc = normalize_text(utf8, len, &norm, &norm_len);
+    }
+    int rc = owned ? normalize_text_owned(owned, len, &norm, &norm_len)
+                   : normalize_text(utf8, len, &norm, &norm_len);
     if (rc != 0) {
         view_fail(v, rc == -1 ? "out of memory" : "invalid UTF-8 after conversion");
         return;
@@ -142,10 +146,17 @@ static void view_add_text(struct view *v, enum view_field field, const char *nam
     v->ntexts++;
 }
 
+static void view_add_text(struct view *v, enum view_field field, const char *name,
+                          int attachment, const char *utf8, size_t len)
+{
+    view_push_text(v, field, name, attachment, utf8, NULL, len);
+}
+
 /*
  * Converts BYTES labelled CHARSET (NULL: none) and adds the result as a
- * text.  When OWNED is BYTES, it is freed as soon as it is converted: large
- * text then costs two copies at most, never three.
+ * text.  When OWNED is BYTES (malloc'ed, NUL-terminated), it is taken
+ * over: ASCII or valid UTF-8 that NFKC leaves alone, most mail, is then
+ * kept as it is, without a copy.
  */
 static void view_add_owned_bytes(struct view *v, enum view_field field, const char *name,
                                  int attachment, const char *charset, char *owned,
@@ -153,8 +164,8 @@ static void view_add_owned_bytes(struct view *v, enum view_field field, const ch
 {
     struct charset_result r;
 
-    int rc = charset_to_utf8(charset, bytes, len, &r);
-    free(owned);
+    int rc = owned ? charset_to_utf8_owned(charset, owned, len, &r)
+                   : charset_to_utf8(charset, bytes, len, &r);
     if (rc != 0) {
         view_fail(v, "out of memory");
         return;
@@ -173,8 +184,7 @@ static void view_add_owned_bytes(struct view *v, enum view_field field, const ch
         r.text = text;
         r.len = text_len;
     }
-    view_add_text(v, field, name, attachment, r.text, r.len);
-    free(r.text);
+    view_push_text(v, field, name, attachment, r.text, r.text, r.len);
 }
 
 /* Converts BYTES labelled CHARSET (NULL: none) and adds the result as a text. */
@@ -374,6 +384,17 @@ static char *view_slurp(struct view *v, const struct spool *sp, size_t max, size
     buf[got] = '\0';
     *len = got;
     return buf;
+}
+
+/* Like view_slurp(), but takes the bytes over when SP (ours) holds them in memory. */
+static char *view_slurp_take(struct view *v, struct spool *sp, size_t max, size_t *len)
+{
+    if (spool_size(sp) <= max) {
+        char *bytes = spool_take_memory(sp, len);
+        if (bytes != NULL)
+            return bytes;
+    }
+    return view_slurp(v, sp, max, len);
 }
 
 /* Adds an attachment record; returns its index, or -1 when out of memory. */
@@ -684,14 +705,15 @@ static void view_leaf(struct view *v, GMimePart *part, unsigned depth)
 
     size_t len = 0;
     char *bytes = NULL;
+    uint64_t decoded_size = spool_size(decoded); /* the spool may be emptied below */
     if (!v->failed &&
         (body || view_is_text_type(type) || view_name_ends(name ? name : "", ".csv") ||
          view_name_ends(name ? name : "", ".txt"))) {
-        bytes = view_slurp(v, decoded, v->limits.max_text, &len);
-        if (bytes != NULL && spool_size(decoded) > len)
+        bytes = view_slurp_take(v, decoded, v->limits.max_text, &len);
+        if (bytes != NULL && decoded_size > len)
             view_note(v, VIEW_LIMIT_EXCEEDED,
                       "a %s part of %llu bytes was read only up to %zu", type,
-                      (unsigned long long)spool_size(decoded), len);
+                      (unsigned long long)decoded_size, len);
     }
     if (body) {
         if (bytes != NULL)
@@ -699,7 +721,7 @@ static void view_leaf(struct view *v, GMimePart *part, unsigned depth)
                                  is_html);
         bytes = NULL;
     } else if (!v->failed) {
-        int index = view_add_attachment(v, name, type, spool_size(decoded), -1, depth);
+        int index = view_add_attachment(v, name, type, decoded_size, -1, depth);
         if (index >= 0 && name != NULL && *name != '\0')
             view_add_text(v, VIEW_ATTACHMENT_NAME, NULL, index, name, strlen(name));
         if (index >= 0 && bytes != NULL) {
