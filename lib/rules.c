@@ -983,10 +983,8 @@ static int build_prefilter(struct rules *rs)
 static struct rules *rules_finish(struct parser *p, bool ok)
 {
     struct rules *rs = p->rs;
-    if (ok && keywords_compile(p->keywords) != 0) {
-        errbuf_set(p->err, p->errlen, "out of memory");
+    if (ok && keywords_compile(p->keywords, p->err, p->errlen) != 0)
         ok = false;
-    }
     rs->keywords = p->keywords;
     /* Matchers moved while growing: point them at their rules now. */
     for (size_t i = 0; i < rs->nrules; i++)
@@ -1446,6 +1444,7 @@ int rules_evaluate(const struct rules *rs, const struct view *view,
     struct eval e = {.rs = rs, .view = view, .v = v};
     pcre2_match_data *md = NULL;
     struct prefilter_scratch *scratch = NULL;
+    struct keywords_scratch *kw_scratch = NULL;
     bool *maybe = NULL;
     int rc = -1;
 
@@ -1464,6 +1463,7 @@ int rules_evaluate(const struct rules *rs, const struct view *view,
         goto done;
     /* Without a scratch (out of memory) every scan "fails": all regexes run. */
     scratch = prefilter_scratch_new(rs->prefilter);
+    kw_scratch = keywords_scratch_new(rs->keywords); /* NULL: scans fail, closed */
 
     /* Conditions first: they are cheap and spare the scanning. */
     unsigned keyword_fields = 0;
@@ -1487,8 +1487,11 @@ int rules_evaluate(const struct rules *rs, const struct view *view,
     size_t ntexts = view_text_count(view);
     for (size_t t = 0; t < ntexts && !e.failed; t++) {
         e.text = view_text_at(view, t);
-        if (keyword_fields & e.text->field)
-            keywords_scan(rs->keywords, e.text->text, e.text->len, keyword_hit, &e);
+        if ((keyword_fields & e.text->field) &&
+            keywords_scan(rs->keywords, kw_scratch, e.text->text, e.text->len, keyword_hit,
+                          &e) != 0 &&
+            v->error[0] == '\0')
+            snprintf(v->error, sizeof(v->error), "keyword scan failed");
         if (!any_regex)
             continue;
         bool prefiltered = false;
@@ -1548,6 +1551,7 @@ int rules_evaluate(const struct rules *rs, const struct view *view,
     rc = 0;
 done:
     prefilter_scratch_free(scratch);
+    keywords_scratch_free(kw_scratch);
     free(maybe);
     pcre2_match_data_free(md);
     free(e.counts);

@@ -31,8 +31,9 @@
  * longest hold wins, and every store and forward is carried out.
  *
  * Keywords are NFKC-normalised like the text and matched in one
- * Aho-Corasick pass for all rules; regexes are PCRE2 in UTF mode, JIT
- * compiled, with a match limit.  Errors are reported as
+ * Hyperscan literal pass for all rules; regexes are PCRE2 in UTF mode, JIT
+ * compiled, with a match limit, run only where one Hyperscan prefilter
+ * pass over the text says they may match.  Errors are reported as
  * "FILE:LINE:COLUMN: message".
  *
  * A compiled rule set is immutable and may be shared by threads; each
