@@ -6,6 +6,8 @@
  *   sendwatch [-c FILE] test MESSAGE.eml ...  what the rules make of a message
  *   sendwatch [-c FILE] reload                make the milter load the rules anew
  *   sendwatch [-c FILE] quarantine list       the stored copies
+ *   sendwatch [-c FILE] held ...              held mail: list, show, release, delete,
+ *                                             reschedule (carried out by holdd)
  *
  * main() only parses the global options and dispatches to a command.
  */
@@ -77,6 +79,8 @@ static const struct command {
     {"reload", "make the running milter load config and rules anew", command_reload},
     {"quarantine", "list [--json]: the stored copies and why they were stored",
      command_quarantine},
+    {"held", "list [--json] | show ID | release ID | delete ID | reschedule ID WHEN",
+     command_held},
 };
 
 static void usage(FILE *out)

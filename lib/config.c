@@ -22,6 +22,8 @@ enum config_type {
     CONFIG_NAME,    /* a user or syslog name: [A-Za-z0-9._-]+ */
     CONFIG_UINT,    /* a whole number in [min, max] */
     CONFIG_DOMAINS, /* a list of domain names, commas or spaces between */
+    CONFIG_BOOL,    /* yes or no */
+    CONFIG_CHOICE,  /* one of the words in choices */
 };
 
 struct config_param {
@@ -30,12 +32,16 @@ struct config_param {
     size_t offset;
     const char *default_value;
     unsigned long long min, max; /* for CONFIG_SIZE and CONFIG_UINT */
+    const char *const *choices;  /* for CONFIG_CHOICE, NULL-terminated */
 };
 
+static const char *const hold_scopes[] = {"external", "all", NULL};
+
 /* clang-format off */
-#define PARAM(name, type, def) {#name, type, offsetof(struct config, name), def, 0, 0}
-#define SIZE_PARAM(name, def, lo, hi) {#name, CONFIG_SIZE, offsetof(struct config, name), def, lo, hi}
-#define UINT_PARAM(name, def, lo, hi) {#name, CONFIG_UINT, offsetof(struct config, name), def, lo, hi}
+#define PARAM(name, type, def) {#name, type, offsetof(struct config, name), def, 0, 0, NULL}
+#define SIZE_PARAM(name, def, lo, hi) {#name, CONFIG_SIZE, offsetof(struct config, name), def, lo, hi, NULL}
+#define UINT_PARAM(name, def, lo, hi) {#name, CONFIG_UINT, offsetof(struct config, name), def, lo, hi, NULL}
+#define CHOICE_PARAM(name, def, list) {#name, CONFIG_CHOICE, offsetof(struct config, name), def, 0, 0, list}
 /* clang-format on */
 
 static const struct config_param config_params[] = {
@@ -56,6 +62,12 @@ static const struct config_param config_params[] = {
     SIZE_PARAM(archive_max_expanded, "256m", 1024, 64ULL * 1024 * 1024 * 1024),
     UINT_PARAM(archive_max_ratio, "100", 2, 100000),
     SIZE_PARAM(scan_text_limit, "10m", 1024, 1024ULL * 1024 * 1024),
+    PARAM(hold_enable, CONFIG_BOOL, "no"),
+    UINT_PARAM(hold_minutes, "10", 1, 60),
+    CHOICE_PARAM(hold_scope, "external", hold_scopes),
+    PARAM(postfix_config_dir, CONFIG_PATH, "/etc/postfix"),
+    PARAM(holdd_pid_file, CONFIG_PATH, "/run/sendwatch/holdd.pid"),
+    PARAM(holdd_socket, CONFIG_PATH, "/run/sendwatch/holdd.sock"),
 };
 
 #define CONFIG_NPARAMS (sizeof(config_params) / sizeof(config_params[0]))
@@ -279,6 +291,29 @@ static int config_set(struct config *cfg, const struct config_param *p, const ch
     }
     case CONFIG_DOMAINS:
         return config_set_domains(p, value, (char ***)(void *)field, err, errlen);
+    case CONFIG_BOOL:
+        if (strcmp(value, "yes") != 0 && strcmp(value, "no") != 0) {
+            errbuf_set(err, errlen, "bad value for %s: \"%s\" (expected yes or no)",
+                       p->name, value);
+            return -1;
+        }
+        *(bool *)(void *)field = strcmp(value, "yes") == 0;
+        return 0;
+    case CONFIG_CHOICE: {
+        bool known = false;
+        for (size_t i = 0; p->choices[i] != NULL; i++)
+            known = known || strcmp(value, p->choices[i]) == 0;
+        if (!known) {
+            char list[128] = "";
+            for (size_t i = 0; p->choices[i] != NULL; i++)
+                snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s",
+                         i ? (p->choices[i + 1] ? ", " : " or ") : "", p->choices[i]);
+            errbuf_set(err, errlen, "bad value for %s: \"%s\" (expected %s)", p->name, value,
+                       list);
+            return -1;
+        }
+        break;
+    }
     case CONFIG_PATH:
         if (value[0] != '/')
             why = "expected an absolute path";
@@ -318,7 +353,7 @@ void config_free(struct config *cfg)
         void *field = (char *)cfg + p->offset;
         if (p->type == CONFIG_DOMAINS)
             config_free_list(*(char ***)field);
-        else if (p->type != CONFIG_SIZE && p->type != CONFIG_UINT)
+        else if (p->type != CONFIG_SIZE && p->type != CONFIG_UINT && p->type != CONFIG_BOOL)
             free(*(char **)field);
     }
     free(cfg->source);
@@ -543,6 +578,8 @@ void config_print(const struct config *cfg, FILE *out)
             fprintf(out, "%s = %zu\n", p->name, *(const size_t *)(const void *)field);
         } else if (p->type == CONFIG_UINT) {
             fprintf(out, "%s = %u\n", p->name, *(const unsigned *)(const void *)field);
+        } else if (p->type == CONFIG_BOOL) {
+            fprintf(out, "%s = %s\n", p->name, *(const bool *)(const void *)field ? "yes" : "no");
         } else if (p->type == CONFIG_DOMAINS) {
             char *const *list = *(char **const *)(const void *)field;
             fprintf(out, "%s =", p->name);

@@ -37,6 +37,13 @@ struct config {
     size_t archive_max_expanded;  /* bytes expanded from archives per message */
     unsigned archive_max_ratio;   /* expansion ratio of one archive (zip bombs) */
     size_t scan_text_limit;       /* bytes of one part read as text */
+    bool hold_enable;             /* hold outgoing mail (hold_scope) for hold_minutes */
+    unsigned hold_minutes;        /* 1-60 */
+    char *hold_scope;             /* "external": only with a recipient outside
+                                   * internal_domains; "all" */
+    char *postfix_config_dir;     /* the Postfix instance holdd manages (postsuper -c) */
+    char *holdd_pid_file;         /* where sendwatch-holdd writes its PID */
+    char *holdd_socket;           /* datagram socket that wakes holdd (new work) */
     char *source;                 /* the file this came from, for messages */
 };
 

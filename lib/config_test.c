@@ -55,6 +55,12 @@ static const struct bad_case bad_cases[] = {
      "or '-')"},
     {"archive_max_depth = 0\n",
      "t.conf:1: bad value for archive_max_depth: \"0\" (expected a number from 1 to 20)"},
+    {"hold_enable = true\n",
+     "t.conf:1: bad value for hold_enable: \"true\" (expected yes or no)"},
+    {"hold_scope = everyone\n",
+     "t.conf:1: bad value for hold_scope: \"everyone\" (expected external or all)"},
+    {"hold_minutes = 61\n",
+     "t.conf:1: bad value for hold_minutes: \"61\" (expected a number from 1 to 60)"},
     {"archive_max_ratio = 10x\n", "t.conf:1: bad value for archive_max_ratio: \"10x\" "
                                   "(expected a number from 2 to 100000)"},
     {"internal_domains = corp.example, bad_domain\n",

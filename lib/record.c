@@ -112,3 +112,33 @@ char *record_get(const char *data, size_t len, const char *name, size_t index)
     }
     return NULL;
 }
+
+struct record *record_copy_without(const char *data, size_t len, const char *const *drop)
+{
+    char head[16];
+    snprintf(head, sizeof(head), "v=%d\n", RECORD_VERSION);
+    size_t pos = strlen(head);
+    if (len < pos || memcmp(data, head, pos) != 0)
+        return NULL;
+    struct record *r = record_new();
+    if (r == NULL)
+        return NULL;
+    while (pos < len) {
+        const char *line = data + pos;
+        const char *nl = memchr(line, '\n', len - pos);
+        size_t n = nl ? (size_t)(nl - line) : len - pos;
+        pos += n + 1;
+        const char *eq = memchr(line, '=', n);
+        bool dropped = false;
+        for (size_t i = 0; eq != NULL && drop != NULL && drop[i] != NULL && !dropped; i++)
+            dropped = strlen(drop[i]) == (size_t)(eq - line) &&
+                      memcmp(drop[i], line, (size_t)(eq - line)) == 0;
+        /* Kept lines are copied as they are: their values are already escaped. */
+        if (eq != NULL && !dropped &&
+            (record_put(r, line, n) != 0 || record_put(r, "\n", 1) != 0)) {
+            record_free(r);
+            return NULL;
+        }
+    }
+    return r;
+}

@@ -28,6 +28,13 @@ void record_free(struct record *r);
 /* Appends NAME=VALUE.  0, or -1 when out of memory. */
 int record_add(struct record *r, const char *name, const char *value);
 
+/*
+ * A new record holding the fields of the encoded record DATA except those
+ * named in DROP (NULL-terminated), to be changed and written back.  NULL
+ * when DATA is not a version-1 record or out of memory.
+ */
+struct record *record_copy_without(const char *data, size_t len, const char *const *drop);
+
 /* The encoded bytes (valid until the next add or free). */
 const char *record_bytes(const struct record *r, size_t *len);
 

@@ -9,7 +9,8 @@
 
 #include "errbuf.h"
 
-static const char *const store_db_names[STORE_NDBS] = {"quarantine"};
+static const char *const store_db_names[STORE_NDBS] = {"quarantine", "held", "due",
+                                                       "requests"};
 
 struct store {
     MDB_env *env;
@@ -153,4 +154,128 @@ int store_foreach(struct store *st, enum store_db db,
     mdb_cursor_close(cur);
     mdb_txn_abort(txn);
     return 0;
+}
+
+struct store_txn {
+    struct store *st;
+    MDB_txn *txn;
+};
+
+struct store_txn *store_begin(struct store *st, char *err, size_t errlen)
+{
+    struct store_txn *t = calloc(1, sizeof(*t));
+    int rc;
+
+    if (t == NULL) {
+        errbuf_set(err, errlen, "out of memory");
+        return NULL;
+    }
+    t->st = st;
+    if ((rc = mdb_txn_begin(st->env, NULL, 0, &t->txn)) != 0) {
+        store_error(err, errlen, st, "cannot begin a write", rc);
+        free(t);
+        return NULL;
+    }
+    return t;
+}
+
+int store_txn_put(struct store_txn *t, enum store_db db, const char *key, const void *value,
+                  size_t len, char *err, size_t errlen)
+{
+    MDB_val k = {strlen(key), (void *)key}, v = {len, (void *)value};
+    int rc;
+
+    if (!t->st->exists[db]) {
+        errbuf_set(err, errlen, "%s: opened read-only", t->st->dir);
+        return -1;
+    }
+    if ((rc = mdb_put(t->txn, t->st->dbi[db], &k, &v, 0)) != 0) {
+        store_error(err, errlen, t->st, store_db_names[db], rc);
+        return -1;
+    }
+    return 0;
+}
+
+int store_txn_del(struct store_txn *t, enum store_db db, const char *key, char *err,
+                  size_t errlen)
+{
+    MDB_val k = {strlen(key), (void *)key};
+    int rc;
+
+    if (!t->st->exists[db]) {
+        errbuf_set(err, errlen, "%s: opened read-only", t->st->dir);
+        return -1;
+    }
+    rc = mdb_del(t->txn, t->st->dbi[db], &k, NULL);
+    if (rc != 0 && rc != MDB_NOTFOUND) {
+        store_error(err, errlen, t->st, store_db_names[db], rc);
+        return -1;
+    }
+    return 0;
+}
+
+/* Reads KEY of DB in TXN into a malloc'ed copy. */
+static int store_read(struct store *st, MDB_txn *txn, enum store_db db, const char *key,
+                      char **value, size_t *len, char *err, size_t errlen)
+{
+    MDB_val k = {strlen(key), (void *)key}, v;
+    int rc;
+
+    if (!st->exists[db])
+        return 0;
+    rc = mdb_get(txn, st->dbi[db], &k, &v);
+    if (rc == MDB_NOTFOUND)
+        return 0;
+    if (rc != 0) {
+        store_error(err, errlen, st, store_db_names[db], rc);
+        return -1;
+    }
+    *value = malloc(v.mv_size + 1);
+    if (*value == NULL) {
+        errbuf_set(err, errlen, "out of memory");
+        return -1;
+    }
+    memcpy(*value, v.mv_data, v.mv_size);
+    (*value)[v.mv_size] = '\0';
+    if (len != NULL)
+        *len = v.mv_size;
+    return 1;
+}
+
+int store_txn_get(struct store_txn *t, enum store_db db, const char *key, char **value,
+                  size_t *len, char *err, size_t errlen)
+{
+    return store_read(t->st, t->txn, db, key, value, len, err, errlen);
+}
+
+int store_commit(struct store_txn *t, char *err, size_t errlen)
+{
+    int rc = mdb_txn_commit(t->txn);
+    if (rc != 0)
+        store_error(err, errlen, t->st, "cannot commit", rc);
+    free(t);
+    return rc == 0 ? 0 : -1;
+}
+
+void store_abort(struct store_txn *t)
+{
+    if (t == NULL)
+        return;
+    mdb_txn_abort(t->txn);
+    free(t);
+}
+
+int store_get(struct store *st, enum store_db db, const char *key, char **value,
+              size_t *len, char *err, size_t errlen)
+{
+    MDB_txn *txn;
+    int rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn);
+
+    if (rc != 0) {
+        store_error(err, errlen, st, "cannot begin a read", rc);
+        return -1;
+    }
+    rc = store_read(st, txn, db, key, value, len, err, errlen);
+    mdb_txn_abort(txn);
+    return rc;
 }

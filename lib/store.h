@@ -22,6 +22,9 @@ struct store;
 /* The named databases.  Opened once at store_open(), as LMDB asks. */
 enum store_db {
     STORE_QUARANTINE, /* "quarantine": time.queue_id.folder.file -> a stored copy */
+    STORE_HELD,       /* "held": queue ID -> hold record (state, deadline, outcome) */
+    STORE_DUE,        /* "due": 16 hex digits of the deadline "." queue ID -> "" */
+    STORE_REQUESTS,   /* "requests": time.sequence -> a request for holdd */
     STORE_NDBS,
 };
 
@@ -33,6 +36,33 @@ void store_close(struct store *st);
 /* Puts KEY -> VALUE into database DB in one committed transaction. */
 int store_put(struct store *st, enum store_db db, const char *key, const void *value,
               size_t len, char *err, size_t errlen);
+
+/*
+ * A write transaction for changes that must happen together (a hold
+ * record, its deadline entry and its notice job): nothing is visible until
+ * store_commit() returns 0.  One at a time per thread; LMDB serialises
+ * writers across threads and processes.  store_abort() drops the changes;
+ * store_commit() and store_abort() both free the transaction.
+ */
+struct store_txn;
+struct store_txn *store_begin(struct store *st, char *err, size_t errlen);
+int store_txn_put(struct store_txn *t, enum store_db db, const char *key, const void *value,
+                  size_t len, char *err, size_t errlen);
+/* Deletes KEY; a missing key is not an error. */
+int store_txn_del(struct store_txn *t, enum store_db db, const char *key, char *err,
+                  size_t errlen);
+/*
+ * Reads KEY within the transaction: 1 with a malloc'ed, NUL-terminated copy
+ * in *VALUE (length *LEN), 0 when absent, -1 with ERR.
+ */
+int store_txn_get(struct store_txn *t, enum store_db db, const char *key, char **value,
+                  size_t *len, char *err, size_t errlen);
+int store_commit(struct store_txn *t, char *err, size_t errlen);
+void store_abort(struct store_txn *t);
+
+/* Reads KEY in a read transaction of its own; returns as store_txn_get(). */
+int store_get(struct store *st, enum store_db db, const char *key, char **value,
+              size_t *len, char *err, size_t errlen);
 
 /*
  * Calls FN for every key of DB in key order (FN returns non-zero to stop).

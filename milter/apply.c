@@ -6,8 +6,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "hold.h"
 #include "log.h"
 #include "quarantine.h"
+#include "queueid.h"
 #include "record.h"
 
 static sfsistat apply_tempfail(SMFICTX *ctx)
@@ -140,14 +142,87 @@ static void reply_text(char *dst, size_t len, const char *s)
     dst[o] = '\0';
 }
 
+/* How long the message waits: the longest of a rule's hold and the admin's policy. */
+static unsigned hold_seconds(const struct config *cfg, const struct rules_verdict *v)
+{
+    unsigned seconds = v->hold_seconds;
+    if (cfg->hold_enable && (strcmp(cfg->hold_scope, "all") == 0 || v->external) &&
+        cfg->hold_minutes * 60 > seconds)
+        seconds = cfg->hold_minutes * 60;
+    return seconds;
+}
+
+/*
+ * Holds the message: the marker header (Postfix's milter_header_checks
+ * turn it into HOLD, and later milters still see the message), then the
+ * hold record and its deadline, committed before the answer.
+ */
+static sfsistat apply_hold(SMFICTX *ctx, struct store *store, const struct apply_message *msg,
+                           const struct inspection *in, unsigned seconds)
+{
+    char err[512];
+
+    if (queueid_classify(msg->queue_id) == QUEUEID_INVALID) {
+        log_error("%s: cannot hold a message without a valid queue ID (is \"i\" in "
+                  "milter_end_of_data_macros?)",
+                  msg->queue_id);
+        return apply_tempfail(ctx);
+    }
+    if (smfi_addheader(ctx, HOLD_MARKER_HEADER, (char *)msg->queue_id) != MI_SUCCESS) {
+        log_error("%s: cannot add the %s header", msg->queue_id, HOLD_MARKER_HEADER);
+        return apply_tempfail(ctx);
+    }
+    size_t natt = view_attachment_count(in->view), n = 0;
+    const char **names = calloc(natt ? natt : 1, sizeof(*names));
+    if (names == NULL) {
+        log_error("%s: cannot hold: out of memory", msg->queue_id);
+        return apply_tempfail(ctx);
+    }
+    for (size_t i = 0; i < natt; i++) {
+        const struct view_attachment *a = view_attachment_at(in->view, i);
+        if (a->depth == 0 && a->name[0] != '\0')
+            names[n++] = a->name;
+    }
+    time_t now = time(NULL);
+    struct hold_message hm = {
+        .queue_id = msg->queue_id,
+        .sender = msg->sender,
+        .recipients = msg->recipients,
+        .nrecipients = msg->nrecipients,
+        .subject = view_subject(in->view),
+        .size = spool_size(msg->spool),
+        .attachments = names,
+        .nattachments = n,
+        .created = now,
+        .deadline = now + (time_t)seconds,
+    };
+    struct store_txn *t = store_begin(store, err, sizeof(err));
+    int rc = t != NULL && hold_add(t, &hm, err, sizeof(err)) == 0 ? 0 : -1;
+    if (rc == 0)
+        rc = store_commit(t, err, sizeof(err));
+    else
+        store_abort(t);
+    free(names);
+    if (rc != 0) {
+        log_error("%s: cannot record the hold: %s", msg->queue_id, err);
+        return apply_tempfail(ctx);
+    }
+    char stamp[32];
+    struct tm tm;
+    strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&hm.deadline, &tm));
+    log_info("%s: hold: %u seconds, until %s", msg->queue_id, seconds, stamp);
+    return SMFIS_CONTINUE;
+}
+
 sfsistat apply_verdict(SMFICTX *ctx, const struct config *cfg, struct store *store,
                        const struct apply_message *msg, const struct inspection *in)
 {
     const struct rules_verdict *v = &in->verdict;
     char rules[512], actions[1024], subject[256], sender[300];
+    unsigned hold = hold_seconds(cfg, v);
 
     if (v->nmatched == 0)
-        return SMFIS_CONTINUE;
+        return hold > 0 ? apply_hold(ctx, store, msg, in, hold) : SMFIS_CONTINUE;
     inspect_describe_rules(v, rules, sizeof(rules));
     inspect_describe_actions(v, actions, sizeof(actions));
     const char *s = view_subject(in->view);
@@ -188,5 +263,5 @@ sfsistat apply_verdict(SMFICTX *ctx, const struct config *cfg, struct store *sto
             return apply_tempfail(ctx);
         }
     }
-    return SMFIS_CONTINUE;
+    return hold > 0 ? apply_hold(ctx, store, msg, in, hold) : SMFIS_CONTINUE;
 }

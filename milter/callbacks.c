@@ -123,7 +123,8 @@ static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 
     if (conn == NULL)
         return SMFIS_TEMPFAIL;
-    *pf0 = f0 & (SMFIF_ADDRCPT | SMFIF_DELRCPT); /* forward and redirect */
+    /* forward and redirect; the hold marker header */
+    *pf0 = f0 & (SMFIF_ADDRCPT | SMFIF_DELRCPT | SMFIF_ADDHDRS);
     conn->protocol = f1 & (CALLBACKS_SKIP | CALLBACKS_NO_REPLY | SMFIP_HDR_LEADSPC);
     *pf1 = conn->protocol;
     *pf2 = 0;

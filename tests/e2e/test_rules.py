@@ -5,6 +5,7 @@ import base64
 import json
 import os
 import re
+import subprocess
 import signal
 import smtplib
 import unittest
@@ -188,11 +189,17 @@ class Actions(unittest.TestCase):
         self.assertEqual(caught.exception.smtp_code, 451)
         self.assertIn(b"4.7.1 sendwatch: message deferred by policy", caught.exception.smtp_error)
 
-    def test_hold_is_recorded(self):
-        """hold is recorded now (audit line); the send-hold feature carries it out."""
+    def test_hold_action_holds(self):
+        """A rule's hold: audit line, the mail in Postfix's HOLD queue (test_hold: the rest)."""
         qid = self.send("HOLD-ME later")
         swtest.poll(lambda: re.search(r"%s: audit: rules=hold-later actions=hold:600s " % qid,
                                       self.stack.milter.log_text()), 30, "the audit line")
+        self.assertIn("%s: hold: 600 seconds" % qid, self.stack.milter.log_text())
+        swtest.poll(lambda: any(e["queue_id"] == qid and e["queue_name"] == "hold"
+                                for e in self.stack.postfix.queue()), 30, "%s in HOLD" % qid)
+        # Out of the way of the tests that expect an empty queue.
+        subprocess.run(["postsuper", "-c", self.stack.postfix.config_dir, "-d", qid, "hold"],
+                       check=True, capture_output=True)
 
     def test_unmatched_mail_passes_untouched(self):
         body = b"nothing to see\r\n"

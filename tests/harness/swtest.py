@@ -32,6 +32,7 @@ import tempfile
 import time
 import unittest
 
+SOURCE_DIR = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BUILD_DIR = os.environ.get("SENDWATCH_BUILD_DIR", os.path.join(
     os.path.dirname(__file__), "..", "..", "build"))
 RUN_USER = "sendwatch"
@@ -93,7 +94,7 @@ def pid_alive(pid):
 
 def binary(name):
     """Path of one of our programs in the build directory."""
-    sub = {"sendwatch-milter": "milter", "sendwatch": "cli",
+    sub = {"sendwatch-milter": "milter", "sendwatch": "cli", "sendwatch-holdd": "holdd",
            "nullmilter": "bench"}[name]
     path = os.path.abspath(os.path.join(BUILD_DIR, sub, name))
     if not os.access(path, os.X_OK):
@@ -297,6 +298,11 @@ class Postfix:
             "smtpd_tls_security_level": "none",
             "smtp_tls_security_level": "none",
         }
+        # The send-hold header checks exactly as contrib/postfix ships them.
+        for name in ("milter_header_checks", "smtp_header_checks"):
+            shutil.copy(os.path.join(SOURCE_DIR, "contrib", "postfix", name),
+                        os.path.join(self.config_dir, name))
+            settings[name] = "regexp:" + os.path.join(self.config_dir, name)
         settings.update(main_extra or {})
         with open(os.path.join(self.config_dir, "main.cf"), "w") as f:
             f.write("# Written by the sendwatch test harness.\n")
@@ -445,12 +451,13 @@ class Stack:
     LISTENERS adds smtpd ports with their own smtpd_milters (see Postfix);
     SINK_DUMP=False makes the sink count messages without saving them;
     WORKDIR, SMTPD_PORT and SINK_PORT replace the temporary ones (the demo);
-    RULES maps file names in rules_dir to their text.
+    RULES maps file names in rules_dir to their text; HOLDD also runs
+    sendwatch-holdd (started after Postfix, stopped before it).
     """
 
     def __init__(self, tag, config_extra=None, main_extra=None, milter_wrapper=None,
                  listeners=None, sink_dump=True, workdir=None, smtpd_port=None,
-                 sink_port=None, rules=None):
+                 sink_port=None, rules=None, holdd=False):
         self.workdir = workdir or make_workdir(tag)
         for d in ("log", "run", "state", "tmp", "rules", "quarantine"):
             os.makedirs(os.path.join(self.workdir, d))
@@ -474,7 +481,11 @@ class Stack:
             "rules_dir": os.path.join(self.workdir, "rules"),
             "quarantine_dir": os.path.join(self.workdir, "quarantine"),
             "internal_domains": "corp.sendwatch.test",
+            "holdd_socket": os.path.join(self.workdir, "run", "holdd.sock"),
+            "holdd_pid_file": os.path.join(self.workdir, "run", "holdd.pid"),
+            "postfix_config_dir": os.path.join(self.workdir, "postfix"),
         }
+        self.holdd_socket = settings["holdd_socket"]
         settings.update(config_extra or {})
         with open(self.config_path, "w") as f:
             for k, v in settings.items():
@@ -484,12 +495,19 @@ class Stack:
                                "unix:" + self.socket_path, main_extra, listeners,
                                port=smtpd_port)
         self.milter = Milter(self.workdir, self.config_path, wrapper=milter_wrapper)
+        self.holdd = None
+        if holdd:
+            self.holdd = Milter(self.workdir, self.config_path,
+                                program=binary("sendwatch-holdd"))
+            self.holdd.log_path = os.path.join(self.workdir, "log", "holdd.log")
 
     def start(self):
         try:
             self.sink.start()
             self.milter.start(self.socket_path)
             self.postfix.start()
+            if self.holdd:
+                self.holdd.start(self.holdd_socket)
         except BaseException:
             try:
                 self.stop()
@@ -502,6 +520,8 @@ class Stack:
         """Stops everything; returns the milter's exit status."""
         rc = None
         try:
+            if self.holdd:
+                self.holdd.stop()
             self.postfix.stop()
         finally:
             try:

@@ -1,0 +1,217 @@
+/*
+ * sendwatch held list [--json] | show ID | release ID | delete ID |
+ *                reschedule ID WHEN
+ *
+ * list and show read the hold records; release, delete and reschedule
+ * write a durable request that sendwatch-holdd carries out (and records
+ * in the hold record), then wake holdd.  WHEN is "now", "+N" with an
+ * optional s/m/h suffix, or seconds since the epoch.  Run as root it
+ * first becomes run_user, so LMDB's files keep belonging to the daemons.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "commands.h"
+#include "hold.h"
+#include "json.h"
+#include "log.h"
+#include "privilege.h"
+#include "queueid.h"
+#include "record.h"
+#include "store.h"
+
+static int usage(void)
+{
+    fprintf(stderr, "usage: sendwatch [-c FILE] held list [--json]\n"
+                    "       sendwatch [-c FILE] held show QUEUE_ID\n"
+                    "       sendwatch [-c FILE] held release|delete QUEUE_ID\n"
+                    "       sendwatch [-c FILE] held reschedule QUEUE_ID WHEN\n"
+                    "WHEN: now, +N[s|m|h] from now, or seconds since the epoch\n");
+    return 2;
+}
+
+/* Parses WHEN into *AT; false on junk. */
+static bool parse_when(const char *when, time_t *at)
+{
+    char *end;
+    time_t now = time(NULL);
+    if (strcmp(when, "now") == 0) {
+        *at = now;
+        return true;
+    }
+    bool relative = when[0] == '+';
+    const char *digits = relative ? when + 1 : when;
+    if (*digits < '0' || *digits > '9')
+        return false;
+    errno = 0;
+    long long n = strtoll(digits, &end, 10);
+    long long unit = 1;
+    if (relative && *end != '\0' && end[1] == '\0') {
+        unit = *end == 's' ? 1 : *end == 'm' ? 60 : *end == 'h' ? 3600 : 0;
+        end++;
+    }
+    if (errno != 0 || *end != '\0' || unit == 0 || n > 100LL * 365 * 24 * 3600)
+        return false;
+    *at = relative ? now + (time_t)(n * unit) : (time_t)n;
+    return true;
+}
+
+static const struct {
+    const char *name;
+    bool many;
+} fields[] = {{"queue_id", false},   {"state", false},      {"sender", false},
+              {"recipient", true},   {"subject", false},    {"size", false},
+              {"attachment", true},  {"created", false},    {"deadline", false},
+              {"outcome", false},    {"outcome_time", false}, {"attempts", false}};
+
+static void print_json(const char *data, size_t len, bool *first)
+{
+    json_sep(stdout, first);
+    fputc('{', stdout);
+    for (size_t i = 0; i < sizeof(fields) / sizeof(*fields); i++) {
+        if (i)
+            fputc(',', stdout);
+        json_key(stdout, fields[i].name);
+        if (!fields[i].many) {
+            char *v = record_get(data, len, fields[i].name, 0);
+            json_string(stdout, v);
+            free(v);
+            continue;
+        }
+        fputc('[', stdout);
+        bool f = true;
+        char *v;
+        for (size_t j = 0; (v = record_get(data, len, fields[i].name, j)) != NULL; j++) {
+            json_sep(stdout, &f);
+            json_string(stdout, v);
+            free(v);
+        }
+        fputc(']', stdout);
+    }
+    fputc('}', stdout);
+}
+
+/* One field per line; values come from mail, so control bytes are shown escaped. */
+static void print_text(const char *data, size_t len)
+{
+    char shown[1200];
+    for (size_t i = 0; i < sizeof(fields) / sizeof(*fields); i++) {
+        char *v;
+        for (size_t j = 0; (v = record_get(data, len, fields[i].name, j)) != NULL; j++) {
+            printf("%-13s %s\n", fields[i].name, log_escape(shown, sizeof(shown), v, strlen(v)));
+            free(v);
+            if (!fields[i].many)
+                break;
+        }
+    }
+}
+
+struct list_state {
+    bool json, first;
+    size_t count;
+};
+
+static int list_one(void *ctx, const char *key, size_t key_len, const void *value,
+                    size_t len)
+{
+    struct list_state *st = ctx;
+    (void)key;
+    (void)key_len;
+    st->count++;
+    if (st->json) {
+        print_json(value, len, &st->first);
+        return 0;
+    }
+    char *qid = record_get(value, len, "queue_id", 0), *state = record_get(value, len, "state", 0);
+    char *deadline = record_get(value, len, "deadline", 0);
+    char *sender = record_get(value, len, "sender", 0), *subject = record_get(value, len, "subject", 0);
+    char a[600], b[600], when[32] = "?";
+    if (deadline != NULL) {
+        time_t t = (time_t)strtoll(deadline, NULL, 10);
+        struct tm tm;
+        strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
+    }
+    const char *s = sender ? sender : "", *subj = subject ? subject : "";
+    printf("%s %s until %s from=<%s> subject=%s\n", qid ? qid : "?", state ? state : "?", when,
+           log_escape(a, sizeof(a), s, strlen(s)), log_escape(b, sizeof(b), subj, strlen(subj)));
+    free(qid);
+    free(state);
+    free(deadline);
+    free(sender);
+    free(subject);
+    return 0;
+}
+
+int command_held(const char *config_path, int argc, char **argv)
+{
+    char err[1024];
+    if (argc < 2)
+        return usage();
+    const char *verb = argv[1];
+    bool list = strcmp(verb, "list") == 0, show = strcmp(verb, "show") == 0;
+    enum hold_action action;
+    bool act = hold_action_parse(verb, &action);
+    time_t when = time(NULL);
+    if (list ? (argc > 3 || (argc == 3 && strcmp(argv[2], "--json") != 0))
+             : !(show || act) || argc != (act && action == HOLD_RESCHEDULE ? 4 : 3))
+        return usage();
+    if (!list && queueid_classify(argv[2]) == QUEUEID_INVALID) {
+        fprintf(stderr, "sendwatch: \"%s\" is not a Postfix queue ID\n", argv[2]);
+        return 2;
+    }
+    if (act && action == HOLD_RESCHEDULE && !parse_when(argv[3], &when)) {
+        fprintf(stderr, "sendwatch: bad time \"%s\" (now, +N[s|m|h] or epoch seconds)\n",
+                argv[3]);
+        return 2;
+    }
+    struct config *cfg = commands_load_config(config_path);
+    if (cfg == NULL)
+        return 1;
+    int status = 1;
+    struct store *store = NULL;
+    if (privilege_drop(cfg->run_user, err, sizeof(err)) != 0 ||
+        (store = store_open(cfg->state_dir, cfg->state_map_size, !act, err, sizeof(err))) ==
+            NULL) {
+        fprintf(stderr, "sendwatch: %s\n", err);
+        goto done;
+    }
+    if (list) {
+        struct list_state st = {.json = argc == 3, .first = true};
+        if (st.json)
+            fputc('[', stdout);
+        if (store_foreach(store, STORE_HELD, list_one, &st, err, sizeof(err)) != 0)
+            fprintf(stderr, "sendwatch: %s\n", err);
+        else
+            status = 0;
+        if (st.json)
+            fputs("]\n", stdout);
+        else if (status == 0 && st.count == 0)
+            printf("no held mail\n");
+        goto done;
+    }
+    char *data = NULL;
+    size_t len = 0;
+    int found = store_get(store, STORE_HELD, argv[2], &data, &len, err, sizeof(err));
+    if (found < 0) {
+        fprintf(stderr, "sendwatch: %s\n", err);
+    } else if (found == 0) {
+        fprintf(stderr, "sendwatch: %s: no such held message\n", argv[2]);
+    } else if (show) {
+        print_text(data, len);
+        status = 0;
+    } else if (hold_request(store, cfg->holdd_socket, action, argv[2], when, "cli", err,
+                            sizeof(err)) != 0) {
+        fprintf(stderr, "sendwatch: %s\n", err);
+    } else {
+        printf("%s: %s requested; sendwatch-holdd carries it out\n", argv[2], verb);
+        status = 0;
+    }
+    free(data);
+done:
+    store_close(store);
+    config_free(cfg);
+    return status;
+}

@@ -1,0 +1,569 @@
+/*
+ * sendwatch-holdd - releases held mail at its deadline, carries out the
+ * requests of the CLI and the web, and keeps LMDB and Postfix's HOLD queue
+ * in step.
+ *
+ * Started as root: it forks the privileged helper (helper.h), binds its
+ * wake-up socket, then drops to run_user for good.  One loop: reconcile
+ * with the queue (at start, then every minute), carry out requests,
+ * release what is due, then sleep until the next deadline, a wake-up
+ * datagram, or five seconds.  Every outcome is written to the hold
+ * record in the same transaction that removes its due entry or request,
+ * so a crash at any instant leaves work that the next start redoes, and
+ * nothing done twice: postsuper -H of a message no longer in HOLD does
+ * nothing, and that is read back as "released" or "gone".
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "helper.h"
+#include "hold.h"
+#include "log.h"
+#include "privilege.h"
+#include "queueid.h"
+#include "record.h"
+#include "store.h"
+
+#define RECONCILE_EVERY 60 /* seconds */
+#define IDLE_WAKE_MS 5000  /* the longest sleep: requests are seen at least this often */
+
+static volatile sig_atomic_t stopping;
+
+static void on_stop(int sig)
+{
+    (void)sig;
+    stopping = 1;
+}
+
+struct holdd {
+    const struct config *cfg;
+    struct store *store;
+    int helper;
+    int wake;
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: sendwatch-holdd [-f] [-c CONFIG] [-p PIDFILE]\n"
+                 "  -c CONFIG   config file (default " SENDWATCH_DEFAULT_CONFIG ")\n"
+                 "  -f          stay in the foreground and log to standard error\n"
+                 "  -p PIDFILE  write the process ID here, not to holdd_pid_file\n");
+}
+
+/* Runs FN(ctx, t) in one write transaction and commits it.  0 or -1 (logged). */
+static int in_txn(struct holdd *h, const char *what,
+                  int (*fn)(void *ctx, struct store_txn *t, char *err, size_t errlen),
+                  void *ctx)
+{
+    char err[512];
+    struct store_txn *t = store_begin(h->store, err, sizeof(err));
+    if (t == NULL || fn(ctx, t, err, sizeof(err)) < 0) {
+        store_abort(t);
+        log_error("%s: %s", what, err);
+        return -1;
+    }
+    if (store_commit(t, err, sizeof(err)) != 0) {
+        log_error("%s: %s", what, err);
+        return -1;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------- outcomes */
+
+struct outcome {
+    const char *queue_id, *state, *why;
+    time_t retry_at; /* for a failure */
+};
+
+static int close_fn(void *ctx, struct store_txn *t, char *err, size_t errlen)
+{
+    const struct outcome *o = ctx;
+    return hold_close(t, o->queue_id, o->state, time(NULL), o->why, err, errlen);
+}
+
+static int failed_fn(void *ctx, struct store_txn *t, char *err, size_t errlen)
+{
+    const struct outcome *o = ctx;
+    return hold_attempt_failed(t, o->queue_id, o->retry_at, o->why, err, errlen);
+}
+
+/* The wait before the next try after ATTEMPTS failures: 5 s doubling up to 5 min. */
+static time_t backoff(long attempts)
+{
+    time_t wait = 5;
+    for (long i = 0; i < attempts && wait < 300; i++)
+        wait *= 2;
+    return wait < 300 ? wait : 300;
+}
+
+static long attempts_of(struct holdd *h, const char *queue_id)
+{
+    char *data = NULL, err[256];
+    size_t len = 0;
+    long n = 0;
+    if (store_get(h->store, STORE_HELD, queue_id, &data, &len, err, sizeof(err)) == 1) {
+        char *a = record_get(data, len, "attempts", 0);
+        n = a ? strtol(a, NULL, 10) : 0;
+        free(a);
+    }
+    free(data);
+    return n;
+}
+
+/*
+ * Asks the helper to OP the IDS and records each outcome: STATE on
+ * success with WHY, a retry with backoff on failure.
+ */
+static void carry_out(struct holdd *h, enum helper_op op, const char *const *ids, size_t n,
+                      const char *state, const char *why)
+{
+    struct helper_outcome *out = calloc(n ? n : 1, sizeof(*out));
+    size_t got = 0;
+    char err[512];
+
+    if (out == NULL || helper_call(h->helper, op, ids, n, out, n, &got, err, sizeof(err)) != 0) {
+        log_error("cannot %s %zu message(s): %s", op == HELPER_RELEASE ? "release" : "delete",
+                  n, out ? err : "out of memory");
+        for (size_t i = 0; i < n; i++) {
+            struct outcome o = {ids[i], NULL, err, time(NULL) + backoff(attempts_of(h, ids[i]))};
+            in_txn(h, ids[i], failed_fn, &o);
+        }
+        free(out);
+        return;
+    }
+    for (size_t i = 0; i < got; i++) {
+        const struct helper_outcome *r = &out[i];
+        if (r->ok) {
+            struct outcome o = {r->queue_id, state, why, 0};
+            if (in_txn(h, r->queue_id, close_fn, &o) == 0)
+                log_info("%s: %s (%s)", r->queue_id, state, why);
+        } else if (strstr(r->why, "not in the queue") != NULL ||
+                   strstr(r->why, "not in hold") != NULL) {
+            /* Nothing left to do: say what became of it. */
+            struct outcome o = {r->queue_id, "gone", r->why, 0};
+            if (in_txn(h, r->queue_id, close_fn, &o) == 0)
+                log_warning("%s: gone: %s", r->queue_id, r->why);
+        } else {
+            long attempts = attempts_of(h, r->queue_id);
+            struct outcome o = {r->queue_id, NULL, r->why, time(NULL) + backoff(attempts)};
+            if (in_txn(h, r->queue_id, failed_fn, &o) == 0)
+                log_warning("%s: %s failed (attempt %ld), retrying in %lld s: %s",
+                            r->queue_id, op == HELPER_RELEASE ? "release" : "delete",
+                            attempts + 1, (long long)(o.retry_at - time(NULL)), r->why);
+        }
+    }
+    free(out);
+}
+
+/* ---------------------------------------------------------- due releases */
+
+struct due_batch {
+    time_t now, next; /* next: the earliest deadline still in the future, or 0 */
+    char ids[HELPER_MAX_IDS][64];
+    size_t n;
+};
+
+static int collect_due(void *ctx, const char *key, size_t key_len, const void *value,
+                       size_t len)
+{
+    struct due_batch *b = ctx;
+    time_t deadline;
+    char qid[64];
+    (void)value;
+    (void)len;
+    if (!hold_parse_due_key(key, key_len, &deadline, qid, sizeof(qid)))
+        return 0; /* not ours: leave it */
+    if (deadline > b->now) {
+        b->next = deadline;
+        return 1; /* keys are in deadline order: the rest is later */
+    }
+    if (b->n == HELPER_MAX_IDS)
+        return 1;
+    snprintf(b->ids[b->n++], sizeof(b->ids[0]), "%s", qid);
+    return 0;
+}
+
+/* Releases everything due; returns the next deadline (0: none). */
+static time_t release_due(struct holdd *h)
+{
+    static struct due_batch b;
+    char err[512];
+    for (;;) {
+        b.now = time(NULL);
+        b.next = 0;
+        b.n = 0;
+        if (store_foreach(h->store, STORE_DUE, collect_due, &b, err, sizeof(err)) != 0) {
+            log_error("cannot read deadlines: %s", err);
+            return b.now + 5;
+        }
+        if (b.n == 0)
+            return b.next;
+        const char *ids[HELPER_MAX_IDS];
+        for (size_t i = 0; i < b.n; i++)
+            ids[i] = b.ids[i];
+        carry_out(h, HELPER_RELEASE, ids, b.n, "released", "deadline");
+        if (b.n < HELPER_MAX_IDS && b.next != 0)
+            return b.next;
+    }
+}
+
+/* -------------------------------------------------------------- requests */
+
+struct request_batch {
+    char keys[64][96];
+    char *records[64];
+    size_t lens[64];
+    size_t n;
+};
+
+static int collect_requests(void *ctx, const char *key, size_t key_len, const void *value,
+                            size_t len)
+{
+    struct request_batch *b = ctx;
+    if (b->n == 64)
+        return 1;
+    if (key_len >= sizeof(b->keys[0]))
+        return 0;
+    memcpy(b->keys[b->n], key, key_len);
+    b->keys[b->n][key_len] = '\0';
+    b->records[b->n] = malloc(len + 1);
+    if (b->records[b->n] == NULL)
+        return 1;
+    memcpy(b->records[b->n], value, len);
+    b->records[b->n][len] = '\0';
+    b->lens[b->n++] = len;
+    return 0;
+}
+
+struct request_done {
+    const char *key;
+    const char *queue_id;
+    time_t when;
+    bool reschedule;
+    int result; /* of hold_reschedule */
+};
+
+static int request_fn(void *ctx, struct store_txn *t, char *err, size_t errlen)
+{
+    struct request_done *d = ctx;
+    if (d->reschedule) {
+        d->result = hold_reschedule(t, d->queue_id, d->when, err, errlen);
+        if (d->result < 0)
+            return -1;
+    }
+    return store_txn_del(t, STORE_REQUESTS, d->key, err, errlen);
+}
+
+static void process_requests(struct holdd *h)
+{
+    struct request_batch b = {0};
+    char err[512];
+    if (store_foreach(h->store, STORE_REQUESTS, collect_requests, &b, err, sizeof(err)) != 0) {
+        log_error("cannot read requests: %s", err);
+        return;
+    }
+    for (size_t i = 0; i < b.n; i++) {
+        char *action = record_get(b.records[i], b.lens[i], "action", 0);
+        char *qid = record_get(b.records[i], b.lens[i], "queue_id", 0);
+        char *when = record_get(b.records[i], b.lens[i], "when", 0);
+        char *by = record_get(b.records[i], b.lens[i], "by", 0);
+        enum hold_action a;
+        struct request_done d = {.key = b.keys[i], .queue_id = qid};
+        if (action == NULL || qid == NULL || !hold_action_parse(action, &a) ||
+            queueid_classify(qid) == QUEUEID_INVALID) {
+            log_warning("request %s is malformed: dropped", b.keys[i]);
+        } else if (a == HOLD_RESCHEDULE) {
+            d.reschedule = true;
+            d.when = when ? (time_t)strtoll(when, NULL, 10) : time(NULL);
+        } else {
+            /* Only mail sendwatch holds: a record in state "held". */
+            char *data = NULL, *state = NULL;
+            size_t len = 0;
+            if (store_get(h->store, STORE_HELD, qid, &data, &len, err, sizeof(err)) == 1)
+                state = record_get(data, len, "state", 0);
+            if (state != NULL && strcmp(state, "held") == 0) {
+                char why[160];
+                snprintf(why, sizeof(why), "requested by %s", by ? by : "?");
+                const char *ids[1] = {qid};
+                carry_out(h, a == HOLD_RELEASE ? HELPER_RELEASE : HELPER_DELETE, ids, 1,
+                          a == HOLD_RELEASE ? "released" : "deleted", why);
+            } else {
+                log_warning("%s: %s requested by %s: not held (%s)", qid, action,
+                            by ? by : "?", state ? state : "unknown");
+            }
+            free(state);
+            free(data);
+        }
+        if (in_txn(h, b.keys[i], request_fn, &d) == 0 && d.reschedule)
+            log_info("%s: rescheduled to %lld by %s%s", qid, (long long)d.when,
+                     by ? by : "?", d.result == 1 ? " (not held: nothing to do)" : "");
+        free(action);
+        free(qid);
+        free(when);
+        free(by);
+        free(b.records[i]);
+    }
+}
+
+/* ------------------------------------------------------------- reconcile */
+
+struct held_scan {
+    struct helper_outcome *queue; /* the listing */
+    size_t nqueue;
+    char (*gone)[64];
+    char (*elsewhere)[64];
+    size_t ngone, nelsewhere, cap;
+};
+
+static const char *listed_queue(const struct held_scan *s, const char *qid)
+{
+    for (size_t i = 0; i < s->nqueue; i++)
+        if (strcmp(s->queue[i].queue_id, qid) == 0)
+            return s->queue[i].why;
+    return NULL;
+}
+
+static int scan_held(void *ctx, const char *key, size_t key_len, const void *value,
+                     size_t len)
+{
+    struct held_scan *s = ctx;
+    char qid[64];
+    if (key_len >= sizeof(qid))
+        return 0;
+    memcpy(qid, key, key_len);
+    qid[key_len] = '\0';
+    char *state = record_get(value, len, "state", 0);
+    bool held = state != NULL && strcmp(state, "held") == 0;
+    free(state);
+    if (!held)
+        return 0;
+    const char *q = listed_queue(s, qid);
+    if (q == NULL && s->ngone < s->cap)
+        snprintf(s->gone[s->ngone++], 64, "%s", qid);
+    else if (q != NULL && strcmp(q, "hold") != 0 && s->nelsewhere < s->cap)
+        snprintf(s->elsewhere[s->nelsewhere++], 64, "%s", qid);
+    return 0;
+}
+
+struct adopt {
+    const char *queue_id;
+    time_t deadline;
+};
+
+static int adopt_fn(void *ctx, struct store_txn *t, char *err, size_t errlen)
+{
+    const struct adopt *a = ctx;
+    char *data = NULL;
+    int known = store_txn_get(t, STORE_HELD, a->queue_id, &data, NULL, err, errlen);
+    free(data);
+    if (known != 0)
+        return known < 0 ? -1 : 1;
+    struct hold_message m = {.queue_id = a->queue_id, .sender = "", .subject = "",
+                             .created = time(NULL), .deadline = a->deadline};
+    return hold_add(t, &m, err, errlen);
+}
+
+static void reconcile(struct holdd *h)
+{
+    enum { MAX_LISTED = 100000 };
+    struct held_scan s = {0};
+    char err[512];
+    s.queue = calloc(MAX_LISTED, sizeof(*s.queue));
+    s.cap = 10000;
+    s.gone = calloc(s.cap, 64);
+    s.elsewhere = calloc(s.cap, 64);
+    if (s.queue == NULL || s.gone == NULL || s.elsewhere == NULL ||
+        helper_call(h->helper, HELPER_LIST, NULL, 0, s.queue, MAX_LISTED, &s.nqueue, err,
+                    sizeof(err)) != 0) {
+        log_error("cannot reconcile with the queue: %s", s.queue ? err : "out of memory");
+        goto done;
+    }
+    if (store_foreach(h->store, STORE_HELD, scan_held, &s, err, sizeof(err)) != 0) {
+        log_error("cannot reconcile: %s", err);
+        goto done;
+    }
+    for (size_t i = 0; i < s.ngone; i++) {
+        struct outcome o = {s.gone[i], "gone", "no longer in the queue", 0};
+        if (in_txn(h, s.gone[i], close_fn, &o) == 0)
+            log_warning("%s: gone: no longer in the queue", s.gone[i]);
+    }
+    for (size_t i = 0; i < s.nelsewhere; i++) {
+        struct outcome o = {s.elsewhere[i], "released", "released outside sendwatch", 0};
+        if (in_txn(h, s.elsewhere[i], close_fn, &o) == 0)
+            log_warning("%s: released outside sendwatch", s.elsewhere[i]);
+    }
+    /* Mail in HOLD that LMDB does not know: the default delay from now. */
+    for (size_t i = 0; i < s.nqueue; i++) {
+        if (strcmp(s.queue[i].why, "hold") != 0)
+            continue;
+        struct adopt a = {s.queue[i].queue_id,
+                          time(NULL) + (time_t)h->cfg->hold_minutes * 60};
+        char *data = NULL;
+        int known = store_get(h->store, STORE_HELD, a.queue_id, &data, NULL, err,
+                              sizeof(err));
+        free(data);
+        if (known == 0 && in_txn(h, a.queue_id, adopt_fn, &a) == 0)
+            log_warning("%s: in HOLD but unknown to sendwatch: released in %u minutes",
+                        a.queue_id, h->cfg->hold_minutes);
+    }
+done:
+    free(s.queue);
+    free(s.gone);
+    free(s.elsewhere);
+}
+
+/* ------------------------------------------------------------------ main */
+
+/* The wake-up socket: a datagram socket run_user (milter, web) may write to. */
+static int open_wake_socket(const struct config *cfg, char *err, size_t errlen)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    if (strlen(cfg->holdd_socket) >= sizeof(sa.sun_path)) {
+        snprintf(err, errlen, "holdd_socket %s: path too long", cfg->holdd_socket);
+        return -1;
+    }
+    strcpy(sa.sun_path, cfg->holdd_socket);
+    int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    unlink(cfg->holdd_socket); /* a stale one from a crash */
+    if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+        snprintf(err, errlen, "cannot bind %s: %s", cfg->holdd_socket, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    uid_t uid;
+    gid_t gid;
+    if (geteuid() == 0 &&
+        (privilege_lookup(cfg->run_user, &uid, &gid, err, errlen) != 0 ||
+         chown(cfg->holdd_socket, uid, gid) != 0 || chmod(cfg->holdd_socket, 0660) != 0)) {
+        if (err[0] == '\0')
+            snprintf(err, errlen, "%s: %s", cfg->holdd_socket, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+int main(int argc, char **argv)
+{
+    const char *config_path = SENDWATCH_DEFAULT_CONFIG, *pidfile = NULL;
+    bool foreground = false;
+    char err[1024] = "";
+    int opt, status = 1;
+
+    while ((opt = getopt(argc, argv, "c:fhp:")) != -1) {
+        switch (opt) {
+        case 'c':
+            config_path = optarg;
+            break;
+        case 'f':
+            foreground = true;
+            break;
+        case 'p':
+            pidfile = optarg;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (optind != argc) {
+        usage(stderr);
+        return 2;
+    }
+    struct config *cfg = config_load(config_path, err, sizeof(err));
+    if (cfg == NULL) {
+        fprintf(stderr, "sendwatch-holdd: %s\n", err);
+        return 1;
+    }
+    char ident[80];
+    snprintf(ident, sizeof(ident), "%s/holdd", cfg->syslog_name);
+    log_open(ident, foreground ? LOG_TARGET_STDERR : LOG_TARGET_SYSLOG);
+
+    struct holdd h = {.cfg = cfg, .helper = -1, .wake = -1};
+    pid_t helper_pid = -1;
+    if (geteuid() != 0) {
+        log_error("must be started as root: postsuper runs only as root (the rest of "
+                  "holdd drops to %s)",
+                  cfg->run_user);
+        goto done;
+    }
+    if (!foreground && daemon(0, 0) != 0) {
+        log_error("cannot become a daemon: %s", strerror(errno));
+        goto done;
+    }
+    struct sigaction sa = {.sa_handler = on_stop};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    if (helper_start(cfg->postfix_config_dir, &h.helper, err, sizeof(err)) != 0 ||
+        (h.wake = open_wake_socket(cfg, err, sizeof(err))) < 0 ||
+        privilege_drop(cfg->run_user, err, sizeof(err)) != 0) {
+        log_error("%s", err);
+        goto done;
+    }
+    h.store = store_open(cfg->state_dir, cfg->state_map_size, false, err, sizeof(err));
+    if (h.store == NULL) {
+        log_error("%s", err);
+        goto done;
+    }
+    if (pidfile == NULL)
+        pidfile = cfg->holdd_pid_file;
+    FILE *pf = fopen(pidfile, "we");
+    if (pf == NULL || fprintf(pf, "%ld\n", (long)getpid()) < 0 || fclose(pf) != 0)
+        log_warning("cannot write pid file %s: %s", pidfile, strerror(errno));
+
+    log_info("starting: config %s, Postfix %s", config_path, cfg->postfix_config_dir);
+    time_t next_reconcile = 0;
+    while (!stopping) {
+        time_t now = time(NULL);
+        if (now >= next_reconcile) {
+            reconcile(&h);
+            next_reconcile = now + RECONCILE_EVERY;
+        }
+        process_requests(&h);
+        time_t next = release_due(&h);
+        now = time(NULL);
+        int wait_ms = IDLE_WAKE_MS;
+        if (next != 0 && (next - now) * 1000 < wait_ms)
+            wait_ms = next <= now ? 0 : (int)(next - now) * 1000;
+        struct pollfd p = {h.wake, POLLIN, 0};
+        if (poll(&p, 1, wait_ms) > 0) {
+            char drain[64];
+            while (recv(h.wake, drain, sizeof(drain), 0) > 0)
+                ;
+        }
+    }
+    log_info("stopped");
+    status = 0;
+    unlink(pidfile);
+done:
+    if (h.helper >= 0)
+        close(h.helper); /* the helper reads end-of-file and exits */
+    while (wait(NULL) > 0 || errno == EINTR)
+        ;
+    (void)helper_pid;
+    if (h.wake >= 0)
+        close(h.wake);
+    store_close(h.store);
+    config_free(cfg);
+    log_close();
+    return status;
+}

@@ -1,0 +1,266 @@
+/* hold - see hold.h. */
+#include "hold.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "errbuf.h"
+#include "record.h"
+
+void hold_due_key(char *buf, size_t len, time_t deadline, const char *queue_id)
+{
+    snprintf(buf, len, "%016" PRIx64 ".%s", (uint64_t)(deadline < 0 ? 0 : deadline),
+             queue_id);
+}
+
+bool hold_parse_due_key(const char *key, size_t key_len, time_t *deadline, char *qid,
+                        size_t qidlen)
+{
+    if (key_len < 18 || key_len - 17 >= qidlen || key[16] != '.')
+        return false;
+    uint64_t t = 0;
+    for (size_t i = 0; i < 16; i++) {
+        char c = key[i];
+        int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+        if (d < 0)
+            return false;
+        t = t * 16 + (uint64_t)d;
+    }
+    *deadline = (time_t)t;
+    memcpy(qid, key + 17, key_len - 17);
+    qid[key_len - 17] = '\0';
+    return true;
+}
+
+static int add_time(struct record *r, const char *name, time_t t)
+{
+    char v[32];
+    snprintf(v, sizeof(v), "%lld", (long long)t);
+    return record_add(r, name, v);
+}
+
+/* Writes record R as QUEUE_ID's hold record in T. */
+static int put_record(struct store_txn *t, const char *queue_id, struct record *r,
+                      char *err, size_t errlen)
+{
+    size_t len = 0;
+    const char *bytes = record_bytes(r, &len);
+    return store_txn_put(t, STORE_HELD, queue_id, bytes, len, err, errlen);
+}
+
+int hold_add(struct store_txn *t, const struct hold_message *m, char *err, size_t errlen)
+{
+    struct record *r = record_new();
+    char key[HOLD_DUE_KEY_MAX], size[32];
+    int ok = r != NULL;
+
+    snprintf(size, sizeof(size), "%" PRIu64, m->size);
+    ok = ok && record_add(r, "queue_id", m->queue_id) == 0 &&
+         record_add(r, "state", "held") == 0 && record_add(r, "sender", m->sender) == 0;
+    for (size_t i = 0; ok && i < m->nrecipients; i++)
+        ok = record_add(r, "recipient", m->recipients[i]) == 0;
+    ok = ok && record_add(r, "subject", m->subject) == 0 && record_add(r, "size", size) == 0;
+    for (size_t i = 0; ok && i < m->nattachments; i++)
+        ok = record_add(r, "attachment", m->attachments[i]) == 0;
+    ok = ok && add_time(r, "created", m->created) == 0 &&
+         add_time(r, "deadline", m->deadline) == 0 && add_time(r, "due", m->deadline) == 0;
+    if (!ok) {
+        record_free(r);
+        errbuf_set(err, errlen, "out of memory");
+        return -1;
+    }
+    hold_due_key(key, sizeof(key), m->deadline, m->queue_id);
+    int rc = put_record(t, m->queue_id, r, err, errlen) == 0 &&
+                     store_txn_put(t, STORE_DUE, key, "", 0, err, errlen) == 0
+                 ? 0
+                 : -1;
+    record_free(r);
+    return rc;
+}
+
+/*
+ * Reads QUEUE_ID's record in T: 1 with it in *DATA (malloc'ed) and the time
+ * of its due key (the deadline, or a retry after a failed attempt) in
+ * *DUE when its state is "held", 0 when absent or closed, -1 with ERR.
+ */
+static int read_held(struct store_txn *t, const char *queue_id, char **data, size_t *len,
+                     time_t *due, char *err, size_t errlen)
+{
+    int rc = store_txn_get(t, STORE_HELD, queue_id, data, len, err, errlen);
+    if (rc <= 0)
+        return rc;
+    char *state = record_get(*data, *len, "state", 0);
+    char *when = record_get(*data, *len, "due", 0);
+    bool held = state != NULL && strcmp(state, "held") == 0 && when != NULL;
+    *due = when ? (time_t)strtoll(when, NULL, 10) : 0;
+    free(state);
+    free(when);
+    if (!held) {
+        free(*data);
+        *data = NULL;
+        return 0;
+    }
+    return 1;
+}
+
+/* Rewrites QUEUE_ID's held record without the fields DROP, adding NAMES=VALUES. */
+static int rewrite(struct store_txn *t, const char *queue_id, const char *data, size_t len,
+                   const char *const *drop, const char *const *names,
+                   const char *const *values, char *err, size_t errlen)
+{
+    struct record *r = record_copy_without(data, len, drop);
+    int ok = r != NULL;
+    for (size_t i = 0; ok && names[i] != NULL; i++)
+        ok = record_add(r, names[i], values[i]) == 0;
+    if (!ok) {
+        record_free(r);
+        errbuf_set(err, errlen, "out of memory");
+        return -1;
+    }
+    int rc = put_record(t, queue_id, r, err, errlen);
+    record_free(r);
+    return rc;
+}
+
+int hold_reschedule(struct store_txn *t, const char *queue_id, time_t when, char *err,
+                    size_t errlen)
+{
+    char *data = NULL, key[HOLD_DUE_KEY_MAX], value[32];
+    size_t len = 0;
+    time_t old;
+    int rc = read_held(t, queue_id, &data, &len, &old, err, errlen);
+    if (rc <= 0)
+        return rc < 0 ? -1 : 1;
+    hold_due_key(key, sizeof(key), old, queue_id);
+    snprintf(value, sizeof(value), "%lld", (long long)when);
+    static const char *const drop[] = {"deadline", "due", NULL};
+    const char *names[] = {"deadline", "due", NULL}, *values[] = {value, value, NULL};
+    rc = store_txn_del(t, STORE_DUE, key, err, errlen) == 0 &&
+                 rewrite(t, queue_id, data, len, drop, names, values, err, errlen) == 0
+             ? 0
+             : -1;
+    if (rc == 0) {
+        hold_due_key(key, sizeof(key), when, queue_id);
+        rc = store_txn_put(t, STORE_DUE, key, "", 0, err, errlen);
+    }
+    free(data);
+    return rc;
+}
+
+int hold_close(struct store_txn *t, const char *queue_id, const char *state, time_t when,
+               const char *why, char *err, size_t errlen)
+{
+    char *data = NULL, key[HOLD_DUE_KEY_MAX], stamp[32];
+    size_t len = 0;
+    time_t deadline;
+    int rc = read_held(t, queue_id, &data, &len, &deadline, err, errlen);
+    if (rc <= 0)
+        return rc < 0 ? -1 : 1;
+    hold_due_key(key, sizeof(key), deadline, queue_id);
+    snprintf(stamp, sizeof(stamp), "%lld", (long long)when);
+    static const char *const drop[] = {"state", "outcome", "outcome_time", NULL};
+    const char *names[] = {"state", "outcome", "outcome_time", NULL};
+    const char *values[] = {state, why, stamp, NULL};
+    rc = store_txn_del(t, STORE_DUE, key, err, errlen) == 0 &&
+                 rewrite(t, queue_id, data, len, drop, names, values, err, errlen) == 0
+             ? 0
+             : -1;
+    free(data);
+    return rc;
+}
+
+int hold_attempt_failed(struct store_txn *t, const char *queue_id, time_t retry_at,
+                        const char *why, char *err, size_t errlen)
+{
+    char *data = NULL, key[HOLD_DUE_KEY_MAX], count[32], stamp[32], retry[32];
+    size_t len = 0;
+    time_t deadline;
+    int rc = read_held(t, queue_id, &data, &len, &deadline, err, errlen);
+    if (rc <= 0)
+        return rc < 0 ? -1 : 1;
+    char *attempts = record_get(data, len, "attempts", 0);
+    snprintf(count, sizeof(count), "%ld", (attempts ? strtol(attempts, NULL, 10) : 0) + 1);
+    free(attempts);
+    snprintf(stamp, sizeof(stamp), "%lld", (long long)time(NULL));
+    snprintf(retry, sizeof(retry), "%lld", (long long)retry_at);
+    hold_due_key(key, sizeof(key), deadline, queue_id);
+    /* The deadline the sender was told stays; the retry is the new due time. */
+    static const char *const drop[] = {"attempts", "outcome", "outcome_time", "due", NULL};
+    const char *names[] = {"attempts", "outcome", "outcome_time", "due", NULL};
+    const char *values[] = {count, why, stamp, retry, NULL};
+    rc = store_txn_del(t, STORE_DUE, key, err, errlen) == 0 &&
+                 rewrite(t, queue_id, data, len, drop, names, values, err, errlen) == 0
+             ? 0
+             : -1;
+    free(data);
+    if (rc == 0) {
+        hold_due_key(key, sizeof(key), retry_at, queue_id);
+        rc = store_txn_put(t, STORE_DUE, key, "", 0, err, errlen);
+    }
+    return rc;
+}
+
+static const char *const action_names[] = {"release", "delete", "reschedule"};
+
+const char *hold_action_name(enum hold_action a)
+{
+    return action_names[a];
+}
+
+bool hold_action_parse(const char *name, enum hold_action *a)
+{
+    for (size_t i = 0; i < sizeof(action_names) / sizeof(*action_names); i++)
+        if (strcmp(name, action_names[i]) == 0) {
+            *a = (enum hold_action)i;
+            return true;
+        }
+    return false;
+}
+
+void hold_wake(const char *socket_path)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    if (strlen(socket_path) >= sizeof(sa.sun_path))
+        return;
+    strcpy(sa.sun_path, socket_path);
+    int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0)
+        return;
+    (void)sendto(fd, "w", 1, 0, (struct sockaddr *)&sa, sizeof(sa));
+    close(fd);
+}
+
+int hold_request(struct store *st, const char *socket_path, enum hold_action action,
+                 const char *queue_id, time_t when, const char *by, char *err,
+                 size_t errlen)
+{
+    static unsigned long sequence;
+    struct timespec now;
+    char key[96];
+    clock_gettime(CLOCK_REALTIME, &now);
+    /* Time-ordered, and unique across processes: pid and a counter. */
+    snprintf(key, sizeof(key), "%016llx.%09ld.%d.%lu", (unsigned long long)now.tv_sec,
+             now.tv_nsec, (int)getpid(), __atomic_add_fetch(&sequence, 1, __ATOMIC_RELAXED));
+    struct record *r = record_new();
+    int ok = r != NULL && record_add(r, "action", hold_action_name(action)) == 0 &&
+             record_add(r, "queue_id", queue_id) == 0 && add_time(r, "when", when) == 0 &&
+             record_add(r, "by", by) == 0 && add_time(r, "created", now.tv_sec) == 0;
+    if (!ok) {
+        record_free(r);
+        errbuf_set(err, errlen, "out of memory");
+        return -1;
+    }
+    size_t len = 0;
+    const char *bytes = record_bytes(r, &len);
+    int rc = store_put(st, STORE_REQUESTS, key, bytes, len, err, errlen);
+    record_free(r);
+    if (rc == 0)
+        hold_wake(socket_path);
+    return rc;
+}
