@@ -14,6 +14,8 @@ int command_test(const char *config_path, int argc, char **argv);
 int command_reload(const char *config_path, int argc, char **argv);
 int command_quarantine(const char *config_path, int argc, char **argv);
 int command_held(const char *config_path, int argc, char **argv);
+int command_key(const char *config_path, int argc, char **argv);
+int command_token(const char *config_path, int argc, char **argv);
 
 /* Loads the config, or says why on stderr and returns NULL. */
 struct config *commands_load_config(const char *config_path);

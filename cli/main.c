@@ -81,6 +81,8 @@ static const struct command {
      command_quarantine},
     {"held", "list [--json] | show ID | release ID | delete ID | reschedule ID WHEN",
      command_held},
+    {"key", "new: make web_key_file, the key that signs the links in notices", command_key},
+    {"token", "verify URL: is a link from a notice genuine, and for what", command_token},
 };
 
 static void usage(FILE *out)

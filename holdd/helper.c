@@ -182,9 +182,63 @@ static const char *queue_of(const char *lines, const char *id, char *name, size_
     return NULL;
 }
 
-/* Carries out one request (text: op, then IDs, a line each) into REPLY. */
-static void serve(const char *config_dir, char *request, struct buf *reply)
+/* An envelope address we pass on an argv: no spaces, controls or option-like start. */
+static bool plain_address(const char *a)
 {
+    if (a[0] == '\0' || a[0] == '-' || strlen(a) > 320)
+        return false;
+    for (const unsigned char *c = (const unsigned char *)a; *c; c++)
+        if (*c <= 0x20 || *c == 0x7f || *c == '<' || *c == '>' || *c == '"' || *c == '\\')
+            return false;
+    return true;
+}
+
+/* "submit\nSENDER\nRCPT\n" then the message. */
+static void submit(const char *config_dir, const char *sendmail, char *request,
+                   struct buf *reply)
+{
+    char *sender = request + strlen("submit\n"), *rcpt = NULL, *message = NULL;
+    char *nl = strchr(sender, '\n');
+    if (nl != NULL) {
+        *nl = '\0';
+        rcpt = nl + 1;
+        nl = strchr(rcpt, '\n');
+    }
+    if (nl != NULL) {
+        *nl = '\0';
+        message = nl + 1;
+    }
+    if (message == NULL || !plain_address(sender) || !plain_address(rcpt)) {
+        buf_append(reply, "error bad submission\n", 21);
+        return;
+    }
+    char *argv[] = {(char *)sendmail, "-C", (char *)config_dir, "-f", sender, "-i", "--",
+                    rcpt, NULL};
+    struct buf out = {0}, errout = {0};
+    int status = run(argv, message, &out, &errout);
+    if (status == 0) {
+        buf_append(reply, "ok\n", 3);
+    } else {
+        char line[400];
+        snprintf(line, sizeof(line), "error sendmail exit %d: %.300s\n", status,
+                 errout.data ? errout.data : "");
+        for (char *c = line + 6; *c && c[1]; c++)
+            if (*c == '\n')
+                *c = ' ';
+        buf_append(reply, line, strlen(line));
+    }
+    buf_free(&out);
+    buf_free(&errout);
+}
+
+/* Carries out one request (text: op, then IDs, a line each) into REPLY. */
+static void serve(const char *config_dir, const char *sendmail, char *request,
+                  struct buf *reply)
+{
+    if (strncmp(request, "submit\n", 7) == 0) {
+        submit(config_dir, sendmail, request, reply);
+        return;
+    }
     char *save = NULL, *op = strtok_r(request, "\n", &save);
     struct buf ids = {0}, valid = {0}, why = {0}, lines = {0};
     char line[400], queue[64];
@@ -269,7 +323,7 @@ done:
     buf_free(&lines);
 }
 
-static void helper_loop(int fd, const char *config_dir)
+static void helper_loop(int fd, const char *config_dir, const char *sendmail)
 {
     for (;;) {
         size_t len;
@@ -277,7 +331,7 @@ static void helper_loop(int fd, const char *config_dir)
         if (request == NULL)
             _exit(0); /* holdd is gone */
         struct buf reply = {0};
-        serve(config_dir, request, &reply);
+        serve(config_dir, sendmail, request, &reply);
         free(request);
         if (frame_send(fd, reply.data ? reply.data : "", reply.len) != 0)
             _exit(1);
@@ -285,7 +339,8 @@ static void helper_loop(int fd, const char *config_dir)
     }
 }
 
-int helper_start(const char *postfix_config_dir, int *fd, char *err, size_t errlen)
+int helper_start(const char *postfix_config_dir, const char *sendmail_path, int *fd, char *err,
+                 size_t errlen)
 {
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
@@ -304,7 +359,7 @@ int helper_start(const char *postfix_config_dir, int *fd, char *err, size_t errl
         /* The helper ends with holdd: its channel closes, or it is told. */
         signal(SIGTERM, SIG_DFL);
         signal(SIGPIPE, SIG_IGN);
-        helper_loop(sv[1], postfix_config_dir);
+        helper_loop(sv[1], postfix_config_dir, sendmail_path);
     }
     close(sv[1]);
     *fd = sv[0];
@@ -351,6 +406,32 @@ int helper_call(int fd, enum helper_op op, const char *const *ids, size_t nids,
         o->ok = ok;
         snprintf(o->why, sizeof(o->why), "%s", sp ? sp + 1 : "");
     }
+    free(reply);
+    return rc;
+}
+
+int helper_submit(int fd, const char *sender, const char *rcpt, const char *message, char *err,
+                  size_t errlen)
+{
+    struct buf req = {0};
+    buf_append(&req, "submit\n", 7);
+    buf_append(&req, sender, strlen(sender));
+    buf_append(&req, "\n", 1);
+    buf_append(&req, rcpt, strlen(rcpt));
+    buf_append(&req, "\n", 1);
+    buf_append(&req, message, strlen(message));
+    size_t len;
+    char *reply = NULL;
+    if (req.data == NULL || frame_send(fd, req.data, req.len) != 0 ||
+        (reply = frame_recv(fd, &len)) == NULL) {
+        buf_free(&req);
+        errbuf_set(err, errlen, "the privileged helper does not answer");
+        return -1;
+    }
+    buf_free(&req);
+    int rc = strncmp(reply, "ok", 2) == 0 ? 0 : -1;
+    if (rc != 0)
+        errbuf_set(err, errlen, "%s", strncmp(reply, "error ", 6) == 0 ? reply + 6 : reply);
     free(reply);
     return rc;
 }

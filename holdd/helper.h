@@ -24,7 +24,18 @@
 
 /* Forks the helper (call as root, before dropping privileges).  Its end of
  * the channel in *FD.  0, or -1 with ERR. */
-int helper_start(const char *postfix_config_dir, int *fd, char *err, size_t errlen);
+int helper_start(const char *postfix_config_dir, const char *sendmail_path, int *fd, char *err,
+                 size_t errlen);
+
+/*
+ * Submits MESSAGE from SENDER to RCPT with Postfix's sendmail (as root, so
+ * -C postfix_config_dir works for any instance; sendmail submissions pass
+ * non_smtpd_milters only, so a notice is never held itself).  The
+ * addresses must be plain (no spaces, controls or leading '-').  0, or -1
+ * with ERR.
+ */
+int helper_submit(int fd, const char *sender, const char *rcpt, const char *message, char *err,
+                  size_t errlen);
 
 enum helper_op { HELPER_RELEASE, HELPER_DELETE, HELPER_LIST };
 

@@ -31,10 +31,13 @@
 #include "helper.h"
 #include "hold.h"
 #include "log.h"
+#include "notice.h"
 #include "privilege.h"
 #include "queueid.h"
 #include "record.h"
+#include "rules.h"
 #include "store.h"
+#include "token.h"
 
 #define RECONCILE_EVERY 60 /* seconds */
 #define IDLE_WAKE_MS 5000  /* the longest sleep: requests are seen at least this often */
@@ -318,6 +321,188 @@ static void process_requests(struct holdd *h)
     }
 }
 
+/* ---------------------------------------------------------------- notices */
+
+struct outbox_batch {
+    char keys[64][128];
+    size_t n;
+};
+
+static int collect_jobs(void *ctx, const char *key, size_t key_len, const void *value,
+                        size_t len)
+{
+    struct outbox_batch *b = ctx;
+    (void)value;
+    (void)len;
+    if (b->n == 64)
+        return 1;
+    if (key_len < sizeof(b->keys[0])) {
+        memcpy(b->keys[b->n], key, key_len);
+        b->keys[b->n++][key_len] = '\0';
+    }
+    return 0;
+}
+
+static int drop_job_fn(void *ctx, struct store_txn *t, char *err, size_t errlen)
+{
+    return store_txn_del(t, STORE_OUTBOX, ctx, err, errlen);
+}
+
+/* The link for ACTION on the held mail QID, valid until EXPIRY. */
+static int make_url(struct holdd *h, const struct token_key *key, const char *qid,
+                    const char *action, time_t expiry, char *url, size_t len)
+{
+    struct token t = {.expiry = expiry};
+    char text[TOKEN_MAX];
+    snprintf(t.node, sizeof(t.node), "%s", h->cfg->node_name);
+    snprintf(t.queue_id, sizeof(t.queue_id), "%s", qid);
+    snprintf(t.action, sizeof(t.action), "%s", action);
+    if (token_make(key, &t, text, sizeof(text)) != 0)
+        return -1;
+    const char *base = h->cfg->web_base_url;
+    size_t n = strlen(base);
+    int w = snprintf(url, len, "%.*s/n/%s/hold/%s", (int)(n && base[n - 1] == '/' ? n - 1 : n),
+                     base, h->cfg->node_name, text);
+    return w < 0 || (size_t)w >= len ? -1 : 0;
+}
+
+/* How many values NAME has in the record DATA. */
+static size_t count_values(const char *data, size_t len, const char *name)
+{
+    size_t n = 0;
+    for (char *v; (v = record_get(data, len, name, n)) != NULL; n++)
+        free(v);
+    return n;
+}
+
+/* Sends the hold notice of the held mail QID.  0 done (or nothing to do), -1 retry later. */
+static int send_hold_notice(struct holdd *h, const struct token_key *key, const char *qid)
+{
+    char *data = NULL, err[512];
+    size_t len = 0;
+    int found = store_get(h->store, STORE_HELD, qid, &data, &len, err, sizeof(err));
+    if (found < 0) {
+        log_error("%s: notice: %s", qid, err);
+        return -1;
+    }
+    char *state = found ? record_get(data, len, "state", 0) : NULL;
+    if (state == NULL || strcmp(state, "held") != 0) {
+        log_info("%s: no hold notice: %s", qid, state ? state : "no hold record");
+        free(state);
+        free(data);
+        return 0;
+    }
+    free(state);
+    size_t nr = count_values(data, len, "recipient"), na = count_values(data, len, "attachment");
+    char **rcpts = calloc(nr + 1, sizeof(*rcpts)), **atts = calloc(na + 1, sizeof(*atts));
+    int *external = calloc(nr + 1, sizeof(*external));
+    char *sender = record_get(data, len, "sender", 0), *subject = record_get(data, len, "subject", 0);
+    char *size = record_get(data, len, "size", 0), *deadline = record_get(data, len, "deadline", 0);
+    int rc = -1;
+    if (rcpts == NULL || atts == NULL || external == NULL || sender == NULL || deadline == NULL) {
+        log_error("%s: notice: incomplete hold record or out of memory", qid);
+        goto done;
+    }
+    for (size_t i = 0; i < nr; i++) {
+        rcpts[i] = record_get(data, len, "recipient", i);
+        external[i] = rcpts[i] && !rules_address_internal(
+                                      rcpts[i], (const char *const *)h->cfg->internal_domains);
+    }
+    for (size_t i = 0; i < na; i++)
+        atts[i] = record_get(data, len, "attachment", i);
+    time_t when = (time_t)strtoll(deadline, NULL, 10);
+    char send_now[512], delete_url[512];
+    if (make_url(h, key, qid, "release", when, send_now, sizeof(send_now)) != 0 ||
+        make_url(h, key, qid, "delete", when, delete_url, sizeof(delete_url)) != 0) {
+        log_error("%s: notice: cannot make its links", qid);
+        goto done;
+    }
+    struct notice_hold nh = {
+        .queue_id = qid,
+        .sender = sender,
+        .recipients = (const char *const *)rcpts,
+        .external = external,
+        .nrecipients = nr,
+        .subject = subject ? subject : "",
+        .attachments = (const char *const *)atts,
+        .nattachments = na,
+        .size = size ? strtoull(size, NULL, 10) : 0,
+        .deadline = when,
+        .send_now_url = send_now,
+        .delete_url = delete_url,
+    };
+    if (sender[0] == '\0') {
+        rc = 0; /* adopted mail or a bounce: nobody to tell */
+        goto done;
+    }
+    char *message = notice_hold_message(h->cfg, &nh, err, sizeof(err));
+    if (message == NULL) {
+        log_error("%s: notice: %s", qid, err);
+        goto done;
+    }
+    char shown[400];
+    if (helper_submit(h->helper, h->cfg->notice_sender, sender, message, err, sizeof(err)) != 0) {
+        log_error("%s: cannot send the hold notice to <%s>: %s", qid,
+                  log_escape(shown, sizeof(shown), sender, strlen(sender)), err);
+    } else {
+        log_info("%s: hold notice sent to <%s>", qid,
+                 log_escape(shown, sizeof(shown), sender, strlen(sender)));
+        rc = 0;
+    }
+    free(message);
+done:
+    for (size_t i = 0; rcpts && i < nr; i++)
+        free(rcpts[i]);
+    for (size_t i = 0; atts && i < na; i++)
+        free(atts[i]);
+    free(rcpts);
+    free(atts);
+    free(external);
+    free(sender);
+    free(subject);
+    free(size);
+    free(deadline);
+    free(data);
+    return rc;
+}
+
+static void process_outbox(struct holdd *h)
+{
+    static time_t retry_after; /* after a failure, the outbox waits a little */
+    struct outbox_batch b = {0};
+    char err[512];
+    if (time(NULL) < retry_after)
+        return;
+    if (store_foreach(h->store, STORE_OUTBOX, collect_jobs, &b, err, sizeof(err)) != 0) {
+        log_error("cannot read the outbox: %s", err);
+        return;
+    }
+    if (b.n == 0)
+        return;
+    struct token_key key;
+    if (token_key_load(h->cfg->web_key_file, &key, err, sizeof(err)) != 0) {
+        log_error("notices wait: %s", err);
+        retry_after = time(NULL) + 30;
+        return;
+    }
+    for (size_t i = 0; i < b.n; i++) {
+        /* KEY is time.QUEUE_ID.kind */
+        char *first = strchr(b.keys[i], '.'), *last = strrchr(b.keys[i], '.');
+        char qid[64];
+        if (first == NULL || last == first || strcmp(last, ".hold") != 0 ||
+            (size_t)(last - first - 1) >= sizeof(qid)) {
+            log_warning("outbox job %s is malformed: dropped", b.keys[i]);
+            in_txn(h, b.keys[i], drop_job_fn, b.keys[i]);
+            continue;
+        }
+        snprintf(qid, sizeof(qid), "%.*s", (int)(last - first - 1), first + 1);
+        if (send_hold_notice(h, &key, qid) == 0)
+            in_txn(h, b.keys[i], drop_job_fn, b.keys[i]);
+        else
+            retry_after = time(NULL) + 30;
+    }
+}
+
 /* ------------------------------------------------------------- reconcile */
 
 struct held_scan {
@@ -495,6 +680,7 @@ int main(int argc, char **argv)
     char ident[80];
     snprintf(ident, sizeof(ident), "%s/holdd", cfg->syslog_name);
     log_open(ident, foreground ? LOG_TARGET_STDERR : LOG_TARGET_SYSLOG);
+    notice_init();
 
     struct holdd h = {.cfg = cfg, .helper = -1, .wake = -1};
     pid_t helper_pid = -1;
@@ -513,7 +699,8 @@ int main(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
-    if (helper_start(cfg->postfix_config_dir, &h.helper, err, sizeof(err)) != 0 ||
+    if (helper_start(cfg->postfix_config_dir, cfg->sendmail_path, &h.helper, err,
+                     sizeof(err)) != 0 ||
         (h.wake = open_wake_socket(cfg, err, sizeof(err))) < 0 ||
         privilege_drop(cfg->run_user, err, sizeof(err)) != 0) {
         log_error("%s", err);
@@ -539,6 +726,7 @@ int main(int argc, char **argv)
             next_reconcile = now + RECONCILE_EVERY;
         }
         process_requests(&h);
+        process_outbox(&h);
         time_t next = release_due(&h);
         now = time(NULL);
         int wait_ms = IDLE_WAKE_MS;

@@ -24,6 +24,8 @@ enum config_type {
     CONFIG_DOMAINS, /* a list of domain names, commas or spaces between */
     CONFIG_BOOL,    /* yes or no */
     CONFIG_CHOICE,  /* one of the words in choices */
+    CONFIG_URL,     /* http:// or https://, printable, nothing HTML or a header would mind */
+    CONFIG_ADDRESS, /* local-part[@domain] of plain characters */
 };
 
 struct config_param {
@@ -36,6 +38,7 @@ struct config_param {
 };
 
 static const char *const hold_scopes[] = {"external", "all", NULL};
+static const char *const languages[] = {"ja", "en", NULL};
 
 /* clang-format off */
 #define PARAM(name, type, def) {#name, type, offsetof(struct config, name), def, 0, 0, NULL}
@@ -68,6 +71,13 @@ static const struct config_param config_params[] = {
     PARAM(postfix_config_dir, CONFIG_PATH, "/etc/postfix"),
     PARAM(holdd_pid_file, CONFIG_PATH, "/run/sendwatch/holdd.pid"),
     PARAM(holdd_socket, CONFIG_PATH, "/run/sendwatch/holdd.sock"),
+    PARAM(sendmail_path, CONFIG_PATH, "/usr/sbin/sendmail"),
+    PARAM(notice_sender, CONFIG_ADDRESS, "postmaster"),
+    PARAM(notice_template_dir, CONFIG_PATH, "/etc/sendwatch/templates"),
+    CHOICE_PARAM(language, "ja", languages),
+    PARAM(web_base_url, CONFIG_URL, "http://localhost:8025"),
+    PARAM(web_key_file, CONFIG_PATH, "/etc/sendwatch/web.key"),
+    PARAM(node_name, CONFIG_NAME, "mx1"),
 };
 
 #define CONFIG_NPARAMS (sizeof(config_params) / sizeof(config_params[0]))
@@ -312,6 +322,25 @@ static int config_set(struct config *cfg, const struct config_param *p, const ch
                        list);
             return -1;
         }
+        break;
+    }
+    case CONFIG_URL:
+        if (strncmp(value, "http://", 7) != 0 && strncmp(value, "https://", 8) != 0)
+            why = "expected an http:// or https:// URL";
+        for (const char *c = value; why == NULL && *c; c++)
+            if ((unsigned char)*c <= 0x20 || (unsigned char)*c >= 0x7f || strchr("\"'<>\\`", *c))
+                why = "spaces, quotes, <, > and non-ASCII are not allowed in it";
+        break;
+    case CONFIG_ADDRESS: {
+        const char *at = strchr(value, '@');
+        for (const char *c = value; why == NULL && *c; c++)
+            if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+                  (*c >= '0' && *c <= '9') || strchr(".-_+@", *c)))
+                why = "expected local-part or local-part@domain, plain characters";
+        if (why == NULL && (value[0] == '@' || value[0] == '-' ||
+                            (at != NULL && (at[1] == '\0' || strchr(at + 1, '@') != NULL ||
+                                            !config_valid_domain(at + 1)))))
+            why = "expected local-part or local-part@domain";
         break;
     }
     case CONFIG_PATH:

@@ -44,6 +44,13 @@ struct config {
     char *postfix_config_dir;     /* the Postfix instance holdd manages (postsuper -c) */
     char *holdd_pid_file;         /* where sendwatch-holdd writes its PID */
     char *holdd_socket;           /* datagram socket that wakes holdd (new work) */
+    char *sendmail_path;          /* Postfix's sendmail, for notices */
+    char *notice_sender;          /* From: and envelope sender of notices */
+    char *notice_template_dir;    /* hold-notice.ja.txt, hold-notice.en.txt */
+    char *language;               /* "ja" or "en": notices */
+    char *web_base_url;           /* links in notices start with it */
+    char *web_key_file;           /* HMAC key of the links (hex, mode 0600) */
+    char *node_name;              /* this host, in links (/n/NODE/...) */
     char *source;                 /* the file this came from, for messages */
 };
 

@@ -59,6 +59,17 @@ static const struct bad_case bad_cases[] = {
      "t.conf:1: bad value for hold_enable: \"true\" (expected yes or no)"},
     {"hold_scope = everyone\n",
      "t.conf:1: bad value for hold_scope: \"everyone\" (expected external or all)"},
+    {"web_base_url = ftp://x\n",
+     "t.conf:1: bad value for web_base_url: \"ftp://x\" (expected an http:// or https:// URL)"},
+    {"web_base_url = https://x/\"><script>\n",
+     "t.conf:1: bad value for web_base_url: \"https://x/\"><script>\" (spaces, quotes, <, > "
+     "and non-ASCII are not allowed in it)"},
+    {"notice_sender = a b@c\n",
+     "t.conf:1: bad value for notice_sender: \"a b@c\" (expected local-part or "
+     "local-part@domain, plain characters)"},
+    {"notice_sender = -oQ@x\n",
+     "t.conf:1: bad value for notice_sender: \"-oQ@x\" (expected local-part or "
+     "local-part@domain)"},
     {"hold_minutes = 61\n",
      "t.conf:1: bad value for hold_minutes: \"61\" (expected a number from 1 to 60)"},
     {"archive_max_ratio = 10x\n", "t.conf:1: bad value for archive_max_ratio: \"10x\" "

@@ -81,6 +81,12 @@ int hold_add(struct store_txn *t, const struct hold_message *m, char *err, size_
                  ? 0
                  : -1;
     record_free(r);
+    if (rc == 0 && m->notify) {
+        char job[HOLD_DUE_KEY_MAX + 8];
+        snprintf(job, sizeof(job), "%016llx.%s.hold", (unsigned long long)m->created,
+                 m->queue_id);
+        rc = store_txn_put(t, STORE_OUTBOX, job, "", 0, err, errlen);
+    }
     return rc;
 }
 

@@ -38,6 +38,7 @@ struct hold_message {
     const char *const *attachments; /* decoded names */
     size_t nattachments;
     time_t created, deadline;
+    bool notify; /* queue the hold notice to the sender */
 };
 
 /* The due key of QUEUE_ID at DEADLINE into BUF (at least HOLD_DUE_KEY_MAX bytes). */
@@ -49,8 +50,9 @@ bool hold_parse_due_key(const char *key, size_t key_len, time_t *deadline, char 
                         size_t qidlen);
 
 /*
- * Records a new hold in transaction T: the record and its due entry.  The
- * caller commits.  0, or -1 with ERR.
+ * Records a new hold in transaction T: the record, its due entry and the
+ * job of its notice to the sender (outbox, kind "hold").  The caller
+ * commits.  0, or -1 with ERR.
  */
 int hold_add(struct store_txn *t, const struct hold_message *m, char *err, size_t errlen);
 

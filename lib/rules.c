@@ -1189,7 +1189,7 @@ static bool address_matches(char *const *patterns, size_t n, const char *address
     return false;
 }
 
-static bool is_internal(const char *address, const char *const *domains)
+bool rules_address_internal(const char *address, const char *const *domains)
 {
     const char *at = strrchr(address, '@');
     if (at == NULL || domains == NULL)
@@ -1451,7 +1451,7 @@ int rules_evaluate(const struct rules *rs, const struct view *view,
     memset(v, 0, sizeof(*v));
     v->deliver_original = true;
     for (size_t i = 0; i < env->nrecipients && !v->external; i++)
-        v->external = !is_internal(env->recipients[i], env->internal_domains);
+        v->external = !rules_address_internal(env->recipients[i], env->internal_domains);
     if (rs->nrules == 0)
         return 0;
 

@@ -195,6 +195,7 @@ static sfsistat apply_hold(SMFICTX *ctx, struct store *store, const struct apply
         .nattachments = n,
         .created = now,
         .deadline = now + (time_t)seconds,
+        .notify = msg->sender[0] != '\0', /* a bounce has nobody to tell */
     };
     struct store_txn *t = store_begin(store, err, sizeof(err));
     int rc = t != NULL && hold_add(t, &hm, err, sizeof(err)) == 0 ? 0 : -1;

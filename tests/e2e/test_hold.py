@@ -1,7 +1,11 @@
 #!/usr/bin/python3
 """Send hold through a real Postfix: HOLD queue, deadline, release, delete, scope."""
 
+import base64
+import hashlib
+import hmac
 import json
+import os
 import re
 import time
 import unittest
@@ -15,7 +19,20 @@ class Hold(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.stack = swtest.Stack("hold", holdd=True, config_extra={
-            "hold_enable": "yes", "hold_minutes": "30", "hold_scope": "external"}).start()
+            "hold_enable": "yes", "hold_minutes": "30", "hold_scope": "external",
+            "web_key_file": "/dev/null",  # replaced below, once the workdir exists
+            "notice_template_dir": os.path.join(swtest.SOURCE_DIR, "templates"),
+            "notice_sender": "sendwatch@corp.sendwatch.test",
+            "web_base_url": "https://mail.corp.sendwatch.test/sendwatch",
+            "node_name": "mx7"})
+        cls.key_path = os.path.join(cls.stack.workdir, "state", "web.key")
+        with open(cls.stack.config_path) as f:
+            text = f.read().replace("web_key_file = /dev/null", "web_key_file = " + cls.key_path)
+        with open(cls.stack.config_path, "w") as f:
+            f.write(text)
+        r = cls.stack.sendwatch("key", "new")
+        assert r.returncode == 0, r.stderr
+        cls.stack.start()
 
     @classmethod
     def tearDownClass(cls):
@@ -88,6 +105,62 @@ class Hold(unittest.TestCase):
         swtest.poll(lambda: re.search(r"%s: release requested by cli: not held" % qid,
                                       self.stack.holdd.log_text()), 30, "refusal logged")
         self.assertNotIn("hold delete", self.delivered_subjects())
+
+    def notice_for(self, qid):
+        def find():
+            for m in self.stack.delivered():
+                if m.header("X-Sendwatch-Notice") == "hold" and qid in m.message.get_content():
+                    return m
+            return None
+        return swtest.poll(find, 60, "the hold notice of %s (%s)" % (qid, self.stack.where()))
+
+    def verify(self, url):
+        r = self.stack.sendwatch("token", "verify", url)
+        return r.returncode, r.stdout.strip()
+
+    def test_notice_lists_recipients_and_links_verify(self):
+        qid = self.send("notice 社外秘 test", to=("bob@partner.example", "carol@corp.sendwatch.test"))
+        swtest.poll(lambda: self.in_hold(qid), 30, "%s in HOLD" % qid)
+        m = self.notice_for(qid)
+        self.assertEqual(m.rcpts, [SENDER])
+        self.assertEqual(str(m.message["Subject"]), "[送信保留] notice 社外秘 test")
+        head = m.raw.split(b"\n\n")[0]
+        self.assertRegex(head, rb"\nSubject: =\?(UTF-8|utf-8)\?")  # RFC 2047 on the wire
+        head.decode("ascii")  # every header byte is ASCII
+        self.assertEqual(m.header("Auto-Submitted"), "auto-generated")
+        body = m.message.get_content()
+        self.assertIn("bob@partner.example （社外）", body)
+        self.assertIn("carol@corp.sendwatch.test\n", body)
+        self.assertNotIn("carol@corp.sendwatch.test （社外）", body)
+        links = re.findall(r"https://mail\.corp\.sendwatch\.test/sendwatch/n/mx7/hold/\S+", body)
+        self.assertEqual(len(links), 2, body)
+        release, delete = links
+        rc, out = self.verify(release)
+        self.assertEqual(rc, 0, out)
+        self.assertIn("queue_id=%s action=release node=mx7" % qid, out)
+        rc, out = self.verify(delete)
+        self.assertEqual(rc, 0, out)
+        self.assertIn("action=delete", out)
+        # One byte changed anywhere in the token: refused.
+        token = release.rsplit("/", 1)[1]
+        for i in (3, len(token) // 2, len(token) - 1):
+            forged = token[:i] + ("A" if token[i] != "A" else "B") + token[i + 1:]
+            rc, out = self.verify(forged)
+            self.assertEqual(rc, 1, (i, out))
+            self.assertTrue(out.startswith("invalid:"), out)
+        # Another queue ID with this signature: refused.
+        parts = token.split(".")
+        parts[2] = "4fRbNh1Cz5zJ4Mk"
+        rc, out = self.verify(".".join(parts))
+        self.assertEqual((rc, out), (1, "invalid: bad signature (changed, or made with another key)"))
+        # A genuine signature (made here with the key) over a past expiry: refused.
+        with open(self.key_path) as f:
+            key = bytes.fromhex(f.read().strip())
+        payload = "v1.mx7.%s.release.%d" % (qid, int(time.time()) - 60)
+        sig = base64.urlsafe_b64encode(hmac.new(key, payload.encode(), hashlib.sha256).digest())
+        rc, out = self.verify(payload + "." + sig.decode().rstrip("="))
+        self.assertEqual((rc, out), (1, "invalid: expired"))
+        self.assertIn("%s: hold notice sent to <%s>" % (qid, SENDER), self.stack.holdd.log_text())
 
     def test_internal_only_is_not_held(self):
         self.send("internal only", to=("carol@corp.sendwatch.test",))

@@ -147,7 +147,10 @@ class SinkMessage:
         if self.raw.endswith(b"\n\n"):
             self.raw = self.raw[:-1]  # the sink appends an empty line
         self.message = email.message_from_bytes(self.raw, policy=email.policy.default)
-        m = re.search(rb"\(Postfix\) with E?SMTP id ([0-9A-Za-z]+)", self.raw)
+        # Postfix's Received: "(Postfix) with ESMTP id ID" for SMTP, and
+        # "(Postfix, from userid N)\n\tid ID" for mail from sendmail (notices).
+        m = re.search(rb"\(Postfix(?:, from userid \d+)?\)\s+(?:with E?SMTP )?id ([0-9A-Za-z]+)",
+                      self.raw)
         self.queue_id = m.group(1).decode() if m else None
 
     def header(self, name):

@@ -1,0 +1,144 @@
+/* Unit tests for token.c: signed links cannot be forged, altered or reused late. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "token.h"
+
+static char dir[] = "/tmp/token_test.XXXXXX";
+static char path[256];
+static struct token_key key;
+static char err[512];
+
+static int setup(void **state)
+{
+    (void)state;
+    if (mkdtemp(dir) == NULL)
+        return -1;
+    snprintf(path, sizeof(path), "%s/web.key", dir);
+    if (token_key_create(path, err, sizeof(err)) != 0)
+        return -1;
+    return token_key_load(path, &key, err, sizeof(err));
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    unlink(path);
+    return rmdir(dir);
+}
+
+static const struct token sample = {"mx1", "4fRbNh1Cz5zJ4Mk", "release", 2000000000};
+
+static void test_round_trip(void **state)
+{
+    (void)state;
+    char text[TOKEN_MAX];
+    struct token got;
+    assert_int_equal(token_make(&key, &sample, text, sizeof(text)), 0);
+    assert_int_equal(strncmp(text, "v1.mx1.4fRbNh1Cz5zJ4Mk.release.2000000000.", 42), 0);
+    assert_int_equal(token_verify(&key, text, 1999999999, &got), TOKEN_OK);
+    assert_string_equal(got.queue_id, "4fRbNh1Cz5zJ4Mk");
+    assert_string_equal(got.action, "release");
+    assert_string_equal(got.node, "mx1");
+    assert_int_equal(got.expiry, 2000000000);
+    assert_int_equal(token_verify(&key, text, 2000000001, &got), TOKEN_EXPIRED);
+}
+
+/* Every single changed byte is refused; none is ever taken as valid. */
+static void test_any_changed_byte(void **state)
+{
+    (void)state;
+    char text[TOKEN_MAX];
+    struct token got;
+    assert_int_equal(token_make(&key, &sample, text, sizeof(text)), 0);
+    for (size_t i = 0; i < strlen(text); i++) {
+        char forged[TOKEN_MAX];
+        strcpy(forged, text);
+        forged[i] = forged[i] == 'A' ? 'B' : 'A';
+        enum token_status s = token_verify(&key, forged, 0, &got);
+        if (s == TOKEN_OK)
+            fail_msg("byte %zu changed: still valid", i);
+    }
+    text[strlen(text) - 1] = '\0'; /* a truncated signature */
+    assert_int_equal(token_verify(&key, text, 0, &got), TOKEN_BAD_SIGNATURE);
+}
+
+/* Another queue ID, action or expiry needs its own signature; another key fails. */
+static void test_fields_are_bound(void **state)
+{
+    (void)state;
+    char text[TOKEN_MAX], forged[TOKEN_MAX];
+    struct token got;
+    assert_int_equal(token_make(&key, &sample, text, sizeof(text)), 0);
+    const char *sig = strrchr(text, '.');
+    snprintf(forged, sizeof(forged), "v1.mx1.4fRbNh1Cz5zJ4Mm.release.2000000000%s", sig);
+    assert_int_equal(token_verify(&key, forged, 0, &got), TOKEN_BAD_SIGNATURE);
+    snprintf(forged, sizeof(forged), "v1.mx1.4fRbNh1Cz5zJ4Mk.delete.2000000000%s", sig);
+    assert_int_equal(token_verify(&key, forged, 0, &got), TOKEN_BAD_SIGNATURE);
+    snprintf(forged, sizeof(forged), "v1.mx1.4fRbNh1Cz5zJ4Mk.release.2100000000%s", sig);
+    assert_int_equal(token_verify(&key, forged, 0, &got), TOKEN_BAD_SIGNATURE);
+    struct token_key other = key;
+    other.bytes[0] ^= 1;
+    assert_int_equal(token_verify(&other, text, 0, &got), TOKEN_BAD_SIGNATURE);
+    assert_int_equal(token_verify(&key, "hello", 0, &got), TOKEN_MALFORMED);
+    assert_int_equal(token_verify(&key, "", 0, &got), TOKEN_MALFORMED);
+}
+
+static void test_bad_fields_are_not_signed(void **state)
+{
+    (void)state;
+    char text[TOKEN_MAX];
+    struct token t = sample;
+    strcpy(t.queue_id, "../../etc");
+    assert_int_equal(token_make(&key, &t, text, sizeof(text)), -1);
+    t = sample;
+    strcpy(t.action, "rm");
+    assert_int_equal(token_make(&key, &t, text, sizeof(text)), -1);
+    t = sample;
+    strcpy(t.node, "a.b");
+    assert_int_equal(token_make(&key, &t, text, sizeof(text)), -1);
+}
+
+static void test_key_file(void **state)
+{
+    (void)state;
+    struct token_key k;
+    /* Never overwritten. */
+    assert_int_equal(token_key_create(path, err, sizeof(err)), -1);
+    /* Readable by others: refused. */
+    chmod(path, 0644);
+    assert_int_equal(token_key_load(path, &k, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "chmod 600"));
+    chmod(path, 0600);
+    assert_int_equal(token_key_load(path, &k, err, sizeof(err)), 0);
+    assert_int_equal(k.len, TOKEN_KEY_MIN);
+    char shortkey[300];
+    snprintf(shortkey, sizeof(shortkey), "%s/short.key", dir);
+    FILE *f = fopen(shortkey, "w");
+    fputs("abcd\n", f);
+    fclose(f);
+    chmod(shortkey, 0600);
+    assert_int_equal(token_key_load(shortkey, &k, err, sizeof(err)), -1);
+    unlink(shortkey);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_any_changed_byte),
+        cmocka_unit_test(test_fields_are_bound),
+        cmocka_unit_test(test_bad_fields_are_not_signed),
+        cmocka_unit_test(test_key_file),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
