@@ -29,7 +29,8 @@ static int usage(void)
                     "       sendwatch [-c FILE] held show QUEUE_ID\n"
                     "       sendwatch [-c FILE] held release|delete QUEUE_ID\n"
                     "       sendwatch [-c FILE] held reschedule QUEUE_ID WHEN\n"
-                    "WHEN: now, +N[s|m|h] from now, or seconds since the epoch\n");
+                    "WHEN: now, +N[s|m|h] from now, or seconds since the epoch;\n"
+                    "QUEUE_ID - for release, delete and reschedule: IDs on standard input\n");
     return 2;
 }
 
@@ -145,6 +146,48 @@ static int list_one(void *ctx, const char *key, size_t key_len, const void *valu
     return 0;
 }
 
+/* "-" for the ID: queue IDs on standard input, one per line, all in one transaction. */
+static int request_from_stdin(struct store *store, const struct config *cfg,
+                              enum hold_action action, const char *verb, time_t when)
+{
+    char line[128], err[1024];
+    const char **ids = NULL;
+    size_t n = 0, cap = 0;
+    int status = 1;
+    while (fgets(line, sizeof(line), stdin) != NULL) {
+        line[strcspn(line, "\r\n")] = '\0';
+        if (line[0] == '\0')
+            continue;
+        if (queueid_classify(line) == QUEUEID_INVALID) {
+            fprintf(stderr, "sendwatch: \"%s\" is not a Postfix queue ID\n", line);
+            status = 2;
+            goto done;
+        }
+        if (n == cap) {
+            cap = cap ? cap * 2 : 256;
+            const char **grown = realloc(ids, cap * sizeof(*ids));
+            if (grown == NULL)
+                goto done;
+            ids = grown;
+        }
+        if ((ids[n] = strdup(line)) == NULL)
+            goto done;
+        n++;
+    }
+    if (hold_request_many(store, cfg->holdd_socket, action, ids, n, when, "cli", err,
+                          sizeof(err)) != 0) {
+        fprintf(stderr, "sendwatch: %s\n", err);
+        goto done;
+    }
+    printf("%zu message(s): %s requested; sendwatch-holdd carries it out\n", n, verb);
+    status = 0;
+done:
+    for (size_t i = 0; i < n; i++)
+        free((char *)ids[i]);
+    free(ids);
+    return status;
+}
+
 int command_held(const char *config_path, int argc, char **argv)
 {
     char err[1024];
@@ -158,7 +201,8 @@ int command_held(const char *config_path, int argc, char **argv)
     if (list ? (argc > 3 || (argc == 3 && strcmp(argv[2], "--json") != 0))
              : !(show || act) || argc != (act && action == HOLD_RESCHEDULE ? 4 : 3))
         return usage();
-    if (!list && queueid_classify(argv[2]) == QUEUEID_INVALID) {
+    bool from_stdin = act && strcmp(argv[2], "-") == 0;
+    if (!list && !from_stdin && queueid_classify(argv[2]) == QUEUEID_INVALID) {
         fprintf(stderr, "sendwatch: \"%s\" is not a Postfix queue ID\n", argv[2]);
         return 2;
     }
@@ -190,6 +234,10 @@ int command_held(const char *config_path, int argc, char **argv)
             fputs("]\n", stdout);
         else if (status == 0 && st.count == 0)
             printf("no held mail\n");
+        goto done;
+    }
+    if (from_stdin) {
+        status = request_from_stdin(store, cfg, action, verb, when);
         goto done;
     }
     char *data = NULL;

@@ -277,42 +277,53 @@ static void serve(const char *config_dir, const char *sendmail, char *request,
     char *postsuper[] = {"/usr/sbin/postsuper", "-c", (char *)config_dir,
                          release ? "-H" : "-d", "-", "hold", NULL};
     int status = run(postsuper, valid.data, &ids, &why);
-    /* The queue says what happened to each ID. */
-    if (list_queue(config_dir, &lines, &why) != 0) {
-        for (char *s2 = NULL, *id = strtok_r(valid.data, "\n", &s2); id;
-             id = strtok_r(NULL, "\n", &s2)) {
-            snprintf(line, sizeof(line), "fail %s cannot list the queue after postsuper\n",
-                     id);
-            buf_append(reply, line, strlen(line));
-        }
-        goto done;
-    }
+    /* postsuper names each message it moved: "postsuper: ID: released from
+     * hold" or "postsuper: ID: removed".  Its exit status does not. */
+    const char *done_word = release ? ": released from hold\n" : ": removed\n";
+    bool all_done = true, any_released = false;
     for (char *s2 = NULL, *id = strtok_r(valid.data, "\n", &s2); id;
          id = strtok_r(NULL, "\n", &s2)) {
-        const char *q = queue_of(lines.data, id, queue, sizeof(queue));
-        if (q != NULL && strcmp(q, "hold") == 0) {
-            /* postsuper left it: say what it said. */
-            const char *said = why.data ? why.data : "";
-            snprintf(line, sizeof(line), "fail %s still in hold (postsuper exit %d: %.200s)\n",
-                     id, status, said);
-            for (char *c = line + strlen(id) + 6; *c; c++)
-                if (*c == '\n' && c[1] != '\0')
-                    *c = ' ';
-        } else if (release && q == NULL) {
-            snprintf(line, sizeof(line), "fail %s not in the queue\n", id);
-        } else if (!release && q != NULL) {
-            snprintf(line, sizeof(line), "fail %s not in hold but in %s\n", id, q);
-        } else {
-            if (release) {
-                /* -H leaves it in deferred until the next queue run: now. */
-                char *postqueue[] = {"/usr/sbin/postqueue", "-c", (char *)config_dir, "-i",
-                                     id, NULL};
-                struct buf o2 = {0}, e2 = {0};
-                (void)run(postqueue, NULL, &o2, &e2);
-                buf_free(&o2);
-                buf_free(&e2);
-            }
+        char said[160];
+        snprintf(said, sizeof(said), "postsuper: %s%s", id, done_word);
+        bool moved = why.data != NULL && strstr(why.data, said) != NULL;
+        snprintf(line, sizeof(line), "%c %s\n", moved ? '+' : '?', id);
+        buf_append(&ids, line, strlen(line));
+        all_done = all_done && moved;
+        any_released = any_released || (moved && release);
+    }
+    /* -H leaves mail in the deferred queue with its time reset to now; one
+     * deferred-queue scan request to qmgr sends the whole batch now
+     * (postqueue -i per message would cost a process each). */
+    if (any_released) {
+        char *postkick[] = {"/usr/sbin/postkick", "-c", (char *)config_dir, "public", "qmgr",
+                            "D", NULL};
+        struct buf o2 = {0}, e2 = {0};
+        (void)run(postkick, NULL, &o2, &e2);
+        buf_free(&o2);
+        buf_free(&e2);
+    }
+    /* The rest: the queue says why (gone, released before, still held). */
+    bool listed = all_done || list_queue(config_dir, &lines, &why) == 0;
+    for (char *s2 = NULL, *l = strtok_r(ids.data, "\n", &s2); l; l = strtok_r(NULL, "\n", &s2)) {
+        const char *id = l + 2;
+        if (l[0] == '+') {
             snprintf(line, sizeof(line), "ok %s\n", id);
+        } else if (!listed) {
+            snprintf(line, sizeof(line), "fail %s cannot list the queue after postsuper\n", id);
+        } else {
+            const char *q = queue_of(lines.data, id, queue, sizeof(queue));
+            if (q == NULL)
+                snprintf(line, sizeof(line), "fail %s not in the queue\n", id);
+            else if (strcmp(q, "hold") != 0)
+                snprintf(line, sizeof(line), "fail %s not in hold but in %s\n", id, q);
+            else {
+                /* postsuper left it: say what it said. */
+                snprintf(line, sizeof(line), "fail %s still in hold (postsuper exit %d: %.200s)\n",
+                         id, status, why.data ? why.data : "");
+                for (char *c = line + strlen(id) + 6; *c; c++)
+                    if (*c == '\n' && c[1] != '\0')
+                        *c = ' ';
+            }
         }
         buf_append(reply, line, strlen(line));
     }

@@ -86,21 +86,15 @@ static int in_txn(struct holdd *h, const char *what,
 
 /* ------------------------------------------------------------- outcomes */
 
+/* One message closed on its own (reconcile). */
 struct outcome {
     const char *queue_id, *state, *why;
-    time_t retry_at; /* for a failure */
 };
 
 static int close_fn(void *ctx, struct store_txn *t, char *err, size_t errlen)
 {
     const struct outcome *o = ctx;
     return hold_close(t, o->queue_id, o->state, time(NULL), o->why, err, errlen);
-}
-
-static int failed_fn(void *ctx, struct store_txn *t, char *err, size_t errlen)
-{
-    const struct outcome *o = ctx;
-    return hold_attempt_failed(t, o->queue_id, o->retry_at, o->why, err, errlen);
 }
 
 /* The wait before the next try after ATTEMPTS failures: 5 s doubling up to 5 min. */
@@ -112,12 +106,13 @@ static time_t backoff(long attempts)
     return wait < 300 ? wait : 300;
 }
 
-static long attempts_of(struct holdd *h, const char *queue_id)
+/* Failed attempts so far on QUEUE_ID, read in T. */
+static long attempts_in(struct store_txn *t, const char *queue_id)
 {
     char *data = NULL, err[256];
     size_t len = 0;
     long n = 0;
-    if (store_get(h->store, STORE_HELD, queue_id, &data, &len, err, sizeof(err)) == 1) {
+    if (store_txn_get(t, STORE_HELD, queue_id, &data, &len, err, sizeof(err)) == 1) {
         char *a = record_get(data, len, "attempts", 0);
         n = a ? strtol(a, NULL, 10) : 0;
         free(a);
@@ -126,47 +121,73 @@ static long attempts_of(struct holdd *h, const char *queue_id)
     return n;
 }
 
+/* What one batch asked of the helper, and the request keys it answers. */
+struct batch {
+    const char *const *ids;
+    size_t n;
+    const char *const *request_keys; /* deleted with the outcomes; NULL: none */
+    size_t nkeys;
+};
+
 /*
- * Asks the helper to OP the IDS and records each outcome: STATE on
- * success with WHY, a retry with backoff on failure.
+ * Asks the helper to OP the batch's IDs and records every outcome in one
+ * transaction (with the requests it answers): STATE with WHY on success,
+ * "gone" when the mail is no longer there to act on, a retry with backoff
+ * on failure.  One transaction per batch: 10,000 releases are a few commits.
  */
-static void carry_out(struct holdd *h, enum helper_op op, const char *const *ids, size_t n,
+static void carry_out(struct holdd *h, enum helper_op op, const struct batch *b,
                       const char *state, const char *why)
 {
-    struct helper_outcome *out = calloc(n ? n : 1, sizeof(*out));
+    const char *verb = op == HELPER_RELEASE ? "release" : "delete";
+    struct helper_outcome *out = calloc(b->n ? b->n : 1, sizeof(*out));
     size_t got = 0;
-    char err[512];
-
-    if (out == NULL || helper_call(h->helper, op, ids, n, out, n, &got, err, sizeof(err)) != 0) {
-        log_error("cannot %s %zu message(s): %s", op == HELPER_RELEASE ? "release" : "delete",
-                  n, out ? err : "out of memory");
-        for (size_t i = 0; i < n; i++) {
-            struct outcome o = {ids[i], NULL, err, time(NULL) + backoff(attempts_of(h, ids[i]))};
-            in_txn(h, ids[i], failed_fn, &o);
-        }
+    char err[512], helper_err[512] = "";
+    int called = out == NULL ? -1
+                             : helper_call(h->helper, op, b->ids, b->n, out, b->n, &got,
+                                           helper_err, sizeof(helper_err));
+    struct store_txn *t = store_begin(h->store, err, sizeof(err));
+    if (t == NULL) {
+        log_error("cannot record %s outcomes: %s", verb, err);
         free(out);
         return;
     }
-    for (size_t i = 0; i < got; i++) {
+    int rc = 0;
+    time_t now = time(NULL);
+    if (called != 0) {
+        log_error("cannot %s %zu message(s): %s", verb, b->n,
+                  out ? helper_err : "out of memory");
+        for (size_t i = 0; i < b->n && rc >= 0; i++)
+            rc = hold_attempt_failed(t, b->ids[i], now + backoff(attempts_in(t, b->ids[i])),
+                                     out ? helper_err : "out of memory", err, sizeof(err));
+    }
+    for (size_t i = 0; called == 0 && i < got && rc >= 0; i++) {
         const struct helper_outcome *r = &out[i];
+        if (queueid_classify(r->queue_id) == QUEUEID_INVALID) {
+            log_error("the helper answered for \"%.60s\": ignored", r->queue_id);
+            continue;
+        }
         if (r->ok) {
-            struct outcome o = {r->queue_id, state, why, 0};
-            if (in_txn(h, r->queue_id, close_fn, &o) == 0)
-                log_info("%s: %s (%s)", r->queue_id, state, why);
+            rc = hold_close(t, r->queue_id, state, now, why, err, sizeof(err));
+            log_info("%s: %s (%s)", r->queue_id, state, why);
         } else if (strstr(r->why, "not in the queue") != NULL ||
                    strstr(r->why, "not in hold") != NULL) {
-            /* Nothing left to do: say what became of it. */
-            struct outcome o = {r->queue_id, "gone", r->why, 0};
-            if (in_txn(h, r->queue_id, close_fn, &o) == 0)
-                log_warning("%s: gone: %s", r->queue_id, r->why);
+            rc = hold_close(t, r->queue_id, "gone", now, r->why, err, sizeof(err));
+            log_warning("%s: gone: %s", r->queue_id, r->why);
         } else {
-            long attempts = attempts_of(h, r->queue_id);
-            struct outcome o = {r->queue_id, NULL, r->why, time(NULL) + backoff(attempts)};
-            if (in_txn(h, r->queue_id, failed_fn, &o) == 0)
-                log_warning("%s: %s failed (attempt %ld), retrying in %lld s: %s",
-                            r->queue_id, op == HELPER_RELEASE ? "release" : "delete",
-                            attempts + 1, (long long)(o.retry_at - time(NULL)), r->why);
+            long attempts = attempts_in(t, r->queue_id);
+            rc = hold_attempt_failed(t, r->queue_id, now + backoff(attempts), r->why, err,
+                                     sizeof(err));
+            log_warning("%s: %s failed (attempt %ld), retrying in %lld s: %s", r->queue_id,
+                        verb, attempts + 1, (long long)backoff(attempts), r->why);
         }
+    }
+    for (size_t i = 0; i < b->nkeys && rc >= 0; i++)
+        rc = store_txn_del(t, STORE_REQUESTS, b->request_keys[i], err, sizeof(err));
+    if (rc < 0) {
+        store_abort(t);
+        log_error("cannot record %s outcomes: %s", verb, err);
+    } else if (store_commit(t, err, sizeof(err)) != 0) {
+        log_error("cannot record %s outcomes: %s", verb, err);
     }
     free(out);
 }
@@ -203,8 +224,9 @@ static int collect_due(void *ctx, const char *key, size_t key_len, const void *v
 static time_t release_due(struct holdd *h)
 {
     static struct due_batch b;
+    static const char *ids[HELPER_MAX_IDS];
     char err[512];
-    for (;;) {
+    while (!stopping) {
         b.now = time(NULL);
         b.next = 0;
         b.n = 0;
@@ -214,21 +236,25 @@ static time_t release_due(struct holdd *h)
         }
         if (b.n == 0)
             return b.next;
-        const char *ids[HELPER_MAX_IDS];
         for (size_t i = 0; i < b.n; i++)
             ids[i] = b.ids[i];
-        carry_out(h, HELPER_RELEASE, ids, b.n, "released", "deadline");
+        struct batch batch = {ids, b.n, NULL, 0};
+        carry_out(h, HELPER_RELEASE, &batch, "released", "deadline");
         if (b.n < HELPER_MAX_IDS && b.next != 0)
             return b.next;
     }
+    return 0;
 }
 
 /* -------------------------------------------------------------- requests */
 
+struct request {
+    char key[96];
+    char *action, *queue_id, *when, *by;
+};
+
 struct request_batch {
-    char keys[64][96];
-    char *records[64];
-    size_t lens[64];
+    struct request r[HELPER_MAX_IDS];
     size_t n;
 };
 
@@ -236,89 +262,111 @@ static int collect_requests(void *ctx, const char *key, size_t key_len, const vo
                             size_t len)
 {
     struct request_batch *b = ctx;
-    if (b->n == 64)
+    if (b->n == HELPER_MAX_IDS)
         return 1;
-    if (key_len >= sizeof(b->keys[0]))
+    if (key_len >= sizeof(b->r[0].key))
         return 0;
-    memcpy(b->keys[b->n], key, key_len);
-    b->keys[b->n][key_len] = '\0';
-    b->records[b->n] = malloc(len + 1);
-    if (b->records[b->n] == NULL)
-        return 1;
-    memcpy(b->records[b->n], value, len);
-    b->records[b->n][len] = '\0';
-    b->lens[b->n++] = len;
+    struct request *r = &b->r[b->n++];
+    memcpy(r->key, key, key_len);
+    r->key[key_len] = '\0';
+    r->action = record_get(value, len, "action", 0);
+    r->queue_id = record_get(value, len, "queue_id", 0);
+    r->when = record_get(value, len, "when", 0);
+    r->by = record_get(value, len, "by", 0);
     return 0;
 }
 
-struct request_done {
-    const char *key;
-    const char *queue_id;
-    time_t when;
-    bool reschedule;
-    int result; /* of hold_reschedule */
-};
-
-static int request_fn(void *ctx, struct store_txn *t, char *err, size_t errlen)
-{
-    struct request_done *d = ctx;
-    if (d->reschedule) {
-        d->result = hold_reschedule(t, d->queue_id, d->when, err, errlen);
-        if (d->result < 0)
-            return -1;
-    }
-    return store_txn_del(t, STORE_REQUESTS, d->key, err, errlen);
-}
-
+/*
+ * Carries out the requests, a batch at a time: reschedules (and requests
+ * that cannot be carried out) in one transaction, releases and deletes of
+ * mail still held in one helper call each.
+ */
 static void process_requests(struct holdd *h)
 {
-    struct request_batch b = {0};
+    static struct request_batch b;
+    static const char *release_ids[HELPER_MAX_IDS], *release_keys[HELPER_MAX_IDS];
+    static const char *delete_ids[HELPER_MAX_IDS], *delete_keys[HELPER_MAX_IDS];
     char err[512];
-    if (store_foreach(h->store, STORE_REQUESTS, collect_requests, &b, err, sizeof(err)) != 0) {
-        log_error("cannot read requests: %s", err);
-        return;
-    }
-    for (size_t i = 0; i < b.n; i++) {
-        char *action = record_get(b.records[i], b.lens[i], "action", 0);
-        char *qid = record_get(b.records[i], b.lens[i], "queue_id", 0);
-        char *when = record_get(b.records[i], b.lens[i], "when", 0);
-        char *by = record_get(b.records[i], b.lens[i], "by", 0);
-        enum hold_action a;
-        struct request_done d = {.key = b.keys[i], .queue_id = qid};
-        if (action == NULL || qid == NULL || !hold_action_parse(action, &a) ||
-            queueid_classify(qid) == QUEUEID_INVALID) {
-            log_warning("request %s is malformed: dropped", b.keys[i]);
-        } else if (a == HOLD_RESCHEDULE) {
-            d.reschedule = true;
-            d.when = when ? (time_t)strtoll(when, NULL, 10) : time(NULL);
-        } else {
+    size_t batch_size;
+    do {
+        b.n = 0;
+        if (store_foreach(h->store, STORE_REQUESTS, collect_requests, &b, err, sizeof(err)) != 0) {
+            log_error("cannot read requests: %s", err);
+            return;
+        }
+        batch_size = b.n;
+        size_t nrelease = 0, ndelete = 0;
+        struct store_txn *t = store_begin(h->store, err, sizeof(err));
+        int rc = t != NULL ? 0 : -1;
+        for (size_t i = 0; i < b.n && rc >= 0; i++) {
+            struct request *r = &b.r[i];
+            enum hold_action a;
+            const char *by = r->by ? r->by : "?";
+            if (r->action == NULL || r->queue_id == NULL || !hold_action_parse(r->action, &a) ||
+                queueid_classify(r->queue_id) == QUEUEID_INVALID) {
+                log_warning("request %s is malformed: dropped", r->key);
+                rc = store_txn_del(t, STORE_REQUESTS, r->key, err, sizeof(err));
+                continue;
+            }
+            if (a == HOLD_RESCHEDULE) {
+                time_t when = r->when ? (time_t)strtoll(r->when, NULL, 10) : time(NULL);
+                rc = hold_reschedule(t, r->queue_id, when, err, sizeof(err));
+                if (rc >= 0)
+                    log_info("%s: rescheduled to %lld by %s%s", r->queue_id, (long long)when,
+                             by, rc == 1 ? " (not held: nothing to do)" : "");
+                if (rc >= 0)
+                    rc = store_txn_del(t, STORE_REQUESTS, r->key, err, sizeof(err));
+                continue;
+            }
             /* Only mail sendwatch holds: a record in state "held". */
             char *data = NULL, *state = NULL;
             size_t len = 0;
-            if (store_get(h->store, STORE_HELD, qid, &data, &len, err, sizeof(err)) == 1)
+            if (store_txn_get(t, STORE_HELD, r->queue_id, &data, &len, err, sizeof(err)) == 1)
                 state = record_get(data, len, "state", 0);
             if (state != NULL && strcmp(state, "held") == 0) {
-                char why[160];
-                snprintf(why, sizeof(why), "requested by %s", by ? by : "?");
-                const char *ids[1] = {qid};
-                carry_out(h, a == HOLD_RELEASE ? HELPER_RELEASE : HELPER_DELETE, ids, 1,
-                          a == HOLD_RELEASE ? "released" : "deleted", why);
+                if (a == HOLD_RELEASE) {
+                    release_ids[nrelease] = r->queue_id;
+                    release_keys[nrelease++] = r->key;
+                } else {
+                    delete_ids[ndelete] = r->queue_id;
+                    delete_keys[ndelete++] = r->key;
+                }
             } else {
-                log_warning("%s: %s requested by %s: not held (%s)", qid, action,
-                            by ? by : "?", state ? state : "unknown");
+                log_warning("%s: %s requested by %s: not held (%s)", r->queue_id, r->action,
+                            by, state ? state : "unknown");
+                rc = store_txn_del(t, STORE_REQUESTS, r->key, err, sizeof(err));
             }
             free(state);
             free(data);
         }
-        if (in_txn(h, b.keys[i], request_fn, &d) == 0 && d.reschedule)
-            log_info("%s: rescheduled to %lld by %s%s", qid, (long long)d.when,
-                     by ? by : "?", d.result == 1 ? " (not held: nothing to do)" : "");
-        free(action);
-        free(qid);
-        free(when);
-        free(by);
-        free(b.records[i]);
-    }
+        if (rc < 0) {
+            store_abort(t);
+            log_error("cannot carry out requests: %s", err);
+        } else if (store_commit(t, err, sizeof(err)) != 0) {
+            log_error("cannot carry out requests: %s", err);
+            rc = -1;
+        }
+        if (rc >= 0 && nrelease > 0) {
+            char why[160];
+            snprintf(why, sizeof(why), "requested by %s", b.r[0].by ? b.r[0].by : "?");
+            struct batch batch = {release_ids, nrelease, release_keys, nrelease};
+            carry_out(h, HELPER_RELEASE, &batch, "released", why);
+        }
+        if (rc >= 0 && ndelete > 0) {
+            char why[160];
+            snprintf(why, sizeof(why), "requested by %s", b.r[0].by ? b.r[0].by : "?");
+            struct batch batch = {delete_ids, ndelete, delete_keys, ndelete};
+            carry_out(h, HELPER_DELETE, &batch, "deleted", why);
+        }
+        for (size_t i = 0; i < b.n; i++) {
+            free(b.r[i].action);
+            free(b.r[i].queue_id);
+            free(b.r[i].when);
+            free(b.r[i].by);
+        }
+        if (rc < 0)
+            return;
+    } while (batch_size == HELPER_MAX_IDS && !stopping);
 }
 
 /* ---------------------------------------------------------------- notices */
@@ -581,12 +629,12 @@ static void reconcile(struct holdd *h)
         goto done;
     }
     for (size_t i = 0; i < s.ngone; i++) {
-        struct outcome o = {s.gone[i], "gone", "no longer in the queue", 0};
+        struct outcome o = {s.gone[i], "gone", "no longer in the queue"};
         if (in_txn(h, s.gone[i], close_fn, &o) == 0)
             log_warning("%s: gone: no longer in the queue", s.gone[i]);
     }
     for (size_t i = 0; i < s.nelsewhere; i++) {
-        struct outcome o = {s.elsewhere[i], "released", "released outside sendwatch", 0};
+        struct outcome o = {s.elsewhere[i], "released", "released outside sendwatch"};
         if (in_txn(h, s.elsewhere[i], close_fn, &o) == 0)
             log_warning("%s: released outside sendwatch", s.elsewhere[i]);
     }

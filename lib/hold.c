@@ -242,31 +242,51 @@ void hold_wake(const char *socket_path)
     close(fd);
 }
 
+int hold_request_many(struct store *st, const char *socket_path, enum hold_action action,
+                      const char *const *queue_ids, size_t n, time_t when, const char *by,
+                      char *err, size_t errlen)
+{
+    static unsigned long sequence;
+    struct store_txn *t = store_begin(st, err, errlen);
+    if (t == NULL)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        struct timespec now;
+        char key[96];
+        clock_gettime(CLOCK_REALTIME, &now);
+        /* Time-ordered, and unique across processes: pid and a counter. */
+        snprintf(key, sizeof(key), "%016llx.%09ld.%d.%lu", (unsigned long long)now.tv_sec,
+                 now.tv_nsec, (int)getpid(),
+                 __atomic_add_fetch(&sequence, 1, __ATOMIC_RELAXED));
+        struct record *r = record_new();
+        int ok = r != NULL && record_add(r, "action", hold_action_name(action)) == 0 &&
+                 record_add(r, "queue_id", queue_ids[i]) == 0 &&
+                 add_time(r, "when", when) == 0 && record_add(r, "by", by) == 0 &&
+                 add_time(r, "created", now.tv_sec) == 0;
+        if (!ok) {
+            record_free(r);
+            store_abort(t);
+            errbuf_set(err, errlen, "out of memory");
+            return -1;
+        }
+        size_t len = 0;
+        const char *bytes = record_bytes(r, &len);
+        int rc = store_txn_put(t, STORE_REQUESTS, key, bytes, len, err, errlen);
+        record_free(r);
+        if (rc != 0) {
+            store_abort(t);
+            return -1;
+        }
+    }
+    if (store_commit(t, err, errlen) != 0)
+        return -1;
+    hold_wake(socket_path);
+    return 0;
+}
+
 int hold_request(struct store *st, const char *socket_path, enum hold_action action,
                  const char *queue_id, time_t when, const char *by, char *err,
                  size_t errlen)
 {
-    static unsigned long sequence;
-    struct timespec now;
-    char key[96];
-    clock_gettime(CLOCK_REALTIME, &now);
-    /* Time-ordered, and unique across processes: pid and a counter. */
-    snprintf(key, sizeof(key), "%016llx.%09ld.%d.%lu", (unsigned long long)now.tv_sec,
-             now.tv_nsec, (int)getpid(), __atomic_add_fetch(&sequence, 1, __ATOMIC_RELAXED));
-    struct record *r = record_new();
-    int ok = r != NULL && record_add(r, "action", hold_action_name(action)) == 0 &&
-             record_add(r, "queue_id", queue_id) == 0 && add_time(r, "when", when) == 0 &&
-             record_add(r, "by", by) == 0 && add_time(r, "created", now.tv_sec) == 0;
-    if (!ok) {
-        record_free(r);
-        errbuf_set(err, errlen, "out of memory");
-        return -1;
-    }
-    size_t len = 0;
-    const char *bytes = record_bytes(r, &len);
-    int rc = store_put(st, STORE_REQUESTS, key, bytes, len, err, errlen);
-    record_free(r);
-    if (rc == 0)
-        hold_wake(socket_path);
-    return rc;
+    return hold_request_many(st, socket_path, action, &queue_id, 1, when, by, err, errlen);
 }

@@ -89,6 +89,11 @@ int hold_request(struct store *st, const char *socket, enum hold_action action,
                  const char *queue_id, time_t when, const char *by, char *err,
                  size_t errlen);
 
+/* The same for N queue IDs at once, in one transaction. */
+int hold_request_many(struct store *st, const char *socket, enum hold_action action,
+                      const char *const *queue_ids, size_t n, time_t when, const char *by,
+                      char *err, size_t errlen);
+
 /* Wakes holdd (a datagram to SOCKET); best effort. */
 void hold_wake(const char *socket);
 

@@ -33,6 +33,10 @@ rule demo-confidential
 rule demo-cards
     match body,attachment-text regex /\\b(?:\\d[ -]?){12,18}\\d\\b/ validate luhn
     action reject "Card numbers may not leave the company (sendwatch demo rule)"
+
+rule demo-hold
+    match subject keywords "hold me"
+    action hold 2m
 """
 SMTPD_PORT = 2525
 SINK_PORT = 2526
@@ -55,7 +59,10 @@ def stop(demo_dir):
         state = json.load(f)
     subprocess.run(["postfix", "-c", state["postfix_config"], "stop"],
                    capture_output=True)
-    for name in ("milter", "sink"):
+    # holdd first (it drives Postfix), the milter, the sink.
+    for name in ("holdd", "milter", "sink"):
+        if name + "_pid" not in state:
+            continue
         pid = state[name + "_pid"]
         # Only a PID that still runs the program we started is ours to end.
         if state[name + "_program"] in cmdline(pid):
@@ -79,7 +86,15 @@ def start(demo_dir, build):
     sink_port = SINK_PORT if not swtest.port_open(SINK_PORT) else swtest.free_port()
     stack = swtest.Stack("demo", workdir=demo_dir, smtpd_port=smtpd_port,
                          sink_port=sink_port, config_extra={"syslog_name": "sendwatch-demo"},
-                         rules={"10-demo.rules": DEMO_RULES})
+                         rules={"10-demo.rules": DEMO_RULES}, holdd=True)
+    # Notices: the templates from the source tree, a fresh link key.
+    with open(stack.config_path, "a") as f:
+        f.write("notice_template_dir = %s\nweb_key_file = %s\nlanguage = en\n" % (
+            os.path.join(swtest.SOURCE_DIR, "templates"),
+            os.path.join(demo_dir, "state", "web.key")))
+    r = stack.sendwatch("key", "new")
+    if r.returncode != 0:
+        raise SystemExit("demo: " + r.stderr)
     stack.start()
     state = {
         "postfix_config": stack.postfix.config_dir,
@@ -87,6 +102,8 @@ def start(demo_dir, build):
         "milter_pid": stack.milter.proc.pid,
         "milter_program": "sendwatch-milter",
         "sink_pid": stack.sink.proc.pid,
+        "holdd_pid": stack.holdd.proc.pid,
+        "holdd_program": "sendwatch-holdd",
         "sink_program": "smtp-sink",
     }
     with open(os.path.join(demo_dir, "demo.json"), "w") as f:
@@ -95,6 +112,7 @@ def start(demo_dir, build):
 sendwatch demo running in {dir}
   Postfix (private instance)  smtp://127.0.0.1:{port}   config {dir}/postfix
   sendwatch-milter            {dir}/sendwatch.conf, log {dir}/log/milter.log
+  sendwatch-holdd             releases held mail, log {dir}/log/holdd.log
   the internet (smtp-sink)    127.0.0.1:{sink}, saves each message in {dir}/sink/
 
 Send a mail through it:
@@ -112,6 +130,11 @@ Try the demo rules ({dir}/rules/10-demo.rules):
   swaks --server 127.0.0.1:{port} --from alice@corp.example --to bob@partner.example \\
         --body "card 4111 1111 1111 1111"
       -> rejected: 550 5.7.1 Card numbers may not leave the company
+  swaks --server 127.0.0.1:{port} --from alice@corp.example --to bob@partner.example \\
+        --header "Subject: hold me"
+      -> held for 2 minutes; alice gets a notice with send-now/delete links (in {dir}/sink/):
+         {sw} -c {dir}/sendwatch.conf held list
+         {sw} -c {dir}/sendwatch.conf held release QUEUE_ID     (or: delete, reschedule)
   {sw} -c {dir}/sendwatch.conf test SOME.eml     what the rules make of a saved message
 
 Stop it:  scripts/demo stop

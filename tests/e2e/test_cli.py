@@ -209,11 +209,17 @@ class MilterStartup(unittest.TestCase):
             f.write(self.base() + "milter_socket = unix:%s\ntemp_dir = %s\n" % (sock, tmp))
         m.start(sock)
         try:
-            with open("/proc/%d/status" % m.proc.pid) as f:
-                status = f.read()
-            uid_line = [l for l in status.splitlines() if l.startswith("Uid:")][0]
             want = swtest.pwd.getpwnam(swtest.RUN_USER).pw_uid
-            self.assertEqual(set(int(x) for x in uid_line.split()[1:]), {want})
+
+            def uids():
+                with open("/proc/%d/status" % m.proc.pid) as f:
+                    line = [l for l in f.read().splitlines() if l.startswith("Uid:")][0]
+                return set(int(x) for x in line.split()[1:])
+            # The socket appears while the milter is still root (it sets the
+            # socket's owner and mode, then drops): wait for the drop.
+            swtest.poll(lambda: uids() == {want} or m.proc.poll() is not None, 30,
+                        "the milter to drop to %s" % swtest.RUN_USER)
+            self.assertEqual(uids(), {want})
             st = os.stat(sock)
             self.assertEqual(st.st_mode & 0o777, 0o660)
             self.assertEqual(st.st_uid, want)

@@ -36,6 +36,17 @@ class Demo(unittest.TestCase):
                                 "card 4111 1111 1111 1111"], capture_output=True, text=True,
                                timeout=60)
             self.assertIn("550 5.7.1 Card numbers may not leave the company", s.stdout)
+            # Held, listed, and its notice reaches the sender (at the sink).
+            s = subprocess.run(["swaks", "--server", "127.0.0.1:%d" % port, "--from",
+                                "alice@corp.example", "--to", "bob@partner.example",
+                                "--header", "Subject: hold me"], capture_output=True,
+                               text=True, timeout=60)
+            qid = re.search(r"queued as (\w+)", s.stdout).group(1)
+            sw = [swtest.binary("sendwatch"), "-c", os.path.join(d, "sendwatch.conf")]
+            listed = subprocess.run(sw + ["held", "list"], capture_output=True, text=True)
+            self.assertIn("%s held" % qid, listed.stdout)
+            swtest.poll(lambda: any("[Held] hold me" in swtest.read_text(os.path.join(sink, f))
+                                    for f in os.listdir(sink)), 60, "the hold notice")
         finally:
             r = subprocess.run(["/usr/bin/python3", DEMO, "stop", "--dir", d],
                                capture_output=True, text=True, timeout=120)

@@ -1,0 +1,70 @@
+#!/usr/bin/python3
+"""Send hold under faults: holdd killed with work pending, the milter killed mid-message."""
+
+import signal
+import smtplib
+import socket
+import unittest
+
+import swtest
+
+SENDER = "alice@corp.sendwatch.test"
+
+
+class HoldFaults(unittest.TestCase):
+    def setUp(self):
+        self.stack = swtest.Stack("holdfault", holdd=True, config_extra={
+            "hold_enable": "yes", "hold_minutes": "30", "hold_scope": "all"}).start()
+
+    def tearDown(self):
+        self.stack.stop()
+
+    def held_ids(self):
+        return {e["queue_id"] for e in self.stack.postfix.queue() if e["queue_name"] == "hold"}
+
+    def test_holdd_killed_then_restarted_after_the_deadlines(self):
+        ids = []
+        for i in range(20):
+            msg = swtest.make_message("fault %02d" % i, b"held through a crash\r\n")
+            ids.append(self.stack.postfix.submit(SENDER, ["bob@partner.example"], msg))
+        swtest.poll(lambda: set(ids) <= self.held_ids(), 60, "20 messages in HOLD")
+        self.assertEqual(self.stack.holdd.stop(signal.SIGKILL), -signal.SIGKILL)
+        # While holdd is down, the admin moves every deadline to now: the
+        # requests wait in LMDB.
+        for qid in ids:
+            r = self.stack.sendwatch("held", "reschedule", qid, "now")
+            self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertTrue(set(ids) <= self.held_ids())  # nothing moved without holdd
+        self.stack.holdd.start(self.stack.holdd_socket)
+        self.stack.wait_delivered(20, timeout=120)
+        sent = self.stack.postfix.sent_ids()
+        for qid in ids:
+            self.assertEqual(sent.count(qid), 1, qid)
+        subjects = sorted(m.header("Subject") for m in self.stack.delivered())
+        self.assertEqual(subjects, ["fault %02d" % i for i in range(20)])
+        self.assertEqual(self.held_ids(), set())
+
+    def test_milter_killed_mid_message_loses_nothing(self):
+        pf = self.stack.postfix
+        client = smtplib.SMTP("127.0.0.1", pf.port, timeout=60)
+        client.ehlo("client.sendwatch.test")
+        client.mail(SENDER)
+        client.rcpt("bob@partner.example")
+        code, _ = client.docmd("DATA")
+        self.assertEqual(code, 354)
+        client.send(b"Subject: cut off\r\nMessage-ID: <cut-off@sendwatch.test>\r\n\r\n")
+        client.send(b"the first half\r\n" * 2000)
+        self.assertEqual(self.stack.milter.stop(signal.SIGKILL), -signal.SIGKILL)
+        client.send(b"the second half\r\n.\r\n")
+        code, text = client.getreply()
+        self.assertEqual(code // 100, 4, text)  # the client keeps it and retries
+        client.close()
+        self.assertEqual([e for e in pf.queue()], [])  # nothing half-checked in the queue
+        self.stack.milter.start(self.stack.socket_path)
+        msg = swtest.make_message("cut off", b"the whole message\r\n")
+        qid = pf.submit(SENDER, ["bob@partner.example"], msg)
+        swtest.poll(lambda: qid in self.held_ids(), 60, "%s in HOLD after the retry" % qid)
+
+
+if __name__ == "__main__":
+    swtest.main()
