@@ -16,6 +16,7 @@ int command_quarantine(const char *config_path, int argc, char **argv);
 int command_held(const char *config_path, int argc, char **argv);
 int command_key(const char *config_path, int argc, char **argv);
 int command_token(const char *config_path, int argc, char **argv);
+int command_user(const char *config_path, int argc, char **argv);
 
 /* Loads the config, or says why on stderr and returns NULL. */
 struct config *commands_load_config(const char *config_path);

@@ -83,6 +83,8 @@ static const struct command {
      command_held},
     {"key", "new: make web_key_file, the key that signs the links in notices", command_key},
     {"token", "verify URL: is a link from a notice genuine, and for what", command_token},
+    {"user", "show ADDRESS | set ADDRESS NAME=VALUE...: a sender's own hold settings",
+     command_user},
 };
 
 static void usage(FILE *out)

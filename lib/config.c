@@ -68,6 +68,7 @@ static const struct config_param config_params[] = {
     PARAM(hold_enable, CONFIG_BOOL, "no"),
     UINT_PARAM(hold_minutes, "10", 1, 60),
     CHOICE_PARAM(hold_scope, "external", hold_scopes),
+    PARAM(user_settings_allowed, CONFIG_BOOL, "no"),
     PARAM(postfix_config_dir, CONFIG_PATH, "/etc/postfix"),
     PARAM(holdd_pid_file, CONFIG_PATH, "/run/sendwatch/holdd.pid"),
     PARAM(holdd_socket, CONFIG_PATH, "/run/sendwatch/holdd.sock"),

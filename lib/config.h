@@ -41,6 +41,7 @@ struct config {
     unsigned hold_minutes;        /* 1-60 */
     char *hold_scope;             /* "external": only with a recipient outside
                                    * internal_domains; "all" */
+    bool user_settings_allowed;   /* senders' own hold settings (LMDB "users") count */
     char *postfix_config_dir;     /* the Postfix instance holdd manages (postsuper -c) */
     char *holdd_pid_file;         /* where sendwatch-holdd writes its PID */
     char *holdd_socket;           /* datagram socket that wakes holdd (new work) */

@@ -10,7 +10,7 @@
 #include "errbuf.h"
 
 static const char *const store_db_names[STORE_NDBS] = {"quarantine", "held", "due",
-                                                       "requests", "outbox"};
+                                                       "requests", "outbox", "users"};
 
 struct store {
     MDB_env *env;

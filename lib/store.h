@@ -26,6 +26,7 @@ enum store_db {
     STORE_DUE,        /* "due": 16 hex digits of the deadline "." queue ID -> "" */
     STORE_REQUESTS,   /* "requests": time.sequence -> a request for holdd */
     STORE_OUTBOX,     /* "outbox": time.queue_id.kind -> a notice to send */
+    STORE_USERS,      /* "users": lower-case address -> the sender's own settings */
     STORE_NDBS,
 };
 

@@ -11,6 +11,7 @@
 #include "quarantine.h"
 #include "queueid.h"
 #include "record.h"
+#include "usersettings.h"
 
 static sfsistat apply_tempfail(SMFICTX *ctx)
 {
@@ -142,13 +143,24 @@ static void reply_text(char *dst, size_t len, const char *s)
     dst[o] = '\0';
 }
 
-/* How long the message waits: the longest of a rule's hold and the admin's policy. */
-static unsigned hold_seconds(const struct config *cfg, const struct rules_verdict *v)
+/*
+ * How long the message waits: the longest of a rule's hold and the hold
+ * policy (the admin's, or the sender's own where allowed).  -1 when the
+ * sender's settings cannot be read: the caller fails closed.
+ */
+static long hold_seconds(const struct config *cfg, struct store *store, const char *sender,
+                         const struct rules_verdict *v)
 {
-    unsigned seconds = v->hold_seconds;
-    if (cfg->hold_enable && (strcmp(cfg->hold_scope, "all") == 0 || v->external) &&
-        cfg->hold_minutes * 60 > seconds)
-        seconds = cfg->hold_minutes * 60;
+    struct user_hold policy;
+    char err[512];
+    if (user_hold_policy(cfg, store, sender, &policy, err, sizeof(err)) != 0) {
+        log_error("cannot read the sender's settings: %s", err);
+        return -1;
+    }
+    long seconds = v->hold_seconds;
+    if (policy.enable && (strcmp(cfg->hold_scope, "all") == 0 || v->external) &&
+        (long)policy.minutes * 60 > seconds)
+        seconds = (long)policy.minutes * 60;
     return seconds;
 }
 
@@ -158,7 +170,7 @@ static unsigned hold_seconds(const struct config *cfg, const struct rules_verdic
  * hold record and its deadline, committed before the answer.
  */
 static sfsistat apply_hold(SMFICTX *ctx, struct store *store, const struct apply_message *msg,
-                           const struct inspection *in, unsigned seconds)
+                           const struct inspection *in, long seconds)
 {
     char err[512];
 
@@ -211,7 +223,7 @@ static sfsistat apply_hold(SMFICTX *ctx, struct store *store, const struct apply
     char stamp[32];
     struct tm tm;
     strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&hm.deadline, &tm));
-    log_info("%s: hold: %u seconds, until %s", msg->queue_id, seconds, stamp);
+    log_info("%s: hold: %ld seconds, until %s", msg->queue_id, seconds, stamp);
     return SMFIS_CONTINUE;
 }
 
@@ -220,8 +232,10 @@ sfsistat apply_verdict(SMFICTX *ctx, const struct config *cfg, struct store *sto
 {
     const struct rules_verdict *v = &in->verdict;
     char rules[512], actions[1024], subject[256], sender[300];
-    unsigned hold = hold_seconds(cfg, v);
+    long hold = hold_seconds(cfg, store, msg->sender, v);
 
+    if (hold < 0)
+        return apply_tempfail(ctx);
     if (v->nmatched == 0)
         return hold > 0 ? apply_hold(ctx, store, msg, in, hold) : SMFIS_CONTINUE;
     inspect_describe_rules(v, rules, sizeof(rules));

@@ -26,6 +26,12 @@ class Install(unittest.TestCase):
                      "usr/share/sendwatch/contrib/bypass/sendwatch-bypass",
                      "usr/share/sendwatch/contrib/postfix/main.cf.sendwatch",
                      "usr/share/sendwatch/rules/30-confidential.rules",
+                     "usr/sbin/sendwatch-holdd", "usr/share/man/man8/sendwatch-holdd.8",
+                     "usr/share/sendwatch/contrib/postfix/milter_header_checks",
+                     "usr/share/sendwatch/contrib/postfix/smtp_header_checks",
+                     "usr/share/sendwatch/templates/hold-notice.ja.txt",
+                     "etc/sendwatch/templates/hold-notice.ja.txt",
+                     "etc/sendwatch/templates/hold-notice.en.txt",
                      "etc/sendwatch/sendwatch.conf", "etc/sendwatch/rules"):
             self.assertTrue(os.path.exists(os.path.join(dest, path)), "missing " + path)
         self.assertTrue(os.access(os.path.join(dest, "usr/share/sendwatch/contrib/bypass/"

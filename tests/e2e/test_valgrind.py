@@ -10,6 +10,9 @@ import swtest
 
 SUPPRESSIONS = os.path.join(os.path.dirname(__file__), "..", "valgrind.supp")
 SAMPLES = os.path.join(os.path.dirname(__file__), "..", "..", "lib", "testdata", "view")
+VALGRIND = ["valgrind", "--quiet", "--error-exitcode=99", "--leak-check=full",
+            "--show-leak-kinds=definite,indirect", "--errors-for-leak-kinds=definite,indirect",
+            "--track-fds=no", "--suppressions=" + SUPPRESSIONS]
 
 # Every kind of matcher and action, so the whole inspection runs under valgrind.
 RULES = """\
@@ -34,11 +37,7 @@ class ValgrindClean(unittest.TestCase):
     def test_milter_is_valgrind_clean(self):
         stack = swtest.Stack("valgrind", config_extra={"message_memory_limit": "64k"},
                              rules={"10-vg.rules": RULES},
-                             milter_wrapper=[
-                                 "valgrind", "--quiet", "--error-exitcode=99",
-                                 "--leak-check=full", "--show-leak-kinds=definite,indirect",
-                                 "--errors-for-leak-kinds=definite,indirect",
-                                 "--track-fds=no", "--suppressions=" + SUPPRESSIONS])
+                             milter_wrapper=VALGRIND)
         stack.start()
         try:
             # In memory, spilled, a multi-message session and an abandoned one.
@@ -74,6 +73,38 @@ class ValgrindClean(unittest.TestCase):
             rc = stack.stop()
         self.assertEqual(rc, 0, "valgrind reported errors (exit %r):\n%s" % (
             rc, stack.milter.log_text()[-5000:]))
+
+    def test_holdd_is_valgrind_clean(self):
+        """holdd (and its root helper) through hold, notice, release and delete."""
+        stack = swtest.Stack("valgrind-holdd", holdd=True, config_extra={
+            "hold_enable": "yes", "hold_scope": "all",
+            "notice_template_dir": os.path.join(swtest.SOURCE_DIR, "templates"),
+            "web_key_file": "/dev/null"})
+        key = os.path.join(stack.workdir, "state", "web.key")
+        with open(stack.config_path) as f:
+            text = f.read().replace("web_key_file = /dev/null", "web_key_file = " + key)
+        with open(stack.config_path, "w") as f:
+            f.write(text)
+        self.assertEqual(stack.sendwatch("key", "new").returncode, 0)
+        stack.holdd.wrapper = VALGRIND
+        stack.start()
+        rc = None
+        try:
+            ids = [stack.postfix.submit("alice@corp.sendwatch.test", ["bob@partner.example"],
+                                        swtest.make_message("vg hold %d" % i, b"x\r\n"))
+                   for i in range(3)]
+            swtest.poll(lambda: "hold notice sent" in stack.holdd.log_text(), 180, "a notice")
+            self.assertEqual(stack.sendwatch("held", "release", ids[0]).returncode, 0)
+            self.assertEqual(stack.sendwatch("held", "delete", ids[1]).returncode, 0)
+            self.assertEqual(stack.sendwatch("held", "reschedule", ids[2], "now").returncode, 0)
+            swtest.poll(lambda: len([m for m in stack.delivered()
+                                     if (m.header("Subject") or "").startswith("vg hold")]) == 2,
+                        180, "two released messages")
+        finally:
+            rc = stack.holdd.stop()
+            stack.stop()
+        self.assertEqual(rc, 0, "valgrind reported errors (exit %r):\n%s" % (
+            rc, stack.holdd.log_text()[-5000:]))
 
 
 if __name__ == "__main__":
