@@ -6,12 +6,14 @@
  * before it drops its privileges, and asks it over a socketpair.  The
  * helper takes an operation and queue IDs, checks every ID against
  * Postfix's queue ID formats (anything else is refused, never passed on),
- * and runs postsuper/postqueue with -c postfix_config_dir and an argv -
- * never a shell; the IDs go on postsuper's standard input ("-").
+ * and runs postsuper, postkick, postqueue and sendmail with -c/-C
+ * postfix_config_dir and an argv - never a shell; the IDs go on
+ * postsuper's standard input ("-").
  *
- * postsuper's exit status says nothing about single IDs, so the outcome
- * of each one is read back from the queue itself (postqueue -j) after the
- * operation: an ID still in HOLD was not released; one gone from HOLD was.
+ * postsuper's exit status says nothing about single IDs: each outcome is
+ * read from its report ("postsuper: ID: released from hold", "...:
+ * removed"), and for an ID it does not name, the queue (postqueue -j)
+ * says why: gone, no longer in HOLD, or still there (a failure).
  */
 #ifndef SENDWATCH_HOLDD_HELPER_H
 #define SENDWATCH_HOLDD_HELPER_H
@@ -47,8 +49,8 @@ struct helper_outcome {
 };
 
 /*
- * Asks the helper.  RELEASE: postsuper -H, then postqueue -i for each
- * released ID.  DELETE: postsuper -d ... hold (only mail still in HOLD).
+ * Asks the helper.  RELEASE: postsuper -H, then one deferred-queue scan
+ * request to qmgr (postkick) for all the released IDs.  DELETE: postsuper -d ... hold (only mail still in HOLD).
  * LIST: the IDs in Postfix's queue (ok, why = queue name), IDS unused.
  * Fills OUT (room for MAX) and *N.  0, or -1 with ERR (the helper is gone:
  * holdd must restart).

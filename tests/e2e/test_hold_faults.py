@@ -3,7 +3,7 @@
 
 import signal
 import smtplib
-import socket
+import subprocess
 import unittest
 
 import swtest
@@ -64,6 +64,40 @@ class HoldFaults(unittest.TestCase):
         msg = swtest.make_message("cut off", b"the whole message\r\n")
         qid = pf.submit(SENDER, ["bob@partner.example"], msg)
         swtest.poll(lambda: qid in self.held_ids(), 60, "%s in HOLD after the retry" % qid)
+
+    def test_reconcile_adopts_unknown_and_closes_gone(self):
+        """At start holdd squares LMDB with the queue: HOLD mail it does not know is
+        scheduled with the default delay; a record whose mail is gone is closed."""
+        pf = self.stack.postfix
+        msg = swtest.make_message("held by sendwatch", b"x\r\n")
+        ours = pf.submit(SENDER, ["bob@partner.example"], msg)
+        swtest.poll(lambda: ours in self.held_ids(), 30, "%s in HOLD" % ours)
+        self.assertEqual(self.stack.holdd.stop(), 0)
+        # Behind sendwatch's back: its mail deleted, other mail put on hold.
+        subprocess.run(["postsuper", "-c", pf.config_dir, "-d", ours, "hold"], check=True,
+                       capture_output=True)
+        self.stack.sink.stop()  # so the next mail stays in the queue
+        # Submitted with sendmail: no smtpd milter, so sendwatch never saw it.
+        subprocess.run(["sendmail", "-C", pf.config_dir, "-f", "carol@corp.sendwatch.test",
+                        "dave@corp.sendwatch.test"], check=True,
+                       input=swtest.make_message("not through sendwatch", b"x\r\n"))
+        other = swtest.poll(lambda: next((e["queue_id"] for e in pf.queue()
+                                          if e["sender"] == "carol@corp.sendwatch.test"), None),
+                            30, "the sendmail message queued")
+        subprocess.run(["postsuper", "-c", pf.config_dir, "-h", other], check=True,
+                       capture_output=True)
+        swtest.poll(lambda: other in self.held_ids(), 30, "%s in HOLD" % other)
+        self.stack.holdd.start(self.stack.holdd_socket)
+        log = lambda: self.stack.holdd.log_text()
+        swtest.poll(lambda: "%s: gone: no longer in the queue" % ours in log(), 60, "gone")
+        swtest.poll(lambda: "%s: in HOLD but unknown to sendwatch: released in 30 minutes"
+                    % other in log(), 60, "adopted")
+        r = self.stack.sendwatch("held", "show", other)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("state         held", r.stdout)
+        r = self.stack.sendwatch("held", "show", ours)
+        self.assertIn("state         gone", r.stdout)
+        self.stack.sink.start()
 
 
 if __name__ == "__main__":
