@@ -162,6 +162,19 @@ class Hold(unittest.TestCase):
         self.assertEqual((rc, out), (1, "invalid: expired"))
         self.assertIn("%s: hold notice sent to <%s>" % (qid, SENDER), self.stack.holdd.log_text())
 
+    def test_notice_resists_header_injection(self):
+        """A subject whose encoded-word hides CR LF and a Bcc: line adds no header."""
+        evil = "=?UTF-8?B?%s?=" % base64.b64encode(
+            "invoice\r\nBcc: evil@attacker.example\r\nX-Evil: 1".encode()).decode()
+        msg = ("From: %s\r\nTo: bob@partner.example\r\nSubject: %s\r\n"
+               "Message-ID: <evil@sendwatch.test>\r\n\r\nbody\r\n" % (SENDER, evil)).encode()
+        qid = self.stack.postfix.submit(SENDER, ["bob@partner.example"], msg)
+        m = self.notice_for(qid)
+        self.assertEqual(m.rcpts, [SENDER])
+        head = m.raw.split(b"\n\n")[0]
+        self.assertNotRegex(head, rb"(?m)^(Bcc|X-Evil):")
+        self.assertIn("invoice  Bcc: evil@attacker.example  X-Evil: 1", str(m.message["Subject"]))
+
     def test_internal_only_is_not_held(self):
         self.send("internal only", to=("carol@corp.sendwatch.test",))
         self.stack.find("<internal-only@sendwatch.test>")

@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """Send hold under faults: holdd killed with work pending, the milter killed mid-message."""
 
+import os
 import signal
 import smtplib
 import subprocess
@@ -98,6 +99,43 @@ class HoldFaults(unittest.TestCase):
         r = self.stack.sendwatch("held", "show", ours)
         self.assertIn("state         gone", r.stdout)
         self.stack.sink.start()
+
+
+class HoldMapFull(unittest.TestCase):
+    def test_full_lmdb_map_tempfails_and_queues_nothing(self):
+        """The hold record cannot be committed: the client gets 4xx, nothing is queued."""
+        stack = swtest.Stack("holdfull", config_extra={
+            "hold_enable": "yes", "hold_scope": "all", "state_map_size": "1m"}).start()
+        try:
+            # Fill the map behind the milter's back (its databases exist by now).
+            self.assertEqual(stack.milter.stop(), 0)
+            state = os.path.join(stack.workdir, "state")
+            filler = os.path.join(stack.workdir, "filler.txt")
+            # One-page values, one load each, until the map takes no more:
+            # then there is no room left for a hold.
+            loaded = 0
+            for i in range(400):
+                with open(filler, "w") as f:
+                    f.write("filler%04d@corp.sendwatch.test\n%s\n" % (i, "x" * 4000))
+                r = subprocess.run(["mdb_load", "-T", "-s", "users", "-f", filler, state],
+                                   capture_output=True, text=True)
+                if r.returncode != 0:
+                    self.assertIn("MDB_MAP_FULL", r.stderr)
+                    break
+                loaded += 1
+            self.assertGreater(loaded, 100)
+            for name in os.listdir(state):
+                swtest.chown_to(os.path.join(state, name), swtest.RUN_USER)
+            stack.milter.start(stack.socket_path)
+            with self.assertRaises(smtplib.SMTPDataError) as caught:
+                stack.postfix.submit(SENDER, ["bob@partner.example"],
+                                     swtest.make_message("no room", b"x\r\n"))
+            self.assertEqual(caught.exception.smtp_code // 100, 4)
+            self.assertEqual(stack.postfix.queue(), [])
+            self.assertRegex(stack.milter.log_text(),
+                             r"cannot record the hold: .*map is full.*raise state_map_size")
+        finally:
+            stack.stop()
 
 
 if __name__ == "__main__":
