@@ -776,10 +776,14 @@ int main(int argc, char **argv)
         process_requests(&h);
         process_outbox(&h);
         time_t next = release_due(&h);
-        now = time(NULL);
+        /* Sleep until the second the next deadline names begins, to the
+         * millisecond (not a whole second late), or IDLE_WAKE_MS at most. */
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        long long now_ms = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
         int wait_ms = IDLE_WAKE_MS;
-        if (next != 0 && (next - now) * 1000 < wait_ms)
-            wait_ms = next <= now ? 0 : (int)(next - now) * 1000;
+        if (next != 0 && (long long)next * 1000 - now_ms < wait_ms)
+            wait_ms = (long long)next * 1000 <= now_ms ? 0 : (int)((long long)next * 1000 - now_ms);
         struct pollfd p = {h.wake, POLLIN, 0};
         if (poll(&p, 1, wait_ms) > 0) {
             char drain[64];
