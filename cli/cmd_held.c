@@ -18,7 +18,6 @@
 #include "hold.h"
 #include "json.h"
 #include "log.h"
-#include "privilege.h"
 #include "queueid.h"
 #include "record.h"
 #include "store.h"
@@ -215,13 +214,9 @@ int command_held(const char *config_path, int argc, char **argv)
     if (cfg == NULL)
         return 1;
     int status = 1;
-    struct store *store = NULL;
-    if (privilege_drop(cfg->run_user, err, sizeof(err)) != 0 ||
-        (store = store_open(cfg->state_dir, cfg->state_map_size, !act, err, sizeof(err))) ==
-            NULL) {
-        fprintf(stderr, "sendwatch: %s\n", err);
+    struct store *store = commands_open_store(cfg, !act);
+    if (store == NULL)
         goto done;
-    }
     if (list) {
         struct list_state st = {.json = argc == 3, .first = true};
         if (st.json)

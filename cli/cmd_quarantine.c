@@ -10,7 +10,6 @@
 #include "commands.h"
 #include "json.h"
 #include "log.h"
-#include "privilege.h"
 #include "record.h"
 #include "store.h"
 
@@ -111,17 +110,9 @@ int command_quarantine(const char *config_path, int argc, char **argv)
     struct config *cfg = commands_load_config(config_path);
     if (cfg == NULL)
         return 1;
-    if (privilege_drop(cfg->run_user, err, sizeof(err)) != 0) {
-        fprintf(stderr, "sendwatch: %s\n", err);
-        config_free(cfg);
-        return 1;
-    }
-    struct store *store =
-        store_open(cfg->state_dir, cfg->state_map_size, true, err, sizeof(err));
+    struct store *store = commands_open_store(cfg, true);
     int status = 1;
-    if (store == NULL) {
-        fprintf(stderr, "sendwatch: %s\n", err);
-    } else {
+    if (store != NULL) {
         if (st.json)
             fputc('[', stdout);
         if (store_foreach(store, STORE_QUARANTINE, list_one, &st, err, sizeof(err)) != 0)

@@ -12,7 +12,6 @@
 
 #include "commands.h"
 #include "log.h"
-#include "privilege.h"
 #include "record.h"
 #include "store.h"
 #include "usersettings.h"
@@ -64,15 +63,11 @@ int command_user(const char *config_path, int argc, char **argv)
     if (cfg == NULL)
         return 1;
     int status = 1;
-    struct store *store = NULL;
     char *data = NULL;
     size_t len = 0;
-    if (privilege_drop(cfg->run_user, err, sizeof(err)) != 0 ||
-        (store = store_open(cfg->state_dir, cfg->state_map_size, show, err, sizeof(err))) ==
-            NULL) {
-        fprintf(stderr, "sendwatch: %s\n", err);
+    struct store *store = commands_open_store(cfg, show);
+    if (store == NULL)
         goto done;
-    }
     if (show) {
         struct user_hold policy;
         if (store_get(store, STORE_USERS, key, &data, &len, err, sizeof(err)) < 0 ||

@@ -6,7 +6,10 @@
 #ifndef SENDWATCH_CLI_COMMANDS_H
 #define SENDWATCH_CLI_COMMANDS_H
 
+#include <stdbool.h>
+
 #include "config.h"
+#include "store.h"
 
 int command_check(const char *config_path, int argc, char **argv);
 int command_config(const char *config_path, int argc, char **argv);
@@ -20,5 +23,11 @@ int command_user(const char *config_path, int argc, char **argv);
 
 /* Loads the config, or says why on stderr and returns NULL. */
 struct config *commands_load_config(const char *config_path);
+
+/*
+ * Becomes run_user (when root: LMDB's files keep belonging to the daemons)
+ * and opens the state store, or says why on stderr and returns NULL.
+ */
+struct store *commands_open_store(const struct config *cfg, bool read_only);
 
 #endif

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "privilege.h"
 #include "rules.h"
 
 struct config *commands_load_config(const char *config_path)
@@ -27,6 +28,18 @@ struct config *commands_load_config(const char *config_path)
     if (cfg == NULL)
         fprintf(stderr, "sendwatch: %s\n", err);
     return cfg;
+}
+
+struct store *commands_open_store(const struct config *cfg, bool read_only)
+{
+    char err[1024];
+    struct store *store = NULL;
+
+    if (privilege_drop(cfg->run_user, err, sizeof(err)) != 0 ||
+        (store = store_open(cfg->state_dir, cfg->state_map_size, read_only, err,
+                            sizeof(err))) == NULL)
+        fprintf(stderr, "sendwatch: %s\n", err);
+    return store;
 }
 
 int command_check(const char *config_path, int argc, char **argv)

@@ -377,6 +377,18 @@ int helper_start(const char *postfix_config_dir, const char *sendmail_path, int 
     return 0;
 }
 
+/* Sends REQ (which it frees) and returns the helper's reply, malloc'ed; NULL with ERR. */
+static char *ask(int fd, struct buf *req, char *err, size_t errlen)
+{
+    size_t len;
+    char *reply = NULL;
+    if (req->data == NULL || frame_send(fd, req->data, req->len) != 0 ||
+        (reply = frame_recv(fd, &len)) == NULL)
+        errbuf_set(err, errlen, "the privileged helper does not answer");
+    buf_free(req);
+    return reply;
+}
+
 int helper_call(int fd, enum helper_op op, const char *const *ids, size_t nids,
                 struct helper_outcome *out, size_t max, size_t *n, char *err,
                 size_t errlen)
@@ -389,15 +401,9 @@ int helper_call(int fd, enum helper_op op, const char *const *ids, size_t nids,
         buf_append(&req, ids[i], strlen(ids[i]));
         buf_append(&req, "\n", 1);
     }
-    size_t len;
-    char *reply = NULL;
-    if (req.data == NULL || frame_send(fd, req.data, req.len) != 0 ||
-        (reply = frame_recv(fd, &len)) == NULL) {
-        buf_free(&req);
-        errbuf_set(err, errlen, "the privileged helper does not answer");
+    char *reply = ask(fd, &req, err, errlen);
+    if (reply == NULL)
         return -1;
-    }
-    buf_free(&req);
     *n = 0;
     int rc = 0;
     char *save = NULL;
@@ -431,15 +437,9 @@ int helper_submit(int fd, const char *sender, const char *rcpt, const char *mess
     buf_append(&req, rcpt, strlen(rcpt));
     buf_append(&req, "\n", 1);
     buf_append(&req, message, strlen(message));
-    size_t len;
-    char *reply = NULL;
-    if (req.data == NULL || frame_send(fd, req.data, req.len) != 0 ||
-        (reply = frame_recv(fd, &len)) == NULL) {
-        buf_free(&req);
-        errbuf_set(err, errlen, "the privileged helper does not answer");
+    char *reply = ask(fd, &req, err, errlen);
+    if (reply == NULL)
         return -1;
-    }
-    buf_free(&req);
     int rc = strncmp(reply, "ok", 2) == 0 ? 0 : -1;
     if (rc != 0)
         errbuf_set(err, errlen, "%s", strncmp(reply, "error ", 6) == 0 ? reply + 6 : reply);

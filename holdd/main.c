@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "fdio.h"
 #include "helper.h"
 #include "hold.h"
 #include "log.h"
@@ -40,6 +41,13 @@
 #include "token.h"
 
 #define RECONCILE_EVERY 60 /* seconds */
+/*
+ * The milter commits a hold record before it answers Postfix, so for a
+ * moment the record exists while the queue file is still being written
+ * (in "incoming", or not listed yet).  Reconcile leaves records this young
+ * alone: closing one as gone or released would strand its mail in HOLD.
+ */
+#define RECONCILE_GRACE 600 /* seconds: beyond Postfix's milter_content_timeout */
 #define IDLE_WAKE_MS 5000  /* the longest sleep: requests are seen at least this often */
 
 static volatile sig_atomic_t stopping;
@@ -97,30 +105,6 @@ static int close_fn(void *ctx, struct store_txn *t, char *err, size_t errlen)
     return hold_close(t, o->queue_id, o->state, time(NULL), o->why, err, errlen);
 }
 
-/* The wait before the next try after ATTEMPTS failures: 5 s doubling up to 5 min. */
-static time_t backoff(long attempts)
-{
-    time_t wait = 5;
-    for (long i = 0; i < attempts && wait < 300; i++)
-        wait *= 2;
-    return wait < 300 ? wait : 300;
-}
-
-/* Failed attempts so far on QUEUE_ID, read in T. */
-static long attempts_in(struct store_txn *t, const char *queue_id)
-{
-    char *data = NULL, err[256];
-    size_t len = 0;
-    long n = 0;
-    if (store_txn_get(t, STORE_HELD, queue_id, &data, &len, err, sizeof(err)) == 1) {
-        char *a = record_get(data, len, "attempts", 0);
-        n = a ? strtol(a, NULL, 10) : 0;
-        free(a);
-    }
-    free(data);
-    return n;
-}
-
 /* What one batch asked of the helper, and the request keys it answers. */
 struct batch {
     const char *const *ids;
@@ -156,9 +140,12 @@ static void carry_out(struct holdd *h, enum helper_op op, const struct batch *b,
     if (called != 0) {
         log_error("cannot %s %zu message(s): %s", verb, b->n,
                   out ? helper_err : "out of memory");
-        for (size_t i = 0; i < b->n && rc >= 0; i++)
-            rc = hold_attempt_failed(t, b->ids[i], now + backoff(attempts_in(t, b->ids[i])),
-                                     out ? helper_err : "out of memory", err, sizeof(err));
+        for (size_t i = 0; i < b->n && rc >= 0; i++) {
+            long attempt;
+            time_t wait;
+            rc = hold_attempt_failed(t, b->ids[i], now, out ? helper_err : "out of memory",
+                                     &attempt, &wait, err, sizeof(err));
+        }
     }
     for (size_t i = 0; called == 0 && i < got && rc >= 0; i++) {
         const struct helper_outcome *r = &out[i];
@@ -174,11 +161,12 @@ static void carry_out(struct holdd *h, enum helper_op op, const struct batch *b,
             rc = hold_close(t, r->queue_id, "gone", now, r->why, err, sizeof(err));
             log_warning("%s: gone: %s", r->queue_id, r->why);
         } else {
-            long attempts = attempts_in(t, r->queue_id);
-            rc = hold_attempt_failed(t, r->queue_id, now + backoff(attempts), r->why, err,
+            long attempt = 0;
+            time_t wait = 0;
+            rc = hold_attempt_failed(t, r->queue_id, now, r->why, &attempt, &wait, err,
                                      sizeof(err));
             log_warning("%s: %s failed (attempt %ld), retrying in %lld s: %s", r->queue_id,
-                        verb, attempts + 1, (long long)backoff(attempts), r->why);
+                        verb, attempt, (long long)wait, r->why);
         }
     }
     for (size_t i = 0; i < b->nkeys && rc >= 0; i++)
@@ -559,6 +547,7 @@ struct held_scan {
     char (*gone)[64];
     char (*elsewhere)[64];
     size_t ngone, nelsewhere, cap;
+    time_t now; /* when the listing was taken */
 };
 
 static const char *listed_queue(const struct held_scan *s, const char *qid)
@@ -579,9 +568,12 @@ static int scan_held(void *ctx, const char *key, size_t key_len, const void *val
     memcpy(qid, key, key_len);
     qid[key_len] = '\0';
     char *state = record_get(value, len, "state", 0);
+    char *created = record_get(value, len, "created", 0);
     bool held = state != NULL && strcmp(state, "held") == 0;
+    bool young = created != NULL && s->now - (time_t)strtoll(created, NULL, 10) < RECONCILE_GRACE;
     free(state);
-    if (!held)
+    free(created);
+    if (!held || young)
         return 0;
     const char *q = listed_queue(s, qid);
     if (q == NULL && s->ngone < s->cap)
@@ -616,6 +608,7 @@ static void reconcile(struct holdd *h)
     char err[512];
     s.queue = calloc(MAX_LISTED, sizeof(*s.queue));
     s.cap = 10000;
+    s.now = time(NULL);
     s.gone = calloc(s.cap, 64);
     s.elsewhere = calloc(s.cap, 64);
     if (s.queue == NULL || s.gone == NULL || s.elsewhere == NULL ||
@@ -761,8 +754,7 @@ int main(int argc, char **argv)
     }
     if (pidfile == NULL)
         pidfile = cfg->holdd_pid_file;
-    FILE *pf = fopen(pidfile, "we");
-    if (pf == NULL || fprintf(pf, "%ld\n", (long)getpid()) < 0 || fclose(pf) != 0)
+    if (fdio_write_pidfile(pidfile) != 0)
         log_warning("cannot write pid file %s: %s", pidfile, strerror(errno));
 
     log_info("starting: config %s, Postfix %s", config_path, cfg->postfix_config_dir);

@@ -2,6 +2,8 @@
 #include "fdio.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <unistd.h>
 
 int fdio_write_all(int fd, const void *p, size_t len)
@@ -19,4 +21,19 @@ int fdio_write_all(int fd, const void *p, size_t len)
         len -= (size_t)n;
     }
     return 0;
+}
+
+int fdio_write_pidfile(const char *path)
+{
+    char line[32];
+    int n = snprintf(line, sizeof(line), "%ld\n", (long)getpid());
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return -1;
+    int rc = fdio_write_all(fd, line, (size_t)n);
+    int saved = errno;
+    if (close(fd) != 0 && rc == 0)
+        return -1;
+    errno = saved;
+    return rc;
 }

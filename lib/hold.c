@@ -115,101 +115,92 @@ static int read_held(struct store_txn *t, const char *queue_id, char **data, siz
     return 1;
 }
 
-/* Rewrites QUEUE_ID's held record without the fields DROP, adding NAMES=VALUES. */
-static int rewrite(struct store_txn *t, const char *queue_id, const char *data, size_t len,
-                   const char *const *drop, const char *const *names,
-                   const char *const *values, char *err, size_t errlen)
+/*
+ * Changes QUEUE_ID's held record in T: the fields NAMES are replaced by
+ * VALUES (NULL-terminated), and its due key moves to NEW_DUE (0: removed,
+ * the mail is no longer waiting).  0, 1 when it is not held, -1 with ERR.
+ */
+static int update_held(struct store_txn *t, const char *queue_id, const char *const *names,
+                       const char *const *values, time_t new_due, char *err, size_t errlen)
 {
-    struct record *r = record_copy_without(data, len, drop);
+    char *data = NULL, key[HOLD_DUE_KEY_MAX];
+    size_t len = 0;
+    time_t due;
+    int rc = read_held(t, queue_id, &data, &len, &due, err, errlen);
+    if (rc <= 0)
+        return rc < 0 ? -1 : 1;
+    struct record *r = record_copy_without(data, len, names);
     int ok = r != NULL;
     for (size_t i = 0; ok && names[i] != NULL; i++)
         ok = record_add(r, names[i], values[i]) == 0;
+    free(data);
     if (!ok) {
         record_free(r);
         errbuf_set(err, errlen, "out of memory");
         return -1;
     }
-    int rc = put_record(t, queue_id, r, err, errlen);
+    hold_due_key(key, sizeof(key), due, queue_id);
+    rc = store_txn_del(t, STORE_DUE, key, err, errlen) == 0 &&
+                 put_record(t, queue_id, r, err, errlen) == 0
+             ? 0
+             : -1;
     record_free(r);
+    if (rc == 0 && new_due != 0) {
+        hold_due_key(key, sizeof(key), new_due, queue_id);
+        rc = store_txn_put(t, STORE_DUE, key, "", 0, err, errlen);
+    }
     return rc;
 }
 
 int hold_reschedule(struct store_txn *t, const char *queue_id, time_t when, char *err,
                     size_t errlen)
 {
-    char *data = NULL, key[HOLD_DUE_KEY_MAX], value[32];
-    size_t len = 0;
-    time_t old;
-    int rc = read_held(t, queue_id, &data, &len, &old, err, errlen);
-    if (rc <= 0)
-        return rc < 0 ? -1 : 1;
-    hold_due_key(key, sizeof(key), old, queue_id);
+    char value[32];
     snprintf(value, sizeof(value), "%lld", (long long)when);
-    static const char *const drop[] = {"deadline", "due", NULL};
-    const char *names[] = {"deadline", "due", NULL}, *values[] = {value, value, NULL};
-    rc = store_txn_del(t, STORE_DUE, key, err, errlen) == 0 &&
-                 rewrite(t, queue_id, data, len, drop, names, values, err, errlen) == 0
-             ? 0
-             : -1;
-    if (rc == 0) {
-        hold_due_key(key, sizeof(key), when, queue_id);
-        rc = store_txn_put(t, STORE_DUE, key, "", 0, err, errlen);
-    }
-    free(data);
-    return rc;
+    static const char *const names[] = {"deadline", "due", NULL};
+    const char *values[] = {value, value, NULL};
+    return update_held(t, queue_id, names, values, when, err, errlen);
 }
 
 int hold_close(struct store_txn *t, const char *queue_id, const char *state, time_t when,
                const char *why, char *err, size_t errlen)
 {
-    char *data = NULL, key[HOLD_DUE_KEY_MAX], stamp[32];
-    size_t len = 0;
-    time_t deadline;
-    int rc = read_held(t, queue_id, &data, &len, &deadline, err, errlen);
-    if (rc <= 0)
-        return rc < 0 ? -1 : 1;
-    hold_due_key(key, sizeof(key), deadline, queue_id);
+    char stamp[32];
     snprintf(stamp, sizeof(stamp), "%lld", (long long)when);
-    static const char *const drop[] = {"state", "outcome", "outcome_time", NULL};
-    const char *names[] = {"state", "outcome", "outcome_time", NULL};
+    static const char *const names[] = {"state", "outcome", "outcome_time", NULL};
     const char *values[] = {state, why, stamp, NULL};
-    rc = store_txn_del(t, STORE_DUE, key, err, errlen) == 0 &&
-                 rewrite(t, queue_id, data, len, drop, names, values, err, errlen) == 0
-             ? 0
-             : -1;
-    free(data);
-    return rc;
+    return update_held(t, queue_id, names, values, 0, err, errlen);
 }
 
-int hold_attempt_failed(struct store_txn *t, const char *queue_id, time_t retry_at,
-                        const char *why, char *err, size_t errlen)
+int hold_attempt_failed(struct store_txn *t, const char *queue_id, time_t now, const char *why,
+                        long *attempt, time_t *wait, char *err, size_t errlen)
 {
-    char *data = NULL, key[HOLD_DUE_KEY_MAX], count[32], stamp[32], retry[32];
+    char *data = NULL, count[32], stamp[32], retry[32];
     size_t len = 0;
-    time_t deadline;
-    int rc = read_held(t, queue_id, &data, &len, &deadline, err, errlen);
-    if (rc <= 0)
-        return rc < 0 ? -1 : 1;
-    char *attempts = record_get(data, len, "attempts", 0);
-    snprintf(count, sizeof(count), "%ld", (attempts ? strtol(attempts, NULL, 10) : 0) + 1);
-    free(attempts);
-    snprintf(stamp, sizeof(stamp), "%lld", (long long)time(NULL));
-    snprintf(retry, sizeof(retry), "%lld", (long long)retry_at);
-    hold_due_key(key, sizeof(key), deadline, queue_id);
-    /* The deadline the sender was told stays; the retry is the new due time. */
-    static const char *const drop[] = {"attempts", "outcome", "outcome_time", "due", NULL};
-    const char *names[] = {"attempts", "outcome", "outcome_time", "due", NULL};
-    const char *values[] = {count, why, stamp, retry, NULL};
-    rc = store_txn_del(t, STORE_DUE, key, err, errlen) == 0 &&
-                 rewrite(t, queue_id, data, len, drop, names, values, err, errlen) == 0
-             ? 0
-             : -1;
-    free(data);
-    if (rc == 0) {
-        hold_due_key(key, sizeof(key), retry_at, queue_id);
-        rc = store_txn_put(t, STORE_DUE, key, "", 0, err, errlen);
+    long attempts = 0;
+    int found = store_txn_get(t, STORE_HELD, queue_id, &data, &len, err, errlen);
+    if (found < 0)
+        return -1;
+    if (found == 1) {
+        char *a = record_get(data, len, "attempts", 0);
+        attempts = a ? strtol(a, NULL, 10) : 0;
+        free(a);
+        free(data);
     }
-    return rc;
+    *attempt = attempts + 1;
+    *wait = 5;
+    for (long i = 0; i < attempts && *wait < 300; i++)
+        *wait *= 2;
+    if (*wait > 300)
+        *wait = 300;
+    time_t retry_at = now + *wait;
+    snprintf(count, sizeof(count), "%ld", *attempt);
+    snprintf(stamp, sizeof(stamp), "%lld", (long long)now);
+    snprintf(retry, sizeof(retry), "%lld", (long long)retry_at);
+    /* The deadline the sender was told stays; the retry is the new due time. */
+    static const char *const names[] = {"attempts", "outcome", "outcome_time", "due", NULL};
+    const char *values[] = {count, why, stamp, retry, NULL};
+    return update_held(t, queue_id, names, values, retry_at, err, errlen);
 }
 
 static const char *const action_names[] = {"release", "delete", "reschedule"};

@@ -71,11 +71,13 @@ int hold_close(struct store_txn *t, const char *queue_id, const char *state, tim
                const char *why, char *err, size_t errlen);
 
 /*
- * Notes a failed attempt on QUEUE_ID in T: the reason, the attempt count,
- * and a new deadline RETRY_AT (backoff).  0, 1 when not held, -1 with ERR.
+ * Notes a failed attempt at NOW on QUEUE_ID in T: the reason, the attempt
+ * count (into *ATTEMPT) and the next try, 5 s doubling per failure up to
+ * 5 minutes (its wait into *WAIT); the deadline the sender was told stays.
+ * 0, 1 when not held, -1 with ERR.
  */
-int hold_attempt_failed(struct store_txn *t, const char *queue_id, time_t retry_at,
-                        const char *why, char *err, size_t errlen);
+int hold_attempt_failed(struct store_txn *t, const char *queue_id, time_t now, const char *why,
+                        long *attempt, time_t *wait, char *err, size_t errlen);
 
 /* Requests: what the CLI and the web ask holdd to do. */
 enum hold_action { HOLD_RELEASE, HOLD_DELETE, HOLD_RESCHEDULE };

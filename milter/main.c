@@ -22,6 +22,7 @@
 
 #include "callbacks.h"
 #include "config.h"
+#include "fdio.h"
 #include "log.h"
 #include "privilege.h"
 #include "snapshot.h"
@@ -84,16 +85,6 @@ static void *reload_thread(void *arg)
             log_error("reload failed, keeping the rules in force: %s", err);
     }
     return NULL;
-}
-
-static int write_pidfile(const char *path)
-{
-    FILE *fp = fopen(path, "we");
-
-    if (fp == NULL)
-        return -1;
-    fprintf(fp, "%ld\n", (long)getpid());
-    return fclose(fp);
 }
 
 /* Fails fast when the spill directory cannot take a file. */
@@ -201,7 +192,7 @@ int main(int argc, char **argv)
     callbacks_set_store(store);
     if (pidfile == NULL)
         pidfile = cfg->milter_pid_file;
-    if (write_pidfile(pidfile) != 0)
+    if (fdio_write_pidfile(pidfile) != 0)
         log_warning("cannot write pid file %s: %s", pidfile, strerror(errno));
 
     if (pthread_create(&reloader, NULL, reload_thread, &reload_set) != 0) {
