@@ -24,12 +24,13 @@
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: sendwatch [-c FILE] held list [--json]\n"
-                    "       sendwatch [-c FILE] held show QUEUE_ID\n"
-                    "       sendwatch [-c FILE] held release|delete QUEUE_ID\n"
-                    "       sendwatch [-c FILE] held reschedule QUEUE_ID WHEN\n"
-                    "WHEN: now, +N[s|m|h] from now, or seconds since the epoch;\n"
-                    "QUEUE_ID - for release, delete and reschedule: IDs on standard input\n");
+    fprintf(stderr,
+            "usage: sendwatch [-c FILE] held list [--json]\n"
+            "       sendwatch [-c FILE] held show QUEUE_ID\n"
+            "       sendwatch [-c FILE] held release|delete QUEUE_ID\n"
+            "       sendwatch [-c FILE] held reschedule QUEUE_ID WHEN\n"
+            "WHEN: now, +N[s|m|h] from now, or seconds since the epoch;\n"
+            "QUEUE_ID - for release, delete and reschedule: IDs on standard input\n");
     return 2;
 }
 
@@ -62,10 +63,12 @@ static bool parse_when(const char *when, time_t *at)
 static const struct {
     const char *name;
     bool many;
-} fields[] = {{"queue_id", false},   {"state", false},      {"sender", false},
-              {"recipient", true},   {"subject", false},    {"size", false},
-              {"attachment", true},  {"created", false},    {"deadline", false},
-              {"outcome", false},    {"outcome_time", false}, {"attempts", false}};
+} fields[] = {{"queue_id", false},    {"state", false},           {"sender", false},
+              {"recipient", true},    {"subject", false},         {"size", false},
+              {"attachment", true},   {"created", false},         {"deadline", false},
+              {"outcome", false},     {"outcome_time", false},    {"attempts", false},
+              {"notice_sent", false}, {"notice_attempts", false}, {"notice_error", false},
+              {"notice_retry", false}};
 
 static void print_json(const char *data, size_t len, bool *first)
 {
@@ -101,7 +104,8 @@ static void print_text(const char *data, size_t len)
     for (size_t i = 0; i < sizeof(fields) / sizeof(*fields); i++) {
         char *v;
         for (size_t j = 0; (v = record_get(data, len, fields[i].name, j)) != NULL; j++) {
-            printf("%-13s %s\n", fields[i].name, log_escape(shown, sizeof(shown), v, strlen(v)));
+            printf("%-13s %s\n", fields[i].name,
+                   log_escape(shown, sizeof(shown), v, strlen(v)));
             free(v);
             if (!fields[i].many)
                 break;
@@ -125,9 +129,11 @@ static int list_one(void *ctx, const char *key, size_t key_len, const void *valu
         print_json(value, len, &st->first);
         return 0;
     }
-    char *qid = record_get(value, len, "queue_id", 0), *state = record_get(value, len, "state", 0);
+    char *qid = record_get(value, len, "queue_id", 0),
+         *state = record_get(value, len, "state", 0);
     char *deadline = record_get(value, len, "deadline", 0);
-    char *sender = record_get(value, len, "sender", 0), *subject = record_get(value, len, "subject", 0);
+    char *sender = record_get(value, len, "sender", 0),
+         *subject = record_get(value, len, "subject", 0);
     char a[600], b[600], when[32] = "?";
     if (deadline != NULL) {
         time_t t = (time_t)strtoll(deadline, NULL, 10);
@@ -135,8 +141,9 @@ static int list_one(void *ctx, const char *key, size_t key_len, const void *valu
         strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
     }
     const char *s = sender ? sender : "", *subj = subject ? subject : "";
-    printf("%s %s until %s from=<%s> subject=%s\n", qid ? qid : "?", state ? state : "?", when,
-           log_escape(a, sizeof(a), s, strlen(s)), log_escape(b, sizeof(b), subj, strlen(subj)));
+    printf("%s %s until %s from=<%s> subject=%s\n", qid ? qid : "?", state ? state : "?",
+           when, log_escape(a, sizeof(a), s, strlen(s)),
+           log_escape(b, sizeof(b), subj, strlen(subj)));
     free(qid);
     free(state);
     free(deadline);

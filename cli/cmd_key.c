@@ -1,7 +1,9 @@
 /*
  * sendwatch key new: makes web_key_file (the HMAC key of notice links),
- * mode 0600, owned by run_user (holdd and the web read it).  An existing
- * key is never replaced: links already sent would stop working.
+ * mode 0600, owned by whoever runs it - root, normally: holdd and the web
+ * read it while still root, before they drop privileges.  It is created
+ * exclusively and without following a symlink, and never chown'ed by name.
+ * An existing key is never replaced: links already sent would stop working.
  *
  * sendwatch token verify URL|TOKEN: says whether a link is genuine, for
  * which message and action, and until when - or why not.
@@ -13,7 +15,6 @@
 #include <unistd.h>
 
 #include "commands.h"
-#include "privilege.h"
 #include "token.h"
 
 int command_key(const char *config_path, int argc, char **argv)
@@ -27,16 +28,9 @@ int command_key(const char *config_path, int argc, char **argv)
     if (cfg == NULL)
         return 1;
     int status = 1;
-    uid_t uid;
-    gid_t gid;
     if (token_key_create(cfg->web_key_file, err, sizeof(err)) != 0) {
         fprintf(stderr, "sendwatch: %s%s\n", err,
                 errno == EEXIST ? " (a key exists; remove it first to replace it)" : "");
-    } else if (geteuid() == 0 &&
-               (privilege_lookup(cfg->run_user, &uid, &gid, err, sizeof(err)) != 0 ||
-                chown(cfg->web_key_file, uid, gid) != 0)) {
-        fprintf(stderr, "sendwatch: %s: %s\n", cfg->web_key_file,
-                err[0] ? err : strerror(errno));
     } else {
         printf("%s: new key\n", cfg->web_key_file);
         status = 0;
@@ -71,8 +65,8 @@ int command_token(const char *config_path, int argc, char **argv)
             char when[32];
             struct tm tm;
             strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t.expiry, &tm));
-            printf("valid: queue_id=%s action=%s node=%s expires=%s\n", t.queue_id, t.action,
-                   t.node, when);
+            printf("valid: queue_id=%s action=%s node=%s expires=%s\n", t.queue_id,
+                   t.action, t.node, when);
             status = 0;
         } else {
             printf("invalid: %s\n", token_status_text(s));

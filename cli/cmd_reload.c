@@ -1,6 +1,6 @@
 /*
- * sendwatch reload: checks config and rules, then tells the running
- * sendwatch-milter (milter_pid_file) to load them, with SIGUSR1.  Bad
+ * sendwatch reload: checks config and rules, then, as run_user, tells the
+ * running sendwatch-milter (milter_pid_file) to load them, with SIGUSR1.  Bad
  * rules are reported here and nothing is signalled; the milter checks
  * again itself and keeps its old rules if the new ones fail there.
  */
@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "privilege.h"
 #include "rules.h"
 
 /* The PID in PATH, if that process is a sendwatch-milter; else 0. */
@@ -67,6 +68,15 @@ int command_reload(const char *config_path, int argc, char **argv)
         return 1;
     }
     int status = 1;
+    /* The pid file is run_user's (the milter writes it after its drop): as
+     * root we would signal whatever process it names.  As run_user we can
+     * signal only run_user's own processes. */
+    if (privilege_drop(cfg->run_user, err, sizeof(err)) != 0) {
+        fprintf(stderr, "sendwatch: %s\n", err);
+        rules_free(rules);
+        config_free(cfg);
+        return 1;
+    }
     long pid = milter_pid(cfg->milter_pid_file);
     if (pid > 0) {
         if (kill((pid_t)pid, SIGUSR1) != 0) {

@@ -4,17 +4,22 @@
  * Shows which rules match a saved message, where, and what would be done,
  * through the same inspection code the milter runs.  Nothing is sent,
  * stored or changed.  Without --from/--to the envelope comes from the
- * From and To/Cc/Bcc headers.
+ * From and To/Cc/Bcc headers.  Started as root, it reads the rules and
+ * the message and then becomes run_user before it parses any of the mail.
  */
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "commands.h"
 #include "inspect.h"
 #include "json.h"
 #include "log.h"
+#include "privilege.h"
 
 /* S made safe for a terminal: control bytes (ESC...) shown as \xNN. */
 #define SHOWN(buf, s) log_escape(buf, sizeof(buf), (s), strlen(s))
@@ -185,17 +190,11 @@ static void print_text(FILE *out, const char *path, uint64_t size,
         fprintf(out, "reject text: 550 5.7.1 %s\n", vd->reject_text);
 }
 
-/* Reads FILE into a spool the way the milter collects a message. */
-static struct spool *read_message(const struct config *cfg, const char *path)
+/* Reads FP (opened from PATH) into a spool the way the milter collects a message. */
+static struct spool *read_message(const struct config *cfg, FILE *fp, const char *path)
 {
-    FILE *fp = fopen(path, "rb");
     char buf[65536], err[512];
     size_t n;
-
-    if (fp == NULL) {
-        fprintf(stderr, "sendwatch: %s: cannot open: %m\n", path);
-        return NULL;
-    }
     struct spool *sp = spool_new(cfg->message_memory_limit, cfg->temp_dir);
     while (sp != NULL && (n = fread(buf, 1, sizeof(buf), fp)) > 0) {
         if (spool_write(sp, buf, n, err, sizeof(err)) != 0) {
@@ -209,8 +208,66 @@ static struct spool *read_message(const struct config *cfg, const char *path)
         spool_free(sp);
         sp = NULL;
     }
-    fclose(fp);
     return sp;
+}
+
+/*
+ * Root parses nothing from mail: once the message and the rules are read,
+ * the tester becomes run_user (or nobody on a machine without it, saying
+ * so), like the milter whose work it repeats.
+ */
+static int drop_for_test(const struct config *cfg)
+{
+    char err[512];
+    uid_t uid;
+    gid_t gid;
+    const char *user = cfg->run_user;
+    if (geteuid() != 0 && getuid() != 0)
+        return 0;
+    if (privilege_lookup(user, &uid, &gid, err, sizeof(err)) != 0) {
+        fprintf(stderr, "sendwatch: run_user %s does not exist here: testing as nobody\n",
+                user);
+        user = "nobody";
+    }
+    if (privilege_drop(user, err, sizeof(err)) != 0) {
+        fprintf(stderr, "sendwatch: %s\n", err);
+        return -1;
+    }
+    return 0;
+}
+
+/*
+ * On a machine without the installed directories (an admin trying rules on
+ * a laptop), spill files go to a private directory of ours instead of
+ * temp_dir.  Made after the drop, so it is ours as run_user.  Its path
+ * into *PRIVATE (to remove at the end), or NULL when temp_dir is there.
+ */
+static int use_private_temp_dir(struct config *cfg, char **private_dir)
+{
+    struct stat st;
+    *private_dir = NULL;
+    if (stat(cfg->temp_dir, &st) == 0 && S_ISDIR(st.st_mode))
+        return 0;
+    const char *base = getenv("TMPDIR");
+    char path[PATH_MAX];
+    snprintf(path, sizeof(path), "%s/sendwatch-test-XXXXXX",
+             base && base[0] == '/' && geteuid() != 0 && getuid() != 0 ? base : "/tmp");
+    if (mkdtemp(path) == NULL) {
+        fprintf(stderr,
+                "sendwatch: temp_dir %s does not exist, and no private one could be "
+                "made in %s: %m\n",
+                cfg->temp_dir, path);
+        return -1;
+    }
+    fprintf(stderr, "sendwatch: temp_dir %s does not exist: using %s for this test\n",
+            cfg->temp_dir, path);
+    if ((*private_dir = strdup(path)) == NULL) {
+        rmdir(path);
+        return -1;
+    }
+    free(cfg->temp_dir);
+    cfg->temp_dir = strdup(path);
+    return cfg->temp_dir ? 0 : -1;
 }
 
 int command_test(const char *config_path, int argc, char **argv)
@@ -255,7 +312,7 @@ int command_test(const char *config_path, int argc, char **argv)
     struct rules *rules = NULL;
     struct spool *sp = NULL;
     struct inspection in = {0};
-    char err[1024];
+    char err[1024], *private_dir = NULL;
 
     if (cfg == NULL)
         goto done;
@@ -264,8 +321,19 @@ int command_test(const char *config_path, int argc, char **argv)
         fprintf(stderr, "sendwatch: %s\n", err);
         goto done;
     }
+    FILE *fp = fopen(path, "rbe");
+    if (fp == NULL) {
+        fprintf(stderr, "sendwatch: %s: cannot open: %m\n", path);
+        goto done;
+    }
+    if (drop_for_test(cfg) != 0 || use_private_temp_dir(cfg, &private_dir) != 0) {
+        fclose(fp);
+        goto done;
+    }
     view_init();
-    if ((sp = read_message(cfg, path)) == NULL)
+    sp = read_message(cfg, fp, path);
+    fclose(fp);
+    if (sp == NULL)
         goto done;
 
     /* One view: without an envelope, its header addresses stand in for it
@@ -305,6 +373,9 @@ int command_test(const char *config_path, int argc, char **argv)
 done:
     free(env.rcpts);
     spool_free(sp);
+    if (private_dir != NULL)
+        rmdir(private_dir); /* spill files are anonymous: it is empty */
+    free(private_dir);
     rules_free(rules);
     config_free(cfg);
     return status;

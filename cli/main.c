@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "preflight.h"
 #include "privilege.h"
 #include "rules.h"
 
@@ -42,6 +43,27 @@ struct store *commands_open_store(const struct config *cfg, bool read_only)
     return store;
 }
 
+/* What "check" has said, so a problem both daemons share is said once. */
+struct check_report {
+    char *said[64];
+    size_t nsaid;
+};
+
+static void report_to_stderr(void *ctx, bool fatal, const char *text)
+{
+    struct check_report *r = ctx;
+    for (size_t i = 0; i < r->nsaid; i++)
+        if (strcmp(r->said[i], text) == 0)
+            return;
+    if (r->nsaid < sizeof(r->said) / sizeof(*r->said))
+        r->said[r->nsaid++] = strdup(text);
+    fprintf(stderr, "sendwatch: %s%s\n", fatal ? "" : "warning: ", text);
+}
+
+/*
+ * Everything the daemons check when they start, with their own code
+ * (config, rules, preflight.h): a passing check means a clean start.
+ */
 int command_check(const char *config_path, int argc, char **argv)
 {
     char err[1024];
@@ -61,6 +83,19 @@ int command_check(const char *config_path, int argc, char **argv)
     else
         fprintf(stderr, "sendwatch: %s\n", err);
     rules_free(rules);
+    struct check_report report = {0};
+    if (preflight_milter(cfg, NULL, report_to_stderr, &report) == 0)
+        printf(
+            "sendwatch-milter: would start (directories, socket and pid file places)\n");
+    else
+        status = 1;
+    if (preflight_holdd(cfg, NULL, report_to_stderr, &report, NULL, NULL) == 0)
+        printf("sendwatch-holdd: would start (directories, Postfix, sendmail, notice "
+               "templates, link key)\n");
+    else
+        status = 1;
+    for (size_t i = 0; i < report.nsaid; i++)
+        free(report.said[i]);
     config_free(cfg);
     return status;
 }
@@ -94,7 +129,8 @@ static const struct command {
      command_quarantine},
     {"held", "list [--json] | show ID | release ID | delete ID | reschedule ID WHEN",
      command_held},
-    {"key", "new: make web_key_file, the key that signs the links in notices", command_key},
+    {"key", "new: make web_key_file, the key that signs the links in notices",
+     command_key},
     {"token", "verify URL: is a link from a notice genuine, and for what", command_token},
     {"user", "show ADDRESS | set ADDRESS NAME=VALUE...: a sender's own hold settings",
      command_user},

@@ -14,6 +14,7 @@
  * nothing, and that is read back as "released" or "gone".
  */
 #include <errno.h>
+#include <openssl/crypto.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -33,6 +34,7 @@
 #include "hold.h"
 #include "log.h"
 #include "notice.h"
+#include "preflight.h"
 #include "privilege.h"
 #include "queueid.h"
 #include "record.h"
@@ -47,8 +49,8 @@
  * (in "incoming", or not listed yet).  Reconcile leaves records this young
  * alone: closing one as gone or released would strand its mail in HOLD.
  */
-#define RECONCILE_GRACE 600 /* seconds: beyond Postfix's milter_content_timeout */
-#define IDLE_WAKE_MS 5000  /* the longest sleep: requests are seen at least this often */
+#define RECONCILE_GRACE 600  /* seconds: beyond Postfix's milter_content_timeout */
+#define IDLE_WAKE_MS    5000 /* the longest sleep: requests are seen at least this often */
 
 static volatile sig_atomic_t stopping;
 
@@ -63,7 +65,19 @@ struct holdd {
     struct store *store;
     int helper;
     int wake;
+    struct notice_templates *templates; /* read as root at start */
+    struct token_key key;               /* web_key_file, read as root at start */
 };
+
+/* Start-up problems go to the log, fatal ones as errors. */
+static void report_to_log(void *ctx, bool fatal, const char *text)
+{
+    (void)ctx;
+    if (fatal)
+        log_error("%s", text);
+    else
+        log_warning("%s", text);
+}
 
 static void usage(FILE *out)
 {
@@ -143,8 +157,9 @@ static void carry_out(struct holdd *h, enum helper_op op, const struct batch *b,
         for (size_t i = 0; i < b->n && rc >= 0; i++) {
             long attempt;
             time_t wait;
-            rc = hold_attempt_failed(t, b->ids[i], now, out ? helper_err : "out of memory",
-                                     &attempt, &wait, err, sizeof(err));
+            rc =
+                hold_attempt_failed(t, b->ids[i], now, out ? helper_err : "out of memory",
+                                    &attempt, &wait, err, sizeof(err));
         }
     }
     for (size_t i = 0; called == 0 && i < got && rc >= 0; i++) {
@@ -165,8 +180,8 @@ static void carry_out(struct holdd *h, enum helper_op op, const struct batch *b,
             time_t wait = 0;
             rc = hold_attempt_failed(t, r->queue_id, now, r->why, &attempt, &wait, err,
                                      sizeof(err));
-            log_warning("%s: %s failed (attempt %ld), retrying in %lld s: %s", r->queue_id,
-                        verb, attempt, (long long)wait, r->why);
+            log_warning("%s: %s failed (attempt %ld), retrying in %lld s: %s",
+                        r->queue_id, verb, attempt, (long long)wait, r->why);
         }
     }
     for (size_t i = 0; i < b->nkeys && rc >= 0; i++)
@@ -278,7 +293,8 @@ static void process_requests(struct holdd *h)
     size_t batch_size;
     do {
         b.n = 0;
-        if (store_foreach(h->store, STORE_REQUESTS, collect_requests, &b, err, sizeof(err)) != 0) {
+        if (store_foreach(h->store, STORE_REQUESTS, collect_requests, &b, err,
+                          sizeof(err)) != 0) {
             log_error("cannot read requests: %s", err);
             return;
         }
@@ -290,7 +306,8 @@ static void process_requests(struct holdd *h)
             struct request *r = &b.r[i];
             enum hold_action a;
             const char *by = r->by ? r->by : "?";
-            if (r->action == NULL || r->queue_id == NULL || !hold_action_parse(r->action, &a) ||
+            if (r->action == NULL || r->queue_id == NULL ||
+                !hold_action_parse(r->action, &a) ||
                 queueid_classify(r->queue_id) == QUEUEID_INVALID) {
                 log_warning("request %s is malformed: dropped", r->key);
                 rc = store_txn_del(t, STORE_REQUESTS, r->key, err, sizeof(err));
@@ -300,8 +317,9 @@ static void process_requests(struct holdd *h)
                 time_t when = r->when ? (time_t)strtoll(r->when, NULL, 10) : time(NULL);
                 rc = hold_reschedule(t, r->queue_id, when, err, sizeof(err));
                 if (rc >= 0)
-                    log_info("%s: rescheduled to %lld by %s%s", r->queue_id, (long long)when,
-                             by, rc == 1 ? " (not held: nothing to do)" : "");
+                    log_info("%s: rescheduled to %lld by %s%s", r->queue_id,
+                             (long long)when, by,
+                             rc == 1 ? " (not held: nothing to do)" : "");
                 if (rc >= 0)
                     rc = store_txn_del(t, STORE_REQUESTS, r->key, err, sizeof(err));
                 continue;
@@ -309,7 +327,8 @@ static void process_requests(struct holdd *h)
             /* Only mail sendwatch holds: a record in state "held". */
             char *data = NULL, *state = NULL;
             size_t len = 0;
-            if (store_txn_get(t, STORE_HELD, r->queue_id, &data, &len, err, sizeof(err)) == 1)
+            if (store_txn_get(t, STORE_HELD, r->queue_id, &data, &len, err,
+                              sizeof(err)) == 1)
                 state = record_get(data, len, "state", 0);
             if (state != NULL && strcmp(state, "held") == 0) {
                 if (a == HOLD_RELEASE) {
@@ -320,8 +339,8 @@ static void process_requests(struct holdd *h)
                     delete_keys[ndelete++] = r->key;
                 }
             } else {
-                log_warning("%s: %s requested by %s: not held (%s)", r->queue_id, r->action,
-                            by, state ? state : "unknown");
+                log_warning("%s: %s requested by %s: not held (%s)", r->queue_id,
+                            r->action, by, state ? state : "unknown");
                 rc = store_txn_del(t, STORE_REQUESTS, r->key, err, sizeof(err));
             }
             free(state);
@@ -360,10 +379,12 @@ static void process_requests(struct holdd *h)
 /* ---------------------------------------------------------------- notices */
 
 struct outbox_batch {
+    time_t now;
     char keys[64][128];
     size_t n;
 };
 
+/* Collects the jobs due by NOW (keys are in the order they are due). */
 static int collect_jobs(void *ctx, const char *key, size_t key_len, const void *value,
                         size_t len)
 {
@@ -373,8 +394,15 @@ static int collect_jobs(void *ctx, const char *key, size_t key_len, const void *
     if (b->n == 64)
         return 1;
     if (key_len < sizeof(b->keys[0])) {
-        memcpy(b->keys[b->n], key, key_len);
-        b->keys[b->n++][key_len] = '\0';
+        char *k = b->keys[b->n];
+        memcpy(k, key, key_len);
+        k[key_len] = '\0';
+        time_t not_before;
+        char qid[64];
+        if (hold_parse_notice_job_key(k, &not_before, qid, sizeof(qid)) &&
+            not_before > b->now)
+            return 1;
+        b->n++;
     }
     return 0;
 }
@@ -397,8 +425,9 @@ static int make_url(struct holdd *h, const struct token_key *key, const char *qi
         return -1;
     const char *base = h->cfg->web_base_url;
     size_t n = strlen(base);
-    int w = snprintf(url, len, "%.*s/n/%s/hold/%s", (int)(n && base[n - 1] == '/' ? n - 1 : n),
-                     base, h->cfg->node_name, text);
+    int w = snprintf(url, len, "%.*s/n/%s/hold/%s",
+                     (int)(n && base[n - 1] == '/' ? n - 1 : n), base, h->cfg->node_name,
+                     text);
     return w < 0 || (size_t)w >= len ? -1 : 0;
 }
 
@@ -411,46 +440,53 @@ static size_t count_values(const char *data, size_t len, const char *name)
     return n;
 }
 
-/* Sends the hold notice of the held mail QID.  0 done (or nothing to do), -1 retry later. */
-static int send_hold_notice(struct holdd *h, const struct token_key *key, const char *qid)
+/*
+ * Sends the hold notice of the held mail QID.  0 sent, 1 nothing to do
+ * (not held any more, or nobody to tell), -1 failed: ERR says why.
+ */
+static int send_hold_notice(struct holdd *h, const char *qid, char *err, size_t errlen)
 {
-    char *data = NULL, err[512];
+    char *data = NULL;
     size_t len = 0;
-    int found = store_get(h->store, STORE_HELD, qid, &data, &len, err, sizeof(err));
-    if (found < 0) {
-        log_error("%s: notice: %s", qid, err);
+    int found = store_get(h->store, STORE_HELD, qid, &data, &len, err, errlen);
+    if (found < 0)
         return -1;
-    }
     char *state = found ? record_get(data, len, "state", 0) : NULL;
     if (state == NULL || strcmp(state, "held") != 0) {
         log_info("%s: no hold notice: %s", qid, state ? state : "no hold record");
         free(state);
         free(data);
-        return 0;
+        return 1;
     }
     free(state);
-    size_t nr = count_values(data, len, "recipient"), na = count_values(data, len, "attachment");
+    size_t nr = count_values(data, len, "recipient"),
+           na = count_values(data, len, "attachment");
     char **rcpts = calloc(nr + 1, sizeof(*rcpts)), **atts = calloc(na + 1, sizeof(*atts));
     int *external = calloc(nr + 1, sizeof(*external));
-    char *sender = record_get(data, len, "sender", 0), *subject = record_get(data, len, "subject", 0);
-    char *size = record_get(data, len, "size", 0), *deadline = record_get(data, len, "deadline", 0);
+    char *sender = record_get(data, len, "sender", 0),
+         *subject = record_get(data, len, "subject", 0);
+    char *size = record_get(data, len, "size", 0),
+         *deadline = record_get(data, len, "deadline", 0);
     int rc = -1;
-    if (rcpts == NULL || atts == NULL || external == NULL || sender == NULL || deadline == NULL) {
-        log_error("%s: notice: incomplete hold record or out of memory", qid);
+    if (rcpts == NULL || atts == NULL || external == NULL || sender == NULL ||
+        deadline == NULL) {
+        snprintf(err, errlen, "incomplete hold record or out of memory");
         goto done;
     }
     for (size_t i = 0; i < nr; i++) {
         rcpts[i] = record_get(data, len, "recipient", i);
-        external[i] = rcpts[i] && !rules_address_internal(
-                                      rcpts[i], (const char *const *)h->cfg->internal_domains);
+        external[i] =
+            rcpts[i] && !rules_address_internal(
+                            rcpts[i], (const char *const *)h->cfg->internal_domains);
     }
     for (size_t i = 0; i < na; i++)
         atts[i] = record_get(data, len, "attachment", i);
     time_t when = (time_t)strtoll(deadline, NULL, 10);
     char send_now[512], delete_url[512];
-    if (make_url(h, key, qid, "release", when, send_now, sizeof(send_now)) != 0 ||
-        make_url(h, key, qid, "delete", when, delete_url, sizeof(delete_url)) != 0) {
-        log_error("%s: notice: cannot make its links", qid);
+    if (make_url(h, &h->key, qid, "release", when, send_now, sizeof(send_now)) != 0 ||
+        make_url(h, &h->key, qid, "delete", when, delete_url, sizeof(delete_url)) != 0) {
+        snprintf(err, errlen, "cannot make its links (node_name %s, web_base_url %s)",
+                 h->cfg->node_name, h->cfg->web_base_url);
         goto done;
     }
     struct notice_hold nh = {
@@ -468,19 +504,15 @@ static int send_hold_notice(struct holdd *h, const struct token_key *key, const 
         .delete_url = delete_url,
     };
     if (sender[0] == '\0') {
-        rc = 0; /* adopted mail or a bounce: nobody to tell */
+        rc = 1; /* adopted mail or a bounce: nobody to tell */
         goto done;
     }
-    char *message = notice_hold_message(h->cfg, &nh, err, sizeof(err));
-    if (message == NULL) {
-        log_error("%s: notice: %s", qid, err);
+    char *message = notice_hold_message(h->cfg, h->templates, &nh, err, errlen);
+    if (message == NULL)
         goto done;
-    }
     char shown[400];
-    if (helper_submit(h->helper, h->cfg->notice_sender, sender, message, err, sizeof(err)) != 0) {
-        log_error("%s: cannot send the hold notice to <%s>: %s", qid,
-                  log_escape(shown, sizeof(shown), sender, strlen(sender)), err);
-    } else {
+    if (helper_submit(h->helper, h->cfg->notice_sender, sender, message, err, errlen) ==
+        0) {
         log_info("%s: hold notice sent to <%s>", qid,
                  log_escape(shown, sizeof(shown), sender, strlen(sender)));
         rc = 0;
@@ -502,40 +534,53 @@ done:
     return rc;
 }
 
+struct notice_outcome {
+    const char *job_key, *queue_id, *why;
+    long attempt;
+    time_t wait;
+};
+
+static int notice_outcome_fn(void *ctx, struct store_txn *t, char *err, size_t errlen)
+{
+    struct notice_outcome *o = ctx;
+    return hold_notice_outcome(t, o->job_key, o->queue_id, time(NULL), o->why,
+                               &o->attempt, &o->wait, err, errlen) < 0
+               ? -1
+               : 0;
+}
+
+/*
+ * Sends the notices that are due.  One that fails waits and is tried
+ * again with the backoff of releases; its hold record counts the attempts
+ * and keeps the last error, so "sendwatch held show" tells what is wrong.
+ */
 static void process_outbox(struct holdd *h)
 {
-    static time_t retry_after; /* after a failure, the outbox waits a little */
-    struct outbox_batch b = {0};
+    struct outbox_batch b = {.now = time(NULL)};
     char err[512];
-    if (time(NULL) < retry_after)
-        return;
     if (store_foreach(h->store, STORE_OUTBOX, collect_jobs, &b, err, sizeof(err)) != 0) {
         log_error("cannot read the outbox: %s", err);
         return;
     }
-    if (b.n == 0)
-        return;
-    struct token_key key;
-    if (token_key_load(h->cfg->web_key_file, &key, err, sizeof(err)) != 0) {
-        log_error("notices wait: %s", err);
-        retry_after = time(NULL) + 30;
-        return;
-    }
-    for (size_t i = 0; i < b.n; i++) {
-        /* KEY is time.QUEUE_ID.kind */
-        char *first = strchr(b.keys[i], '.'), *last = strrchr(b.keys[i], '.');
+    for (size_t i = 0; i < b.n && !stopping; i++) {
+        time_t not_before;
         char qid[64];
-        if (first == NULL || last == first || strcmp(last, ".hold") != 0 ||
-            (size_t)(last - first - 1) >= sizeof(qid)) {
+        if (!hold_parse_notice_job_key(b.keys[i], &not_before, qid, sizeof(qid)) ||
+            queueid_classify(qid) == QUEUEID_INVALID) {
             log_warning("outbox job %s is malformed: dropped", b.keys[i]);
             in_txn(h, b.keys[i], drop_job_fn, b.keys[i]);
             continue;
         }
-        snprintf(qid, sizeof(qid), "%.*s", (int)(last - first - 1), first + 1);
-        if (send_hold_notice(h, &key, qid) == 0)
+        char why[512] = "";
+        int sent = send_hold_notice(h, qid, why, sizeof(why));
+        if (sent == 1) {
             in_txn(h, b.keys[i], drop_job_fn, b.keys[i]);
-        else
-            retry_after = time(NULL) + 30;
+            continue;
+        }
+        struct notice_outcome o = {b.keys[i], qid, sent == 0 ? NULL : why, 0, 0};
+        if (in_txn(h, qid, notice_outcome_fn, &o) == 0 && sent != 0)
+            log_error("%s: hold notice failed (attempt %ld), retrying in %lld s: %s", qid,
+                      o.attempt, (long long)o.wait, why);
     }
 }
 
@@ -570,7 +615,8 @@ static int scan_held(void *ctx, const char *key, size_t key_len, const void *val
     char *state = record_get(value, len, "state", 0);
     char *created = record_get(value, len, "created", 0);
     bool held = state != NULL && strcmp(state, "held") == 0;
-    bool young = created != NULL && s->now - (time_t)strtoll(created, NULL, 10) < RECONCILE_GRACE;
+    bool young =
+        created != NULL && s->now - (time_t)strtoll(created, NULL, 10) < RECONCILE_GRACE;
     free(state);
     free(created);
     if (!held || young)
@@ -596,8 +642,11 @@ static int adopt_fn(void *ctx, struct store_txn *t, char *err, size_t errlen)
     free(data);
     if (known != 0)
         return known < 0 ? -1 : 1;
-    struct hold_message m = {.queue_id = a->queue_id, .sender = "", .subject = "",
-                             .created = time(NULL), .deadline = a->deadline};
+    struct hold_message m = {.queue_id = a->queue_id,
+                             .sender = "",
+                             .subject = "",
+                             .created = time(NULL),
+                             .deadline = a->deadline};
     return hold_add(t, &m, err, errlen);
 }
 
@@ -638,8 +687,8 @@ static void reconcile(struct holdd *h)
         struct adopt a = {s.queue[i].queue_id,
                           time(NULL) + (time_t)h->cfg->hold_minutes * 60};
         char *data = NULL;
-        int known = store_get(h->store, STORE_HELD, a.queue_id, &data, NULL, err,
-                              sizeof(err));
+        int known =
+            store_get(h->store, STORE_HELD, a.queue_id, &data, NULL, err, sizeof(err));
         free(data);
         if (known == 0 && in_txn(h, a.queue_id, adopt_fn, &a) == 0)
             log_warning("%s: in HOLD but unknown to sendwatch: released in %u minutes",
@@ -653,34 +702,54 @@ done:
 
 /* ------------------------------------------------------------------ main */
 
-/* The wake-up socket: a datagram socket run_user (milter, web) may write to. */
+struct wake_socket {
+    const char *path;
+    int fd;
+    int bind_errno;
+};
+
+static int bind_wake_socket(void *ctx)
+{
+    struct wake_socket *w = ctx;
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    strcpy(sa.sun_path, w->path);
+    mode_t old = umask(0117); /* born 0660: run_user's daemons may write to it */
+    struct stat st;
+    if (lstat(w->path, &st) == 0 && S_ISSOCK(st.st_mode))
+        unlink(w->path); /* a stale one from a crash */
+    int rc = bind(w->fd, (struct sockaddr *)&sa, sizeof(sa));
+    w->bind_errno = rc == 0 ? 0 : errno;
+    umask(old);
+    return rc;
+}
+
+/*
+ * The wake-up socket: a datagram socket the milter, the web and the CLI
+ * (all as run_user) may write to.  Bound with run_user's file-system rights
+ * (privilege_as_user): its directory is run_user's, so root does nothing
+ * by name there.
+ */
 static int open_wake_socket(const struct config *cfg, char *err, size_t errlen)
 {
-    struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    if (strlen(cfg->holdd_socket) >= sizeof(sa.sun_path)) {
+    struct wake_socket w = {.path = cfg->holdd_socket, .fd = -1};
+    if (strlen(cfg->holdd_socket) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
         snprintf(err, errlen, "holdd_socket %s: path too long", cfg->holdd_socket);
         return -1;
     }
-    strcpy(sa.sun_path, cfg->holdd_socket);
-    int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    unlink(cfg->holdd_socket); /* a stale one from a crash */
-    if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
-        snprintf(err, errlen, "cannot bind %s: %s", cfg->holdd_socket, strerror(errno));
-        if (fd >= 0)
-            close(fd);
+    w.fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (w.fd < 0) {
+        snprintf(err, errlen, "holdd_socket: %s", strerror(errno));
         return -1;
     }
-    uid_t uid;
-    gid_t gid;
-    if (geteuid() == 0 &&
-        (privilege_lookup(cfg->run_user, &uid, &gid, err, errlen) != 0 ||
-         chown(cfg->holdd_socket, uid, gid) != 0 || chmod(cfg->holdd_socket, 0660) != 0)) {
+    err[0] = '\0';
+    if (privilege_as_user(cfg->run_user, NULL, bind_wake_socket, &w, err, errlen) != 0) {
         if (err[0] == '\0')
-            snprintf(err, errlen, "%s: %s", cfg->holdd_socket, strerror(errno));
-        close(fd);
+            snprintf(err, errlen, "holdd_socket %s: cannot bind as %s: %s",
+                     cfg->holdd_socket, cfg->run_user, strerror(w.bind_errno));
+        close(w.fd);
         return -1;
     }
-    return fd;
+    return w.fd;
 }
 
 int main(int argc, char **argv)
@@ -731,6 +800,13 @@ int main(int argc, char **argv)
                   cfg->run_user);
         goto done;
     }
+    if (pidfile == NULL)
+        pidfile = cfg->holdd_pid_file;
+    /* Everything read from files is read now, as root: templates, key. */
+    if (preflight_holdd(cfg, pidfile, report_to_log, NULL, &h.templates, &h.key) != 0) {
+        log_error("not started: fix the above (sendwatch check says the same)");
+        goto done;
+    }
     if (!foreground && daemon(0, 0) != 0) {
         log_error("cannot become a daemon: %s", strerror(errno));
         goto done;
@@ -752,8 +828,6 @@ int main(int argc, char **argv)
         log_error("%s", err);
         goto done;
     }
-    if (pidfile == NULL)
-        pidfile = cfg->holdd_pid_file;
     if (fdio_write_pidfile(pidfile) != 0)
         log_warning("cannot write pid file %s: %s", pidfile, strerror(errno));
 
@@ -775,7 +849,9 @@ int main(int argc, char **argv)
         long long now_ms = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
         int wait_ms = IDLE_WAKE_MS;
         if (next != 0 && (long long)next * 1000 - now_ms < wait_ms)
-            wait_ms = (long long)next * 1000 <= now_ms ? 0 : (int)((long long)next * 1000 - now_ms);
+            wait_ms = (long long)next * 1000 <= now_ms
+                          ? 0
+                          : (int)((long long)next * 1000 - now_ms);
         struct pollfd p = {h.wake, POLLIN, 0};
         if (poll(&p, 1, wait_ms) > 0) {
             char drain[64];
@@ -795,6 +871,8 @@ done:
     if (h.wake >= 0)
         close(h.wake);
     store_close(h.store);
+    notice_templates_free(h.templates);
+    OPENSSL_cleanse(&h.key, sizeof(h.key));
     config_free(cfg);
     log_close();
     return status;

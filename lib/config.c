@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include "errbuf.h"
+#include "files.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -24,7 +25,7 @@ enum config_type {
     CONFIG_DOMAINS, /* a list of domain names, commas or spaces between */
     CONFIG_BOOL,    /* yes or no */
     CONFIG_CHOICE,  /* one of the words in choices */
-    CONFIG_URL,     /* http:// or https://, printable, nothing HTML or a header would mind */
+    CONFIG_URL, /* http:// or https://, printable, nothing HTML or a header would mind */
     CONFIG_ADDRESS, /* local-part[@domain] of plain characters */
 };
 
@@ -319,8 +320,8 @@ static int config_set(struct config *cfg, const struct config_param *p, const ch
             for (size_t i = 0; p->choices[i] != NULL; i++)
                 snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s",
                          i ? (p->choices[i + 1] ? ", " : " or ") : "", p->choices[i]);
-            errbuf_set(err, errlen, "bad value for %s: \"%s\" (expected %s)", p->name, value,
-                       list);
+            errbuf_set(err, errlen, "bad value for %s: \"%s\" (expected %s)", p->name,
+                       value, list);
             return -1;
         }
         break;
@@ -329,7 +330,8 @@ static int config_set(struct config *cfg, const struct config_param *p, const ch
         if (strncmp(value, "http://", 7) != 0 && strncmp(value, "https://", 8) != 0)
             why = "expected an http:// or https:// URL";
         for (const char *c = value; why == NULL && *c; c++)
-            if ((unsigned char)*c <= 0x20 || (unsigned char)*c >= 0x7f || strchr("\"'<>\\`", *c))
+            if ((unsigned char)*c <= 0x20 || (unsigned char)*c >= 0x7f ||
+                strchr("\"'<>\\`", *c))
                 why = "spaces, quotes, <, > and non-ASCII are not allowed in it";
         break;
     case CONFIG_ADDRESS: {
@@ -338,9 +340,10 @@ static int config_set(struct config *cfg, const struct config_param *p, const ch
             if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
                   (*c >= '0' && *c <= '9') || strchr(".-_+@", *c)))
                 why = "expected local-part or local-part@domain, plain characters";
-        if (why == NULL && (value[0] == '@' || value[0] == '-' ||
-                            (at != NULL && (at[1] == '\0' || strchr(at + 1, '@') != NULL ||
-                                            !config_valid_domain(at + 1)))))
+        if (why == NULL &&
+            (value[0] == '@' || value[0] == '-' ||
+             (at != NULL && (at[1] == '\0' || strchr(at + 1, '@') != NULL ||
+                             !config_valid_domain(at + 1)))))
             why = "expected local-part or local-part@domain";
         break;
     }
@@ -383,7 +386,8 @@ void config_free(struct config *cfg)
         void *field = (char *)cfg + p->offset;
         if (p->type == CONFIG_DOMAINS)
             config_free_list(*(char ***)field);
-        else if (p->type != CONFIG_SIZE && p->type != CONFIG_UINT && p->type != CONFIG_BOOL)
+        else if (p->type != CONFIG_SIZE && p->type != CONFIG_UINT &&
+                 p->type != CONFIG_BOOL)
             free(*(char **)field);
     }
     free(cfg->source);
@@ -557,44 +561,25 @@ fail:
     return NULL;
 }
 
+struct config *config_load_from(struct files *fs, const char *path, char *err,
+                                size_t errlen)
+{
+    const char *text;
+    size_t len;
+    if (files_read(fs, path, &text, &len, err, errlen) != 0)
+        return NULL;
+    return config_parse(text, len, path, err, errlen);
+}
+
 struct config *config_load(const char *path, char *err, size_t errlen)
 {
-    FILE *fp = fopen(path, "re");
-    char *buf = NULL;
-    size_t len = 0, cap = 0;
-    struct config *cfg = NULL;
-
-    if (fp == NULL) {
-        errbuf_set(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+    struct files *fs = files_new();
+    if (fs == NULL) {
+        errbuf_set(err, errlen, "out of memory");
         return NULL;
     }
-    for (;;) {
-        if (cap - len < 4096) {
-            if (cap > (1u << 24)) {
-                errbuf_set(err, errlen, "%s: file is larger than 16 MB", path);
-                goto done;
-            }
-            char *grown = realloc(buf, cap + 65536);
-            if (grown == NULL) {
-                errbuf_set(err, errlen, "%s: out of memory", path);
-                goto done;
-            }
-            buf = grown;
-            cap += 65536;
-        }
-        size_t got = fread(buf + len, 1, cap - len, fp);
-        len += got;
-        if (got == 0)
-            break;
-    }
-    if (ferror(fp)) {
-        errbuf_set(err, errlen, "%s: read error: %s", path, strerror(errno));
-        goto done;
-    }
-    cfg = config_parse(buf, len, path, err, errlen);
-done:
-    free(buf);
-    fclose(fp);
+    struct config *cfg = config_load_from(fs, path, err, errlen);
+    files_free(fs);
     return cfg;
 }
 
@@ -609,7 +594,8 @@ void config_print(const struct config *cfg, FILE *out)
         } else if (p->type == CONFIG_UINT) {
             fprintf(out, "%s = %u\n", p->name, *(const unsigned *)(const void *)field);
         } else if (p->type == CONFIG_BOOL) {
-            fprintf(out, "%s = %s\n", p->name, *(const bool *)(const void *)field ? "yes" : "no");
+            fprintf(out, "%s = %s\n", p->name,
+                    *(const bool *)(const void *)field ? "yes" : "no");
         } else if (p->type == CONFIG_DOMAINS) {
             char *const *list = *(char **const *)(const void *)field;
             fprintf(out, "%s =", p->name);

@@ -58,6 +58,11 @@ struct config {
 /* Reads and validates FILE.  Returns NULL and fills ERR on any problem. */
 struct config *config_load(const char *path, char *err, size_t errlen);
 
+/* The same, reading FILE through FS (see files.h). */
+struct files;
+struct config *config_load_from(struct files *fs, const char *path, char *err,
+                                size_t errlen);
+
 /*
  * Parses TEXT (LEN bytes, need not be NUL-terminated) as if it were the
  * file NAME.  Returns NULL and fills ERR on any problem.

@@ -65,11 +65,13 @@ int hold_add(struct store_txn *t, const struct hold_message *m, char *err, size_
          record_add(r, "state", "held") == 0 && record_add(r, "sender", m->sender) == 0;
     for (size_t i = 0; ok && i < m->nrecipients; i++)
         ok = record_add(r, "recipient", m->recipients[i]) == 0;
-    ok = ok && record_add(r, "subject", m->subject) == 0 && record_add(r, "size", size) == 0;
+    ok = ok && record_add(r, "subject", m->subject) == 0 &&
+         record_add(r, "size", size) == 0;
     for (size_t i = 0; ok && i < m->nattachments; i++)
         ok = record_add(r, "attachment", m->attachments[i]) == 0;
     ok = ok && add_time(r, "created", m->created) == 0 &&
-         add_time(r, "deadline", m->deadline) == 0 && add_time(r, "due", m->deadline) == 0;
+         add_time(r, "deadline", m->deadline) == 0 &&
+         add_time(r, "due", m->deadline) == 0;
     if (!ok) {
         record_free(r);
         errbuf_set(err, errlen, "out of memory");
@@ -83,8 +85,7 @@ int hold_add(struct store_txn *t, const struct hold_message *m, char *err, size_
     record_free(r);
     if (rc == 0 && m->notify) {
         char job[HOLD_DUE_KEY_MAX + 8];
-        snprintf(job, sizeof(job), "%016llx.%s.hold", (unsigned long long)m->created,
-                 m->queue_id);
+        hold_notice_job_key(job, sizeof(job), m->created, m->queue_id);
         rc = store_txn_put(t, STORE_OUTBOX, job, "", 0, err, errlen);
     }
     return rc;
@@ -120,8 +121,9 @@ static int read_held(struct store_txn *t, const char *queue_id, char **data, siz
  * VALUES (NULL-terminated), and its due key moves to NEW_DUE (0: removed,
  * the mail is no longer waiting).  0, 1 when it is not held, -1 with ERR.
  */
-static int update_held(struct store_txn *t, const char *queue_id, const char *const *names,
-                       const char *const *values, time_t new_due, char *err, size_t errlen)
+static int update_held(struct store_txn *t, const char *queue_id,
+                       const char *const *names, const char *const *values,
+                       time_t new_due, char *err, size_t errlen)
 {
     char *data = NULL, key[HOLD_DUE_KEY_MAX];
     size_t len = 0;
@@ -172,8 +174,18 @@ int hold_close(struct store_txn *t, const char *queue_id, const char *state, tim
     return update_held(t, queue_id, names, values, 0, err, errlen);
 }
 
-int hold_attempt_failed(struct store_txn *t, const char *queue_id, time_t now, const char *why,
-                        long *attempt, time_t *wait, char *err, size_t errlen)
+/* The wait after the ATTEMPTS+1st failure: 5 s, doubling, at most 5 minutes. */
+static time_t hold_backoff(long attempts)
+{
+    time_t wait = 5;
+    for (long i = 0; i < attempts && wait < 300; i++)
+        wait *= 2;
+    return wait > 300 ? 300 : wait;
+}
+
+int hold_attempt_failed(struct store_txn *t, const char *queue_id, time_t now,
+                        const char *why, long *attempt, time_t *wait, char *err,
+                        size_t errlen)
 {
     char *data = NULL, count[32], stamp[32], retry[32];
     size_t len = 0;
@@ -188,19 +200,85 @@ int hold_attempt_failed(struct store_txn *t, const char *queue_id, time_t now, c
         free(data);
     }
     *attempt = attempts + 1;
-    *wait = 5;
-    for (long i = 0; i < attempts && *wait < 300; i++)
-        *wait *= 2;
-    if (*wait > 300)
-        *wait = 300;
+    *wait = hold_backoff(attempts);
     time_t retry_at = now + *wait;
     snprintf(count, sizeof(count), "%ld", *attempt);
     snprintf(stamp, sizeof(stamp), "%lld", (long long)now);
     snprintf(retry, sizeof(retry), "%lld", (long long)retry_at);
     /* The deadline the sender was told stays; the retry is the new due time. */
-    static const char *const names[] = {"attempts", "outcome", "outcome_time", "due", NULL};
+    static const char *const names[] = {"attempts", "outcome", "outcome_time", "due",
+                                        NULL};
     const char *values[] = {count, why, stamp, retry, NULL};
     return update_held(t, queue_id, names, values, retry_at, err, errlen);
+}
+
+void hold_notice_job_key(char *buf, size_t len, time_t not_before, const char *queue_id)
+{
+    snprintf(buf, len, "%016llx.%s.hold",
+             (unsigned long long)(not_before < 0 ? 0 : not_before), queue_id);
+}
+
+bool hold_parse_notice_job_key(const char *key, time_t *not_before, char *qid,
+                               size_t qidlen)
+{
+    size_t len = strlen(key);
+    const char *kind = strrchr(key, '.');
+    if (len < 18 || key[16] != '.' || kind == NULL || kind < key + 17 ||
+        strcmp(kind, ".hold") != 0)
+        return false;
+    return hold_parse_due_key(key, (size_t)(kind - key), not_before, qid, qidlen) &&
+           qid[0];
+}
+
+int hold_notice_outcome(struct store_txn *t, const char *job_key, const char *queue_id,
+                        time_t now, const char *why, long *attempt, time_t *wait,
+                        char *err, size_t errlen)
+{
+    char *data = NULL, count[32], stamp[32], retry[32];
+    size_t len = 0;
+    long attempts = 0;
+    *attempt = 0;
+    *wait = 0;
+    if (store_txn_del(t, STORE_OUTBOX, job_key, err, errlen) != 0)
+        return -1;
+    int found = store_txn_get(t, STORE_HELD, queue_id, &data, &len, err, errlen);
+    if (found <= 0)
+        return found; /* no record to note it in: the job just goes */
+    char *a = record_get(data, len, "notice_attempts", 0);
+    attempts = a ? strtol(a, NULL, 10) : 0;
+    free(a);
+    static const char *const names[] = {"notice_attempts", "notice_error", "notice_retry",
+                                        "notice_sent", NULL};
+    struct record *r = record_copy_without(data, len, names);
+    free(data);
+    snprintf(stamp, sizeof(stamp), "%lld", (long long)now);
+    int ok = r != NULL;
+    if (why == NULL) {
+        snprintf(count, sizeof(count), "%ld", attempts);
+        ok = ok && (attempts == 0 || record_add(r, "notice_attempts", count) == 0) &&
+             record_add(r, "notice_sent", stamp) == 0;
+    } else {
+        *attempt = attempts + 1;
+        *wait = hold_backoff(attempts);
+        snprintf(count, sizeof(count), "%ld", *attempt);
+        snprintf(retry, sizeof(retry), "%lld", (long long)(now + *wait));
+        ok = ok && record_add(r, "notice_attempts", count) == 0 &&
+             record_add(r, "notice_error", why) == 0 &&
+             record_add(r, "notice_retry", retry) == 0;
+    }
+    if (!ok) {
+        record_free(r);
+        errbuf_set(err, errlen, "out of memory");
+        return -1;
+    }
+    int rc = put_record(t, queue_id, r, err, errlen);
+    record_free(r);
+    if (rc == 0 && why != NULL) {
+        char job[HOLD_DUE_KEY_MAX + 8];
+        hold_notice_job_key(job, sizeof(job), now + *wait, queue_id);
+        rc = store_txn_put(t, STORE_OUTBOX, job, "", 0, err, errlen);
+    }
+    return rc;
 }
 
 static const char *const action_names[] = {"release", "delete", "reschedule"};
@@ -279,5 +357,6 @@ int hold_request(struct store *st, const char *socket_path, enum hold_action act
                  const char *queue_id, time_t when, const char *by, char *err,
                  size_t errlen)
 {
-    return hold_request_many(st, socket_path, action, &queue_id, 1, when, by, err, errlen);
+    return hold_request_many(st, socket_path, action, &queue_id, 1, when, by, err,
+                             errlen);
 }

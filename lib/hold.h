@@ -45,7 +45,8 @@ struct hold_message {
 #define HOLD_DUE_KEY_MAX 96
 void hold_due_key(char *buf, size_t len, time_t deadline, const char *queue_id);
 
-/* Splits a due key into its deadline and queue ID (into QID, QIDLEN bytes); false if malformed. */
+/* Splits a due key into its deadline and queue ID (into QID, QIDLEN bytes); false if
+ * malformed. */
 bool hold_parse_due_key(const char *key, size_t key_len, time_t *deadline, char *qid,
                         size_t qidlen);
 
@@ -76,8 +77,29 @@ int hold_close(struct store_txn *t, const char *queue_id, const char *state, tim
  * 5 minutes (its wait into *WAIT); the deadline the sender was told stays.
  * 0, 1 when not held, -1 with ERR.
  */
-int hold_attempt_failed(struct store_txn *t, const char *queue_id, time_t now, const char *why,
-                        long *attempt, time_t *wait, char *err, size_t errlen);
+int hold_attempt_failed(struct store_txn *t, const char *queue_id, time_t now,
+                        const char *why, long *attempt, time_t *wait, char *err,
+                        size_t errlen);
+
+/*
+ * Notice jobs (outbox): key "%016x.QUEUE_ID.hold", the time before which
+ * the job waits (its creation, or the retry after a failure), so keys are
+ * in the order they are due.
+ */
+void hold_notice_job_key(char *buf, size_t len, time_t not_before, const char *queue_id);
+bool hold_parse_notice_job_key(const char *key, time_t *not_before, char *qid,
+                               size_t qidlen);
+
+/*
+ * Notes in T how the notice job JOB_KEY of QUEUE_ID went: WHY NULL, sent
+ * (notice_sent = NOW, the job goes); else failed: notice_attempts counts
+ * it, notice_error says WHY, and the job waits until notice_retry, with
+ * the same backoff as releases (*ATTEMPT, *WAIT).  Without a hold record
+ * the job just goes.  0 (1 when there was no record), -1 with ERR.
+ */
+int hold_notice_outcome(struct store_txn *t, const char *job_key, const char *queue_id,
+                        time_t now, const char *why, long *attempt, time_t *wait,
+                        char *err, size_t errlen);
 
 /* Requests: what the CLI and the web ask holdd to do. */
 enum hold_action { HOLD_RELEASE, HOLD_DELETE, HOLD_RESCHEDULE };

@@ -10,6 +10,7 @@
 
 #include "buf.h"
 #include "errbuf.h"
+#include "files.h"
 
 /* Copies S with control characters (CR, LF, ESC, DEL...) as spaces. */
 static char *flat(const char *s)
@@ -21,29 +22,136 @@ static char *flat(const char *s)
     return out;
 }
 
-/* Reads the template for the configured language into a malloc'ed string. */
-static char *read_template(const struct config *cfg, char *err, size_t errlen)
+/* The languages a template exists for; config's "language" is one of them. */
+static const char *const notice_languages[] = {"ja", "en"};
+#define NOTICE_NLANG (sizeof(notice_languages) / sizeof(*notice_languages))
+
+/* The header lines a template may have, and the placeholders it may use. */
+static const char *const template_headers[] = {"Subject", "External-Mark",
+                                               "No-Attachments"};
+static const char *const placeholders[] = {"subject",     "sender",       "recipients",
+                                           "attachments", "deadline",     "size",
+                                           "queue_id",    "send_now_url", "delete_url"};
+
+struct notice_template {
+    char *head; /* the header lines */
+    char *body;
+};
+
+struct notice_templates {
+    struct notice_template lang[NOTICE_NLANG];
+};
+
+/* Checks that every {word} in TEXT (from line LINE of PATH on) is a known
+ * placeholder.  true, or false with ERR. */
+static bool check_placeholders(const char *path, const char *text, unsigned line,
+                               char *err, size_t errlen)
 {
-    char path[1024];
-    snprintf(path, sizeof(path), "%s/hold-notice.%s.txt", cfg->notice_template_dir,
-             cfg->language);
-    gchar *text = NULL;
-    gsize len = 0;
-    GError *gerr = NULL;
-    if (!g_file_get_contents(path, &text, &len, &gerr)) {
-        errbuf_set(err, errlen, "notice template %s: %s", path,
-                   gerr ? gerr->message : "cannot read");
-        g_clear_error(&gerr);
-        return NULL;
+    for (const char *p = text; *p; p++) {
+        if (*p == '\n')
+            line++;
+        if (*p != '{')
+            continue;
+        size_t n = 0;
+        while ((p[1 + n] >= 'a' && p[1 + n] <= 'z') || p[1 + n] == '_')
+            n++;
+        if (n == 0 || p[1 + n] != '}')
+            continue; /* not a placeholder: a brace as text */
+        bool known = false;
+        for (size_t i = 0; i < sizeof(placeholders) / sizeof(*placeholders) && !known;
+             i++)
+            known =
+                strlen(placeholders[i]) == n && strncmp(p + 1, placeholders[i], n) == 0;
+        if (!known) {
+            errbuf_set(err, errlen,
+                       "%s:%u: unknown placeholder {%.*s} (known: {subject} {sender} "
+                       "{recipients} {attachments} {deadline} {size} {queue_id} "
+                       "{send_now_url} {delete_url})",
+                       path, line, (int)n, p + 1);
+            return false;
+        }
     }
+    return true;
+}
+
+/* Parses and checks the template TEXT read from PATH into T. */
+static bool parse_template(const char *path, const char *text, size_t len,
+                           struct notice_template *t, char *err, size_t errlen)
+{
     if (!g_utf8_validate(text, (gssize)len, NULL) || strlen(text) != len) {
-        errbuf_set(err, errlen, "notice template %s: not UTF-8 text", path);
-        g_free(text);
+        errbuf_set(err, errlen, "%s: not UTF-8 text", path);
+        return false;
+    }
+    const char *sep = strstr(text, "\n\n");
+    if (sep == NULL) {
+        errbuf_set(err, errlen, "%s: no blank line after its header lines", path);
+        return false;
+    }
+    unsigned line = 1;
+    for (const char *l = text; l < sep + 1; line++) {
+        const char *end = strchr(l, '\n');
+        const char *colon = memchr(l, ':', (size_t)(end - l));
+        bool known = false;
+        for (size_t i = 0;
+             colon && i < sizeof(template_headers) / sizeof(*template_headers); i++)
+            known =
+                known || (strlen(template_headers[i]) == (size_t)(colon - l) &&
+                          strncasecmp(l, template_headers[i], (size_t)(colon - l)) == 0);
+        if (!known) {
+            errbuf_set(err, errlen,
+                       "%s:%u: expected a header line (Subject:, External-Mark:, "
+                       "No-Attachments:) or the blank line before the body",
+                       path, line);
+            return false;
+        }
+        l = end + 1;
+    }
+    t->head = strndup(text, (size_t)(sep - text));
+    t->body = strdup(sep + 2);
+    if (t->head == NULL || t->body == NULL) {
+        errbuf_set(err, errlen, "out of memory");
+        return false;
+    }
+    return check_placeholders(path, t->head, 1, err, errlen) &&
+           check_placeholders(path, t->body, line + 1, err, errlen);
+}
+
+struct notice_templates *notice_templates_load(struct files *fs, const char *dir,
+                                               char *err, size_t errlen)
+{
+    struct notice_templates *ts = calloc(1, sizeof(*ts));
+    if (ts == NULL) {
+        errbuf_set(err, errlen, "out of memory");
         return NULL;
     }
-    char *copy = strdup(text);
-    g_free(text);
-    return copy;
+    for (size_t i = 0; i < NOTICE_NLANG; i++) {
+        char path[1024], why[768];
+        const char *text;
+        size_t len;
+        snprintf(path, sizeof(path), "%s/hold-notice.%s.txt", dir, notice_languages[i]);
+        if (files_read(fs, path, &text, &len, why, sizeof(why)) != 0) {
+            errbuf_set(err, errlen, "notice_template_dir: %s", why);
+            notice_templates_free(ts);
+            return NULL;
+        }
+        if (!parse_template(path, text, len, &ts->lang[i], why, sizeof(why))) {
+            errbuf_set(err, errlen, "notice_template_dir: %s", why);
+            notice_templates_free(ts);
+            return NULL;
+        }
+    }
+    return ts;
+}
+
+void notice_templates_free(struct notice_templates *ts)
+{
+    if (ts == NULL)
+        return;
+    for (size_t i = 0; i < NOTICE_NLANG; i++) {
+        free(ts->lang[i].head);
+        free(ts->lang[i].body);
+    }
+    free(ts);
 }
 
 /* The value of template header NAME ("Subject") in HEAD (lines), malloc'ed, or NULL. */
@@ -100,28 +208,22 @@ void notice_init(void)
     g_mime_init();
 }
 
-char *notice_hold_message(const struct config *cfg, const struct notice_hold *h, char *err,
-                          size_t errlen)
+char *notice_hold_message(const struct config *cfg, const struct notice_templates *ts,
+                          const struct notice_hold *h, char *err, size_t errlen)
 {
     char *result = NULL;
     if (h->sender == NULL || h->sender[0] == '\0') {
         errbuf_set(err, errlen, "no sender to notify (a bounce)");
         return NULL;
     }
-    char *tmpl = read_template(cfg, err, errlen);
-    if (tmpl == NULL)
-        return NULL;
-    char *sep = strstr(tmpl, "\n\n");
-    if (sep == NULL) {
-        errbuf_set(err, errlen, "notice template: no blank line after its header lines");
-        free(tmpl);
-        return NULL;
-    }
-    *sep = '\0';
-    const char *body_tmpl = sep + 2;
-    char *subject_tmpl = template_header(tmpl, "Subject");
-    char *mark = template_header(tmpl, "External-Mark");
-    char *none = template_header(tmpl, "No-Attachments");
+    const struct notice_template *tmpl = &ts->lang[0];
+    for (size_t i = 0; i < NOTICE_NLANG; i++)
+        if (strcmp(notice_languages[i], cfg->language) == 0)
+            tmpl = &ts->lang[i];
+    const char *body_tmpl = tmpl->body;
+    char *subject_tmpl = template_header(tmpl->head, "Subject");
+    char *mark = template_header(tmpl->head, "External-Mark");
+    char *none = template_header(tmpl->head, "No-Attachments");
 
     /* The values, each on lines of its own, control characters removed. */
     struct buf rcpts = {0}, atts = {0};
@@ -150,7 +252,8 @@ char *notice_hold_message(const struct config *cfg, const struct notice_hold *h,
     }
     char deadline[64], size[32];
     struct tm tm;
-    strftime(deadline, sizeof(deadline), "%Y-%m-%d %H:%M:%S %Z", localtime_r(&h->deadline, &tm));
+    strftime(deadline, sizeof(deadline), "%Y-%m-%d %H:%M:%S %Z",
+             localtime_r(&h->deadline, &tm));
     snprintf(size, sizeof(size), "%llu", h->size);
     char *subject = flat(h->subject), *sender = flat(h->sender);
     const struct slot slots[] = {
@@ -212,6 +315,5 @@ char *notice_hold_message(const struct config *cfg, const struct notice_hold *h,
     free(subject_tmpl);
     free(mark);
     free(none);
-    free(tmpl);
     return result;
 }

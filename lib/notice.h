@@ -2,7 +2,8 @@
  * notice - the hold notice mail sent to the sender of held mail.
  *
  * Built from a template admins can change (notice_template_dir/
- * hold-notice.LANG.txt): header lines, a blank line, then the body.
+ * hold-notice.LANG.txt), loaded and checked once at start: header lines,
+ * a blank line, then the body.
  * Template headers: "Subject:" (the notice's subject; {subject} is the
  * held mail's), "External-Mark:" (put after recipients outside
  * internal_domains), "No-Attachments:" (shown when there are none).
@@ -39,11 +40,27 @@ struct notice_hold {
 /* Once per process, before notices are built (GMime's own setup). */
 void notice_init(void);
 
+/* The hold-notice templates of every language, read and checked. */
+struct notice_templates;
+struct files;
+
 /*
- * The complete notice message (headers and body, LF line ends) for H, in a
- * malloc'ed string; NULL with ERR (no template, a bad one, no sender).
+ * Reads DIR/hold-notice.ja.txt and DIR/hold-notice.en.txt through FS (see
+ * files.h: holdd reads them as root, before it drops privileges) and
+ * checks them: UTF-8, only the template headers above, a blank line, and
+ * no {placeholder} but the ones above.  The caller owns the result
+ * (notice_templates_free).  NULL with ERR naming the setting and the file
+ * ("notice_template_dir: FILE:LINE: why").
  */
-char *notice_hold_message(const struct config *cfg, const struct notice_hold *h, char *err,
-                          size_t errlen);
+struct notice_templates *notice_templates_load(struct files *fs, const char *dir,
+                                               char *err, size_t errlen);
+void notice_templates_free(struct notice_templates *ts);
+
+/*
+ * The complete notice message (headers and body, LF line ends) for H, in
+ * config's language, in a malloc'ed string; NULL with ERR (no sender).
+ */
+char *notice_hold_message(const struct config *cfg, const struct notice_templates *ts,
+                          const struct notice_hold *h, char *err, size_t errlen);
 
 #endif

@@ -4,6 +4,8 @@
 #include "errbuf.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
 #include <grp.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -70,4 +72,74 @@ int privilege_drop(const char *user, char *err, size_t errlen)
         return -1;
     }
     return 0;
+}
+
+int privilege_as_user(const char *user, const char *group, int (*fn)(void *ctx),
+                      void *ctx, char *err, size_t errlen)
+{
+    uid_t uid;
+    gid_t gid, egid;
+
+    if (geteuid() != 0)
+        return fn(ctx);
+    if (privilege_lookup(user, &uid, &gid, err, errlen) != 0)
+        return -1;
+    egid = gid;
+    if (group != NULL && privilege_lookup_group(group, &egid, err, errlen) != 0)
+        return -1;
+
+    gid_t saved_egid = getegid();
+    int nsaved = getgroups(0, NULL);
+    gid_t *saved = nsaved >= 0 ? calloc((size_t)nsaved + 1, sizeof(*saved)) : NULL;
+    if (saved == NULL || (nsaved = getgroups(nsaved, saved)) < 0) {
+        free(saved);
+        errbuf_set(err, errlen, "cannot read this process's groups: %s", strerror(errno));
+        return -1;
+    }
+    /* Groups first: once the euid is not root they cannot be changed. */
+    if (initgroups(user, gid) != 0 || setegid(egid) != 0 || seteuid(uid) != 0) {
+        errbuf_set(err, errlen, "cannot act as \"%s\": %s", user, strerror(errno));
+        int back = seteuid(0) == 0 && setegid(saved_egid) == 0 &&
+                   setgroups((size_t)nsaved, saved) == 0;
+        free(saved);
+        return back ? -1 : -2;
+    }
+    int rc = fn(ctx);
+    int fn_errno = errno;
+    if (seteuid(0) != 0 || setegid(saved_egid) != 0 ||
+        setgroups((size_t)nsaved, saved) != 0) {
+        errbuf_set(err, errlen, "cannot become root again after acting as \"%s\": %s",
+                   user, strerror(errno));
+        rc = -2;
+    }
+    free(saved);
+    errno = fn_errno;
+    return rc;
+}
+
+struct access_question {
+    const char *path;
+    int mode;
+    int answer_errno;
+};
+
+static int ask_access(void *ctx)
+{
+    struct access_question *q = ctx;
+    /* AT_EACCESS: the effective IDs that privilege_as_user set, not the real ones. */
+    q->answer_errno = faccessat(AT_FDCWD, q->path, q->mode, AT_EACCESS) == 0 ? 0 : errno;
+    return 0;
+}
+
+int privilege_user_can(const char *user, const char *path, int mode, char *why,
+                       size_t whylen, char *err, size_t errlen)
+{
+    struct access_question q = {path, mode, 0};
+    if (privilege_as_user(user, NULL, ask_access, &q, err, errlen) != 0)
+        return -1;
+    if (q.answer_errno != 0) {
+        errbuf_set(why, whylen, "%s", strerror(q.answer_errno));
+        return 0;
+    }
+    return 1;
 }

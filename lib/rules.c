@@ -14,6 +14,7 @@
 #include <strings.h>
 
 #include "errbuf.h"
+#include "files.h"
 #include "keywords.h"
 #include "normalize.h"
 #include "prefilter.h"
@@ -113,6 +114,7 @@ struct parser {
     struct rules *rs;
     const char *file;
     const char *base_dir;
+    struct files *files; /* where keyword files are read: see files.h */
     unsigned line;
     char *err;
     size_t errlen;
@@ -413,35 +415,38 @@ static bool add_keyword(struct parser *p, const char *word, unsigned column, uns
 
 static bool load_keywords_file(struct parser *p, const struct token *t, unsigned id)
 {
-    char path[PATH_MAX];
+    char path[PATH_MAX], why[512];
+    const char *text;
+    size_t size;
     if (t->text[0] == '/')
         snprintf(path, sizeof(path), "%s", t->text);
     else
         snprintf(path, sizeof(path), "%s/%s", p->base_dir, t->text);
-    FILE *fp = fopen(path, "re");
-    if (fp == NULL) {
-        parse_error(p, t->column, "cannot open keywords file %s: %s", path,
-                    strerror(errno));
+    if (files_read(p->files, path, &text, &size, why, sizeof(why)) != 0) {
+        parse_error(p, t->column, "keywords file %s", why);
         return false;
     }
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n;
     unsigned lineno = 0, added = 0;
     bool ok = true;
-    while (ok && (n = getline(&line, &cap, fp)) >= 0) {
+    for (const char *line = text; ok && line < text + size;) {
+        const char *nl = memchr(line, '\n', (size_t)(text + size - line));
+        size_t n = nl ? (size_t)(nl - line) : (size_t)(text + size - line);
+        const char *next = nl ? nl + 1 : text + size;
         lineno++;
-        while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r' ||
-                         line[n - 1] == ' ' || line[n - 1] == '\t'))
-            line[--n] = '\0';
-        char *w = line;
-        while (*w == ' ' || *w == '\t')
-            w++;
-        if (*w == '\0' || *w == '#')
+        while (n > 0 &&
+               (line[n - 1] == '\r' || line[n - 1] == ' ' || line[n - 1] == '\t'))
+            n--;
+        while (n > 0 && (*line == ' ' || *line == '\t')) {
+            line++;
+            n--;
+        }
+        if (n == 0 || *line == '#') {
+            line = next;
             continue;
+        }
         char *norm;
         size_t len;
-        int rc = normalize_text(w, strlen(w), &norm, &len);
+        int rc = normalize_text(line, n, &norm, &len);
         if (rc == -2) {
             errbuf_set(p->err, p->errlen, "%s:%u:1: keyword is not valid UTF-8", path,
                        lineno);
@@ -455,9 +460,8 @@ static bool load_keywords_file(struct parser *p, const struct token *t, unsigned
         }
         if (rc == 0)
             free(norm);
+        line = next;
     }
-    free(line);
-    fclose(fp);
     if (ok && added == 0) {
         parse_error(p, t->column, "keywords file %s has no keywords", path);
         ok = false;
@@ -1004,71 +1008,61 @@ static struct rules *rules_finish(struct parser *p, bool ok)
 struct rules *rules_parse(const char *text, size_t len, const char *name,
                           const char *base_dir, char *err, size_t errlen)
 {
-    struct parser p = {.file = name, .base_dir = base_dir, .err = err, .errlen = errlen};
+    struct files *fs = files_new();
+    struct parser p = {
+        .file = name, .base_dir = base_dir, .files = fs, .err = err, .errlen = errlen};
+    if (fs == NULL || rules_new(&p) == NULL) {
+        files_free(fs);
+        errbuf_set(err, errlen, "out of memory");
+        return NULL;
+    }
+    struct rules *rs = rules_finish(&p, parse_text(&p, text, len));
+    files_free(fs);
+    return rs;
+}
+
+struct rules *rules_load_from(struct files *fs, const char *dir, char *err, size_t errlen)
+{
+    struct parser p = {.base_dir = dir, .files = fs, .err = err, .errlen = errlen};
+    const char *const *names;
+    size_t count;
+    char why[512];
+
+    if (files_list(fs, dir, ".rules", &names, &count, why, sizeof(why)) != 0) {
+        errbuf_set(err, errlen, "rules_dir %s", why);
+        return NULL;
+    }
     if (rules_new(&p) == NULL) {
         errbuf_set(err, errlen, "out of memory");
         return NULL;
     }
-    return rules_finish(&p, parse_text(&p, text, len));
-}
-
-static int rules_name_order(const struct dirent **a, const struct dirent **b)
-{
-    return strcmp((*a)->d_name, (*b)->d_name);
-}
-
-static int rules_file_filter(const struct dirent *d)
-{
-    size_t n = strlen(d->d_name);
-    return d->d_name[0] != '.' && n > 6 && strcmp(d->d_name + n - 6, ".rules") == 0;
+    bool ok = true;
+    for (size_t i = 0; ok && i < count; i++) {
+        char path[PATH_MAX];
+        const char *text;
+        size_t len;
+        snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+        if (files_read(fs, path, &text, &len, why, sizeof(why)) != 0) {
+            errbuf_set(err, errlen, "rules_dir: %s", why);
+            ok = false;
+            break;
+        }
+        p.file = path;
+        ok = parse_text(&p, text, len);
+    }
+    return rules_finish(&p, ok);
 }
 
 struct rules *rules_load_dir(const char *dir, char *err, size_t errlen)
 {
-    struct parser p = {.base_dir = dir, .err = err, .errlen = errlen};
-    struct dirent **names;
-    bool ok = true;
-
-    int count = scandir(dir, &names, rules_file_filter, rules_name_order);
-    if (count < 0) {
-        errbuf_set(err, errlen, "%s: cannot read rules directory: %s", dir,
-                   strerror(errno));
+    struct files *fs = files_new();
+    if (fs == NULL) {
+        errbuf_set(err, errlen, "out of memory");
         return NULL;
     }
-    if (rules_new(&p) == NULL) {
-        errbuf_set(err, errlen, "out of memory");
-        ok = false;
-    }
-    for (int i = 0; i < count; i++) {
-        char path[PATH_MAX];
-        snprintf(path, sizeof(path), "%s/%s", dir, names[i]->d_name);
-        if (ok) {
-            FILE *fp = fopen(path, "re");
-            char *buf = NULL;
-            size_t len = 0;
-            if (fp == NULL) {
-                errbuf_set(err, errlen, "%s: cannot open: %s", path, strerror(errno));
-                ok = false;
-            } else {
-                FILE *mem = open_memstream(&buf, &len);
-                char chunk[8192];
-                size_t n;
-                while (mem != NULL && (n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
-                    fwrite(chunk, 1, n, mem);
-                if (mem != NULL)
-                    fclose(mem);
-                fclose(fp);
-                p.file = path;
-                ok = buf != NULL && parse_text(&p, buf, len);
-                if (buf == NULL)
-                    errbuf_set(err, errlen, "out of memory");
-                free(buf);
-            }
-        }
-        free(names[i]);
-    }
-    free(names);
-    return p.rs ? rules_finish(&p, ok) : NULL;
+    struct rules *rs = rules_load_from(fs, dir, err, errlen);
+    files_free(fs);
+    return rs;
 }
 
 void rules_free(struct rules *rs)
@@ -1488,8 +1482,8 @@ int rules_evaluate(const struct rules *rs, const struct view *view,
     for (size_t t = 0; t < ntexts && !e.failed; t++) {
         e.text = view_text_at(view, t);
         if ((keyword_fields & e.text->field) &&
-            keywords_scan(rs->keywords, kw_scratch, e.text->text, e.text->len, keyword_hit,
-                          &e) != 0 &&
+            keywords_scan(rs->keywords, kw_scratch, e.text->text, e.text->len,
+                          keyword_hit, &e) != 0 &&
             v->error[0] == '\0')
             snprintf(v->error, sizeof(v->error), "keyword scan failed");
         if (!any_regex)

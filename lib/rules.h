@@ -55,6 +55,12 @@ struct rules;
 /* Loads every DIR/ *.rules file in name order.  NULL with ERR on any problem. */
 struct rules *rules_load_dir(const char *dir, char *err, size_t errlen);
 
+/* The same, reading the directory, the files and their keyword files
+ * through FS (see files.h). */
+struct files;
+struct rules *rules_load_from(struct files *fs, const char *dir, char *err,
+                              size_t errlen);
+
 /*
  * Parses TEXT as the file NAME (keywords-file paths are relative to
  * BASE_DIR).  NULL with ERR on any problem.

@@ -95,7 +95,7 @@ static const struct {
     {"rule a\n    action explode\n", "t.rules:2:12: unknown action \"explode\""},
     {"    action deliver\n", "t.rules:1:5: indented line outside a rule"},
     {"rule a\n    match body keywords-file /nonexistent/kw.txt\n",
-     "t.rules:2:30: cannot open keywords file /nonexistent/kw.txt: No such file or "
+     "t.rules:2:30: keywords file /nonexistent/kw.txt: cannot open: No such file or "
      "directory"},
     {"rule 社外秘\n", "t.rules:1:6: rule names use letters, digits, '.', '_' and '-'"},
 };

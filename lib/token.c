@@ -19,7 +19,7 @@
 
 int token_key_load(const char *path, struct token_key *key, char *err, size_t errlen)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
     struct stat st;
     char text[2 * TOKEN_KEY_MAX + 8];
 
@@ -45,6 +45,7 @@ int token_key_load(const char *path, struct token_key *key, char *err, size_t er
     text[strcspn(text, "\r\n")] = '\0';
     long len = 0;
     unsigned char *bytes = OPENSSL_hexstr2buf(text, &len);
+    OPENSSL_cleanse(text, sizeof(text));
     if (bytes == NULL || len < TOKEN_KEY_MIN || len > TOKEN_KEY_MAX) {
         OPENSSL_free(bytes);
         errbuf_set(err, errlen,
@@ -80,7 +81,8 @@ int token_key_create(const char *path, char *err, size_t errlen)
         errbuf_set(err, errlen, "%s: %s", path, strerror(errno));
         return -1;
     }
-    int rc = fdio_write_all(fd, hex, 2 * sizeof(bytes) + 1) == 0 && fsync(fd) == 0 ? 0 : -1;
+    int rc =
+        fdio_write_all(fd, hex, 2 * sizeof(bytes) + 1) == 0 && fsync(fd) == 0 ? 0 : -1;
     if (rc != 0)
         errbuf_set(err, errlen, "%s: %s", path, strerror(errno));
     close(fd);
@@ -88,7 +90,8 @@ int token_key_create(const char *path, char *err, size_t errlen)
     return rc;
 }
 
-/* Node names and actions: letters, digits, '-', '_' (nothing a URL or a '.' split needs). */
+/* Node names and actions: letters, digits, '-', '_' (nothing a URL or a '.' split needs).
+ */
 static bool plain_word(const char *s, size_t max)
 {
     size_t n = strlen(s);
@@ -126,7 +129,8 @@ static void sign(const struct token_key *key, const char *payload, char *out)
     out[n] = '\0';
 }
 
-int token_make(const struct token_key *key, const struct token *t, char *out, size_t outlen)
+int token_make(const struct token_key *key, const struct token *t, char *out,
+               size_t outlen)
 {
     char payload[TOKEN_MAX], signature[64];
     if (!valid_fields(t))
@@ -163,7 +167,8 @@ enum token_status token_verify(const struct token_key *key, const char *text, ti
     for (char *p = strtok_r(copy, ".", &save); p && n < 5; p = strtok_r(NULL, ".", &save))
         part[n++] = p;
     if (n != 5 || strtok_r(NULL, ".", &save) != NULL ||
-        strlen(part[1]) >= sizeof(parsed.node) || strlen(part[2]) >= sizeof(parsed.queue_id) ||
+        strlen(part[1]) >= sizeof(parsed.node) ||
+        strlen(part[2]) >= sizeof(parsed.queue_id) ||
         strlen(part[3]) >= sizeof(parsed.action))
         return TOKEN_MALFORMED;
     strcpy(parsed.node, part[1]);

@@ -24,6 +24,7 @@
 #include "config.h"
 #include "fdio.h"
 #include "log.h"
+#include "preflight.h"
 #include "privilege.h"
 #include "snapshot.h"
 #include "store.h"
@@ -37,30 +38,36 @@ static void usage(FILE *out)
                  "  -p PIDFILE  write the process ID here, not to milter_pid_file\n");
 }
 
-/*
- * For a unix socket: owner run_user, group milter_socket_group, mode 0660,
- * so Postfix (in that group) can connect and other local users cannot
- * pose as Postfix.
- */
-static int secure_socket(const struct config *cfg, char *err, size_t errlen)
+static int open_socket_fn(void *ctx)
 {
-    const char *path = strchr(cfg->milter_socket, ':') + 1;
-    uid_t uid;
-    gid_t gid, group;
+    (void)ctx;
+    mode_t old = umask(0117); /* the socket is born 0660 */
+    int rc = smfi_opensocket(true) == MI_SUCCESS ? 0 : -1;
+    umask(old);
+    return rc;
+}
 
-    if (strncmp(cfg->milter_socket, "unix:", 5) != 0 &&
-        strncmp(cfg->milter_socket, "local:", 6) != 0)
-        return 0;
-    if (geteuid() != 0)
-        return 0; /* not root: the socket belongs to us already */
-    if (privilege_lookup(cfg->run_user, &uid, &gid, err, errlen) != 0 ||
-        privilege_lookup_group(cfg->milter_socket_group, &group, err, errlen) != 0)
-        return -1;
-    if (chown(path, uid, group) != 0 || chmod(path, 0660) != 0) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
-        return -1;
-    }
-    return 0;
+/*
+ * Opens the milter socket (removing a stale one left by a crash).  A unix
+ * socket is made by one bind(2) with the file-system rights of run_user and
+ * the group milter_socket_group, mode 0660: Postfix (in that group) can
+ * connect, other local users cannot pose as Postfix, and root does nothing
+ * by name in the socket's directory, which run_user can write to - no
+ * chown or chmod that a planted symlink could turn against another file.
+ */
+static int open_socket(const struct config *cfg, char *err, size_t errlen)
+{
+    bool unix_socket = strncmp(cfg->milter_socket, "unix:", 5) == 0 ||
+                       strncmp(cfg->milter_socket, "local:", 6) == 0;
+    int rc = unix_socket ? privilege_as_user(cfg->run_user, cfg->milter_socket_group,
+                                             open_socket_fn, NULL, err, errlen)
+                         : open_socket_fn(NULL);
+    if (rc == -1 && err[0] == '\0')
+        snprintf(err, errlen,
+                 "cannot open milter_socket %s (does its directory exist, and may %s "
+                 "write to it?)",
+                 cfg->milter_socket, cfg->run_user);
+    return rc;
 }
 
 /* Set at exit; the thread is then woken with a SIGUSR1 of its own.  (Not
@@ -87,21 +94,14 @@ static void *reload_thread(void *arg)
     return NULL;
 }
 
-/* Fails fast when the spill directory cannot take a file. */
-static int check_temp_dir(const struct config *cfg, char *err, size_t errlen)
+/* Start-up problems go to the log, fatal ones as errors. */
+static void report_to_log(void *ctx, bool fatal, const char *text)
 {
-    struct stat st;
-
-    if (stat(cfg->temp_dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        snprintf(err, errlen, "temp_dir %s is not a directory", cfg->temp_dir);
-        return -1;
-    }
-    if (access(cfg->temp_dir, W_OK | X_OK) != 0) {
-        snprintf(err, errlen, "temp_dir %s is not writable by this user: %s",
-                 cfg->temp_dir, strerror(errno));
-        return -1;
-    }
-    return 0;
+    (void)ctx;
+    if (fatal)
+        log_error("%s", text);
+    else
+        log_warning("%s", text);
 }
 
 int main(int argc, char **argv)
@@ -163,19 +163,25 @@ int main(int argc, char **argv)
     sigaddset(&block, SIGINT);
     pthread_sigmask(SIG_BLOCK, &block, NULL);
 
+    if (pidfile == NULL)
+        pidfile = cfg->milter_pid_file;
+    if (preflight_milter(cfg, pidfile, report_to_log, NULL) != 0) {
+        log_error("not started: fix the above (sendwatch check says the same)");
+        goto done;
+    }
+    /* The root loader for reloads: before the socket exists (it must not
+     * hold it) and before the drop. */
+    if (geteuid() == 0 && snapshot_start_loader(err, sizeof(err)) != 0) {
+        log_error("%s", err);
+        goto done;
+    }
     if (smfi_setconn(cfg->milter_socket) != MI_SUCCESS || callbacks_register() != 0) {
         log_error("cannot set up libmilter for %s", cfg->milter_socket);
         goto done;
     }
-    /* Open the socket while still root, remove a stale one left by a crash. */
-    if (smfi_opensocket(true) != MI_SUCCESS) {
-        log_error("cannot open milter socket %s (does its directory exist?)",
-                  cfg->milter_socket);
-        goto done;
-    }
-    if (secure_socket(cfg, err, sizeof(err)) != 0 ||
-        privilege_drop(cfg->run_user, err, sizeof(err)) != 0 ||
-        check_temp_dir(cfg, err, sizeof(err)) != 0) {
+    err[0] = '\0';
+    if (open_socket(cfg, err, sizeof(err)) != 0 ||
+        privilege_drop(cfg->run_user, err, sizeof(err)) != 0) {
         log_error("%s", err);
         goto done;
     }
@@ -190,8 +196,6 @@ int main(int argc, char **argv)
         goto done;
     }
     callbacks_set_store(store);
-    if (pidfile == NULL)
-        pidfile = cfg->milter_pid_file;
     if (fdio_write_pidfile(pidfile) != 0)
         log_warning("cannot write pid file %s: %s", pidfile, strerror(errno));
 

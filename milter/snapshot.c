@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include "errbuf.h"
+#include "files.h"
+#include "loader.h"
 
 struct snapshot_owned {
     struct snapshot pub; /* first: callers see only this */
@@ -19,6 +21,7 @@ struct snapshot_owned {
 static pthread_mutex_t snapshot_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct snapshot_owned *snapshot_current;
 static char *snapshot_config_path;
+static struct loader *snapshot_loader; /* reads as root on reload; NULL: read directly */
 
 static void snapshot_destroy(struct snapshot_owned *s)
 {
@@ -27,16 +30,17 @@ static void snapshot_destroy(struct snapshot_owned *s)
     free(s);
 }
 
-static struct snapshot_owned *snapshot_load(char *err, size_t errlen)
+/* Loads config and rules through FS (from disk, or what the loader read). */
+static struct snapshot_owned *snapshot_load(struct files *fs, char *err, size_t errlen)
 {
     struct snapshot_owned *s = calloc(1, sizeof(*s));
     if (s == NULL) {
         errbuf_set(err, errlen, "out of memory");
         return NULL;
     }
-    s->cfg = config_load(snapshot_config_path, err, errlen);
+    s->cfg = config_load_from(fs, snapshot_config_path, err, errlen);
     if (s->cfg != NULL)
-        s->rules = rules_load_dir(s->cfg->rules_dir, err, errlen);
+        s->rules = rules_load_from(fs, s->cfg->rules_dir, err, errlen);
     if (s->cfg == NULL || s->rules == NULL) {
         snapshot_destroy(s);
         return NULL;
@@ -47,6 +51,17 @@ static struct snapshot_owned *snapshot_load(char *err, size_t errlen)
     return s;
 }
 
+/* The loader's job, as root: read (and check) everything a snapshot needs. */
+static int snapshot_read(struct files *fs, void *ctx, char *err, size_t errlen)
+{
+    (void)ctx;
+    struct snapshot_owned *s = snapshot_load(fs, err, errlen);
+    if (s == NULL)
+        return -1;
+    snapshot_destroy(s);
+    return 0;
+}
+
 int snapshot_init(const char *config_path, char *err, size_t errlen)
 {
     snapshot_config_path = strdup(config_path);
@@ -54,8 +69,18 @@ int snapshot_init(const char *config_path, char *err, size_t errlen)
         errbuf_set(err, errlen, "out of memory");
         return -1;
     }
-    snapshot_current = snapshot_load(err, errlen);
+    struct files *fs = files_new();
+    snapshot_current = fs ? snapshot_load(fs, err, errlen) : NULL;
+    if (fs == NULL)
+        errbuf_set(err, errlen, "out of memory");
+    files_free(fs);
     return snapshot_current ? 0 : -1;
+}
+
+int snapshot_start_loader(char *err, size_t errlen)
+{
+    snapshot_loader = loader_start(snapshot_read, NULL, err, errlen);
+    return snapshot_loader ? 0 : -1;
 }
 
 const struct snapshot *snapshot_acquire(void)
@@ -84,7 +109,10 @@ void snapshot_release(const struct snapshot *pub)
 int snapshot_reload(char *info, size_t infolen, char *err, size_t errlen)
 {
     /* Loading happens outside the lock: mail keeps flowing meanwhile. */
-    struct snapshot_owned *fresh = snapshot_load(err, errlen);
+    struct files *fs =
+        snapshot_loader ? loader_load(snapshot_loader, err, errlen) : files_new();
+    struct snapshot_owned *fresh = fs ? snapshot_load(fs, err, errlen) : NULL;
+    files_free(fs);
     if (fresh == NULL)
         return -1;
     pthread_mutex_lock(&snapshot_lock);
@@ -105,6 +133,8 @@ void snapshot_shutdown(void)
     pthread_mutex_unlock(&snapshot_lock);
     if (s != NULL)
         snapshot_release(&s->pub);
+    loader_stop(snapshot_loader);
+    snapshot_loader = NULL;
     free(snapshot_config_path);
     snapshot_config_path = NULL;
 }

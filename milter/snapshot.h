@@ -6,7 +6,8 @@
  * so a reload never changes the rules under a message in flight.
  * snapshot_reload() builds a new snapshot from the same config file and
  * swaps it in only if config and rules both load; otherwise the old one
- * stays and the reason comes back.  Thread-safe.
+ * stays and the reason comes back.  The files are read as root, by the
+ * loader, although the milter runs as run_user by then.  Thread-safe.
  */
 #ifndef SENDWATCH_MILTER_SNAPSHOT_H
 #define SENDWATCH_MILTER_SNAPSHOT_H
@@ -23,6 +24,14 @@ struct snapshot {
 
 /* Loads the first snapshot from CONFIG_PATH (copied).  0, or -1 with ERR. */
 int snapshot_init(const char *config_path, char *err, size_t errlen);
+
+/*
+ * Starts the root loader (loader.h) that reads config and rules for every
+ * later reload, so that they may stay in files only root can read.  Call
+ * it while root, with one thread, before dropping privileges.  Without it,
+ * reloads read the files with the process's own rights.  0, or -1 with ERR.
+ */
+int snapshot_start_loader(char *err, size_t errlen);
 
 /* The current snapshot, pinned until snapshot_release(). */
 const struct snapshot *snapshot_acquire(void);

@@ -87,14 +87,10 @@ def start(demo_dir, build):
     stack = swtest.Stack("demo", workdir=demo_dir, smtpd_port=smtpd_port,
                          sink_port=sink_port, config_extra={"syslog_name": "sendwatch-demo"},
                          rules={"10-demo.rules": DEMO_RULES}, holdd=True)
-    # Notices: the templates from the source tree, a fresh link key.
-    with open(stack.config_path, "a") as f:
-        f.write("notice_template_dir = %s\nweb_key_file = %s\nlanguage = en\n" % (
-            os.path.join(swtest.SOURCE_DIR, "templates"),
-            os.path.join(demo_dir, "state", "web.key")))
-    r = stack.sendwatch("key", "new")
-    if r.returncode != 0:
-        raise SystemExit("demo: " + r.stderr)
+    # Notices in English; the harness gives the stack the source tree's
+    # templates and a fresh link key, in its root-only etc directory.
+    with open(stack.config_path, "a", encoding="utf-8") as f:
+        f.write("language = en\n")
     stack.start()
     state = {
         "postfix_config": stack.postfix.config_dir,
@@ -111,7 +107,7 @@ def start(demo_dir, build):
     print("""
 sendwatch demo running in {dir}
   Postfix (private instance)  smtp://127.0.0.1:{port}   config {dir}/postfix
-  sendwatch-milter            {dir}/sendwatch.conf, log {dir}/log/milter.log
+  sendwatch-milter            {conf}, log {dir}/log/milter.log
   sendwatch-holdd             releases held mail, log {dir}/log/holdd.log
   the internet (smtp-sink)    127.0.0.1:{sink}, saves each message in {dir}/sink/
 
@@ -123,22 +119,23 @@ See what arrived, and what sendwatch and Postfix logged:
   ls -l {dir}/sink/ && cat {dir}/sink/msg.*
   cat {dir}/log/milter.log {dir}/log/postfix.log
 
-Try the demo rules ({dir}/rules/10-demo.rules):
+Try the demo rules ({rules}/10-demo.rules):
   swaks --server 127.0.0.1:{port} --from alice@corp.example --to bob@partner.example \\
         --header "Subject: plan" --body "This plan is confidential."
-      -> delivered, and a copy kept:  {sw} -c {dir}/sendwatch.conf quarantine list
+      -> delivered, and a copy kept:  {sw} -c {conf} quarantine list
   swaks --server 127.0.0.1:{port} --from alice@corp.example --to bob@partner.example \\
         --body "card 4111 1111 1111 1111"
       -> rejected: 550 5.7.1 Card numbers may not leave the company
   swaks --server 127.0.0.1:{port} --from alice@corp.example --to bob@partner.example \\
         --header "Subject: hold me"
       -> held for 2 minutes; alice gets a notice with send-now/delete links (in {dir}/sink/):
-         {sw} -c {dir}/sendwatch.conf held list
-         {sw} -c {dir}/sendwatch.conf held release QUEUE_ID     (or: delete, reschedule)
-  {sw} -c {dir}/sendwatch.conf test SOME.eml     what the rules make of a saved message
+         {sw} -c {conf} held list
+         {sw} -c {conf} held release QUEUE_ID     (or: delete, reschedule)
+  {sw} -c {conf} test SOME.eml     what the rules make of a saved message
 
 Stop it:  scripts/demo stop
-""".format(dir=demo_dir, port=smtpd_port, sink=sink_port, sw=swtest.binary("sendwatch")))
+""".format(dir=demo_dir, port=smtpd_port, sink=sink_port, sw=swtest.binary("sendwatch"),
+           conf=stack.config_path, rules=stack.rules_dir))
 
 
 def main():

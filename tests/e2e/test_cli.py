@@ -30,13 +30,35 @@ class CheckCommand(unittest.TestCase):
         return d
 
     def test_good_config_passes(self):
+        """A complete installation (the harness's) passes every check."""
+        stack = swtest.Stack("cli-check", rules={
+            "10-a.rules": "rule a\n    match body keywords \"x\"\n    action deliver\n"})
+        r = run(swtest.binary("sendwatch"), "-c", stack.config_path, "check")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stderr, "")
+        self.assertEqual(r.stdout.splitlines()[:2], ["%s: ok" % stack.config_path,
+                                                     "%s: 1 rules ok" % stack.rules_dir])
+        self.assertIn("sendwatch-milter: would start", r.stdout)
+        self.assertIn("sendwatch-holdd: would start", r.stdout)
+
+    def test_bare_config_names_every_missing_piece(self):
+        """On a machine without the installed directories, check says what is missing."""
         d = self.rules_dir({"10-a.rules": "rule a\n    match body keywords \"x\"\n"
                                           "    action deliver\n"})
-        self.write("# ok\nstate_dir = /var/lib/sendwatch\nmessage_memory_limit = 2m\n"
-                   "rules_dir = %s\n" % d)
+        self.write("state_dir = %s/nope/state\nrules_dir = %s\nnotice_template_dir = %s/nope\n"
+                   "web_key_file = %s/nope/web.key\n" % (self.dir, d, self.dir, self.dir))
         r = run(swtest.binary("sendwatch"), "-c", self.conf, "check")
-        self.assertEqual(r.returncode, 0, r.stderr)
-        self.assertEqual(r.stdout, "%s: ok\n%s: 1 rules ok\n" % (self.conf, d))
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("%s: 1 rules ok" % d, r.stdout)
+        self.assertNotIn("would start", r.stdout)
+        for line in ("sendwatch: state_dir %s/nope/state: No such file or directory" % self.dir,
+                     "sendwatch: notice_template_dir: %s/nope/hold-notice.ja.txt: cannot open: "
+                     "No such file or directory" % self.dir,
+                     "sendwatch: web_key_file %s/nope/web.key: No such file or directory "
+                     "(make one with \"sendwatch key new\")" % self.dir):
+            self.assertIn(line + "\n", r.stderr)
+        # A problem both daemons share is said once.
+        self.assertEqual(r.stderr.count("state_dir %s/nope/state" % self.dir), 1)
 
     def test_bad_rule_fails_with_file_line_column(self):
         d = self.rules_dir({"10-a.rules": "rule a\n    match body keywords \"x\"\n"
@@ -51,8 +73,8 @@ class CheckCommand(unittest.TestCase):
 
     def test_sample_rules_are_valid(self):
         sample = os.path.join(os.path.dirname(__file__), "..", "..", "rules")
-        self.write("rules_dir = %s\n" % os.path.abspath(sample))
-        r = run(swtest.binary("sendwatch"), "-c", self.conf, "check")
+        stack = swtest.Stack("cli-sample", config_extra={"rules_dir": os.path.abspath(sample)})
+        r = run(swtest.binary("sendwatch"), "-c", stack.config_path, "check")
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertRegex(r.stdout, r"rules: [1-9]\d* rules ok")
 
@@ -167,16 +189,19 @@ class MilterStartup(unittest.TestCase):
         self.conf = os.path.join(self.dir, "sendwatch.conf")
 
     def base(self):
-        """Settings every start needs: an empty rules dir and a state dir."""
+        """Settings every start needs: rules (root's), state, spill, quarantine and
+        run directories (the run user's)."""
         rules = os.path.join(self.dir, "rules")
-        state = os.path.join(self.dir, "state")
-        for d in (rules, state):
-            os.makedirs(d, exist_ok=True)
-            swtest.chown_to(d, swtest.RUN_USER)
-        return ("rules_dir = %s\nstate_dir = %s\nmilter_pid_file = %s/state/milter.pid\n"
-                % (rules, state, self.dir))
+        os.makedirs(rules, exist_ok=True)
+        for d in ("state", "tmp", "quarantine", "run"):
+            os.makedirs(os.path.join(self.dir, d), exist_ok=True)
+            swtest.chown_to(os.path.join(self.dir, d), swtest.RUN_USER)
+        return ("rules_dir = %s\nstate_dir = %s/state\nmilter_pid_file = %s/run/milter.pid\n"
+                "quarantine_dir = %s/quarantine\n" % (rules, self.dir, self.dir, self.dir))
 
     def start(self, text):
+        if "temp_dir" not in text:
+            text += "temp_dir = %s/tmp\n" % self.dir
         with open(self.conf, "w") as f:
             f.write(self.base() + text)
         return run(swtest.binary("sendwatch-milter"), "-f", "-c", self.conf)
@@ -184,29 +209,36 @@ class MilterStartup(unittest.TestCase):
     def test_bad_config(self):
         r = self.start("temp_dir = tmp\n")
         self.assertEqual(r.returncode, 1)
-        self.assertIn(":4: bad value for temp_dir", r.stderr)
+        self.assertIn(":5: bad value for temp_dir", r.stderr)
 
     def test_unwritable_temp_dir(self):
-        tmp = os.path.join(self.dir, "tmp")
+        tmp = os.path.join(self.dir, "roots-tmp")
         os.makedirs(tmp)  # owned by root, mode 755: the run user cannot write
-        r = self.start("milter_socket = unix:%s/m.sock\ntemp_dir = %s\n" % (self.dir, tmp))
+        r = self.start("milter_socket = unix:%s/run/m.sock\ntemp_dir = %s\n" % (self.dir, tmp))
         self.assertEqual(r.returncode, 1)
-        self.assertIn("temp_dir %s is not writable by this user" % tmp, r.stderr)
+        self.assertIn("temp_dir %s: sendwatch cannot write to it: Permission denied" % tmp,
+                      r.stderr)
+        self.assertFalse(os.path.exists(os.path.join(self.dir, "run", "m.sock")))
+
+    def test_socket_directory_must_be_run_users(self):
+        """The socket is bound with run_user's rights: a root-only directory is refused
+        at start, with the setting named."""
+        r = self.start("milter_socket = unix:%s/m.sock\n" % self.dir)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("milter_socket: the directory of %s: sendwatch cannot write to it: "
+                      "Permission denied" % self.dir, r.stderr)
 
     def test_refuses_root_as_run_user(self):
-        r = self.start("milter_socket = unix:%s/m.sock\nrun_user = root\n" % self.dir)
+        r = self.start("milter_socket = unix:%s/run/m.sock\nrun_user = root\n" % self.dir)
         self.assertEqual(r.returncode, 1)
-        self.assertIn('run_user "root" is root; refusing to run as root', r.stderr)
+        self.assertIn('run_user: "root" is root; the daemons refuse to run as root', r.stderr)
 
     def test_drops_privileges(self):
         """Started as root, the milter runs as run_user with its socket 0660."""
-        tmp = os.path.join(self.dir, "tmp")
-        os.makedirs(tmp)
-        swtest.chown_to(tmp, swtest.RUN_USER)
-        sock = os.path.join(self.dir, "m.sock")
+        sock = os.path.join(self.dir, "run", "m.sock")
         m = swtest.Milter(self.dir, self.conf)
         with open(self.conf, "w") as f:
-            f.write(self.base() + "milter_socket = unix:%s\ntemp_dir = %s\n" % (sock, tmp))
+            f.write(self.base() + "milter_socket = unix:%s\ntemp_dir = %s/tmp\n" % (sock, self.dir))
         m.start(sock)
         try:
             want = swtest.pwd.getpwnam(swtest.RUN_USER).pw_uid
@@ -215,8 +247,8 @@ class MilterStartup(unittest.TestCase):
                 with open("/proc/%d/status" % m.proc.pid) as f:
                     line = [l for l in f.read().splitlines() if l.startswith("Uid:")][0]
                 return set(int(x) for x in line.split()[1:])
-            # The socket appears while the milter is still root (it sets the
-            # socket's owner and mode, then drops): wait for the drop.
+            # The socket appears while the milter is still root (it binds it
+            # with run_user's rights, then drops): wait for the drop.
             swtest.poll(lambda: uids() == {want} or m.proc.poll() is not None, 30,
                         "the milter to drop to %s" % swtest.RUN_USER)
             self.assertEqual(uids(), {want})

@@ -42,7 +42,7 @@ class Demo(unittest.TestCase):
                                 "--header", "Subject: hold me"], capture_output=True,
                                text=True, timeout=60)
             qid = re.search(r"queued as (\w+)", s.stdout).group(1)
-            sw = [swtest.binary("sendwatch"), "-c", os.path.join(d, "sendwatch.conf")]
+            sw = [swtest.binary("sendwatch"), "-c", os.path.join(d, "etc", "sendwatch.conf")]
             listed = subprocess.run(sw + ["held", "list"], capture_output=True, text=True)
             self.assertIn("%s held" % qid, listed.stdout)
             swtest.poll(lambda: any("[Held] hold me" in swtest.read_text(os.path.join(sink, f))

@@ -20,18 +20,10 @@ class Hold(unittest.TestCase):
     def setUpClass(cls):
         cls.stack = swtest.Stack("hold", holdd=True, config_extra={
             "hold_enable": "yes", "hold_minutes": "30", "hold_scope": "external",
-            "web_key_file": "/dev/null",  # replaced below, once the workdir exists
-            "notice_template_dir": os.path.join(swtest.SOURCE_DIR, "templates"),
             "notice_sender": "sendwatch@corp.sendwatch.test",
             "web_base_url": "https://mail.corp.sendwatch.test/sendwatch",
             "node_name": "mx7"})
-        cls.key_path = os.path.join(cls.stack.workdir, "state", "web.key")
-        with open(cls.stack.config_path) as f:
-            text = f.read().replace("web_key_file = /dev/null", "web_key_file = " + cls.key_path)
-        with open(cls.stack.config_path, "w") as f:
-            f.write(text)
-        r = cls.stack.sendwatch("key", "new")
-        assert r.returncode == 0, r.stderr
+        cls.key_path = cls.stack.key_path
         cls.stack.start()
 
     @classmethod

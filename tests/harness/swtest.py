@@ -462,18 +462,28 @@ class Stack:
                  listeners=None, sink_dump=True, workdir=None, smtpd_port=None,
                  sink_port=None, rules=None, holdd=False):
         self.workdir = workdir or make_workdir(tag)
-        for d in ("log", "run", "state", "tmp", "rules", "quarantine"):
+        for d in ("log", "run", "state", "tmp", "quarantine"):
             os.makedirs(os.path.join(self.workdir, d))
         for d in ("tmp", "state", "quarantine", "run"):
             chown_to(os.path.join(self.workdir, d), RUN_USER)
         os.chmod(os.path.join(self.workdir, "tmp"), 0o700)
         os.chmod(os.path.join(self.workdir, "run"), 0o755)
-        self.rules_dir = os.path.join(self.workdir, "rules")
+        # What an admin keeps in /etc/sendwatch - config, rules, notice
+        # templates, the link key - lives in a directory only root can
+        # enter, as in a checkout under /root: the daemons must read it all
+        # before they drop to the run user, and reload through root.
+        self.etc = os.path.join(self.workdir, "etc")
+        os.makedirs(os.path.join(self.etc, "rules"))
+        os.chmod(self.etc, 0o700)
+        self.rules_dir = os.path.join(self.etc, "rules")
+        self.templates_dir = os.path.join(self.etc, "templates")
+        shutil.copytree(os.path.join(SOURCE_DIR, "templates"), self.templates_dir)
+        self.key_path = os.path.join(self.etc, "web.key")
         self.quarantine_dir = os.path.join(self.workdir, "quarantine")
         for name, text in (rules or {}).items():
             self.write_rules(name, text)
         self.socket_path = os.path.join(self.workdir, "run", "milter.sock")
-        self.config_path = os.path.join(self.workdir, "sendwatch.conf")
+        self.config_path = os.path.join(self.etc, "sendwatch.conf")
         settings = {
             "milter_socket": "unix:" + self.socket_path,
             "state_dir": os.path.join(self.workdir, "state"),
@@ -481,7 +491,9 @@ class Stack:
             "run_user": RUN_USER,
             "syslog_name": "sendwatch-test",
             "milter_pid_file": os.path.join(self.workdir, "run", "milter.pid"),
-            "rules_dir": os.path.join(self.workdir, "rules"),
+            "rules_dir": self.rules_dir,
+            "notice_template_dir": self.templates_dir,
+            "web_key_file": self.key_path,
             "quarantine_dir": os.path.join(self.workdir, "quarantine"),
             "internal_domains": "corp.sendwatch.test",
             "holdd_socket": os.path.join(self.workdir, "run", "holdd.sock"),
@@ -493,6 +505,9 @@ class Stack:
         with open(self.config_path, "w") as f:
             for k, v in settings.items():
                 f.write("%s = %s\n" % (k, v))
+        r = self.sendwatch("key", "new")
+        if r.returncode != 0:
+            raise AssertionError("sendwatch key new: " + r.stdout + r.stderr)
         self.sink = Sink(self.workdir, dump=sink_dump, port=sink_port)
         self.postfix = Postfix(self.workdir, self.sink.port,
                                "unix:" + self.socket_path, main_extra, listeners,
@@ -534,7 +549,7 @@ class Stack:
         return rc
 
     def write_rules(self, name, text):
-        """Writes rules_dir/NAME (readable by the run user)."""
+        """Writes rules_dir/NAME (in the root-only etc directory)."""
         path = os.path.join(self.rules_dir, name)
         with open(path, "w") as f:
             f.write(text)
