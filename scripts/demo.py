@@ -55,7 +55,7 @@ def stop(demo_dir):
     if not os.path.exists(state_path):
         print("no demo running in %s" % demo_dir)
         return
-    with open(state_path) as f:
+    with open(state_path, encoding="utf-8") as f:
         state = json.load(f)
     subprocess.run(["postfix", "-c", state["postfix_config"], "stop"],
                    capture_output=True)
@@ -84,11 +84,14 @@ def start(demo_dir, build):
     os.chmod(demo_dir, 0o755)
     smtpd_port = SMTPD_PORT if not swtest.port_open(SMTPD_PORT) else swtest.free_port()
     sink_port = SINK_PORT if not swtest.port_open(SINK_PORT) else swtest.free_port()
+    # Should a port be taken between the check above and the bind, the
+    # harness may move to another: the ports printed below are the real ones.
     stack = swtest.Stack("demo", workdir=demo_dir, smtpd_port=smtpd_port,
                          sink_port=sink_port, config_extra={"syslog_name": "sendwatch-demo"},
-                         rules={"10-demo.rules": DEMO_RULES}, holdd=True)
+                         rules={"10-demo.rules": DEMO_RULES}, holdd=True,
+                         ports_may_change=True)
     # Notices: the templates from the source tree, a fresh link key.
-    with open(stack.config_path, "a") as f:
+    with open(stack.config_path, "a", encoding="utf-8") as f:
         f.write("notice_template_dir = %s\nweb_key_file = %s\nlanguage = en\n" % (
             os.path.join(swtest.SOURCE_DIR, "templates"),
             os.path.join(demo_dir, "state", "web.key")))
@@ -106,7 +109,7 @@ def start(demo_dir, build):
         "holdd_program": "sendwatch-holdd",
         "sink_program": "smtp-sink",
     }
-    with open(os.path.join(demo_dir, "demo.json"), "w") as f:
+    with open(os.path.join(demo_dir, "demo.json"), "w", encoding="utf-8") as f:
         json.dump(state, f, indent=2)
     print("""
 sendwatch demo running in {dir}
@@ -138,7 +141,8 @@ Try the demo rules ({dir}/rules/10-demo.rules):
   {sw} -c {dir}/sendwatch.conf test SOME.eml     what the rules make of a saved message
 
 Stop it:  scripts/demo stop
-""".format(dir=demo_dir, port=smtpd_port, sink=sink_port, sw=swtest.binary("sendwatch")))
+""".format(dir=demo_dir, port=stack.postfix.port, sink=stack.sink.port,
+           sw=swtest.binary("sendwatch")))
 
 
 def main():

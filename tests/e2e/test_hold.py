@@ -26,9 +26,9 @@ class Hold(unittest.TestCase):
             "web_base_url": "https://mail.corp.sendwatch.test/sendwatch",
             "node_name": "mx7"})
         cls.key_path = os.path.join(cls.stack.workdir, "state", "web.key")
-        with open(cls.stack.config_path) as f:
+        with open(cls.stack.config_path, encoding="utf-8") as f:
             text = f.read().replace("web_key_file = /dev/null", "web_key_file = " + cls.key_path)
-        with open(cls.stack.config_path, "w") as f:
+        with open(cls.stack.config_path, "w", encoding="utf-8") as f:
             f.write(text)
         r = cls.stack.sendwatch("key", "new")
         assert r.returncode == 0, r.stderr
@@ -154,7 +154,7 @@ class Hold(unittest.TestCase):
         rc, out = self.verify(".".join(parts))
         self.assertEqual((rc, out), (1, "invalid: bad signature (changed, or made with another key)"))
         # A genuine signature (made here with the key) over a past expiry: refused.
-        with open(self.key_path) as f:
+        with open(self.key_path, encoding="utf-8") as f:
             key = bytes.fromhex(f.read().strip())
         payload = "v1.mx7.%s.release.%d" % (qid, int(time.time()) - 60)
         sig = base64.urlsafe_b64encode(hmac.new(key, payload.encode(), hashlib.sha256).digest())
