@@ -55,7 +55,7 @@ def stop(demo_dir):
     if not os.path.exists(state_path):
         print("no demo running in %s" % demo_dir)
         return
-    with open(state_path) as f:
+    with open(state_path, encoding="utf-8") as f:
         state = json.load(f)
     subprocess.run(["postfix", "-c", state["postfix_config"], "stop"],
                    capture_output=True)
@@ -84,9 +84,12 @@ def start(demo_dir, build):
     os.chmod(demo_dir, 0o755)
     smtpd_port = SMTPD_PORT if not swtest.port_open(SMTPD_PORT) else swtest.free_port()
     sink_port = SINK_PORT if not swtest.port_open(SINK_PORT) else swtest.free_port()
+    # Should a port be taken between the check above and the bind, the
+    # harness may move to another: the ports printed below are the real ones.
     stack = swtest.Stack("demo", workdir=demo_dir, smtpd_port=smtpd_port,
                          sink_port=sink_port, config_extra={"syslog_name": "sendwatch-demo"},
-                         rules={"10-demo.rules": DEMO_RULES}, holdd=True)
+                         rules={"10-demo.rules": DEMO_RULES}, holdd=True,
+                         ports_may_change=True)
     # Notices in English; the harness gives the stack the source tree's
     # templates and a fresh link key, in its root-only etc directory.
     with open(stack.config_path, "a", encoding="utf-8") as f:
@@ -102,7 +105,7 @@ def start(demo_dir, build):
         "holdd_program": "sendwatch-holdd",
         "sink_program": "smtp-sink",
     }
-    with open(os.path.join(demo_dir, "demo.json"), "w") as f:
+    with open(os.path.join(demo_dir, "demo.json"), "w", encoding="utf-8") as f:
         json.dump(state, f, indent=2)
     print("""
 sendwatch demo running in {dir}
@@ -134,8 +137,8 @@ Try the demo rules ({rules}/10-demo.rules):
   {sw} -c {conf} test SOME.eml     what the rules make of a saved message
 
 Stop it:  scripts/demo stop
-""".format(dir=demo_dir, port=smtpd_port, sink=sink_port, sw=swtest.binary("sendwatch"),
-           conf=stack.config_path, rules=stack.rules_dir))
+""".format(dir=demo_dir, port=stack.postfix.port, sink=stack.sink.port,
+           sw=swtest.binary("sendwatch"), conf=stack.config_path, rules=stack.rules_dir))
 
 
 def main():

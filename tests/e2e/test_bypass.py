@@ -23,7 +23,7 @@ class Bypass(unittest.TestCase):
     def bypass(self, action):
         return subprocess.run([BYPASS, "-c", self.stack.postfix.config_dir, "-f", self.save,
                                "-m", self.stack.socket_path, action],
-                              capture_output=True, text=True)
+                              capture_output=True, text=True, encoding="utf-8", errors="replace")
 
     def test_on_then_off(self):
         pf = self.stack.postfix
@@ -53,7 +53,7 @@ class Bypass(unittest.TestCase):
         self.assertFalse(os.path.exists(self.save))
         self.assertIn(self.stack.socket_path, subprocess.run(
             ["postconf", "-c", pf.config_dir, "-h", "smtpd_milters"],
-            capture_output=True, text=True).stdout)
+            capture_output=True, text=True, encoding="utf-8", errors="replace").stdout)
         # sendwatch is required again: with it down, mail is refused once more.
         def refused():
             try:

@@ -9,7 +9,8 @@ import swtest
 
 
 def run(*args):
-    return subprocess.run(list(args), capture_output=True, text=True, timeout=60)
+    return subprocess.run(list(args), capture_output=True, text=True, encoding="utf-8",
+                          errors="replace", timeout=60)
 
 
 class CheckCommand(unittest.TestCase):
@@ -18,14 +19,14 @@ class CheckCommand(unittest.TestCase):
         self.conf = os.path.join(self.dir, "sendwatch.conf")
 
     def write(self, text):
-        with open(self.conf, "w") as f:
+        with open(self.conf, "w", encoding="utf-8") as f:
             f.write(text)
 
     def rules_dir(self, files):
         d = os.path.join(self.dir, "rules")
         os.makedirs(d, exist_ok=True)
         for name, text in files.items():
-            with open(os.path.join(d, name), "w") as f:
+            with open(os.path.join(d, name), "w", encoding="utf-8") as f:
                 f.write(text)
         return d
 
@@ -128,7 +129,7 @@ class TestCommand(unittest.TestCase):
         self.dir = swtest.make_workdir("cli-test")
         rules = os.path.join(self.dir, "rules")
         os.makedirs(rules)
-        with open(os.path.join(rules, "10-t.rules"), "w") as f:
+        with open(os.path.join(rules, "10-t.rules"), "w", encoding="utf-8") as f:
             f.write("rule secret-names\n"
                     "    match attachment-name keywords \"社外秘\"\n"
                     "    action store names\n"
@@ -139,7 +140,7 @@ class TestCommand(unittest.TestCase):
                     "    action forward audit@corp.example\n"
                     "    action deliver\n")
         self.conf = os.path.join(self.dir, "sendwatch.conf")
-        with open(self.conf, "w") as f:
+        with open(self.conf, "w", encoding="utf-8") as f:
             f.write("rules_dir = %s\ntemp_dir = /tmp\ninternal_domains = corp.example\n" % rules)
 
     def test_json(self):
@@ -202,7 +203,7 @@ class MilterStartup(unittest.TestCase):
     def start(self, text):
         if "temp_dir" not in text:
             text += "temp_dir = %s/tmp\n" % self.dir
-        with open(self.conf, "w") as f:
+        with open(self.conf, "w", encoding="utf-8") as f:
             f.write(self.base() + text)
         return run(swtest.binary("sendwatch-milter"), "-f", "-c", self.conf)
 
@@ -237,27 +238,28 @@ class MilterStartup(unittest.TestCase):
         """Started as root, the milter runs as run_user with its socket 0660."""
         sock = os.path.join(self.dir, "run", "m.sock")
         m = swtest.Milter(self.dir, self.conf)
-        with open(self.conf, "w") as f:
+        with open(self.conf, "w", encoding="utf-8") as f:
             f.write(self.base() + "milter_socket = unix:%s\ntemp_dir = %s/tmp\n" % (sock, self.dir))
         m.start(sock)
-        try:
-            want = swtest.pwd.getpwnam(swtest.RUN_USER).pw_uid
+        # Cleanups run last-in first: stop, then fail unless it exited 0 - as
+        # errors of their own, so a failure below is still reported first.
+        self.addCleanup(m.check_exits)
+        self.addCleanup(m.stop)
+        want = swtest.pwd.getpwnam(swtest.RUN_USER).pw_uid
 
-            def uids():
-                with open("/proc/%d/status" % m.proc.pid) as f:
-                    line = [l for l in f.read().splitlines() if l.startswith("Uid:")][0]
-                return set(int(x) for x in line.split()[1:])
-            # The socket appears while the milter is still root (it binds it
-            # with run_user's rights, then drops): wait for the drop.
-            swtest.poll(lambda: uids() == {want} or m.proc.poll() is not None, 30,
-                        "the milter to drop to %s" % swtest.RUN_USER)
-            self.assertEqual(uids(), {want})
-            st = os.stat(sock)
-            self.assertEqual(st.st_mode & 0o777, 0o660)
-            self.assertEqual(st.st_uid, want)
-            self.assertEqual(st.st_gid, swtest.grp.getgrnam("postfix").gr_gid)
-        finally:
-            self.assertEqual(m.stop(), 0, m.log_text())
+        def uids():
+            with open("/proc/%d/status" % m.proc.pid, encoding="utf-8") as f:
+                line = [l for l in f.read().splitlines() if l.startswith("Uid:")][0]
+            return set(int(x) for x in line.split()[1:])
+        # The socket appears while the milter is still root (it binds it
+        # with run_user's rights, then drops): wait for the drop.
+        swtest.poll(lambda: uids() == {want} or m.proc.poll() is not None, 30,
+                    "the milter to drop to %s" % swtest.RUN_USER)
+        self.assertEqual(uids(), {want})
+        st = os.stat(sock)
+        self.assertEqual(st.st_mode & 0o777, 0o660)
+        self.assertEqual(st.st_uid, want)
+        self.assertEqual(st.st_gid, swtest.grp.getgrnam("postfix").gr_gid)
 
 
 if __name__ == "__main__":

@@ -9,13 +9,14 @@ import unittest
 import swtest
 
 DEMO = os.path.join(os.path.dirname(__file__), "..", "..", "scripts", "demo.py")
+TEXT = {"text": True, "encoding": "utf-8", "errors": "replace"}  # whatever the locale
 
 
 class Demo(unittest.TestCase):
     def test_start_send_stop(self):
         d = os.path.join(swtest.make_workdir("demo"), "demo")
         r = subprocess.run(["/usr/bin/python3", DEMO, "start", "--dir", d, "--build",
-                            swtest.BUILD_DIR], capture_output=True, text=True, timeout=120)
+                            swtest.BUILD_DIR], capture_output=True, **TEXT, timeout=120)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         try:
             port = int(re.search(r"smtp://127\.0\.0\.1:(\d+)", r.stdout).group(1))
@@ -24,7 +25,7 @@ class Demo(unittest.TestCase):
             self.assertIsNotNone(swaks, r.stdout)
             # The very line the demo prints.
             line = swaks.group(1) + swaks.group(2)
-            s = subprocess.run(line, shell=True, capture_output=True, text=True, timeout=60)
+            s = subprocess.run(line, shell=True, capture_output=True, **TEXT, timeout=60)
             self.assertEqual(s.returncode, 0, s.stdout + s.stderr)
             self.assertIn("250 2.0.0 Ok: queued as", s.stdout)
             sink = os.path.join(d, "sink")
@@ -33,23 +34,23 @@ class Demo(unittest.TestCase):
             # The demo rules are live: a card number is refused.
             s = subprocess.run(["swaks", "--server", "127.0.0.1:%d" % port, "--from",
                                 "alice@corp.example", "--to", "bob@partner.example", "--body",
-                                "card 4111 1111 1111 1111"], capture_output=True, text=True,
+                                "card 4111 1111 1111 1111"], capture_output=True, **TEXT,
                                timeout=60)
             self.assertIn("550 5.7.1 Card numbers may not leave the company", s.stdout)
             # Held, listed, and its notice reaches the sender (at the sink).
             s = subprocess.run(["swaks", "--server", "127.0.0.1:%d" % port, "--from",
                                 "alice@corp.example", "--to", "bob@partner.example",
                                 "--header", "Subject: hold me"], capture_output=True,
-                               text=True, timeout=60)
+                               **TEXT, timeout=60)
             qid = re.search(r"queued as (\w+)", s.stdout).group(1)
             sw = [swtest.binary("sendwatch"), "-c", os.path.join(d, "etc", "sendwatch.conf")]
-            listed = subprocess.run(sw + ["held", "list"], capture_output=True, text=True)
+            listed = subprocess.run(sw + ["held", "list"], capture_output=True, **TEXT)
             self.assertIn("%s held" % qid, listed.stdout)
             swtest.poll(lambda: any("[Held] hold me" in swtest.read_text(os.path.join(sink, f))
                                     for f in os.listdir(sink)), 60, "the hold notice")
         finally:
             r = subprocess.run(["/usr/bin/python3", DEMO, "stop", "--dir", d],
-                               capture_output=True, text=True, timeout=120)
+                               capture_output=True, **TEXT, timeout=120)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         self.assertIn("demo stopped", r.stdout)
         self.assertFalse(os.path.exists(os.path.join(d, "demo.json")))

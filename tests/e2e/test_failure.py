@@ -14,8 +14,7 @@ class MilterDown(unittest.TestCase):
                                   config_extra={"message_memory_limit": "256k"}).start()
 
     def tearDown(self):
-        rc = self.stack.stop()
-        self.assertIn(rc, (0, None), "milter exit status; %s" % self.stack.where())
+        self.stack.stop()  # fails unless each milter process exited 0
 
     def test_tempfail_then_resend(self):
         self.assertEqual(self.stack.milter.stop(), 0, self.stack.milter.log_text())

@@ -146,7 +146,7 @@ class Hold(unittest.TestCase):
         rc, out = self.verify(".".join(parts))
         self.assertEqual((rc, out), (1, "invalid: bad signature (changed, or made with another key)"))
         # A genuine signature (made here with the key) over a past expiry: refused.
-        with open(self.key_path) as f:
+        with open(self.key_path, encoding="utf-8") as f:
             key = bytes.fromhex(f.read().strip())
         payload = "v1.mx7.%s.release.%d" % (qid, int(time.time()) - 60)
         sig = base64.urlsafe_b64encode(hmac.new(key, payload.encode(), hashlib.sha256).digest())

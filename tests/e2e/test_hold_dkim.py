@@ -31,37 +31,63 @@ class HoldDkim(unittest.TestCase):
         owner = pwd.getpwnam("opendkim")
         for name in os.listdir(keys):
             os.chown(os.path.join(keys, name), owner.pw_uid, owner.pw_gid)
-        with open(os.path.join(keys, "test.txt")) as f:
+        with open(os.path.join(keys, "test.txt"), encoding="utf-8") as f:
             # test._domainkey IN TXT ( "v=DKIM1; h=sha256; k=rsa; " "p=..." "..." )
             self.txt = "".join(re.findall(r'"([^"]*)"', f.read())).encode()
+        self.keys = keys
+        self.opendkim = None
+        self.opendkim_log_path = os.path.join(work, "log", "opendkim.log")
         self.port = swtest.free_port()
-        conf = os.path.join(keys, "opendkim.conf")
-        with open(conf, "w") as f:
+        self.addCleanup(self.stop_opendkim)  # after tearDown, and if setUp fails
+        # A free port is a guess: if it is taken before opendkim binds it,
+        # opendkim exits and we try again on another.
+        swtest.retry_ports("opendkim", self.start_opendkim, self.repick_port)
+        # sendwatch first, then the signer: what is signed is what leaves.
+        self.stack.postfix.postconf(smtpd_milters="unix:%s, inet:127.0.0.1:%d" % (
+            self.stack.socket_path, self.port))
+        self.stack.start()
+
+    def write_opendkim_conf(self):
+        conf = os.path.join(self.keys, "opendkim.conf")
+        with open(conf, "w", encoding="utf-8") as f:
             f.write("Syslog no\nBackground no\nMode s\nDomain corp.sendwatch.test\n"
                     "Selector test\nKeyFile %s/test.private\n"
                     "Socket inet:%d@127.0.0.1\nUserID opendkim\n"
                     "Canonicalization relaxed/simple\nInternalHosts 127.0.0.1\n"
                     # the test key lives under /tmp, which opendkim calls unsafe
                     "RequireSafeKeys no\n"
-                    % (keys, self.port))
-        self.opendkim_log = open(os.path.join(work, "log", "opendkim.log"), "ab")
+                    % (self.keys, self.port))
+        return conf
+
+    def repick_port(self):
+        self.port = swtest.free_port()
+
+    def start_opendkim(self):
+        conf = self.write_opendkim_conf()
+        offset = swtest.log_size(self.opendkim_log_path)
+        self.opendkim_log = open(self.opendkim_log_path, "ab")
         self.opendkim = subprocess.Popen(["opendkim", "-f", "-x", conf],
                                          stdout=self.opendkim_log, stderr=subprocess.STDOUT)
-        swtest.poll(lambda: swtest.port_open(self.port) or self.opendkim.poll() is not None,
-                    30, "opendkim on port %d" % self.port)
-        self.assertIsNone(self.opendkim.poll(), "opendkim exited")
-        # sendwatch first, then the signer: what is signed is what leaves.
-        self.stack.postfix.postconf(smtpd_milters="unix:%s, inet:127.0.0.1:%d" % (
-            self.stack.socket_path, self.port))
-        self.stack.start()
-
-    def tearDown(self):
         try:
-            self.stack.stop()
-        finally:
+            # opendkim says only "smfi_opensocket() failed" when the port is
+            # taken; wait_listening() then sees another process on it.
+            swtest.wait_listening(self.opendkim, self.port, "opendkim",
+                                  lambda: swtest.read_text_from(self.opendkim_log_path, offset))
+        except BaseException:
+            self.stop_opendkim()
+            raise
+
+    def stop_opendkim(self):
+        if self.opendkim is None:
+            return
+        if self.opendkim.poll() is None:
             self.opendkim.terminate()
             self.opendkim.wait(30)
-            self.opendkim_log.close()
+        self.opendkim_log.close()
+        self.opendkim = None
+
+    def tearDown(self):
+        self.stack.stop()
 
     def dns(self, name, timeout=5):
         return self.txt if name == b"test._domainkey.corp.sendwatch.test." else None

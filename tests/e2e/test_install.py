@@ -13,7 +13,8 @@ class Install(unittest.TestCase):
     def install(self, destdir):
         env = dict(os.environ, DESTDIR=destdir)
         r = subprocess.run(["cmake", "--install", swtest.BUILD_DIR, "--prefix", "/usr"],
-                           env=env, capture_output=True, text=True)
+                           env=env, capture_output=True, text=True, encoding="utf-8",
+                           errors="replace")
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
 
     def test_install_layout(self):
@@ -39,17 +40,17 @@ class Install(unittest.TestCase):
         # The installed program reads the installed config; no rule is enabled.
         r = subprocess.run([os.path.join(dest, "usr/sbin/sendwatch"), "-c",
                             os.path.join(dest, "etc/sendwatch/sendwatch.conf"), "config"],
-                           capture_output=True, text=True)
+                           capture_output=True, text=True, encoding="utf-8", errors="replace")
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn("rules_dir = /etc/sendwatch/rules\n", r.stdout)
         self.assertEqual(os.listdir(os.path.join(dest, "etc/sendwatch/rules")), [])
 
         # An admin's edits survive a reinstall.
         live = os.path.join(dest, "etc/sendwatch/sendwatch.conf")
-        with open(live, "w") as f:
+        with open(live, "w", encoding="utf-8") as f:
             f.write("message_memory_limit = 4m\n")
         self.install(dest)
-        with open(live) as f:
+        with open(live, encoding="utf-8") as f:
             self.assertEqual(f.read(), "message_memory_limit = 4m\n")
 
 

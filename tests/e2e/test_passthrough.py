@@ -22,9 +22,7 @@ class Passthrough(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        rc = cls.stack.stop()
-        if rc != 0:
-            raise AssertionError("milter exited with %r; %s" % (rc, cls.stack.where()))
+        cls.stack.stop()  # fails unless the milter exited 0
 
     def find(self, message_id, timeout=60):
         return self.stack.find(message_id, timeout)
@@ -117,7 +115,7 @@ class Passthrough(unittest.TestCase):
                          "spill files must not outlive their message")
         if os.environ.get("SENDWATCH_SANITIZE") != "1":
             # ASan's shadow memory makes RSS meaningless; the normal build checks it.
-            with open("/proc/%d/status" % self.stack.milter.proc.pid) as f:
+            with open("/proc/%d/status" % self.stack.milter.proc.pid, encoding="utf-8") as f:
                 hwm = int(re.search(r"VmHWM:\s+(\d+) kB", f.read()).group(1))
             self.assertLess(hwm, 20 * 1024, "milter peak RSS %d kB for a 30 MB message"
                             % hwm)

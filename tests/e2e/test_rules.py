@@ -69,9 +69,7 @@ class Actions(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        rc = cls.stack.stop()
-        if rc != 0:
-            raise AssertionError("milter exited with %r; %s" % (rc, cls.stack.where()))
+        cls.stack.stop()  # fails unless the milter exited 0
 
     def send(self, subject, body=b"hello\r\n", rcpts=(OUTSIDE,), message=None):
         msg = message or swtest.make_message(subject, body, sender=SENDER, to=rcpts[0])

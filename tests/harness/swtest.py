@@ -8,8 +8,18 @@ everything to the sink on another.  The system's /etc/postfix is never read
 or written: the instance has its own config_directory and meta_directory,
 and its master.cf and postfix-files are written here.
 
+A free port is only a guess until a daemon binds it (another test may take
+it first): a start counts only once the process itself listens on its port,
+and a start that failed because the port was taken picks new ports, rewrites
+the config that names them and tries again (retry_ports()).
+
+Stack.stop() fails unless every daemon it started exited with status 0, so
+a sanitizer or valgrind finding at exit fails the test; a test that kills a
+daemon on purpose says so (Milter.kill()).
+
 Waiting is always polling with a deadline (poll()), never a fixed sleep.
-Only processes this harness started are stopped, by their PIDs.
+Only processes this harness started are stopped, by their PIDs.  Files are
+read and written as UTF-8 whatever the locale.
 
 Run the tests with swtest.main(): when a test fails, the directories are
 kept and their paths printed; otherwise they are removed.
@@ -63,7 +73,13 @@ def poll(predicate, timeout, what, interval=0.02):
 
 
 def free_port():
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    """A TCP port on 127.0.0.1 that nothing listens on right now.
+
+    Only a guess: the port is free again once this returns, and another
+    process may bind it before the daemon it is meant for does.  Starts
+    check that their own process listens on it, and retry_ports() picks
+    another port when it was taken.
+    """
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -77,6 +93,121 @@ def port_open(port):
         return False
 
 
+def listening_inodes(port):
+    """Inodes of the sockets listening on TCP PORT (any address), from /proc/net."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(table, encoding="utf-8") as f:
+                lines = f.read().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            # sl local_address rem_address st ... inode; st 0A is LISTEN
+            if (len(fields) > 9 and fields[3] == "0A"
+                    and int(fields[1].rsplit(":", 1)[1], 16) == port):
+                inodes.add(fields[9])
+    return inodes
+
+
+def listens(pid, port):
+    """True if process PID itself holds a socket listening on TCP PORT.
+
+    Unlike port_open(), this is not fooled by some other process that took
+    the port.
+    """
+    inodes = listening_inodes(port)
+    if not inodes or pid is None:
+        return False
+    fd_dir = "/proc/%d/fd" % pid
+    try:
+        fds = os.listdir(fd_dir)
+    except OSError:
+        return False
+    for fd in fds:
+        try:
+            link = os.readlink(os.path.join(fd_dir, fd))
+        except OSError:
+            continue
+        if link.startswith("socket:[") and link[8:-1] in inodes:
+            return True
+    return False
+
+
+class PortInUse(Exception):
+    """A daemon could not bind its TCP port: another process holds it."""
+
+
+PORT_ATTEMPTS = 5  # starts on fresh ports before retry_ports() gives up
+
+
+def retry_ports(what, start, repick, attempts=PORT_ATTEMPTS):
+    """Calls START() until it does not raise PortInUse; returns its value.
+
+    Before each new try REPICK() chooses new ports and rewrites the config
+    that names them.  REPICK None means the caller gave the port and did not
+    allow another: the first PortInUse then fails the start, as does the
+    last of ATTEMPTS.
+    """
+    for attempt in range(1, attempts + 1):
+        try:
+            return start()
+        except PortInUse as e:
+            if repick is None:
+                raise AssertionError("%s; the port was given explicitly, so it is not "
+                                     "changed" % e) from None
+            if attempt == attempts:
+                raise AssertionError("%s: the port was taken on each of %d tries; last: %s"
+                                     % (what, attempts, e)) from None
+            print("%s: port taken, trying new ports (%d of %d): %s"
+                  % (what, attempt + 1, attempts, e), file=sys.stderr)
+            repick()
+    raise AssertionError("unreachable")
+
+
+def log_size(path):
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0
+
+
+def read_text_from(path, offset):
+    """The file's text from byte OFFSET on ("" if it is not there)."""
+    try:
+        with open(path, "rb") as f:
+            f.seek(offset)
+            return f.read().decode("utf-8", errors="replace")
+    except OSError:
+        return ""
+
+
+def wait_listening(proc, port, what, log, timeout=30, in_use=("Address already in use",)):
+    """Waits until child process PROC itself listens on TCP PORT.
+
+    Raises PortInUse if PROC exited because the port was taken: LOG() (its
+    log since this start) has one of IN_USE, or another process listens on
+    the port now.  Raises AssertionError if it exited for any other reason,
+    or if the deadline passed (PROC is then still running: the caller ends it).
+    """
+    poll(lambda: proc.poll() is not None or listens(proc.pid, port), timeout,
+         "%s (pid %d) to listen on port %d" % (what, proc.pid, port))
+    if proc.poll() is None:
+        return
+    text = log()
+    if any(p in text for p in in_use) or listening_inodes(port):
+        raise PortInUse("%s could not listen on port %d (exit %d): the port is in use; "
+                        "its log:\n%s" % (what, port, proc.returncode, tail(text, 5)))
+    raise AssertionError("%s exited with %d before it listened on port %d; its log:\n%s"
+                         % (what, proc.returncode, port, tail(text)))
+
+
+def tail(text, lines=60, chars=6000):
+    """The last LINES lines (at most CHARS characters) of TEXT."""
+    return "\n".join(text.splitlines()[-lines:])[-chars:]
+
+
 def pid_alive(pid):
     try:
         os.kill(pid, 0)
@@ -86,7 +217,7 @@ def pid_alive(pid):
         return True
     # A zombie still answers kill(0); look at its state.
     try:
-        with open("/proc/%d/stat" % pid) as f:
+        with open("/proc/%d/stat" % pid, encoding="utf-8", errors="replace") as f:
             return f.read().split(")")[-1].split()[0] != "Z"
     except OSError:
         return False
@@ -102,9 +233,33 @@ def binary(name):
     return path
 
 
-def make_workdir(tag):
+def check_setup():
+    """Fails with what to do when this machine cannot run the tests.
+
+    The one place that checks for root and for the users and groups the
+    harness chowns to (scripts/install-deps makes the sendwatch ones;
+    Debian's postfix package the others).
+    """
     if os.geteuid() != 0:
         raise AssertionError("end-to-end tests start Postfix and must run as root")
+    missing = []
+    for user in (RUN_USER, SINK_USER, "postfix"):
+        try:
+            pwd.getpwnam(user)
+        except KeyError:
+            missing.append("user %s" % user)
+    for group in (RUN_USER, "nogroup", "postfix", "postdrop"):
+        try:
+            grp.getgrnam(group)
+        except KeyError:
+            missing.append("group %s" % group)
+    if missing:
+        raise AssertionError("this machine lacks what the end-to-end tests need (%s): "
+                             "run scripts/install-deps (as root) first" % ", ".join(missing))
+
+
+def make_workdir(tag):
+    check_setup()
     path = tempfile.mkdtemp(prefix="sendwatch-%s-" % tag)
     os.chmod(path, 0o755)  # Postfix and the unprivileged daemons must reach in
     _workdirs.append(path)
@@ -114,7 +269,7 @@ def make_workdir(tag):
 def read_text(path):
     """The file's text ("" if it is not there yet), undecodable bytes replaced."""
     try:
-        with open(path, errors="replace") as f:
+        with open(path, encoding="utf-8", errors="replace") as f:
             return f.read()
     except OSError:
         return ""
@@ -124,6 +279,14 @@ def chown_to(path, user, group=None):
     uid = pwd.getpwnam(user).pw_uid
     gid = grp.getgrnam(group).gr_gid if group else pwd.getpwnam(user).pw_gid
     os.chown(path, uid, gid)
+
+
+def add_note(exc, note):
+    """Adds NOTE to exception EXC (shown with its traceback)."""
+    if hasattr(exc, "add_note"):
+        exc.add_note(note)
+    else:  # Python < 3.11
+        exc.args = exc.args + (note,)
 
 
 class SinkMessage:
@@ -162,26 +325,48 @@ class SinkMessage:
 
 
 class Sink:
-    """smtp-sink on a loopback port, saving each message to its own file."""
+    """smtp-sink on a loopback port, saving each message to its own file.
 
-    def __init__(self, workdir, dump=True, port=None):
+    PORT given: that port, and no other unless PORT_MAY_CHANGE.  When a
+    start finds its port taken it moves to a free one and calls
+    on_port_change(port), which Stack sets to point Postfix's relayhost there.
+    """
+
+    def __init__(self, workdir, dump=True, port=None, port_may_change=False):
         self.dump = dump
         self.dir = os.path.join(workdir, "sink")
         os.makedirs(self.dir)
         chown_to(self.dir, SINK_USER, "nogroup")
+        self.log_path = os.path.join(workdir, "log", "sink.log")
+        os.makedirs(os.path.dirname(self.log_path), exist_ok=True)
+        self.port_fixed = port is not None and not port_may_change
         self.port = port or free_port()
+        self.on_port_change = None
         self.proc = None
 
     def start(self):
-        self.log = open(os.path.join(self.dir, "..", "log", "sink.log"), "ab")
+        if self.proc is not None:
+            raise AssertionError("smtp-sink already started (pid %d)" % self.proc.pid)
+        retry_ports("smtp-sink", self._start_once, None if self.port_fixed else self._repick)
+
+    def _repick(self):
+        self.port = free_port()
+        if self.on_port_change:
+            self.on_port_change(self.port)
+
+    def _start_once(self):
+        offset = log_size(self.log_path)
+        self.log = open(self.log_path, "ab")
         dump = ["-d", self.dir + "/msg."] if self.dump else []
         self.proc = subprocess.Popen(
             ["smtp-sink", "-u", SINK_USER] + dump + ["127.0.0.1:%d" % self.port, "512"],
             stdout=self.log, stderr=subprocess.STDOUT)
-        poll(lambda: port_open(self.port) or self.proc.poll() is not None, 10,
-             "smtp-sink to listen")
-        if self.proc.poll() is not None:
-            raise AssertionError("smtp-sink exited with %d" % self.proc.returncode)
+        try:
+            wait_listening(self.proc, self.port, "smtp-sink", timeout=10,
+                           log=lambda: read_text_from(self.log_path, offset))
+        except BaseException:
+            self.stop()
+            raise
 
     def stop(self):
         if self.proc and self.proc.poll() is None:
@@ -248,18 +433,21 @@ $queue_directory/trace:d:$mail_owner:-:700:ucr
 class Postfix:
     """A private Postfix instance relaying everything to SINK_PORT.
 
-    self.port is the main smtpd listener (main.cf's smtpd_milters).
-    LISTENERS maps a name to the smtpd_milters of one more loopback
-    listener ("" for none); self.listeners[name] is (port, milters).
+    self.port is the main smtpd listener (main.cf's smtpd_milters): PORT, or
+    a free one.  LISTENERS maps a name to the smtpd_milters of one more
+    loopback listener ("" for none); self.listeners[name] is (port, milters).
+    When start() finds a port taken it moves the listeners to free ports and
+    rewrites master.cf - all but a PORT given without PORT_MAY_CHANGE.
     """
 
     def __init__(self, workdir, sink_port, smtpd_milters, main_extra=None,
-                 listeners=None, port=None):
+                 listeners=None, port=None, port_may_change=False):
         self.workdir = workdir
         self.config_dir = os.path.join(workdir, "postfix")
         self.queue_dir = os.path.join(workdir, "queue")
         self.data_dir = os.path.join(workdir, "data")
         self.log_path = os.path.join(workdir, "log", "postfix.log")
+        self.port_fixed = port is not None and not port_may_change
         self.port = port or free_port()
         self.listeners = {"default": (self.port, None)}
         for name, milters in (listeners or {}).items():
@@ -307,12 +495,12 @@ class Postfix:
                         os.path.join(self.config_dir, name))
             settings[name] = "regexp:" + os.path.join(self.config_dir, name)
         settings.update(main_extra or {})
-        with open(os.path.join(self.config_dir, "main.cf"), "w") as f:
+        with open(os.path.join(self.config_dir, "main.cf"), "w", encoding="utf-8") as f:
             f.write("# Written by the sendwatch test harness.\n")
             for k, v in settings.items():
                 f.write("%s = %s\n" % (k, v))
         self.write_master_cf()
-        with open(os.path.join(self.config_dir, "postfix-files"), "w") as f:
+        with open(os.path.join(self.config_dir, "postfix-files"), "w", encoding="utf-8") as f:
             f.write(POSTFIX_FILES)
 
     def write_master_cf(self):
@@ -323,27 +511,72 @@ class Postfix:
             if milters is not None:
                 line += "\n  -o smtpd_milters=%s" % milters
             smtpd.append(line)
-        with open(os.path.join(self.config_dir, "master.cf"), "w") as f:
+        with open(os.path.join(self.config_dir, "master.cf"), "w", encoding="utf-8") as f:
             f.write(MASTER_CF.format(smtpd="\n".join(smtpd)))
 
     def _postfix(self, *args, check=True):
         return subprocess.run(["postfix", "-c", self.config_dir] + list(args),
-                              check=check, capture_output=True, text=True)
+                              check=check, capture_output=True, text=True,
+                              encoding="utf-8", errors="replace")
 
     def master_pid(self):
+        """The PID in master.pid (which may be stale: see running())."""
         try:
-            with open(os.path.join(self.queue_dir, "pid", "master.pid")) as f:
+            with open(os.path.join(self.queue_dir, "pid", "master.pid"),
+                      encoding="utf-8") as f:
                 return int(f.read().split()[0])
         except (OSError, ValueError, IndexError):
             return None
 
+    def running(self):
+        pid = self.master_pid()
+        return pid is not None and pid_alive(pid)
+
     def start(self):
+        retry_ports("Postfix", self._start_once, self._repick)
+
+    def _repick(self):
+        """Free ports for every listener whose port may change; rewrites master.cf."""
+        for name, (port, milters) in self.listeners.items():
+            if name == "default":
+                if self.port_fixed:
+                    continue
+                self.port = port = free_port()
+            else:
+                port = free_port()
+            self.listeners[name] = (port, milters)
+        self.write_master_cf()
+
+    def _start_once(self):
+        offset = log_size(self.log_path)
         r = self._postfix("start", check=False)
         if r.returncode != 0:
-            raise AssertionError("postfix start failed: %s%s\nlog: %s" % (
-                r.stdout, r.stderr, self.log_text()[-2000:]))
+            # postfix start returns once master gave up; its reason may reach
+            # the log a moment later.
+            bind = r"fatal: bind 127\.0\.0\.1 port (\d+): Address already in use"
+
+            def why_logged():
+                text = read_text_from(self.log_path, offset)
+                return (re.search(bind, text) or "startup failed" in text) and text
+            try:
+                log = poll(why_logged, 10, "Postfix to log why it did not start")
+            except TimeoutError_:
+                log = read_text_from(self.log_path, offset)
+            m = re.search(bind, log)
+            why = "postfix start failed: %s%s\nlog: %s" % (r.stdout, r.stderr, tail(log, 20))
+            if not m:
+                raise AssertionError(why)
+            if int(m.group(1)) == self.port and self.port_fixed:
+                raise AssertionError("%s\nport %d was given explicitly, so it is not changed"
+                                     % (why, self.port))
+            raise PortInUse("Postfix could not listen on port %s: the port is in use"
+                            % m.group(1))
+        # master binds every inet listener before postfix start returns; it
+        # is master itself (not whoever took a port) that must hold them.
+        pid = self.master_pid()
         for port, _ in self.listeners.values():
-            poll(lambda: port_open(port), 20, "Postfix smtpd on port %d" % port)
+            poll(lambda: listens(pid, port), 20,
+                 "Postfix master %s to listen on port %d" % (pid, port))
 
     def stop(self):
         pid = self.master_pid()
@@ -356,8 +589,12 @@ class Postfix:
         """Changes main.cf settings and reloads the running Postfix."""
         args = ["%s=%s" % kv for kv in settings.items()]
         subprocess.run(["postconf", "-c", self.config_dir, "-e"] + args, check=True)
-        if self.master_pid():
+        if self.running():
             self._postfix("reload")
+
+    def set_relay_port(self, port):
+        """Relays to the sink on PORT from now on (the sink moved)."""
+        self.postconf(relayhost="[127.0.0.1]:%d" % port)
 
     def flush(self):
         subprocess.run(["postqueue", "-c", self.config_dir, "-f"], check=True)
@@ -365,7 +602,8 @@ class Postfix:
     def queue(self):
         """postqueue -j as a list of dicts (may be empty)."""
         r = subprocess.run(["postqueue", "-c", self.config_dir, "-j"],
-                           capture_output=True, text=True, check=True)
+                           capture_output=True, text=True, check=True,
+                           encoding="utf-8", errors="replace")
         return [json.loads(line) for line in r.stdout.splitlines() if line.strip()]
 
     def log_text(self):
@@ -399,32 +637,60 @@ class Postfix:
 
 
 class Milter:
-    """sendwatch-milter in the foreground, logging to log/milter.log."""
+    """One of our daemons in the foreground (sendwatch-milter by default;
+    sendwatch-holdd and the bench's nullmilter too), logging to LOG_PATH.
 
-    def __init__(self, workdir, config_path, program=None, args=None, wrapper=None):
+    Every exit of a process it started is recorded with the status it was
+    expected to have; check_exits() (which Stack.stop() calls) fails on any
+    other.  The expected status is 0 - unless a test kills the daemon on
+    purpose and says so: kill(), or stop(sig, expect=...).
+    """
+
+    def __init__(self, workdir, config_path, program=None, args=None, wrapper=None,
+                 log_path=None):
         self.workdir = workdir
         self.config_path = config_path
         self.program = program or binary("sendwatch-milter")
+        self.name = os.path.basename(self.program)
         self.args = args if args is not None else ["-f", "-c", config_path]
         self.wrapper = wrapper or []
-        self.log_path = os.path.join(workdir, "log", "milter.log")
-        os.makedirs(os.path.dirname(self.log_path), exist_ok=True)
+        self.log_path = log_path or os.path.join(workdir, "log", "milter.log")
         self.proc = None
+        self.exits = []  # [status, expected, pid, checked] per process ended
 
     def start(self, socket_path):
+        if self.proc is not None:
+            if self.proc.poll() is None:
+                raise AssertionError("%s already running (pid %d)" % (self.name, self.proc.pid))
+            self._ended(0)  # it died on its own since: check_exits() judges it
+        os.makedirs(os.path.dirname(self.log_path), exist_ok=True)
         if os.path.exists(socket_path):
             os.unlink(socket_path)
         self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(self.wrapper + [self.program] + self.args,
                                      stdout=self.log, stderr=subprocess.STDOUT)
         poll(lambda: os.path.exists(socket_path) or self.proc.poll() is not None, 60,
-             "the milter socket %s" % socket_path)
+             "the %s socket %s" % (self.name, socket_path))
         if self.proc.poll() is not None:
-            raise AssertionError("milter exited with %d; log:\n%s" % (
-                self.proc.returncode, self.log_text()[-3000:]))
+            pid, rc = self.proc.pid, self._ended(0)
+            self.exits[-1][3] = True  # reported here, not again by check_exits()
+            raise AssertionError("%s (pid %d) exited with %s while starting; %s" % (
+                self.name, pid, describe_status(rc), self.log_tail()))
 
-    def stop(self, sig=signal.SIGTERM, timeout=60):
-        """Stops the milter; returns its exit status (negative: killed by signal)."""
+    def _ended(self, expected):
+        """Records the exit of the process (which has ended); returns its status."""
+        self.log.close()
+        rc, pid, self.proc = self.proc.returncode, self.proc.pid, None
+        self.exits.append([rc, expected, pid, False])
+        return rc
+
+    def stop(self, sig=signal.SIGTERM, timeout=60, expect=0):
+        """Stops the daemon with SIG; returns its exit status (negative: killed by
+        a signal), or None if it was not started.
+
+        EXPECT is the status check_exits() accepts for this exit.  A process
+        that had already died is judged by the same EXPECT.
+        """
         if self.proc is None:
             return None
         if self.proc.poll() is None:
@@ -434,17 +700,57 @@ class Milter:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-                raise AssertionError("milter did not stop within %d s of %s" % (
-                    timeout, sig.name))
-        self.log.close()
-        rc, self.proc = self.proc.returncode, None
-        return rc
+                self._ended(expect)
+                self.exits[-1][3] = True
+                raise AssertionError("%s did not stop within %d s of %s; killed; %s" % (
+                    self.name, timeout, sig.name, self.log_tail())) from None
+        return self._ended(expect)
+
+    def kill(self):
+        """Kills the daemon with SIGKILL on purpose (a crash the test makes).
+
+        Returns its status; check_exits() accepts -SIGKILL for this one exit.
+        """
+        return self.stop(signal.SIGKILL, expect=-signal.SIGKILL)
+
+    def exit_errors(self):
+        """A message for each recorded exit, not yet checked, whose status was
+        not the expected one; marks all recorded exits checked."""
+        errors = []
+        for record in self.exits:
+            rc, expected, pid, checked = record
+            if not checked and rc != expected:
+                errors.append("%s (pid %d) exited with %s, expected %s; %s" % (
+                    self.name, pid, describe_status(rc), describe_status(expected),
+                    self.log_tail()))
+            record[3] = True
+        return errors
+
+    def check_exits(self):
+        """Fails (AssertionError) unless every process ended so far exited with
+        the status it was expected to (0 unless the test said otherwise)."""
+        errors = self.exit_errors()
+        if errors:
+            raise AssertionError("\n".join(errors))
 
     def running(self):
         return self.proc is not None and self.proc.poll() is None
 
     def log_text(self):
         return read_text(self.log_path)
+
+    def log_tail(self):
+        return "the end of %s:\n%s" % (self.log_path, tail(self.log_text()))
+
+
+def describe_status(rc):
+    """An exit status as Popen gives it, in words."""
+    if rc is not None and rc < 0:
+        try:
+            return "status %d (killed by %s)" % (rc, signal.Signals(-rc).name)
+        except ValueError:
+            pass
+    return "status %s" % rc
 
 
 class Stack:
@@ -454,13 +760,19 @@ class Stack:
     LISTENERS adds smtpd ports with their own smtpd_milters (see Postfix);
     SINK_DUMP=False makes the sink count messages without saving them;
     WORKDIR, SMTPD_PORT and SINK_PORT replace the temporary ones (the demo);
+    the ports are then used as given unless PORTS_MAY_CHANGE;
     RULES maps file names in rules_dir to their text; HOLDD also runs
     sendwatch-holdd (started after Postfix, stopped before it).
+
+    stop() fails unless every daemon exited with status 0 (see Milter).
+    Used as a context manager (with stack: ...) it stops on leaving, and an
+    error from stopping does not hide the one that ended the block.
     """
 
     def __init__(self, tag, config_extra=None, main_extra=None, milter_wrapper=None,
                  listeners=None, sink_dump=True, workdir=None, smtpd_port=None,
-                 sink_port=None, rules=None, holdd=False):
+                 sink_port=None, rules=None, holdd=False, ports_may_change=False):
+        check_setup()
         self.workdir = workdir or make_workdir(tag)
         for d in ("log", "run", "state", "tmp", "quarantine"):
             os.makedirs(os.path.join(self.workdir, d))
@@ -502,22 +814,27 @@ class Stack:
         }
         self.holdd_socket = settings["holdd_socket"]
         settings.update(config_extra or {})
-        with open(self.config_path, "w") as f:
+        with open(self.config_path, "w", encoding="utf-8") as f:
             for k, v in settings.items():
                 f.write("%s = %s\n" % (k, v))
         r = self.sendwatch("key", "new")
         if r.returncode != 0:
             raise AssertionError("sendwatch key new: " + r.stdout + r.stderr)
-        self.sink = Sink(self.workdir, dump=sink_dump, port=sink_port)
+        self.sink = Sink(self.workdir, dump=sink_dump, port=sink_port,
+                         port_may_change=ports_may_change)
         self.postfix = Postfix(self.workdir, self.sink.port,
                                "unix:" + self.socket_path, main_extra, listeners,
-                               port=smtpd_port)
+                               port=smtpd_port, port_may_change=ports_may_change)
+        self.sink.on_port_change = self.postfix.set_relay_port
         self.milter = Milter(self.workdir, self.config_path, wrapper=milter_wrapper)
         self.holdd = None
         if holdd:
             self.holdd = Milter(self.workdir, self.config_path,
-                                program=binary("sendwatch-holdd"))
-            self.holdd.log_path = os.path.join(self.workdir, "log", "holdd.log")
+                                program=binary("sendwatch-holdd"),
+                                log_path=os.path.join(self.workdir, "log", "holdd.log"))
+
+    def daemons(self):
+        return [d for d in (self.milter, self.holdd) if d is not None]
 
     def start(self):
         try:
@@ -535,30 +852,64 @@ class Stack:
         return self
 
     def stop(self):
-        """Stops everything; returns the milter's exit status."""
+        """Stops holdd, Postfix, the milter and the sink - each one even when
+        stopping another failed - and then fails unless every daemon started
+        (the milter, holdd) exited with status 0, or with what the test said
+        to expect when it killed one on purpose (Milter.kill()).
+
+        The first error is raised, with any later ones added as notes.
+        Returns the milter's exit status (None if the test had stopped it).
+        """
+        errors = []
         rc = None
-        try:
-            if self.holdd:
-                self.holdd.stop()
-            self.postfix.stop()
-        finally:
+
+        def step(action):
             try:
-                rc = self.milter.stop()
-            finally:
-                self.sink.stop()
+                return action()
+            except Exception as e:
+                errors.append(e)
+                return None
+
+        if self.holdd:
+            step(self.holdd.stop)
+        step(self.postfix.stop)
+        rc = step(self.milter.stop)
+        step(self.sink.stop)
+        exit_errors = [m for d in self.daemons() for m in d.exit_errors()]
+        if exit_errors:
+            errors.append(AssertionError("\n".join(exit_errors)))
+        if errors:
+            for e in errors[1:]:
+                add_note(errors[0], "also, while stopping the stack: %s: %s"
+                         % (type(e).__name__, e))
+            raise errors[0]
         return rc
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc is None:
+            self.stop()
+            return False
+        try:
+            self.stop()
+        except Exception as e:  # the block's own error is the first: keep it
+            add_note(exc, "also, while stopping the stack: %s: %s" % (type(e).__name__, e))
+        return False
 
     def write_rules(self, name, text):
         """Writes rules_dir/NAME (in the root-only etc directory)."""
         path = os.path.join(self.rules_dir, name)
-        with open(path, "w") as f:
+        with open(path, "w", encoding="utf-8") as f:
             f.write(text)
         os.chmod(path, 0o644)
 
     def sendwatch(self, *args):
         """Runs the sendwatch command with this stack's config."""
         return subprocess.run([binary("sendwatch"), "-c", self.config_path] + list(args),
-                              capture_output=True, text=True, timeout=120)
+                              capture_output=True, text=True, encoding="utf-8",
+                              errors="replace", timeout=120)
 
     def delivered(self):
         """The sink's messages that Postfix has logged as sent.
