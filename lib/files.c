@@ -237,7 +237,8 @@ static int list_disk(const char *dir, const char *suffix, struct files_entry *e,
         errbuf_set(err, errlen, "%s: cannot read directory: %s", dir, strerror(errno));
         goto done;
     }
-    qsort(names, n, sizeof(*names), name_order);
+    if (n > 1) /* qsort(NULL, 0) is undefined */
+        qsort(names, n, sizeof(*names), name_order);
     struct buf b = {0};
     for (size_t i = 0; i < n; i++)
         if (buf_append(&b, names[i], strlen(names[i]) + 1) != 0) {

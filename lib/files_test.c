@@ -73,6 +73,10 @@ static void test_list_sorted_filtered(void **state)
     assert_string_equal(names[1], "b.rules");
     assert_string_equal(names[2], "empty.rules");
     assert_string_equal(names[3], "fifo.rules");
+    /* Nothing that ends so: an empty list, not an error. */
+    assert_int_equal(files_list(fs, dir, ".none", &names, &n, err, sizeof(err)), 0);
+    assert_int_equal(n, 0);
+    assert_null(names[0]);
     files_free(fs);
 }
 
