@@ -32,28 +32,14 @@ static int frame_send(int fd, const char *p, size_t len)
                                                                                       : -1;
 }
 
-static int read_exact(int fd, void *p, size_t len)
-{
-    size_t got = 0;
-    while (got < len) {
-        ssize_t n = read(fd, (char *)p + got, len - got);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        got += (size_t)n;
-    }
-    return 0;
-}
-
 /* Reads a frame into a malloc'ed, NUL-terminated buffer. */
 static char *frame_recv(int fd, size_t *len)
 {
     uint32_t n;
-    if (read_exact(fd, &n, sizeof(n)) != 0 || n > 64u * 1024 * 1024)
+    if (fdio_read_exact(fd, &n, sizeof(n)) != 0 || n > 64u * 1024 * 1024)
         return NULL;
     char *p = malloc((size_t)n + 1);
-    if (p == NULL || read_exact(fd, p, n) != 0) {
+    if (p == NULL || fdio_read_exact(fd, p, n) != 0) {
         free(p);
         return NULL;
     }

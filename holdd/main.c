@@ -69,16 +69,6 @@ struct holdd {
     struct token_key key;               /* web_key_file, read as root at start */
 };
 
-/* Start-up problems go to the log, fatal ones as errors. */
-static void report_to_log(void *ctx, bool fatal, const char *text)
-{
-    (void)ctx;
-    if (fatal)
-        log_error("%s", text);
-    else
-        log_warning("%s", text);
-}
-
 static void usage(FILE *out)
 {
     fprintf(out, "usage: sendwatch-holdd [-f] [-c CONFIG] [-p PIDFILE]\n"
@@ -803,7 +793,7 @@ int main(int argc, char **argv)
     if (pidfile == NULL)
         pidfile = cfg->holdd_pid_file;
     /* Everything read from files is read now, as root: templates, key. */
-    if (preflight_holdd(cfg, pidfile, report_to_log, NULL, &h.templates, &h.key) != 0) {
+    if (preflight_holdd(cfg, pidfile, log_problem, NULL, &h.templates, &h.key) != 0) {
         log_error("not started: fix the above (sendwatch check says the same)");
         goto done;
     }

@@ -24,20 +24,6 @@ struct loader {
  * a 4-byte length (host order) and that many bytes. */
 enum { LOADER_FILES = 0, LOADER_ERROR = 1 };
 
-static int read_exact(int fd, void *p, size_t len)
-{
-    size_t got = 0;
-    while (got < len) {
-        ssize_t n = read(fd, (char *)p + got, len - got);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        got += (size_t)n;
-    }
-    return 0;
-}
-
 static int answer(int fd, unsigned char status, const void *p, size_t len)
 {
     uint32_t n = (uint32_t)len;
@@ -52,7 +38,7 @@ static int answer(int fd, unsigned char status, const void *p, size_t len)
 static void serve(int fd, loader_fn fn, void *ctx)
 {
     unsigned char request;
-    while (read_exact(fd, &request, 1) == 0) {
+    while (fdio_read_exact(fd, &request, 1) == 0) {
         char err[1024] = "";
         struct files *fs = files_new();
         struct buf out = {0};
@@ -125,15 +111,16 @@ struct files *loader_load(struct loader *l, char *err, size_t errlen)
 {
     unsigned char request = 'L', status;
     uint32_t len;
-    if (fdio_write_all(l->fd, &request, 1) != 0 || read_exact(l->fd, &status, 1) != 0 ||
-        read_exact(l->fd, &len, sizeof(len)) != 0 ||
+    if (fdio_write_all(l->fd, &request, 1) != 0 ||
+        fdio_read_exact(l->fd, &status, 1) != 0 ||
+        fdio_read_exact(l->fd, &len, sizeof(len)) != 0 ||
         len > FILES_MAX_TOTAL + (64u << 20)) {
         errbuf_set(err, errlen, "the root loader (pid %ld) is gone: restart the daemon",
                    (long)l->pid);
         return NULL;
     }
     char *payload = malloc((size_t)len + 1);
-    if (payload == NULL || read_exact(l->fd, payload, len) != 0) {
+    if (payload == NULL || fdio_read_exact(l->fd, payload, len) != 0) {
         errbuf_set(err, errlen,
                    payload ? "the root loader stopped mid-answer" : "out of memory");
         free(payload);

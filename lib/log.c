@@ -143,3 +143,12 @@ char *log_escape(char *dst, size_t dstlen, const char *src, size_t len)
     dst[out] = '\0';
     return dst;
 }
+
+void log_problem(void *ctx, bool fatal, const char *text)
+{
+    (void)ctx;
+    if (fatal)
+        log_error("%s", text);
+    else
+        log_warning("%s", text);
+}

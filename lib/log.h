@@ -26,6 +26,10 @@ void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* A start-up problem (preflight.h's report): an error when FATAL, else a
+ * warning.  CTX is unused. */
+void log_problem(void *ctx, bool fatal, const char *text);
+
 /*
  * Copies SRC (LEN bytes) into DST (DSTLEN bytes, always NUL-terminated) so
  * it is safe in one log line: control bytes, backslash, bytes that are not

@@ -94,16 +94,6 @@ static void *reload_thread(void *arg)
     return NULL;
 }
 
-/* Start-up problems go to the log, fatal ones as errors. */
-static void report_to_log(void *ctx, bool fatal, const char *text)
-{
-    (void)ctx;
-    if (fatal)
-        log_error("%s", text);
-    else
-        log_warning("%s", text);
-}
-
 int main(int argc, char **argv)
 {
     const char *config_path = SENDWATCH_DEFAULT_CONFIG, *pidfile = NULL;
@@ -165,7 +155,7 @@ int main(int argc, char **argv)
 
     if (pidfile == NULL)
         pidfile = cfg->milter_pid_file;
-    if (preflight_milter(cfg, pidfile, report_to_log, NULL) != 0) {
+    if (preflight_milter(cfg, pidfile, log_problem, NULL) != 0) {
         log_error("not started: fix the above (sendwatch check says the same)");
         goto done;
     }
