@@ -59,7 +59,7 @@ int command_reload(const char *config_path, int argc, char **argv)
     struct config *cfg = commands_load_config(config_path);
     if (cfg == NULL)
         return 1;
-    struct rules *rules = rules_load_dir(cfg->rules_dir, err, sizeof(err));
+    struct rules *rules = commands_load_rules(cfg, err, sizeof(err));
     if (rules == NULL) {
         fprintf(stderr,
                 "sendwatch: %s\nsendwatch: not reloaded: the milter keeps its rules\n",

@@ -242,7 +242,7 @@ static int drop_for_test(const struct config *cfg)
  * temp_dir.  Made after the drop, so it is ours as run_user.  Its path
  * into *PRIVATE (to remove at the end), or NULL when temp_dir is there.
  */
-static int use_private_temp_dir(struct config *cfg, char **private_dir)
+static int use_private_temp_dir(struct config *cfg, bool was_root, char **private_dir)
 {
     struct stat st;
     *private_dir = NULL;
@@ -251,7 +251,7 @@ static int use_private_temp_dir(struct config *cfg, char **private_dir)
     const char *base = getenv("TMPDIR");
     char path[PATH_MAX];
     snprintf(path, sizeof(path), "%s/sendwatch-test-XXXXXX",
-             base && base[0] == '/' && geteuid() != 0 && getuid() != 0 ? base : "/tmp");
+             base && base[0] == '/' && !was_root ? base : "/tmp");
     if (mkdtemp(path) == NULL) {
         fprintf(stderr,
                 "sendwatch: temp_dir %s does not exist, and no private one could be "
@@ -316,7 +316,7 @@ int command_test(const char *config_path, int argc, char **argv)
 
     if (cfg == NULL)
         goto done;
-    rules = rules_load_dir(cfg->rules_dir, err, sizeof(err));
+    rules = commands_load_rules(cfg, err, sizeof(err));
     if (rules == NULL) {
         fprintf(stderr, "sendwatch: %s\n", err);
         goto done;
@@ -326,7 +326,9 @@ int command_test(const char *config_path, int argc, char **argv)
         fprintf(stderr, "sendwatch: %s: cannot open: %m\n", path);
         goto done;
     }
-    if (drop_for_test(cfg) != 0 || use_private_temp_dir(cfg, &private_dir) != 0) {
+    bool was_root = geteuid() == 0 || getuid() == 0; /* root's TMPDIR is not trusted */
+    if (drop_for_test(cfg) != 0 ||
+        use_private_temp_dir(cfg, was_root, &private_dir) != 0) {
         fclose(fp);
         goto done;
     }

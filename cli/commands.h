@@ -25,6 +25,13 @@ int command_user(const char *config_path, int argc, char **argv);
 struct config *commands_load_config(const char *config_path);
 
 /*
+ * Loads rules_dir as the daemons do (preflight_files: as root, nothing
+ * run_user could have changed).  NULL with ERR.
+ */
+struct rules;
+struct rules *commands_load_rules(const struct config *cfg, char *err, size_t errlen);
+
+/*
  * Becomes run_user (when root: LMDB's files keep belonging to the daemons)
  * and opens the state store, or says why on stderr and returns NULL.
  */

@@ -31,6 +31,14 @@ struct config *commands_load_config(const char *config_path)
     return cfg;
 }
 
+struct rules *commands_load_rules(const struct config *cfg, char *err, size_t errlen)
+{
+    struct files *fs = preflight_files(cfg, NULL, err, errlen);
+    struct rules *rules = fs ? rules_load_from(fs, cfg->rules_dir, err, errlen) : NULL;
+    files_free(fs);
+    return rules;
+}
+
 struct store *commands_open_store(const struct config *cfg, bool read_only)
 {
     char err[1024];
@@ -76,7 +84,7 @@ int command_check(const char *config_path, int argc, char **argv)
     if (cfg == NULL)
         return 1;
     printf("%s: ok\n", config_path);
-    struct rules *rules = rules_load_dir(cfg->rules_dir, err, sizeof(err));
+    struct rules *rules = commands_load_rules(cfg, err, sizeof(err));
     int status = rules ? 0 : 1;
     if (rules)
         printf("%s: %zu rules ok\n", cfg->rules_dir, rules_count(rules));
@@ -84,12 +92,13 @@ int command_check(const char *config_path, int argc, char **argv)
         fprintf(stderr, "sendwatch: %s\n", err);
     rules_free(rules);
     struct check_report report = {0};
-    if (preflight_milter(cfg, NULL, report_to_stderr, &report) == 0)
+    if (preflight_milter(cfg, config_path, NULL, report_to_stderr, &report) == 0)
         printf(
             "sendwatch-milter: would start (directories, socket and pid file places)\n");
     else
         status = 1;
-    if (preflight_holdd(cfg, NULL, report_to_stderr, &report, NULL, NULL) == 0)
+    if (preflight_holdd(cfg, config_path, NULL, report_to_stderr, &report, NULL, NULL) ==
+        0)
         printf("sendwatch-holdd: would start (directories, Postfix, sendmail, notice "
                "templates, link key)\n");
     else

@@ -790,10 +790,12 @@ int main(int argc, char **argv)
                   cfg->run_user);
         goto done;
     }
+    const char *pidfile_option = pidfile; /* for messages: -p, or the setting */
     if (pidfile == NULL)
         pidfile = cfg->holdd_pid_file;
     /* Everything read from files is read now, as root: templates, key. */
-    if (preflight_holdd(cfg, pidfile, log_problem, NULL, &h.templates, &h.key) != 0) {
+    if (preflight_holdd(cfg, config_path, pidfile_option, log_problem, NULL, &h.templates,
+                        &h.key) != 0) {
         log_error("not started: fix the above (sendwatch check says the same)");
         goto done;
     }

@@ -29,6 +29,8 @@ struct files {
     size_t n, cap;
     size_t total; /* bytes held */
     bool sealed;
+    files_guard guard;
+    void *guard_ctx;
 };
 
 #define FILES_MAGIC "SWF1"
@@ -54,6 +56,12 @@ void files_free(struct files *fs)
         entry_free(&fs->entries[i]);
     free(fs->entries);
     free(fs);
+}
+
+void files_set_guard(struct files *fs, files_guard guard, void *ctx)
+{
+    fs->guard = guard;
+    fs->guard_ctx = ctx;
 }
 
 bool files_sealed(const struct files *fs)
@@ -186,7 +194,8 @@ int files_read(struct files *fs, const char *path, const char **data, size_t *le
             errbuf_set(err, errlen, "out of memory");
             return -1;
         }
-        if (read_disk(path, &fresh, err, errlen) != 0) {
+        if ((fs->guard && fs->guard(fs->guard_ctx, path, err, errlen) != 0) ||
+            read_disk(path, &fresh, err, errlen) != 0) {
             entry_free(&fresh);
             return -1;
         }
@@ -277,7 +286,8 @@ int files_list(struct files *fs, const char *dir, const char *suffix,
             errbuf_set(err, errlen, "out of memory");
             return -1;
         }
-        if (list_disk(dir, suffix, &fresh, err, errlen) != 0) {
+        if ((fs->guard && fs->guard(fs->guard_ctx, dir, err, errlen) != 0) ||
+            list_disk(dir, suffix, &fresh, err, errlen) != 0) {
             entry_free(&fresh);
             return -1;
         }
@@ -331,26 +341,29 @@ struct reader {
     size_t left;
 };
 
-/* A field as a malloc'ed copy with a NUL after it; NULL when truncated. */
-static char *get_field(struct reader *r, size_t *len)
+/* A field as a malloc'ed copy with a NUL after it into *OUT.  0, -1 when
+ * truncated, -2 when out of memory. */
+static int get_field(struct reader *r, char **out, size_t *len)
 {
     uint32_t n;
+    *out = NULL;
     if (r->left < sizeof(n))
-        return NULL;
+        return -1;
     memcpy(&n, r->p, sizeof(n));
     r->p += sizeof(n);
     r->left -= sizeof(n);
     if (n > r->left)
-        return NULL;
+        return -1;
     char *copy = malloc((size_t)n + 1);
     if (copy == NULL)
-        return NULL;
+        return -2;
     memcpy(copy, r->p, n);
     copy[n] = '\0';
     r->p += n;
     r->left -= n;
+    *out = copy;
     *len = n;
-    return copy;
+    return 0;
 }
 
 struct files *files_decode(const void *p, size_t len, char *err, size_t errlen)
@@ -377,11 +390,20 @@ struct files *files_decode(const void *p, size_t len, char *err, size_t errlen)
         r.left--;
         if (e.kind != FILES_FILE && e.kind != FILES_LIST)
             goto malformed;
-        e.path = get_field(&r, &plen);
-        e.suffix = e.path ? get_field(&r, &slen) : NULL;
-        e.data = e.suffix ? get_field(&r, &e.len) : NULL;
-        if (e.data == NULL || strlen(e.path) != plen || strlen(e.suffix) != slen ||
-            (e.kind == FILES_LIST && index_names(&e) != 0)) {
+        int rc = get_field(&r, &e.path, &plen);
+        if (rc == 0)
+            rc = get_field(&r, &e.suffix, &slen);
+        if (rc == 0)
+            rc = get_field(&r, &e.data, &e.len);
+        if (rc == 0 && e.kind == FILES_LIST && index_names(&e) != 0)
+            rc = -2;
+        if (rc == -2) {
+            entry_free(&e);
+            errbuf_set(err, errlen, "out of memory");
+            files_free(fs);
+            return NULL;
+        }
+        if (rc != 0 || strlen(e.path) != plen || strlen(e.suffix) != slen) {
             entry_free(&e);
             goto malformed;
         }

@@ -38,6 +38,14 @@ struct files *files_new(void);
 /* Releases FS; NULL is allowed. */
 void files_free(struct files *fs);
 
+/*
+ * GUARD(CTX, PATH, ERR, ERRLEN) is asked before FS reads a file or lists a
+ * directory from disk: 0 lets it, -1 refuses with ERR.  (A daemon's files
+ * are read as root: the guard refuses what run_user could have changed.)
+ */
+typedef int (*files_guard)(void *ctx, const char *path, char *err, size_t errlen);
+void files_set_guard(struct files *fs, files_guard guard, void *ctx);
+
 /* Whether FS is sealed (made by files_decode: never reads the disk). */
 bool files_sealed(const struct files *fs);
 

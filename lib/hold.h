@@ -95,7 +95,7 @@ bool hold_parse_notice_job_key(const char *key, time_t *not_before, char *qid,
  * (notice_sent = NOW, the job goes); else failed: notice_attempts counts
  * it, notice_error says WHY, and the job waits until notice_retry, with
  * the same backoff as releases (*ATTEMPT, *WAIT).  Without a hold record
- * the job just goes.  0 (1 when there was no record), -1 with ERR.
+ * the job just goes.  0, or -1 with ERR.
  */
 int hold_notice_outcome(struct store_txn *t, const char *job_key, const char *queue_id,
                         time_t now, const char *why, long *attempt, time_t *wait,

@@ -82,23 +82,22 @@ struct loader *loader_start(loader_fn fn, void *ctx, char *err, size_t errlen)
         return NULL;
     }
     if (l->pid == 0) {
-        /* Keep only the channel (and stderr, for a crash report): no socket,
-         * no LMDB, nothing of the daemon's. */
-        if (dup2(sv[1], 3) < 0)
+        /* Keep only the channel (as fd 3): not the milter's socket, not
+         * LMDB, and not the standard descriptors of whoever started the
+         * daemon (a pipe held open here would never see end-of-file).
+         * Errors go back over the channel. */
+        int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+        if (dup2(sv[1], 3) < 0 || null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 ||
+            dup2(null, 2) < 0)
             _exit(1);
-        for (int fd = 4; fd < 1024; fd++)
-            close(fd);
-        close(0);
-        close(1);
+        close_range(4, ~0U, 0);
         sigset_t none;
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
         signal(SIGPIPE, SIG_IGN);
-        /* The daemon gone, the loader goes too. */
-        prctl(PR_SET_PDEATHSIG, SIGTERM);
+        /* No PR_SET_PDEATHSIG: the daemon's daemon(3) fork would end us at
+         * once.  The daemon gone, the channel reads end-of-file and we go. */
         prctl(PR_SET_NAME, "sendwatch-load");
-        if (getppid() == 1)
-            _exit(0);
         serve(3, fn, ctx);
         _exit(0);
     }
@@ -107,24 +106,38 @@ struct loader *loader_start(loader_fn fn, void *ctx, char *err, size_t errlen)
     return l;
 }
 
+/* After any fault on the channel the stream cannot be trusted to be in
+ * step: the loader is given up (the daemon must be restarted to reload). */
+static struct files *loader_broken(struct loader *l, const char *why, char *err,
+                                   size_t errlen)
+{
+    errbuf_set(err, errlen, "the root loader (pid %ld) %s: restart the daemon to reload",
+               (long)l->pid, why);
+    if (l->fd >= 0)
+        close(l->fd);
+    l->fd = -1;
+    return NULL;
+}
+
 struct files *loader_load(struct loader *l, char *err, size_t errlen)
 {
     unsigned char request = 'L', status;
     uint32_t len;
+    if (l->fd < 0)
+        return loader_broken(l, "was given up after an earlier fault", err, errlen);
     if (fdio_write_all(l->fd, &request, 1) != 0 ||
         fdio_read_exact(l->fd, &status, 1) != 0 ||
-        fdio_read_exact(l->fd, &len, sizeof(len)) != 0 ||
-        len > FILES_MAX_TOTAL + (64u << 20)) {
-        errbuf_set(err, errlen, "the root loader (pid %ld) is gone: restart the daemon",
-                   (long)l->pid);
-        return NULL;
-    }
+        fdio_read_exact(l->fd, &len, sizeof(len)) != 0)
+        return loader_broken(l, "is gone", err, errlen);
+    if ((status != LOADER_FILES && status != LOADER_ERROR) ||
+        len > FILES_MAX_TOTAL + (64u << 20))
+        return loader_broken(l, "answered out of step", err, errlen);
     char *payload = malloc((size_t)len + 1);
-    if (payload == NULL || fdio_read_exact(l->fd, payload, len) != 0) {
-        errbuf_set(err, errlen,
-                   payload ? "the root loader stopped mid-answer" : "out of memory");
+    if (payload == NULL)
+        return loader_broken(l, "sent more than memory holds", err, errlen);
+    if (fdio_read_exact(l->fd, payload, len) != 0) {
         free(payload);
-        return NULL;
+        return loader_broken(l, "stopped mid-answer", err, errlen);
     }
     payload[len] = '\0';
     struct files *fs = NULL;
@@ -140,7 +153,8 @@ void loader_stop(struct loader *l)
 {
     if (l == NULL)
         return;
-    close(l->fd);
+    if (l->fd >= 0)
+        close(l->fd);
     while (waitpid(l->pid, NULL, 0) < 0 && errno == EINTR)
         ;
     free(l);

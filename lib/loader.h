@@ -5,15 +5,20 @@
  * The milter drops to run_user at start, yet on reload it must read its
  * config and rules again, from files that may be readable by root only.
  * So before the drop it starts a loader: a child process that keeps root,
- * holds nothing but its end of a socketpair, and on each request runs the
- * daemon's load function on a fresh struct files (files.h), so that the
- * function reads, as root, every file it needs.  The loader answers with
- * those files, or with the function's error; the daemon then runs the same
+ * keeps no descriptor but its end of a socketpair, and on
+ * each request runs the daemon's load function on a fresh struct files
+ * (files.h), so that the function reads, as root, every file it needs.
+ * (It is a fork: it has a copy of the daemon's memory as it was at start.)  The loader
+ * answers with those files, or with the function's error; the daemon then runs the same
  * load function on the sealed copy and sees exactly what root read.
  *
  * The loader takes nothing from the daemon but "load again": no path and
  * no data, so a compromised daemon cannot make it read anything but what
- * the root-owned config names.
+ * the config names - and the load function must refuse files run_user
+ * could have changed (preflight_files), or the daemon could plant a rule
+ * that names /etc/shadow as a keyword list.  It ends when the daemon
+ * closes the channel (or exits).  After a fault on the channel it is
+ * given up: reloads then fail, saying so, until the daemon restarts.
  *
  * loader_start() forks: call it while the process has one thread, before
  * it drops privileges.  loader_load() may be called from any one thread at

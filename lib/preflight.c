@@ -2,6 +2,7 @@
 #include "preflight.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
 #include <openssl/crypto.h>
@@ -12,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "errbuf.h"
 #include "files.h"
 #include "privilege.h"
 
@@ -20,6 +22,7 @@ struct preflight {
     preflight_report report;
     void *ctx;
     int fatal;
+    bool lost_root; /* privilege_as_user could not become root again: stop */
 };
 
 static void say(struct preflight *p, bool fatal, const char *fmt, ...)
@@ -78,8 +81,11 @@ static void check_dir(struct preflight *p, const char *setting, const char *path
         say(p, true, "%s %s: not a directory", setting, path);
         return;
     }
+    if (p->lost_root)
+        return;
     int can = privilege_user_can(p->cfg->run_user, path, mode, why, sizeof(why), err,
                                  sizeof(err));
+    p->lost_root = can == -2;
     if (can < 0)
         say(p, true, "%s %s: %s", setting, path, err);
     else if (can == 0)
@@ -97,27 +103,142 @@ static void check_parent(struct preflight *p, const char *setting, const char *p
     check_dir(p, what, dirname(copy), W_OK | X_OK);
 }
 
-/* Policy files that run_user (a compromised daemon) could rewrite: warn. */
-static void warn_if_user_writes(struct preflight *p, const char *setting,
-                                const char *path)
+/* A file root reads for the daemon (SETTING's PATH): preflight_guard. */
+static void check_read_as_root(struct preflight *p, const char *setting, const char *path)
 {
-    char why[256], err[512];
-    if (geteuid() != 0)
-        return; /* the daemons run as ourselves: nothing to compare with */
-    if (privilege_user_can(p->cfg->run_user, path, W_OK, why, sizeof(why), err,
-                           sizeof(err)) == 1)
-        say(p, false,
-            "%s %s: run_user %s can write to it, so a compromised daemon could change "
-            "the policy it enforces (make it root's)",
-            setting, path, p->cfg->run_user);
+    char err[1024];
+    if (p->lost_root)
+        return;
+    int rc = preflight_guard((void *)p->cfg, path, err, sizeof(err));
+    p->lost_root = rc == -2;
+    if (rc != 0)
+        say(p, true, "%s %s", setting, err);
 }
 
-int preflight_milter(const struct config *cfg, const char *pidfile,
-                     preflight_report report, void *ctx)
+/* ------------------------------------------------------------ the guard */
+
+#define GUARD_MAX_DEPTH 64
+
+struct guard_walk {
+    char path[PATH_MAX];         /* the real path */
+    size_t end[GUARD_MAX_DEPTH]; /* the length of each prefix, the whole path first */
+    struct stat st[GUARD_MAX_DEPTH];
+    size_t n;
+    uid_t uid;       /* run_user's */
+    size_t bad;      /* the prefix run_user controls, or n */
+    const char *how; /* "owns" or "may write to" */
+};
+
+/* Runs as run_user (privilege_as_user): which prefix could run_user change? */
+static int guard_probe(void *ctx)
 {
-    struct preflight p = {cfg, report, ctx, 0};
+    struct guard_walk *w = ctx;
+    char prefix[PATH_MAX];
+    for (size_t i = 0; i < w->n; i++) {
+        memcpy(prefix, w->path, w->end[i]);
+        prefix[w->end[i]] = '\0';
+        bool dir = S_ISDIR(w->st[i].st_mode);
+        if (w->st[i].st_uid == w->uid) {
+            w->bad = i;
+            w->how = "owns";
+            return 0;
+        }
+        if (faccessat(AT_FDCWD, prefix, dir ? W_OK | X_OK : W_OK, AT_EACCESS) != 0)
+            continue;
+        /* A sticky directory (/tmp) lets run_user replace only its own entries. */
+        if (dir && (w->st[i].st_mode & S_ISVTX) && i > 0 && w->st[i - 1].st_uid != w->uid)
+            continue;
+        w->bad = i;
+        w->how = "may write to";
+        return 0;
+    }
+    return 0;
+}
+
+int preflight_guard(void *ctx, const char *path, char *err, size_t errlen)
+{
+    const struct config *cfg = ctx;
+    struct guard_walk *w;
+    gid_t gid;
+    int rc = -1;
+    if (geteuid() != 0)
+        return 0; /* not root: the files are read with the daemon's own rights */
+    if ((w = calloc(1, sizeof(*w))) == NULL) {
+        errbuf_set(err, errlen, "out of memory");
+        return -1;
+    }
+    if (realpath(path, w->path) == NULL) {
+        free(w);
+        return 0; /* reading it says why */
+    }
+    for (size_t len = strlen(w->path); w->n < GUARD_MAX_DEPTH;) {
+        w->end[w->n] = len ? len : 1;
+        char saved = w->path[w->end[w->n]];
+        w->path[w->end[w->n]] = '\0';
+        int st = lstat(w->path, &w->st[w->n]);
+        w->path[w->end[w->n]] = saved;
+        if (st != 0) {
+            errbuf_set(err, errlen, "%s: %s", path, strerror(errno));
+            goto done;
+        }
+        w->n++;
+        if (len <= 1)
+            break;
+        while (len > 1 && w->path[len - 1] != '/')
+            len--;
+        if (len > 1)
+            len--; /* the slash before the last component */
+    }
+    w->bad = w->n;
+    if (privilege_lookup(cfg->run_user, &w->uid, &gid, err, errlen) != 0)
+        goto done;
+    if (w->uid == 0) {
+        rc = 0; /* no lesser user to guard against (the start refuses it anyway) */
+        goto done;
+    }
+    int as = privilege_as_user(cfg->run_user, NULL, guard_probe, w, err, errlen);
+    if (as != 0) {
+        rc = as;
+        goto done;
+    }
+    if (w->bad < w->n) {
+        errbuf_set(
+            err, errlen,
+            "%s: refused: run_user %s %s %.*s, so a compromised daemon could change "
+            "what root reads for it (make it root's alone)",
+            path, cfg->run_user, w->how, (int)w->end[w->bad], w->path);
+        goto done;
+    }
+    rc = 0;
+done:
+    free(w);
+    return rc;
+}
+
+struct files *preflight_files(const struct config *cfg, const char *config_path,
+                              char *err, size_t errlen)
+{
+    struct files *fs = files_new();
+    if (fs == NULL) {
+        errbuf_set(err, errlen, "out of memory");
+        return NULL;
+    }
+    if (config_path != NULL &&
+        preflight_guard((void *)cfg, config_path, err, errlen) != 0) {
+        files_free(fs);
+        return NULL;
+    }
+    files_set_guard(fs, preflight_guard, (void *)cfg);
+    return fs;
+}
+
+int preflight_milter(const struct config *cfg, const char *config_path,
+                     const char *pidfile, preflight_report report, void *ctx)
+{
+    struct preflight p = {cfg, report, ctx, 0, false};
     if (!check_run_user(&p))
         return p.fatal;
+    check_read_as_root(&p, "config", config_path);
     check_dir(&p, "state_dir", cfg->state_dir, R_OK | W_OK | X_OK);
     check_dir(&p, "temp_dir", cfg->temp_dir, W_OK | X_OK);
     check_dir(&p, "quarantine_dir", cfg->quarantine_dir, W_OK | X_OK);
@@ -126,7 +247,6 @@ int preflight_milter(const struct config *cfg, const char *pidfile,
         check_parent(&p, "milter_socket", strchr(cfg->milter_socket, ':') + 1);
     check_parent(&p, pidfile ? "-p" : "milter_pid_file",
                  pidfile ? pidfile : cfg->milter_pid_file);
-    warn_if_user_writes(&p, "rules_dir", cfg->rules_dir);
     return p.fatal;
 }
 
@@ -134,37 +254,38 @@ static void check_key(struct preflight *p, struct token_key *out)
 {
     struct token_key key;
     char err[768];
-    struct stat st;
     uid_t uid = geteuid();
     gid_t gid;
-    if (token_key_load(p->cfg->web_key_file, &key, err, sizeof(err)) != 0) {
-        say(p, true, "%s%s", err,
-            errno == ENOENT ? " (make one with \"sendwatch key new\")" : "");
+    if (p->lost_root)
         return;
-    }
     if (geteuid() == 0 &&
         privilege_lookup(p->cfg->run_user, &uid, &gid, err, sizeof(err)) != 0)
         uid = 0;
-    if (stat(p->cfg->web_key_file, &st) == 0 && st.st_uid != 0 && st.st_uid != uid)
-        say(p, true, "web_key_file %s: owned by uid %ld; it must belong to root or %s",
-            p->cfg->web_key_file, (long)st.st_uid, p->cfg->run_user);
-    else if (out != NULL)
+    check_read_as_root(p, "web_key_file", p->cfg->web_key_file);
+    if (token_key_load_owned(p->cfg->web_key_file, uid, &key, err, sizeof(err)) != 0) {
+        say(p, true, "%s", err);
+        return;
+    }
+    if (out != NULL)
         *out = key;
     OPENSSL_cleanse(&key, sizeof(key));
 }
 
-int preflight_holdd(const struct config *cfg, const char *pidfile,
-                    preflight_report report, void *ctx,
+int preflight_holdd(const struct config *cfg, const char *config_path,
+                    const char *pidfile, preflight_report report, void *ctx,
                     struct notice_templates **templates, struct token_key *key)
 {
-    struct preflight p = {cfg, report, ctx, 0};
+    struct preflight p = {cfg, report, ctx, 0, false};
     char path[PATH_MAX], err[1024];
     if (!check_run_user(&p))
         return p.fatal;
+    check_read_as_root(&p, "config", config_path);
     check_dir(&p, "state_dir", cfg->state_dir, R_OK | W_OK | X_OK);
     check_parent(&p, "holdd_socket", cfg->holdd_socket);
     check_parent(&p, pidfile ? "-p" : "holdd_pid_file",
                  pidfile ? pidfile : cfg->holdd_pid_file);
+    if (p.lost_root)
+        return p.fatal;
     snprintf(path, sizeof(path), "%s/main.cf", cfg->postfix_config_dir);
     if (access(path, R_OK) != 0)
         say(&p, true, "postfix_config_dir %s: no readable main.cf: %s",
@@ -175,13 +296,12 @@ int preflight_holdd(const struct config *cfg, const char *pidfile,
     else if (!S_ISREG(st.st_mode))
         say(&p, true, "sendmail_path %s: not a file", cfg->sendmail_path);
 
-    struct files *fs = files_new();
+    struct files *fs = preflight_files(cfg, NULL, err, sizeof(err));
     struct notice_templates *ts =
         fs ? notice_templates_load(fs, cfg->notice_template_dir, err, sizeof(err)) : NULL;
-    files_free(fs);
     if (ts == NULL)
-        say(&p, true, "%s", fs ? err : "out of memory");
-    warn_if_user_writes(&p, "notice_template_dir", cfg->notice_template_dir);
+        say(&p, true, "%s", err);
+    files_free(fs);
     check_key(&p, key);
     if (templates != NULL && p.fatal == 0)
         *templates = ts;

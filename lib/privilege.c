@@ -135,8 +135,9 @@ int privilege_user_can(const char *user, const char *path, int mode, char *why,
                        size_t whylen, char *err, size_t errlen)
 {
     struct access_question q = {path, mode, 0};
-    if (privilege_as_user(user, NULL, ask_access, &q, err, errlen) != 0)
-        return -1;
+    int rc = privilege_as_user(user, NULL, ask_access, &q, err, errlen);
+    if (rc != 0)
+        return rc; /* -1, or -2: root is lost, the caller must exit */
     if (q.answer_errno != 0) {
         errbuf_set(why, whylen, "%s", strerror(q.answer_errno));
         return 0;

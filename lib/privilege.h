@@ -1,5 +1,6 @@
 /*
- * privilege - drop root for good, and prove it.
+ * privilege - drop root for good, and prove it; meanwhile, act with a
+ * lesser user's rights where that user could change the names involved.
  *
  * privilege_drop() switches a process started as root to USER (its uid,
  * primary gid and supplementary groups) and then checks that root cannot
@@ -43,7 +44,8 @@ int privilege_as_user(const char *user, const char *group, int (*fn)(void *ctx),
  * Whether the file-system identity of USER (see privilege_as_user) may
  * access PATH with MODE (R_OK, W_OK, X_OK, as access(2)): every directory
  * on the way is searched with USER's rights.  1 yes, 0 no (WHY says why,
- * e.g. "Permission denied"), -1 with ERR when the question cannot be asked.
+ * e.g. "Permission denied"), -1 with ERR when the question cannot be asked,
+ * -2 when root could not be regained (exit).
  */
 int privilege_user_can(const char *user, const char *path, int mode, char *why,
                        size_t whylen, char *err, size_t errlen);

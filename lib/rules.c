@@ -432,6 +432,7 @@ static bool load_keywords_file(struct parser *p, const struct token *t, unsigned
         const char *nl = memchr(line, '\n', (size_t)(text + size - line));
         size_t n = nl ? (size_t)(nl - line) : (size_t)(text + size - line);
         const char *next = nl ? nl + 1 : text + size;
+        n = strnlen(line, n); /* a NUL ends the keyword, as it always did */
         lineno++;
         while (n > 0 &&
                (line[n - 1] == '\r' || line[n - 1] == ' ' || line[n - 1] == '\t'))

@@ -19,12 +19,19 @@
 
 int token_key_load(const char *path, struct token_key *key, char *err, size_t errlen)
 {
+    return token_key_load_owned(path, geteuid(), key, err, errlen);
+}
+
+int token_key_load_owned(const char *path, uid_t owner, struct token_key *key, char *err,
+                         size_t errlen)
+{
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
     struct stat st;
     char text[2 * TOKEN_KEY_MAX + 8];
 
     if (fd < 0) {
-        errbuf_set(err, errlen, "web_key_file %s: %s", path, strerror(errno));
+        errbuf_set(err, errlen, "web_key_file %s: %s%s", path, strerror(errno),
+                   errno == ENOENT ? " (make one with \"sendwatch key new\")" : "");
         return -1;
     }
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (st.st_mode & 077) != 0) {
@@ -33,6 +40,14 @@ int token_key_load(const char *path, struct token_key *key, char *err, size_t er
                    "web_key_file %s: must be a regular file that only its owner can read "
                    "(chmod 600)",
                    path);
+        return -1;
+    }
+    if (st.st_uid != 0 && st.st_uid != owner) {
+        close(fd);
+        errbuf_set(
+            err, errlen,
+            "web_key_file %s: owned by uid %ld; it must belong to root or run_user", path,
+            (long)st.st_uid);
         return -1;
     }
     ssize_t n = read(fd, text, sizeof(text) - 1);

@@ -17,11 +17,12 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 #include <time.h>
 
-#define TOKEN_KEY_MIN 32  /* bytes of key at the least */
+#define TOKEN_KEY_MIN 32 /* bytes of key at the least */
 #define TOKEN_KEY_MAX 128
-#define TOKEN_MAX 256     /* room for a token with its NUL */
+#define TOKEN_MAX     256 /* room for a token with its NUL */
 
 struct token_key {
     unsigned char bytes[TOKEN_KEY_MAX];
@@ -33,6 +34,10 @@ struct token_key {
  * 0, or -1 with ERR.
  */
 int token_key_load(const char *path, struct token_key *key, char *err, size_t errlen);
+
+/* The same, and the file must belong to root or to OWNER (run_user). */
+int token_key_load_owned(const char *path, uid_t owner, struct token_key *key, char *err,
+                         size_t errlen);
 
 /*
  * Writes a new random key (hex, TOKEN_KEY_MIN bytes) to PATH, mode 0600,
@@ -49,7 +54,8 @@ struct token {
 };
 
 /* Makes the token for T into OUT (TOKEN_MAX bytes).  0, or -1 on bad fields. */
-int token_make(const struct token_key *key, const struct token *t, char *out, size_t outlen);
+int token_make(const struct token_key *key, const struct token *t, char *out,
+               size_t outlen);
 
 enum token_status {
     TOKEN_OK,

@@ -153,9 +153,10 @@ int main(int argc, char **argv)
     sigaddset(&block, SIGINT);
     pthread_sigmask(SIG_BLOCK, &block, NULL);
 
+    const char *pidfile_option = pidfile; /* for messages: -p, or the setting */
     if (pidfile == NULL)
         pidfile = cfg->milter_pid_file;
-    if (preflight_milter(cfg, pidfile, log_problem, NULL) != 0) {
+    if (preflight_milter(cfg, config_path, pidfile_option, log_problem, NULL) != 0) {
         log_error("not started: fix the above (sendwatch check says the same)");
         goto done;
     }

@@ -10,6 +10,7 @@
 #include "errbuf.h"
 #include "files.h"
 #include "loader.h"
+#include "preflight.h"
 
 struct snapshot_owned {
     struct snapshot pub; /* first: callers see only this */
@@ -39,6 +40,15 @@ static struct snapshot_owned *snapshot_load(struct files *fs, char *err, size_t 
         return NULL;
     }
     s->cfg = config_load_from(fs, snapshot_config_path, err, errlen);
+    /* Read from disk as root (at start, or in the loader): nothing that
+     * run_user could have changed, the config file included. */
+    if (s->cfg != NULL && !files_sealed(fs)) {
+        if (preflight_guard(s->cfg, snapshot_config_path, err, errlen) != 0) {
+            snapshot_destroy(s);
+            return NULL;
+        }
+        files_set_guard(fs, preflight_guard, s->cfg);
+    }
     if (s->cfg != NULL)
         s->rules = rules_load_from(fs, s->cfg->rules_dir, err, errlen);
     if (s->cfg == NULL || s->rules == NULL) {

@@ -6,8 +6,10 @@
  * so a reload never changes the rules under a message in flight.
  * snapshot_reload() builds a new snapshot from the same config file and
  * swaps it in only if config and rules both load; otherwise the old one
- * stays and the reason comes back.  The files are read as root, by the
- * loader, although the milter runs as run_user by then.  Thread-safe.
+ * stays and the reason comes back.  When the milter was started as root,
+ * the files are read as root by the loader (and refused where run_user
+ * could have changed them: preflight_guard), although the milter runs as
+ * run_user by then.  Thread-safe.
  */
 #ifndef SENDWATCH_MILTER_SNAPSHOT_H
 #define SENDWATCH_MILTER_SNAPSHOT_H

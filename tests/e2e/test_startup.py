@@ -146,12 +146,87 @@ class BadFilesStopTheStart(unittest.TestCase):
         self.assertEqual(c.returncode, 1)
         self.assertIn("sendwatch: rules_dir: %s: not a regular file\n" % path, c.stderr)
 
+    def test_rules_the_run_user_could_change(self):
+        """Root reads the rules for the milter: a rules_dir run_user owns is refused."""
+        swtest.chown_to(self.stack.rules_dir, swtest.RUN_USER)
+        r = run(swtest.binary("sendwatch-milter"), "-f", "-c", self.stack.config_path)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        line = ("rules_dir %s: refused: run_user sendwatch owns %s, so a compromised daemon "
+                "could change what root reads for it" % (self.stack.rules_dir,
+                                                          self.stack.rules_dir))
+        self.assertIn(line, r.stderr)
+        c = self.stack.sendwatch("check")
+        self.assertEqual(c.returncode, 1)
+        self.assertIn("sendwatch: " + line, c.stderr)
+
+    def test_keyword_list_the_run_user_could_swap(self):
+        """A keywords-file in a directory run_user may write to could become a symlink
+        to /etc/shadow: refused, with the rule's file, line and column."""
+        lists = os.path.join(self.stack.workdir, "lists")
+        os.mkdir(lists)
+        with open(os.path.join(lists, "kw.txt"), "w", encoding="utf-8") as f:
+            f.write("secret\n")
+        os.chmod(lists, 0o777)
+        self.stack.write_rules("30-kw.rules", "rule kw\n    match body keywords-file %s/kw.txt\n"
+                               "    action deliver\n" % lists)
+        c = self.stack.sendwatch("check")
+        self.assertEqual(c.returncode, 1)
+        self.assertIn("30-kw.rules:2:30: keywords file %s/kw.txt: refused: run_user sendwatch "
+                      "may write to %s" % (lists, lists), c.stderr)
+
+    def test_templates_the_run_user_could_change(self):
+        swtest.chown_to(self.stack.templates_dir, swtest.RUN_USER)
+        path = os.path.join(self.stack.templates_dir, "hold-notice.ja.txt")
+        self.assert_refused("sendwatch-holdd", "notice_template_dir: %s: refused: run_user "
+                            "sendwatch owns %s" % (path, self.stack.templates_dir))
+
     def test_state_dir_the_run_user_cannot_write(self):
         state = os.path.join(self.stack.workdir, "state")
         os.chown(state, 0, 0)
         line = "state_dir %s: sendwatch cannot read and write in it: Permission denied" % state
         self.assert_refused("sendwatch-milter", line)
         self.assert_refused("sendwatch-holdd", line)
+
+
+class DaemonMode(unittest.TestCase):
+    """Without -f the milter becomes a daemon (daemon(3) forks): its root loader must
+    live on, so that reload still reads the root-only rules."""
+
+    def test_reload_after_daemonizing(self):
+        stack = swtest.Stack("daemon")
+        pidfile = os.path.join(stack.workdir, "run", "milter.pid")
+        stack.sink.start()
+        try:
+            r = run(swtest.binary("sendwatch-milter"), "-c", stack.config_path)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            pid = swtest.poll(lambda: swtest.read_text(pidfile).strip(), 30, "the pid file")
+            pid = int(pid)
+            swtest.poll(lambda: os.path.exists(stack.socket_path), 30, "the milter socket")
+            loaders = [p for p in os.listdir("/proc") if p.isdigit()
+                       and swtest.read_text("/proc/%s/comm" % p).strip() == "sendwatch-load"]
+            self.assertTrue(loaders, "no root loader after daemon(3)")
+            stack.postfix.start()
+            stack.write_rules("50-daemon.rules",
+                              "rule daemon\n    match body keywords \"daemonword\"\n"
+                              "    action reject \"refused after a reload\"\n")
+            r = stack.sendwatch("reload")
+            self.assertEqual(r.returncode, 0, r.stderr)
+
+            def refused():
+                try:
+                    stack.postfix.submit(SENDER, ["bob@corp.sendwatch.test"],
+                                         swtest.make_message("daemon", b"daemonword\r\n"))
+                except smtplib.SMTPDataError as e:
+                    return e.smtp_code == 550 and b"refused after a reload" in e.smtp_error
+                return False
+            swtest.poll(refused, 30, "the reloaded rule to refuse mail")
+        finally:
+            stack.postfix.stop()
+            if os.path.exists(pidfile):
+                pid = int(swtest.read_text(pidfile))
+                os.kill(pid, signal.SIGTERM)
+                swtest.poll(lambda: not swtest.pid_alive(pid), 30, "the milter to stop")
+            stack.sink.stop()
 
 
 RACER = r"""
