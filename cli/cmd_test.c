@@ -131,13 +131,15 @@ static void print_json(FILE *out, const char *path, uint64_t size,
     }
     fputs("],\"actions\":[", out);
     first = true;
-    inspect_describe_actions(vd, actions, sizeof(actions));
+    inspect_describe_actions(in, actions, sizeof(actions));
     char *save = NULL;
     for (char *a = strtok_r(actions, " ", &save); a; a = strtok_r(NULL, " ", &save)) {
         json_sep(out, &first);
         json_string(out, a);
     }
-    fputs("],", out);
+    fprintf(out, "],\"hold\":{\"seconds\":%u,\"because\":", in->hold_seconds);
+    json_string(out, inspect_hold_source_name(in->hold_source));
+    fputs("},", out);
     json_key(out, "reject_text");
     json_string(out, vd->reject_text);
     fputs("}\n", out);
@@ -185,7 +187,12 @@ static void print_text(FILE *out, const char *path, uint64_t size,
         }
     }
     fprintf(out, "actions:     %s\n",
-            inspect_describe_actions(vd, actions, sizeof(actions)));
+            inspect_describe_actions(in, actions, sizeof(actions)));
+    if (in->hold_seconds > 0)
+        fprintf(out, "hold:        %u s, because of the %s\n", in->hold_seconds,
+                in->hold_source == INSPECT_HOLD_RULE     ? "rule's hold action"
+                : in->hold_source == INSPECT_HOLD_SENDER ? "sender's own settings"
+                                                         : "hold policy (hold_enable)");
     if (vd->reject_text)
         fprintf(out, "reject text: 550 5.7.1 %s\n", vd->reject_text);
 }
@@ -270,6 +277,37 @@ static int use_private_temp_dir(struct config *cfg, bool was_root, char **privat
     return cfg->temp_dir ? 0 : -1;
 }
 
+/*
+ * The senders' own settings count as in the milter when the admin allows
+ * them: read from state_dir (read-only, as run_user).  Without state_dir
+ * (a bare machine) the admin's policy alone applies, and we say so.
+ */
+static int open_users(const struct config *cfg, struct store **users)
+{
+    struct stat st;
+    char err[512];
+    *users = NULL;
+    if (!cfg->user_settings_allowed)
+        return 0;
+    if (stat(cfg->state_dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        fprintf(stderr,
+                "sendwatch: state_dir %s does not exist: senders' own settings are "
+                "not applied\n",
+                cfg->state_dir);
+        return 0;
+    }
+    char data[PATH_MAX];
+    snprintf(data, sizeof(data), "%s/data.mdb", cfg->state_dir);
+    if (access(data, F_OK) != 0)
+        return 0; /* no daemon has run yet: nobody has settings */
+    *users = store_open(cfg->state_dir, cfg->state_map_size, true, err, sizeof(err));
+    if (*users == NULL) {
+        fprintf(stderr, "sendwatch: %s (the milter would answer 451)\n", err);
+        return -1;
+    }
+    return 0;
+}
+
 int command_test(const char *config_path, int argc, char **argv)
 {
     static const struct option options[] = {{"from", required_argument, NULL, 'f'},
@@ -313,6 +351,7 @@ int command_test(const char *config_path, int argc, char **argv)
     struct spool *sp = NULL;
     struct inspection in = {0};
     char err[1024], *private_dir = NULL;
+    struct store *users = NULL;
 
     if (cfg == NULL)
         goto done;
@@ -329,6 +368,10 @@ int command_test(const char *config_path, int argc, char **argv)
     bool was_root = geteuid() == 0 || getuid() == 0; /* root's TMPDIR is not trusted */
     if (drop_for_test(cfg) != 0 ||
         use_private_temp_dir(cfg, was_root, &private_dir) != 0) {
+        fclose(fp);
+        goto done;
+    }
+    if (open_users(cfg, &users) != 0) {
         fclose(fp);
         goto done;
     }
@@ -353,7 +396,7 @@ int command_test(const char *config_path, int argc, char **argv)
         env.nrcpts = header_rcpts ? n : 0;
     }
     if (rc == 0)
-        rc = inspect_evaluate(cfg, rules, spool_size(sp), env.sender, env.rcpts,
+        rc = inspect_evaluate(cfg, rules, users, spool_size(sp), env.sender, env.rcpts,
                               env.nrcpts, &in, err, sizeof(err));
     if (rc != 0) {
         fprintf(stderr, "sendwatch: %s: %s\n", path, err);
@@ -375,6 +418,7 @@ int command_test(const char *config_path, int argc, char **argv)
 done:
     free(env.rcpts);
     spool_free(sp);
+    store_close(users);
     if (private_dir != NULL)
         rmdir(private_dir); /* spill files are anonymous: it is empty */
     free(private_dir);

@@ -2,10 +2,48 @@
 #include "inspect.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "errbuf.h"
+#include "usersettings.h"
+
+const char *inspect_hold_source_name(enum inspect_hold_source s)
+{
+    static const char *const names[] = {"none", "rule", "policy", "sender"};
+    return (unsigned)s < sizeof(names) / sizeof(*names) ? names[s] : "none";
+}
+
+/*
+ * Lays the hold policy over the rules' verdict: the longest of a rule's
+ * hold and the policy's (the admin's hold_enable/hold_scope/hold_minutes,
+ * or the sender's own settings where allowed).
+ */
+static int decide_hold(const struct config *cfg, struct store *users, const char *sender,
+                       struct inspection *in, char *err, size_t errlen)
+{
+    struct user_hold policy;
+    char why[512];
+    if (user_hold_policy(cfg, users, sender, &policy, why, sizeof(why)) != 0) {
+        errbuf_set(err, errlen, "cannot read the sender's settings: %s", why);
+        return -1;
+    }
+    const struct rules_verdict *v = &in->verdict;
+    in->hold_seconds = 0;
+    in->hold_source = INSPECT_HOLD_NONE;
+    if (v->reject_text != NULL || v->tempfail ||
+        (!v->deliver_original && v->nforward == 0))
+        return 0; /* refused or discarded: nothing leaves, nothing waits */
+    in->hold_seconds = v->hold_seconds;
+    in->hold_source = in->hold_seconds > 0 ? INSPECT_HOLD_RULE : INSPECT_HOLD_NONE;
+    bool in_scope = strcmp(cfg->hold_scope, "all") == 0 || in->verdict.external;
+    if (policy.enable && in_scope && policy.minutes * 60 > in->hold_seconds) {
+        in->hold_seconds = policy.minutes * 60;
+        in->hold_source = policy.from_user ? INSPECT_HOLD_SENDER : INSPECT_HOLD_POLICY;
+    }
+    return 0;
+}
 
 struct view_limits inspect_limits(const struct config *cfg)
 {
@@ -30,9 +68,10 @@ int inspect_view(const struct config *cfg, const struct spool *message,
     return out->view ? 0 : -1;
 }
 
-int inspect_evaluate(const struct config *cfg, const struct rules *rules, uint64_t size,
-                     const char *sender, const char *const *recipients,
-                     size_t nrecipients, struct inspection *in, char *err, size_t errlen)
+int inspect_evaluate(const struct config *cfg, const struct rules *rules,
+                     struct store *users, uint64_t size, const char *sender,
+                     const char *const *recipients, size_t nrecipients,
+                     struct inspection *in, char *err, size_t errlen)
 {
     struct rules_envelope env = {
         .sender = sender,
@@ -47,17 +86,21 @@ int inspect_evaluate(const struct config *cfg, const struct rules *rules, uint64
         errbuf_set(err, errlen, "out of memory");
         return -1;
     }
+    if (decide_hold(cfg, users, sender, in, err, errlen) != 0) {
+        inspection_free(in);
+        return -1;
+    }
     return 0;
 }
 
 int inspect_message(const struct config *cfg, const struct rules *rules,
-                    const struct spool *message, const char *sender,
+                    struct store *users, const struct spool *message, const char *sender,
                     const char *const *recipients, size_t nrecipients,
                     struct inspection *out, char *err, size_t errlen)
 {
     if (inspect_view(cfg, message, out, err, errlen) != 0)
         return -1;
-    return inspect_evaluate(cfg, rules, spool_size(message), sender, recipients,
+    return inspect_evaluate(cfg, rules, users, spool_size(message), sender, recipients,
                             nrecipients, out, err, errlen);
 }
 
@@ -84,8 +127,9 @@ static void append(char *buf, size_t len, const char *fmt, ...)
     va_end(ap);
 }
 
-char *inspect_describe_actions(const struct rules_verdict *v, char *buf, size_t len)
+char *inspect_describe_actions(const struct inspection *in, char *buf, size_t len)
 {
+    const struct rules_verdict *v = &in->verdict;
     buf[0] = '\0';
     for (size_t i = 0; i < v->nstore; i++)
         append(buf, len, "%sstore:%s", *buf ? " " : "", v->store[i]);
@@ -101,8 +145,8 @@ char *inspect_describe_actions(const struct rules_verdict *v, char *buf, size_t 
         append(buf, len, "%sforward:%s", *buf ? " " : "", v->forward[i]);
     if (!v->deliver_original)
         append(buf, len, "%s%s", *buf ? " " : "", v->nforward ? "redirect" : "discard");
-    else if (v->hold_seconds > 0)
-        append(buf, len, "%shold:%us", *buf ? " " : "", v->hold_seconds);
+    else if (in->hold_seconds > 0)
+        append(buf, len, "%shold:%us", *buf ? " " : "", in->hold_seconds);
     else
         append(buf, len, "%sdeliver", *buf ? " " : "");
     return buf;

@@ -1,11 +1,13 @@
 /*
  * inspect - what sendwatch decides about one message, before anything is
- * done to it: the view is built and the rules are evaluated.
+ * done to it: the view is built, the rules are evaluated, and the admin's
+ * policy and the sender's own settings are laid over the rules' verdict
+ * (today: how long the message is held).  This module owns that decision.
  *
- * sendwatch-milter and "sendwatch test" both call inspect_message(), so an
- * admin's test shows exactly what the milter would do with the same
- * message, envelope, config and rules.  Thread-safe; the config and rules
- * are borrowed and must outlive the inspection.
+ * sendwatch-milter and "sendwatch test" both call it, so an admin's test
+ * shows exactly what the milter would do with the same message, envelope,
+ * config, rules and sender settings.  Thread-safe; the config, rules and
+ * store are borrowed and must outlive the inspection.
  */
 #ifndef SENDWATCH_INSPECT_H
 #define SENDWATCH_INSPECT_H
@@ -16,24 +18,42 @@
 #include "config.h"
 #include "rules.h"
 #include "spool.h"
+#include "store.h"
 #include "view.h"
+
+/* Why a message is held. */
+enum inspect_hold_source {
+    INSPECT_HOLD_NONE,   /* not held */
+    INSPECT_HOLD_RULE,   /* a rule's "action hold" */
+    INSPECT_HOLD_POLICY, /* hold_enable / hold_scope / hold_minutes */
+    INSPECT_HOLD_SENDER, /* the sender's own settings (user_settings_allowed) */
+};
 
 struct inspection {
     struct view *view;
-    struct rules_verdict verdict;
+    struct rules_verdict verdict; /* what the rules say */
+    /* The decision laid over it: the message waits this long (0: not held),
+     * the longest of a rule's hold and the policy's, and why. */
+    unsigned hold_seconds;
+    enum inspect_hold_source hold_source;
 };
+
+/* "rule", "policy", "sender" or "none". */
+const char *inspect_hold_source_name(enum inspect_hold_source s);
 
 /* The view's limits as the config sets them. */
 struct view_limits inspect_limits(const struct config *cfg);
 
 /*
- * Inspects MESSAGE sent by SENDER to RECIPIENTS.  Returns 0 with OUT filled
- * (release with inspection_free()), or -1 with ERR (out of memory, a spill
- * file that cannot be written).  OUT->verdict.error set means a matcher
- * could not run: the caller must fail closed.
+ * Inspects MESSAGE sent by SENDER to RECIPIENTS; the sender's own settings
+ * come from USERS (the state store; NULL: the admin's policy alone).
+ * Returns 0 with OUT filled (release with inspection_free()), or -1 with
+ * ERR (out of memory, a spill file that cannot be written, the sender's
+ * settings unreadable).  OUT->verdict.error set means a matcher could not
+ * run: the caller must fail closed.
  */
 int inspect_message(const struct config *cfg, const struct rules *rules,
-                    const struct spool *message, const char *sender,
+                    struct store *users, const struct spool *message, const char *sender,
                     const char *const *recipients, size_t nrecipients,
                     struct inspection *out, char *err, size_t errlen);
 void inspection_free(struct inspection *in);
@@ -47,15 +67,16 @@ void inspection_free(struct inspection *in);
  */
 int inspect_view(const struct config *cfg, const struct spool *message,
                  struct inspection *out, char *err, size_t errlen);
-int inspect_evaluate(const struct config *cfg, const struct rules *rules, uint64_t size,
-                     const char *sender, const char *const *recipients,
-                     size_t nrecipients, struct inspection *in, char *err, size_t errlen);
+int inspect_evaluate(const struct config *cfg, const struct rules *rules,
+                     struct store *users, uint64_t size, const char *sender,
+                     const char *const *recipients, size_t nrecipients,
+                     struct inspection *in, char *err, size_t errlen);
 
 /*
- * The verdict's actions as words, e.g. "store:secret forward:a@b deliver"
+ * The decision's actions as words, e.g. "store:secret forward:a@b deliver"
  * or "reject", "tempfail", "discard", "hold:600s".  Returns BUF.
  */
-char *inspect_describe_actions(const struct rules_verdict *v, char *buf, size_t len);
+char *inspect_describe_actions(const struct inspection *in, char *buf, size_t len);
 
 /* The names of the matched rules, comma-separated.  Returns BUF. */
 char *inspect_describe_rules(const struct rules_verdict *v, char *buf, size_t len);

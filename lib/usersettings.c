@@ -51,6 +51,7 @@ int user_hold_policy(const struct config *cfg, struct store *st, const char *sen
 
     out->enable = cfg->hold_enable;
     out->minutes = cfg->hold_minutes;
+    out->from_user = false;
     if (!cfg->user_settings_allowed || st == NULL || !user_key(sender, key, sizeof(key)))
         return 0;
     int found = store_get(st, STORE_USERS, key, &data, &len, err, errlen);
@@ -60,11 +61,16 @@ int user_hold_policy(const struct config *cfg, struct store *st, const char *sen
     char *minutes = record_get(data, len, "hold_minutes", 0);
     char ignored[64];
     /* Values were checked when set; a bad one (edited by hand) is ignored. */
-    if (enable != NULL && user_setting_check("hold_enable", enable, ignored, sizeof(ignored)) == 0)
+    if (enable != NULL &&
+        user_setting_check("hold_enable", enable, ignored, sizeof(ignored)) == 0) {
         out->enable = strcmp(enable, "yes") == 0;
+        out->from_user = true;
+    }
     if (minutes != NULL &&
-        user_setting_check("hold_minutes", minutes, ignored, sizeof(ignored)) == 0)
+        user_setting_check("hold_minutes", minutes, ignored, sizeof(ignored)) == 0) {
         out->minutes = (unsigned)strtoul(minutes, NULL, 10);
+        out->from_user = true;
+    }
     free(enable);
     free(minutes);
     free(data);

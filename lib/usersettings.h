@@ -19,6 +19,7 @@
 struct user_hold {
     bool enable;
     unsigned minutes;
+    bool from_user; /* the sender's own settings decided (not the admin's) */
 };
 
 /*

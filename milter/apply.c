@@ -11,7 +11,6 @@
 #include "quarantine.h"
 #include "queueid.h"
 #include "record.h"
-#include "usersettings.h"
 
 static sfsistat apply_tempfail(SMFICTX *ctx)
 {
@@ -144,27 +143,6 @@ static void reply_text(char *dst, size_t len, const char *s)
 }
 
 /*
- * How long the message waits: the longest of a rule's hold and the hold
- * policy (the admin's, or the sender's own where allowed).  -1 when the
- * sender's settings cannot be read: the caller fails closed.
- */
-static long hold_seconds(const struct config *cfg, struct store *store, const char *sender,
-                         const struct rules_verdict *v)
-{
-    struct user_hold policy;
-    char err[512];
-    if (user_hold_policy(cfg, store, sender, &policy, err, sizeof(err)) != 0) {
-        log_error("cannot read the sender's settings: %s", err);
-        return -1;
-    }
-    long seconds = v->hold_seconds;
-    if (policy.enable && (strcmp(cfg->hold_scope, "all") == 0 || v->external) &&
-        (long)policy.minutes * 60 > seconds)
-        seconds = (long)policy.minutes * 60;
-    return seconds;
-}
-
-/*
  * Holds the message: the marker header (Postfix's milter_header_checks
  * turn it into HOLD, and later milters still see the message), then the
  * hold record and its deadline, committed before the answer.
@@ -232,14 +210,12 @@ sfsistat apply_verdict(SMFICTX *ctx, const struct config *cfg, struct store *sto
 {
     const struct rules_verdict *v = &in->verdict;
     char rules[512], actions[1024], subject[256], sender[300];
-    long hold = hold_seconds(cfg, store, msg->sender, v);
+    long hold = in->hold_seconds; /* the decision: rules, policy, sender (inspect.h) */
 
-    if (hold < 0)
-        return apply_tempfail(ctx);
     if (v->nmatched == 0)
         return hold > 0 ? apply_hold(ctx, store, msg, in, hold) : SMFIS_CONTINUE;
     inspect_describe_rules(v, rules, sizeof(rules));
-    inspect_describe_actions(v, actions, sizeof(actions));
+    inspect_describe_actions(in, actions, sizeof(actions));
     const char *s = view_subject(in->view);
     log_escape(subject, sizeof(subject), s, strlen(s));
     log_escape(sender, sizeof(sender), msg->sender, strlen(msg->sender));

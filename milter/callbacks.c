@@ -303,7 +303,7 @@ static sfsistat callbacks_inspect(SMFICTX *ctx, struct message *msg, const char 
     struct inspection in;
     char err[512];
 
-    if (inspect_message(cfg, msg->snap->rules, msg->spool, msg->sender,
+    if (inspect_message(cfg, msg->snap->rules, callbacks_store, msg->spool, msg->sender,
                         (const char *const *)msg->recipients, msg->nrecipients, &in, err,
                         sizeof(err)) != 0) {
         log_error("%s: from=<%s>: temporary failure: cannot inspect: %s", queue_id,

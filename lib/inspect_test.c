@@ -1,0 +1,185 @@
+/*
+ * Unit tests for inspect.c: the whole decision about a message - the rules'
+ * verdict with the hold policy and the sender's own settings laid over it.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "inspect.h"
+#include "record.h"
+#include "usersettings.h"
+
+static char dir[] = "/tmp/inspect_test.XXXXXX";
+static struct store *users;
+static struct rules *rules;
+static char err[1024];
+
+static const char rules_text[] = "rule rule-hold\n"
+                                 "    match subject keywords \"holdme\"\n"
+                                 "    action hold 20m\n"
+                                 "rule no-cards\n"
+                                 "    match body keywords \"4111\"\n"
+                                 "    action reject \"no\"\n"
+                                 "rule drop\n"
+                                 "    match body keywords \"dropme\"\n"
+                                 "    action discard\n";
+
+static int setup(void **state)
+{
+    (void)state;
+    if (mkdtemp(dir) == NULL)
+        return -1;
+    users = store_open(dir, 1 << 20, false, err, sizeof(err));
+    rules = rules_parse(rules_text, strlen(rules_text), "t.rules", dir, err, sizeof(err));
+    if (users == NULL || rules == NULL)
+        return -1;
+    /* carol turned her hold off; erin wants 45 minutes. */
+    const char *who[] = {"carol@corp.example", "erin@corp.example"};
+    const char *name[] = {"hold_enable", "hold_minutes"};
+    const char *value[] = {"no", "45"};
+    for (size_t i = 0; i < 2; i++) {
+        struct record *r = record_new();
+        char key[128];
+        size_t len;
+        if (r == NULL || record_add(r, name[i], value[i]) != 0 ||
+            !user_key(who[i], key, sizeof(key)))
+            return -1;
+        const char *bytes = record_bytes(r, &len);
+        int rc = store_put(users, STORE_USERS, key, bytes, len, err, sizeof(err));
+        record_free(r);
+        if (rc != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    store_close(users);
+    rules_free(rules);
+    char path[128];
+    snprintf(path, sizeof(path), "%s/data.mdb", dir);
+    unlink(path);
+    snprintf(path, sizeof(path), "%s/lock.mdb", dir);
+    unlink(path);
+    return rmdir(dir);
+}
+
+static const struct {
+    const char *config; /* extra sendwatch.conf lines */
+    const char *sender, *rcpt, *subject, *body;
+    const char *want_actions;
+    unsigned want_seconds;
+    enum inspect_hold_source want_source;
+} cases[] = {
+    /* No policy: only a rule holds. */
+    {"", "alice@corp.example", "bob@partner.example", "plain", "hi", "deliver", 0,
+     INSPECT_HOLD_NONE},
+    {"", "alice@corp.example", "bob@partner.example", "holdme", "hi", "hold:1200s", 1200,
+     INSPECT_HOLD_RULE},
+    /* The policy holds external mail only, unless the scope is all. */
+    {"hold_enable = yes\nhold_minutes = 15\n", "alice@corp.example",
+     "bob@partner.example", "plain", "hi", "hold:900s", 900, INSPECT_HOLD_POLICY},
+    {"hold_enable = yes\nhold_minutes = 15\n", "alice@corp.example", "dave@corp.example",
+     "plain", "hi", "deliver", 0, INSPECT_HOLD_NONE},
+    {"hold_enable = yes\nhold_scope = all\nhold_minutes = 15\n", "alice@corp.example",
+     "dave@corp.example", "plain", "hi", "hold:900s", 900, INSPECT_HOLD_POLICY},
+    /* The longer of rule and policy wins. */
+    {"hold_enable = yes\nhold_minutes = 15\n", "alice@corp.example",
+     "bob@partner.example", "holdme", "hi", "hold:1200s", 1200, INSPECT_HOLD_RULE},
+    {"hold_enable = yes\nhold_minutes = 30\n", "alice@corp.example",
+     "bob@partner.example", "holdme", "hi", "hold:1800s", 1800, INSPECT_HOLD_POLICY},
+    /* Refused or discarded mail never waits. */
+    {"hold_enable = yes\nhold_scope = all\n", "alice@corp.example", "bob@partner.example",
+     "holdme", "card 4111", "reject", 0, INSPECT_HOLD_NONE},
+    {"hold_enable = yes\nhold_scope = all\n", "alice@corp.example", "bob@partner.example",
+     "plain", "dropme", "discard", 0, INSPECT_HOLD_NONE},
+    /* The sender's own settings, only where the admin allows them. */
+    {"hold_enable = yes\nhold_minutes = 15\n", "carol@corp.example",
+     "bob@partner.example", "plain", "hi", "hold:900s", 900, INSPECT_HOLD_POLICY},
+    {"hold_enable = yes\nhold_minutes = 15\nuser_settings_allowed = yes\n",
+     "carol@corp.example", "bob@partner.example", "plain", "hi", "deliver", 0,
+     INSPECT_HOLD_NONE},
+    {"hold_enable = yes\nhold_minutes = 15\nuser_settings_allowed = yes\n",
+     "CAROL@corp.example", "bob@partner.example", "holdme", "hi", "hold:1200s", 1200,
+     INSPECT_HOLD_RULE},
+    {"user_settings_allowed = yes\nhold_enable = yes\n", "erin@corp.example",
+     "bob@partner.example", "plain", "hi", "hold:2700s", 2700, INSPECT_HOLD_SENDER},
+};
+
+static void test_decision_table(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+        char conf[512], message[512], actions[256];
+        snprintf(conf, sizeof(conf), "internal_domains = corp.example\n%s",
+                 cases[i].config);
+        struct config *cfg = config_parse(conf, strlen(conf), "t.conf", err, sizeof(err));
+        if (cfg == NULL)
+            fail_msg("case %zu: config: %s", i, err);
+        snprintf(message, sizeof(message),
+                 "From: <%s>\r\nTo: <%s>\r\nSubject: %s\r\n\r\n%s\r\n", cases[i].sender,
+                 cases[i].rcpt, cases[i].subject, cases[i].body);
+        struct spool *sp = spool_new(1 << 20, "/tmp");
+        assert_int_equal(spool_write(sp, message, strlen(message), err, sizeof(err)), 0);
+        struct inspection in;
+        const char *rcpts[] = {cases[i].rcpt};
+        if (inspect_message(cfg, rules, users, sp, cases[i].sender, rcpts, 1, &in, err,
+                            sizeof(err)) != 0)
+            fail_msg("case %zu: %s", i, err);
+        inspect_describe_actions(&in, actions, sizeof(actions));
+        if (strcmp(actions, cases[i].want_actions) != 0 ||
+            in.hold_seconds != cases[i].want_seconds ||
+            in.hold_source != cases[i].want_source)
+            fail_msg("case %zu: got %s, %u s, %s; want %s, %u s, %s", i, actions,
+                     in.hold_seconds, inspect_hold_source_name(in.hold_source),
+                     cases[i].want_actions, cases[i].want_seconds,
+                     inspect_hold_source_name(cases[i].want_source));
+        inspection_free(&in);
+        spool_free(sp);
+        config_free(cfg);
+    }
+}
+
+/* Without a store (a bare machine) the admin's policy alone decides. */
+static void test_no_store_means_the_admins_policy(void **state)
+{
+    (void)state;
+    static const char conf[] = "hold_enable = yes\nuser_settings_allowed = yes\n";
+    struct config *cfg = config_parse(conf, strlen(conf), "t.conf", err, sizeof(err));
+    assert_non_null(cfg);
+    static const char message[] = "Subject: x\r\n\r\nhi\r\n";
+    struct spool *sp = spool_new(1 << 20, "/tmp");
+    assert_int_equal(spool_write(sp, message, strlen(message), err, sizeof(err)), 0);
+    struct inspection in;
+    const char *rcpts[] = {"bob@partner.example"};
+    assert_int_equal(inspect_message(cfg, rules, NULL, sp, "carol@corp.example", rcpts, 1,
+                                     &in, err, sizeof(err)),
+                     0);
+    assert_int_equal(in.hold_seconds, 600);
+    assert_int_equal(in.hold_source, INSPECT_HOLD_POLICY);
+    inspection_free(&in);
+    spool_free(sp);
+    config_free(cfg);
+}
+
+int main(void)
+{
+    view_init();
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_decision_table),
+        cmocka_unit_test(test_no_store_means_the_admins_policy),
+    };
+    int rc = cmocka_run_group_tests(tests, setup, teardown);
+    view_shutdown();
+    return rc;
+}
