@@ -19,7 +19,6 @@
 #include "json.h"
 #include "log.h"
 #include "queueid.h"
-#include "record.h"
 #include "store.h"
 
 static int usage(void)
@@ -60,37 +59,76 @@ static bool parse_when(const char *when, time_t *at)
     return true;
 }
 
-static const struct {
+/* One field of a hold record as text (NULL: not recorded), for list/show. */
+struct shown_field {
     const char *name;
+    const char *value;         /* a single value, or NULL */
+    const char *const *values; /* several (recipients, attachments) */
+    size_t nvalues;
     bool many;
-} fields[] = {{"queue_id", false},    {"state", false},           {"sender", false},
-              {"recipient", true},    {"subject", false},         {"size", false},
-              {"attachment", true},   {"created", false},         {"deadline", false},
-              {"outcome", false},     {"outcome_time", false},    {"attempts", false},
-              {"notice_sent", false}, {"notice_attempts", false}, {"notice_error", false},
-              {"notice_retry", false}};
+};
 
-static void print_json(const char *data, size_t len, bool *first)
+/* Numbers as text, or NULL for "not recorded" (0) where the field is optional. */
+static const char *number(char *buf, size_t len, long long n, bool optional)
 {
+    if (optional && n == 0)
+        return NULL;
+    snprintf(buf, len, "%lld", n);
+    return buf;
+}
+
+/* The fields of R in the order list --json and show print them. */
+static size_t record_fields(const struct hold_record *r, struct shown_field *f,
+                            char num[][32])
+{
+    size_t n = 0;
+#define ONE(nm, v) f[n++] = (struct shown_field){nm, (v), NULL, 0, false}
+#define MANY(nm, vs, c)                                                                  \
+    f[n++] = (struct shown_field)                                                        \
+    {                                                                                    \
+        nm, NULL, (const char *const *)(vs), (c), true                                   \
+    }
+    ONE("queue_id", r->queue_id);
+    ONE("state", hold_state_name(r->state));
+    ONE("sender", r->sender);
+    MANY("recipient", r->recipients, r->nrecipients);
+    ONE("subject", r->subject);
+    ONE("size", number(num[0], 32, (long long)r->size, false));
+    MANY("attachment", r->attachments, r->nattachments);
+    ONE("created", number(num[1], 32, r->created, false));
+    ONE("deadline", number(num[2], 32, r->deadline, false));
+    ONE("outcome", r->outcome);
+    ONE("outcome_time", number(num[3], 32, r->outcome_time, true));
+    ONE("attempts", number(num[4], 32, r->attempts, true));
+    ONE("notice_sent", number(num[5], 32, r->notice_sent, true));
+    ONE("notice_attempts", number(num[6], 32, r->notice_attempts, true));
+    ONE("notice_error", r->notice_error);
+    ONE("notice_retry", number(num[7], 32, r->notice_retry, true));
+#undef ONE
+#undef MANY
+    return n;
+}
+
+static void print_json(const struct hold_record *r, bool *first)
+{
+    struct shown_field f[20];
+    char num[8][32];
+    size_t n = record_fields(r, f, num);
     json_sep(stdout, first);
     fputc('{', stdout);
-    for (size_t i = 0; i < sizeof(fields) / sizeof(*fields); i++) {
+    for (size_t i = 0; i < n; i++) {
         if (i)
             fputc(',', stdout);
-        json_key(stdout, fields[i].name);
-        if (!fields[i].many) {
-            char *v = record_get(data, len, fields[i].name, 0);
-            json_string(stdout, v);
-            free(v);
+        json_key(stdout, f[i].name);
+        if (!f[i].many) {
+            json_string(stdout, f[i].value);
             continue;
         }
         fputc('[', stdout);
-        bool f = true;
-        char *v;
-        for (size_t j = 0; (v = record_get(data, len, fields[i].name, j)) != NULL; j++) {
-            json_sep(stdout, &f);
-            json_string(stdout, v);
-            free(v);
+        bool fv = true;
+        for (size_t j = 0; j < f[i].nvalues; j++) {
+            json_sep(stdout, &fv);
+            json_string(stdout, f[i].values[j]);
         }
         fputc(']', stdout);
     }
@@ -98,18 +136,19 @@ static void print_json(const char *data, size_t len, bool *first)
 }
 
 /* One field per line; values come from mail, so control bytes are shown escaped. */
-static void print_text(const char *data, size_t len)
+static void print_text(const struct hold_record *r)
 {
-    char shown[1200];
-    for (size_t i = 0; i < sizeof(fields) / sizeof(*fields); i++) {
-        char *v;
-        for (size_t j = 0; (v = record_get(data, len, fields[i].name, j)) != NULL; j++) {
-            printf("%-13s %s\n", fields[i].name,
-                   log_escape(shown, sizeof(shown), v, strlen(v)));
-            free(v);
-            if (!fields[i].many)
-                break;
-        }
+    struct shown_field f[20];
+    char num[8][32], shown[1200];
+    size_t n = record_fields(r, f, num);
+    for (size_t i = 0; i < n; i++) {
+        if (!f[i].many && f[i].value != NULL)
+            printf("%-13s %s\n", f[i].name,
+                   log_escape(shown, sizeof(shown), f[i].value, strlen(f[i].value)));
+        for (size_t j = 0; f[i].many && j < f[i].nvalues; j++)
+            printf(
+                "%-13s %s\n", f[i].name,
+                log_escape(shown, sizeof(shown), f[i].values[j], strlen(f[i].values[j])));
     }
 }
 
@@ -118,37 +157,21 @@ struct list_state {
     size_t count;
 };
 
-static int list_one(void *ctx, const char *key, size_t key_len, const void *value,
-                    size_t len)
+static int list_one(void *ctx, const struct hold_record *r)
 {
     struct list_state *st = ctx;
-    (void)key;
-    (void)key_len;
     st->count++;
     if (st->json) {
-        print_json(value, len, &st->first);
+        print_json(r, &st->first);
         return 0;
     }
-    char *qid = record_get(value, len, "queue_id", 0),
-         *state = record_get(value, len, "state", 0);
-    char *deadline = record_get(value, len, "deadline", 0);
-    char *sender = record_get(value, len, "sender", 0),
-         *subject = record_get(value, len, "subject", 0);
-    char a[600], b[600], when[32] = "?";
-    if (deadline != NULL) {
-        time_t t = (time_t)strtoll(deadline, NULL, 10);
-        struct tm tm;
-        strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
-    }
-    const char *s = sender ? sender : "", *subj = subject ? subject : "";
-    printf("%s %s until %s from=<%s> subject=%s\n", qid ? qid : "?", state ? state : "?",
-           when, log_escape(a, sizeof(a), s, strlen(s)),
-           log_escape(b, sizeof(b), subj, strlen(subj)));
-    free(qid);
-    free(state);
-    free(deadline);
-    free(sender);
-    free(subject);
+    char a[600], b[600], when[32];
+    struct tm tm;
+    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&r->deadline, &tm));
+    printf("%s %s until %s from=<%s> subject=%s\n", r->queue_id,
+           hold_state_name(r->state), when,
+           log_escape(a, sizeof(a), r->sender, strlen(r->sender)),
+           log_escape(b, sizeof(b), r->subject, strlen(r->subject)));
     return 0;
 }
 
@@ -228,10 +251,14 @@ int command_held(const char *config_path, int argc, char **argv)
         struct list_state st = {.json = argc == 3, .first = true};
         if (st.json)
             fputc('[', stdout);
-        if (store_foreach(store, STORE_HELD, list_one, &st, err, sizeof(err)) != 0)
+        size_t unreadable = 0;
+        if (hold_foreach(store, list_one, &st, &unreadable, err, sizeof(err)) != 0)
             fprintf(stderr, "sendwatch: %s\n", err);
         else
             status = 0;
+        if (unreadable > 0)
+            fprintf(stderr, "sendwatch: %zu hold record(s) this version cannot read\n",
+                    unreadable);
         if (st.json)
             fputs("]\n", stdout);
         else if (status == 0 && st.count == 0)
@@ -242,15 +269,14 @@ int command_held(const char *config_path, int argc, char **argv)
         status = request_from_stdin(store, cfg, action, verb, when);
         goto done;
     }
-    char *data = NULL;
-    size_t len = 0;
-    int found = store_get(store, STORE_HELD, argv[2], &data, &len, err, sizeof(err));
+    struct hold_record r;
+    int found = hold_get_stored(store, argv[2], &r, err, sizeof(err));
     if (found < 0) {
         fprintf(stderr, "sendwatch: %s\n", err);
     } else if (found == 0) {
         fprintf(stderr, "sendwatch: %s: no such held message\n", argv[2]);
     } else if (show) {
-        print_text(data, len);
+        print_text(&r);
         status = 0;
     } else if (hold_request(store, cfg->holdd_socket, action, argv[2], when, "cli", err,
                             sizeof(err)) != 0) {
@@ -259,7 +285,8 @@ int command_held(const char *config_path, int argc, char **argv)
         printf("%s: %s requested; sendwatch-holdd carries it out\n", argv[2], verb);
         status = 0;
     }
-    free(data);
+    if (found == 1)
+        hold_record_clear(&r);
 done:
     store_close(store);
     config_free(cfg);

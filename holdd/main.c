@@ -37,7 +37,6 @@
 #include "preflight.h"
 #include "privilege.h"
 #include "queueid.h"
-#include "record.h"
 #include "rules.h"
 #include "store.h"
 #include "token.h"
@@ -100,7 +99,9 @@ static int in_txn(struct holdd *h, const char *what,
 
 /* One message closed on its own (reconcile). */
 struct outcome {
-    const char *queue_id, *state, *why;
+    const char *queue_id;
+    enum hold_state state;
+    const char *why;
 };
 
 static int close_fn(void *ctx, struct store_txn *t, char *err, size_t errlen)
@@ -124,7 +125,7 @@ struct batch {
  * on failure.  One transaction per batch: 10,000 releases are a few commits.
  */
 static void carry_out(struct holdd *h, enum helper_op op, const struct batch *b,
-                      const char *state, const char *why)
+                      enum hold_state state, const char *why)
 {
     const char *verb = op == HELPER_RELEASE ? "release" : "delete";
     struct helper_outcome *out = calloc(b->n ? b->n : 1, sizeof(*out));
@@ -160,10 +161,10 @@ static void carry_out(struct holdd *h, enum helper_op op, const struct batch *b,
         }
         if (r->ok) {
             rc = hold_close(t, r->queue_id, state, now, why, err, sizeof(err));
-            log_info("%s: %s (%s)", r->queue_id, state, why);
+            log_info("%s: %s (%s)", r->queue_id, hold_state_name(state), why);
         } else if (strstr(r->why, "not in the queue") != NULL ||
                    strstr(r->why, "not in hold") != NULL) {
-            rc = hold_close(t, r->queue_id, "gone", now, r->why, err, sizeof(err));
+            rc = hold_close(t, r->queue_id, HOLD_GONE, now, r->why, err, sizeof(err));
             log_warning("%s: gone: %s", r->queue_id, r->why);
         } else {
             long attempt = 0;
@@ -232,7 +233,7 @@ static time_t release_due(struct holdd *h)
         for (size_t i = 0; i < b.n; i++)
             ids[i] = b.ids[i];
         struct batch batch = {ids, b.n, NULL, 0};
-        carry_out(h, HELPER_RELEASE, &batch, "released", "deadline");
+        carry_out(h, HELPER_RELEASE, &batch, HOLD_RELEASED, "deadline");
         if (b.n < HELPER_MAX_IDS && b.next != 0)
             return b.next;
     }
@@ -241,31 +242,17 @@ static time_t release_due(struct holdd *h)
 
 /* -------------------------------------------------------------- requests */
 
-struct request {
-    char key[96];
-    char *action, *queue_id, *when, *by;
-};
-
 struct request_batch {
-    struct request r[HELPER_MAX_IDS];
+    struct hold_request r[HELPER_MAX_IDS];
+    bool malformed[HELPER_MAX_IDS];
     size_t n;
 };
 
-static int collect_requests(void *ctx, const char *key, size_t key_len, const void *value,
-                            size_t len)
+static int collect_request(void *ctx, const struct hold_request *r, bool malformed)
 {
     struct request_batch *b = ctx;
-    if (b->n == HELPER_MAX_IDS)
-        return 1;
-    if (key_len >= sizeof(b->r[0].key))
-        return 0;
-    struct request *r = &b->r[b->n++];
-    memcpy(r->key, key, key_len);
-    r->key[key_len] = '\0';
-    r->action = record_get(value, len, "action", 0);
-    r->queue_id = record_get(value, len, "queue_id", 0);
-    r->when = record_get(value, len, "when", 0);
-    r->by = record_get(value, len, "by", 0);
+    b->r[b->n] = *r;
+    b->malformed[b->n++] = malformed;
     return 0;
 }
 
@@ -283,8 +270,8 @@ static void process_requests(struct holdd *h)
     size_t batch_size;
     do {
         b.n = 0;
-        if (store_foreach(h->store, STORE_REQUESTS, collect_requests, &b, err,
-                          sizeof(err)) != 0) {
+        if (hold_requests_foreach(h->store, HELPER_MAX_IDS, collect_request, &b, err,
+                                  sizeof(err)) != 0) {
             log_error("cannot read requests: %s", err);
             return;
         }
@@ -293,35 +280,28 @@ static void process_requests(struct holdd *h)
         struct store_txn *t = store_begin(h->store, err, sizeof(err));
         int rc = t != NULL ? 0 : -1;
         for (size_t i = 0; i < b.n && rc >= 0; i++) {
-            struct request *r = &b.r[i];
-            enum hold_action a;
-            const char *by = r->by ? r->by : "?";
-            if (r->action == NULL || r->queue_id == NULL ||
-                !hold_action_parse(r->action, &a) ||
-                queueid_classify(r->queue_id) == QUEUEID_INVALID) {
+            const struct hold_request *r = &b.r[i];
+            if (b.malformed[i]) {
                 log_warning("request %s is malformed: dropped", r->key);
                 rc = store_txn_del(t, STORE_REQUESTS, r->key, err, sizeof(err));
                 continue;
             }
-            if (a == HOLD_RESCHEDULE) {
-                time_t when = r->when ? (time_t)strtoll(r->when, NULL, 10) : time(NULL);
+            if (r->action == HOLD_RESCHEDULE) {
+                time_t when = r->when ? r->when : time(NULL);
                 rc = hold_reschedule(t, r->queue_id, when, err, sizeof(err));
                 if (rc >= 0)
                     log_info("%s: rescheduled to %lld by %s%s", r->queue_id,
-                             (long long)when, by,
+                             (long long)when, r->by,
                              rc == 1 ? " (not held: nothing to do)" : "");
                 if (rc >= 0)
                     rc = store_txn_del(t, STORE_REQUESTS, r->key, err, sizeof(err));
                 continue;
             }
-            /* Only mail sendwatch holds: a record in state "held". */
-            char *data = NULL, *state = NULL;
-            size_t len = 0;
-            if (store_txn_get(t, STORE_HELD, r->queue_id, &data, &len, err,
-                              sizeof(err)) == 1)
-                state = record_get(data, len, "state", 0);
-            if (state != NULL && strcmp(state, "held") == 0) {
-                if (a == HOLD_RELEASE) {
+            /* Only mail sendwatch holds: a record in state held. */
+            struct hold_record held;
+            int found = hold_get(t, r->queue_id, &held, err, sizeof(err));
+            if (found == 1 && held.state == HOLD_HELD) {
+                if (r->action == HOLD_RELEASE) {
                     release_ids[nrelease] = r->queue_id;
                     release_keys[nrelease++] = r->key;
                 } else {
@@ -330,11 +310,14 @@ static void process_requests(struct holdd *h)
                 }
             } else {
                 log_warning("%s: %s requested by %s: not held (%s)", r->queue_id,
-                            r->action, by, state ? state : "unknown");
+                            hold_action_name(r->action), r->by,
+                            found == 1   ? hold_state_name(held.state)
+                            : found == 0 ? "unknown"
+                                         : err);
                 rc = store_txn_del(t, STORE_REQUESTS, r->key, err, sizeof(err));
             }
-            free(state);
-            free(data);
+            if (found == 1)
+                hold_record_clear(&held);
         }
         if (rc < 0) {
             store_abort(t);
@@ -344,22 +327,16 @@ static void process_requests(struct holdd *h)
             rc = -1;
         }
         if (rc >= 0 && nrelease > 0) {
-            char why[160];
-            snprintf(why, sizeof(why), "requested by %s", b.r[0].by ? b.r[0].by : "?");
+            char why[200];
+            snprintf(why, sizeof(why), "requested by %s", b.r[0].by);
             struct batch batch = {release_ids, nrelease, release_keys, nrelease};
-            carry_out(h, HELPER_RELEASE, &batch, "released", why);
+            carry_out(h, HELPER_RELEASE, &batch, HOLD_RELEASED, why);
         }
         if (rc >= 0 && ndelete > 0) {
-            char why[160];
-            snprintf(why, sizeof(why), "requested by %s", b.r[0].by ? b.r[0].by : "?");
+            char why[200];
+            snprintf(why, sizeof(why), "requested by %s", b.r[0].by);
             struct batch batch = {delete_ids, ndelete, delete_keys, ndelete};
-            carry_out(h, HELPER_DELETE, &batch, "deleted", why);
-        }
-        for (size_t i = 0; i < b.n; i++) {
-            free(b.r[i].action);
-            free(b.r[i].queue_id);
-            free(b.r[i].when);
-            free(b.r[i].by);
+            carry_out(h, HELPER_DELETE, &batch, HOLD_DELETED, why);
         }
         if (rc < 0)
             return;
@@ -421,79 +398,56 @@ static int make_url(struct holdd *h, const struct token_key *key, const char *qi
     return w < 0 || (size_t)w >= len ? -1 : 0;
 }
 
-/* How many values NAME has in the record DATA. */
-static size_t count_values(const char *data, size_t len, const char *name)
-{
-    size_t n = 0;
-    for (char *v; (v = record_get(data, len, name, n)) != NULL; n++)
-        free(v);
-    return n;
-}
-
 /*
  * Sends the hold notice of the held mail QID.  0 sent, 1 nothing to do
  * (not held any more, or nobody to tell), -1 failed: ERR says why.
  */
 static int send_hold_notice(struct holdd *h, const char *qid, char *err, size_t errlen)
 {
-    char *data = NULL;
-    size_t len = 0;
-    int found = store_get(h->store, STORE_HELD, qid, &data, &len, err, errlen);
+    struct hold_record r;
+    int found = hold_get_stored(h->store, qid, &r, err, errlen);
     if (found < 0)
         return -1;
-    char *state = found ? record_get(data, len, "state", 0) : NULL;
-    if (state == NULL || strcmp(state, "held") != 0) {
-        log_info("%s: no hold notice: %s", qid, state ? state : "no hold record");
-        free(state);
-        free(data);
+    if (found == 0 || r.state != HOLD_HELD) {
+        log_info("%s: no hold notice: %s", qid,
+                 found ? hold_state_name(r.state) : "no hold record");
+        if (found)
+            hold_record_clear(&r);
         return 1;
     }
-    free(state);
-    size_t nr = count_values(data, len, "recipient"),
-           na = count_values(data, len, "attachment");
-    char **rcpts = calloc(nr + 1, sizeof(*rcpts)), **atts = calloc(na + 1, sizeof(*atts));
-    int *external = calloc(nr + 1, sizeof(*external));
-    char *sender = record_get(data, len, "sender", 0),
-         *subject = record_get(data, len, "subject", 0);
-    char *size = record_get(data, len, "size", 0),
-         *deadline = record_get(data, len, "deadline", 0);
     int rc = -1;
-    if (rcpts == NULL || atts == NULL || external == NULL || sender == NULL ||
-        deadline == NULL) {
-        snprintf(err, errlen, "incomplete hold record or out of memory");
+    int *external = calloc(r.nrecipients + 1, sizeof(*external));
+    if (external == NULL) {
+        snprintf(err, errlen, "out of memory");
         goto done;
     }
-    for (size_t i = 0; i < nr; i++) {
-        rcpts[i] = record_get(data, len, "recipient", i);
-        external[i] =
-            rcpts[i] && !rules_address_internal(
-                            rcpts[i], (const char *const *)h->cfg->internal_domains);
-    }
-    for (size_t i = 0; i < na; i++)
-        atts[i] = record_get(data, len, "attachment", i);
-    time_t when = (time_t)strtoll(deadline, NULL, 10);
+    for (size_t i = 0; i < r.nrecipients; i++)
+        external[i] = !rules_address_internal(
+            r.recipients[i], (const char *const *)h->cfg->internal_domains);
     char send_now[512], delete_url[512];
-    if (make_url(h, &h->key, qid, "release", when, send_now, sizeof(send_now)) != 0 ||
-        make_url(h, &h->key, qid, "delete", when, delete_url, sizeof(delete_url)) != 0) {
+    if (make_url(h, &h->key, qid, "release", r.deadline, send_now, sizeof(send_now)) !=
+            0 ||
+        make_url(h, &h->key, qid, "delete", r.deadline, delete_url, sizeof(delete_url)) !=
+            0) {
         snprintf(err, errlen, "cannot make its links (node_name %s, web_base_url %s)",
                  h->cfg->node_name, h->cfg->web_base_url);
         goto done;
     }
     struct notice_hold nh = {
         .queue_id = qid,
-        .sender = sender,
-        .recipients = (const char *const *)rcpts,
+        .sender = r.sender,
+        .recipients = (const char *const *)r.recipients,
         .external = external,
-        .nrecipients = nr,
-        .subject = subject ? subject : "",
-        .attachments = (const char *const *)atts,
-        .nattachments = na,
-        .size = size ? strtoull(size, NULL, 10) : 0,
-        .deadline = when,
+        .nrecipients = r.nrecipients,
+        .subject = r.subject,
+        .attachments = (const char *const *)r.attachments,
+        .nattachments = r.nattachments,
+        .size = r.size,
+        .deadline = r.deadline,
         .send_now_url = send_now,
         .delete_url = delete_url,
     };
-    if (sender[0] == '\0') {
+    if (r.sender[0] == '\0') {
         rc = 1; /* adopted mail or a bounce: nobody to tell */
         goto done;
     }
@@ -501,26 +455,16 @@ static int send_hold_notice(struct holdd *h, const char *qid, char *err, size_t 
     if (message == NULL)
         goto done;
     char shown[400];
-    if (helper_submit(h->helper, h->cfg->notice_sender, sender, message, err, errlen) ==
+    if (helper_submit(h->helper, h->cfg->notice_sender, r.sender, message, err, errlen) ==
         0) {
         log_info("%s: hold notice sent to <%s>", qid,
-                 log_escape(shown, sizeof(shown), sender, strlen(sender)));
+                 log_escape(shown, sizeof(shown), r.sender, strlen(r.sender)));
         rc = 0;
     }
     free(message);
 done:
-    for (size_t i = 0; rcpts && i < nr; i++)
-        free(rcpts[i]);
-    for (size_t i = 0; atts && i < na; i++)
-        free(atts[i]);
-    free(rcpts);
-    free(atts);
     free(external);
-    free(sender);
-    free(subject);
-    free(size);
-    free(deadline);
-    free(data);
+    hold_record_clear(&r);
     return rc;
 }
 
@@ -593,29 +537,16 @@ static const char *listed_queue(const struct held_scan *s, const char *qid)
     return NULL;
 }
 
-static int scan_held(void *ctx, const char *key, size_t key_len, const void *value,
-                     size_t len)
+static int scan_held(void *ctx, const struct hold_record *r)
 {
     struct held_scan *s = ctx;
-    char qid[64];
-    if (key_len >= sizeof(qid))
+    if (r->state != HOLD_HELD || s->now - r->created < RECONCILE_GRACE)
         return 0;
-    memcpy(qid, key, key_len);
-    qid[key_len] = '\0';
-    char *state = record_get(value, len, "state", 0);
-    char *created = record_get(value, len, "created", 0);
-    bool held = state != NULL && strcmp(state, "held") == 0;
-    bool young =
-        created != NULL && s->now - (time_t)strtoll(created, NULL, 10) < RECONCILE_GRACE;
-    free(state);
-    free(created);
-    if (!held || young)
-        return 0;
-    const char *q = listed_queue(s, qid);
+    const char *q = listed_queue(s, r->queue_id);
     if (q == NULL && s->ngone < s->cap)
-        snprintf(s->gone[s->ngone++], 64, "%s", qid);
+        snprintf(s->gone[s->ngone++], 64, "%s", r->queue_id);
     else if (q != NULL && strcmp(q, "hold") != 0 && s->nelsewhere < s->cap)
-        snprintf(s->elsewhere[s->nelsewhere++], 64, "%s", qid);
+        snprintf(s->elsewhere[s->nelsewhere++], 64, "%s", r->queue_id);
     return 0;
 }
 
@@ -656,17 +587,21 @@ static void reconcile(struct holdd *h)
         log_error("cannot reconcile with the queue: %s", s.queue ? err : "out of memory");
         goto done;
     }
-    if (store_foreach(h->store, STORE_HELD, scan_held, &s, err, sizeof(err)) != 0) {
+    size_t unreadable = 0;
+    if (hold_foreach(h->store, scan_held, &s, &unreadable, err, sizeof(err)) != 0) {
         log_error("cannot reconcile: %s", err);
         goto done;
     }
+    if (unreadable > 0)
+        log_warning("reconcile: %zu hold record(s) this version cannot read: left alone",
+                    unreadable);
     for (size_t i = 0; i < s.ngone; i++) {
-        struct outcome o = {s.gone[i], "gone", "no longer in the queue"};
+        struct outcome o = {s.gone[i], HOLD_GONE, "no longer in the queue"};
         if (in_txn(h, s.gone[i], close_fn, &o) == 0)
             log_warning("%s: gone: no longer in the queue", s.gone[i]);
     }
     for (size_t i = 0; i < s.nelsewhere; i++) {
-        struct outcome o = {s.elsewhere[i], "released", "released outside sendwatch"};
+        struct outcome o = {s.elsewhere[i], HOLD_RELEASED, "released outside sendwatch"};
         if (in_txn(h, s.elsewhere[i], close_fn, &o) == 0)
             log_warning("%s: released outside sendwatch", s.elsewhere[i]);
     }

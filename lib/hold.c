@@ -11,7 +11,174 @@
 #include <unistd.h>
 
 #include "errbuf.h"
+#include "queueid.h"
 #include "record.h"
+
+static const char *const state_names[] = {"held", "released", "deleted", "gone"};
+
+const char *hold_state_name(enum hold_state s)
+{
+    return (unsigned)s < sizeof(state_names) / sizeof(*state_names) ? state_names[s]
+                                                                    : "?";
+}
+
+bool hold_state_parse(const char *name, enum hold_state *s)
+{
+    for (size_t i = 0; name != NULL && i < sizeof(state_names) / sizeof(*state_names);
+         i++)
+        if (strcmp(name, state_names[i]) == 0) {
+            *s = (enum hold_state)i;
+            return true;
+        }
+    return false;
+}
+
+void hold_record_clear(struct hold_record *r)
+{
+    for (size_t i = 0; i < r->nrecipients; i++)
+        free(r->recipients[i]);
+    for (size_t i = 0; i < r->nattachments; i++)
+        free(r->attachments[i]);
+    free(r->recipients);
+    free(r->attachments);
+    free(r->sender);
+    free(r->subject);
+    free(r->outcome);
+    free(r->notice_error);
+    memset(r, 0, sizeof(*r));
+}
+
+/* NAME's value as a number (0 when absent or not a number). */
+static long long get_number(const char *data, size_t len, const char *name)
+{
+    char *v = record_get(data, len, name, 0), *end = NULL;
+    long long n = v ? strtoll(v, &end, 10) : 0;
+    if (v == NULL || end == v || *end != '\0')
+        n = 0;
+    free(v);
+    return n;
+}
+
+/* All values of NAME into a new array. */
+static char **get_all(const char *data, size_t len, const char *name, size_t *n)
+{
+    size_t count = 0;
+    for (char *v; (v = record_get(data, len, name, count)) != NULL; count++)
+        free(v);
+    char **all = calloc(count + 1, sizeof(*all));
+    *n = 0;
+    for (size_t i = 0; all != NULL && i < count; i++)
+        if ((all[i] = record_get(data, len, name, i)) != NULL)
+            (*n)++;
+    return all;
+}
+
+/* Decodes a hold record.  0, or -1 (not a record of this version, or out of memory). */
+static int hold_record_decode(const char *data, size_t len, struct hold_record *r)
+{
+    memset(r, 0, sizeof(*r));
+    char *qid = record_get(data, len, "queue_id", 0),
+         *state = record_get(data, len, "state", 0);
+    bool ok = qid != NULL && strlen(qid) < sizeof(r->queue_id) &&
+              hold_state_parse(state, &r->state);
+    if (ok)
+        snprintf(r->queue_id, sizeof(r->queue_id), "%s", qid);
+    free(qid);
+    free(state);
+    if (!ok)
+        return -1;
+    r->sender = record_get(data, len, "sender", 0);
+    r->subject = record_get(data, len, "subject", 0);
+    r->outcome = record_get(data, len, "outcome", 0);
+    r->notice_error = record_get(data, len, "notice_error", 0);
+    r->recipients = get_all(data, len, "recipient", &r->nrecipients);
+    r->attachments = get_all(data, len, "attachment", &r->nattachments);
+    r->size = (uint64_t)get_number(data, len, "size");
+    r->created = (time_t)get_number(data, len, "created");
+    r->deadline = (time_t)get_number(data, len, "deadline");
+    r->due = (time_t)get_number(data, len, "due");
+    r->outcome_time = (time_t)get_number(data, len, "outcome_time");
+    r->attempts = (long)get_number(data, len, "attempts");
+    r->notice_sent = (time_t)get_number(data, len, "notice_sent");
+    r->notice_attempts = (long)get_number(data, len, "notice_attempts");
+    r->notice_retry = (time_t)get_number(data, len, "notice_retry");
+    if (r->sender == NULL)
+        r->sender = strdup("");
+    if (r->subject == NULL)
+        r->subject = strdup("");
+    if (r->sender == NULL || r->subject == NULL || r->recipients == NULL ||
+        r->attachments == NULL) {
+        hold_record_clear(r);
+        return -1;
+    }
+    return 0;
+}
+
+int hold_get(struct store_txn *t, const char *queue_id, struct hold_record *r, char *err,
+             size_t errlen)
+{
+    char *data = NULL;
+    size_t len = 0;
+    int found = store_txn_get(t, STORE_HELD, queue_id, &data, &len, err, errlen);
+    if (found <= 0)
+        return found;
+    int rc = hold_record_decode(data, len, r);
+    free(data);
+    if (rc != 0) {
+        errbuf_set(err, errlen, "%s: a hold record this version cannot read", queue_id);
+        return -1;
+    }
+    return 1;
+}
+
+int hold_get_stored(struct store *st, const char *queue_id, struct hold_record *r,
+                    char *err, size_t errlen)
+{
+    char *data = NULL;
+    size_t len = 0;
+    int found = store_get(st, STORE_HELD, queue_id, &data, &len, err, errlen);
+    if (found <= 0)
+        return found;
+    int rc = hold_record_decode(data, len, r);
+    free(data);
+    if (rc != 0) {
+        errbuf_set(err, errlen, "%s: a hold record this version cannot read", queue_id);
+        return -1;
+    }
+    return 1;
+}
+
+struct foreach_ctx {
+    int (*fn)(void *ctx, const struct hold_record *r);
+    void *ctx;
+    size_t skipped;
+};
+
+static int foreach_one(void *ctx, const char *key, size_t key_len, const void *value,
+                       size_t len)
+{
+    struct foreach_ctx *f = ctx;
+    struct hold_record r;
+    (void)key;
+    (void)key_len;
+    if (hold_record_decode(value, len, &r) != 0) {
+        f->skipped++;
+        return 0;
+    }
+    int rc = f->fn(f->ctx, &r);
+    hold_record_clear(&r);
+    return rc;
+}
+
+int hold_foreach(struct store *st, int (*fn)(void *ctx, const struct hold_record *r),
+                 void *ctx, size_t *skipped, char *err, size_t errlen)
+{
+    struct foreach_ctx f = {fn, ctx, 0};
+    int rc = store_foreach(st, STORE_HELD, foreach_one, &f, err, errlen);
+    if (skipped != NULL)
+        *skipped = f.skipped;
+    return rc;
+}
 
 void hold_due_key(char *buf, size_t len, time_t deadline, const char *queue_id)
 {
@@ -104,7 +271,8 @@ static int read_held(struct store_txn *t, const char *queue_id, char **data, siz
         return rc;
     char *state = record_get(*data, *len, "state", 0);
     char *when = record_get(*data, *len, "due", 0);
-    bool held = state != NULL && strcmp(state, "held") == 0 && when != NULL;
+    enum hold_state s;
+    bool held = hold_state_parse(state, &s) && s == HOLD_HELD && when != NULL;
     *due = when ? (time_t)strtoll(when, NULL, 10) : 0;
     free(state);
     free(when);
@@ -164,13 +332,13 @@ int hold_reschedule(struct store_txn *t, const char *queue_id, time_t when, char
     return update_held(t, queue_id, names, values, when, err, errlen);
 }
 
-int hold_close(struct store_txn *t, const char *queue_id, const char *state, time_t when,
-               const char *why, char *err, size_t errlen)
+int hold_close(struct store_txn *t, const char *queue_id, enum hold_state state,
+               time_t when, const char *why, char *err, size_t errlen)
 {
     char stamp[32];
     snprintf(stamp, sizeof(stamp), "%lld", (long long)when);
     static const char *const names[] = {"state", "outcome", "outcome_time", NULL};
-    const char *values[] = {state, why, stamp, NULL};
+    const char *values[] = {hold_state_name(state), why, stamp, NULL};
     return update_held(t, queue_id, names, values, 0, err, errlen);
 }
 
@@ -296,6 +464,50 @@ bool hold_action_parse(const char *name, enum hold_action *a)
             return true;
         }
     return false;
+}
+
+struct requests_ctx {
+    int (*fn)(void *ctx, const struct hold_request *r, bool malformed);
+    void *ctx;
+    size_t left;
+};
+
+static int request_one(void *ctx, const char *key, size_t key_len, const void *value,
+                       size_t len)
+{
+    struct requests_ctx *c = ctx;
+    struct hold_request r = {0};
+    if (c->left == 0)
+        return 1;
+    c->left--;
+    if (key_len >= sizeof(r.key))
+        return 0; /* not one of ours: too long to name */
+    memcpy(r.key, key, key_len);
+    char *action = record_get(value, len, "action", 0);
+    char *qid = record_get(value, len, "queue_id", 0);
+    char *by = record_get(value, len, "by", 0);
+    bool ok = action != NULL && hold_action_parse(action, &r.action) && qid != NULL &&
+              strlen(qid) < sizeof(r.queue_id) &&
+              queueid_classify(qid) != QUEUEID_INVALID;
+    if (ok) {
+        snprintf(r.queue_id, sizeof(r.queue_id), "%s", qid);
+        snprintf(r.by, sizeof(r.by), "%s", by ? by : "?");
+        r.when = (time_t)get_number(value, len, "when");
+        r.created = (time_t)get_number(value, len, "created");
+    }
+    free(action);
+    free(qid);
+    free(by);
+    return c->fn(c->ctx, &r, !ok);
+}
+
+int hold_requests_foreach(struct store *st, size_t max,
+                          int (*fn)(void *ctx, const struct hold_request *r,
+                                    bool malformed),
+                          void *ctx, char *err, size_t errlen)
+{
+    struct requests_ctx c = {fn, ctx, max};
+    return store_foreach(st, STORE_REQUESTS, request_one, &c, err, errlen);
 }
 
 void hold_wake(const char *socket_path)

@@ -24,6 +24,66 @@
 
 #include "store.h"
 
+/* What became of a held message. */
+enum hold_state {
+    HOLD_HELD,     /* waiting in Postfix's HOLD queue */
+    HOLD_RELEASED, /* sent on (at the deadline, on request, or outside sendwatch) */
+    HOLD_DELETED,  /* removed from HOLD on request */
+    HOLD_GONE,     /* no longer in Postfix's queue */
+};
+
+/* "held", "released", "deleted", "gone". */
+const char *hold_state_name(enum hold_state s);
+bool hold_state_parse(const char *name, enum hold_state *s);
+
+/*
+ * A hold record as stored (held[QUEUE_ID]), decoded.  Strings and arrays
+ * are malloc'ed and owned by the struct: hold_record_clear() frees them.
+ * Optional times and counts are 0 when not recorded yet.
+ */
+struct hold_record {
+    char queue_id[64];
+    enum hold_state state;
+    char *sender;  /* "" for a bounce or adopted mail */
+    char *subject; /* decoded, for display */
+    char **recipients;
+    size_t nrecipients;
+    char **attachments; /* decoded names */
+    size_t nattachments;
+    uint64_t size;
+    time_t created, deadline; /* the deadline the sender was told */
+    time_t due;               /* the next try: the deadline, or a retry */
+    char *outcome;            /* the last outcome's reason, or NULL */
+    time_t outcome_time;
+    long attempts;      /* failed release/delete attempts */
+    time_t notice_sent; /* when the hold notice went out */
+    long notice_attempts;
+    char *notice_error; /* the last failed notice's reason, or NULL */
+    time_t notice_retry;
+};
+
+void hold_record_clear(struct hold_record *r);
+
+/*
+ * QUEUE_ID's record read in T into *R: 1 found (clear it afterwards), 0
+ * absent, -1 with ERR (store error, or a record this version cannot read).
+ */
+int hold_get(struct store_txn *t, const char *queue_id, struct hold_record *r, char *err,
+             size_t errlen);
+
+/* The same in a read transaction of its own. */
+int hold_get_stored(struct store *st, const char *queue_id, struct hold_record *r,
+                    char *err, size_t errlen);
+
+/*
+ * Calls FN(CTX, R) for every hold record, in queue ID order; R is valid
+ * during the call only.  FN returns 0 to go on, non-zero to stop.
+ * Records this version cannot read are skipped and counted in *SKIPPED
+ * (may be NULL).  0, or -1 with ERR.
+ */
+int hold_foreach(struct store *st, int (*fn)(void *ctx, const struct hold_record *r),
+                 void *ctx, size_t *skipped, char *err, size_t errlen);
+
 /* The header the milter adds; Postfix's milter_header_checks map it to HOLD. */
 #define HOLD_MARKER_HEADER "X-Sendwatch-Hold"
 
@@ -65,11 +125,11 @@ int hold_reschedule(struct store_txn *t, const char *queue_id, time_t when, char
                     size_t errlen);
 
 /*
- * Closes QUEUE_ID in T: STATE ("released", "deleted", "gone"), the time and
+ * Closes QUEUE_ID in T: STATE (released, deleted, gone), the time and
  * a reason; its due entry goes.  0, 1 when it was not held, -1 with ERR.
  */
-int hold_close(struct store_txn *t, const char *queue_id, const char *state, time_t when,
-               const char *why, char *err, size_t errlen);
+int hold_close(struct store_txn *t, const char *queue_id, enum hold_state state,
+               time_t when, const char *why, char *err, size_t errlen);
 
 /*
  * Notes a failed attempt at NOW on QUEUE_ID in T: the reason, the attempt
@@ -123,5 +183,27 @@ void hold_wake(const char *socket);
 
 const char *hold_action_name(enum hold_action a);
 bool hold_action_parse(const char *name, enum hold_action *a);
+
+/* A request as stored (requests[KEY]: time-ordered), decoded. */
+struct hold_request {
+    char key[96];
+    enum hold_action action;
+    char queue_id[64];
+    time_t when;  /* reschedule: the new deadline */
+    char by[160]; /* who asked: "cli", "web:user@example.com" */
+    time_t created;
+};
+
+/*
+ * Calls FN(CTX, R) for each request in the order they were made, at most
+ * MAX of them; R is valid during the call only.  A request this version
+ * cannot read (no action, an unknown one, a bad queue ID) goes to FN with
+ * MALFORMED true and only R->key set, so the caller can drop it.  0, or
+ * -1 with ERR.
+ */
+int hold_requests_foreach(struct store *st, size_t max,
+                          int (*fn)(void *ctx, const struct hold_request *r,
+                                    bool malformed),
+                          void *ctx, char *err, size_t errlen);
 
 #endif
