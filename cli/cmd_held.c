@@ -4,11 +4,10 @@
  *
  * list and show read the hold records; release, delete and reschedule
  * write a durable request that sendwatch-holdd carries out (and records
- * in the hold record), then wake holdd.  WHEN is "now", "+N" with an
- * optional s/m/h suffix, or seconds since the epoch.  Run as root it
+ * in the hold record), then wake holdd.  WHEN is "now", "+N" with a unit
+ * s, m, h or d, or seconds since the epoch (parse_when).  Run as root it
  * first becomes run_user, so LMDB's files keep belonging to the daemons.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +17,7 @@
 #include "hold.h"
 #include "json.h"
 #include "log.h"
+#include "parse.h"
 #include "queueid.h"
 #include "store.h"
 
@@ -28,35 +28,10 @@ static int usage(void)
             "       sendwatch [-c FILE] held show QUEUE_ID\n"
             "       sendwatch [-c FILE] held release|delete QUEUE_ID\n"
             "       sendwatch [-c FILE] held reschedule QUEUE_ID WHEN\n"
-            "WHEN: now, +N[s|m|h] from now, or seconds since the epoch;\n"
+            "WHEN: now, +N and a unit s, m, h or d (+90s, +10m, +2h, +1d) from now,\n"
+            "      or seconds since the epoch;\n"
             "QUEUE_ID - for release, delete and reschedule: IDs on standard input\n");
     return 2;
-}
-
-/* Parses WHEN into *AT; false on junk. */
-static bool parse_when(const char *when, time_t *at)
-{
-    char *end;
-    time_t now = time(NULL);
-    if (strcmp(when, "now") == 0) {
-        *at = now;
-        return true;
-    }
-    bool relative = when[0] == '+';
-    const char *digits = relative ? when + 1 : when;
-    if (*digits < '0' || *digits > '9')
-        return false;
-    errno = 0;
-    long long n = strtoll(digits, &end, 10);
-    long long unit = 1;
-    if (relative && *end != '\0' && end[1] == '\0') {
-        unit = *end == 's' ? 1 : *end == 'm' ? 60 : *end == 'h' ? 3600 : 0;
-        end++;
-    }
-    if (errno != 0 || *end != '\0' || unit == 0 || n > 100LL * 365 * 24 * 3600)
-        return false;
-    *at = relative ? now + (time_t)(n * unit) : (time_t)n;
-    return true;
 }
 
 /* One field of a hold record as text (NULL: not recorded), for list/show. */
@@ -235,9 +210,9 @@ int command_held(const char *config_path, int argc, char **argv)
         fprintf(stderr, "sendwatch: \"%s\" is not a Postfix queue ID\n", argv[2]);
         return 2;
     }
-    if (act && action == HOLD_RESCHEDULE && !parse_when(argv[3], &when)) {
-        fprintf(stderr, "sendwatch: bad time \"%s\" (now, +N[s|m|h] or epoch seconds)\n",
-                argv[3]);
+    if (act && action == HOLD_RESCHEDULE &&
+        parse_when(argv[3], time(NULL), &when, err, sizeof(err)) != 0) {
+        fprintf(stderr, "sendwatch: bad time \"%s\": %s\n", argv[3], err);
         return 2;
     }
     struct config *cfg = commands_load_config(config_path);

@@ -7,10 +7,8 @@
 
 #include "errbuf.h"
 #include "files.h"
+#include "parse.h"
 
-#include <errno.h>
-#include <limits.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/un.h>
@@ -18,15 +16,15 @@
 enum config_type {
     CONFIG_STRING,  /* any non-empty text */
     CONFIG_PATH,    /* an absolute path */
-    CONFIG_SIZE,    /* bytes, with an optional k/m/g suffix (powers of 1024) */
+    CONFIG_SIZE,    /* parse_size: bytes, with an optional k/m/g suffix */
     CONFIG_SOCKET,  /* libmilter socket syntax */
-    CONFIG_NAME,    /* a user or syslog name: [A-Za-z0-9._-]+ */
-    CONFIG_UINT,    /* a whole number in [min, max] */
-    CONFIG_DOMAINS, /* a list of domain names, commas or spaces between */
+    CONFIG_NAME,    /* parse_name: a user or syslog name, [A-Za-z0-9._-]+ */
+    CONFIG_UINT,    /* parse_number: a whole number in [min, max] */
+    CONFIG_DOMAINS, /* parse_domain: a list of domains, commas or spaces between */
     CONFIG_BOOL,    /* yes or no */
     CONFIG_CHOICE,  /* one of the words in choices */
     CONFIG_URL, /* http:// or https://, printable, nothing HTML or a header would mind */
-    CONFIG_ADDRESS, /* local-part[@domain] of plain characters */
+    CONFIG_ADDRESS, /* parse_address: local-part[@domain] of plain characters */
 };
 
 struct config_param {
@@ -93,45 +91,6 @@ static const struct config_param *config_find(const char *name, size_t len)
     return NULL;
 }
 
-/* Parses "512", "64k", "4M", "1g" into bytes; returns false on junk or overflow. */
-static bool config_parse_size(const char *value, unsigned long long *out)
-{
-    char *end;
-    unsigned long long n, mult = 1;
-
-    if (*value < '0' || *value > '9')
-        return false;
-    errno = 0;
-    n = strtoull(value, &end, 10);
-    if (errno != 0)
-        return false;
-    switch (*end) {
-    case '\0':
-        break;
-    case 'k':
-    case 'K':
-        mult = 1024ULL;
-        end++;
-        break;
-    case 'm':
-    case 'M':
-        mult = 1024ULL * 1024;
-        end++;
-        break;
-    case 'g':
-    case 'G':
-        mult = 1024ULL * 1024 * 1024;
-        end++;
-        break;
-    default:
-        return false;
-    }
-    if (*end != '\0' || (n != 0 && mult > ULLONG_MAX / n))
-        return false;
-    *out = n * mult;
-    return true;
-}
-
 static bool config_valid_port(const char *s, size_t len)
 {
     unsigned long port = 0;
@@ -185,36 +144,12 @@ static bool config_valid_socket(const char *v, const char **why)
     return false;
 }
 
-static bool config_valid_name(const char *v)
-{
-    if (*v == '\0')
-        return false;
-    for (; *v; v++)
-        if (!((*v >= 'a' && *v <= 'z') || (*v >= 'A' && *v <= 'Z') ||
-              (*v >= '0' && *v <= '9') || *v == '.' || *v == '_' || *v == '-'))
-            return false;
-    return true;
-}
-
 /* Frees a NULL-terminated list. */
 static void config_free_list(char **list)
 {
     for (size_t i = 0; list != NULL && list[i] != NULL; i++)
         free(list[i]);
     free(list);
-}
-
-/* A domain name, or ".domain" for its subdomains: letters, digits, '-', '.'. */
-static bool config_valid_domain(const char *d)
-{
-    const char *p = d[0] == '.' ? d + 1 : d;
-    if (*p == '\0' || *p == '.' || strlen(d) > 253)
-        return false;
-    for (; *p; p++)
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-              (*p >= '0' && *p <= '9') || *p == '-' || *p == '.'))
-            return false;
-    return d[strlen(d) - 1] != '.';
 }
 
 /* Splits a comma/space list of domains into a NULL-terminated array (lower case). */
@@ -228,9 +163,9 @@ static int config_set_domains(const struct config_param *p, const char *value,
     if (copy == NULL || list == NULL)
         goto nomem;
     for (char *d = strtok_r(copy, ", \t", &save); d; d = strtok_r(NULL, ", \t", &save)) {
-        if (!config_valid_domain(d)) {
-            errbuf_set(err, errlen, "bad value for %s: \"%s\" is not a domain name",
-                       p->name, d);
+        char why[256];
+        if (parse_domain(d, PARSE_DOMAIN_SUBDOMAINS, why, sizeof(why)) != 0) {
+            errbuf_set(err, errlen, "bad value for %s: \"%s\" (%s)", p->name, d, why);
             free(copy);
             config_free_list(list);
             return -1;
@@ -268,15 +203,14 @@ static int config_set(struct config *cfg, const struct config_param *p, const ch
 {
     char *field = (char *)cfg + p->offset;
     const char *why = NULL;
+    char reason[256];
     unsigned long long n;
 
     switch (p->type) {
     case CONFIG_SIZE:
-        if (!config_parse_size(value, &n)) {
-            errbuf_set(err, errlen,
-                       "bad value for %s: \"%s\" (expected bytes, optionally with a "
-                       "k, m or g suffix)",
-                       p->name, value);
+        if (parse_size(value, &n, reason, sizeof(reason)) != 0) {
+            errbuf_set(err, errlen, "bad value for %s: \"%s\" (%s)", p->name, value,
+                       reason);
             return -1;
         }
         if (n < p->min || n > p->max) {
@@ -286,21 +220,16 @@ static int config_set(struct config *cfg, const struct config_param *p, const ch
         }
         *(size_t *)(void *)field = (size_t)n;
         return 0;
-    case CONFIG_UINT: {
-        char *end;
-        errno = 0;
-        unsigned long long u = strtoull(value, &end, 10);
-        if (value[0] < '0' || value[0] > '9' || *end != '\0' || errno != 0 ||
-            u < p->min || u > p->max) {
+    case CONFIG_UINT:
+        if (parse_number(value, &n, NULL, 0) != 0 || n < p->min || n > p->max) {
             errbuf_set(err, errlen,
                        "bad value for %s: \"%s\" (expected a number from %llu "
                        "to %llu)",
                        p->name, value, p->min, p->max);
             return -1;
         }
-        *(unsigned *)(void *)field = (unsigned)u;
+        *(unsigned *)(void *)field = (unsigned)n;
         return 0;
-    }
     case CONFIG_DOMAINS:
         return config_set_domains(p, value, (char ***)(void *)field, err, errlen);
     case CONFIG_BOOL:
@@ -334,19 +263,11 @@ static int config_set(struct config *cfg, const struct config_param *p, const ch
                 strchr("\"'<>\\`", *c))
                 why = "spaces, quotes, <, > and non-ASCII are not allowed in it";
         break;
-    case CONFIG_ADDRESS: {
-        const char *at = strchr(value, '@');
-        for (const char *c = value; why == NULL && *c; c++)
-            if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
-                  (*c >= '0' && *c <= '9') || strchr(".-_+@", *c)))
-                why = "expected local-part or local-part@domain, plain characters";
-        if (why == NULL &&
-            (value[0] == '@' || value[0] == '-' ||
-             (at != NULL && (at[1] == '\0' || strchr(at + 1, '@') != NULL ||
-                             !config_valid_domain(at + 1)))))
-            why = "expected local-part or local-part@domain";
+    case CONFIG_ADDRESS:
+        if (parse_address(value, PARSE_ADDRESS_LOCAL_ALONE | PARSE_ADDRESS_PLAIN, reason,
+                          sizeof(reason)) != 0)
+            why = reason;
         break;
-    }
     case CONFIG_PATH:
         if (value[0] != '/')
             why = "expected an absolute path";
@@ -355,8 +276,8 @@ static int config_set(struct config *cfg, const struct config_param *p, const ch
         (void)config_valid_socket(value, &why);
         break;
     case CONFIG_NAME:
-        if (!config_valid_name(value))
-            why = "expected letters, digits, '.', '_' or '-'";
+        if (parse_name(value, reason, sizeof(reason)) != 0)
+            why = reason;
         break;
     case CONFIG_STRING:
         if (value[0] == '\0')

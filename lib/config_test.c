@@ -27,15 +27,15 @@ static const struct bad_case bad_cases[] = {
     {"state_dir = /a\nstate_dir = /b\n", "t.conf:2: state_dir is already set at line 1"},
     {"message_memory_limit = 12q\n",
      "t.conf:1: bad value for message_memory_limit: \"12q\" (expected bytes, optionally "
-     "with a k, m or g suffix)"},
+     "with a k, m or g suffix; 'q' at column 3 is not a suffix)"},
     {"message_memory_limit = 2g\n",
      "t.conf:1: message_memory_limit = 2g is out of range (0 to 1073741824 bytes)"},
     {"message_memory_limit = 99999999999999999999\n",
      "t.conf:1: bad value for message_memory_limit: \"99999999999999999999\" (expected "
-     "bytes, optionally with a k, m or g suffix)"},
+     "bytes, optionally with a k, m or g suffix; the number is too large)"},
     {"message_memory_limit = 18014398509481984k\n",
      "t.conf:1: bad value for message_memory_limit: \"18014398509481984k\" (expected "
-     "bytes, optionally with a k, m or g suffix)"},
+     "bytes, optionally with a k, m or g suffix; the number is too large)"},
     {"milter_socket = unix:relative\n",
      "t.conf:1: bad value for milter_socket: \"unix:relative\" (a unix socket needs an "
      "absolute path)"},
@@ -52,34 +52,59 @@ static const struct bad_case bad_cases[] = {
      "inet:PORT@HOST or inet6:PORT@HOST)"},
     {"run_user = bad user\n",
      "t.conf:1: bad value for run_user: \"bad user\" (expected letters, digits, '.', '_' "
-     "or '-')"},
+     "or '-'; ' ' at column 4 is not allowed)"},
     {"archive_max_depth = 0\n",
      "t.conf:1: bad value for archive_max_depth: \"0\" (expected a number from 1 to 20)"},
     {"hold_enable = true\n",
      "t.conf:1: bad value for hold_enable: \"true\" (expected yes or no)"},
     {"hold_scope = everyone\n",
      "t.conf:1: bad value for hold_scope: \"everyone\" (expected external or all)"},
-    {"web_base_url = ftp://x\n",
-     "t.conf:1: bad value for web_base_url: \"ftp://x\" (expected an http:// or https:// URL)"},
+    {"web_base_url = ftp://x\n", "t.conf:1: bad value for web_base_url: \"ftp://x\" "
+                                 "(expected an http:// or https:// URL)"},
     {"web_base_url = https://x/\"><script>\n",
-     "t.conf:1: bad value for web_base_url: \"https://x/\"><script>\" (spaces, quotes, <, > "
-     "and non-ASCII are not allowed in it)"},
+     "t.conf:1: bad value for web_base_url: \"https://x/\"><script>\" (spaces, quotes, "
+     "<, > and non-ASCII are not allowed in it)"},
     {"notice_sender = a b@c\n",
      "t.conf:1: bad value for notice_sender: \"a b@c\" (expected local-part or "
-     "local-part@domain, plain characters)"},
+     "local-part@domain; ' ' at column 2 is not allowed)"},
     {"notice_sender = -oQ@x\n",
      "t.conf:1: bad value for notice_sender: \"-oQ@x\" (expected local-part or "
-     "local-part@domain)"},
+     "local-part@domain; '-' at column 1 cannot start the address)"},
+    {"notice_sender = a@b@c\n",
+     "t.conf:1: bad value for notice_sender: \"a@b@c\" (expected local-part or "
+     "local-part@domain; '@' at column 4 is a second '@')"},
+    /* These two were accepted before. */
+    {"notice_sender =\n", "t.conf:1: bad value for notice_sender: \"\" (expected "
+                          "local-part or local-part@domain; the value is empty)"},
+    {"notice_sender = a@.example.com\n",
+     "t.conf:1: bad value for notice_sender: \"a@.example.com\" (expected local-part or "
+     "local-part@domain; '.' at column 3 cannot start the domain)"},
+    {"message_memory_limit = 4mb\n",
+     "t.conf:1: bad value for message_memory_limit: \"4mb\" (expected bytes, optionally "
+     "with a k, m or g suffix; 'b' at column 3 follows the suffix)"},
+    {"archive_max_depth = +5\n", "t.conf:1: bad value for archive_max_depth: \"+5\" "
+                                 "(expected a number from 1 to 20)"},
     {"hold_minutes = 61\n",
      "t.conf:1: bad value for hold_minutes: \"61\" (expected a number from 1 to 60)"},
     {"archive_max_ratio = 10x\n", "t.conf:1: bad value for archive_max_ratio: \"10x\" "
                                   "(expected a number from 2 to 100000)"},
     {"internal_domains = corp.example, bad_domain\n",
-     "t.conf:1: bad value for internal_domains: \"bad_domain\" is not a domain name"},
+     "t.conf:1: bad value for internal_domains: \"bad_domain\" (expected a domain name "
+     "of "
+     "letters, digits, '-' and '.', or .domain for its subdomains; '_' at column 4 is "
+     "not "
+     "allowed)"},
     {"internal_domains = example.\n",
-     "t.conf:1: bad value for internal_domains: \"example.\" is not a domain name"},
+     "t.conf:1: bad value for internal_domains: \"example.\" (expected a domain name of "
+     "letters, digits, '-' and '.', or .domain for its subdomains; '.' at column 8 "
+     "cannot "
+     "end the domain)"},
+    {"internal_domains = corp..example\n", /* accepted before */
+     "t.conf:1: bad value for internal_domains: \"corp..example\" (expected a domain "
+     "name of letters, digits, '-' and '.', or .domain for its subdomains; '.' at "
+     "column 6 follows another '.')"},
     {"run_user =\n", "t.conf:1: bad value for run_user: \"\" (expected letters, digits, "
-                     "'.', '_' or '-')"},
+                     "'.', '_' or '-'; the value is empty)"},
 };
 
 static void test_bad_files(void **state)
@@ -109,7 +134,9 @@ static void test_good_file(void **state)
                                "syslog_name = sendwatch-test\n"
                                "internal_domains = Corp.Example.co.jp,\n"
                                "    .corp.example.co.jp  sub.example\n"
-                               "archive_max_depth = 7\n";
+                               "archive_max_depth = 7\n"
+                               "notice_sender = sendwatch-notice+hold@Corp.example\n"
+                               "state_map_size = 2G\n";
     char err[512] = "";
     (void)state;
 
@@ -129,6 +156,8 @@ static void test_good_file(void **state)
     assert_string_equal(cfg->internal_domains[2], "sub.example");
     assert_null(cfg->internal_domains[3]);
     assert_int_equal(cfg->archive_max_depth, 7);
+    assert_string_equal(cfg->notice_sender, "sendwatch-notice+hold@Corp.example");
+    assert_int_equal(cfg->state_map_size, 2ULL << 30);
     config_free(cfg);
 }
 

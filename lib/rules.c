@@ -3,7 +3,6 @@
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <dirent.h>
-#include <errno.h>
 #include <fnmatch.h>
 #include <limits.h>
 #include <pcre2.h>
@@ -17,13 +16,16 @@
 #include "files.h"
 #include "keywords.h"
 #include "normalize.h"
+#include "parse.h"
 #include "prefilter.h"
 
 /* Backtracking budget per regex match: a hostile message cannot stall us. */
 #define RULES_MATCH_LIMIT 5000000
 #define RULES_SNIPPETS    3  /* kept per matcher */
 #define RULES_CONTEXT     24 /* bytes of context on each side of a snippet */
+#define RULES_MIN_HOLD    60 /* seconds: action hold takes 1m to 60m */
 #define RULES_MAX_HOLD    3600
+#define RULES_MAX_COUNT   999999999 /* attachment-count */
 
 enum condition_kind {
     COND_DIRECTION,
@@ -283,72 +285,24 @@ static bool parse_op(const char *s, enum compare_op *op)
     return false;
 }
 
-/* "12", "512k", "10m", "1g" (powers of 1024). */
-static bool parse_size(const char *s, uint64_t *out)
+/* A store folder: a name (parse_name) that is no hidden or parent directory. */
+static bool valid_folder(struct parser *p, const struct token *t)
 {
-    char *end;
-    errno = 0;
-    unsigned long long n = strtoull(s, &end, 10);
-    uint64_t mult = 1;
-    if (errno != 0 || end == s || *s == '-')
+    char why[256];
+    if (parse_name(t->text, why, sizeof(why)) != 0) {
+        parse_error(p, t->column, "bad folder name \"%s\": %s", t->text, why);
         return false;
-    if (*end == 'k' || *end == 'K')
-        mult = 1024;
-    else if (*end == 'm' || *end == 'M')
-        mult = 1024 * 1024;
-    else if (*end == 'g' || *end == 'G')
-        mult = 1024 * 1024 * 1024;
-    if (mult != 1)
-        end++;
-    if (*end != '\0' || (n != 0 && mult > UINT64_MAX / n))
+    }
+    if (t->text[0] == '.') {
+        parse_error(p, t->column, "bad folder name \"%s\": it must not start with '.'",
+                    t->text);
         return false;
-    *out = n * mult;
-    return true;
-}
-
-/* "90s", "10m", "1h"; a bare number is minutes (like hold_minutes). */
-static bool parse_duration(const char *s, unsigned *seconds)
-{
-    char *end;
-    errno = 0;
-    unsigned long n = strtoul(s, &end, 10);
-    unsigned long mult = 60;
-    if (errno != 0 || end == s || *s == '-')
+    }
+    if (strlen(t->text) > 64) {
+        parse_error(p, t->column, "bad folder name \"%s\": longer than 64 characters",
+                    t->text);
         return false;
-    if (*end == 's')
-        mult = 1;
-    else if (*end == 'm')
-        mult = 60;
-    else if (*end == 'h')
-        mult = 3600;
-    if (*end != '\0')
-        end++;
-    if (*end != '\0' || n > RULES_MAX_HOLD || n * mult > RULES_MAX_HOLD)
-        return false;
-    *seconds = (unsigned)(n * mult);
-    return true;
-}
-
-/* local@domain, printable ASCII without spaces, quotes or brackets. */
-static bool valid_address(const char *a)
-{
-    const char *at = strrchr(a, '@');
-    if (at == NULL || at == a || at[1] == '\0' || strlen(a) > 254)
-        return false;
-    for (const char *c = a; *c; c++)
-        if (*c <= ' ' || *c >= 127 || strchr("<>\"(),;:[]\\", *c) != NULL)
-            return false;
-    return true;
-}
-
-static bool valid_folder(const char *f)
-{
-    if (*f == '\0' || *f == '.' || strlen(f) > 64)
-        return false;
-    for (; *f; f++)
-        if (!((*f >= 'a' && *f <= 'z') || (*f >= 'A' && *f <= 'Z') ||
-              (*f >= '0' && *f <= '9') || *f == '.' || *f == '_' || *f == '-'))
-            return false;
+    }
     return true;
 }
 
@@ -592,9 +546,8 @@ static bool parse_match(struct parser *p, struct token *t, size_t n)
             }
             i += 2;
         } else if (strcmp(t[i].text, "count") == 0 && i + 1 < n) {
-            char *end;
-            unsigned long c = strtoul(t[i + 1].text, &end, 10);
-            if (*end != '\0' || c < 1 || c > 100000 || t[i + 1].text[0] == '-') {
+            unsigned long long c;
+            if (parse_number(t[i + 1].text, &c, NULL, 0) != 0 || c < 1 || c > 100000) {
                 parse_error(p, t[i + 1].column,
                             "count must be a number from 1 to 100000");
                 return false;
@@ -675,20 +628,20 @@ static bool parse_condition(struct parser *p, struct token *t, size_t n)
                         c.kind == COND_SIZE ? "SIZE" : "NUMBER");
             return false;
         }
-        bool ok;
+        char why[256];
+        unsigned long long number;
         if (c.kind == COND_SIZE) {
-            ok = parse_size(t[2].text, &c.number);
-        } else {
-            ok = t[2].text[0] != '\0' && strlen(t[2].text) <= 9 &&
-                 strspn(t[2].text, "0123456789") == strlen(t[2].text);
-            c.number = ok ? strtoull(t[2].text, NULL, 10) : 0;
-        }
-        if (!ok) {
-            parse_error(p, t[2].column, "bad %s \"%s\"",
-                        c.kind == COND_SIZE ? "size (like 512k or 10m)" : "number",
-                        t[2].text);
+            if (parse_size(t[2].text, &number, why, sizeof(why)) != 0) {
+                parse_error(p, t[2].column, "bad size \"%s\": %s", t[2].text, why);
+                return false;
+            }
+        } else if (parse_number(t[2].text, &number, NULL, 0) != 0 ||
+                   number > RULES_MAX_COUNT) {
+            parse_error(p, t[2].column, "bad number \"%s\" (expected 0 to %u)", t[2].text,
+                        RULES_MAX_COUNT);
             return false;
         }
+        c.number = number;
         goto add;
     }
     static const struct {
@@ -763,17 +716,14 @@ static bool parse_action(struct parser *p, struct token *t, size_t n)
         return false;
     }
     if (strcmp(verb, "store") == 0) {
-        if (!valid_folder(t[2].text)) {
-            parse_error(p, t[2].column,
-                        "folder names use letters, digits, '.', '_', '-' "
-                        "(not starting with '.')");
+        if (!valid_folder(p, &t[2]))
             return false;
-        }
         return push_string(&r->store, &r->nstore, t[2].text) == 0;
     }
     if (strcmp(verb, "forward") == 0) {
-        if (!valid_address(t[2].text)) {
-            parse_error(p, t[2].column, "bad address \"%s\"", t[2].text);
+        char why[256];
+        if (parse_address(t[2].text, 0, why, sizeof(why)) != 0) {
+            parse_error(p, t[2].column, "bad address \"%s\": %s", t[2].text, why);
             return false;
         }
         return push_string(&r->forward, &r->nforward, t[2].text) == 0;
@@ -806,13 +756,19 @@ static bool parse_action(struct parser *p, struct token *t, size_t n)
         return r->reject_text != NULL;
     }
     if (strcmp(verb, "hold") == 0) {
-        unsigned secs;
-        if (!parse_duration(t[2].text, &secs) || secs < 60) {
-            parse_error(p, t[2].column,
-                        "hold needs a duration from 1m to 60m (like 10m)");
+        unsigned long long secs;
+        char why[256];
+        if (parse_duration(t[2].text, &secs, why, sizeof(why)) != 0) {
+            parse_error(p, t[2].column, "bad duration \"%s\": %s", t[2].text, why);
             return false;
         }
-        r->hold_seconds = secs;
+        if (secs < RULES_MIN_HOLD || secs > RULES_MAX_HOLD) {
+            parse_error(p, t[2].column,
+                        "hold %s is %llu seconds; a hold lasts from 1m to 60m", t[2].text,
+                        secs);
+            return false;
+        }
+        r->hold_seconds = (unsigned)secs;
         return set_delivery(p, &t[1], DELIVERY_HOLD);
     }
     parse_error(p, t[1].column, "unknown action \"%s\"", verb);
@@ -852,13 +808,11 @@ static bool parse_rule_start(struct parser *p, struct token *t, size_t n)
         parse_error(p, n > 2 ? t[2].column : t[0].column, "expected: rule NAME");
         return false;
     }
-    for (const char *c = t[1].text; *c; c++)
-        if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
-              (*c >= '0' && *c <= '9') || *c == '.' || *c == '_' || *c == '-')) {
-            parse_error(p, t[1].column,
-                        "rule names use letters, digits, '.', '_' and '-'");
-            return false;
-        }
+    char why[256];
+    if (parse_name(t[1].text, why, sizeof(why)) != 0) {
+        parse_error(p, t[1].column, "bad rule name \"%s\": %s", t[1].text, why);
+        return false;
+    }
     for (size_t i = 0; i < p->rs->nrules; i++)
         if (strcmp(p->rs->rules[i].name, t[1].text) == 0) {
             parse_error(p, t[1].column, "rule %s is defined twice", t[1].text);

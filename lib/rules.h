@@ -21,7 +21,9 @@
  * and "count N".  FIELDS is a comma list of subject, body, attachment-name,
  * attachment-text, header:NAME, any.  "require all" makes every matcher
  * necessary (default: any one).  Actions: store FOLDER, forward ADDRESS,
- * deliver, discard, reject "TEXT", tempfail, hold DURATION.
+ * deliver, discard, reject "TEXT", tempfail, hold DURATION (1m to 60m).
+ * SIZE, DURATION, N, ADDRESS, FOLDER and NAME are read by parse.h's
+ * parse_size, parse_duration, parse_number, parse_address and parse_name.
  *
  * A rule matches when all its conditions hold and its matchers are
  * satisfied (a rule without matchers matches on its conditions alone).

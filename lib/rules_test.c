@@ -71,9 +71,21 @@ static const struct {
      "t.rules:2:37: unknown validator \"crc\" (expected luhn or mynumber)"},
     {"rule a\n    match body regex /\\d+/ count 0\n",
      "t.rules:2:34: count must be a number from 1 to 100000"},
+    {"rule a\n    match body regex /\\d+/ count +5\n",
+     "t.rules:2:34: count must be a number from 1 to 100000"},
     {"rule a\n    direction outward\n",
      "t.rules:2:15: expected: direction internal|external"},
-    {"rule a\n    size > 10q\n", "t.rules:2:12: bad size (like 512k or 10m) \"10q\""},
+    {"rule a\n    size > 10q\n", "t.rules:2:12: bad size \"10q\": expected bytes, "
+                                 "optionally with a k, m or g suffix; "
+                                 "'q' at column 3 is not a suffix"},
+    {"rule a\n    size > 5kb\n", "t.rules:2:12: bad size \"5kb\": expected bytes, "
+                                 "optionally with a k, m or g suffix; "
+                                 "'b' at column 3 follows the suffix"},
+    {"rule a\n    size > 99999999999999999999\n",
+     "t.rules:2:12: bad size \"99999999999999999999\": expected bytes, optionally with a "
+     "k, m or g suffix; the number is too large"},
+    {"rule a\n    attachment-count >= 1x\n",
+     "t.rules:2:25: bad number \"1x\" (expected 0 to 999999999)"},
     {"rule a\n    colour red\n", "t.rules:2:5: unknown condition \"colour\""},
     {"rule a\n    match body keywords \"x\"\n", "t.rules:1:1: rule a has no action"},
     {"rule a\n    action deliver\n    action discard\n",
@@ -84,20 +96,54 @@ static const struct {
      "t.rules:1:1: rule a: forward cannot be combined with discard, reject or tempfail "
      "(nothing would be sent)"},
     {"rule a\n    action forward not-an-address\n",
-     "t.rules:2:20: bad address \"not-an-address\""},
-    {"rule a\n    action store ../etc\n",
-     "t.rules:2:18: folder names use letters, digits, '.', '_', '-' (not starting with "
-     "'.')"},
+     "t.rules:2:20: bad address \"not-an-address\": expected local-part@domain; there is "
+     "no '@'"},
+    {"rule a\n    action forward a@b@example.com\n",
+     "t.rules:2:20: bad address \"a@b@example.com\": expected local-part@domain; '@' at "
+     "column 4 is a second '@'"},
+    {"rule a\n    action forward audit@exa!mple.com\n",
+     "t.rules:2:20: bad address \"audit@exa!mple.com\": expected local-part@domain; "
+     "'!' at column 10 is not allowed"},
+    {"rule a\n    action store ../etc\n", "t.rules:2:18: bad folder name \"../etc\": "
+                                          "expected letters, digits, '.', '_' or '-'; "
+                                          "'/' at column 3 is not allowed"},
+    {"rule a\n    action store .cur\n",
+     "t.rules:2:18: bad folder name \".cur\": it must not start with '.'"},
+    {"rule a\n    action store "
+     "a123456789b123456789c123456789d123456789e123456789f123456789g1234\n",
+     "t.rules:2:18: bad folder name "
+     "\"a123456789b123456789c123456789d123456789e123456789f123456789g1234\": longer than "
+     "64 characters"},
     {"rule a\n    action reject unquoted\n",
      "t.rules:2:19: reject text must be a \"quoted\" string"},
     {"rule a\n    action hold 2h\n",
-     "t.rules:2:17: hold needs a duration from 1m to 60m (like 10m)"},
+     "t.rules:2:17: hold 2h is 7200 seconds; a hold lasts from 1m to 60m"},
+    /* 2d and 10x used to load as 120 s and 600 s (an unknown unit meant minutes). */
+    {"rule a\n    action hold 2d\n",
+     "t.rules:2:17: hold 2d is 172800 seconds; a hold lasts from 1m to 60m"},
+    {"rule a\n    action hold 10x\n",
+     "t.rules:2:17: bad duration \"10x\": expected a number and a unit s, m, h or d; 'x' "
+     "at column 3 is not a unit"},
+    {"rule a\n    action hold 0m\n",
+     "t.rules:2:17: hold 0m is 0 seconds; a hold lasts from 1m to 60m"},
+    {"rule a\n    action hold 59s\n",
+     "t.rules:2:17: hold 59s is 59 seconds; a hold lasts from 1m to 60m"},
+    {"rule a\n    action hold 61m\n",
+     "t.rules:2:17: hold 61m is 3660 seconds; a hold lasts from 1m to 60m"},
+    {"rule a\n    action hold 10\n",
+     "t.rules:2:17: bad duration \"10\": expected a number and a unit s, m, h or d; the "
+     "unit is missing"},
+    {"rule a\n    action hold 10min\n",
+     "t.rules:2:17: bad duration \"10min\": expected a number and a unit s, m, h or d; "
+     "'i' at column 4 follows the unit"},
     {"rule a\n    action explode\n", "t.rules:2:12: unknown action \"explode\""},
     {"    action deliver\n", "t.rules:1:5: indented line outside a rule"},
     {"rule a\n    match body keywords-file /nonexistent/kw.txt\n",
      "t.rules:2:30: keywords file /nonexistent/kw.txt: cannot open: No such file or "
      "directory"},
-    {"rule 社外秘\n", "t.rules:1:6: rule names use letters, digits, '.', '_' and '-'"},
+    {"rule 社外秘\n",
+     "t.rules:1:6: bad rule name \"社外秘\": expected letters, digits, '.', "
+     "'_' or '-'; byte 0xe7 at column 1 is not allowed"},
 };
 
 static void test_parse_errors(void **state)
@@ -313,6 +359,24 @@ static void test_verdict(void **state)
     assert_true(v.deliver_original);
     rules_verdict_free(&v);
     rules_free(rs);
+
+    /* Every unit reads the same as anywhere else; 1m and 60m are the bounds. */
+    static const struct {
+        const char *duration;
+        unsigned want;
+    } holds[] = {{"60s", 60}, {"90s", 90}, {"1m", 60}, {"60m", 3600}, {"1h", 3600}};
+    for (size_t i = 0; i < sizeof(holds) / sizeof(holds[0]); i++) {
+        char text[64];
+        snprintf(text, sizeof(text), "rule h\n    size > 1\n    action hold %s\n",
+                 holds[i].duration);
+        rs = parse_ok(text);
+        assert_int_equal(rules_evaluate(rs, view, &env, &v), 0);
+        if (v.hold_seconds != holds[i].want)
+            fail_msg("hold %s: got %u seconds, want %u", holds[i].duration,
+                     v.hold_seconds, holds[i].want);
+        rules_verdict_free(&v);
+        rules_free(rs);
+    }
     view_free(view);
 }
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "errbuf.h"
+#include "parse.h"
 #include "record.h"
 
 bool user_key(const char *address, char *key, size_t len)
@@ -31,9 +32,8 @@ int user_setting_check(const char *name, const char *value, char *err, size_t er
         return 0;
     }
     if (strcmp(name, "hold_minutes") == 0) {
-        char *end;
-        long m = strtol(value, &end, 10);
-        if (value[0] < '0' || value[0] > '9' || *end != '\0' || m < 1 || m > 60) {
+        unsigned long long m;
+        if (parse_number(value, &m, NULL, 0) != 0 || m < 1 || m > 60) {
             errbuf_set(err, errlen, "hold_minutes must be a number from 1 to 60");
             return -1;
         }

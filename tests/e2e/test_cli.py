@@ -72,6 +72,36 @@ class CheckCommand(unittest.TestCase):
         self.assertIn("sendwatch: %s/20-b.rules:2:32: bad regex: missing closing parenthesis"
                       % d, r.stderr)
 
+    def test_bad_duration_or_size_fails_with_file_line_column(self):
+        """An unknown unit is an error, not minutes; a hold past 60m is refused."""
+        d = self.rules_dir({"10-a.rules": "rule a\n    size > 1\n    action hold 10x\n",
+                            "20-b.rules": "rule b\n    size > 1\n    action hold 2d\n",
+                            "30-c.rules": "rule c\n    size > 5mb\n    action deliver\n"})
+        self.write("rules_dir = %s\n" % d)
+        for name, want in (
+                ("10-a.rules", '10-a.rules:3:17: bad duration "10x": expected a number and '
+                               "a unit s, m, h or d; 'x' at column 3 is not a unit"),
+                ("20-b.rules", "20-b.rules:3:17: hold 2d is 172800 seconds; a hold lasts "
+                               "from 1m to 60m"),
+                ("30-c.rules", '30-c.rules:2:12: bad size "5mb": expected bytes, optionally '
+                               "with a k, m or g suffix; 'b' at column 3 follows the suffix")):
+            r = run(swtest.binary("sendwatch"), "-c", self.conf, "check")
+            self.assertEqual(r.returncode, 1)
+            self.assertIn("sendwatch: %s/%s" % (d, want), r.stderr)
+            os.unlink(os.path.join(d, name))  # the next file's error comes first now
+
+    def test_bad_time_names_what_was_expected(self):
+        """held reschedule's WHEN is read before anything else: no store needed."""
+        for when, why in (("+30", "the unit is missing"),
+                          ("+10x", "'x' at column 4 is not a unit"),
+                          ("tomorrow", "'t' at column 1 is not a digit")):
+            r = run(swtest.binary("sendwatch"), "-c", self.conf, "held", "reschedule",
+                    "4fRbNh1Cz5zJ4Mk", when)
+            self.assertEqual(r.returncode, 2)
+            self.assertEqual(r.stderr, 'sendwatch: bad time "%s": expected now, +DURATION (a '
+                             "number and a unit s, m, h or d) or seconds since the epoch; "
+                             "%s\n" % (when, why))
+
     def test_sample_rules_are_valid(self):
         sample = os.path.join(os.path.dirname(__file__), "..", "..", "rules")
         stack = swtest.Stack("cli-sample", config_extra={"rules_dir": os.path.abspath(sample)})
