@@ -28,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "address.h"
 #include "config.h"
 #include "fdio.h"
 #include "helper.h"
@@ -37,7 +38,6 @@
 #include "preflight.h"
 #include "privilege.h"
 #include "queueid.h"
-#include "rules.h"
 #include "store.h"
 #include "token.h"
 
@@ -422,7 +422,7 @@ static int send_hold_notice(struct holdd *h, const char *qid, char *err, size_t 
         goto done;
     }
     for (size_t i = 0; i < r.nrecipients; i++)
-        external[i] = !rules_address_internal(
+        external[i] = !address_is_internal(
             r.recipients[i], (const char *const *)h->cfg->internal_domains);
     char send_now[512], delete_url[512];
     if (make_url(h, &h->key, qid, "release", r.deadline, send_now, sizeof(send_now)) !=

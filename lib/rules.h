@@ -122,10 +122,4 @@ void rules_verdict_free(struct rules_verdict *verdict);
 bool rules_luhn_valid(const char *digits, size_t len);
 bool rules_mynumber_valid(const char *digits, size_t len);
 
-/*
- * Is ADDRESS in one of DOMAINS (NULL-terminated; ".example.com" covers its
- * subdomains)?  The definition of "internal" everywhere in sendwatch.
- */
-bool rules_address_internal(const char *address, const char *const *domains);
-
 #endif

@@ -1,0 +1,43 @@
+/* Unit tests for address.c: the one definition of "internal". */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "address.h"
+
+static const char *const domains[] = {"corp.example", ".group.example", NULL};
+
+static const struct {
+    const char *address;
+    bool internal;
+} cases[] = {
+    {"alice@corp.example", true},
+    {"alice@CORP.Example", true},      /* case does not matter */
+    {"alice@sub.corp.example", false}, /* "corp.example" is only itself */
+    {"bob@tokyo.group.example", true}, /* ".group.example" covers subdomains */
+    {"bob@group.example", false},      /* ... but not itself */
+    {"bob@evilgroup.example", false},  /* a suffix is not a subdomain */
+    {"carol@partner.example", false},
+    {"\"x@corp.example\"@partner.example", false}, /* the last '@' decides */
+    {"no-at-sign", false},
+    {"", false},
+};
+
+static void test_internal(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++)
+        if (address_is_internal(cases[i].address, domains) != cases[i].internal)
+            fail_msg("%s: got %s, want %s", cases[i].address,
+                     cases[i].internal ? "external" : "internal",
+                     cases[i].internal ? "internal" : "external");
+    assert_false(address_is_internal("alice@corp.example", NULL));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_internal)};
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
