@@ -6,11 +6,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "commands.h"
 #include "json.h"
 #include "log.h"
-#include "record.h"
+#include "quarantine.h"
 #include "store.h"
 
 struct list_state {
@@ -18,87 +19,74 @@ struct list_state {
     size_t count;
 };
 
-static void print_field_json(FILE *out, const char *data, size_t len, const char *name,
-                             bool many)
+static void print_list_json(FILE *out, const char *name, const char *const *values,
+                            size_t n)
 {
-    json_key(out, name);
-    if (!many) {
-        char *v = record_get(data, len, name, 0);
-        json_string(out, v);
-        free(v);
-        return;
-    }
-    fputc('[', out);
     bool first = true;
-    char *v;
-    for (size_t i = 0; (v = record_get(data, len, name, i)) != NULL; i++) {
+
+    json_key(out, name);
+    fputc('[', out);
+    for (size_t i = 0; i < n; i++) {
         json_sep(out, &first);
-        json_string(out, v);
-        free(v);
+        json_string(out, values[i]);
     }
     fputc(']', out);
 }
 
-static int list_one(void *ctx, const char *key, size_t key_len, const void *value,
-                    size_t len)
+static void print_string_json(FILE *out, const char *name, const char *value)
+{
+    json_key(out, name);
+    json_string(out, value);
+}
+
+static int list_one(void *ctx, const struct quarantine_entry *e)
 {
     struct list_state *st = ctx;
-    const char *data = value;
-    (void)key;
-    (void)key_len;
+    char time[32];
+    struct tm tm;
 
     st->count++;
+    strftime(time, sizeof(time), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&e->time, &tm));
     if (st->json) {
-        static const struct {
-            const char *name;
-            bool many;
-        } fields[] = {{"time", false},    {"queue_id", false}, {"folder", false},
-                      {"file", false},    {"sender", false},   {"rcpt", true},
-                      {"subject", false}, {"rule", true},      {"match", true}};
         json_sep(stdout, &st->first);
         fputc('{', stdout);
-        for (size_t i = 0; i < sizeof(fields) / sizeof(*fields); i++) {
-            if (i)
-                fputc(',', stdout);
-            print_field_json(stdout, data, len, fields[i].name, fields[i].many);
-        }
+        print_string_json(stdout, "time", time);
+        fputc(',', stdout);
+        print_string_json(stdout, "queue_id", e->queue_id);
+        fputc(',', stdout);
+        print_string_json(stdout, "folder", e->folder);
+        fputc(',', stdout);
+        print_string_json(stdout, "file", e->file);
+        fputc(',', stdout);
+        print_string_json(stdout, "sender", e->sender);
+        fputc(',', stdout);
+        print_list_json(stdout, "rcpt", e->recipients, e->nrecipients);
+        fputc(',', stdout);
+        print_string_json(stdout, "subject", e->subject);
+        fputc(',', stdout);
+        print_list_json(stdout, "rule", e->rules, e->nrules);
+        fputc(',', stdout);
+        print_list_json(stdout, "match", e->matches, e->nmatches);
         fputc('}', stdout);
         return 0;
     }
-    char *time = record_get(data, len, "time", 0),
-         *qid = record_get(data, len, "queue_id", 0);
-    char *folder = record_get(data, len, "folder", 0),
-         *file = record_get(data, len, "file", 0);
-    char *sender = record_get(data, len, "sender", 0);
-    char *subject = record_get(data, len, "subject", 0);
     /* Values come from mail: control bytes (ESC...) are shown escaped. */
     char a[600], b[600], c[1200];
-    const char *s = sender ? sender : "", *subj = subject ? subject : "";
-    printf("%s %s %s/%s from=<%s> subject=%s\n", time ? time : "?", qid ? qid : "?",
-           folder ? folder : "?", file ? file : "?",
-           log_escape(a, sizeof(a), s, strlen(s)),
-           log_escape(b, sizeof(b), subj, strlen(subj)));
-    char *v;
-    for (size_t i = 0; (v = record_get(data, len, "rule", i)) != NULL; i++) {
-        printf("    rule %s\n", v);
-        free(v);
-    }
-    for (size_t i = 0; (v = record_get(data, len, "match", i)) != NULL; i++) {
-        printf("    match %s\n", log_escape(c, sizeof(c), v, strlen(v)));
-        free(v);
-    }
-    free(time);
-    free(qid);
-    free(folder);
-    free(file);
-    free(sender);
-    free(subject);
+    printf("%s %s %s/%s from=<%s> subject=%s\n", time, e->queue_id, e->folder, e->file,
+           log_escape(a, sizeof(a), e->sender, strlen(e->sender)),
+           log_escape(b, sizeof(b), e->subject, strlen(e->subject)));
+    for (size_t i = 0; i < e->nrules; i++)
+        printf("    rule %s\n", e->rules[i]);
+    for (size_t i = 0; i < e->nmatches; i++)
+        printf("    match %s\n",
+               log_escape(c, sizeof(c), e->matches[i], strlen(e->matches[i])));
     return 0;
 }
 
 int command_quarantine(const char *config_path, int argc, char **argv)
 {
     struct list_state st = {.first = true};
+    struct quarantine_skipped skipped;
     char err[1024];
 
     if (argc < 2 || strcmp(argv[1], "list") != 0 || argc > 3 ||
@@ -115,7 +103,8 @@ int command_quarantine(const char *config_path, int argc, char **argv)
     if (store != NULL) {
         if (st.json)
             fputc('[', stdout);
-        if (store_foreach(store, STORE_QUARANTINE, list_one, &st, err, sizeof(err)) != 0)
+        if (quarantine_entry_foreach(store, QUARANTINE_OLDEST_FIRST, list_one, &st,
+                                     &skipped, err, sizeof(err)) != 0)
             fprintf(stderr, "sendwatch: %s\n", err);
         else
             status = 0;
@@ -123,6 +112,16 @@ int command_quarantine(const char *config_path, int argc, char **argv)
             fputs("]\n", stdout);
         else if (status == 0 && st.count == 0)
             printf("no stored copies\n");
+        /* On stderr: the listing itself stays what scripts parse. */
+        if (status == 0 && skipped.version > 0)
+            fprintf(stderr,
+                    "sendwatch: %zu index entr%s skipped: written by a newer sendwatch "
+                    "(another record version)\n",
+                    skipped.version, skipped.version == 1 ? "y" : "ies");
+        if (status == 0 && skipped.incomplete > 0)
+            fprintf(stderr,
+                    "sendwatch: %zu index entr%s skipped: incomplete or damaged\n",
+                    skipped.incomplete, skipped.incomplete == 1 ? "y" : "ies");
         store_close(store);
     }
     config_free(cfg);

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -14,6 +15,7 @@
 
 #include "errbuf.h"
 #include "fdio.h"
+#include "record.h"
 
 static atomic_uint quarantine_counter;
 
@@ -94,4 +96,348 @@ int quarantine_store(const char *dir, const char *folder, const char *prefix,
         return -1;
     }
     return 0;
+}
+
+/* The index: struct quarantine_entry <-> its record in LMDB. */
+
+/* The single-valued fields, in the order they are written; all required. */
+enum {
+    ENTRY_TIME,
+    ENTRY_QUEUE_ID,
+    ENTRY_FOLDER,
+    ENTRY_FILE,
+    ENTRY_SENDER,
+    ENTRY_SUBJECT,
+    ENTRY_NSINGLE,
+};
+static const char *const entry_single[ENTRY_NSINGLE] = {"time", "queue_id", "folder",
+                                                        "file", "sender",   "subject"};
+
+#define ENTRY_TIME_FORMAT "%Y-%m-%dT%H:%M:%SZ" /* in the record */
+#define ENTRY_KEY_FORMAT  "%Y%m%dT%H%M%SZ"     /* at the head of the key */
+
+/* A growing array of malloc'ed strings. */
+struct entry_list {
+    char **v;
+    size_t n, cap;
+};
+
+/* A decoded entry and the memory it points into. */
+struct entry_decoded {
+    struct quarantine_entry e; /* first: quarantine_entry_free() casts back */
+    char *key;
+    char *single[ENTRY_NSINGLE];
+    struct entry_list rcpt, rule, match;
+};
+
+/* What decoding one stored value came to. */
+enum entry_status {
+    ENTRY_OK,
+    ENTRY_OTHER_VERSION,
+    ENTRY_INCOMPLETE,
+    ENTRY_NO_MEMORY,
+};
+
+/* T as the record writes it, or (FOR_KEY) as the key starts. */
+static bool entry_time_text(time_t t, bool for_key, char *buf, size_t len)
+{
+    struct tm tm;
+    if (gmtime_r(&t, &tm) == NULL)
+        return false;
+    return (for_key ? strftime(buf, len, ENTRY_KEY_FORMAT, &tm)
+                    : strftime(buf, len, ENTRY_TIME_FORMAT, &tm)) > 0;
+}
+
+/* Reads S, written with ENTRY_TIME_FORMAT, exactly as written (nothing else). */
+static bool entry_parse_time(const char *s, time_t *out)
+{
+    struct tm tm;
+    char again[32];
+
+    memset(&tm, 0, sizeof(tm));
+    const char *end = strptime(s, ENTRY_TIME_FORMAT, &tm);
+    if (end == NULL || *end != '\0')
+        return false;
+    time_t t = timegm(&tm);
+    if (!entry_time_text(t, false, again, sizeof(again)) || strcmp(again, s) != 0)
+        return false;
+    *out = t;
+    return true;
+}
+
+static int entry_list_push(struct entry_list *l, char *value)
+{
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 4;
+        char **v = realloc(l->v, cap * sizeof(*v));
+        if (v == NULL)
+            return -1;
+        l->v = v;
+        l->cap = cap;
+    }
+    l->v[l->n++] = value;
+    return 0;
+}
+
+static void entry_list_clear(struct entry_list *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        free(l->v[i]);
+    free(l->v);
+}
+
+static void entry_clear(struct entry_decoded *d)
+{
+    free(d->key);
+    for (size_t i = 0; i < ENTRY_NSINGLE; i++)
+        free(d->single[i]);
+    entry_list_clear(&d->rcpt);
+    entry_list_clear(&d->rule);
+    entry_list_clear(&d->match);
+}
+
+static bool entry_name_is(const char *name, size_t len, const char *want)
+{
+    return strlen(want) == len && memcmp(name, want, len) == 0;
+}
+
+/*
+ * Decodes the value DATA stored under KEY into D (cleared on anything but
+ * ENTRY_OK).  For ENTRY_INCOMPLETE, *MISSING names the field.  A field
+ * that should appear once counts the first time; unknown fields are
+ * ignored (a newer writer of version 1 may add some).
+ */
+static enum entry_status entry_decode(const char *key, size_t key_len, const char *data,
+                                      size_t len, struct entry_decoded *d,
+                                      const char **missing)
+{
+    const char *name;
+    size_t pos = 0, nlen;
+    char *value;
+    int rc;
+
+    memset(d, 0, sizeof(*d));
+    int version = record_version(data, len);
+    if (version < 0) {
+        *missing = "version line";
+        return ENTRY_INCOMPLETE;
+    }
+    if (version != RECORD_VERSION)
+        return ENTRY_OTHER_VERSION;
+    if ((d->key = strndup(key, key_len)) == NULL)
+        return ENTRY_NO_MEMORY;
+    while ((rc = record_next(data, len, &pos, &name, &nlen, &value)) == 1) {
+        char **slot = NULL;
+        struct entry_list *list = entry_name_is(name, nlen, "rcpt")    ? &d->rcpt
+                                  : entry_name_is(name, nlen, "rule")  ? &d->rule
+                                  : entry_name_is(name, nlen, "match") ? &d->match
+                                                                       : NULL;
+        for (size_t i = 0; i < ENTRY_NSINGLE && list == NULL && slot == NULL; i++)
+            if (entry_name_is(name, nlen, entry_single[i]))
+                slot = &d->single[i];
+        if (slot != NULL && *slot == NULL) {
+            *slot = value;
+        } else if (list != NULL) {
+            if (entry_list_push(list, value) != 0) {
+                free(value);
+                rc = -1;
+                break;
+            }
+        } else {
+            free(value);
+        }
+    }
+    if (rc < 0) {
+        entry_clear(d);
+        return ENTRY_NO_MEMORY;
+    }
+    struct quarantine_entry *e = &d->e;
+    for (size_t i = 0; i < ENTRY_NSINGLE; i++)
+        if (d->single[i] == NULL ||
+            (i == ENTRY_TIME && !entry_parse_time(d->single[i], &e->time))) {
+            *missing = entry_single[i];
+            entry_clear(d);
+            return ENTRY_INCOMPLETE;
+        }
+    e->key = d->key;
+    e->queue_id = d->single[ENTRY_QUEUE_ID];
+    e->folder = d->single[ENTRY_FOLDER];
+    e->file = d->single[ENTRY_FILE];
+    e->sender = d->single[ENTRY_SENDER];
+    e->subject = d->single[ENTRY_SUBJECT];
+    e->recipients = (const char *const *)d->rcpt.v;
+    e->nrecipients = d->rcpt.n;
+    e->rules = (const char *const *)d->rule.v;
+    e->nrules = d->rule.n;
+    e->matches = (const char *const *)d->match.v;
+    e->nmatches = d->match.n;
+    return ENTRY_OK;
+}
+
+/* Adds every value of LIST (N of them) as NAME; false when out of memory. */
+static bool entry_add_all(struct record *r, const char *name, const char *const *list,
+                          size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (record_add(r, name, list[i]) != 0)
+            return false;
+    return true;
+}
+
+int quarantine_entry_put(struct store *st, const struct quarantine_entry *e, char *err,
+                         size_t errlen)
+{
+    const char *single[ENTRY_NSINGLE] = {NULL,    e->queue_id, e->folder,
+                                         e->file, e->sender,   e->subject};
+    char stamp[32], key_stamp[32], key[512];
+
+    for (size_t i = ENTRY_QUEUE_ID; i < ENTRY_NSINGLE; i++)
+        if (single[i] == NULL) {
+            errbuf_set(err, errlen, "a quarantine index entry needs a %s",
+                       entry_single[i]);
+            return -1;
+        }
+    if ((e->nrecipients > 0 && e->recipients == NULL) ||
+        (e->nrules > 0 && e->rules == NULL) || (e->nmatches > 0 && e->matches == NULL)) {
+        errbuf_set(err, errlen, "a quarantine index entry with a count but no list");
+        return -1;
+    }
+    if (!entry_time_text(e->time, false, stamp, sizeof(stamp)) ||
+        !entry_time_text(e->time, true, key_stamp, sizeof(key_stamp))) {
+        errbuf_set(err, errlen, "a quarantine index entry with a time out of range");
+        return -1;
+    }
+    single[ENTRY_TIME] = stamp;
+    /* The Maildir name is unique: two copies never share a key, even without
+     * a queue ID.  XXX: a key past LMDB's 511 bytes is cut (very long folder
+     * or host names); the entry's fields stay whole. */
+    snprintf(key, sizeof(key), "%s.%s.%s.%s", key_stamp, e->queue_id, e->folder, e->file);
+
+    struct record *r = record_new();
+    bool ok = r != NULL;
+    for (size_t i = 0; ok && i < ENTRY_NSINGLE; i++)
+        ok = record_add(r, entry_single[i], single[i]) == 0;
+    ok = ok && entry_add_all(r, "rcpt", e->recipients, e->nrecipients) &&
+         entry_add_all(r, "rule", e->rules, e->nrules) &&
+         entry_add_all(r, "match", e->matches, e->nmatches);
+    if (!ok) {
+        record_free(r);
+        errbuf_set(err, errlen, "out of memory");
+        return -1;
+    }
+    /* The length must be read after record_bytes() sets it, not in the same
+     * argument list (C leaves the order of evaluation open). */
+    size_t len = 0;
+    const char *bytes = record_bytes(r, &len);
+    int rc = store_put(st, STORE_QUARANTINE, key, bytes, len, err, errlen);
+    record_free(r);
+    return rc;
+}
+
+/* ERR for a stored value that decoding refused. */
+static void entry_refused(char *err, size_t errlen, const char *key,
+                          enum entry_status status, const char *data, size_t len,
+                          const char *missing)
+{
+    if (status == ENTRY_OTHER_VERSION) {
+        errbuf_set(err, errlen,
+                   "%s: a quarantine index entry of record version %d (this sendwatch "
+                   "reads version %d)",
+                   key, record_version(data, len), RECORD_VERSION);
+    } else if (status == ENTRY_INCOMPLETE) {
+        errbuf_set(err, errlen,
+                   "%s: an incomplete quarantine index entry (no readable %s)", key,
+                   missing);
+    } else {
+        errbuf_set(err, errlen, "out of memory");
+    }
+}
+
+int quarantine_entry_get(struct store *st, const char *key, struct quarantine_entry **out,
+                         char *err, size_t errlen)
+{
+    char *data = NULL;
+    size_t len = 0;
+    const char *missing = NULL;
+
+    *out = NULL;
+    int found = store_get(st, STORE_QUARANTINE, key, &data, &len, err, errlen);
+    if (found <= 0)
+        return found;
+    struct entry_decoded *d = malloc(sizeof(*d));
+    enum entry_status status =
+        d != NULL ? entry_decode(key, strlen(key), data, len, d, &missing)
+                  : ENTRY_NO_MEMORY;
+    if (status != ENTRY_OK) {
+        entry_refused(err, errlen, key, status, data, len, missing);
+        free(d);
+        free(data);
+        return -1;
+    }
+    free(data);
+    *out = &d->e;
+    return 1;
+}
+
+void quarantine_entry_free(struct quarantine_entry *e)
+{
+    if (e == NULL)
+        return;
+    struct entry_decoded *d = (struct entry_decoded *)e;
+    entry_clear(d);
+    free(d);
+}
+
+struct entry_walk {
+    int (*fn)(void *ctx, const struct quarantine_entry *e);
+    void *ctx;
+    struct quarantine_skipped *skipped;
+    bool no_memory;
+};
+
+static int entry_visit(void *ctx, const char *key, size_t key_len, const void *value,
+                       size_t len)
+{
+    struct entry_walk *w = ctx;
+    struct entry_decoded d;
+    const char *missing = NULL;
+    int rc = 0;
+
+    switch (entry_decode(key, key_len, value, len, &d, &missing)) {
+    case ENTRY_OK:
+        rc = w->fn(w->ctx, &d.e);
+        entry_clear(&d);
+        break;
+    case ENTRY_OTHER_VERSION:
+        w->skipped->version++;
+        break;
+    case ENTRY_INCOMPLETE:
+        w->skipped->incomplete++;
+        break;
+    case ENTRY_NO_MEMORY:
+        w->no_memory = true;
+        rc = 1;
+        break;
+    }
+    return rc;
+}
+
+int quarantine_entry_foreach(struct store *st, enum quarantine_order order,
+                             int (*fn)(void *ctx, const struct quarantine_entry *e),
+                             void *ctx, struct quarantine_skipped *skipped, char *err,
+                             size_t errlen)
+{
+    struct quarantine_skipped ignored;
+    struct entry_walk w = {.fn = fn, .ctx = ctx, .skipped = skipped ? skipped : &ignored};
+
+    memset(w.skipped, 0, sizeof(*w.skipped));
+    int rc =
+        order == QUARANTINE_NEWEST_FIRST
+            ? store_foreach_reverse(st, STORE_QUARANTINE, entry_visit, &w, err, errlen)
+            : store_foreach(st, STORE_QUARANTINE, entry_visit, &w, err, errlen);
+    if (rc == 0 && w.no_memory) {
+        errbuf_set(err, errlen, "out of memory");
+        rc = -1;
+    }
+    return rc;
 }

@@ -1,5 +1,5 @@
 /*
- * quarantine - stored copies of messages, in Maildir folders.
+ * quarantine - stored copies of messages: the Maildir files and their index.
  *
  * quarantine_dir/FOLDER is a Maildir (tmp/, new/, cur/), so mutt, Dovecot
  * or a plain grep read it.  A copy is written to tmp/ under a unique name,
@@ -7,14 +7,36 @@
  * message.  Files and folders are private to the run user (0600/0700).
  * The copy is the message as received, preceded by X-Sendwatch-* headers
  * that record the envelope and the rules (values made header-safe).
- * Thread-safe.  Never logs.
+ *
+ * Each copy has an index entry in LMDB ("quarantine"), a struct
+ * quarantine_entry that only this module encodes and decodes.  Its key is
+ * "YYYYMMDDTHHMMSSZ.QUEUE_ID.FOLDER.FILE" (UTC; at most 511 bytes, cut
+ * there), so key order is time order, and two copies never share a key
+ * (the Maildir name is unique).  Its value is a record (record module):
+ * time (YYYY-MM-DDTHH:MM:SSZ), queue_id, folder, file, sender and subject,
+ * all required, then one rcpt, rule and match line per value.  Readers
+ * skip, and count, an entry of another record version (a newer sendwatch
+ * wrote it) or one whose required fields are missing or unreadable: they
+ * never guess and never crash on one.
+ *
+ * Ownership: quarantine_entry_put() borrows what it is given.  The entry
+ * quarantine_entry_foreach() hands its callback, and every pointer in it,
+ * belongs to this module and is valid only during that call (copy what
+ * you keep, or keep the key and quarantine_entry_get() it later).
+ * quarantine_entry_get() returns an entry the caller frees with
+ * quarantine_entry_free().
+ *
+ * Thread-safe (so is the store).  Never logs: every function reports
+ * errors by its return value and one line in the caller's ERR.
  */
 #ifndef SENDWATCH_QUARANTINE_H
 #define SENDWATCH_QUARANTINE_H
 
 #include <stddef.h>
+#include <time.h>
 
 #include "spool.h"
+#include "store.h"
 
 /*
  * Writes PREFIX (header lines, CRLF-ended, may be "") and then MESSAGE into
@@ -24,5 +46,72 @@
 int quarantine_store(const char *dir, const char *folder, const char *prefix,
                      const struct spool *message, char *name, size_t namelen, char *err,
                      size_t errlen);
+
+/* The index entry of one stored copy. */
+struct quarantine_entry {
+    const char *key; /* decoded entries: its LMDB key, the entry's id; put ignores it */
+    time_t time;     /* when the copy was stored (whole seconds) */
+    const char *queue_id; /* Postfix's queue ID, as the milter knew it */
+    const char *folder;   /* the Maildir, quarantine_dir/FOLDER */
+    const char *file;     /* the copy's file name in FOLDER/new */
+    const char *sender;   /* the envelope sender; "" for a bounce */
+    const char
+        *subject; /* decoded, for display; "" when none; may hold any byte but NUL */
+    const char *const *recipients; /* envelope recipients */
+    size_t nrecipients;
+    const char *const *rules; /* names of the rules that matched, in rule order */
+    size_t nrules;
+    const char *const *matches; /* one line per hit: "RULE FIELD: SNIPPET" */
+    size_t nmatches;
+};
+
+/*
+ * Writes the index entry E (every string but key required, arrays may be
+ * empty) in one committed transaction, under the key its time, queue ID,
+ * folder and file make.  0, or -1 with ERR (a field missing, out of
+ * memory, a store error such as a full map).
+ */
+int quarantine_entry_put(struct store *st, const struct quarantine_entry *e, char *err,
+                         size_t errlen);
+
+/*
+ * The entry under KEY (an entry's key field) into *OUT, for the caller to
+ * free with quarantine_entry_free(): 1 found, 0 no such key, -1 with ERR (a
+ * store error, out of memory, or an entry this version cannot read: ERR
+ * says whether it is of another version or which field is missing).
+ */
+int quarantine_entry_get(struct store *st, const char *key, struct quarantine_entry **out,
+                         char *err, size_t errlen);
+
+/* Frees an entry from quarantine_entry_get() (NULL allowed); never one built by a caller.
+ */
+void quarantine_entry_free(struct quarantine_entry *e);
+
+/* The order quarantine_entry_foreach() walks in: key order, i.e. time order. */
+enum quarantine_order {
+    QUARANTINE_OLDEST_FIRST,
+    QUARANTINE_NEWEST_FIRST, /* what a page listing recent copies wants */
+};
+
+/* What quarantine_entry_foreach() skipped, for the caller to report. */
+struct quarantine_skipped {
+    size_t version;    /* entries of another record version */
+    size_t incomplete; /* entries with a required field (or the v= line) missing or
+                          unreadable */
+};
+
+/*
+ * Calls FN with every readable entry, decoded, in ORDER (FN returns
+ * non-zero to stop early).  The entry is borrowed for the call (see
+ * above).  All of it is read in one read transaction: one consistent
+ * snapshot, which LMDB keeps alive while FN runs, so FN should be quick.
+ * Unreadable entries are skipped and counted into *SKIPPED (zeroed first;
+ * NULL when the caller does not care).  0 (also when FN stopped it), or -1
+ * with ERR (a store error, out of memory).
+ */
+int quarantine_entry_foreach(struct store *st, enum quarantine_order order,
+                             int (*fn)(void *ctx, const struct quarantine_entry *e),
+                             void *ctx, struct quarantine_skipped *skipped, char *err,
+                             size_t errlen);
 
 #endif

@@ -13,10 +13,11 @@
 #include "quarantine.h"
 
 static char dir[] = "/tmp/quarantine_test.XXXXXX";
+static char err[512];
 
 static void test_store_maildir(void **state)
 {
-    char name[256], err[256] = "", path[1024], got[256] = "";
+    char name[256], path[1024], got[256] = "";
     (void)state;
     struct spool *sp = spool_new(1 << 16, "/tmp");
     const char msg[] = "Subject: s\r\n\r\nbody\r\n";
@@ -57,6 +58,302 @@ static void test_store_maildir(void **state)
     spool_free(sp);
 }
 
+/* A store of its own in DIR/SUB, for one test. */
+static struct store *open_store(const char *sub)
+{
+    char path[1024];
+    snprintf(path, sizeof(path), "%s/%s", dir, sub);
+    if (mkdir(path, 0700) != 0)
+        fail_msg("mkdir %s failed", path);
+    struct store *st = store_open(path, 1 << 20, false, err, sizeof(err));
+    if (st == NULL)
+        fail_msg("store_open: %s", err);
+    return st;
+}
+
+static const char *const rcpts_a[] = {"bob@partner.example", "carol@partner.example"};
+static const char *const rules_a[] = {"secret", "my-number"};
+static const char *const matches_a[] = {"secret subject: 社外秘 plan",
+                                        "my-number body: 1234 5678 9018"};
+static const char *const rcpts_c[] = {"dave@partner.example"};
+
+/* What is put, in time order; C shares A's second. */
+static const struct quarantine_entry entries[] = {
+    {
+        .time = 1795845600, /* 2026-11-28T06:00:00Z */
+        .queue_id = "4fRbNh1Cz5zJ4Mk",
+        .folder = "audit",
+        .file = "1795845600.M1P100Q1.mx1",
+        .sender = "alice@corp.example",
+        /* CR/LF, a '%' and control bytes survive the one-line-per-field codec. */
+        .subject = "line1\r\nInjected: yes 100% \x1b[31m社外秘",
+        .recipients = rcpts_a,
+        .nrecipients = 2,
+        .rules = rules_a,
+        .nrules = 2,
+        .matches = matches_a,
+        .nmatches = 2,
+    },
+    {
+        .time = 1795845600,
+        .queue_id = "4fRbNh1Cz5zJ4Mk",
+        .folder = "legal",
+        .file = "1795845600.M2P100Q2.mx1",
+        .sender = "alice@corp.example",
+        .subject = "line1\r\nInjected: yes 100% \x1b[31m社外秘",
+        .recipients = rcpts_a,
+        .nrecipients = 2,
+        .rules = rules_a,
+        .nrules = 2,
+        .matches = matches_a,
+        .nmatches = 2,
+    },
+    {
+        .time = 1795849200, /* an hour later: a bounce, nothing but the envelope */
+        .queue_id = "4fRbPq2Dz6zK5Nl",
+        .folder = "bounces",
+        .file = "1795849200.M3P100Q3.mx1",
+        .sender = "",
+        .subject = "",
+        .recipients = rcpts_c,
+        .nrecipients = 1,
+    },
+};
+#define NENTRIES (sizeof(entries) / sizeof(*entries))
+
+static void check_list(const char *what, const char *field, const char *const *got,
+                       size_t ngot, const char *const *want, size_t nwant)
+{
+    if (ngot != nwant)
+        fail_msg("%s: %s: got %zu values, want %zu", what, field, ngot, nwant);
+    for (size_t i = 0; i < ngot; i++)
+        if (strcmp(got[i], want[i]) != 0)
+            fail_msg("%s: %s[%zu]: got \"%s\", want \"%s\"", what, field, i, got[i],
+                     want[i]);
+}
+
+static void check_entry(const char *what, const struct quarantine_entry *got,
+                        const struct quarantine_entry *want)
+{
+    static const struct {
+        const char *name;
+        size_t offset;
+    } strings[] = {
+        {"queue_id", offsetof(struct quarantine_entry, queue_id)},
+        {"folder", offsetof(struct quarantine_entry, folder)},
+        {"file", offsetof(struct quarantine_entry, file)},
+        {"sender", offsetof(struct quarantine_entry, sender)},
+        {"subject", offsetof(struct quarantine_entry, subject)},
+    };
+    if (got->time != want->time)
+        fail_msg("%s: time: got %lld, want %lld", what, (long long)got->time,
+                 (long long)want->time);
+    for (size_t i = 0; i < sizeof(strings) / sizeof(*strings); i++) {
+        const char *g = *(const char *const *)((const char *)got + strings[i].offset);
+        const char *w = *(const char *const *)((const char *)want + strings[i].offset);
+        if (g == NULL || strcmp(g, w) != 0)
+            fail_msg("%s: %s: got \"%s\", want \"%s\"", what, strings[i].name,
+                     g ? g : "(null)", w);
+    }
+    check_list(what, "recipients", got->recipients, got->nrecipients, want->recipients,
+               want->nrecipients);
+    check_list(what, "rules", got->rules, got->nrules, want->rules, want->nrules);
+    check_list(what, "matches", got->matches, got->nmatches, want->matches,
+               want->nmatches);
+}
+
+/* What a walk saw: copies of the keys, each entry checked against entries[]. */
+struct walk {
+    size_t n, stop_after;
+    char keys[8][512];
+    size_t index[8]; /* into entries[] */
+};
+
+static int collect(void *ctx, const struct quarantine_entry *e)
+{
+    struct walk *w = ctx;
+    size_t i;
+    for (i = 0; i < NENTRIES && strcmp(entries[i].file, e->file) != 0; i++)
+        ;
+    if (i == NENTRIES)
+        fail_msg("entry %s: got a file nobody put (%s)", e->key, e->file);
+    check_entry(e->key, e, &entries[i]);
+    if (w->n < 8) {
+        snprintf(w->keys[w->n], sizeof(w->keys[w->n]), "%s", e->key);
+        w->index[w->n] = i;
+    }
+    w->n++;
+    return w->stop_after != 0 && w->n >= w->stop_after;
+}
+
+static void test_index_round_trip(void **state)
+{
+    (void)state;
+    struct store *st = open_store("round-trip");
+    /* Put in reverse: the order of a walk is the keys', not the puts'. */
+    for (size_t i = NENTRIES; i-- > 0;)
+        if (quarantine_entry_put(st, &entries[i], err, sizeof(err)) != 0)
+            fail_msg("put %s: got %s, want success", entries[i].file, err);
+
+    struct quarantine_skipped skipped = {9, 9};
+    struct walk w = {0};
+    assert_int_equal(quarantine_entry_foreach(st, QUARANTINE_OLDEST_FIRST, collect, &w,
+                                              &skipped, err, sizeof(err)),
+                     0);
+    if (w.n != NENTRIES || skipped.version != 0 || skipped.incomplete != 0)
+        fail_msg("oldest first: got %zu entries, %zu+%zu skipped, want %zu, 0+0", w.n,
+                 skipped.version, skipped.incomplete, NENTRIES);
+    for (size_t i = 0; i < NENTRIES; i++)
+        if (w.index[i] != i)
+            fail_msg("oldest first: got %s at %zu, want %s", entries[w.index[i]].file, i,
+                     entries[i].file);
+    /* The key scheme the milter has always used. */
+    assert_string_equal(w.keys[0],
+                        "20261128T060000Z.4fRbNh1Cz5zJ4Mk.audit.1795845600.M1P100Q1.mx1");
+
+    struct walk back = {0};
+    assert_int_equal(quarantine_entry_foreach(st, QUARANTINE_NEWEST_FIRST, collect, &back,
+                                              NULL, err, sizeof(err)),
+                     0);
+    for (size_t i = 0; i < NENTRIES; i++)
+        if (back.index[i] != NENTRIES - 1 - i)
+            fail_msg("newest first: got %s at %zu, want %s", entries[back.index[i]].file,
+                     i, entries[NENTRIES - 1 - i].file);
+
+    /* A callback that has seen enough stops the walk. */
+    struct walk first = {.stop_after = 1};
+    assert_int_equal(quarantine_entry_foreach(st, QUARANTINE_NEWEST_FIRST, collect,
+                                              &first, NULL, err, sizeof(err)),
+                     0);
+    assert_int_equal(first.n, 1);
+
+    /* One entry by its key, as a page showing it would. */
+    struct quarantine_entry *e = NULL;
+    assert_int_equal(quarantine_entry_get(st, w.keys[0], &e, err, sizeof(err)), 1);
+    check_entry("get", e, &entries[0]);
+    assert_string_equal(e->key, w.keys[0]);
+    quarantine_entry_free(e);
+    quarantine_entry_free(NULL);
+    assert_int_equal(
+        quarantine_entry_get(st, "20261128T060000Z.nothing", &e, err, sizeof(err)), 0);
+    assert_null(e);
+    store_close(st);
+}
+
+/* Values stored by hand (or by another version): what a reader makes of them. */
+static const struct {
+    const char *key, *value;
+    const char *want; /* NULL: read; else the error quarantine_entry_get() gives */
+} stored[] = {
+    {"20261128T050000Z.ok",
+     "v=1\ntime=2026-11-28T05:00:00Z\nqueue_id=Q1\nfolder=audit\n"
+     "file=f1\nsender=a@corp.example\nsubject=hi\nrcpt=b@x.example\n"
+     "color=blue\n", /* an unknown field is ignored */
+     NULL},
+    {"20261128T050001Z.v2",
+     "v=2\ntime=2026-11-28T05:00:01Z\nqueue_id=Q2\nfolder=audit\n"
+     "file=f2\nsender=a@corp.example\nsubject=hi\n",
+     "20261128T050001Z.v2: a quarantine index entry of record version 2 (this sendwatch "
+     "reads version 1)"},
+    {"20261128T050002Z.nofolder",
+     "v=1\ntime=2026-11-28T05:00:02Z\nqueue_id=Q3\n"
+     "file=f3\nsender=a@corp.example\nsubject=hi\n",
+     "20261128T050002Z.nofolder: an incomplete quarantine index entry (no readable "
+     "folder)"},
+    {"20261128T050003Z.badtime",
+     "v=1\ntime=yesterday\nqueue_id=Q4\nfolder=audit\n"
+     "file=f4\nsender=a@corp.example\nsubject=hi\n",
+     "20261128T050003Z.badtime: an incomplete quarantine index entry (no readable time)"},
+    {"20261128T050004Z.noversion", "time=2026-11-28T05:00:04Z\nqueue_id=Q5\n",
+     "20261128T050004Z.noversion: an incomplete quarantine index entry (no readable "
+     "version line)"},
+    {"20261128T050005Z.empty", "",
+     "20261128T050005Z.empty: an incomplete quarantine "
+     "index entry (no readable version line)"},
+};
+
+static int count_entries(void *ctx, const struct quarantine_entry *e)
+{
+    size_t *n = ctx;
+    assert_string_equal(e->key, "20261128T050000Z.ok");
+    assert_string_equal(e->folder, "audit");
+    assert_int_equal(e->nrecipients, 1);
+    (*n)++;
+    return 0;
+}
+
+static void test_index_skips_what_it_cannot_read(void **state)
+{
+    (void)state;
+    struct store *st = open_store("skips");
+    for (size_t i = 0; i < sizeof(stored) / sizeof(*stored); i++)
+        assert_int_equal(store_put(st, STORE_QUARANTINE, stored[i].key, stored[i].value,
+                                   strlen(stored[i].value), err, sizeof(err)),
+                         0);
+    size_t n = 0;
+    struct quarantine_skipped skipped;
+    assert_int_equal(quarantine_entry_foreach(st, QUARANTINE_OLDEST_FIRST, count_entries,
+                                              &n, &skipped, err, sizeof(err)),
+                     0);
+    if (n != 1 || skipped.version != 1 || skipped.incomplete != 4)
+        fail_msg("got %zu read, %zu of another version, %zu incomplete; want 1, 1, 4", n,
+                 skipped.version, skipped.incomplete);
+
+    for (size_t i = 0; i < sizeof(stored) / sizeof(*stored); i++) {
+        struct quarantine_entry *e = NULL;
+        err[0] = '\0';
+        int rc = quarantine_entry_get(st, stored[i].key, &e, err, sizeof(err));
+        if (stored[i].want == NULL && rc != 1)
+            fail_msg("get %s: got %d (%s), want 1", stored[i].key, rc, err);
+        if (stored[i].want != NULL && (rc != -1 || strcmp(err, stored[i].want) != 0))
+            fail_msg("get %s: got %d (%s), want -1 (%s)", stored[i].key, rc, err,
+                     stored[i].want);
+        if (rc != 1)
+            assert_null(e);
+        quarantine_entry_free(e);
+    }
+    store_close(st);
+}
+
+static void test_index_put_refuses_incomplete(void **state)
+{
+    (void)state;
+    struct store *st = open_store("refuses");
+    static const struct {
+        const char *what;
+        struct quarantine_entry e;
+        const char *want;
+    } cases[] = {
+        {"no queue ID",
+         {.folder = "a", .file = "f", .sender = "", .subject = ""},
+         "a quarantine index entry needs a queue_id"},
+        {"no file",
+         {.queue_id = "Q", .folder = "a", .sender = "", .subject = ""},
+         "a quarantine index entry needs a file"},
+        {"a count without a list",
+         {.queue_id = "Q",
+          .folder = "a",
+          .file = "f",
+          .sender = "",
+          .subject = "",
+          .nrules = 1},
+         "a quarantine index entry with a count but no list"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+        err[0] = '\0';
+        int rc = quarantine_entry_put(st, &cases[i].e, err, sizeof(err));
+        if (rc != -1 || strcmp(err, cases[i].want) != 0)
+            fail_msg("%s: got %d (%s), want -1 (%s)", cases[i].what, rc, err,
+                     cases[i].want);
+    }
+    size_t n = 0;
+    assert_int_equal(quarantine_entry_foreach(st, QUARANTINE_OLDEST_FIRST, count_entries,
+                                              &n, NULL, err, sizeof(err)),
+                     0);
+    assert_int_equal(n, 0); /* nothing was written */
+    store_close(st);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -73,6 +370,11 @@ static int teardown(void **state)
 
 int main(void)
 {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_store_maildir)};
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_store_maildir),
+        cmocka_unit_test(test_index_round_trip),
+        cmocka_unit_test(test_index_skips_what_it_cannot_read),
+        cmocka_unit_test(test_index_put_refuses_incomplete),
+    };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -75,15 +75,42 @@ static int record_hexval(char c)
     return -1;
 }
 
-char *record_get(const char *data, size_t len, const char *name, size_t index)
+/* The value of the line LINE (N bytes) from VALUE_AT on, %XX decoded, malloc'ed. */
+static char *record_decode(const char *line, size_t n, size_t value_at)
+{
+    char *out = malloc(n - value_at + 1);
+    if (out == NULL)
+        return NULL;
+    size_t o = 0;
+    for (size_t i = value_at; i < n; i++) {
+        int hi, lo;
+        if (line[i] == '%' && i + 2 < n && (hi = record_hexval(line[i + 1])) >= 0 &&
+            (lo = record_hexval(line[i + 2])) >= 0) {
+            out[o++] = (char)(hi * 16 + lo);
+            i += 2;
+        } else {
+            out[o++] = line[i];
+        }
+    }
+    out[o] = '\0';
+    return out;
+}
+
+/* The length of the "v=1\n" head when DATA starts with it, else 0. */
+static size_t record_head(const char *data, size_t len)
 {
     char head[16];
-    size_t nlen = strlen(name), pos;
-
     snprintf(head, sizeof(head), "v=%d\n", RECORD_VERSION);
-    if (len < strlen(head) || memcmp(data, head, strlen(head)) != 0)
+    size_t n = strlen(head);
+    return len >= n && memcmp(data, head, n) == 0 ? n : 0;
+}
+
+char *record_get(const char *data, size_t len, const char *name, size_t index)
+{
+    size_t nlen = strlen(name), pos = record_head(data, len);
+
+    if (pos == 0)
         return NULL;
-    pos = strlen(head);
     while (pos < len) {
         const char *line = data + pos;
         const char *nl = memchr(line, '\n', len - pos);
@@ -93,32 +120,53 @@ char *record_get(const char *data, size_t len, const char *name, size_t index)
             continue;
         if (index-- > 0)
             continue;
-        char *out = malloc(n - nlen);
-        if (out == NULL)
-            return NULL;
-        size_t o = 0;
-        for (size_t i = nlen + 1; i < n; i++) {
-            int hi, lo;
-            if (line[i] == '%' && i + 2 < n && (hi = record_hexval(line[i + 1])) >= 0 &&
-                (lo = record_hexval(line[i + 2])) >= 0) {
-                out[o++] = (char)(hi * 16 + lo);
-                i += 2;
-            } else {
-                out[o++] = line[i];
-            }
-        }
-        out[o] = '\0';
-        return out;
+        return record_decode(line, n, nlen + 1);
     }
     return NULL;
 }
 
+int record_version(const char *data, size_t len)
+{
+    size_t i = 2;
+    long v = 0;
+
+    if (len < 4 || data[0] != 'v' || data[1] != '=')
+        return -1;
+    for (; i < len && data[i] >= '0' && data[i] <= '9' && v < 100000; i++)
+        v = v * 10 + (data[i] - '0');
+    /* "v=01" is no version line: record_next() would not read it as 1. */
+    if (i == 2 || i >= len || data[i] != '\n' || (data[2] == '0' && i > 3))
+        return -1;
+    return (int)v;
+}
+
+int record_next(const char *data, size_t len, size_t *pos, const char **name,
+                size_t *namelen, char **value)
+{
+    if (*pos == 0 && (*pos = record_head(data, len)) == 0) {
+        *pos = len; /* not version 1: no fields for this reader */
+        return 0;
+    }
+    while (*pos < len) {
+        const char *line = data + *pos;
+        const char *nl = memchr(line, '\n', len - *pos);
+        size_t n = nl ? (size_t)(nl - line) : len - *pos;
+        *pos += n + 1;
+        const char *eq = memchr(line, '=', n);
+        if (eq == NULL)
+            continue;
+        *name = line;
+        *namelen = (size_t)(eq - line);
+        *value = record_decode(line, n, *namelen + 1);
+        return *value != NULL ? 1 : -1;
+    }
+    return 0;
+}
+
 struct record *record_copy_without(const char *data, size_t len, const char *const *drop)
 {
-    char head[16];
-    snprintf(head, sizeof(head), "v=%d\n", RECORD_VERSION);
-    size_t pos = strlen(head);
-    if (len < pos || memcmp(data, head, pos) != 0)
+    size_t pos = record_head(data, len);
+    if (pos == 0)
         return NULL;
     struct record *r = record_new();
     if (r == NULL)

@@ -45,4 +45,23 @@ const char *record_bytes(const struct record *r, size_t *len);
  */
 char *record_get(const char *data, size_t len, const char *name, size_t index);
 
+/*
+ * The version of the encoded record DATA (the N of its "v=N" first line),
+ * or -1 when DATA does not start with such a line.  A reader skips a
+ * record whose version is not RECORD_VERSION: a newer sendwatch wrote it.
+ */
+int record_version(const char *data, size_t len);
+
+/*
+ * Steps through the fields of the encoded record DATA in order, decoding
+ * each once (record_get() scans the record per call).  Start with
+ * *POS = 0.  Returns 1 with the next field: *NAME points into DATA
+ * (*NAMELEN bytes, not NUL-terminated) and *VALUE is the decoded value,
+ * malloc'ed for the caller; 0 after the last field (at once for a record
+ * that is not version 1); -1 when out of memory.  Lines without '=' are
+ * skipped.
+ */
+int record_next(const char *data, size_t len, size_t *pos, const char **name,
+                size_t *namelen, char **value);
+
 #endif

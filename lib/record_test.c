@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -41,8 +42,65 @@ static void test_round_trip(void **state)
     record_free(NULL);
 }
 
+static const struct {
+    const char *data;
+    int want;
+} versions[] = {
+    {"v=1\nx=1\n", 1}, {"v=1\n", 1}, {"v=2\nx=1\n", 2}, {"v=12\n", 12},
+    {"v=1", -1},       {"v=\n", -1}, {"v=x\n", -1},     {"v=01\n", -1},
+    {"x=1\n", -1},     {"", -1},     {"v=1 \n", -1},
+};
+
+static void test_version(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof(versions) / sizeof(*versions); i++) {
+        int got = record_version(versions[i].data, strlen(versions[i].data));
+        if (got != versions[i].want)
+            fail_msg("record_version(\"%s\"): got %d, want %d", versions[i].data, got,
+                     versions[i].want);
+    }
+}
+
+/* record_next() sees what record_get() sees, in order, each field once. */
+static const struct {
+    const char *data;
+    const char *want; /* name=value; name=value; ... as decoded */
+} walks[] = {
+    {"v=1\na=1\nb=x%0Dy%25\na=2\n", "a=1;b=x\ry%;a=2;"},
+    {"v=1\nempty=\nno equals\n=novalue\nlast=z", "empty=;=novalue;last=z;"},
+    {"v=1\n", ""},
+    {"v=2\na=1\n", ""}, /* not version 1: no fields for this reader */
+    {"a=1\n", ""},
+};
+
+static void test_next(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof(walks) / sizeof(*walks); i++) {
+        char got[256] = "";
+        size_t pos = 0, nlen, o = 0;
+        const char *name;
+        char *value;
+        int rc;
+        while ((rc = record_next(walks[i].data, strlen(walks[i].data), &pos, &name, &nlen,
+                                 &value)) == 1) {
+            o += (size_t)snprintf(got + o, sizeof(got) - o, "%.*s=%s;", (int)nlen, name,
+                                  value);
+            free(value);
+        }
+        assert_int_equal(rc, 0);
+        if (strcmp(got, walks[i].want) != 0)
+            fail_msg("walk %zu: got \"%s\", want \"%s\"", i, got, walks[i].want);
+    }
+}
+
 int main(void)
 {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_round_trip)};
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_version),
+        cmocka_unit_test(test_next),
+    };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

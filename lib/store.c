@@ -9,8 +9,8 @@
 
 #include "errbuf.h"
 
-static const char *const store_db_names[STORE_NDBS] = {"quarantine", "held", "due",
-                                                       "requests", "outbox", "users"};
+static const char *const store_db_names[STORE_NDBS] = {"quarantine", "held",   "due",
+                                                       "requests",   "outbox", "users"};
 
 struct store {
     MDB_env *env;
@@ -124,10 +124,11 @@ int store_put(struct store *st, enum store_db db, const char *key, const void *v
     return 0;
 }
 
-int store_foreach(struct store *st, enum store_db db,
-                  int (*fn)(void *ctx, const char *key, size_t key_len, const void *value,
-                            size_t len),
-                  void *ctx, char *err, size_t errlen)
+/* Walks DB with a cursor, forwards or backwards, in one read transaction. */
+static int store_walk(struct store *st, enum store_db db, bool reverse,
+                      int (*fn)(void *ctx, const char *key, size_t key_len,
+                                const void *value, size_t len),
+                      void *ctx, char *err, size_t errlen)
 {
     MDB_txn *txn;
     MDB_cursor *cur;
@@ -147,13 +148,29 @@ int store_foreach(struct store *st, enum store_db db,
         store_error(err, errlen, st, store_db_names[db], rc);
         return -1;
     }
-    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
-         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+    for (rc = mdb_cursor_get(cur, &k, &v, reverse ? MDB_LAST : MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &v, reverse ? MDB_PREV : MDB_NEXT))
         if (fn(ctx, k.mv_data, k.mv_size, v.mv_data, v.mv_size) != 0)
             break;
     mdb_cursor_close(cur);
     mdb_txn_abort(txn);
     return 0;
+}
+
+int store_foreach(struct store *st, enum store_db db,
+                  int (*fn)(void *ctx, const char *key, size_t key_len, const void *value,
+                            size_t len),
+                  void *ctx, char *err, size_t errlen)
+{
+    return store_walk(st, db, false, fn, ctx, err, errlen);
+}
+
+int store_foreach_reverse(struct store *st, enum store_db db,
+                          int (*fn)(void *ctx, const char *key, size_t key_len,
+                                    const void *value, size_t len),
+                          void *ctx, char *err, size_t errlen)
+{
+    return store_walk(st, db, true, fn, ctx, err, errlen);
 }
 
 struct store_txn {
@@ -179,8 +196,8 @@ struct store_txn *store_begin(struct store *st, char *err, size_t errlen)
     return t;
 }
 
-int store_txn_put(struct store_txn *t, enum store_db db, const char *key, const void *value,
-                  size_t len, char *err, size_t errlen)
+int store_txn_put(struct store_txn *t, enum store_db db, const char *key,
+                  const void *value, size_t len, char *err, size_t errlen)
 {
     MDB_val k = {strlen(key), (void *)key}, v = {len, (void *)value};
     int rc;

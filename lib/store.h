@@ -48,8 +48,8 @@ int store_put(struct store *st, enum store_db db, const char *key, const void *v
  */
 struct store_txn;
 struct store_txn *store_begin(struct store *st, char *err, size_t errlen);
-int store_txn_put(struct store_txn *t, enum store_db db, const char *key, const void *value,
-                  size_t len, char *err, size_t errlen);
+int store_txn_put(struct store_txn *t, enum store_db db, const char *key,
+                  const void *value, size_t len, char *err, size_t errlen);
 /* Deletes KEY; a missing key is not an error. */
 int store_txn_del(struct store_txn *t, enum store_db db, const char *key, char *err,
                   size_t errlen);
@@ -74,5 +74,12 @@ int store_foreach(struct store *st, enum store_db db,
                   int (*fn)(void *ctx, const char *key, size_t key_len, const void *value,
                             size_t len),
                   void *ctx, char *err, size_t errlen);
+
+/* As store_foreach(), in reverse key order (newest first where keys start with a time).
+ */
+int store_foreach_reverse(struct store *st, enum store_db db,
+                          int (*fn)(void *ctx, const char *key, size_t key_len,
+                                    const void *value, size_t len),
+                          void *ctx, char *err, size_t errlen);
 
 #endif

@@ -52,6 +52,12 @@ static void test_put_and_foreach(void **state)
     assert_int_equal(s.n, 2);
     assert_string_equal(s.keys[0], "20261128T060000Z.A");
     assert_string_equal(s.keys[1], "20261128T070000Z.B");
+    struct seen back = {0};
+    assert_int_equal(
+        store_foreach_reverse(st, STORE_QUARANTINE, collect, &back, err, sizeof(err)), 0);
+    assert_int_equal(back.n, 2);
+    assert_string_equal(back.keys[0], "20261128T070000Z.B");
+    assert_string_equal(back.keys[1], "20261128T060000Z.A");
     assert_int_equal(store_put(st, STORE_QUARANTINE, "x", "y", 1, err, sizeof(err)), -1);
     store_close(st);
 }

@@ -1,6 +1,7 @@
 /* usersettings - see usersettings.h. */
 #include "usersettings.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,6 +23,24 @@ bool user_key(const char *address, char *key, size_t len)
     return true;
 }
 
+/* The settings: bit and record name, in the order they are listed. */
+static const struct {
+    enum user_setting bit;
+    const char *name;
+} user_settings_table[] = {
+    {USER_SETTING_HOLD_ENABLE, "hold_enable"},
+    {USER_SETTING_HOLD_MINUTES, "hold_minutes"},
+};
+#define USER_NSETTINGS (sizeof(user_settings_table) / sizeof(*user_settings_table))
+
+/* The longest key user_key() makes, NUL included. */
+#define USER_KEY_MAX 330
+
+static void user_setting_unknown(char *err, size_t errlen, const char *name)
+{
+    errbuf_set(err, errlen, "unknown setting \"%s\" (hold_enable, hold_minutes)", name);
+}
+
 int user_setting_check(const char *name, const char *value, char *err, size_t errlen)
 {
     if (strcmp(name, "hold_enable") == 0) {
@@ -39,40 +58,259 @@ int user_setting_check(const char *name, const char *value, char *err, size_t er
         }
         return 0;
     }
-    errbuf_set(err, errlen, "unknown setting \"%s\" (hold_enable, hold_minutes)", name);
+    user_setting_unknown(err, errlen, name);
     return -1;
+}
+
+int user_setting_parse(struct user_settings *s, const char *name, const char *value,
+                       char *err, size_t errlen)
+{
+    unsigned bit = 0;
+
+    for (size_t i = 0; i < USER_NSETTINGS; i++)
+        if (strcmp(name, user_settings_table[i].name) == 0)
+            bit = user_settings_table[i].bit;
+    if (value == NULL) {
+        if (bit == 0) {
+            user_setting_unknown(err, errlen, name);
+            return -1;
+        }
+        s->set &= ~bit;
+        return (int)bit;
+    }
+    if (user_setting_check(name, value, err, errlen) != 0)
+        return -1;
+    if (bit == USER_SETTING_HOLD_ENABLE)
+        s->hold_enable = strcmp(value, "yes") == 0;
+    else
+        s->hold_minutes = (unsigned)strtoul(value, NULL, 10);
+    s->set |= bit;
+    return (int)bit;
+}
+
+const char *user_setting_name(enum user_setting setting)
+{
+    for (size_t i = 0; i < USER_NSETTINGS; i++)
+        if (user_settings_table[i].bit == setting)
+            return user_settings_table[i].name;
+    return NULL;
+}
+
+const char *user_setting_value(const struct user_settings *s, enum user_setting setting,
+                               char *buf, size_t len)
+{
+    if ((s->set & setting) == 0)
+        return NULL;
+    if (setting == USER_SETTING_HOLD_ENABLE)
+        snprintf(buf, len, "%s", s->hold_enable ? "yes" : "no");
+    else if (setting == USER_SETTING_HOLD_MINUTES)
+        snprintf(buf, len, "%u", s->hold_minutes);
+    else
+        return NULL;
+    return buf;
+}
+
+/*
+ * Decodes a stored record into OUT.  The first value of a setting counts;
+ * one user_setting_parse() refuses is ignored (and noted).  0, or -1 when
+ * out of memory.
+ */
+static int user_settings_decode(const char *data, size_t len, struct user_settings *out)
+{
+    const char *name;
+    size_t pos = 0, nlen;
+    unsigned seen = 0;
+    char *value, ignored[128];
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    if (record_version(data, len) != RECORD_VERSION) {
+        out->unreadable = true;
+        return 0;
+    }
+    while ((rc = record_next(data, len, &pos, &name, &nlen, &value)) == 1) {
+        for (size_t i = 0; i < USER_NSETTINGS; i++) {
+            const char *want = user_settings_table[i].name;
+            unsigned bit = user_settings_table[i].bit;
+            if ((seen & bit) != 0 || strlen(want) != nlen ||
+                memcmp(name, want, nlen) != 0)
+                continue;
+            seen |= bit;
+            if (user_setting_parse(out, want, value, ignored, sizeof(ignored)) < 0)
+                out->ignored |= bit;
+        }
+        free(value);
+    }
+    return rc;
+}
+
+int user_settings_get(struct store *st, const char *address, struct user_settings *out,
+                      char *err, size_t errlen)
+{
+    char key[USER_KEY_MAX], *data = NULL;
+    size_t len = 0;
+
+    memset(out, 0, sizeof(*out));
+    if (!user_key(address, key, sizeof(key)))
+        return 0;
+    int found = store_get(st, STORE_USERS, key, &data, &len, err, errlen);
+    if (found <= 0)
+        return found;
+    int rc = user_settings_decode(data, len, out);
+    free(data);
+    if (rc < 0) {
+        errbuf_set(err, errlen, "out of memory");
+        return -1;
+    }
+    return 1;
+}
+
+int user_settings_put(struct store *st, const char *address,
+                      const struct user_settings *s, unsigned which, char *err,
+                      size_t errlen)
+{
+    char key[USER_KEY_MAX], values[USER_NSETTINGS][16];
+    const char *drop[USER_NSETTINGS + 1];
+    size_t ndrop = 0;
+
+    if (!user_key(address, key, sizeof(key))) {
+        errbuf_set(err, errlen, "\"%s\" is not a mail address", address);
+        return -1;
+    }
+    /* Every value is checked before anything is read or written. */
+    for (size_t i = 0; i < USER_NSETTINGS; i++) {
+        unsigned bit = user_settings_table[i].bit;
+        if ((which & bit) == 0)
+            continue;
+        drop[ndrop++] = user_settings_table[i].name;
+        if (user_setting_value(s, bit, values[i], sizeof(values[i])) != NULL &&
+            user_setting_check(user_settings_table[i].name, values[i], err, errlen) != 0)
+            return -1;
+    }
+    drop[ndrop] = NULL;
+
+    char *data = NULL;
+    size_t len = 0;
+    struct record *r = NULL;
+    struct store_txn *t = store_begin(st, err, errlen);
+    if (t == NULL)
+        return -1;
+    int found = store_txn_get(t, STORE_USERS, key, &data, &len, err, errlen);
+    if (found < 0)
+        goto fail;
+    int version = found == 1 ? record_version(data, len) : RECORD_VERSION;
+    if (version >= 0 && version != RECORD_VERSION) {
+        errbuf_set(err, errlen,
+                   "%s: the stored settings are of another record version (%d; this "
+                   "sendwatch writes %d): not changed",
+                   key, version, RECORD_VERSION);
+        goto fail;
+    }
+    /* The old record without the settings being changed: what stays (of a
+     * damaged one, nothing). */
+    r = found == 1 && version >= 0 ? record_copy_without(data, len, drop) : record_new();
+    bool ok = r != NULL;
+    for (size_t i = 0; ok && i < USER_NSETTINGS; i++) {
+        unsigned bit = user_settings_table[i].bit;
+        if ((which & bit) != 0 && (s->set & bit) != 0)
+            ok = record_add(r, user_settings_table[i].name, values[i]) == 0;
+    }
+    if (!ok) {
+        errbuf_set(err, errlen, "out of memory");
+        goto fail;
+    }
+    size_t rlen = 0;
+    const char *bytes = record_bytes(r, &rlen);
+    if (store_txn_put(t, STORE_USERS, key, bytes, rlen, err, errlen) != 0)
+        goto fail;
+    record_free(r);
+    free(data);
+    return store_commit(t, err, errlen); /* frees the transaction either way */
+fail:
+    record_free(r);
+    free(data);
+    store_abort(t);
+    return -1;
+}
+
+struct user_settings_walk {
+    int (*fn)(void *ctx, const char *address, const struct user_settings *s);
+    void *ctx;
+    struct user_settings_skipped *skipped;
+    bool no_memory;
+};
+
+static int user_settings_visit(void *ctx, const char *key, size_t key_len,
+                               const void *value, size_t len)
+{
+    struct user_settings_walk *w = ctx;
+    char address[USER_KEY_MAX], lower[USER_KEY_MAX];
+    struct user_settings s;
+
+    /* The key must be what user_key() makes of it: else no sender has it. */
+    if (key_len >= sizeof(address) || memchr(key, '\0', key_len) != NULL) {
+        w->skipped->invalid++;
+        return 0;
+    }
+    memcpy(address, key, key_len);
+    address[key_len] = '\0';
+    if (!user_key(address, lower, sizeof(lower)) || strcmp(lower, address) != 0) {
+        w->skipped->invalid++;
+        return 0;
+    }
+    if (user_settings_decode(value, len, &s) != 0) {
+        w->no_memory = true;
+        return 1;
+    }
+    if (s.unreadable) {
+        if (record_version(value, len) < 0)
+            w->skipped->invalid++;
+        else
+            w->skipped->version++;
+        return 0;
+    }
+    return w->fn(w->ctx, address, &s);
+}
+
+int user_settings_foreach(struct store *st,
+                          int (*fn)(void *ctx, const char *address,
+                                    const struct user_settings *s),
+                          void *ctx, struct user_settings_skipped *skipped, char *err,
+                          size_t errlen)
+{
+    struct user_settings_skipped ignored;
+    struct user_settings_walk w = {
+        .fn = fn, .ctx = ctx, .skipped = skipped ? skipped : &ignored};
+
+    memset(w.skipped, 0, sizeof(*w.skipped));
+    int rc = store_foreach(st, STORE_USERS, user_settings_visit, &w, err, errlen);
+    if (rc == 0 && w.no_memory) {
+        errbuf_set(err, errlen, "out of memory");
+        rc = -1;
+    }
+    return rc;
 }
 
 int user_hold_policy(const struct config *cfg, struct store *st, const char *sender,
                      struct user_hold *out, char *err, size_t errlen)
 {
-    char key[330], *data = NULL;
-    size_t len = 0;
+    struct user_settings s;
 
     out->enable = cfg->hold_enable;
     out->minutes = cfg->hold_minutes;
     out->from_user = false;
-    if (!cfg->user_settings_allowed || st == NULL || !user_key(sender, key, sizeof(key)))
+    if (!cfg->user_settings_allowed || st == NULL)
         return 0;
-    int found = store_get(st, STORE_USERS, key, &data, &len, err, errlen);
-    if (found <= 0)
-        return found;
-    char *enable = record_get(data, len, "hold_enable", 0);
-    char *minutes = record_get(data, len, "hold_minutes", 0);
-    char ignored[64];
-    /* Values were checked when set; a bad one (edited by hand) is ignored. */
-    if (enable != NULL &&
-        user_setting_check("hold_enable", enable, ignored, sizeof(ignored)) == 0) {
-        out->enable = strcmp(enable, "yes") == 0;
+    /* Values were checked when set; a bad one (edited by hand) is not in s.set. */
+    if (user_settings_get(st, sender, &s, err, errlen) < 0)
+        return -1;
+    if (s.set & USER_SETTING_HOLD_ENABLE) {
+        out->enable = s.hold_enable;
         out->from_user = true;
     }
-    if (minutes != NULL &&
-        user_setting_check("hold_minutes", minutes, ignored, sizeof(ignored)) == 0) {
-        out->minutes = (unsigned)strtoul(minutes, NULL, 10);
+    if (s.set & USER_SETTING_HOLD_MINUTES) {
+        out->minutes = s.hold_minutes;
         out->from_user = true;
     }
-    free(enable);
-    free(minutes);
-    free(data);
     return 0;
 }

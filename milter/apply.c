@@ -10,7 +10,6 @@
 #include "log.h"
 #include "quarantine.h"
 #include "queueid.h"
-#include "record.h"
 
 static sfsistat apply_tempfail(SMFICTX *ctx)
 {
@@ -51,38 +50,26 @@ static char *stored_prefix(const struct apply_message *msg, const char *rules)
     return buf;
 }
 
-/* The index entry of one stored copy (see "sendwatch quarantine list"). */
-static struct record *stored_record(const struct apply_message *msg,
-                                    const struct inspection *in, const char *folder,
-                                    const char *file, time_t now)
+/* The match lines of the index entry, "RULE FIELD: SNIPPET", malloc'ed; NULL when out of
+ * memory. */
+static const char **stored_matches(const struct inspection *in)
 {
-    struct record *r = record_new();
-    char stamp[32];
-    int ok = r != NULL;
+    size_t n = in->verdict.nhits;
+    const char **lines = calloc(n ? n : 1, sizeof(*lines));
 
-    struct tm tm;
-    strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
-    ok = ok && record_add(r, "time", stamp) == 0 &&
-         record_add(r, "queue_id", msg->queue_id) == 0 &&
-         record_add(r, "folder", folder) == 0 && record_add(r, "file", file) == 0 &&
-         record_add(r, "sender", msg->sender) == 0 &&
-         record_add(r, "subject", view_subject(in->view)) == 0;
-    for (size_t i = 0; ok && i < msg->nrecipients; i++)
-        ok = record_add(r, "rcpt", msg->recipients[i]) == 0;
-    for (size_t i = 0; ok && i < in->verdict.nmatched; i++)
-        ok = record_add(r, "rule", in->verdict.matched[i]) == 0;
-    for (size_t i = 0; ok && i < in->verdict.nhits; i++) {
+    for (size_t i = 0; lines != NULL && i < n; i++) {
         const struct rules_hit *h = &in->verdict.hits[i];
         char line[600];
         snprintf(line, sizeof(line), "%s %s: %s", h->rule, view_field_name(h->field),
                  h->snippet);
-        ok = record_add(r, "match", line) == 0;
+        if ((lines[i] = strdup(line)) == NULL) {
+            for (size_t j = 0; j < i; j++)
+                free((char *)lines[j]);
+            free(lines);
+            lines = NULL;
+        }
     }
-    if (!ok) {
-        record_free(r);
-        return NULL;
-    }
-    return r;
+    return lines;
 }
 
 /* Stores a copy in each folder the verdict names, indexed in LMDB. */
@@ -91,14 +78,29 @@ static int apply_store(const struct config *cfg, struct store *store,
                        const char *rules)
 {
     char *prefix = stored_prefix(msg, rules);
-    char err[512], file[256], key[512];
-    time_t now = time(NULL);
+    const char **matches = stored_matches(in);
+    char err[512], file[256];
     int rc = 0;
 
-    if (prefix == NULL) {
+    if (prefix == NULL || matches == NULL) {
         log_error("%s: cannot store a copy: out of memory", msg->queue_id);
+        free(prefix);
+        free(matches);
         return -1;
     }
+    /* The index entry of each copy (see "sendwatch quarantine list"). */
+    struct quarantine_entry entry = {
+        .time = time(NULL),
+        .queue_id = msg->queue_id,
+        .sender = msg->sender,
+        .subject = view_subject(in->view),
+        .recipients = (const char *const *)msg->recipients,
+        .nrecipients = msg->nrecipients,
+        .rules = in->verdict.matched,
+        .nrules = in->verdict.nmatched,
+        .matches = matches,
+        .nmatches = in->verdict.nhits,
+    };
     for (size_t i = 0; i < in->verdict.nstore && rc == 0; i++) {
         const char *folder = in->verdict.store[i];
         if (quarantine_store(cfg->quarantine_dir, folder, prefix, msg->spool, file,
@@ -107,25 +109,17 @@ static int apply_store(const struct config *cfg, struct store *store,
             rc = -1;
             break;
         }
-        struct record *r = stored_record(msg, in, folder, file, now);
-        char stamp[32];
-        struct tm tm;
-        strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", gmtime_r(&now, &tm));
-        /* The Maildir name is unique: two copies never share a key, even
-         * without a queue ID. */
-        snprintf(key, sizeof(key), "%s.%s.%s.%s", stamp, msg->queue_id, folder, file);
-        /* The length must be read after record_bytes() sets it, not in the
-         * same argument list (C leaves the order of evaluation open). */
-        size_t len = 0;
-        const char *bytes = r != NULL ? record_bytes(r, &len) : NULL;
-        if (r == NULL ||
-            store_put(store, STORE_QUARANTINE, key, bytes, len, err, sizeof(err)) != 0) {
+        entry.folder = folder;
+        entry.file = file;
+        if (quarantine_entry_put(store, &entry, err, sizeof(err)) != 0) {
             log_error("%s: cannot index the copy stored in %s: %s", msg->queue_id, folder,
-                      r ? err : "out of memory");
+                      err);
             rc = -1;
         }
-        record_free(r);
     }
+    for (size_t i = 0; i < in->verdict.nhits; i++)
+        free((char *)matches[i]);
+    free(matches);
     free(prefix);
     return rc;
 }
@@ -147,8 +141,9 @@ static void reply_text(char *dst, size_t len, const char *s)
  * turn it into HOLD, and later milters still see the message), then the
  * hold record and its deadline, committed before the answer.
  */
-static sfsistat apply_hold(SMFICTX *ctx, struct store *store, const struct apply_message *msg,
-                           const struct inspection *in, long seconds)
+static sfsistat apply_hold(SMFICTX *ctx, struct store *store,
+                           const struct apply_message *msg, const struct inspection *in,
+                           long seconds)
 {
     char err[512];
 
