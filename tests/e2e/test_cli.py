@@ -153,7 +153,7 @@ class CheckCommand(unittest.TestCase):
 class TestCommand(unittest.TestCase):
     """sendwatch test: the milter's inspection on a saved message."""
 
-    SAMPLES = os.path.join(os.path.dirname(__file__), "..", "..", "lib", "testdata", "view")
+    SAMPLES = os.path.join(os.path.dirname(__file__), "..", "..", "lib", "message", "testdata", "view")
 
     def setUp(self):
         self.dir = swtest.make_workdir("cli-test")

@@ -9,7 +9,7 @@ import unittest
 import swtest
 
 SUPPRESSIONS = os.path.join(os.path.dirname(__file__), "..", "valgrind.supp")
-SAMPLES = os.path.join(os.path.dirname(__file__), "..", "..", "lib", "testdata", "view")
+SAMPLES = os.path.join(os.path.dirname(__file__), "..", "..", "lib", "message", "testdata", "view")
 VALGRIND = ["valgrind", "--quiet", "--error-exitcode=99", "--leak-check=full",
             "--show-leak-kinds=definite,indirect", "--errors-for-leak-kinds=definite,indirect",
             "--track-fds=no", "--suppressions=" + SUPPRESSIONS]
