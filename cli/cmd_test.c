@@ -382,7 +382,7 @@ int command_test(const char *config_path, int argc, char **argv)
         goto done;
 
     /* One view: without an envelope, its header addresses stand in for it
-     * (borrowed from the view, which lives until inspection_free()). */
+     * (borrowed from the view, which lives until inspect_free()). */
     const char **header_rcpts = NULL;
     int rc = inspect_view(cfg, sp, &in, err, sizeof(err));
     if (rc == 0 && !have_from)
@@ -410,7 +410,7 @@ int command_test(const char *config_path, int argc, char **argv)
             print_text(stdout, path, spool_size(sp), &env, &in);
         status = 0;
     }
-    inspection_free(&in);
+    inspect_free(&in);
     if (header_rcpts != NULL) {
         free(header_rcpts);
         env.rcpts = NULL;

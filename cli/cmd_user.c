@@ -12,7 +12,7 @@
 
 #include "commands.h"
 #include "store.h"
-#include "usersettings.h"
+#include "user_settings.h"
 
 static int usage(void)
 {
@@ -35,23 +35,23 @@ static void report_unread(const char *key, const struct user_settings *s)
     for (unsigned bit = 1; bit & USER_SETTINGS_ALL; bit <<= 1)
         if (s->ignored & bit)
             fprintf(stderr, "sendwatch: %s: the stored %s is not valid: ignored\n", key,
-                    user_setting_name(bit));
+                    user_settings_name(bit));
 }
 
 static int user_show(const struct config *cfg, struct store *store, const char *key)
 {
     struct user_settings s;
-    struct user_hold policy;
+    struct user_settings_hold policy;
     char err[1024], value[16];
 
     if (user_settings_get(store, key, &s, err, sizeof(err)) < 0 ||
-        user_hold_policy(cfg, store, key, &policy, err, sizeof(err)) != 0) {
+        user_settings_hold_policy(cfg, store, key, &policy, err, sizeof(err)) != 0) {
         fprintf(stderr, "sendwatch: %s\n", err);
         return 1;
     }
     for (unsigned bit = 1; bit & USER_SETTINGS_ALL; bit <<= 1) {
-        const char *v = user_setting_value(&s, bit, value, sizeof(value));
-        printf("%-13s %s\n", user_setting_name(bit), v ? v : "(the admin's)");
+        const char *v = user_settings_value(&s, bit, value, sizeof(value));
+        printf("%-13s %s\n", user_settings_name(bit), v ? v : "(the admin's)");
     }
     printf("in effect:    hold %s, %u minutes%s\n", policy.enable ? "on" : "off",
            policy.minutes,
@@ -72,7 +72,7 @@ int command_user(const char *config_path, int argc, char **argv)
     bool show = strcmp(argv[1], "show") == 0, set = strcmp(argv[1], "set") == 0;
     if ((!show && !set) || (show && argc != 3) || (set && argc < 4))
         return usage();
-    if (!user_key(argv[2], key, sizeof(key))) {
+    if (!user_settings_key(argv[2], key, sizeof(key))) {
         fprintf(stderr, "sendwatch: \"%s\" is not a mail address\n", argv[2]);
         return 2;
     }
@@ -82,9 +82,9 @@ int command_user(const char *config_path, int argc, char **argv)
         if (eq == NULL)
             return usage();
         *eq = '\0';
-        int bit = user_setting_parse(&change, argv[i],
-                                     strcmp(eq + 1, "default") == 0 ? NULL : eq + 1, err,
-                                     sizeof(err));
+        int bit = user_settings_parse(&change, argv[i],
+                                      strcmp(eq + 1, "default") == 0 ? NULL : eq + 1, err,
+                                      sizeof(err));
         *eq = '=';
         if (bit < 0) {
             fprintf(stderr, "sendwatch: %s\n", err);

@@ -29,7 +29,7 @@ static int frame_send(int fd, const char *p, size_t len)
 {
     uint32_t n = (uint32_t)len;
     return fdio_write_all(fd, &n, sizeof(n)) == 0 && fdio_write_all(fd, p, len) == 0 ? 0
-                                                                                      : -1;
+                                                                                     : -1;
 }
 
 /* Reads a frame into a malloc'ed, NUL-terminated buffer. */
@@ -140,7 +140,8 @@ static int list_queue(const char *config_dir, struct buf *outlines, struct buf *
         json_object *obj = json_tokener_parse(line), *id, *queue;
         if (obj != NULL && json_object_object_get_ex(obj, "queue_id", &id) &&
             json_object_object_get_ex(obj, "queue_name", &queue)) {
-            const char *qid = json_object_get_string(id), *qn = json_object_get_string(queue);
+            const char *qid = json_object_get_string(id),
+                       *qn = json_object_get_string(queue);
             if (qid && qn && queueid_classify(qid) != QUEUEID_INVALID) {
                 buf_append(outlines, qid, strlen(qid));
                 buf_append(outlines, " ", 1);
@@ -158,7 +159,8 @@ static int list_queue(const char *config_dir, struct buf *outlines, struct buf *
 static const char *queue_of(const char *lines, const char *id, char *name, size_t len)
 {
     size_t idlen = strlen(id);
-    for (const char *p = lines; p != NULL && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+    for (const char *p = lines; p != NULL && *p;
+         p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
         if (strncmp(p, id, idlen) == 0 && p[idlen] == ' ') {
             const char *q = p + idlen + 1, *end = strchr(q, '\n');
             snprintf(name, len, "%.*s", (int)(end ? end - q : (long)strlen(q)), q);
@@ -198,8 +200,8 @@ static void submit(const char *config_dir, const char *sendmail, char *request,
         buf_append(reply, "error bad submission\n", 21);
         return;
     }
-    char *argv[] = {(char *)sendmail, "-C", (char *)config_dir, "-f", sender, "-i", "--",
-                    rcpt, NULL};
+    char *argv[] = {
+        (char *)sendmail, "-C", (char *)config_dir, "-f", sender, "-i", "--", rcpt, NULL};
     struct buf out = {0}, errout = {0};
     int status = run(argv, message, &out, &errout);
     if (status == 0) {
@@ -249,7 +251,8 @@ static void serve(const char *config_dir, const char *sendmail, char *request,
         goto done;
     }
     /* Only well-formed queue IDs reach Postfix. */
-    for (char *id = strtok_r(NULL, "\n", &save); id != NULL; id = strtok_r(NULL, "\n", &save)) {
+    for (char *id = strtok_r(NULL, "\n", &save); id != NULL;
+         id = strtok_r(NULL, "\n", &save)) {
         if (queueid_classify(id) == QUEUEID_INVALID) {
             snprintf(line, sizeof(line), "fail %.60s not a Postfix queue ID\n", id);
             buf_append(reply, line, strlen(line));
@@ -260,8 +263,13 @@ static void serve(const char *config_dir, const char *sendmail, char *request,
     }
     if (valid.len == 0)
         goto done;
-    char *postsuper[] = {"/usr/sbin/postsuper", "-c", (char *)config_dir,
-                         release ? "-H" : "-d", "-", "hold", NULL};
+    char *postsuper[] = {"/usr/sbin/postsuper",
+                         "-c",
+                         (char *)config_dir,
+                         release ? "-H" : "-d",
+                         "-",
+                         "hold",
+                         NULL};
     int status = run(postsuper, valid.data, &ids, &why);
     /* postsuper names each message it moved: "postsuper: ID: released from
      * hold" or "postsuper: ID: removed".  Its exit status does not. */
@@ -281,8 +289,8 @@ static void serve(const char *config_dir, const char *sendmail, char *request,
      * deferred-queue scan request to qmgr sends the whole batch now
      * (postqueue -i per message would cost a process each). */
     if (any_released) {
-        char *postkick[] = {"/usr/sbin/postkick", "-c", (char *)config_dir, "public", "qmgr",
-                            "D", NULL};
+        char *postkick[] = {
+            "/usr/sbin/postkick", "-c", (char *)config_dir, "public", "qmgr", "D", NULL};
         struct buf o2 = {0}, e2 = {0};
         (void)run(postkick, NULL, &o2, &e2);
         buf_free(&o2);
@@ -290,12 +298,14 @@ static void serve(const char *config_dir, const char *sendmail, char *request,
     }
     /* The rest: the queue says why (gone, released before, still held). */
     bool listed = all_done || list_queue(config_dir, &lines, &why) == 0;
-    for (char *s2 = NULL, *l = strtok_r(ids.data, "\n", &s2); l; l = strtok_r(NULL, "\n", &s2)) {
+    for (char *s2 = NULL, *l = strtok_r(ids.data, "\n", &s2); l;
+         l = strtok_r(NULL, "\n", &s2)) {
         const char *id = l + 2;
         if (l[0] == '+') {
             snprintf(line, sizeof(line), "ok %s\n", id);
         } else if (!listed) {
-            snprintf(line, sizeof(line), "fail %s cannot list the queue after postsuper\n", id);
+            snprintf(line, sizeof(line),
+                     "fail %s cannot list the queue after postsuper\n", id);
         } else {
             const char *q = queue_of(lines.data, id, queue, sizeof(queue));
             if (q == NULL)
@@ -304,8 +314,9 @@ static void serve(const char *config_dir, const char *sendmail, char *request,
                 snprintf(line, sizeof(line), "fail %s not in hold but in %s\n", id, q);
             else {
                 /* postsuper left it: say what it said. */
-                snprintf(line, sizeof(line), "fail %s still in hold (postsuper exit %d: %.200s)\n",
-                         id, status, why.data ? why.data : "");
+                snprintf(line, sizeof(line),
+                         "fail %s still in hold (postsuper exit %d: %.200s)\n", id,
+                         status, why.data ? why.data : "");
                 for (char *c = line + strlen(id) + 6; *c; c++)
                     if (*c == '\n' && c[1] != '\0')
                         *c = ' ';
@@ -336,8 +347,8 @@ static void helper_loop(int fd, const char *config_dir, const char *sendmail)
     }
 }
 
-int helper_start(const char *postfix_config_dir, const char *sendmail_path, int *fd, char *err,
-                 size_t errlen)
+int helper_start(const char *postfix_config_dir, const char *sendmail_path, int *fd,
+                 char *err, size_t errlen)
 {
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
@@ -393,7 +404,8 @@ int helper_call(int fd, enum helper_op op, const char *const *ids, size_t nids,
     *n = 0;
     int rc = 0;
     char *save = NULL;
-    for (char *line = strtok_r(reply, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+    for (char *line = strtok_r(reply, "\n", &save); line;
+         line = strtok_r(NULL, "\n", &save)) {
         if (strncmp(line, "error ", 6) == 0) {
             errbuf_set(err, errlen, "%s", line + 6);
             rc = -1;
@@ -413,8 +425,8 @@ int helper_call(int fd, enum helper_op op, const char *const *ids, size_t nids,
     return rc;
 }
 
-int helper_submit(int fd, const char *sender, const char *rcpt, const char *message, char *err,
-                  size_t errlen)
+int helper_submit(int fd, const char *sender, const char *rcpt, const char *message,
+                  char *err, size_t errlen)
 {
     struct buf req = {0};
     buf_append(&req, "submit\n", 7);
@@ -428,7 +440,8 @@ int helper_submit(int fd, const char *sender, const char *rcpt, const char *mess
         return -1;
     int rc = strncmp(reply, "ok", 2) == 0 ? 0 : -1;
     if (rc != 0)
-        errbuf_set(err, errlen, "%s", strncmp(reply, "error ", 6) == 0 ? reply + 6 : reply);
+        errbuf_set(err, errlen, "%s",
+                   strncmp(reply, "error ", 6) == 0 ? reply + 6 : reply);
     free(reply);
     return rc;
 }

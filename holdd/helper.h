@@ -26,8 +26,8 @@
 
 /* Forks the helper (call as root, before dropping privileges).  Its end of
  * the channel in *FD.  0, or -1 with ERR. */
-int helper_start(const char *postfix_config_dir, const char *sendmail_path, int *fd, char *err,
-                 size_t errlen);
+int helper_start(const char *postfix_config_dir, const char *sendmail_path, int *fd,
+                 char *err, size_t errlen);
 
 /*
  * Submits MESSAGE from SENDER to RCPT with Postfix's sendmail (as root, so
@@ -36,8 +36,8 @@ int helper_start(const char *postfix_config_dir, const char *sendmail_path, int 
  * addresses must be plain (no spaces, controls or leading '-').  0, or -1
  * with ERR.
  */
-int helper_submit(int fd, const char *sender, const char *rcpt, const char *message, char *err,
-                  size_t errlen);
+int helper_submit(int fd, const char *sender, const char *rcpt, const char *message,
+                  char *err, size_t errlen);
 
 enum helper_op { HELPER_RELEASE, HELPER_DELETE, HELPER_LIST };
 
@@ -50,10 +50,10 @@ struct helper_outcome {
 
 /*
  * Asks the helper.  RELEASE: postsuper -H, then one deferred-queue scan
- * request to qmgr (postkick) for all the released IDs.  DELETE: postsuper -d ... hold (only mail still in HOLD).
- * LIST: the IDs in Postfix's queue (ok, why = queue name), IDS unused.
- * Fills OUT (room for MAX) and *N.  0, or -1 with ERR (the helper is gone:
- * holdd must restart).
+ * request to qmgr (postkick) for all the released IDs.  DELETE: postsuper -d ... hold
+ * (only mail still in HOLD). LIST: the IDs in Postfix's queue (ok, why = queue name), IDS
+ * unused. Fills OUT (room for MAX) and *N.  0, or -1 with ERR (the helper is gone: holdd
+ * must restart).
  */
 int helper_call(int fd, enum helper_op op, const char *const *ids, size_t nids,
                 struct helper_outcome *out, size_t max, size_t *n, char *err,

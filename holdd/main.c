@@ -422,8 +422,8 @@ static int send_hold_notice(struct holdd *h, const char *qid, char *err, size_t 
         goto done;
     }
     for (size_t i = 0; i < r.nrecipients; i++)
-        external[i] = !address_is_internal(
-            r.recipients[i], (const char *const *)h->cfg->internal_domains);
+        external[i] = !address_is_internal(r.recipients[i],
+                                           (const char *const *)h->cfg->internal_domains);
     char send_now[512], delete_url[512];
     if (make_url(h, &h->key, qid, "release", r.deadline, send_now, sizeof(send_now)) !=
             0 ||

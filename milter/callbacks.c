@@ -113,6 +113,13 @@ static char *callbacks_copy_address(const char *arg)
     return strdup(arg);
 }
 
+/*
+ * Every action the milter may take, declared at registration and asked for
+ * in negotiation alike (one list, so they cannot drift): forward and
+ * redirect add and remove recipients; hold adds the marker header.
+ */
+#define CALLBACKS_ACTIONS (SMFIF_ADDRCPT | SMFIF_DELRCPT | SMFIF_ADDHDRS)
+
 static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
                              unsigned long f2, unsigned long f3, unsigned long *pf0,
                              unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
@@ -123,8 +130,7 @@ static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 
     if (conn == NULL)
         return SMFIS_TEMPFAIL;
-    /* forward and redirect; the hold marker header */
-    *pf0 = f0 & (SMFIF_ADDRCPT | SMFIF_DELRCPT | SMFIF_ADDHDRS);
+    *pf0 = f0 & CALLBACKS_ACTIONS;
     conn->protocol = f1 & (CALLBACKS_SKIP | CALLBACKS_NO_REPLY | SMFIP_HDR_LEADSPC);
     *pf1 = conn->protocol;
     *pf2 = 0;
@@ -341,7 +347,7 @@ static sfsistat callbacks_inspect(SMFICTX *ctx, struct message *msg, const char 
         };
         verdict = apply_verdict(ctx, cfg, callbacks_store, &am, &in);
     }
-    inspection_free(&in);
+    inspect_free(&in);
     return verdict;
 }
 
@@ -408,7 +414,7 @@ int callbacks_register(void)
     static struct smfiDesc desc = {
         .xxfi_name = "sendwatch",
         .xxfi_version = SMFI_VERSION,
-        .xxfi_flags = SMFIF_ADDRCPT | SMFIF_DELRCPT,
+        .xxfi_flags = CALLBACKS_ACTIONS,
         .xxfi_connect = cb_connect,
         .xxfi_envfrom = cb_envfrom,
         .xxfi_envrcpt = cb_envrcpt,

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "errbuf.h"
-#include "usersettings.h"
+#include "user_settings.h"
 
 const char *inspect_hold_source_name(enum inspect_hold_source s)
 {
@@ -23,9 +23,9 @@ const char *inspect_hold_source_name(enum inspect_hold_source s)
 static int decide_hold(const struct config *cfg, struct store *users, const char *sender,
                        struct inspection *in, char *err, size_t errlen)
 {
-    struct user_hold policy;
+    struct user_settings_hold policy;
     char why[512];
-    if (user_hold_policy(cfg, users, sender, &policy, why, sizeof(why)) != 0) {
+    if (user_settings_hold_policy(cfg, users, sender, &policy, why, sizeof(why)) != 0) {
         errbuf_set(err, errlen, "cannot read the sender's settings: %s", why);
         return -1;
     }
@@ -87,7 +87,7 @@ int inspect_evaluate(const struct config *cfg, const struct rules *rules,
         return -1;
     }
     if (decide_hold(cfg, users, sender, in, err, errlen) != 0) {
-        inspection_free(in);
+        inspect_free(in);
         return -1;
     }
     return 0;
@@ -104,7 +104,7 @@ int inspect_message(const struct config *cfg, const struct rules *rules,
                             nrecipients, out, err, errlen);
 }
 
-void inspection_free(struct inspection *in)
+void inspect_free(struct inspection *in)
 {
     if (in->view != NULL)
         rules_verdict_free(&in->verdict);

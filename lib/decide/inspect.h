@@ -47,7 +47,7 @@ struct view_limits inspect_limits(const struct config *cfg);
 /*
  * Inspects MESSAGE sent by SENDER to RECIPIENTS; the sender's own settings
  * come from USERS (the state store; NULL: the admin's policy alone).
- * Returns 0 with OUT filled (release with inspection_free()), or -1 with
+ * Returns 0 with OUT filled (release with inspect_free()), or -1 with
  * ERR (out of memory, a spill file that cannot be written, the sender's
  * settings unreadable).  OUT->verdict.error set means a matcher could not
  * run: the caller must fail closed.
@@ -56,14 +56,14 @@ int inspect_message(const struct config *cfg, const struct rules *rules,
                     struct store *users, const struct spool *message, const char *sender,
                     const char *const *recipients, size_t nrecipients,
                     struct inspection *out, char *err, size_t errlen);
-void inspection_free(struct inspection *in);
+void inspect_free(struct inspection *in);
 
 /*
  * inspect_message() in its two steps, for a caller that needs the view
  * before it knows the envelope ("sendwatch test" takes it from the header):
  * inspect_view() builds OUT->view (0, or -1 with ERR); inspect_evaluate()
  * then fills IN->verdict for a message of SIZE bytes (0, or -1 with ERR,
- * after which IN holds nothing).  Release with inspection_free() either way.
+ * after which IN holds nothing).  Release with inspect_free() either way.
  */
 int inspect_view(const struct config *cfg, const struct spool *message,
                  struct inspection *out, char *err, size_t errlen);

@@ -15,7 +15,7 @@
 
 #include "inspect.h"
 #include "record.h"
-#include "usersettings.h"
+#include "user_settings.h"
 
 static char dir[] = "/tmp/inspect_test.XXXXXX";
 static struct store *users;
@@ -50,7 +50,7 @@ static int setup(void **state)
         char key[128];
         size_t len;
         if (r == NULL || record_add(r, name[i], value[i]) != 0 ||
-            !user_key(who[i], key, sizeof(key)))
+            !user_settings_key(who[i], key, sizeof(key)))
             return -1;
         const char *bytes = record_bytes(r, &len);
         int rc = store_put(users, STORE_USERS, key, bytes, len, err, sizeof(err));
@@ -144,7 +144,7 @@ static void test_decision_table(void **state)
                      in.hold_seconds, inspect_hold_source_name(in.hold_source),
                      cases[i].want_actions, cases[i].want_seconds,
                      inspect_hold_source_name(cases[i].want_source));
-        inspection_free(&in);
+        inspect_free(&in);
         spool_free(sp);
         config_free(cfg);
     }
@@ -167,7 +167,7 @@ static void test_no_store_means_the_admins_policy(void **state)
                      0);
     assert_int_equal(in.hold_seconds, 600);
     assert_int_equal(in.hold_source, INSPECT_HOLD_POLICY);
-    inspection_free(&in);
+    inspect_free(&in);
     spool_free(sp);
     config_free(cfg);
 }

@@ -88,8 +88,9 @@ int keywords_compile(struct keywords *kw, char *err, size_t errlen)
         return 0;
     }
     if (hs_valid_platform() != HS_SUCCESS) {
-        errbuf_set(err, errlen, "keyword matching needs Hyperscan, which does not run "
-                                "on this CPU (it needs SSSE3)");
+        errbuf_set(err, errlen,
+                   "keyword matching needs Hyperscan, which does not run "
+                   "on this CPU (it needs SSSE3)");
         return -1;
     }
     words = malloc(kw->count * sizeof(*words));
@@ -170,7 +171,8 @@ static int on_match(unsigned int index, unsigned long long from, unsigned long l
 }
 
 int keywords_scan(const struct keywords *kw, struct keywords_scratch *s, const char *text,
-                  size_t len, void (*hit)(void *ctx, unsigned id, size_t start, size_t end),
+                  size_t len,
+                  void (*hit)(void *ctx, unsigned id, size_t start, size_t end),
                   void *ctx)
 {
     if (!kw->compiled)

@@ -45,7 +45,8 @@ void keywords_scratch_free(struct keywords_scratch *s);
  * are incomplete and the caller must not trust "no match").
  */
 int keywords_scan(const struct keywords *kw, struct keywords_scratch *s, const char *text,
-                  size_t len, void (*hit)(void *ctx, unsigned id, size_t start, size_t end),
+                  size_t len,
+                  void (*hit)(void *ctx, unsigned id, size_t start, size_t end),
                   void *ctx);
 
 #endif

@@ -31,7 +31,8 @@ struct prefilter *prefilter_new(size_t capacity)
     pf->patterns = calloc(n, sizeof(*pf->patterns));
     pf->flags = calloc(n, sizeof(*pf->flags));
     pf->ids = calloc(n, sizeof(*pf->ids));
-    if (pf->covered == NULL || pf->patterns == NULL || pf->flags == NULL || pf->ids == NULL) {
+    if (pf->covered == NULL || pf->patterns == NULL || pf->flags == NULL ||
+        pf->ids == NULL) {
         prefilter_free(pf);
         return NULL;
     }
@@ -119,7 +120,8 @@ static char *relax(const char *pattern)
     return out;
 }
 
-int prefilter_add(struct prefilter *pf, unsigned id, const char *pattern, const char *flags)
+int prefilter_add(struct prefilter *pf, unsigned id, const char *pattern,
+                  const char *flags)
 {
     unsigned hs_flags = HS_FLAG_PREFILTER | HS_FLAG_SINGLEMATCH | HS_FLAG_UTF8;
     bool caseless = false;
@@ -172,9 +174,9 @@ int prefilter_build(struct prefilter *pf)
     /* Each refused pattern is dropped and the rest compiled again. */
     while (pf->count > 0) {
         hs_compile_error_t *error = NULL;
-        hs_error_t rc = hs_compile_multi((const char *const *)pf->patterns, pf->flags,
-                                         pf->ids, (unsigned)pf->count, HS_MODE_BLOCK, NULL,
-                                         &pf->db, &error);
+        hs_error_t rc =
+            hs_compile_multi((const char *const *)pf->patterns, pf->flags, pf->ids,
+                             (unsigned)pf->count, HS_MODE_BLOCK, NULL, &pf->db, &error);
         if (rc == HS_SUCCESS)
             break;
         int bad = error ? error->expression : -1;

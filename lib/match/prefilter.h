@@ -37,7 +37,8 @@ struct prefilter *prefilter_new(size_t capacity);
  * Offers regex ID (< capacity): PATTERN in PCRE2 syntax (UTF-8), FLAGS a
  * string of i, m, s, x.  Returns 0, or -1 when out of memory.
  */
-int prefilter_add(struct prefilter *pf, unsigned id, const char *pattern, const char *flags);
+int prefilter_add(struct prefilter *pf, unsigned id, const char *pattern,
+                  const char *flags);
 
 /* Compiles what was offered.  Returns 0, or -1 when out of memory. */
 int prefilter_build(struct prefilter *pf);

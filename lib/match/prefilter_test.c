@@ -28,16 +28,16 @@ static const struct {
     {"^(?:Fwd?|転送)\\s*:", "m", true},
     {"^(?:Fwd?|転送)\\s*:", "im", false}, /* PCRE2 alone: see prefilter.h */
     {"secret.{0,10}plan", "s", true},
-    {"社外秘", "i", false},           /* caseless non-ASCII: PCRE2 folds more */
+    {"社外秘", "i", false}, /* caseless non-ASCII: PCRE2 folds more */
     {"(?i:ｃｏｎｆｉｄｅｎｔｉａｌ)", "", false}, /* the same, inline */
-    {"a b c # spaced", "x", false},   /* extended syntax */
-    {"x*", "", false},                /* matches the empty string */
-    {"(a)\\1", "", true},             /* back reference: a superset is fine */
+    {"a b c # spaced", "x", false},               /* extended syntax */
+    {"x*", "", false},                            /* matches the empty string */
+    {"(a)\\1", "", true},                         /* back reference: a superset is fine */
     /* Word boundaries are dropped for the prefilter; these must not be. */
-    {"x[\\b]y", "", true},             /* in a class, \b is a backspace */
-    {"\\\\b\\d", "", true},           /* an escaped backslash, then b */
-    {"[]\\b]a\\Bb", "", true},         /* ] first in a class is literal */
-    {"\\Q\\b\\E\\d", "", true},        /* quoted: left as it is */
+    {"x[\\b]y", "", true},      /* in a class, \b is a backspace */
+    {"\\\\b\\d", "", true},     /* an escaped backslash, then b */
+    {"[]\\b]a\\Bb", "", true},  /* ] first in a class is literal */
+    {"\\Q\\b\\E\\d", "", true}, /* quoted: left as it is */
 };
 #define NOFFERS (sizeof(offers) / sizeof(offers[0]))
 
@@ -46,8 +46,8 @@ static struct prefilter *build(void)
     struct prefilter *pf = prefilter_new(NOFFERS);
     assert_non_null(pf);
     for (size_t i = 0; i < NOFFERS; i++)
-        assert_int_equal(prefilter_add(pf, (unsigned)i, offers[i].pattern, offers[i].flags),
-                         0);
+        assert_int_equal(
+            prefilter_add(pf, (unsigned)i, offers[i].pattern, offers[i].flags), 0);
     assert_int_equal(prefilter_build(pf), 0);
     return pf;
 }
@@ -86,15 +86,19 @@ static void test_rules_out_and_keeps(void **state)
     prefilter_free(pf);
 }
 
-/* Random texts from pieces the patterns care about: every PCRE2 match must be a "maybe". */
+/* Random texts from pieces the patterns care about: every PCRE2 match must be a "maybe".
+ */
 static void test_never_rules_out_a_match(void **state)
 {
     (void)state;
     static const char *const pieces[] = {
-        "4111", "1111", " ", "-", "0", "12", "@", "a.b", "corp", ".", "example", "co", "jp",
-        "CORP", "普通", "当座", "預金", "運転免許証番号", "：", ":", "\n", "Fwd", "転送",
-        "secret", "plan", "x", "a", "aa", "社外秘", "\t", "ｃｏｎｆ", "Z", "é", "\b", "\\",
-        "\\b", "y", "]", "b", "ab", "\\b7"};
+        "4111",     "1111", " ",    "-",    "0",       "12",
+        "@",        "a.b",  "corp", ".",    "example", "co",
+        "jp",       "CORP", "普通", "当座", "預金",    "運転免許証番号",
+        "：",       ":",    "\n",   "Fwd",  "転送",    "secret",
+        "plan",     "x",    "a",    "aa",   "社外秘",  "\t",
+        "ｃｏｎｆ", "Z",    "é",    "\b",   "\\",      "\\b",
+        "y",        "]",    "b",    "ab",   "\\b7"};
     struct prefilter *pf = build();
     struct prefilter_scratch *s = prefilter_scratch_new(pf);
     pcre2_code *re[NOFFERS];
@@ -108,8 +112,8 @@ static void test_never_rules_out_a_match(void **state)
                                    : PCRE2_EXTENDED;
         int code;
         PCRE2_SIZE offset;
-        re[i] = pcre2_compile((PCRE2_SPTR)offers[i].pattern, PCRE2_ZERO_TERMINATED, options,
-                              &code, &offset, NULL);
+        re[i] = pcre2_compile((PCRE2_SPTR)offers[i].pattern, PCRE2_ZERO_TERMINATED,
+                              options, &code, &offset, NULL);
         assert_non_null(re[i]);
     }
     srand(11);

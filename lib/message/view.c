@@ -461,13 +461,12 @@ static void view_leaf(struct view *v, GMimePart *part, unsigned depth)
         GMimeStream *raw = g_mime_data_wrapper_get_stream(content);
         gint64 encoded = raw ? g_mime_stream_length(raw) : -1;
         char err[256];
-        if (encoded > 0 &&
-            spool_expect(decoded,
-                         g_mime_data_wrapper_get_encoding(content) ==
-                                 GMIME_CONTENT_ENCODING_BASE64
-                             ? (uint64_t)encoded / 4 * 3 + 4
-                             : (uint64_t)encoded,
-                         err, sizeof(err)) != 0)
+        if (encoded > 0 && spool_expect(decoded,
+                                        g_mime_data_wrapper_get_encoding(content) ==
+                                                GMIME_CONTENT_ENCODING_BASE64
+                                            ? (uint64_t)encoded / 4 * 3 + 4
+                                            : (uint64_t)encoded,
+                                        err, sizeof(err)) != 0)
             view_fail(v, err);
         GMimeStream *out = view_stream_new(decoded);
         /* Any failure (a spill file that cannot be written, a read error of

@@ -386,7 +386,8 @@ static void test_large_binary_attachments(void **state)
     memcpy(data + len, zip, zlen);
     /* Insertions after which decoders still output the zip: skipped bytes,
      * or whole 4-character groups that shift the line layout. */
-    static const char *const strays[] = {NULL, "!", "AAAA", "AA\r\nAA", "A!A!AA", "AAAA\r\n"};
+    static const char *const strays[] = {NULL,       "!",      "AAAA",
+                                         "AA\r\nAA", "A!A!AA", "AAAA\r\n"};
     for (size_t k = 0; k < sizeof(strays) / sizeof(*strays); k++) {
         v = view_of_attachment("application/pdf", data, len + zlen, 76, strays[k]);
         if (find_attachment(v, "hidden.txt") == NULL)

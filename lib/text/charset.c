@@ -302,9 +302,10 @@ static int try_fallbacks(const char *in, size_t len, bool require_japanese,
     return 0;
 }
 
-/* Makes IN (LEN bytes) the result as it is: OWNED when the caller gave it, else a copy. */
-static int result_as_is(struct charset_result *out, const char *in, size_t len, char **owned,
-                        unsigned flags, const char *used)
+/* Makes IN (LEN bytes) the result as it is: OWNED when the caller gave it, else a copy.
+ */
+static int result_as_is(struct charset_result *out, const char *in, size_t len,
+                        char **owned, unsigned flags, const char *used)
 {
     struct buf b = {0};
     if (*owned != NULL) {

@@ -88,7 +88,8 @@ static int normalize(const char *in, size_t len, char *owned, char **out, size_t
         }
         /* An unstable character: copy what came before, except the last
          * stable character, which may combine with it. */
-        if (b.data == NULL && buf_reserve(&b, len) != 0) { /* NFKC keeps about the length */
+        if (b.data == NULL &&
+            buf_reserve(&b, len) != 0) { /* NFKC keeps about the length */
             rc = -1;
             break;
         }

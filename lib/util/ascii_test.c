@@ -50,8 +50,8 @@ static void test_each_byte_each_position(void **state)
 static void test_random_mixes(void **state)
 {
     (void)state;
-    static const unsigned char edges[] = {0x00, 0x09, 0x0a, 0x0d, 0x1f, 0x20, 'x',
-                                          0x7e, 0x7f, 0x80, 0xe3, 0xff};
+    static const unsigned char edges[] = {0x00, 0x09, 0x0a, 0x0d, 0x1f, 0x20,
+                                          'x',  0x7e, 0x7f, 0x80, 0xe3, 0xff};
     unsigned char text[64];
     srand(7);
     for (int round = 0; round < 200000; round++) {

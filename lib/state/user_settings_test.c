@@ -1,4 +1,4 @@
-/* Unit tests for usersettings.c: keys, checks, and the policy a sender gets. */
+/* Unit tests for user_settings.c: keys, checks, and the policy a sender gets. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,22 +11,22 @@
 #include <unistd.h>
 
 #include "record.h"
-#include "usersettings.h"
+#include "user_settings.h"
 
-static char dir[] = "/tmp/usersettings_test.XXXXXX";
+static char dir[] = "/tmp/user_settings_test.XXXXXX";
 static char err[512];
 
 static void test_keys(void **state)
 {
     (void)state;
     char key[64];
-    assert_true(user_key("Alice@Corp.Example", key, sizeof(key)));
+    assert_true(user_settings_key("Alice@Corp.Example", key, sizeof(key)));
     assert_string_equal(key, "alice@corp.example");
-    assert_false(user_key("no-at-sign", key, sizeof(key)));
-    assert_false(user_key("", key, sizeof(key)));
-    assert_false(user_key("a b@corp.example", key, sizeof(key)));
-    assert_false(user_key("a\x7f@corp.example", key, sizeof(key)));
-    assert_false(user_key("a-very-long-address@corp.example", key, 10));
+    assert_false(user_settings_key("no-at-sign", key, sizeof(key)));
+    assert_false(user_settings_key("", key, sizeof(key)));
+    assert_false(user_settings_key("a b@corp.example", key, sizeof(key)));
+    assert_false(user_settings_key("a\x7f@corp.example", key, sizeof(key)));
+    assert_false(user_settings_key("a-very-long-address@corp.example", key, 10));
 }
 
 static const struct {
@@ -49,7 +49,7 @@ static void test_checks(void **state)
     (void)state;
     for (size_t i = 0; i < sizeof(checks) / sizeof(*checks); i++) {
         err[0] = '\0';
-        int rc = user_setting_check(checks[i].name, checks[i].value, err, sizeof(err));
+        int rc = user_settings_check(checks[i].name, checks[i].value, err, sizeof(err));
         if (checks[i].want == NULL && rc != 0)
             fail_msg("%s=%s: got %s, want accepted", checks[i].name, checks[i].value,
                      err);
@@ -83,18 +83,19 @@ static void test_policy(void **state)
     struct config *no = config_parse(denied, strlen(denied), "d.conf", err, sizeof(err));
     assert_non_null(yes);
     assert_non_null(no);
-    struct user_hold h;
-    assert_int_equal(user_hold_policy(yes, st, "Bob@corp.example", &h, err, sizeof(err)),
-                     0);
+    struct user_settings_hold h;
+    assert_int_equal(
+        user_settings_hold_policy(yes, st, "Bob@corp.example", &h, err, sizeof(err)), 0);
     assert_true(h.enable);
     assert_int_equal(h.minutes, 7);
     assert_true(h.from_user);
-    assert_int_equal(user_hold_policy(no, st, "bob@corp.example", &h, err, sizeof(err)),
-                     0);
+    assert_int_equal(
+        user_settings_hold_policy(no, st, "bob@corp.example", &h, err, sizeof(err)), 0);
     assert_false(h.enable);
     assert_false(h.from_user);
     assert_int_equal(
-        user_hold_policy(yes, st, "nobody@corp.example", &h, err, sizeof(err)), 0);
+        user_settings_hold_policy(yes, st, "nobody@corp.example", &h, err, sizeof(err)),
+        0);
     assert_false(h.enable);
     assert_false(h.from_user);
     config_free(yes);
@@ -134,9 +135,9 @@ static void close_store(struct store *st, const char *path)
 static const char *show(const struct user_settings *s, char *buf, size_t len)
 {
     char v[16];
-    const char *e = user_setting_value(s, USER_SETTING_HOLD_ENABLE, v, sizeof(v));
+    const char *e = user_settings_value(s, USER_SETTING_HOLD_ENABLE, v, sizeof(v));
     int n = snprintf(buf, len, "hold_enable=%s", e ? e : "-");
-    const char *m = user_setting_value(s, USER_SETTING_HOLD_MINUTES, v, sizeof(v));
+    const char *m = user_settings_value(s, USER_SETTING_HOLD_MINUTES, v, sizeof(v));
     snprintf(buf + n, len - (size_t)n, " hold_minutes=%s ignored=%u%s", m ? m : "-",
              s->ignored, s->unreadable ? " unreadable" : "");
     return buf;
@@ -191,7 +192,7 @@ static int collect(void *ctx, const char *address, const struct user_settings *s
 static void test_round_trip(void **state)
 {
     (void)state;
-    char path[] = "/tmp/usersettings_test.XXXXXX";
+    char path[] = "/tmp/user_settings_test.XXXXXX";
     struct store *st = open_store(path);
     want_settings(st, "carol@corp.example", "hold_enable=- hold_minutes=- ignored=0");
     for (size_t i = 0; i < sizeof(steps) / sizeof(*steps); i++) {
@@ -202,7 +203,7 @@ static void test_round_trip(void **state)
             const char *eq = strchr(steps[i].set[j], '=');
             snprintf(name, sizeof(name), "%.*s", (int)(eq - steps[i].set[j]),
                      steps[i].set[j]);
-            int bit = user_setting_parse(
+            int bit = user_settings_parse(
                 &s, name, strcmp(eq + 1, "default") ? eq + 1 : NULL, err, sizeof(err));
             if (bit < 0)
                 fail_msg("step %zu: parse %s: got %s, want a setting", i, steps[i].set[j],
@@ -235,7 +236,7 @@ static void test_round_trip(void **state)
 static void test_put_refuses(void **state)
 {
     (void)state;
-    char path[] = "/tmp/usersettings_test.XXXXXX";
+    char path[] = "/tmp/user_settings_test.XXXXXX";
     struct store *st = open_store(path);
     struct user_settings good = {
         .set = USER_SETTINGS_ALL, .hold_enable = true, .hold_minutes = 9};
@@ -285,7 +286,7 @@ static void test_put_refuses(void **state)
         struct user_settings s = {0};
         err[0] = '\0';
         int rc =
-            user_setting_parse(&s, parses[i].name, parses[i].value, err, sizeof(err));
+            user_settings_parse(&s, parses[i].name, parses[i].value, err, sizeof(err));
         if (rc != -1 || s.set != 0 || strcmp(err, parses[i].want) != 0)
             fail_msg("parse %s=%s: got %d (%s), want -1 (%s)", parses[i].name,
                      parses[i].value ? parses[i].value : "(default)", rc, err,
@@ -348,7 +349,7 @@ static const struct {
 static void test_hand_edited(void **state)
 {
     (void)state;
-    char path[] = "/tmp/usersettings_test.XXXXXX";
+    char path[] = "/tmp/user_settings_test.XXXXXX";
     struct store *st = open_store(path);
     for (size_t i = 0; i < sizeof(edited) / sizeof(*edited); i++) {
         assert_int_equal(store_put(st, STORE_USERS, "frank@corp.example",

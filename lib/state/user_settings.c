@@ -1,5 +1,5 @@
-/* usersettings - see usersettings.h. */
-#include "usersettings.h"
+/* user_settings - see user_settings.h. */
+#include "user_settings.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,7 +9,7 @@
 #include "parse.h"
 #include "record.h"
 
-bool user_key(const char *address, char *key, size_t len)
+bool user_settings_key(const char *address, char *key, size_t len)
 {
     size_t n = strlen(address);
     if (n == 0 || n >= len || strchr(address, '@') == NULL)
@@ -33,7 +33,7 @@ static const struct {
 };
 #define USER_NSETTINGS (sizeof(user_settings_table) / sizeof(*user_settings_table))
 
-/* The longest key user_key() makes, NUL included. */
+/* The longest key user_settings_key() makes, NUL included. */
 #define USER_KEY_MAX 330
 
 static void user_setting_unknown(char *err, size_t errlen, const char *name)
@@ -41,7 +41,7 @@ static void user_setting_unknown(char *err, size_t errlen, const char *name)
     errbuf_set(err, errlen, "unknown setting \"%s\" (hold_enable, hold_minutes)", name);
 }
 
-int user_setting_check(const char *name, const char *value, char *err, size_t errlen)
+int user_settings_check(const char *name, const char *value, char *err, size_t errlen)
 {
     if (strcmp(name, "hold_enable") == 0) {
         if (strcmp(value, "yes") != 0 && strcmp(value, "no") != 0) {
@@ -62,8 +62,8 @@ int user_setting_check(const char *name, const char *value, char *err, size_t er
     return -1;
 }
 
-int user_setting_parse(struct user_settings *s, const char *name, const char *value,
-                       char *err, size_t errlen)
+int user_settings_parse(struct user_settings *s, const char *name, const char *value,
+                        char *err, size_t errlen)
 {
     unsigned bit = 0;
 
@@ -78,7 +78,7 @@ int user_setting_parse(struct user_settings *s, const char *name, const char *va
         s->set &= ~bit;
         return (int)bit;
     }
-    if (user_setting_check(name, value, err, errlen) != 0)
+    if (user_settings_check(name, value, err, errlen) != 0)
         return -1;
     if (bit == USER_SETTING_HOLD_ENABLE)
         s->hold_enable = strcmp(value, "yes") == 0;
@@ -88,7 +88,7 @@ int user_setting_parse(struct user_settings *s, const char *name, const char *va
     return (int)bit;
 }
 
-const char *user_setting_name(enum user_setting setting)
+const char *user_settings_name(enum user_setting setting)
 {
     for (size_t i = 0; i < USER_NSETTINGS; i++)
         if (user_settings_table[i].bit == setting)
@@ -96,8 +96,8 @@ const char *user_setting_name(enum user_setting setting)
     return NULL;
 }
 
-const char *user_setting_value(const struct user_settings *s, enum user_setting setting,
-                               char *buf, size_t len)
+const char *user_settings_value(const struct user_settings *s, enum user_setting setting,
+                                char *buf, size_t len)
 {
     if ((s->set & setting) == 0)
         return NULL;
@@ -112,7 +112,7 @@ const char *user_setting_value(const struct user_settings *s, enum user_setting 
 
 /*
  * Decodes a stored record into OUT.  The first value of a setting counts;
- * one user_setting_parse() refuses is ignored (and noted).  0, or -1 when
+ * one user_settings_parse() refuses is ignored (and noted).  0, or -1 when
  * out of memory.
  */
 static int user_settings_decode(const char *data, size_t len, struct user_settings *out)
@@ -136,7 +136,7 @@ static int user_settings_decode(const char *data, size_t len, struct user_settin
                 memcmp(name, want, nlen) != 0)
                 continue;
             seen |= bit;
-            if (user_setting_parse(out, want, value, ignored, sizeof(ignored)) < 0)
+            if (user_settings_parse(out, want, value, ignored, sizeof(ignored)) < 0)
                 out->ignored |= bit;
         }
         free(value);
@@ -151,7 +151,7 @@ int user_settings_get(struct store *st, const char *address, struct user_setting
     size_t len = 0;
 
     memset(out, 0, sizeof(*out));
-    if (!user_key(address, key, sizeof(key)))
+    if (!user_settings_key(address, key, sizeof(key)))
         return 0;
     int found = store_get(st, STORE_USERS, key, &data, &len, err, errlen);
     if (found <= 0)
@@ -173,7 +173,7 @@ int user_settings_put(struct store *st, const char *address,
     const char *drop[USER_NSETTINGS + 1];
     size_t ndrop = 0;
 
-    if (!user_key(address, key, sizeof(key))) {
+    if (!user_settings_key(address, key, sizeof(key))) {
         errbuf_set(err, errlen, "\"%s\" is not a mail address", address);
         return -1;
     }
@@ -183,8 +183,8 @@ int user_settings_put(struct store *st, const char *address,
         if ((which & bit) == 0)
             continue;
         drop[ndrop++] = user_settings_table[i].name;
-        if (user_setting_value(s, bit, values[i], sizeof(values[i])) != NULL &&
-            user_setting_check(user_settings_table[i].name, values[i], err, errlen) != 0)
+        if (user_settings_value(s, bit, values[i], sizeof(values[i])) != NULL &&
+            user_settings_check(user_settings_table[i].name, values[i], err, errlen) != 0)
             return -1;
     }
     drop[ndrop] = NULL;
@@ -247,14 +247,15 @@ static int user_settings_visit(void *ctx, const char *key, size_t key_len,
     char address[USER_KEY_MAX], lower[USER_KEY_MAX];
     struct user_settings s;
 
-    /* The key must be what user_key() makes of it: else no sender has it. */
+    /* The key must be what user_settings_key() makes of it: else no sender has it. */
     if (key_len >= sizeof(address) || memchr(key, '\0', key_len) != NULL) {
         w->skipped->invalid++;
         return 0;
     }
     memcpy(address, key, key_len);
     address[key_len] = '\0';
-    if (!user_key(address, lower, sizeof(lower)) || strcmp(lower, address) != 0) {
+    if (!user_settings_key(address, lower, sizeof(lower)) ||
+        strcmp(lower, address) != 0) {
         w->skipped->invalid++;
         return 0;
     }
@@ -291,8 +292,9 @@ int user_settings_foreach(struct store *st,
     return rc;
 }
 
-int user_hold_policy(const struct config *cfg, struct store *st, const char *sender,
-                     struct user_hold *out, char *err, size_t errlen)
+int user_settings_hold_policy(const struct config *cfg, struct store *st,
+                              const char *sender, struct user_settings_hold *out,
+                              char *err, size_t errlen)
 {
     struct user_settings s;
 

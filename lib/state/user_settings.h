@@ -1,5 +1,5 @@
 /*
- * usersettings - a sender's own hold settings, where the admin allows them
+ * user_settings - a sender's own hold settings, where the admin allows them
  * (user_settings_allowed = yes), and the owner of their records.
  *
  * Kept in LMDB ("users", keyed by the lower-case address) as a record
@@ -21,8 +21,8 @@
  * callback is valid during that call only.  Thread-safe (so is the store).
  * Never logs: errors are a return value and one line in the caller's ERR.
  */
-#ifndef SENDWATCH_USERSETTINGS_H
-#define SENDWATCH_USERSETTINGS_H
+#ifndef SENDWATCH_USER_SETTINGS_H
+#define SENDWATCH_USER_SETTINGS_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -60,7 +60,7 @@ int user_settings_get(struct store *st, const char *address, struct user_setting
  * Changes the settings of ADDRESS named in WHICH (USER_SETTING_* bits) to
  * those of S: one set in S->set is written, one not set is removed (back
  * to the admin's).  Settings not in WHICH stay as stored.  Every value
- * written is checked by user_setting_check() first: one refused, nothing
+ * written is checked by user_settings_check() first: one refused, nothing
  * is written.  Read and write are one transaction.  0, or -1 with ERR (not
  * a mail address, a value refused, a stored record of another version, a
  * store error).
@@ -94,27 +94,27 @@ int user_settings_foreach(struct store *st,
  * setting", "hold_minutes must be a number from 1 to 60").  The one check
  * of a value, whoever sets it.
  */
-int user_setting_check(const char *name, const char *value, char *err, size_t errlen);
+int user_settings_check(const char *name, const char *value, char *err, size_t errlen);
 
 /*
- * Parses NAME=VALUE into S, checked by user_setting_check(): sets the
+ * Parses NAME=VALUE into S, checked by user_settings_check(): sets the
  * setting's bit in S->set and its value; VALUE NULL clears the bit (back to
  * the admin's).  Returns the setting's USER_SETTING_* bit, or -1 with ERR.
  */
-int user_setting_parse(struct user_settings *s, const char *name, const char *value,
-                       char *err, size_t errlen);
+int user_settings_parse(struct user_settings *s, const char *name, const char *value,
+                        char *err, size_t errlen);
 
 /* The name of SETTING ("hold_enable"), or NULL for a value that is not one. */
-const char *user_setting_name(enum user_setting setting);
+const char *user_settings_name(enum user_setting setting);
 
 /*
  * The value of SETTING in S as text ("yes", "5") in BUF (LEN bytes, 16 are
  * enough), or NULL when S does not have it set.
  */
-const char *user_setting_value(const struct user_settings *s, enum user_setting setting,
-                               char *buf, size_t len);
+const char *user_settings_value(const struct user_settings *s, enum user_setting setting,
+                                char *buf, size_t len);
 
-struct user_hold {
+struct user_settings_hold {
     bool enable;
     unsigned minutes;
     bool from_user; /* the sender's own settings decided (not the admin's) */
@@ -125,10 +125,11 @@ struct user_hold {
  * over it when CFG allows them (ST may be NULL: the admin's alone).
  * 0, or -1 with ERR (a store error: the caller fails closed).
  */
-int user_hold_policy(const struct config *cfg, struct store *st, const char *sender,
-                     struct user_hold *out, char *err, size_t errlen);
+int user_settings_hold_policy(const struct config *cfg, struct store *st,
+                              const char *sender, struct user_settings_hold *out,
+                              char *err, size_t errlen);
 
 /* The users key of ADDRESS (lower case) into KEY; false when ADDRESS is unusable. */
-bool user_key(const char *address, char *key, size_t len);
+bool user_settings_key(const char *address, char *key, size_t len);
 
 #endif
