@@ -57,6 +57,10 @@ static void print_flags(FILE *out, unsigned flags, bool as_json)
         fputs("none", out);
 }
 
+/*
+ * The --json contract (sendwatch(8)): one object, its members in one
+ * place, in the order they are documented - long, and kept so.
+ */
 static void print_json(FILE *out, const char *path, uint64_t size,
                        const struct test_envelope *env, const struct inspection *in)
 {
@@ -308,6 +312,12 @@ static int open_users(const struct config *cfg, struct store **users)
     return 0;
 }
 
+/*
+ * Options, then the steps in the order privilege asks for: config and
+ * rules and the message read as root, the drop, the private temp dir,
+ * then parsing.  Long because that order is the point and reads top to
+ * bottom; each step is a function of its own above.
+ */
 int command_test(const char *config_path, int argc, char **argv)
 {
     static const struct option options[] = {{"from", required_argument, NULL, 'f'},

@@ -219,7 +219,11 @@ static void submit(const char *config_dir, const char *sendmail, char *request,
     buf_free(&errout);
 }
 
-/* Carries out one request (text: op, then IDs, a line each) into REPLY. */
+/*
+ * Carries out one request (text: op, then IDs, a line each) into REPLY.
+ * XXX Long, and a free-text protocol: issue 10 replaces the helper with a
+ * small exec'd program taking fixed-size typed requests.
+ */
 static void serve(const char *config_dir, const char *sendmail, char *request,
                   struct buf *reply)
 {

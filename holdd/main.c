@@ -260,6 +260,8 @@ static int collect_request(void *ctx, const struct hold_request *r, bool malform
  * Carries out the requests, a batch at a time: reschedules (and requests
  * that cannot be carried out) in one transaction, releases and deletes of
  * mail still held in one helper call each.
+ * XXX Long: issue 10 splits holdd by job (requests, releases, notices,
+ * reconcile), and records each request's own "by".
  */
 static void process_requests(struct holdd *h)
 {
@@ -677,6 +679,12 @@ static int open_wake_socket(const struct config *cfg, char *err, size_t errlen)
     return w.fd;
 }
 
+/*
+ * Wires the daemon in the order root demands: config; checks and files
+ * read as root (preflight); daemon(3); the root helper; the wake-up socket
+ * with run_user's rights; the drop; LMDB; then the loop.  Long because the
+ * order is the security argument, and it reads top to bottom.
+ */
 int main(int argc, char **argv)
 {
     const char *config_path = SENDWATCH_DEFAULT_CONFIG, *pidfile = NULL;

@@ -94,6 +94,12 @@ static void *reload_thread(void *arg)
     return NULL;
 }
 
+/*
+ * Wires the milter in the order root demands: config and rules read as
+ * root, checks (preflight), signals blocked, the root loader, the socket
+ * with run_user's rights, the drop, daemon(3), LMDB, the reload thread,
+ * then libmilter.  Long because the order is the security argument.
+ */
 int main(int argc, char **argv)
 {
     const char *config_path = SENDWATCH_DEFAULT_CONFIG, *pidfile = NULL;

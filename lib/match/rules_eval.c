@@ -317,6 +317,12 @@ static int apply_rule(struct rules_verdict *v, const struct rule *r)
     return 0;
 }
 
+/*
+ * Long on purpose: the conditions, the two prefilter passes and the
+ * per-text scans share one candidate set, one match-data block and one
+ * scratch per engine, allocated once per message; split up, each part
+ * would need them all passed in, and the hot loop would pay for it.
+ */
 int rules_evaluate(const struct rules *rs, const struct view *view,
                    const struct rules_envelope *env, struct rules_verdict *v)
 {

@@ -74,7 +74,8 @@ static unsigned column_of(const char *line, size_t off)
  * Splits LINE (LEN bytes) into tokens: words, "strings" (\" and \\
  * escapes), /regexes/flags after the word regex (\/ stands for /), up to
  * a # outside them.
- * Returns the count, or -1 with the error set.
+ * Returns the count, or -1 with the error set.  Long because it is one
+ * state machine over the line: splitting it would split the quoting rules.
  */
 static ssize_t split_words(struct parser *p, const char *line, size_t len,
                            struct word **out)
@@ -354,7 +355,11 @@ static struct matcher *new_matcher(struct parser *p)
     return m;
 }
 
-/* match FIELDS keywords "w"... | keywords-file F | regex /re/f  [validate V] [count N] */
+/*
+ * match FIELDS keywords "w"... | keywords-file F | regex /re/f  [validate V] [count N]
+ * Long because the three matcher kinds share the field list, the options
+ * and one error style (FILE:LINE:COLUMN), and twin regexes are merged here.
+ */
 static bool parse_match(struct parser *p, struct word *t, size_t n)
 {
     if (n < 3) {
@@ -489,6 +494,11 @@ static bool parse_match(struct parser *p, struct word *t, size_t n)
     return true;
 }
 
+/*
+ * One condition line.  Long because it is a table in code: one branch per
+ * condition kind (direction, sender, recipient, size, attachment name,
+ * type and count, flags), each with its own FILE:LINE:COLUMN errors.
+ */
 static bool parse_condition(struct parser *p, struct word *t, size_t n)
 {
     struct rule *r = p->current;

@@ -445,6 +445,12 @@ static int run_file(struct extract_run *r, struct archive_entry *entry, const ch
     return rc;
 }
 
+/*
+ * One archive, entry by entry.  Long because every limit (depth, entries,
+ * expanded bytes, ratio) is checked at the one place an entry is read, and
+ * each check must flag what it cut before the next entry: kept in one
+ * loop so no entry can skip a check.
+ */
 static int extract_run(const struct spool *data, const char *name, int id, unsigned depth,
                        struct extract_budget *budget, const struct extract_callbacks *cb,
                        char *err, size_t errlen, bool raw)

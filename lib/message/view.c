@@ -417,7 +417,11 @@ static bool view_name_ends(const char *name, const char *ext)
 static void view_extract(struct view *v, const struct spool *data, const char *name,
                          int index, unsigned depth);
 
-/* One leaf MIME part: body text, or an attachment. */
+/*
+ * One leaf MIME part: body text, or an attachment.  Long because every
+ * reading of a part is decided here in order - name, type, the probe's
+ * skip, decode, text or extraction - and each cut sets its flag here.
+ */
 static void view_leaf(struct view *v, GMimePart *part, unsigned depth)
 {
     GMimeObject *obj = GMIME_OBJECT(part);

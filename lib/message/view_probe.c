@@ -109,6 +109,8 @@ static bool view_tail_has_zip(const char *chars, size_t n)
  * Reads the two ends of a base64 part.  True when the lines are uniform;
  * then *SIZE is the decoded size, *HEAD_OUT (HEAD_LEN bytes) the decoded head (the
  * caller g_free()s it) and *TAIL_ZIP whether the tail holds a zip signature.
+ * Long because head, tail and the line-uniformity proof read the same
+ * stream at known offsets; the reasoning is in the comment above.
  */
 static bool view_probe_base64(GMimeDataWrapper *content, uint64_t *size,
                               unsigned char **head_out, size_t *head_len, bool *tail_zip)

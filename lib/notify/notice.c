@@ -208,6 +208,47 @@ void notice_init(void)
     g_mime_init();
 }
 
+/*
+ * The notice as GMime makes it: From notice_sender, To SENDER, the
+ * SUBJECT RFC 2047-encoded, BODY as UTF-8 in base64.  A malloc'ed string
+ * with LF line ends, or NULL.
+ */
+static char *build_message(const struct config *cfg, const char *sender,
+                           const char *subject, const char *body)
+{
+    GMimeMessage *m = g_mime_message_new(TRUE);
+    InternetAddress *from = internet_address_mailbox_new(NULL, cfg->notice_sender);
+    InternetAddress *to = internet_address_mailbox_new(NULL, sender);
+    internet_address_list_add(g_mime_message_get_from(m), from);
+    internet_address_list_add(g_mime_message_get_to(m), to);
+    g_object_unref(from);
+    g_object_unref(to);
+    g_mime_message_set_subject(m, subject, "UTF-8");
+    GDateTime *now = g_date_time_new_now_local();
+    g_mime_message_set_date(m, now);
+    g_date_time_unref(now);
+    gchar *msgid = g_mime_utils_generate_message_id(cfg->node_name);
+    g_mime_message_set_message_id(m, msgid);
+    g_free(msgid);
+    /* RFC 3834: an automatic message; vacation responders stay quiet. */
+    g_mime_object_set_header(GMIME_OBJECT(m), "Auto-Submitted", "auto-generated", NULL);
+    g_mime_object_set_header(GMIME_OBJECT(m), "X-Sendwatch-Notice", "hold", NULL);
+    GMimeTextPart *part = g_mime_text_part_new_with_subtype("plain");
+    g_mime_text_part_set_charset(part, "UTF-8");
+    g_mime_text_part_set_text(part, body);
+    g_mime_part_set_content_encoding(GMIME_PART(part), GMIME_CONTENT_ENCODING_BASE64);
+    g_mime_message_set_mime_part(m, GMIME_OBJECT(part));
+    g_object_unref(part);
+    GMimeFormatOptions *opts = g_mime_format_options_new();
+    g_mime_format_options_set_newline_format(opts, GMIME_NEWLINE_FORMAT_UNIX);
+    gchar *text = g_mime_object_to_string(GMIME_OBJECT(m), opts);
+    g_mime_format_options_free(opts);
+    g_object_unref(m);
+    char *result = text ? strdup(text) : NULL;
+    g_free(text);
+    return result;
+}
+
 char *notice_hold_message(const struct config *cfg, const struct notice_templates *ts,
                           const struct notice_hold *h, char *err, size_t errlen)
 {
@@ -272,36 +313,7 @@ char *notice_hold_message(const struct config *cfg, const struct notice_template
     char *body = fill(body_tmpl, slots, nslots);
     char *flat_subject = flat(notice_subject);
 
-    GMimeMessage *m = g_mime_message_new(TRUE);
-    InternetAddress *from = internet_address_mailbox_new(NULL, cfg->notice_sender);
-    InternetAddress *to = internet_address_mailbox_new(NULL, sender);
-    internet_address_list_add(g_mime_message_get_from(m), from);
-    internet_address_list_add(g_mime_message_get_to(m), to);
-    g_object_unref(from);
-    g_object_unref(to);
-    g_mime_message_set_subject(m, flat_subject, "UTF-8");
-    GDateTime *now = g_date_time_new_now_local();
-    g_mime_message_set_date(m, now);
-    g_date_time_unref(now);
-    gchar *msgid = g_mime_utils_generate_message_id(cfg->node_name);
-    g_mime_message_set_message_id(m, msgid);
-    g_free(msgid);
-    /* RFC 3834: an automatic message; vacation responders stay quiet. */
-    g_mime_object_set_header(GMIME_OBJECT(m), "Auto-Submitted", "auto-generated", NULL);
-    g_mime_object_set_header(GMIME_OBJECT(m), "X-Sendwatch-Notice", "hold", NULL);
-    GMimeTextPart *part = g_mime_text_part_new_with_subtype("plain");
-    g_mime_text_part_set_charset(part, "UTF-8");
-    g_mime_text_part_set_text(part, body);
-    g_mime_part_set_content_encoding(GMIME_PART(part), GMIME_CONTENT_ENCODING_BASE64);
-    g_mime_message_set_mime_part(m, GMIME_OBJECT(part));
-    g_object_unref(part);
-    GMimeFormatOptions *opts = g_mime_format_options_new();
-    g_mime_format_options_set_newline_format(opts, GMIME_NEWLINE_FORMAT_UNIX);
-    gchar *text = g_mime_object_to_string(GMIME_OBJECT(m), opts);
-    g_mime_format_options_free(opts);
-    g_object_unref(m);
-    result = text ? strdup(text) : NULL;
-    g_free(text);
+    result = build_message(cfg, sender, flat_subject, body);
     if (result == NULL)
         errbuf_set(err, errlen, "cannot build the notice");
 

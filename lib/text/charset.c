@@ -320,6 +320,14 @@ static int result_as_is(struct charset_result *out, const char *in, size_t len,
     return 0;
 }
 
+/*
+ * Converts IN from the charset LABEL names (or the bytes show) to UTF-8.
+ * Long because it holds every decision about a lying label in one place:
+ * ASCII and valid UTF-8 kept as they are, ISO-2022-JP read as CP50220,
+ * Shift_JIS/EUC-JP as their Microsoft supersets, and a label the bytes
+ * contradict replaced (flagged) - split, the order of those tests would
+ * hide in several functions.
+ */
 static int convert(const char *label, const char *in, size_t len, char **owned,
                    struct charset_result *out)
 {

@@ -197,6 +197,8 @@ nomem:
 /*
  * Stores VALUE into CFG for parameter P.  On a bad value returns -1 with
  * a message (without the FILE:LINE prefix) in ERR; -2 when out of memory.
+ * Long because it is the one switch over the parameter types: every type
+ * is parsed here (through parse.h), for the file and the defaults alike.
  */
 static int config_set(struct config *cfg, const struct config_param *p, const char *value,
                       char *err, size_t errlen)
