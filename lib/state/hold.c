@@ -114,12 +114,10 @@ static int hold_record_decode(const char *data, size_t len, struct hold_record *
     return 0;
 }
 
-int hold_get(struct store_txn *t, const char *queue_id, struct hold_record *r, char *err,
-             size_t errlen)
+/* Decodes what a get found (FOUND as store_get returns) into *R; frees DATA. */
+static int decode_found(int found, char *data, size_t len, const char *queue_id,
+                        struct hold_record *r, char *err, size_t errlen)
 {
-    char *data = NULL;
-    size_t len = 0;
-    int found = store_txn_get(t, STORE_HELD, queue_id, &data, &len, err, errlen);
     if (found <= 0)
         return found;
     int rc = hold_record_decode(data, len, r);
@@ -131,21 +129,22 @@ int hold_get(struct store_txn *t, const char *queue_id, struct hold_record *r, c
     return 1;
 }
 
+int hold_get(struct store_txn *t, const char *queue_id, struct hold_record *r, char *err,
+             size_t errlen)
+{
+    char *data = NULL;
+    size_t len = 0;
+    int found = store_txn_get(t, STORE_HELD, queue_id, &data, &len, err, errlen);
+    return decode_found(found, data, len, queue_id, r, err, errlen);
+}
+
 int hold_get_stored(struct store *st, const char *queue_id, struct hold_record *r,
                     char *err, size_t errlen)
 {
     char *data = NULL;
     size_t len = 0;
     int found = store_get(st, STORE_HELD, queue_id, &data, &len, err, errlen);
-    if (found <= 0)
-        return found;
-    int rc = hold_record_decode(data, len, r);
-    free(data);
-    if (rc != 0) {
-        errbuf_set(err, errlen, "%s: a hold record this version cannot read", queue_id);
-        return -1;
-    }
-    return 1;
+    return decode_found(found, data, len, queue_id, r, err, errlen);
 }
 
 struct foreach_ctx {
