@@ -150,6 +150,30 @@ static int list_one(void *ctx, const struct hold_record *r)
     return 0;
 }
 
+/*
+ * Is ID a queue ID this command may use?  show takes any; release, delete
+ * and reschedule (ACT) only long ones: Postfix reuses a short ID as soon
+ * as its message leaves the queue, so a request for one could hit
+ * another message.  Says why not on stderr.
+ */
+static bool usable_queue_id(const char *id, bool act)
+{
+    char shown[200];
+    enum queueid_kind kind = queueid_classify(id);
+
+    if (kind == QUEUEID_LONG || (kind == QUEUEID_SHORT && !act))
+        return true;
+    log_escape(shown, sizeof(shown), id, strlen(id));
+    if (kind == QUEUEID_INVALID)
+        fprintf(stderr, "sendwatch: \"%s\" is not a Postfix queue ID\n", shown);
+    else
+        fprintf(stderr,
+                "sendwatch: %s: cannot act on a short queue ID (Postfix reuses them; it "
+                "needs enable_long_queue_ids = yes)\n",
+                shown);
+    return false;
+}
+
 /* "-" for the ID: queue IDs on standard input, one per line, all in one transaction. */
 static int request_from_stdin(struct store *store, const struct config *cfg,
                               enum hold_action action, const char *verb, time_t when)
@@ -162,8 +186,7 @@ static int request_from_stdin(struct store *store, const struct config *cfg,
         line[strcspn(line, "\r\n")] = '\0';
         if (line[0] == '\0')
             continue;
-        if (queueid_classify(line) == QUEUEID_INVALID) {
-            fprintf(stderr, "sendwatch: \"%s\" is not a Postfix queue ID\n", line);
+        if (!usable_queue_id(line, true)) {
             status = 2;
             goto done;
         }
@@ -206,10 +229,8 @@ int command_held(const char *config_path, int argc, char **argv)
              : !(show || act) || argc != (act && action == HOLD_RESCHEDULE ? 4 : 3))
         return usage();
     bool from_stdin = act && strcmp(argv[2], "-") == 0;
-    if (!list && !from_stdin && queueid_classify(argv[2]) == QUEUEID_INVALID) {
-        fprintf(stderr, "sendwatch: \"%s\" is not a Postfix queue ID\n", argv[2]);
+    if (!list && !from_stdin && !usable_queue_id(argv[2], act))
         return 2;
-    }
     if (act && action == HOLD_RESCHEDULE &&
         parse_when(argv[3], time(NULL), &when, err, sizeof(err)) != 0) {
         fprintf(stderr, "sendwatch: bad time \"%s\": %s\n", argv[3], err);

@@ -147,7 +147,17 @@ static sfsistat apply_hold(SMFICTX *ctx, struct store *store,
 {
     char err[512];
 
-    if (queueid_classify(msg->queue_id) == QUEUEID_INVALID) {
+    switch (queueid_classify(msg->queue_id)) {
+    case QUEUEID_LONG:
+        break;
+    case QUEUEID_SHORT:
+        /* Postfix reuses a short ID once its message leaves the queue: a
+         * hold record, a link or a request on it could hit another message. */
+        log_error("%s: cannot hold: short queue ID (Postfix needs enable_long_queue_ids "
+                  "= yes)",
+                  msg->queue_id);
+        return apply_tempfail(ctx);
+    case QUEUEID_INVALID:
         log_error("%s: cannot hold a message without a valid queue ID (is \"i\" in "
                   "milter_end_of_data_macros?)",
                   msg->queue_id);

@@ -15,6 +15,7 @@
 
 #include "errbuf.h"
 #include "fdio.h"
+#include "parse.h"
 #include "queueid.h"
 
 int token_key_load(const char *path, struct token_key *key, char *err, size_t errlen)
@@ -105,23 +106,11 @@ int token_key_create(const char *path, char *err, size_t errlen)
     return rc;
 }
 
-/* Node names and actions: letters, digits, '-', '_' (nothing a URL or a '.' split needs).
- */
-static bool plain_word(const char *s, size_t max)
-{
-    size_t n = strlen(s);
-    if (n == 0 || n >= max)
-        return false;
-    for (; *s; s++)
-        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-              (*s >= '0' && *s <= '9') || *s == '-' || *s == '_'))
-            return false;
-    return true;
-}
-
 static bool valid_fields(const struct token *t)
 {
-    return plain_word(t->node, sizeof(t->node)) &&
+    /* The node name as the config takes it (one DNS label: no '.', which splits). */
+    return memchr(t->node, '\0', sizeof(t->node)) != NULL &&
+           parse_node_name(t->node, NULL, 0) == 0 &&
            queueid_classify(t->queue_id) != QUEUEID_INVALID &&
            (strcmp(t->action, "release") == 0 || strcmp(t->action, "delete") == 0) &&
            t->expiry > 0;

@@ -7,8 +7,10 @@
  *   v1.NODE.QUEUE_ID.ACTION.EXPIRY.SIGNATURE
  * (EXPIRY in seconds since the epoch, SIGNATURE base64url without
  * padding).  Every part is from a restricted alphabet, so a token needs no
- * escaping in a URL.  Verification recomputes the HMAC and compares it in
- * constant time before it believes any field.  The key file must be
+ * escaping in a URL: NODE is what parse_node_name() accepts - exactly the
+ * config's node_name -, QUEUE_ID what queueid_classify() accepts.
+ * Verification recomputes the HMAC and compares it in constant time
+ * before it believes any field.  The key file must be
  * readable by its owner only (0600 or stricter): anyone who reads it can
  * release or delete mail.
  */
@@ -19,6 +21,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 #include <time.h>
+
+#include "parse.h"
 
 #define TOKEN_KEY_MIN 32 /* bytes of key at the least */
 #define TOKEN_KEY_MAX 128
@@ -47,7 +51,7 @@ int token_key_load_owned(const char *path, uid_t owner, struct token_key *key, c
 int token_key_create(const char *path, char *err, size_t errlen);
 
 struct token {
-    char node[64];
+    char node[PARSE_NODE_NAME_MAX + 1]; /* parse_node_name(): the config's node_name */
     char queue_id[64];
     char action[16]; /* "release" or "delete" */
     time_t expiry;

@@ -5,12 +5,15 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "token.h"
 
 static char dir[] = "/tmp/token_test.XXXXXX";
@@ -108,6 +111,92 @@ static void test_bad_fields_are_not_signed(void **state)
     assert_int_equal(token_make(&key, &t, text, sizeof(text)), -1);
 }
 
+/*
+ * PAYLOAD signed as token.c signs it (HMAC-SHA256, base64url without
+ * padding), as a forger with the key would: token_verify must still check
+ * every field.
+ */
+static void sign_by_hand(const char *payload, char *out, size_t outlen)
+{
+    unsigned char mac[EVP_MAX_MD_SIZE], b64[2 * EVP_MAX_MD_SIZE];
+    unsigned int maclen = 0;
+
+    HMAC(EVP_sha256(), key.bytes, (int)key.len, (const unsigned char *)payload,
+         strlen(payload), mac, &maclen);
+    int n = EVP_EncodeBlock(b64, mac, (int)maclen);
+    while (n > 0 && b64[n - 1] == '=')
+        n--;
+    for (int i = 0; i < n; i++)
+        if (b64[i] == '+')
+            b64[i] = '-';
+        else if (b64[i] == '/')
+            b64[i] = '_';
+    snprintf(out, outlen, "%s.%.*s", payload, n, (const char *)b64);
+}
+
+#define NODE63 "a123456789b123456789c123456789d123456789e123456789f123456789abc"
+static const struct {
+    const char *node;
+    bool want_ok; /* config, token_make and token_verify alike */
+} node_cases[] = {
+    {"mx1", true},
+    {"MX-1", true},
+    {"a", true},
+    {"mx-tokyo-02", true},
+    {NODE63, true},
+    {"mx1.corp", false}, /* config took it before, and then no notice had links */
+    {"mx_1", false},
+    {"-mx1", false},
+    {"mx1-", false},
+    {"mx 1", false},
+    {"mx/1", false},
+    {"mx%2e1", false},
+    {"", false},
+    {NODE63 "d", false}, /* 64 characters */
+};
+
+/* token_make and token_verify take exactly the node names the config takes. */
+static void test_node_name_as_config(void **state)
+{
+    (void)state;
+    assert_int_equal(sizeof(((struct token *)0)->node), PARSE_NODE_NAME_MAX + 1);
+    for (size_t i = 0; i < sizeof(node_cases) / sizeof(node_cases[0]); i++) {
+        const char *node = node_cases[i].node;
+        bool want = node_cases[i].want_ok;
+        char conf[128], cerr[512] = "", text[TOKEN_MAX], payload[TOKEN_MAX];
+        struct token t = sample, got;
+
+        int n = snprintf(conf, sizeof(conf), "node_name = %s\n", node);
+        struct config *cfg = config_parse(conf, (size_t)n, "t.conf", cerr, sizeof(cerr));
+        if ((cfg != NULL) != want)
+            fail_msg("config node_name = \"%s\": got %s (%s), want %s", node,
+                     cfg ? "accepted" : "refused", cerr, want ? "accepted" : "refused");
+        config_free(cfg);
+
+        /* A name too long for the field is one the config refuses too. */
+        if (strlen(node) < sizeof(t.node)) {
+            strcpy(t.node, node);
+            int rc = token_make(&key, &t, text, sizeof(text));
+            if ((rc == 0) != want)
+                fail_msg("token_make(node \"%s\"): got %d, want %d", node, rc,
+                         want ? 0 : -1);
+        } else if (want) {
+            fail_msg("node \"%s\": does not fit struct token's node", node);
+        }
+
+        snprintf(payload, sizeof(payload), "v1.%s.4fRbNh1Cz5zJ4Mk.release.2000000000",
+                 node);
+        sign_by_hand(payload, text, sizeof(text));
+        enum token_status st = token_verify(&key, text, 0, &got);
+        enum token_status want_st = want ? TOKEN_OK : TOKEN_MALFORMED;
+        if (st != want_st)
+            fail_msg("token_verify(node \"%s\"): got %s, want %s", node,
+                     token_status_text(st), token_status_text(want_st));
+        if (want && strcmp(got.node, node) != 0)
+            fail_msg("token_verify(node \"%s\"): got node \"%s\"", node, got.node);
+    }
+}
+
 static void test_key_file(void **state)
 {
     (void)state;
@@ -138,6 +227,7 @@ int main(void)
         cmocka_unit_test(test_any_changed_byte),
         cmocka_unit_test(test_fields_are_bound),
         cmocka_unit_test(test_bad_fields_are_not_signed),
+        cmocka_unit_test(test_node_name_as_config),
         cmocka_unit_test(test_key_file),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -24,7 +24,8 @@ enum config_type {
     CONFIG_BOOL,    /* yes or no */
     CONFIG_CHOICE,  /* one of the words in choices */
     CONFIG_URL, /* http:// or https://, printable, nothing HTML or a header would mind */
-    CONFIG_ADDRESS, /* parse_address: local-part[@domain] of plain characters */
+    CONFIG_ADDRESS,   /* parse_addr_spec: local-part[@domain], safe in sendmail's argv */
+    CONFIG_NODE_NAME, /* parse_node_name: one DNS label, as the links' token takes it */
 };
 
 struct config_param {
@@ -77,7 +78,7 @@ static const struct config_param config_params[] = {
     CHOICE_PARAM(language, "ja", languages),
     PARAM(web_base_url, CONFIG_URL, "http://localhost:8025"),
     PARAM(web_key_file, CONFIG_PATH, "/etc/sendwatch/web.key"),
-    PARAM(node_name, CONFIG_NAME, "mx1"),
+    PARAM(node_name, CONFIG_NODE_NAME, "mx1"),
 };
 
 #define CONFIG_NPARAMS (sizeof(config_params) / sizeof(config_params[0]))
@@ -266,8 +267,12 @@ static int config_set(struct config *cfg, const struct config_param *p, const ch
                 why = "spaces, quotes, <, > and non-ASCII are not allowed in it";
         break;
     case CONFIG_ADDRESS:
-        if (parse_address(value, PARSE_ADDRESS_LOCAL_ALONE | PARSE_ADDRESS_PLAIN, reason,
-                          sizeof(reason)) != 0)
+        if (parse_addr_spec(value, PARSE_ADDRESS_LOCAL_ALONE, reason, sizeof(reason)) !=
+            0)
+            why = reason;
+        break;
+    case CONFIG_NODE_NAME:
+        if (parse_node_name(value, reason, sizeof(reason)) != 0)
             why = reason;
         break;
     case CONFIG_PATH:

@@ -79,6 +79,38 @@ static const struct bad_case bad_cases[] = {
     {"notice_sender = a@.example.com\n",
      "t.conf:1: bad value for notice_sender: \"a@.example.com\" (expected local-part or "
      "local-part@domain; '.' at column 3 cannot start the domain)"},
+    /* notice_sender becomes sendmail's -f argument: parse_addr_spec. */
+    {"notice_sender = a,b@x.example\n",
+     "t.conf:1: bad value for notice_sender: \"a,b@x.example\" (expected local-part or "
+     "local-part@domain; ',' at column 2 is not allowed)"},
+    {"notice_sender = (x)a@x.example\n",
+     "t.conf:1: bad value for notice_sender: \"(x)a@x.example\" (expected local-part or "
+     "local-part@domain; '(' at column 1 is not allowed)"},
+    {"notice_sender = a..b@x.example\n",
+     "t.conf:1: bad value for notice_sender: \"a..b@x.example\" (expected local-part or "
+     "local-part@domain; '.' at column 3 follows another '.')"},
+    {"notice_sender = -oQ\n",
+     "t.conf:1: bad value for notice_sender: \"-oQ\" (expected local-part or "
+     "local-part@domain; '-' at column 1 cannot start the address)"},
+    /* node_name is a field of the links' token: parse_node_name, one DNS label. */
+    {"node_name = mx1.corp\n",
+     "t.conf:1: bad value for node_name: \"mx1.corp\" (expected a node name of letters, "
+     "digits and '-', at most 63 characters; '.' at column 4 is not allowed)"},
+    {"node_name = mx_1\n",
+     "t.conf:1: bad value for node_name: \"mx_1\" (expected a node name of letters, "
+     "digits and '-', at most 63 characters; '_' at column 3 is not allowed)"},
+    {"node_name = -mx1\n",
+     "t.conf:1: bad value for node_name: \"-mx1\" (expected a node name of letters, "
+     "digits and '-', at most 63 characters; '-' at column 1 cannot start the name)"},
+    {"node_name = "
+     "a123456789b123456789c123456789d123456789e123456789f123456789abcd\n",
+     "t.conf:1: bad value for node_name: "
+     "\"a123456789b123456789c123456789d123456789e123456789f123456789abcd\" (expected a "
+     "node name of letters, digits and '-', at most 63 characters; the name is longer "
+     "than 63 characters)"},
+    {"node_name =\n",
+     "t.conf:1: bad value for node_name: \"\" (expected a node name of "
+     "letters, digits and '-', at most 63 characters; the value is empty)"},
     {"message_memory_limit = 4mb\n",
      "t.conf:1: bad value for message_memory_limit: \"4mb\" (expected bytes, optionally "
      "with a k, m or g suffix; 'b' at column 3 follows the suffix)"},
@@ -136,6 +168,7 @@ static void test_good_file(void **state)
                                "    .corp.example.co.jp  sub.example\n"
                                "archive_max_depth = 7\n"
                                "notice_sender = sendwatch-notice+hold@Corp.example\n"
+                               "node_name = Tokyo-MX-02\n"
                                "state_map_size = 2G\n";
     char err[512] = "";
     (void)state;
@@ -157,6 +190,7 @@ static void test_good_file(void **state)
     assert_null(cfg->internal_domains[3]);
     assert_int_equal(cfg->archive_max_depth, 7);
     assert_string_equal(cfg->notice_sender, "sendwatch-notice+hold@Corp.example");
+    assert_string_equal(cfg->node_name, "Tokyo-MX-02");
     assert_int_equal(cfg->state_map_size, 2ULL << 30);
     config_free(cfg);
 }

@@ -24,6 +24,8 @@ static const char size_expected[] = "bytes, optionally with a k, m or g suffix";
 static const char duration_expected[] = "a number and a unit s, m, h or d";
 static const char name_expected[] = "letters, digits, '.', '_' or '-'";
 static const char domain_expected[] = "a domain name of letters, digits, '-' and '.'";
+static const char node_name_expected[] =
+    "a node name of letters, digits and '-', at most 63 characters";
 
 static bool parse_problem_at(struct parse_problem *pb, size_t off, const char *what)
 {
@@ -211,6 +213,40 @@ int parse_name(const char *s, char *why, size_t whylen)
     return 0;
 }
 
+static bool parse_is_letter_or_digit(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || parse_is_digit(c);
+}
+
+int parse_node_name(const char *s, char *why, size_t whylen)
+{
+    struct parse_problem pb;
+    size_t len = strlen(s);
+
+    if (len == 0) {
+        parse_problem_at(&pb, PARSE_NOWHERE, "the value is empty");
+        return parse_fail(why, whylen, node_name_expected, s, &pb);
+    }
+    for (size_t i = 0; i < len; i++) {
+        if (parse_is_letter_or_digit(s[i]))
+            continue;
+        if (s[i] != '-')
+            parse_problem_at(&pb, i, "is not allowed");
+        else if (i == 0)
+            parse_problem_at(&pb, i, "cannot start the name");
+        else if (i == len - 1)
+            parse_problem_at(&pb, i, "cannot end the name");
+        else
+            continue;
+        return parse_fail(why, whylen, node_name_expected, s, &pb);
+    }
+    if (len > PARSE_NODE_NAME_MAX) {
+        parse_problem_at(&pb, PARSE_NOWHERE, "the name is longer than 63 characters");
+        return parse_fail(why, whylen, node_name_expected, s, &pb);
+    }
+    return 0;
+}
+
 /*
  * The domain name in S from FROM on (to the end): see parse_domain().
  * Offsets in *PB are within S, so an address's domain reports its column
@@ -262,33 +298,53 @@ int parse_domain(const char *s, unsigned flags, char *why, size_t whylen)
     return 0;
 }
 
-/* May C appear in a local-part? RFC 5321 dot-atom, or the plain subset. */
-static bool parse_local_char(char c, unsigned flags)
+/* May C appear in a local-part?  RFC 5322's atext, and '.'. */
+static bool parse_local_char(char c)
 {
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || parse_is_digit(c) ||
-        c == '.' || c == '_' || c == '+' || c == '-')
-        return true;
-    return !(flags & PARSE_ADDRESS_PLAIN) && c != '\0' &&
-           strchr("!#$%&'*/=?^`{|}~", c) != NULL;
+    return parse_is_letter_or_digit(c) || c == '.' ||
+           (c != '\0' && strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL);
 }
 
-static bool parse_address_check(const char *s, unsigned flags, struct parse_problem *pb)
+/*
+ * The local-part S[0, LEN): its characters, and when STRICT a dot-atom
+ * (no leading, trailing or doubled '.') that does not start with '-'.
+ */
+static bool parse_local_part(const char *s, size_t len, bool strict,
+                             struct parse_problem *pb)
+{
+    if (strict && s[0] == '-')
+        return parse_problem_at(pb, 0, "cannot start the address");
+    for (size_t i = 0; i < len; i++) {
+        if (!parse_local_char(s[i]))
+            return parse_problem_at(pb, i, "is not allowed");
+        if (!strict || s[i] != '.')
+            continue;
+        if (i == 0)
+            return parse_problem_at(pb, i, "cannot start the local-part");
+        if (s[i - 1] == '.')
+            return parse_problem_at(pb, i, "follows another '.'");
+        if (i == len - 1)
+            return parse_problem_at(pb, i, "cannot end the local-part");
+    }
+    return true;
+}
+
+/* parse_address() and, when STRICT, parse_addr_spec(). */
+static bool parse_address_check(const char *s, unsigned flags, bool strict,
+                                struct parse_problem *pb)
 {
     const char *at = strchr(s, '@');
     size_t local_len = at ? (size_t)(at - s) : strlen(s);
 
     if (*s == '\0')
         return parse_problem_at(pb, PARSE_NOWHERE, "the value is empty");
-    if (strlen(s) > 254)
+    if (strlen(s) > PARSE_ADDRESS_MAX)
         return parse_problem_at(pb, PARSE_NOWHERE,
                                 "the address is longer than 254 characters");
     if (local_len == 0)
         return parse_problem_at(pb, PARSE_NOWHERE, "the local-part before '@' is empty");
-    if ((flags & PARSE_ADDRESS_PLAIN) && s[0] == '-')
-        return parse_problem_at(pb, 0, "cannot start the address");
-    for (size_t i = 0; i < local_len; i++)
-        if (!parse_local_char(s[i], flags))
-            return parse_problem_at(pb, i, "is not allowed");
+    if (!parse_local_part(s, local_len, strict, pb))
+        return false;
     if (at == NULL) {
         if (flags & PARSE_ADDRESS_LOCAL_ALONE)
             return true;
@@ -300,17 +356,28 @@ static bool parse_address_check(const char *s, unsigned flags, struct parse_prob
     return parse_domain_at(s, local_len + 1, 0, pb);
 }
 
-int parse_address(const char *s, unsigned flags, char *why, size_t whylen)
+static int parse_address_with(const char *s, unsigned flags, bool strict, char *why,
+                              size_t whylen)
 {
     struct parse_problem pb;
 
-    if (!parse_address_check(s, flags, &pb))
+    if (!parse_address_check(s, flags, strict, &pb))
         return parse_fail(why, whylen,
                           (flags & PARSE_ADDRESS_LOCAL_ALONE)
                               ? "local-part or local-part@domain"
                               : "local-part@domain",
                           s, &pb);
     return 0;
+}
+
+int parse_address(const char *s, unsigned flags, char *why, size_t whylen)
+{
+    return parse_address_with(s, flags, false, why, whylen);
+}
+
+int parse_addr_spec(const char *s, unsigned flags, char *why, size_t whylen)
+{
+    return parse_address_with(s, flags, true, why, whylen);
 }
 
 int parse_when(const char *s, time_t now, time_t *at, char *why, size_t whylen)

@@ -1,7 +1,7 @@
 /*
  * parse - one parser per kind of value an admin writes: numbers, sizes,
- * durations, names, domains, mail addresses and the command line's points
- * in time.  sendwatch.conf, the rules files and the sendwatch command all
+ * durations, names, node names, domains, mail addresses and the command
+ * line's points in time.  sendwatch.conf, the rules files and the sendwatch command all
  * call these, so one text means one thing everywhere.
  *
  * Contract: each function takes a NUL-terminated value and returns 0 when
@@ -52,20 +52,46 @@ int parse_name(const char *s, char *why, size_t whylen);
  */
 int parse_domain(const char *s, unsigned flags, char *why, size_t whylen);
 
-#define PARSE_ADDRESS_LOCAL_ALONE 0x1 /* "postmaster": a local-part alone will do */
-#define PARSE_ADDRESS_PLAIN                                                              \
-    0x2 /* local-part of letters, digits, '.', '_', '+',                                 \
-         * '-' only, not starting with '-' (safe as an                                   \
-         * argument of sendmail -f) */
+#define PARSE_NODE_NAME_MAX 63 /* characters of a node name, without the NUL */
 
 /*
- * A plain mail address, local-part@domain, at most 254 characters: no
- * quoting, comments, brackets or display names.  The local-part uses the
- * characters of RFC 5321's dot-atom (letters, digits, '.' and
- * !#$%&'*+-/=?^_`{|}~), or fewer with PARSE_ADDRESS_PLAIN; the domain is
- * checked by parse_domain().  FLAGS: PARSE_ADDRESS_* or'ed together.
+ * A node name (node_name: this host in the links of notices,
+ * web_base_url/n/NODE/hold/TOKEN, and a field of their signed token):
+ * one DNS label - letters, digits and '-', 1 to PARSE_NODE_NAME_MAX
+ * characters, not starting or ending with '-'.  No '.' ("mx1", not
+ * "mx1.corp.example"): the token's fields are split on '.'.  The config
+ * and the token (token_make, token_verify) both check it here, so a name
+ * the config accepts always makes links.
+ */
+int parse_node_name(const char *s, char *why, size_t whylen);
+
+#define PARSE_ADDRESS_LOCAL_ALONE 0x1 /* "postmaster": a local-part alone will do */
+#define PARSE_ADDRESS_MAX         254 /* characters of an address, without the NUL */
+
+/*
+ * A plain mail address, local-part@domain, at most PARSE_ADDRESS_MAX
+ * characters: no quoting, comments, brackets or display names.  The
+ * local-part uses the characters of RFC 5322's dot-atom (letters, digits,
+ * '.' and !#$%&'*+-/=?^_`{|}~), dots anywhere; the domain is checked by
+ * parse_domain().  For addresses a rule names (forward, sender is...).
+ * FLAGS: 0 or PARSE_ADDRESS_LOCAL_ALONE.
  */
 int parse_address(const char *s, unsigned flags, char *why, size_t whylen);
+
+/*
+ * The strict form, for every address that becomes a command-line
+ * argument (sendmail's recipients and its -f sender, notice_sender): an
+ * RFC 5322 addr-spec without its obsolete and quoted forms.  The
+ * local-part is a dot-atom - atext (letters, digits and
+ * !#$%&'*+-/=?^_`{|}~) in runs joined by single dots, no leading,
+ * trailing or doubled '.' - and does not start with '-' (it would read as
+ * an option); no quotes, backslashes, brackets, ',', ';', ':', '(', ')',
+ * '<', '>', spaces, control or non-ASCII bytes.  Then '@' and a domain as
+ * parse_domain() takes it (no address literal, no trailing '.').  At most
+ * PARSE_ADDRESS_MAX characters.  FLAGS: 0, or PARSE_ADDRESS_LOCAL_ALONE for
+ * a local-part without '@domain' (sendmail adds myorigin).
+ */
+int parse_addr_spec(const char *s, unsigned flags, char *why, size_t whylen);
 
 #define PARSE_WHEN_MAX_AHEAD (100LL * 365 * 24 * 3600) /* 100 years */
 

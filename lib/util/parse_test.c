@@ -170,14 +170,15 @@ static const struct check_case domain_cases[] = {
 
 #define ADDR_E  "expected local-part@domain; "
 #define LOCAL_E "expected local-part or local-part@domain; "
-#define CONF    (PARSE_ADDRESS_LOCAL_ALONE | PARSE_ADDRESS_PLAIN)
 static const struct check_case address_cases[] = {
     /* what rules' forward takes */
     {"audit@example.com", 0, NULL},
     {"o'brien+dlp@corp.example", 0, NULL},
     {"a!#$%&*/=?^_`{|}~.b@x", 0, NULL},
     {"-archive@example.com", 0, NULL},
+    {".a..b.@x", 0, NULL}, /* dots anywhere: what some phones' addresses look like */
     {"user@localhost", 0, NULL},
+    {"postmaster", PARSE_ADDRESS_LOCAL_ALONE, NULL},
     {"", 0, ADDR_E "the value is empty"},
     {"not-an-address", 0, ADDR_E "there is no '@'"},
     {"@example.com", 0, ADDR_E "the local-part before '@' is empty"},
@@ -192,17 +193,61 @@ static const struct check_case address_cases[] = {
     {"a@example.com.", 0, ADDR_E "'.' at column 14 cannot end the domain"},
     {"a@[192.0.2.1]", 0, ADDR_E "'[' at column 3 is not allowed"},
     {"caf\xc3\xa9@x", 0, ADDR_E "byte 0xc3 at column 4 is not allowed"},
-    /* what the config's notice_sender takes */
-    {"postmaster", CONF, NULL},
-    {"sendwatch-notice+hold@corp.example", CONF, NULL},
+    {"", PARSE_ADDRESS_LOCAL_ALONE, LOCAL_E "the value is empty"},
+};
+
+/* parse_addr_spec: what may become a command-line argument (sendmail -f, recipients). */
+static const struct check_case addr_spec_cases[] = {
+    {"alice@corp.example", 0, NULL},
+    {"sendwatch-notice+hold@Corp.example", 0, NULL},
+    {"o'brien@x.example", 0, NULL},
+    {"a!#$%&'*+/=?^_`{|}~-@x.example", 0, NULL}, /* all of atext: execve has no shell */
+    {"first.middle.last@x.example", 0, NULL},
+    {"a-@x", 0, NULL},
+    {"user@localhost", 0, NULL},
+    {"postmaster", PARSE_ADDRESS_LOCAL_ALONE, NULL},
     {"postmaster", 0, ADDR_E "there is no '@'"},
-    {"", CONF, LOCAL_E "the value is empty"},
-    {"a b@c", CONF, LOCAL_E "' ' at column 2 is not allowed"},
-    {"-oQ@x", CONF, LOCAL_E "'-' at column 1 cannot start the address"},
-    {"o'brien@x", CONF, LOCAL_E "\"'\" at column 2 is not allowed"},
-    {"@x", CONF, LOCAL_E "the local-part before '@' is empty"},
-    {"a@x@y", CONF, LOCAL_E "'@' at column 4 is a second '@'"},
-    {"a@.x", CONF, LOCAL_E "'.' at column 3 cannot start the domain"},
+    {"", 0, ADDR_E "the value is empty"},
+    {"", PARSE_ADDRESS_LOCAL_ALONE, LOCAL_E "the value is empty"},
+    {"@x.example", 0, ADDR_E "the local-part before '@' is empty"},
+    {"a@", 0, ADDR_E "the domain is empty"},
+    {"a,b@x.example", 0, ADDR_E "',' at column 2 is not allowed"},
+    {"a;b@x", 0, ADDR_E "';' at column 2 is not allowed"},
+    {"a:b@x", 0, ADDR_E "':' at column 2 is not allowed"},
+    {"(x)a@x.example", 0, ADDR_E "'(' at column 1 is not allowed"},
+    {"a)@x", 0, ADDR_E "')' at column 2 is not allowed"},
+    {"<a@x>", 0, ADDR_E "'<' at column 1 is not allowed"},
+    {"a>@x", 0, ADDR_E "'>' at column 2 is not allowed"},
+    {"-oQ@x.example", 0, ADDR_E "'-' at column 1 cannot start the address"},
+    {"-oQ", PARSE_ADDRESS_LOCAL_ALONE,
+     LOCAL_E "'-' at column 1 cannot start the address"},
+    {"-", 0, ADDR_E "'-' at column 1 cannot start the address"},
+    {"\"a b\"@x.example", 0, ADDR_E "'\"' at column 1 is not allowed"},
+    {"a\\b@x", 0, ADDR_E "'\\' at column 2 is not allowed"},
+    {"a[b]@x", 0, ADDR_E "'[' at column 2 is not allowed"},
+    {"a]@x", 0, ADDR_E "']' at column 2 is not allowed"},
+    {"a b@x", 0, ADDR_E "' ' at column 2 is not allowed"},
+    {"a\tb@x", 0, ADDR_E "byte 0x09 at column 2 is not allowed"},
+    {"a\nb@x", 0, ADDR_E "byte 0x0a at column 2 is not allowed"},
+    {"a\x7f@x", 0, ADDR_E "byte 0x7f at column 2 is not allowed"},
+    {"caf\xc3\xa9@x", 0, ADDR_E "byte 0xc3 at column 4 is not allowed"},
+    {"a@b@c", 0, ADDR_E "'@' at column 4 is a second '@'"},
+    {"a@x@y", PARSE_ADDRESS_LOCAL_ALONE, LOCAL_E "'@' at column 4 is a second '@'"},
+    {".a@x", 0, ADDR_E "'.' at column 1 cannot start the local-part"},
+    {"a.@x", 0, ADDR_E "'.' at column 2 cannot end the local-part"},
+    {"a..b@x", 0, ADDR_E "'.' at column 3 follows another '.'"},
+    {".", PARSE_ADDRESS_LOCAL_ALONE,
+     LOCAL_E "'.' at column 1 cannot start the local-part"},
+    /* The domain is parse_domain's: a '-' after '@' cannot read as an option. */
+    {"a@-x", 0, NULL},
+    {"a@.x", 0, ADDR_E "'.' at column 3 cannot start the domain"},
+    {"a@x.", 0, ADDR_E "'.' at column 4 cannot end the domain"},
+    {"a@x..y", 0, ADDR_E "'.' at column 5 follows another '.'"},
+    {"a@[192.0.2.1]", 0, ADDR_E "'[' at column 3 is not allowed"},
+    {"a@x_y", 0, ADDR_E "'_' at column 4 is not allowed"},
+    {"a@x,b@y", 0, ADDR_E "'@' at column 6 is a second '@'"},
+    {"a@x,y", 0, ADDR_E "',' at column 4 is not allowed"},
+    {"a@x y", 0, ADDR_E "' ' at column 4 is not allowed"},
 };
 
 typedef int (*check_parser)(const char *, unsigned, char *, size_t);
@@ -250,24 +295,93 @@ static void test_domain(void **state)
         fail_msg("parse_domain(254 characters): got \"%s\", want too long", why);
 }
 
-static void test_address(void **state)
+/* 254 characters are the most: 64 + '@' + 189, then one more. */
+static void check_address_length(const char *fn, check_parser parse)
 {
-    char longest[255], too_long[256], why[256];
-    (void)state;
-    check_texts("parse_address", parse_address, address_cases,
-                sizeof(address_cases) / sizeof(address_cases[0]));
-    /* 254 characters in all: 64 + '@' + 189 */
+    char longest[PARSE_ADDRESS_MAX + 1], too_long[PARSE_ADDRESS_MAX + 2], why[256] = "";
+
     memset(longest, 'a', sizeof(longest) - 1);
     longest[64] = '@';
     longest[sizeof(longest) - 1] = '\0';
-    if (parse_address(longest, 0, why, sizeof(why)) != 0)
-        fail_msg("parse_address(254 characters): got \"%s\", want valid", why);
+    if (parse(longest, 0, why, sizeof(why)) != 0)
+        fail_msg("%s(254 characters): got \"%s\", want valid", fn, why);
     memset(too_long, 'a', sizeof(too_long) - 1);
     too_long[64] = '@';
     too_long[sizeof(too_long) - 1] = '\0';
-    if (parse_address(too_long, 0, why, sizeof(why)) != -1 ||
+    if (parse(too_long, 0, why, sizeof(why)) != -1 ||
         strcmp(why, ADDR_E "the address is longer than 254 characters") != 0)
-        fail_msg("parse_address(255 characters): got \"%s\", want too long", why);
+        fail_msg("%s(255 characters): got \"%s\", want too long", fn, why);
+    if (parse(too_long, PARSE_ADDRESS_LOCAL_ALONE, why, sizeof(why)) != -1 ||
+        strcmp(why, LOCAL_E "the address is longer than 254 characters") != 0)
+        fail_msg(
+            "%s(255 characters, local-part alone allowed): got \"%s\", want too long", fn,
+            why);
+}
+
+static void test_address(void **state)
+{
+    (void)state;
+    check_texts("parse_address", parse_address, address_cases,
+                sizeof(address_cases) / sizeof(address_cases[0]));
+    check_address_length("parse_address", parse_address);
+}
+
+static void test_addr_spec(void **state)
+{
+    (void)state;
+    check_texts("parse_addr_spec", parse_addr_spec, addr_spec_cases,
+                sizeof(addr_spec_cases) / sizeof(addr_spec_cases[0]));
+    check_address_length("parse_addr_spec", parse_addr_spec);
+    /* Whatever parse_addr_spec takes, parse_address takes too. */
+    for (size_t i = 0; i < sizeof(addr_spec_cases) / sizeof(addr_spec_cases[0]); i++) {
+        const struct check_case *c = &addr_spec_cases[i];
+        if (c->want_why == NULL && parse_address(c->in, c->flags, NULL, 0) != 0)
+            fail_msg("parse_address(\"%s\", %u): got -1, want valid (parse_addr_spec "
+                     "takes it)",
+                     c->in, c->flags);
+    }
+}
+
+#define NODE_E "expected a node name of letters, digits and '-', at most 63 characters; "
+static const struct check_case node_name_cases[] = {
+    {"mx1", 0, NULL},
+    {"MX-1", 0, NULL},
+    {"a", 0, NULL},
+    {"1", 0, NULL},
+    {"mx-tokyo-02", 0, NULL},
+    {"", 0, NODE_E "the value is empty"},
+    {"mx1.corp", 0, NODE_E "'.' at column 4 is not allowed"},
+    {"mx_1", 0, NODE_E "'_' at column 3 is not allowed"},
+    {"-mx1", 0, NODE_E "'-' at column 1 cannot start the name"},
+    {"mx1-", 0, NODE_E "'-' at column 4 cannot end the name"},
+    {"-", 0, NODE_E "'-' at column 1 cannot start the name"},
+    {"mx 1", 0, NODE_E "' ' at column 3 is not allowed"},
+    {"mx/1", 0, NODE_E "'/' at column 3 is not allowed"},
+    {"mx\xc3\xa9", 0, NODE_E "byte 0xc3 at column 3 is not allowed"},
+};
+
+static int node_name_with_flags(const char *s, unsigned flags, char *why, size_t whylen)
+{
+    (void)flags;
+    return parse_node_name(s, why, whylen);
+}
+
+static void test_node_name(void **state)
+{
+    char longest[PARSE_NODE_NAME_MAX + 1], too_long[PARSE_NODE_NAME_MAX + 2],
+        why[256] = "";
+    (void)state;
+    check_texts("parse_node_name", node_name_with_flags, node_name_cases,
+                sizeof(node_name_cases) / sizeof(node_name_cases[0]));
+    memset(longest, 'a', sizeof(longest) - 1);
+    longest[sizeof(longest) - 1] = '\0';
+    if (parse_node_name(longest, why, sizeof(why)) != 0)
+        fail_msg("parse_node_name(63 characters): got \"%s\", want valid", why);
+    memset(too_long, 'a', sizeof(too_long) - 1);
+    too_long[sizeof(too_long) - 1] = '\0';
+    if (parse_node_name(too_long, why, sizeof(why)) != -1 ||
+        strcmp(why, NODE_E "the name is longer than 63 characters") != 0)
+        fail_msg("parse_node_name(64 characters): got \"%s\", want too long", why);
 }
 
 #define WHEN_E                                                                           \
@@ -341,10 +455,11 @@ static void test_why_buffer(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_number),   cmocka_unit_test(test_size),
-        cmocka_unit_test(test_duration), cmocka_unit_test(test_name),
-        cmocka_unit_test(test_domain),   cmocka_unit_test(test_address),
-        cmocka_unit_test(test_when),     cmocka_unit_test(test_why_buffer),
+        cmocka_unit_test(test_number),    cmocka_unit_test(test_size),
+        cmocka_unit_test(test_duration),  cmocka_unit_test(test_name),
+        cmocka_unit_test(test_domain),    cmocka_unit_test(test_address),
+        cmocka_unit_test(test_addr_spec), cmocka_unit_test(test_node_name),
+        cmocka_unit_test(test_when),      cmocka_unit_test(test_why_buffer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

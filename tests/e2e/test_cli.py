@@ -122,6 +122,32 @@ class CheckCommand(unittest.TestCase):
         self.assertEqual(r.returncode, 1)
         self.assertIn("%s:1: bad value for milter_socket" % self.conf, r.stderr)
 
+    def test_node_name_and_notice_sender_fail_with_file_and_line(self):
+        """node_name is a field of the links' token, which splits on '.';
+        notice_sender becomes sendmail's -f argument: both refused at check."""
+        for line, why in (
+                ("node_name = mx1.corp",
+                 'bad value for node_name: "mx1.corp" (expected a node name of letters, '
+                 "digits and '-', at most 63 characters; '.' at column 4 is not allowed)"),
+                ("notice_sender = a,b@corp.example",
+                 'bad value for notice_sender: "a,b@corp.example" (expected local-part or '
+                 "local-part@domain; ',' at column 2 is not allowed)")):
+            self.write("state_dir = /var/lib/sendwatch\n%s\n" % line)
+            r = run(swtest.binary("sendwatch"), "-c", self.conf, "check")
+            self.assertEqual(r.returncode, 1)
+            self.assertEqual(r.stderr, "sendwatch: %s:2: %s\n" % (self.conf, why))
+
+    def test_held_refuses_short_queue_ids(self):
+        """Postfix reuses short IDs: release, delete and reschedule refuse them
+        before anything else (no store needed)."""
+        for args in (("release", "4A2B3C1D5E"), ("delete", "4A2B3C1D5E"),
+                     ("reschedule", "4A2B3C1D5E", "now")):
+            r = run(swtest.binary("sendwatch"), "-c", self.conf, "held", *args)
+            self.assertEqual(r.returncode, 2, r.stderr)
+            self.assertEqual(r.stderr, "sendwatch: 4A2B3C1D5E: cannot act on a short queue "
+                             "ID (Postfix reuses them; it needs enable_long_queue_ids = "
+                             "yes)\n")
+
     def test_missing_file(self):
         r = run(swtest.binary("sendwatch"), "-c", self.conf + ".nope", "check")
         self.assertEqual(r.returncode, 1)
