@@ -65,6 +65,7 @@ struct holdd {
     int helper;
     int wake;
     struct notice_templates *templates; /* read as root at start */
+    unsigned told_not_ours;             /* "not ours" lines logged (at most 100) */
     struct token_key key;               /* web_key_file, read as root at start */
 };
 
@@ -118,61 +119,100 @@ struct batch {
     size_t nkeys;
 };
 
+/* The queue ID's queue in the listing L (N entries), or NULL. */
+static const char *queue_of(const struct helper_listed *l, size_t n, const char *id)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(l[i].queue_id, id) == 0)
+            return l[i].queue;
+    return NULL;
+}
+
+/* Records one failed attempt on QID in T, logged.  As hold_attempt_failed. */
+static int attempt_failed(struct store_txn *t, const char *qid, const char *verb,
+                          const char *why, char *err, size_t errlen)
+{
+    long attempt = 0;
+    time_t wait = 0;
+    int rc = hold_attempt_failed(t, qid, time(NULL), why, &attempt, &wait, err, errlen);
+    if (rc >= 0)
+        log_warning("%s: %s failed (attempt %ld), retrying in %lld s: %s", qid, verb,
+                    attempt, (long long)wait, why);
+    return rc;
+}
+
+/* Records in T what became of QID, which the helper did not move (RESULT). */
+static int record_unmoved(struct store_txn *t, const char *qid, enum helper_result result,
+                          const char *verb, const char *detail, bool listed,
+                          const struct helper_listed *l, size_t nl, char *err,
+                          size_t errlen)
+{
+    char why[HELPER_DETAIL_SIZE + 64];
+    if (result == HELPER_NOT_OURS) {
+        log_warning("%s: its queue file lacks sendwatch's marker: left alone", qid);
+        return hold_close(t, qid, HOLD_GONE, time(NULL),
+                          "its queue file lacks sendwatch's marker: left alone", err,
+                          errlen);
+    }
+    if (result != HELPER_NOT_MOVED || !listed)
+        return attempt_failed(t, qid, verb,
+                              !listed && result == HELPER_NOT_MOVED
+                                  ? "the queue could not be listed"
+                              : *detail ? detail
+                                        : helper_result_name(result),
+                              err, errlen);
+    const char *q = queue_of(l, nl, qid);
+    if (q == NULL || strcmp(q, "hold") != 0) {
+        if (q == NULL)
+            snprintf(why, sizeof(why), "no longer in the queue");
+        else
+            snprintf(why, sizeof(why), "not in hold but in %s", q);
+        log_warning("%s: gone: %s", qid, why);
+        return hold_close(t, qid, HOLD_GONE, time(NULL), why, err, errlen);
+    }
+    snprintf(why, sizeof(why), "postsuper left it in hold%s%s", *detail ? ": " : "",
+             detail);
+    return attempt_failed(t, qid, verb, why, err, errlen);
+}
+
 /*
  * Asks the helper to OP the batch's IDs and records every outcome in one
- * transaction (with the requests it answers): STATE with WHY on success,
- * "gone" when the mail is no longer there to act on, a retry with backoff
- * on failure.  One transaction per batch: 10,000 releases are a few commits.
+ * transaction (with the requests it answers): STATE with WHY when done;
+ * for mail the helper did not move, the queue listing tells: gone, or
+ * elsewhere (closed as gone), or still in HOLD (a retry with backoff).
+ * One transaction per batch: 10,000 releases are a few commits.
  */
 static void carry_out(struct holdd *h, enum helper_op op, const struct batch *b,
                       enum hold_state state, const char *why)
 {
     const char *verb = op == HELPER_RELEASE ? "release" : "delete";
-    struct helper_outcome *out = calloc(b->n ? b->n : 1, sizeof(*out));
-    size_t got = 0;
-    char err[512], helper_err[512] = "";
-    int called = out == NULL ? -1
-                             : helper_call(h->helper, op, b->ids, b->n, out, b->n, &got,
+    enum helper_result *res = calloc(b->n ? b->n : 1, sizeof(*res));
+    char err[512], helper_err[512] = "", detail[HELPER_DETAIL_SIZE] = "";
+    int called = res == NULL ? -1
+                             : helper_call(h->helper, op, b->ids, b->n, res, detail,
                                            helper_err, sizeof(helper_err));
+    struct helper_listed *listed = NULL;
+    size_t nlisted = 0;
+    bool have_listing = false, any_unmoved = false;
+    for (size_t i = 0; called == 0 && i < b->n; i++)
+        any_unmoved = any_unmoved || res[i] == HELPER_NOT_MOVED;
+    if (any_unmoved)
+        have_listing = helper_list(h->helper, &listed, &nlisted, err, sizeof(err)) == 0;
     struct store_txn *t = store_begin(h->store, err, sizeof(err));
-    if (t == NULL) {
-        log_error("cannot record %s outcomes: %s", verb, err);
-        free(out);
-        return;
-    }
-    int rc = 0;
-    time_t now = time(NULL);
-    if (called != 0) {
+    int rc = t != NULL ? 0 : -1;
+    if (called != 0)
         log_error("cannot %s %zu message(s): %s", verb, b->n,
-                  out ? helper_err : "out of memory");
-        for (size_t i = 0; i < b->n && rc >= 0; i++) {
-            long attempt;
-            time_t wait;
-            rc =
-                hold_attempt_failed(t, b->ids[i], now, out ? helper_err : "out of memory",
-                                    &attempt, &wait, err, sizeof(err));
-        }
-    }
-    for (size_t i = 0; called == 0 && i < got && rc >= 0; i++) {
-        const struct helper_outcome *r = &out[i];
-        if (queueid_classify(r->queue_id) == QUEUEID_INVALID) {
-            log_error("the helper answered for \"%.60s\": ignored", r->queue_id);
-            continue;
-        }
-        if (r->ok) {
-            rc = hold_close(t, r->queue_id, state, now, why, err, sizeof(err));
-            log_info("%s: %s (%s)", r->queue_id, hold_state_name(state), why);
-        } else if (strstr(r->why, "not in the queue") != NULL ||
-                   strstr(r->why, "not in hold") != NULL) {
-            rc = hold_close(t, r->queue_id, HOLD_GONE, now, r->why, err, sizeof(err));
-            log_warning("%s: gone: %s", r->queue_id, r->why);
+                  res ? helper_err : "out of memory");
+    for (size_t i = 0; i < b->n && rc >= 0; i++) {
+        if (called != 0) {
+            rc = attempt_failed(t, b->ids[i], verb, res ? helper_err : "out of memory",
+                                err, sizeof(err));
+        } else if (res[i] == HELPER_DONE) {
+            rc = hold_close(t, b->ids[i], state, time(NULL), why, err, sizeof(err));
+            log_info("%s: %s (%s)", b->ids[i], hold_state_name(state), why);
         } else {
-            long attempt = 0;
-            time_t wait = 0;
-            rc = hold_attempt_failed(t, r->queue_id, now, r->why, &attempt, &wait, err,
-                                     sizeof(err));
-            log_warning("%s: %s failed (attempt %ld), retrying in %lld s: %s",
-                        r->queue_id, verb, attempt, (long long)wait, r->why);
+            rc = record_unmoved(t, b->ids[i], res[i], verb, detail, have_listing, listed,
+                                nlisted, err, sizeof(err));
         }
     }
     for (size_t i = 0; i < b->nkeys && rc >= 0; i++)
@@ -183,7 +223,8 @@ static void carry_out(struct holdd *h, enum helper_op op, const struct batch *b,
     } else if (store_commit(t, err, sizeof(err)) != 0) {
         log_error("cannot record %s outcomes: %s", verb, err);
     }
-    free(out);
+    free(listed);
+    free(res);
 }
 
 /* ---------------------------------------------------------- due releases */
@@ -457,8 +498,7 @@ static int send_hold_notice(struct holdd *h, const char *qid, char *err, size_t 
     if (message == NULL)
         goto done;
     char shown[400];
-    if (helper_submit(h->helper, h->cfg->notice_sender, r.sender, message, err, errlen) ==
-        0) {
+    if (helper_submit(h->helper, r.sender, message, err, errlen) == 0) {
         log_info("%s: hold notice sent to <%s>", qid,
                  log_escape(shown, sizeof(shown), r.sender, strlen(r.sender)));
         rc = 0;
@@ -523,20 +563,27 @@ static void process_outbox(struct holdd *h)
 /* ------------------------------------------------------------- reconcile */
 
 struct held_scan {
-    struct helper_outcome *queue; /* the listing */
+    const struct helper_listed *queue; /* the whole listing, sorted by queue ID */
     size_t nqueue;
-    char (*gone)[64];
-    char (*elsewhere)[64];
+    char (*gone)[HELPER_ID_SIZE];
+    char (*elsewhere)[HELPER_ID_SIZE];
     size_t ngone, nelsewhere, cap;
     time_t now; /* when the listing was taken */
 };
 
+static int listed_order(const void *a, const void *b)
+{
+    return strcmp(((const struct helper_listed *)a)->queue_id,
+                  ((const struct helper_listed *)b)->queue_id);
+}
+
 static const char *listed_queue(const struct held_scan *s, const char *qid)
 {
-    for (size_t i = 0; i < s->nqueue; i++)
-        if (strcmp(s->queue[i].queue_id, qid) == 0)
-            return s->queue[i].why;
-    return NULL;
+    struct helper_listed key;
+    snprintf(key.queue_id, sizeof(key.queue_id), "%s", qid);
+    const struct helper_listed *l =
+        bsearch(&key, s->queue, s->nqueue, sizeof(*s->queue), listed_order);
+    return l ? l->queue : NULL;
 }
 
 static int scan_held(void *ctx, const struct hold_record *r)
@@ -546,9 +593,9 @@ static int scan_held(void *ctx, const struct hold_record *r)
         return 0;
     const char *q = listed_queue(s, r->queue_id);
     if (q == NULL && s->ngone < s->cap)
-        snprintf(s->gone[s->ngone++], 64, "%s", r->queue_id);
+        snprintf(s->gone[s->ngone++], HELPER_ID_SIZE, "%s", r->queue_id);
     else if (q != NULL && strcmp(q, "hold") != 0 && s->nelsewhere < s->cap)
-        snprintf(s->elsewhere[s->nelsewhere++], 64, "%s", r->queue_id);
+        snprintf(s->elsewhere[s->nelsewhere++], HELPER_ID_SIZE, "%s", r->queue_id);
     return 0;
 }
 
@@ -573,22 +620,74 @@ static int adopt_fn(void *ctx, struct store_txn *t, char *err, size_t errlen)
     return hold_add(t, &m, err, errlen);
 }
 
+/*
+ * Mail in HOLD that LMDB does not know: adopted with the default delay,
+ * but only when its queue file carries sendwatch's marker (the milter put
+ * it there and crashed before, or LMDB was lost).  An admin's postsuper -h
+ * or another milter's quarantine is left alone, said once per start.
+ */
+static void adopt_unknown(struct holdd *h, const struct helper_listed *l, size_t n)
+{
+    static const char *ids[HELPER_MAX_IDS];
+    static enum helper_result res[HELPER_MAX_IDS];
+    char err[512], detail[HELPER_DETAIL_SIZE];
+    size_t k = 0;
+    for (size_t i = 0; i <= n; i++) {
+        if (i < n && strcmp(l[i].queue, "hold") == 0 &&
+            queueid_classify(l[i].queue_id) == QUEUEID_LONG) {
+            char *data = NULL;
+            if (store_get(h->store, STORE_HELD, l[i].queue_id, &data, NULL, err,
+                          sizeof(err)) == 0)
+                ids[k++] = l[i].queue_id;
+            free(data);
+        }
+        if (k == 0 || (k < HELPER_MAX_IDS && i < n))
+            continue;
+        if (helper_call(h->helper, HELPER_MARKED, ids, k, res, detail, err,
+                        sizeof(err)) != 0) {
+            log_error("cannot look for sendwatch's marker: %s", err);
+            return;
+        }
+        for (size_t j = 0; j < k; j++) {
+            struct adopt a = {ids[j], time(NULL) + (time_t)h->cfg->hold_minutes * 60};
+            if (res[j] != HELPER_DONE) {
+                if (h->told_not_ours < 100 && ++h->told_not_ours)
+                    log_info(
+                        "%s: in HOLD without sendwatch's marker: not ours, left alone",
+                        ids[j]);
+            } else if (in_txn(h, a.queue_id, adopt_fn, &a) == 0) {
+                log_warning(
+                    "%s: in HOLD with sendwatch's marker but unknown: released in "
+                    "%u minutes",
+                    a.queue_id, h->cfg->hold_minutes);
+            }
+        }
+        k = 0;
+    }
+}
+
+/*
+ * Reconciles LMDB with the whole queue listing: held records whose mail is
+ * gone, or released outside sendwatch, are closed; unknown marked HOLD
+ * mail is adopted.  Without a complete listing it concludes nothing.
+ */
 static void reconcile(struct holdd *h)
 {
-    enum { MAX_LISTED = 100000 };
     struct held_scan s = {0};
+    struct helper_listed *listed = NULL;
     char err[512];
-    s.queue = calloc(MAX_LISTED, sizeof(*s.queue));
     s.cap = 10000;
     s.now = time(NULL);
-    s.gone = calloc(s.cap, 64);
-    s.elsewhere = calloc(s.cap, 64);
-    if (s.queue == NULL || s.gone == NULL || s.elsewhere == NULL ||
-        helper_call(h->helper, HELPER_LIST, NULL, 0, s.queue, MAX_LISTED, &s.nqueue, err,
-                    sizeof(err)) != 0) {
-        log_error("cannot reconcile with the queue: %s", s.queue ? err : "out of memory");
+    s.gone = calloc(s.cap, HELPER_ID_SIZE);
+    s.elsewhere = calloc(s.cap, HELPER_ID_SIZE);
+    if (s.gone == NULL || s.elsewhere == NULL ||
+        helper_list(h->helper, &listed, &s.nqueue, err, sizeof(err)) != 0) {
+        log_error("cannot reconcile with the queue: %s",
+                  s.gone && s.elsewhere ? err : "out of memory");
         goto done;
     }
+    qsort(listed, s.nqueue, sizeof(*listed), listed_order);
+    s.queue = listed;
     size_t unreadable = 0;
     if (hold_foreach(h->store, scan_held, &s, &unreadable, err, sizeof(err)) != 0) {
         log_error("cannot reconcile: %s", err);
@@ -607,22 +706,9 @@ static void reconcile(struct holdd *h)
         if (in_txn(h, s.elsewhere[i], close_fn, &o) == 0)
             log_warning("%s: released outside sendwatch", s.elsewhere[i]);
     }
-    /* Mail in HOLD that LMDB does not know: the default delay from now. */
-    for (size_t i = 0; i < s.nqueue; i++) {
-        if (strcmp(s.queue[i].why, "hold") != 0)
-            continue;
-        struct adopt a = {s.queue[i].queue_id,
-                          time(NULL) + (time_t)h->cfg->hold_minutes * 60};
-        char *data = NULL;
-        int known =
-            store_get(h->store, STORE_HELD, a.queue_id, &data, NULL, err, sizeof(err));
-        free(data);
-        if (known == 0 && in_txn(h, a.queue_id, adopt_fn, &a) == 0)
-            log_warning("%s: in HOLD but unknown to sendwatch: released in %u minutes",
-                        a.queue_id, h->cfg->hold_minutes);
-    }
+    adopt_unknown(h, listed, s.nqueue);
 done:
-    free(s.queue);
+    free(listed);
     free(s.gone);
     free(s.elsewhere);
 }
@@ -751,8 +837,8 @@ int main(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
-    if (helper_start(cfg->postfix_config_dir, cfg->sendmail_path, &h.helper, err,
-                     sizeof(err)) != 0 ||
+    if (helper_start(cfg->holdd_helper, cfg->postfix_config_dir, cfg->sendmail_path,
+                     cfg->notice_sender, &h.helper, &helper_pid, err, sizeof(err)) != 0 ||
         (h.wake = open_wake_socket(cfg, err, sizeof(err))) < 0 ||
         privilege_drop(cfg->run_user, err, sizeof(err)) != 0) {
         log_error("%s", err);
@@ -800,9 +886,14 @@ int main(int argc, char **argv)
 done:
     if (h.helper >= 0)
         close(h.helper); /* the helper reads end-of-file and exits */
-    while (wait(NULL) > 0 || errno == EINTR)
+    int helper_status = 0;
+    while (helper_pid > 0 && waitpid(helper_pid, &helper_status, 0) < 0 && errno == EINTR)
         ;
-    (void)helper_pid;
+    if (helper_pid > 0 &&
+        !(WIFEXITED(helper_status) && WEXITSTATUS(helper_status) == 0)) {
+        log_error("the root helper ended badly (wait status %d)", helper_status);
+        status = 1;
+    }
     if (h.wake >= 0)
         close(h.wake);
     store_close(h.store);

@@ -250,6 +250,18 @@ int preflight_milter(const struct config *cfg, const char *config_path,
     return p.fatal;
 }
 
+/* SETTING's PATH: a program root will run - executable, and out of run_user's reach. */
+static void check_root_program(struct preflight *p, const char *setting, const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) != 0 || access(path, X_OK) != 0)
+        say(p, true, "%s %s: %s", setting, path, strerror(errno));
+    else if (!S_ISREG(st.st_mode))
+        say(p, true, "%s %s: not a file", setting, path);
+    else
+        check_read_as_root(p, setting, path);
+}
+
 static void check_key(struct preflight *p, struct token_key *out)
 {
     struct token_key key;
@@ -290,11 +302,10 @@ int preflight_holdd(const struct config *cfg, const char *config_path,
     if (access(path, R_OK) != 0)
         say(&p, true, "postfix_config_dir %s: no readable main.cf: %s",
             cfg->postfix_config_dir, strerror(errno));
-    struct stat st;
-    if (stat(cfg->sendmail_path, &st) != 0 || access(cfg->sendmail_path, X_OK) != 0)
-        say(&p, true, "sendmail_path %s: %s", cfg->sendmail_path, strerror(errno));
-    else if (!S_ISREG(st.st_mode))
-        say(&p, true, "sendmail_path %s: not a file", cfg->sendmail_path);
+    /* Both run as root (the helper, and sendmail under it): nothing run_user
+     * could change. */
+    check_root_program(&p, "sendmail_path", cfg->sendmail_path);
+    check_root_program(&p, "holdd_helper", cfg->holdd_helper);
 
     struct files *fs = preflight_files(cfg, NULL, err, sizeof(err));
     struct notice_templates *ts =

@@ -22,6 +22,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "marker.h"
 #include "store.h"
 
 /* What became of a held message. */
@@ -85,7 +86,7 @@ int hold_foreach(struct store *st, int (*fn)(void *ctx, const struct hold_record
                  void *ctx, size_t *skipped, char *err, size_t errlen);
 
 /* The header the milter adds; Postfix's milter_header_checks map it to HOLD. */
-#define HOLD_MARKER_HEADER "X-Sendwatch-Hold"
+#define HOLD_MARKER_HEADER MARKER_HEADER
 
 /* What the milter knows of a message it holds (all borrowed). */
 struct hold_message {

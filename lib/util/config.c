@@ -72,6 +72,7 @@ static const struct config_param config_params[] = {
     PARAM(postfix_config_dir, CONFIG_PATH, "/etc/postfix"),
     PARAM(holdd_pid_file, CONFIG_PATH, "/run/sendwatch/holdd.pid"),
     PARAM(holdd_socket, CONFIG_PATH, "/run/sendwatch/holdd.sock"),
+    PARAM(holdd_helper, CONFIG_PATH, SENDWATCH_HELPER_PATH),
     PARAM(sendmail_path, CONFIG_PATH, "/usr/sbin/sendmail"),
     PARAM(notice_sender, CONFIG_ADDRESS, "postmaster"),
     PARAM(notice_template_dir, CONFIG_PATH, "/etc/sendwatch/templates"),

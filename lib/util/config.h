@@ -45,6 +45,7 @@ struct config {
     char *postfix_config_dir;     /* the Postfix instance holdd manages (postsuper -c) */
     char *holdd_pid_file;         /* where sendwatch-holdd writes its PID */
     char *holdd_socket;           /* datagram socket that wakes holdd (new work) */
+    char *holdd_helper;           /* the root helper holdd execs (sendwatch-helper) */
     char *sendmail_path;          /* Postfix's sendmail, for notices */
     char *notice_sender;          /* From: and envelope sender of notices */
     char *notice_template_dir;    /* hold-notice.ja.txt, hold-notice.en.txt */

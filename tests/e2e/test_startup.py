@@ -319,8 +319,8 @@ class NoticeRetry(unittest.TestCase):
                                        swtest.make_message("notice retry", b"x\r\n"))
             swtest.poll(lambda: "hold notice failed (attempt 2)" in stack.holdd.log_text(),
                         60, "two failed attempts")
-            self.assertIn("%s: hold notice failed (attempt 1), retrying in 5 s: sendmail "
-                          "exit 75" % qid, stack.holdd.log_text())
+            self.assertIn("%s: hold notice failed (attempt 1), retrying in 5 s: failed: "
+                          "sendmail exit 75" % qid, stack.holdd.log_text())
             shown = stack.sendwatch("held", "show", qid)
             self.assertEqual(shown.returncode, 0, shown.stderr)
             self.assertRegex(shown.stdout, r"notice_attempts +[2-9]")

@@ -2,6 +2,7 @@
 """sendwatch-milter under valgrind: no memory errors, no leaks, after real mail."""
 
 import os
+import re
 import signal
 import smtplib
 import unittest
@@ -76,7 +77,13 @@ class ValgrindClean(unittest.TestCase):
         """holdd (and its root helper) through hold, notice, release and delete."""
         stack = swtest.Stack("valgrind-holdd", holdd=True, config_extra={
             "hold_enable": "yes", "hold_scope": "all"})
-        stack.holdd.wrapper = VALGRIND
+        # The exec'd root helper too (Postfix's own programs it runs are skipped),
+        # with one log per process.
+        logs = os.path.join(stack.workdir, "log", "valgrind")
+        os.makedirs(logs)
+        stack.holdd.wrapper = [a for a in VALGRIND if a != "--quiet"] + [
+            "--trace-children=yes", "--trace-children-skip=/usr/sbin/*,/usr/bin/*,/bin/*",
+            "--log-file=%s/%%p.log" % logs]
         with stack.start():  # stopping fails unless holdd (and the milter) exited 0
             ids = [stack.postfix.submit("alice@corp.sendwatch.test", ["bob@partner.example"],
                                         swtest.make_message("vg hold %d" % i, b"x\r\n"))
@@ -88,6 +95,15 @@ class ValgrindClean(unittest.TestCase):
             swtest.poll(lambda: len([m for m in stack.delivered()
                                      if (m.header("Subject") or "").startswith("vg hold")]) == 2,
                         180, "two released messages")
+        texts = [swtest.read_text(os.path.join(logs, n)) for n in sorted(os.listdir(logs))]
+        # The helper's own children log until they exec a (skipped) Postfix
+        # program; the processes that ran to their end have a summary.
+        texts = [t for t in texts if "ERROR SUMMARY" in t]
+        commands = [re.search(r"Command: (\S+)", t).group(1) for t in texts]
+        self.assertEqual(sorted(os.path.basename(c) for c in commands),
+                         ["sendwatch-helper", "sendwatch-holdd"], texts)
+        for command, text in zip(commands, texts):
+            self.assertIn("ERROR SUMMARY: 0 errors", text, "%s:\n%s" % (command, text))
 
 
 if __name__ == "__main__":

@@ -226,6 +226,7 @@ def pid_alive(pid):
 def binary(name):
     """Path of one of our programs in the build directory."""
     sub = {"sendwatch-milter": "milter", "sendwatch": "cli", "sendwatch-holdd": "holdd",
+           "sendwatch-helper": "holdd",
            "nullmilter": "bench"}[name]
     path = os.path.abspath(os.path.join(BUILD_DIR, sub, name))
     if not os.access(path, os.X_OK):
@@ -811,6 +812,7 @@ class Stack:
             "holdd_socket": os.path.join(self.workdir, "run", "holdd.sock"),
             "holdd_pid_file": os.path.join(self.workdir, "run", "holdd.pid"),
             "postfix_config_dir": os.path.join(self.workdir, "postfix"),
+            "holdd_helper": binary("sendwatch-helper"),
         }
         self.holdd_socket = settings["holdd_socket"]
         settings.update(config_extra or {})

@@ -1,0 +1,113 @@
+/* helper_checks - see helper_checks.h. */
+#include "helper_checks.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "errbuf.h"
+#include "marker.h"
+#include "parse.h"
+#include "queueid.h"
+
+const char *helper_result_name(enum helper_result r)
+{
+    static const char *const names[] = {"done", "not moved", "not sendwatch's", "refused",
+                                        "failed"};
+    return (unsigned)r < sizeof(names) / sizeof(*names) ? names[r] : "?";
+}
+
+bool helper_check_ids(const struct helper_request *r, char *why, size_t whylen)
+{
+    if (r->nids > HELPER_MAX_IDS) {
+        errbuf_set(why, whylen, "%u queue IDs: at most %d", r->nids, HELPER_MAX_IDS);
+        return false;
+    }
+    for (uint32_t i = 0; i < r->nids; i++) {
+        const char *id = r->ids[i];
+        if (memchr(id, '\0', HELPER_ID_SIZE) == NULL ||
+            queueid_classify(id) != QUEUEID_LONG) {
+            errbuf_set(why, whylen, "queue ID %u is not a long Postfix queue ID", i);
+            return false;
+        }
+    }
+    return true;
+}
+
+/* The header block of MESSAGE: its length up to the blank line, or 0. */
+static size_t header_length(const char *message, size_t len)
+{
+    for (size_t i = 0; i + 1 < len; i++)
+        if (message[i] == '\n' && message[i + 1] == '\n')
+            return i + 1;
+    return 0;
+}
+
+bool helper_check_notice(const char *rcpt, const char *message, size_t len, char *why,
+                         size_t whylen)
+{
+    char bad[200];
+    if (memchr(rcpt, '\0', HELPER_ADDR_SIZE) == NULL ||
+        parse_addr_spec(rcpt, 0, bad, sizeof(bad)) != 0) {
+        errbuf_set(why, whylen, "recipient refused: %s", bad);
+        return false;
+    }
+    if (len == 0 || len > HELPER_MESSAGE_MAX || memchr(message, '\0', len) != NULL) {
+        errbuf_set(why, whylen, "a notice is 1 to %d bytes of text", HELPER_MESSAGE_MAX);
+        return false;
+    }
+    size_t head = header_length(message, len);
+    static const char needle[] = "auto-submitted: auto-generated\n";
+    for (size_t i = 0; head > 0 && i + sizeof(needle) - 1 <= head; i++)
+        if ((i == 0 || message[i - 1] == '\n') &&
+            strncasecmp(message + i, needle, sizeof(needle) - 1) == 0)
+            return true;
+    errbuf_set(why, whylen, "not a notice: no Auto-Submitted: auto-generated header");
+    return false;
+}
+
+bool helper_report_moved(const char *report, const char *id, bool release)
+{
+    char said[HELPER_ID_SIZE + 64];
+    snprintf(said, sizeof(said), "postsuper: %s: %s\n", id,
+             release ? "released from hold" : "removed");
+    for (const char *p = report; p != NULL && *p;) {
+        if (strncmp(p, said, strlen(said)) == 0)
+            return true;
+        p = strchr(p, '\n');
+        p = p ? p + 1 : NULL;
+    }
+    return false;
+}
+
+bool helper_headers_marked(const char *headers, const char *id)
+{
+    size_t mlen = strlen(MARKER_HEADER), idlen = strlen(id);
+    for (const char *p = headers; p != NULL && *p;) {
+        if (strncasecmp(p, MARKER_HEADER, mlen) == 0 && p[mlen] == ':') {
+            const char *v = p + mlen + 1;
+            while (*v == ' ' || *v == '\t')
+                v++;
+            if (strncmp(v, id, idlen) == 0 && (v[idlen] == '\n' || v[idlen] == '\0'))
+                return true;
+        }
+        p = strchr(p, '\n');
+        p = p ? p + 1 : NULL;
+    }
+    return false;
+}
+
+bool helper_postcat_missing(const char *errtext, char *id, size_t idlen)
+{
+    static const char prefix[] = "postcat: fatal: open queue file ";
+    const char *p = errtext ? strstr(errtext, prefix) : NULL;
+    if (p == NULL)
+        return false;
+    p += sizeof(prefix) - 1;
+    size_t n = strcspn(p, ": \n");
+    if (n == 0 || n >= idlen)
+        return false;
+    memcpy(id, p, n);
+    id[n] = '\0';
+    return queueid_classify(id) != QUEUEID_INVALID;
+}

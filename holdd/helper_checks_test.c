@@ -1,0 +1,140 @@
+/* Unit tests for helper_checks.c: what the root helper takes, and how it reads Postfix.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include "helper_checks.h"
+
+static char why[256];
+
+static void test_ids(void **state)
+{
+    (void)state;
+    static struct helper_request r;
+    memset(&r, 0, sizeof(r));
+    r.nids = 2;
+    strcpy(r.ids[0], "4jdDFx4sVjz1bgVs");
+    strcpy(r.ids[1], "4jdDFx4ttfz1bgTt");
+    assert_true(helper_check_ids(&r, why, sizeof(why)));
+    static const char *const bad[] = {
+        "7B8C2A1F3D",       /* a short ID: Postfix reuses those */
+        "4jdDFx4sVjz1bg/s", /* not the alphabet */
+        "",                 /* empty */
+        "-d",               /* an option */
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+        strcpy(r.ids[1], bad[i]);
+        if (helper_check_ids(&r, why, sizeof(why)))
+            fail_msg("got accepted, want refused: \"%s\"", bad[i]);
+    }
+    strcpy(r.ids[1], "4jdDFx4ttfz1bgTt");
+    memset(r.ids[1], 'A', HELPER_ID_SIZE); /* no NUL in the field */
+    assert_false(helper_check_ids(&r, why, sizeof(why)));
+    r.nids = HELPER_MAX_IDS + 1;
+    assert_false(helper_check_ids(&r, why, sizeof(why)));
+}
+
+static const char notice[] = "From: sendwatch@corp.example\n"
+                             "To: alice@corp.example\n"
+                             "Subject: [Held] plan\n"
+                             "Auto-Submitted: auto-generated\n"
+                             "\n"
+                             "body\n";
+
+static void test_notice(void **state)
+{
+    (void)state;
+    char rcpt[HELPER_ADDR_SIZE] = "alice@corp.example";
+    assert_true(helper_check_notice(rcpt, notice, strlen(notice), why, sizeof(why)));
+    /* sendmail splits a recipient argument on these: never let one through. */
+    static const char *const bad_rcpt[] = {"a,b@corp.example", "a;b@corp.example",
+                                           "a:b@corp.example", "(x)a@corp.example",
+                                           "-oQ@corp.example", "\"a b\"@corp.example",
+                                           "a@b@corp.example", ""};
+    for (size_t i = 0; i < sizeof(bad_rcpt) / sizeof(*bad_rcpt); i++) {
+        snprintf(rcpt, sizeof(rcpt), "%s", bad_rcpt[i]);
+        if (helper_check_notice(rcpt, notice, strlen(notice), why, sizeof(why)))
+            fail_msg("got accepted, want refused: recipient \"%s\"", bad_rcpt[i]);
+    }
+    snprintf(rcpt, sizeof(rcpt), "alice@corp.example");
+    /* Not a notice: no Auto-Submitted in the header (only in the body). */
+    static const char plain[] = "From: x@corp.example\nSubject: s\n\nAuto-Submitted: "
+                                "auto-generated\n";
+    assert_false(helper_check_notice(rcpt, plain, strlen(plain), why, sizeof(why)));
+    assert_string_equal(why, "not a notice: no Auto-Submitted: auto-generated header");
+    /* No blank line: no header block at all. */
+    static const char headless[] = "Auto-Submitted: auto-generated\n";
+    assert_false(helper_check_notice(rcpt, headless, strlen(headless), why, sizeof(why)));
+    assert_false(helper_check_notice(rcpt, notice, 0, why, sizeof(why)));
+    char with_nul[sizeof(notice)];
+    memcpy(with_nul, notice, sizeof(notice));
+    with_nul[3] = '\0';
+    assert_false(
+        helper_check_notice(rcpt, with_nul, sizeof(notice) - 1, why, sizeof(why)));
+}
+
+static void test_postsuper_report(void **state)
+{
+    (void)state;
+    static const char report[] = "postsuper: 4jdDFx4sVjz1bgVs: released from hold\n"
+                                 "postsuper: 4jdDFx4ttfz1bgTt: removed\n"
+                                 "postsuper: Released from hold: 1 message\n";
+    assert_true(helper_report_moved(report, "4jdDFx4sVjz1bgVs", true));
+    assert_false(helper_report_moved(report, "4jdDFx4sVjz1bgVs", false));
+    assert_true(helper_report_moved(report, "4jdDFx4ttfz1bgTt", false));
+    assert_false(helper_report_moved(report, "4jdDFx4ttfz1bgT", false)); /* a prefix */
+    assert_false(helper_report_moved(report, "4jdDFx4ttfz1bgTtX", false));
+    assert_false(helper_report_moved("", "4jdDFx4sVjz1bgVs", true));
+    assert_false(helper_report_moved(NULL, "4jdDFx4sVjz1bgVs", true));
+}
+
+static void test_marker(void **state)
+{
+    (void)state;
+    static const char headers[] =
+        "Received: from client\n\tby mx with ESMTP id 4jdDFx4sVjz1bgVs\n"
+        "Subject: plan\n"
+        "X-Sendwatch-Hold:4jdDFx4sVjz1bgVs\n"
+        "Received: from client\n"
+        "X-Sendwatch-Hold: 4jdDFx4ttfz1bgTt\n";
+    assert_true(helper_headers_marked(headers, "4jdDFx4sVjz1bgVs"));
+    assert_true(helper_headers_marked(headers, "4jdDFx4ttfz1bgTt"));
+    /* The ID must be the whole value: not a prefix, not another message's. */
+    assert_false(helper_headers_marked(headers, "4jdDFx4sVjz1bgV"));
+    assert_false(helper_headers_marked(headers, "4jdAAAAAAAz1bgVs"));
+    assert_false(helper_headers_marked("Subject: X-Sendwatch-Hold:4jdDFx4sVjz1bgVs\n",
+                                       "4jdDFx4sVjz1bgVs"));
+}
+
+static void test_postcat_missing(void **state)
+{
+    (void)state;
+    char id[HELPER_ID_SIZE];
+    assert_true(helper_postcat_missing(
+        "postcat: fatal: open queue file 4jdDFx4ttfz1bgTt: No such file or directory\n",
+        id, sizeof(id)));
+    assert_string_equal(id, "4jdDFx4ttfz1bgTt");
+    assert_false(
+        helper_postcat_missing("postcat: fatal: out of memory\n", id, sizeof(id)));
+    assert_false(helper_postcat_missing(NULL, id, sizeof(id)));
+    assert_false(helper_postcat_missing("postcat: fatal: open queue file ../../x: No\n",
+                                        id, sizeof(id)));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_ids),
+        cmocka_unit_test(test_notice),
+        cmocka_unit_test(test_postsuper_report),
+        cmocka_unit_test(test_marker),
+        cmocka_unit_test(test_postcat_missing),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

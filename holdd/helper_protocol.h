@@ -1,0 +1,71 @@
+/*
+ * helper_protocol - what sendwatch-holdd may ask of sendwatch-helper, the
+ * only sendwatch program that stays root.
+ *
+ * holdd execs the helper before it drops its privileges (a clean
+ * environment, the channel as descriptor 3, the Postfix config directory,
+ * sendmail and notice_sender as its arguments) and then talks to it in
+ * fixed-size structs, host byte order (both ends are one machine):
+ *
+ *   request  struct helper_request, then for HELPER_SUBMIT message_len
+ *            bytes of the notice;
+ *   reply    struct helper_reply, then for HELPER_LIST listing_len bytes
+ *            of "postqueue -j" output, which holdd (not root) parses.
+ *
+ * The helper acts only within this contract: queue IDs must be long
+ * Postfix IDs; release and delete touch only HOLD mail whose queue file
+ * carries sendwatch's marker header naming that very ID; a submitted
+ * notice goes from notice_sender, to one strict addr-spec, and must say
+ * Auto-Submitted.  Anything else is HELPER_REFUSED, never passed on.
+ */
+#ifndef SENDWATCH_HOLDD_HELPER_PROTOCOL_H
+#define SENDWATCH_HOLDD_HELPER_PROTOCOL_H
+
+#include <stdint.h>
+
+#define HELPER_PROTOCOL    1
+#define HELPER_MAX_IDS     512 /* per request */
+#define HELPER_ID_SIZE     64  /* a queue ID (QUEUEID_MAX) and its NUL, with room */
+#define HELPER_ADDR_SIZE   256 /* an addr-spec and its NUL */
+#define HELPER_MESSAGE_MAX (256 * 1024) /* a notice */
+#define HELPER_LISTING_MAX (256u * 1024 * 1024)
+#define HELPER_DETAIL_SIZE 240
+
+enum helper_op {
+    HELPER_RELEASE = 1, /* postsuper -H, then one deferred-queue scan (postkick) */
+    HELPER_DELETE = 2,  /* postsuper -d ID hold */
+    HELPER_MARKED = 3,  /* which IDs carry sendwatch's marker (nothing is changed) */
+    HELPER_LIST = 4,    /* postqueue -j, as it printed it */
+    HELPER_SUBMIT = 5,  /* sendmail -f notice_sender -- rcpt, the notice on stdin */
+};
+
+enum helper_result {
+    HELPER_DONE = 0,  /* released, removed, marked, listed, submitted */
+    HELPER_NOT_MOVED, /* postsuper did not act on it (gone, elsewhere, or failed:
+                       * the listing tells which) or postcat could not read it */
+    HELPER_NOT_OURS,  /* its queue file lacks sendwatch's marker: left alone */
+    HELPER_REFUSED,   /* outside the contract: a bad ID, address or notice */
+    HELPER_FAILED,    /* a Postfix command failed; DETAIL has its words */
+};
+
+struct helper_request {
+    uint32_t protocol;    /* HELPER_PROTOCOL */
+    uint32_t op;          /* enum helper_op */
+    uint32_t nids;        /* RELEASE, DELETE, MARKED */
+    uint32_t message_len; /* SUBMIT: the notice's bytes that follow */
+    char rcpt[HELPER_ADDR_SIZE];
+    char ids[HELPER_MAX_IDS][HELPER_ID_SIZE];
+};
+
+struct helper_reply {
+    uint32_t protocol;
+    uint32_t result;                  /* enum helper_result, for the request as a whole */
+    uint32_t nids;                    /* as asked */
+    uint32_t listing_len;             /* LIST: the bytes that follow */
+    uint32_t results[HELPER_MAX_IDS]; /* per ID, in the order asked */
+    char detail[HELPER_DETAIL_SIZE];  /* a command's own words when FAILED or REFUSED */
+};
+
+const char *helper_result_name(enum helper_result r);
+
+#endif

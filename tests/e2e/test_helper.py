@@ -1,0 +1,160 @@
+#!/usr/bin/python3
+"""The root helper holds to its contract (holdd/helper_protocol.h).
+
+sendwatch-helper is driven here as holdd drives it - exec'd with a clean
+environment, the channel on descriptor 3, fixed-size requests - against a
+private Postfix: it releases HOLD mail that carries sendwatch's marker, and
+refuses short IDs, mail without the marker (an admin's postsuper -h),
+recipients sendmail would split, and mail that is not a notice.
+"""
+
+import os
+import socket
+import struct
+import subprocess
+import unittest
+
+import swtest
+
+PROTOCOL, MAX_IDS, ID_SIZE, ADDR_SIZE, DETAIL_SIZE = 1, 512, 64, 256, 240
+RELEASE, DELETE, MARKED, LIST, SUBMIT = 1, 2, 3, 4, 5
+DONE, NOT_MOVED, NOT_OURS, REFUSED, FAILED = range(5)
+REQUEST = struct.Struct("=4I%ds%ds" % (ADDR_SIZE, MAX_IDS * ID_SIZE))
+REPLY = struct.Struct("=4I%dI%ds" % (MAX_IDS, DETAIL_SIZE))
+SENDER = "alice@corp.sendwatch.test"
+
+
+class Helper:
+    def __init__(self, stack):
+        self.chan, theirs = socket.socketpair()
+        self.proc = subprocess.Popen(
+            [swtest.binary("sendwatch-helper"), stack.postfix.config_dir,
+             "/usr/sbin/sendmail", "sendwatch@corp.sendwatch.test"],
+            env={"PATH": "/usr/sbin:/usr/bin"}, pass_fds=(theirs.fileno(), 3),
+            preexec_fn=lambda: os.dup2(theirs.fileno(), 3))
+        theirs.close()
+
+    def ask(self, op, ids=(), rcpt="", message=b""):
+        packed = b"".join(i.encode().ljust(ID_SIZE, b"\0") for i in ids)
+        self.chan.sendall(REQUEST.pack(PROTOCOL, op, len(ids), len(message),
+                                       rcpt.encode(), packed) + message)
+        data = b""
+        while len(data) < REPLY.size:
+            chunk = self.chan.recv(REPLY.size - len(data))
+            if not chunk:
+                raise AssertionError("the helper closed the channel")
+            data += chunk
+        fields = REPLY.unpack(data)
+        result, nids, listing_len = fields[1], fields[2], fields[3]
+        listing = b""
+        while len(listing) < listing_len:
+            listing += self.chan.recv(listing_len - len(listing))
+        detail = fields[-1].split(b"\0")[0].decode(errors="replace")
+        return result, list(fields[4:4 + nids]), detail, listing
+
+    def close(self):
+        self.chan.close()
+        return self.proc.wait(30)
+
+
+class HelperContract(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.stack = swtest.Stack("helper", config_extra={"hold_enable": "yes",
+                                                         "hold_scope": "all"})
+        cls.stack.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.stack.stop()
+
+    def setUp(self):
+        self.helper = Helper(self.stack)
+
+    def tearDown(self):
+        self.assertEqual(self.helper.close(), 0)  # end-of-file: a clean exit
+
+    def held(self, subject):
+        qid = self.stack.postfix.submit(SENDER, ["bob@partner.example"],
+                                        swtest.make_message(subject, b"x\r\n"))
+        swtest.poll(lambda: any(q["queue_id"] == qid and q["queue_name"] == "hold"
+                                for q in self.stack.postfix.queue()), 30, "%s in HOLD" % qid)
+        return qid
+
+    def queue_of(self, qid):
+        return next((q["queue_name"] for q in self.stack.postfix.queue()
+                     if q["queue_id"] == qid), None)
+
+    def test_releases_marked_mail_and_leaves_the_admins(self):
+        ours = self.held("marked")
+        pf = self.stack.postfix
+        # An admin's hold: the same kind of mail, without sendwatch's marker (the
+        # sink is down meanwhile, so it waits in the deferred queue to be held).
+        self.stack.sink.stop()
+        try:
+            subprocess.run(["sendmail", "-C", pf.config_dir, "-f", SENDER,
+                            "x@corp.sendwatch.test"], check=True,
+                           input=swtest.make_message("admin's", b"x\r\n"))
+            admins = swtest.poll(lambda: next((q["queue_id"] for q in pf.queue()
+                                               if q["queue_name"] == "deferred"), None), 60,
+                                 "the admin's mail deferred")
+            subprocess.run(["postsuper", "-c", pf.config_dir, "-h", admins], check=True,
+                           capture_output=True)
+            swtest.poll(lambda: self.queue_of(admins) == "hold", 30, "the admin's hold")
+        finally:
+            self.stack.sink.start()
+        result, results, _, _ = self.helper.ask(MARKED, [ours, admins])
+        self.assertEqual((result, results), (DONE, [DONE, NOT_OURS]))
+        result, results, detail, _ = self.helper.ask(RELEASE, [ours, admins])
+        self.assertEqual((result, results), (DONE, [DONE, NOT_OURS]), detail)
+        swtest.poll(lambda: self.queue_of(ours) != "hold", 30, "%s released" % ours)
+        self.assertEqual(self.queue_of(admins), "hold")  # untouched
+        # Gone mail: not moved (holdd then reads the listing to say why).
+        subprocess.run(["postsuper", "-c", pf.config_dir, "-d", admins, "hold"], check=True,
+                       capture_output=True)
+        result, results, _, _ = self.helper.ask(DELETE, [admins])
+        self.assertEqual((result, results), (DONE, [NOT_MOVED]))
+
+    def test_refuses_what_is_outside_the_contract(self):
+        ours = self.held("short ids")
+        for ids in (["7B8C2A1F3D"], ["-d"], ["../../etc"]):
+            result, _, detail, _ = self.helper.ask(RELEASE, ids)
+            self.assertEqual(result, REFUSED, ids)
+            self.assertIn("not a long Postfix queue ID", detail)
+        self.assertEqual(self.queue_of(ours), "hold")
+        notice = (b"From: sendwatch@corp.sendwatch.test\nTo: alice@corp.sendwatch.test\n"
+                  b"Subject: [Held] x\nAuto-Submitted: auto-generated\n\nbody\n")
+        for rcpt in ("a,b@corp.sendwatch.test", "a:b@corp.sendwatch.test",
+                     "(x)a@corp.sendwatch.test", "-oQ@corp.sendwatch.test"):
+            result, _, detail, _ = self.helper.ask(SUBMIT, rcpt=rcpt, message=notice)
+            self.assertEqual(result, REFUSED, rcpt)
+            self.assertIn("recipient refused", detail)
+        plain = b"From: mallory@evil.example\nSubject: hi\n\nnot a notice\n"
+        result, _, detail, _ = self.helper.ask(SUBMIT, rcpt="bob@partner.example",
+                                               message=plain)
+        self.assertEqual(result, REFUSED)
+        self.assertIn("no Auto-Submitted", detail)
+        result, _, detail, _ = self.helper.ask(99)
+        self.assertEqual(result, REFUSED)
+
+    def test_lists_the_queue_as_postqueue_prints_it(self):
+        ours = self.held("listed")
+        result, _, _, listing = self.helper.ask(LIST)
+        self.assertEqual(result, DONE)
+        self.assertIn(b'"queue_id": "%s"' % ours.encode(), listing)
+
+    def test_submits_a_notice_from_notice_sender(self):
+        notice = (b"From: sendwatch@corp.sendwatch.test\nTo: carol@partner.example\n"
+                  b"Subject: [Held] submitted\nAuto-Submitted: auto-generated\n\nbody\n")
+        result, _, detail, _ = self.helper.ask(SUBMIT, rcpt="carol@partner.example",
+                                               message=notice)
+        self.assertEqual(result, DONE, detail)
+        got = swtest.poll(lambda: [m for m in self.stack.delivered()
+                                   if m.header("Subject") == "[Held] submitted"], 60,
+                          "the notice at the sink")[0]
+        self.assertEqual(got.mail_from, "sendwatch@corp.sendwatch.test")
+        self.assertEqual(got.rcpts, ["carol@partner.example"])
+
+
+if __name__ == "__main__":
+    swtest.main()
