@@ -72,6 +72,7 @@ static size_t record_fields(const struct hold_record *r, struct shown_field *f,
     MANY("attachment", r->attachments, r->nattachments);
     ONE("created", number(num[1], 32, r->created, false));
     ONE("deadline", number(num[2], 32, r->deadline, false));
+    ONE("queued", number(num[8], 32, r->queued, true));
     ONE("outcome", r->outcome);
     ONE("outcome_time", number(num[3], 32, r->outcome_time, true));
     ONE("attempts", number(num[4], 32, r->attempts, true));
@@ -87,7 +88,7 @@ static size_t record_fields(const struct hold_record *r, struct shown_field *f,
 static void print_json(const struct hold_record *r, bool *first)
 {
     struct shown_field f[20];
-    char num[8][32];
+    char num[9][32];
     size_t n = record_fields(r, f, num);
     json_sep(stdout, first);
     fputc('{', stdout);
@@ -114,7 +115,7 @@ static void print_json(const struct hold_record *r, bool *first)
 static void print_text(const struct hold_record *r)
 {
     struct shown_field f[20];
-    char num[8][32], shown[1200];
+    char num[9][32], shown[1200];
     size_t n = record_fields(r, f, num);
     for (size_t i = 0; i < n; i++) {
         if (!f[i].many && f[i].value != NULL)

@@ -45,11 +45,12 @@
 /*
  * The milter commits a hold record before it answers Postfix, so for a
  * moment the record exists while the queue file is still being written
- * (in "incoming", or not listed yet).  Reconcile leaves records this young
- * alone: closing one as gone or released would strand its mail in HOLD.
+ * (in "incoming", or not listed yet).  Reconcile leaves records younger
+ * than hold_queue_grace (default 600 s: beyond Postfix's
+ * milter_content_timeout) alone: closing one as gone or released would
+ * strand its mail in HOLD.
  */
-#define RECONCILE_GRACE 600  /* seconds: beyond Postfix's milter_content_timeout */
-#define IDLE_WAKE_MS    5000 /* the longest sleep: requests are seen at least this often */
+#define IDLE_WAKE_MS 5000 /* the longest sleep: requests are seen at least this often */
 
 static volatile sig_atomic_t stopping;
 
@@ -389,7 +390,7 @@ static void process_requests(struct holdd *h)
 /* ---------------------------------------------------------------- notices */
 
 struct outbox_batch {
-    time_t now;
+    time_t now, next; /* next: when the first job not yet due is (0: none) */
     char keys[64][128];
     size_t n;
 };
@@ -410,8 +411,10 @@ static int collect_jobs(void *ctx, const char *key, size_t key_len, const void *
         time_t not_before;
         char qid[64];
         if (hold_parse_notice_job_key(k, &not_before, qid, sizeof(qid)) &&
-            not_before > b->now)
+            not_before > b->now) {
+            b->next = not_before;
             return 1;
+        }
         b->n++;
     }
     return 0;
@@ -530,34 +533,149 @@ static int notice_outcome_fn(void *ctx, struct store_txn *t, char *err, size_t e
  * again with the backoff of releases; its hold record counts the attempts
  * and keeps the last error, so "sendwatch held show" tells what is wrong.
  */
-static void process_outbox(struct holdd *h)
+struct job_wait {
+    const char *job_key, *queue_id;
+    time_t until;
+};
+
+/* Moves a notice job to UNTIL: its queue file is not in HOLD yet. */
+static int job_wait_fn(void *ctx, struct store_txn *t, char *err, size_t errlen)
+{
+    const struct job_wait *w = ctx;
+    char key[HOLD_DUE_KEY_MAX + 8];
+    hold_notice_job_key(key, sizeof(key), w->until, w->queue_id);
+    return store_txn_del(t, STORE_OUTBOX, w->job_key, err, errlen) == 0 &&
+                   store_txn_put(t, STORE_OUTBOX, key, "", 0, err, errlen) == 0
+               ? 0
+               : -1;
+}
+
+static int confirm_fn(void *ctx, struct store_txn *t, char *err, size_t errlen)
+{
+    return hold_confirm_queued(t, ctx, time(NULL), err, errlen) < 0 ? -1 : 0;
+}
+
+static int never_queued_fn(void *ctx, struct store_txn *t, char *err, size_t errlen)
+{
+    const struct job_wait *w = ctx;
+    return hold_close(t, w->queue_id, HOLD_NEVER_QUEUED, time(NULL),
+                      "its queue file never appeared: no notice", err, errlen) < 0 ||
+                   store_txn_del(t, STORE_OUTBOX, w->job_key, err, errlen) != 0
+               ? -1
+               : 0;
+}
+
+/*
+ * A notice is only for mail that is really in HOLD: the milter commits the
+ * record (and the job) before Postfix has written the queue file, and
+ * Postfix or the client may still give up.  So the jobs' records not yet
+ * seen queued are looked for, all in one helper call: found, the record
+ * says so and the notice may go; not found, the job waits a second - or,
+ * past hold_queue_grace, the record is closed as never-queued and nothing
+ * is sent.  QIDS[i] is the job KEYS[i]'s; READY[i] says whether it may go.
+ * Returns the earliest wait it set (0: none).
+ */
+static time_t confirm_queued(struct holdd *h, char keys[][128], const char **qids,
+                             size_t n, bool *ready)
+{
+    static const char *ask[64];
+    static size_t at[64];
+    enum helper_result res[64];
+    char err[512], detail[HELPER_DETAIL_SIZE];
+    size_t k = 0;
+    time_t now = time(NULL), wake = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct hold_record r;
+        ready[i] = true; /* send_hold_notice decides what is no longer held */
+        if (hold_get_stored(h->store, qids[i], &r, err, sizeof(err)) != 1)
+            continue;
+        if (r.state == HOLD_HELD && r.queued == 0) {
+            ready[i] = false;
+            ask[k] = qids[i];
+            at[k++] = i;
+        }
+        hold_record_clear(&r);
+    }
+    if (k == 0)
+        return 0;
+    if (helper_call(h->helper, HELPER_MARKED, ask, k, res, detail, err, sizeof(err)) !=
+        0) {
+        log_error("cannot look for queue files: %s", err);
+        return now + 5;
+    }
+    for (size_t j = 0; j < k; j++) {
+        size_t i = at[j];
+        struct hold_record r;
+        int found = hold_get_stored(h->store, qids[i], &r, err, sizeof(err));
+        time_t created = found == 1 ? r.created : now;
+        if (found == 1)
+            hold_record_clear(&r);
+        struct job_wait w = {keys[i], qids[i], now + 1};
+        if (res[j] == HELPER_DONE) {
+            ready[i] = in_txn(h, qids[i], confirm_fn, (void *)qids[i]) == 0;
+        } else if (now - created >= (time_t)h->cfg->hold_queue_grace) {
+            if (in_txn(h, qids[i], never_queued_fn, &w) == 0)
+                log_warning("%s: never queued: its queue file never appeared, no notice",
+                            qids[i]);
+        } else if (in_txn(h, keys[i], job_wait_fn, &w) == 0 &&
+                   (wake == 0 || w.until < wake)) {
+            wake = w.until;
+        }
+    }
+    return wake;
+}
+
+/*
+ * Sends the notices that are due, for mail seen in HOLD.  One that fails
+ * waits and is tried again with the backoff of releases; its hold record
+ * counts the attempts and keeps the last error, so "sendwatch held show"
+ * tells what is wrong.  Returns when the outbox wants looking at again
+ * (0: nothing waits).
+ */
+static time_t process_outbox(struct holdd *h)
 {
     struct outbox_batch b = {.now = time(NULL)};
+    const char *qids[64];
+    char qid_text[64][64];
+    bool ready[64];
+    size_t n = 0;
     char err[512];
     if (store_foreach(h->store, STORE_OUTBOX, collect_jobs, &b, err, sizeof(err)) != 0) {
         log_error("cannot read the outbox: %s", err);
-        return;
+        return b.now + 5;
     }
-    for (size_t i = 0; i < b.n && !stopping; i++) {
+    for (size_t i = 0; i < b.n; i++) {
         time_t not_before;
-        char qid[64];
-        if (!hold_parse_notice_job_key(b.keys[i], &not_before, qid, sizeof(qid)) ||
-            queueid_classify(qid) == QUEUEID_INVALID) {
+        if (!hold_parse_notice_job_key(b.keys[i], &not_before, qid_text[n],
+                                       sizeof(qid_text[n])) ||
+            queueid_classify(qid_text[n]) == QUEUEID_INVALID) {
             log_warning("outbox job %s is malformed: dropped", b.keys[i]);
             in_txn(h, b.keys[i], drop_job_fn, b.keys[i]);
             continue;
         }
+        if (n != i)
+            memcpy(b.keys[n], b.keys[i], sizeof(b.keys[n]));
+        qids[n] = qid_text[n];
+        n++;
+    }
+    time_t wake = confirm_queued(h, b.keys, qids, n, ready);
+    for (size_t i = 0; i < n && !stopping; i++) {
+        if (!ready[i])
+            continue;
         char why[512] = "";
-        int sent = send_hold_notice(h, qid, why, sizeof(why));
+        int sent = send_hold_notice(h, qids[i], why, sizeof(why));
         if (sent == 1) {
             in_txn(h, b.keys[i], drop_job_fn, b.keys[i]);
             continue;
         }
-        struct notice_outcome o = {b.keys[i], qid, sent == 0 ? NULL : why, 0, 0};
-        if (in_txn(h, qid, notice_outcome_fn, &o) == 0 && sent != 0)
-            log_error("%s: hold notice failed (attempt %ld), retrying in %lld s: %s", qid,
-                      o.attempt, (long long)o.wait, why);
+        struct notice_outcome o = {b.keys[i], qids[i], sent == 0 ? NULL : why, 0, 0};
+        if (in_txn(h, qids[i], notice_outcome_fn, &o) == 0 && sent != 0)
+            log_error("%s: hold notice failed (attempt %ld), retrying in %lld s: %s",
+                      qids[i], o.attempt, (long long)o.wait, why);
     }
+    if (b.next != 0 && (wake == 0 || b.next < wake))
+        wake = b.next;
+    return wake;
 }
 
 /* ------------------------------------------------------------- reconcile */
@@ -566,9 +684,11 @@ struct held_scan {
     const struct helper_listed *queue; /* the whole listing, sorted by queue ID */
     size_t nqueue;
     char (*gone)[HELPER_ID_SIZE];
+    char (*never)[HELPER_ID_SIZE]; /* not in the queue, and never seen there */
     char (*elsewhere)[HELPER_ID_SIZE];
-    size_t ngone, nelsewhere, cap;
-    time_t now; /* when the listing was taken */
+    size_t ngone, nnever, nelsewhere, cap;
+    time_t now;     /* when the listing was taken */
+    unsigned grace; /* hold_queue_grace */
 };
 
 static int listed_order(const void *a, const void *b)
@@ -582,17 +702,20 @@ static const char *listed_queue(const struct held_scan *s, const char *qid)
     struct helper_listed key;
     snprintf(key.queue_id, sizeof(key.queue_id), "%s", qid);
     const struct helper_listed *l =
-        bsearch(&key, s->queue, s->nqueue, sizeof(*s->queue), listed_order);
+        s->nqueue ? bsearch(&key, s->queue, s->nqueue, sizeof(*s->queue), listed_order)
+                  : NULL;
     return l ? l->queue : NULL;
 }
 
 static int scan_held(void *ctx, const struct hold_record *r)
 {
     struct held_scan *s = ctx;
-    if (r->state != HOLD_HELD || s->now - r->created < RECONCILE_GRACE)
+    if (r->state != HOLD_HELD || s->now - r->created < (time_t)s->grace)
         return 0;
     const char *q = listed_queue(s, r->queue_id);
-    if (q == NULL && s->ngone < s->cap)
+    if (q == NULL && r->queued == 0 && s->nnever < s->cap)
+        snprintf(s->never[s->nnever++], HELPER_ID_SIZE, "%s", r->queue_id);
+    else if (q == NULL && r->queued != 0 && s->ngone < s->cap)
         snprintf(s->gone[s->ngone++], HELPER_ID_SIZE, "%s", r->queue_id);
     else if (q != NULL && strcmp(q, "hold") != 0 && s->nelsewhere < s->cap)
         snprintf(s->elsewhere[s->nelsewhere++], HELPER_ID_SIZE, "%s", r->queue_id);
@@ -678,15 +801,18 @@ static void reconcile(struct holdd *h)
     char err[512];
     s.cap = 10000;
     s.now = time(NULL);
+    s.grace = h->cfg->hold_queue_grace;
     s.gone = calloc(s.cap, HELPER_ID_SIZE);
+    s.never = calloc(s.cap, HELPER_ID_SIZE);
     s.elsewhere = calloc(s.cap, HELPER_ID_SIZE);
-    if (s.gone == NULL || s.elsewhere == NULL ||
+    if (s.gone == NULL || s.never == NULL || s.elsewhere == NULL ||
         helper_list(h->helper, &listed, &s.nqueue, err, sizeof(err)) != 0) {
         log_error("cannot reconcile with the queue: %s",
-                  s.gone && s.elsewhere ? err : "out of memory");
+                  s.gone && s.never && s.elsewhere ? err : "out of memory");
         goto done;
     }
-    qsort(listed, s.nqueue, sizeof(*listed), listed_order);
+    if (s.nqueue > 1) /* qsort(NULL, 0) is undefined: an empty queue lists nothing */
+        qsort(listed, s.nqueue, sizeof(*listed), listed_order);
     s.queue = listed;
     size_t unreadable = 0;
     if (hold_foreach(h->store, scan_held, &s, &unreadable, err, sizeof(err)) != 0) {
@@ -701,6 +827,12 @@ static void reconcile(struct holdd *h)
         if (in_txn(h, s.gone[i], close_fn, &o) == 0)
             log_warning("%s: gone: no longer in the queue", s.gone[i]);
     }
+    for (size_t i = 0; i < s.nnever; i++) {
+        struct outcome o = {s.never[i], HOLD_NEVER_QUEUED,
+                            "its queue file never appeared"};
+        if (in_txn(h, s.never[i], close_fn, &o) == 0)
+            log_warning("%s: never queued: its queue file never appeared", s.never[i]);
+    }
     for (size_t i = 0; i < s.nelsewhere; i++) {
         struct outcome o = {s.elsewhere[i], HOLD_RELEASED, "released outside sendwatch"};
         if (in_txn(h, s.elsewhere[i], close_fn, &o) == 0)
@@ -710,6 +842,7 @@ static void reconcile(struct holdd *h)
 done:
     free(listed);
     free(s.gone);
+    free(s.never);
     free(s.elsewhere);
 }
 
@@ -861,8 +994,10 @@ int main(int argc, char **argv)
             next_reconcile = now + RECONCILE_EVERY;
         }
         process_requests(&h);
-        process_outbox(&h);
+        time_t outbox_next = process_outbox(&h);
         time_t next = release_due(&h);
+        if (outbox_next != 0 && (next == 0 || outbox_next < next))
+            next = outbox_next;
         /* Sleep until the second the next deadline names begins, to the
          * millisecond (not a whole second late), or IDLE_WAKE_MS at most. */
         struct timespec ts;

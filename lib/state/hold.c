@@ -14,7 +14,8 @@
 #include "queueid.h"
 #include "record.h"
 
-static const char *const state_names[] = {"held", "released", "deleted", "gone"};
+static const char *const state_names[] = {"held", "released", "deleted", "gone",
+                                          "never-queued"};
 
 const char *hold_state_name(enum hold_state s)
 {
@@ -97,6 +98,7 @@ static int hold_record_decode(const char *data, size_t len, struct hold_record *
     r->created = (time_t)get_number(data, len, "created");
     r->deadline = (time_t)get_number(data, len, "deadline");
     r->due = (time_t)get_number(data, len, "due");
+    r->queued = (time_t)get_number(data, len, "queued");
     r->outcome_time = (time_t)get_number(data, len, "outcome_time");
     r->attempts = (long)get_number(data, len, "attempts");
     r->notice_sent = (time_t)get_number(data, len, "notice_sent");
@@ -348,6 +350,22 @@ static time_t hold_backoff(long attempts)
     for (long i = 0; i < attempts && wait < 300; i++)
         wait *= 2;
     return wait > 300 ? 300 : wait;
+}
+
+int hold_confirm_queued(struct store_txn *t, const char *queue_id, time_t now, char *err,
+                        size_t errlen)
+{
+    char stamp[32], *data = NULL;
+    size_t len = 0;
+    time_t due;
+    int rc = read_held(t, queue_id, &data, &len, &due, err, errlen);
+    if (rc <= 0)
+        return rc < 0 ? -1 : 1;
+    free(data);
+    snprintf(stamp, sizeof(stamp), "%lld", (long long)now);
+    static const char *const names[] = {"queued", NULL};
+    const char *values[] = {stamp, NULL};
+    return update_held(t, queue_id, names, values, due, err, errlen);
 }
 
 int hold_attempt_failed(struct store_txn *t, const char *queue_id, time_t now,

@@ -27,13 +27,15 @@
 
 /* What became of a held message. */
 enum hold_state {
-    HOLD_HELD,     /* waiting in Postfix's HOLD queue */
-    HOLD_RELEASED, /* sent on (at the deadline, on request, or outside sendwatch) */
-    HOLD_DELETED,  /* removed from HOLD on request */
-    HOLD_GONE,     /* no longer in Postfix's queue */
+    HOLD_HELD,         /* waiting in Postfix's HOLD queue */
+    HOLD_RELEASED,     /* sent on (at the deadline, on request, or outside sendwatch) */
+    HOLD_DELETED,      /* removed from HOLD on request */
+    HOLD_GONE,         /* no longer in Postfix's queue */
+    HOLD_NEVER_QUEUED, /* its queue file never appeared (Postfix or the client gave
+                        * up after the milter committed): no notice was sent */
 };
 
-/* "held", "released", "deleted", "gone". */
+/* "held", "released", "deleted", "gone", "never-queued". */
 const char *hold_state_name(enum hold_state s);
 bool hold_state_parse(const char *name, enum hold_state *s);
 
@@ -54,6 +56,7 @@ struct hold_record {
     uint64_t size;
     time_t created, deadline; /* the deadline the sender was told */
     time_t due;               /* the next try: the deadline, or a retry */
+    time_t queued;            /* when its queue file was seen in HOLD (0: not yet) */
     char *outcome;            /* the last outcome's reason, or NULL */
     time_t outcome_time;
     long attempts;      /* failed release/delete attempts */
@@ -131,6 +134,13 @@ int hold_reschedule(struct store_txn *t, const char *queue_id, time_t when, char
  */
 int hold_close(struct store_txn *t, const char *queue_id, enum hold_state state,
                time_t when, const char *why, char *err, size_t errlen);
+
+/*
+ * Notes in T that QUEUE_ID's queue file was seen in HOLD at NOW (a notice
+ * goes out only after that).  0, 1 when not held, -1 with ERR.
+ */
+int hold_confirm_queued(struct store_txn *t, const char *queue_id, time_t now, char *err,
+                        size_t errlen);
 
 /*
  * Notes a failed attempt at NOW on QUEUE_ID in T: the reason, the attempt

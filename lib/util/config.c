@@ -67,6 +67,7 @@ static const struct config_param config_params[] = {
     SIZE_PARAM(scan_text_limit, "10m", 1024, 1024ULL * 1024 * 1024),
     PARAM(hold_enable, CONFIG_BOOL, "no"),
     UINT_PARAM(hold_minutes, "10", 1, 60),
+    UINT_PARAM(hold_queue_grace, "600", 5, 3600),
     CHOICE_PARAM(hold_scope, "external", hold_scopes),
     PARAM(user_settings_allowed, CONFIG_BOOL, "no"),
     PARAM(postfix_config_dir, CONFIG_PATH, "/etc/postfix"),

@@ -39,6 +39,8 @@ struct config {
     size_t scan_text_limit;       /* bytes of one part read as text */
     bool hold_enable;             /* hold outgoing mail (hold_scope) for hold_minutes */
     unsigned hold_minutes;        /* 1-60 */
+    unsigned hold_queue_grace;    /* seconds holdd waits for a held message's queue
+                                   * file before calling it never-queued */
     char *hold_scope;             /* "external": only with a recipient outside
                                    * internal_domains; "all" */
     bool user_settings_allowed;   /* senders' own hold settings (LMDB "users") count */

@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """Send hold under faults: holdd killed with work pending, the milter killed mid-message."""
 
+import json
 import os
 import signal
 import smtplib
@@ -125,6 +126,37 @@ class HoldFaults(unittest.TestCase):
         # The admin's mail is still where the admin put it.
         self.assertIn(other, self.held_ids())
         self.stack.sink.start()
+
+
+class NeverQueued(unittest.TestCase):
+    def test_mail_postfix_gave_up_on_gets_no_notice(self):
+        """The milter committed the hold (and its notice job), then Postfix gave the
+        message up (here: cleanup rejects the marker header; a crash or a client that
+        hangs up does the same).  No notice may go out for mail that is not there:
+        the record ends never-queued, and the sink sees nothing."""
+        checks = os.path.join(swtest.make_workdir("neverq-checks"), "milter_header_checks")
+        with open(checks, "w", encoding="utf-8") as f:
+            f.write("/^X-Sendwatch-Hold:/ REJECT given up after the milter (test)\n")
+        os.chmod(checks, 0o644)
+        stack = swtest.Stack("neverq", holdd=True, config_extra={
+            "hold_enable": "yes", "hold_scope": "all", "hold_queue_grace": "5"},
+            main_extra={"milter_header_checks": "regexp:" + checks})
+        with stack.start():
+            with self.assertRaises(smtplib.SMTPDataError) as e:
+                stack.postfix.submit(SENDER, ["bob@partner.example"],
+                                     swtest.make_message("never queued", b"x\r\n"))
+            self.assertEqual(e.exception.smtp_code // 100, 5)
+            self.assertEqual(stack.postfix.queue(), [])
+
+            def record():
+                r = stack.sendwatch("held", "list", "--json")
+                held = json.loads(r.stdout) if r.returncode == 0 else []
+                return held[0] if held and held[0]["state"] != "held" else None
+            closed = swtest.poll(record, 60, "the orphaned record to be closed")
+            self.assertEqual(closed["state"], "never-queued")
+            self.assertIsNone(closed["notice_sent"])
+            self.assertEqual([m for m in stack.sink.messages()
+                              if m.header("X-Sendwatch-Notice")], [])
 
 
 class HoldMapFull(unittest.TestCase):
