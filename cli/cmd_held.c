@@ -8,10 +8,12 @@
  * s, m, h or d, or seconds since the epoch (parse_when).  Run as root it
  * first becomes run_user, so LMDB's files keep belonging to the daemons.
  */
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "commands.h"
 #include "hold.h"
@@ -177,7 +179,8 @@ static bool usable_queue_id(const char *id, bool act)
 
 /* "-" for the ID: queue IDs on standard input, one per line, all in one transaction. */
 static int request_from_stdin(struct store *store, const struct config *cfg,
-                              enum hold_action action, const char *verb, time_t when)
+                              enum hold_action action, const char *verb, time_t when,
+                              const char *asker)
 {
     char line[128], err[1024];
     const char **ids = NULL;
@@ -202,7 +205,7 @@ static int request_from_stdin(struct store *store, const struct config *cfg,
             goto done;
         n++;
     }
-    if (hold_request_many(store, cfg->holdd_socket, action, ids, n, when, "cli", err,
+    if (hold_request_many(store, cfg->holdd_socket, action, ids, n, when, asker, err,
                           sizeof(err)) != 0) {
         fprintf(stderr, "sendwatch: %s\n", err);
         goto done;
@@ -241,6 +244,11 @@ int command_held(const char *config_path, int argc, char **argv)
     if (cfg == NULL)
         return 1;
     int status = 1;
+    /* Who asks, for the hold record's audit trail: the real user, taken before
+     * commands_open_store() becomes run_user. */
+    char asker[96];
+    struct passwd *pw = getpwuid(getuid());
+    snprintf(asker, sizeof(asker), "cli:%s", pw ? pw->pw_name : "?");
     struct store *store = commands_open_store(cfg, !act);
     if (store == NULL)
         goto done;
@@ -263,7 +271,7 @@ int command_held(const char *config_path, int argc, char **argv)
         goto done;
     }
     if (from_stdin) {
-        status = request_from_stdin(store, cfg, action, verb, when);
+        status = request_from_stdin(store, cfg, action, verb, when, asker);
         goto done;
     }
     struct hold_record r;
@@ -275,7 +283,7 @@ int command_held(const char *config_path, int argc, char **argv)
     } else if (show) {
         print_text(&r);
         status = 0;
-    } else if (hold_request(store, cfg->holdd_socket, action, argv[2], when, "cli", err,
+    } else if (hold_request(store, cfg->holdd_socket, action, argv[2], when, asker, err,
                             sizeof(err)) != 0) {
         fprintf(stderr, "sendwatch: %s\n", err);
     } else {

@@ -118,6 +118,8 @@ struct batch {
     size_t n;
     const char *const *request_keys; /* deleted with the outcomes; NULL: none */
     size_t nkeys;
+    const char *const
+        *by; /* per ID, who asked (recorded as "requested by"); NULL: none */
 };
 
 /* The queue ID's queue in the listing L (N entries), or NULL. */
@@ -209,8 +211,12 @@ static void carry_out(struct holdd *h, enum helper_op op, const struct batch *b,
             rc = attempt_failed(t, b->ids[i], verb, res ? helper_err : "out of memory",
                                 err, sizeof(err));
         } else if (res[i] == HELPER_DONE) {
-            rc = hold_close(t, b->ids[i], state, time(NULL), why, err, sizeof(err));
-            log_info("%s: %s (%s)", b->ids[i], hold_state_name(state), why);
+            char asked[220];
+            if (b->by != NULL) /* each request's own asker: the audit trail names them */
+                snprintf(asked, sizeof(asked), "requested by %s", b->by[i]);
+            const char *because = b->by != NULL ? asked : why;
+            rc = hold_close(t, b->ids[i], state, time(NULL), because, err, sizeof(err));
+            log_info("%s: %s (%s)", b->ids[i], hold_state_name(state), because);
         } else {
             rc = record_unmoved(t, b->ids[i], res[i], verb, detail, have_listing, listed,
                                 nlisted, err, sizeof(err));
@@ -274,7 +280,7 @@ static time_t release_due(struct holdd *h)
             return b.next;
         for (size_t i = 0; i < b.n; i++)
             ids[i] = b.ids[i];
-        struct batch batch = {ids, b.n, NULL, 0};
+        struct batch batch = {ids, b.n, NULL, 0, NULL};
         carry_out(h, HELPER_RELEASE, &batch, HOLD_RELEASED, "deadline");
         if (b.n < HELPER_MAX_IDS && b.next != 0)
             return b.next;
@@ -308,8 +314,10 @@ static int collect_request(void *ctx, const struct hold_request *r, bool malform
 static void process_requests(struct holdd *h)
 {
     static struct request_batch b;
-    static const char *release_ids[HELPER_MAX_IDS], *release_keys[HELPER_MAX_IDS];
-    static const char *delete_ids[HELPER_MAX_IDS], *delete_keys[HELPER_MAX_IDS];
+    static const char *release_ids[HELPER_MAX_IDS], *release_keys[HELPER_MAX_IDS],
+        *release_by[HELPER_MAX_IDS];
+    static const char *delete_ids[HELPER_MAX_IDS], *delete_keys[HELPER_MAX_IDS],
+        *delete_by[HELPER_MAX_IDS];
     char err[512];
     size_t batch_size;
     do {
@@ -347,9 +355,11 @@ static void process_requests(struct holdd *h)
             if (found == 1 && held.state == HOLD_HELD) {
                 if (r->action == HOLD_RELEASE) {
                     release_ids[nrelease] = r->queue_id;
+                    release_by[nrelease] = r->by;
                     release_keys[nrelease++] = r->key;
                 } else {
                     delete_ids[ndelete] = r->queue_id;
+                    delete_by[ndelete] = r->by;
                     delete_keys[ndelete++] = r->key;
                 }
             } else {
@@ -371,16 +381,13 @@ static void process_requests(struct holdd *h)
             rc = -1;
         }
         if (rc >= 0 && nrelease > 0) {
-            char why[200];
-            snprintf(why, sizeof(why), "requested by %s", b.r[0].by);
-            struct batch batch = {release_ids, nrelease, release_keys, nrelease};
-            carry_out(h, HELPER_RELEASE, &batch, HOLD_RELEASED, why);
+            struct batch batch = {release_ids, nrelease, release_keys, nrelease,
+                                  release_by};
+            carry_out(h, HELPER_RELEASE, &batch, HOLD_RELEASED, "requested");
         }
         if (rc >= 0 && ndelete > 0) {
-            char why[200];
-            snprintf(why, sizeof(why), "requested by %s", b.r[0].by);
-            struct batch batch = {delete_ids, ndelete, delete_keys, ndelete};
-            carry_out(h, HELPER_DELETE, &batch, HOLD_DELETED, why);
+            struct batch batch = {delete_ids, ndelete, delete_keys, ndelete, delete_by};
+            carry_out(h, HELPER_DELETE, &batch, HOLD_DELETED, "requested");
         }
         if (rc < 0)
             return;

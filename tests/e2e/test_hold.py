@@ -81,7 +81,7 @@ class Hold(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         self.stack.find("<hold-release@sendwatch.test>")
         rec = self.wait_state(qid, "released")
-        self.assertEqual(rec["outcome"], "requested by cli")
+        self.assertEqual(rec["outcome"], "requested by cli:root")
 
     def test_delete_means_never(self):
         qid = self.send("hold delete")
@@ -94,7 +94,7 @@ class Hold(unittest.TestCase):
         # A later release cannot bring it back.
         r = self.stack.sendwatch("held", "release", qid)
         self.assertEqual(r.returncode, 0, r.stderr)
-        swtest.poll(lambda: re.search(r"%s: release requested by cli: not held" % qid,
+        swtest.poll(lambda: re.search(r"%s: release requested by cli:root: not held" % qid,
                                       self.stack.holdd.log_text()), 30, "refusal logged")
         self.assertNotIn("hold delete", self.delivered_subjects())
 

@@ -3,6 +3,7 @@
 
 import json
 import os
+import shutil
 import signal
 import smtplib
 import subprocess
@@ -49,6 +50,40 @@ class HoldFaults(unittest.TestCase):
         subjects = sorted(m.header("Subject") for m in released())
         self.assertEqual(subjects, ["fault %02d" % i for i in range(20)])
         self.assertEqual(self.held_ids(), set())
+
+    def test_a_batch_records_each_requests_asker(self):
+        """Requests made while holdd is down are carried out in one batch; each
+        message's outcome names who asked for it, not the batch's first asker."""
+        ids = [self.stack.postfix.submit(SENDER, ["bob@partner.example"],
+                                         swtest.make_message("asker %d" % i, b"x\r\n"))
+               for i in range(2)]
+        swtest.poll(lambda: set(ids) <= self.held_ids(), 60, "both in HOLD")
+        self.assertEqual(self.stack.holdd.stop(), 0)
+        r = self.stack.sendwatch("held", "release", ids[0])  # as root
+        self.assertEqual(r.returncode, 0, r.stderr)
+        # A second admin without root: a copy of the config they may read.
+        readable = os.path.join(self.stack.workdir, "readable.conf")
+        with open(self.stack.config_path, encoding="utf-8") as f, \
+                open(readable, "w", encoding="utf-8") as out:
+            out.write(f.read())
+        os.chmod(readable, 0o644)
+        # The checkout may be root's alone (/root/project): a copy of the program.
+        program = os.path.join(self.stack.workdir, "sendwatch")
+        shutil.copy(swtest.binary("sendwatch"), program)
+        os.chmod(program, 0o755)
+        r = subprocess.run(["runuser", "-u", swtest.RUN_USER, "--", program,
+                            "-c", readable, "held", "release", ids[1]],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.stack.holdd.start(self.stack.holdd_socket)
+
+        def outcomes():
+            got = json.loads(self.stack.sendwatch("held", "list", "--json").stdout)
+            by_id = {rec["queue_id"]: rec for rec in got}
+            return [by_id[q]["outcome"] for q in ids if by_id[q]["state"] == "released"]
+        swtest.poll(lambda: len(outcomes()) == 2, 60, "both released")
+        self.assertEqual(outcomes(), ["requested by cli:root",
+                                      "requested by cli:%s" % swtest.RUN_USER])
 
     def test_milter_killed_mid_message_loses_nothing(self):
         pf = self.stack.postfix
