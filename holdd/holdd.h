@@ -1,0 +1,103 @@
+/*
+ * holdd - what the jobs of sendwatch-holdd share: the daemon's state, in
+ * one struct, and the transaction and outcome helpers.  The jobs, a file
+ * each: release.c (deadlines), requests.c (release/delete/reschedule asked
+ * by the CLI and the web), notices.c (the outbox), reconcile.c (LMDB
+ * against Postfix's queue); outcomes.c records what the root helper did.
+ * One thread; every function here logs its own failures.
+ */
+#ifndef SENDWATCH_HOLDD_HOLDD_H
+#define SENDWATCH_HOLDD_HOLDD_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "config.h"
+#include "helper.h"
+#include "hold.h"
+#include "notice.h"
+#include "store.h"
+#include "token.h"
+
+/* Set by SIGTERM/SIGINT; every job's loop stops at it. */
+extern volatile sig_atomic_t holdd_stopping;
+
+/* The scratch of the jobs' batches: large, so allocated once. */
+struct holdd_scratch {
+    struct {
+        time_t now, next; /* next: the earliest deadline still in the future, or 0 */
+        char ids[HELPER_MAX_IDS][HELPER_ID_SIZE];
+        const char *id_ptrs[HELPER_MAX_IDS];
+        size_t n;
+    } due;
+    struct {
+        struct hold_request r[HELPER_MAX_IDS];
+        bool malformed[HELPER_MAX_IDS];
+        size_t n;
+        const char *release_ids[HELPER_MAX_IDS], *release_keys[HELPER_MAX_IDS],
+            *release_by[HELPER_MAX_IDS];
+        const char *delete_ids[HELPER_MAX_IDS], *delete_keys[HELPER_MAX_IDS],
+            *delete_by[HELPER_MAX_IDS];
+    } requests;
+    struct {
+        const char *ids[HELPER_MAX_IDS];
+        enum helper_result res[HELPER_MAX_IDS];
+    } adopt;
+};
+
+struct holdd {
+    const struct config *cfg;
+    struct store *store;
+    int helper;                         /* the root helper's channel */
+    int wake;                           /* the wake-up socket */
+    struct notice_templates *templates; /* read as root at start */
+    struct token_key key;               /* web_key_file, read as root at start */
+    unsigned told_not_ours;             /* "not ours" lines logged (at most 100) */
+    struct holdd_scratch *scratch;
+};
+
+/* Runs FN(ctx, t) in one write transaction and commits it.  0 or -1 (logged as WHAT). */
+int holdd_txn(struct holdd *h, const char *what,
+              int (*fn)(void *ctx, struct store_txn *t, char *err, size_t errlen),
+              void *ctx);
+
+/* One message closed on its own (reconcile): for holdd_txn with holdd_close_fn. */
+struct outcome {
+    const char *queue_id;
+    enum hold_state state;
+    const char *why;
+};
+int holdd_close_fn(void *ctx, struct store_txn *t, char *err, size_t errlen);
+
+/* What one batch asked of the helper, and the request keys it answers. */
+struct batch {
+    const char *const *ids;
+    size_t n;
+    const char *const *request_keys; /* deleted with the outcomes; NULL: none */
+    size_t nkeys;
+    const char *const
+        *by; /* per ID, who asked (recorded as "requested by"); NULL: none */
+};
+
+/*
+ * Asks the helper to OP (RELEASE or DELETE) the batch's IDs and records
+ * every outcome in one transaction, with the requests it answers.
+ */
+void outcomes_carry_out(struct holdd *h, enum helper_op op, const struct batch *b,
+                        enum hold_state state, const char *why);
+
+/* Releases everything due; returns the next deadline (0: none). */
+time_t release_due(struct holdd *h);
+
+/* Carries out the CLI's and the web's requests. */
+void requests_process(struct holdd *h);
+
+/* Sends the notices that are due; returns when to look again (0: nothing waits). */
+time_t notices_process(struct holdd *h);
+
+/* Reconciles LMDB with Postfix's queue listing. */
+void reconcile_run(struct holdd *h);
+
+#endif

@@ -1,0 +1,147 @@
+/* outcomes - see holdd.h: what became of a batch the root helper was asked to act on. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "holdd.h"
+#include "log.h"
+#include "queueid.h"
+
+/* Runs FN(ctx, t) in one write transaction and commits it.  0 or -1 (logged). */
+int holdd_txn(struct holdd *h, const char *what,
+              int (*fn)(void *ctx, struct store_txn *t, char *err, size_t errlen),
+              void *ctx)
+{
+    char err[512];
+    struct store_txn *t = store_begin(h->store, err, sizeof(err));
+    if (t == NULL || fn(ctx, t, err, sizeof(err)) < 0) {
+        store_abort(t);
+        log_error("%s: %s", what, err);
+        return -1;
+    }
+    if (store_commit(t, err, sizeof(err)) != 0) {
+        log_error("%s: %s", what, err);
+        return -1;
+    }
+    return 0;
+}
+
+int holdd_close_fn(void *ctx, struct store_txn *t, char *err, size_t errlen)
+{
+    const struct outcome *o = ctx;
+    return hold_close(t, o->queue_id, o->state, time(NULL), o->why, err, errlen);
+}
+
+/* The queue ID's queue in the listing L (N entries), or NULL. */
+static const char *queue_of(const struct helper_listed *l, size_t n, const char *id)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(l[i].queue_id, id) == 0)
+            return l[i].queue;
+    return NULL;
+}
+
+/* Records one failed attempt on QID in T, logged.  As hold_attempt_failed. */
+static int attempt_failed(struct store_txn *t, const char *qid, const char *verb,
+                          const char *why, char *err, size_t errlen)
+{
+    long attempt = 0;
+    time_t wait = 0;
+    int rc = hold_attempt_failed(t, qid, time(NULL), why, &attempt, &wait, err, errlen);
+    if (rc >= 0)
+        log_warning("%s: %s failed (attempt %ld), retrying in %lld s: %s", qid, verb,
+                    attempt, (long long)wait, why);
+    return rc;
+}
+
+/* Records in T what became of QID, which the helper did not move (RESULT). */
+static int record_unmoved(struct store_txn *t, const char *qid, enum helper_result result,
+                          const char *verb, const char *detail, bool listed,
+                          const struct helper_listed *l, size_t nl, char *err,
+                          size_t errlen)
+{
+    char why[HELPER_DETAIL_SIZE + 64];
+    if (result == HELPER_NOT_OURS) {
+        log_warning("%s: its queue file lacks sendwatch's marker: left alone", qid);
+        return hold_close(t, qid, HOLD_GONE, time(NULL),
+                          "its queue file lacks sendwatch's marker: left alone", err,
+                          errlen);
+    }
+    if (result != HELPER_NOT_MOVED || !listed)
+        return attempt_failed(t, qid, verb,
+                              !listed && result == HELPER_NOT_MOVED
+                                  ? "the queue could not be listed"
+                              : *detail ? detail
+                                        : helper_result_name(result),
+                              err, errlen);
+    const char *q = queue_of(l, nl, qid);
+    if (q == NULL || strcmp(q, "hold") != 0) {
+        if (q == NULL)
+            snprintf(why, sizeof(why), "no longer in the queue");
+        else
+            snprintf(why, sizeof(why), "not in hold but in %s", q);
+        log_warning("%s: gone: %s", qid, why);
+        return hold_close(t, qid, HOLD_GONE, time(NULL), why, err, errlen);
+    }
+    snprintf(why, sizeof(why), "postsuper left it in hold%s%s", *detail ? ": " : "",
+             detail);
+    return attempt_failed(t, qid, verb, why, err, errlen);
+}
+
+/*
+ * Asks the helper to OP the batch's IDs and records every outcome in one
+ * transaction (with the requests it answers): STATE with WHY when done;
+ * for mail the helper did not move, the queue listing tells: gone, or
+ * elsewhere (closed as gone), or still in HOLD (a retry with backoff).
+ * One transaction per batch: 10,000 releases are a few commits.
+ */
+void outcomes_carry_out(struct holdd *h, enum helper_op op, const struct batch *b,
+                        enum hold_state state, const char *why)
+{
+    const char *verb = op == HELPER_RELEASE ? "release" : "delete";
+    enum helper_result *res = calloc(b->n ? b->n : 1, sizeof(*res));
+    char err[512], helper_err[512] = "", detail[HELPER_DETAIL_SIZE] = "";
+    int called = res == NULL ? -1
+                             : helper_call(h->helper, op, b->ids, b->n, res, detail,
+                                           helper_err, sizeof(helper_err));
+    struct helper_listed *listed = NULL;
+    size_t nlisted = 0;
+    bool have_listing = false, any_unmoved = false;
+    for (size_t i = 0; called == 0 && i < b->n; i++)
+        any_unmoved = any_unmoved || res[i] == HELPER_NOT_MOVED;
+    if (any_unmoved)
+        have_listing = helper_list(h->helper, &listed, &nlisted, err, sizeof(err)) == 0;
+    struct store_txn *t = store_begin(h->store, err, sizeof(err));
+    int rc = t != NULL ? 0 : -1;
+    if (called != 0)
+        log_error("cannot %s %zu message(s): %s", verb, b->n,
+                  res ? helper_err : "out of memory");
+    for (size_t i = 0; i < b->n && rc >= 0; i++) {
+        if (called != 0) {
+            rc = attempt_failed(t, b->ids[i], verb, res ? helper_err : "out of memory",
+                                err, sizeof(err));
+        } else if (res[i] == HELPER_DONE) {
+            char asked[220];
+            if (b->by != NULL) /* each request's own asker: the audit trail names them */
+                snprintf(asked, sizeof(asked), "requested by %s", b->by[i]);
+            const char *because = b->by != NULL ? asked : why;
+            rc = hold_close(t, b->ids[i], state, time(NULL), because, err, sizeof(err));
+            log_info("%s: %s (%s)", b->ids[i], hold_state_name(state), because);
+        } else {
+            rc = record_unmoved(t, b->ids[i], res[i], verb, detail, have_listing, listed,
+                                nlisted, err, sizeof(err));
+        }
+    }
+    for (size_t i = 0; i < b->nkeys && rc >= 0; i++)
+        rc = store_txn_del(t, STORE_REQUESTS, b->request_keys[i], err, sizeof(err));
+    if (rc < 0) {
+        store_abort(t);
+        log_error("cannot record %s outcomes: %s", verb, err);
+    } else if (store_commit(t, err, sizeof(err)) != 0) {
+        log_error("cannot record %s outcomes: %s", verb, err);
+    }
+    free(listed);
+    free(res);
+}
