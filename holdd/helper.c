@@ -15,6 +15,13 @@
 #include "fdio.h"
 #include "queueid.h"
 
+const char *helper_result_name(enum helper_result r)
+{
+    static const char *const names[] = {"done", "not moved", "not sendwatch's", "refused",
+                                        "failed"};
+    return (unsigned)r < sizeof(names) / sizeof(*names) ? names[r] : "?";
+}
+
 int helper_start(const char *helper_path, const char *postfix_config_dir,
                  const char *sendmail_path, const char *notice_sender, int *fd,
                  pid_t *pid, char *err, size_t errlen)

@@ -10,13 +10,6 @@
 #include "parse.h"
 #include "queueid.h"
 
-const char *helper_result_name(enum helper_result r)
-{
-    static const char *const names[] = {"done", "not moved", "not sendwatch's", "refused",
-                                        "failed"};
-    return (unsigned)r < sizeof(names) / sizeof(*names) ? names[r] : "?";
-}
-
 bool helper_check_ids(const struct helper_request *r, char *why, size_t whylen)
 {
     if (r->nids > HELPER_MAX_IDS) {

@@ -66,6 +66,7 @@ struct helper_reply {
     char detail[HELPER_DETAIL_SIZE];  /* a command's own words when FAILED or REFUSED */
 };
 
+/* "done", "not moved", ... (holdd's side, helper.c). */
 const char *helper_result_name(enum helper_result r);
 
 #endif
