@@ -51,6 +51,20 @@ int helper_start(const char *helper_path, const char *postfix_config_dir,
     return 0;
 }
 
+/* The one request and reply in flight (holdd asks from one thread, one at a
+ * time): 33 KB, so not on the stack and not allocated per call. */
+static struct helper_request request;
+static struct helper_reply reply;
+
+/* The request buffer, cleared, for OP. */
+static struct helper_request *new_request(enum helper_op op)
+{
+    memset(&request, 0, sizeof(request));
+    request.protocol = HELPER_PROTOCOL;
+    request.op = op;
+    return &request;
+}
+
 /* Sends R (and MESSAGE) and reads the reply into REP.  0, or -1 with ERR. */
 static int ask(int fd, const struct helper_request *r, const char *message,
                struct helper_reply *rep, char *err, size_t errlen)
@@ -67,24 +81,21 @@ static int ask(int fd, const struct helper_request *r, const char *message,
 int helper_call(int fd, enum helper_op op, const char *const *ids, size_t n,
                 enum helper_result *results, char *detail, char *err, size_t errlen)
 {
-    static struct helper_request r;
-    static struct helper_reply rep;
-    memset(&r, 0, sizeof(r));
-    r.protocol = HELPER_PROTOCOL;
-    r.op = op;
-    r.nids = (uint32_t)(n < HELPER_MAX_IDS ? n : HELPER_MAX_IDS);
-    for (uint32_t i = 0; i < r.nids; i++)
-        snprintf(r.ids[i], sizeof(r.ids[i]), "%s", ids[i]);
-    if (ask(fd, &r, NULL, &rep, err, errlen) != 0)
+    struct helper_request *r = new_request(op);
+    r->nids = (uint32_t)(n < HELPER_MAX_IDS ? n : HELPER_MAX_IDS);
+    for (uint32_t i = 0; i < r->nids; i++)
+        snprintf(r->ids[i], sizeof(r->ids[i]), "%s", ids[i]);
+    if (ask(fd, r, NULL, &reply, err, errlen) != 0)
         return -1;
-    snprintf(detail, HELPER_DETAIL_SIZE, "%.*s", HELPER_DETAIL_SIZE - 1, rep.detail);
-    if (rep.result == HELPER_REFUSED || rep.nids != r.nids) {
+    snprintf(detail, HELPER_DETAIL_SIZE, "%.*s", HELPER_DETAIL_SIZE - 1, reply.detail);
+    if (reply.result == HELPER_REFUSED || reply.nids != r->nids) {
         errbuf_set(err, errlen, "the root helper refused: %s", detail);
         return -1;
     }
-    for (uint32_t i = 0; i < r.nids; i++)
-        results[i] = rep.results[i] <= HELPER_FAILED ? (enum helper_result)rep.results[i]
-                                                     : HELPER_FAILED;
+    for (uint32_t i = 0; i < r->nids; i++)
+        results[i] = reply.results[i] <= HELPER_FAILED
+                         ? (enum helper_result)reply.results[i]
+                         : HELPER_FAILED;
     return 0;
 }
 
@@ -131,27 +142,23 @@ static int parse_listing(char *text, struct helper_listed **out, size_t *n, char
 
 int helper_list(int fd, struct helper_listed **out, size_t *n, char *err, size_t errlen)
 {
-    static struct helper_request r;
-    static struct helper_reply rep;
-    memset(&r, 0, sizeof(r));
-    r.protocol = HELPER_PROTOCOL;
-    r.op = HELPER_LIST;
-    if (ask(fd, &r, NULL, &rep, err, errlen) != 0)
+    struct helper_reply *rep = &reply;
+    if (ask(fd, new_request(HELPER_LIST), NULL, rep, err, errlen) != 0)
         return -1;
-    if (rep.listing_len > HELPER_LISTING_MAX) {
+    if (rep->listing_len > HELPER_LISTING_MAX) {
         errbuf_set(err, errlen, "the root helper is out of step");
         return -1;
     }
-    char *text = malloc((size_t)rep.listing_len + 1);
-    if (text == NULL || fdio_read_exact(fd, text, rep.listing_len) != 0) {
+    char *text = malloc((size_t)rep->listing_len + 1);
+    if (text == NULL || fdio_read_exact(fd, text, rep->listing_len) != 0) {
         free(text);
         errbuf_set(err, errlen, "the root helper does not answer");
         return -1;
     }
-    text[rep.listing_len] = '\0';
+    text[rep->listing_len] = '\0';
     int rc = 0;
-    if (rep.result != HELPER_DONE) {
-        errbuf_set(err, errlen, "%.*s", HELPER_DETAIL_SIZE - 1, rep.detail);
+    if (rep->result != HELPER_DONE) {
+        errbuf_set(err, errlen, "%.*s", HELPER_DETAIL_SIZE - 1, rep->detail);
         rc = -1;
     } else {
         rc = parse_listing(text, out, n, err, errlen);
@@ -162,23 +169,20 @@ int helper_list(int fd, struct helper_listed **out, size_t *n, char *err, size_t
 
 int helper_submit(int fd, const char *rcpt, const char *message, char *err, size_t errlen)
 {
-    static struct helper_request r;
-    static struct helper_reply rep;
+    struct helper_request *r = new_request(HELPER_SUBMIT);
+    struct helper_reply *rep = &reply;
     size_t len = strlen(message);
-    memset(&r, 0, sizeof(r));
-    r.protocol = HELPER_PROTOCOL;
-    r.op = HELPER_SUBMIT;
-    if (strlen(rcpt) >= sizeof(r.rcpt) || len > HELPER_MESSAGE_MAX) {
+    if (strlen(rcpt) >= sizeof(r->rcpt) || len > HELPER_MESSAGE_MAX) {
         errbuf_set(err, errlen, "notice too large, or its recipient too long");
         return -1;
     }
-    snprintf(r.rcpt, sizeof(r.rcpt), "%s", rcpt);
-    r.message_len = (uint32_t)len;
-    if (ask(fd, &r, message, &rep, err, errlen) != 0)
+    snprintf(r->rcpt, sizeof(r->rcpt), "%s", rcpt);
+    r->message_len = (uint32_t)len;
+    if (ask(fd, r, message, rep, err, errlen) != 0)
         return -1;
-    if (rep.result != HELPER_DONE) {
-        errbuf_set(err, errlen, "%s: %.*s", helper_result_name(rep.result),
-                   HELPER_DETAIL_SIZE - 1, rep.detail);
+    if (rep->result != HELPER_DONE) {
+        errbuf_set(err, errlen, "%s: %.*s", helper_result_name(rep->result),
+                   HELPER_DETAIL_SIZE - 1, rep->detail);
         return -1;
     }
     return 0;

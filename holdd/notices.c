@@ -199,8 +199,9 @@ static int never_queued_fn(void *ctx, struct store_txn *t, char *err, size_t err
 static time_t confirm_queued(struct holdd *h, char keys[][128], const char **qids,
                              size_t n, bool *ready)
 {
-    static const char *ask[64];
-    static size_t at[64];
+    const char *ask[64];
+    size_t at[64];
+    time_t created[64];
     enum helper_result res[64];
     char err[512], detail[HELPER_DETAIL_SIZE];
     size_t k = 0;
@@ -213,6 +214,7 @@ static time_t confirm_queued(struct holdd *h, char keys[][128], const char **qid
         if (r.state == HOLD_HELD && r.queued == 0) {
             ready[i] = false;
             ask[k] = qids[i];
+            created[k] = r.created;
             at[k++] = i;
         }
         hold_record_clear(&r);
@@ -226,15 +228,10 @@ static time_t confirm_queued(struct holdd *h, char keys[][128], const char **qid
     }
     for (size_t j = 0; j < k; j++) {
         size_t i = at[j];
-        struct hold_record r;
-        int found = hold_get_stored(h->store, qids[i], &r, err, sizeof(err));
-        time_t created = found == 1 ? r.created : now;
-        if (found == 1)
-            hold_record_clear(&r);
         struct job_wait w = {keys[i], qids[i], now + 1};
         if (res[j] == HELPER_DONE) {
             ready[i] = holdd_txn(h, qids[i], confirm_fn, (void *)qids[i]) == 0;
-        } else if (now - created >= (time_t)h->cfg->hold_queue_grace) {
+        } else if (now - created[j] >= (time_t)h->cfg->hold_queue_grace) {
             if (holdd_txn(h, qids[i], never_queued_fn, &w) == 0)
                 log_warning("%s: never queued: its queue file never appeared, no notice",
                             qids[i]);
