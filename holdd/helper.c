@@ -65,16 +65,36 @@ static struct helper_request *new_request(enum helper_op op)
     return &request;
 }
 
-/* Sends R (and MESSAGE) and reads the reply into REP.  0, or -1 with ERR. */
-static int ask(int fd, const struct helper_request *r, const char *message,
+/* Sends R (and for SUBMIT its notices, MESSAGES) and reads the reply into
+ * REP.  0, or -1 with ERR. */
+static int ask(int fd, const struct helper_request *r, const char *const *messages,
                struct helper_reply *rep, char *err, size_t errlen)
 {
-    if (fdio_write_all(fd, r, sizeof(*r)) != 0 ||
-        (message != NULL && fdio_write_all(fd, message, r->message_len) != 0) ||
-        fdio_read_exact(fd, rep, sizeof(*rep)) != 0 || rep->protocol != HELPER_PROTOCOL) {
+    int rc = fdio_write_all(fd, r, sizeof(*r));
+    for (uint32_t i = 0; rc == 0 && messages != NULL && i < r->nids; i++)
+        rc = fdio_write_all(fd, messages[i], r->notices[i].len);
+    if (rc != 0 || fdio_read_exact(fd, rep, sizeof(*rep)) != 0 ||
+        rep->protocol != HELPER_PROTOCOL) {
         errbuf_set(err, errlen, "the root helper does not answer");
         return -1;
     }
+    return 0;
+}
+
+/* Copies the reply's per-item results into RESULTS and its DETAIL.  0, or
+ * -1 with ERR when the helper refused the request as a whole. */
+static int take_results(const struct helper_request *r, enum helper_result *results,
+                        char *detail, char *err, size_t errlen)
+{
+    snprintf(detail, HELPER_DETAIL_SIZE, "%.*s", HELPER_DETAIL_SIZE - 1, reply.detail);
+    if (reply.result == HELPER_REFUSED || reply.nids != r->nids) {
+        errbuf_set(err, errlen, "the root helper refused: %s", detail);
+        return -1;
+    }
+    for (uint32_t i = 0; i < r->nids; i++)
+        results[i] = reply.results[i] <= HELPER_FAILED
+                         ? (enum helper_result)reply.results[i]
+                         : HELPER_FAILED;
     return 0;
 }
 
@@ -87,16 +107,7 @@ int helper_call(int fd, enum helper_op op, const char *const *ids, size_t n,
         snprintf(r->ids[i], sizeof(r->ids[i]), "%s", ids[i]);
     if (ask(fd, r, NULL, &reply, err, errlen) != 0)
         return -1;
-    snprintf(detail, HELPER_DETAIL_SIZE, "%.*s", HELPER_DETAIL_SIZE - 1, reply.detail);
-    if (reply.result == HELPER_REFUSED || reply.nids != r->nids) {
-        errbuf_set(err, errlen, "the root helper refused: %s", detail);
-        return -1;
-    }
-    for (uint32_t i = 0; i < r->nids; i++)
-        results[i] = reply.results[i] <= HELPER_FAILED
-                         ? (enum helper_result)reply.results[i]
-                         : HELPER_FAILED;
-    return 0;
+    return take_results(r, results, detail, err, errlen);
 }
 
 /* Parses postqueue -j's lines; members we do not know are ignored. */
@@ -167,23 +178,25 @@ int helper_list(int fd, struct helper_listed **out, size_t *n, char *err, size_t
     return rc;
 }
 
-int helper_submit(int fd, const char *rcpt, const char *message, char *err, size_t errlen)
+int helper_submit(int fd, const char *const *rcpts, const char *const *messages, size_t n,
+                  enum helper_result *results, char *detail, char *err, size_t errlen)
 {
     struct helper_request *r = new_request(HELPER_SUBMIT);
-    struct helper_reply *rep = &reply;
-    size_t len = strlen(message);
-    if (strlen(rcpt) >= sizeof(r->rcpt) || len > HELPER_MESSAGE_MAX) {
-        errbuf_set(err, errlen, "notice too large, or its recipient too long");
+    if (n > HELPER_MAX_NOTICES) {
+        errbuf_set(err, errlen, "%zu notices at once: at most %d", n, HELPER_MAX_NOTICES);
         return -1;
     }
-    snprintf(r->rcpt, sizeof(r->rcpt), "%s", rcpt);
-    r->message_len = (uint32_t)len;
-    if (ask(fd, r, message, rep, err, errlen) != 0)
-        return -1;
-    if (rep->result != HELPER_DONE) {
-        errbuf_set(err, errlen, "%s: %.*s", helper_result_name(rep->result),
-                   HELPER_DETAIL_SIZE - 1, rep->detail);
-        return -1;
+    r->nids = (uint32_t)n;
+    for (size_t i = 0; i < n; i++) {
+        size_t len = strlen(messages[i]);
+        if (strlen(rcpts[i]) >= sizeof(r->notices[i].rcpt) || len > HELPER_MESSAGE_MAX) {
+            errbuf_set(err, errlen, "notice %zu too large, or its recipient too long", i);
+            return -1;
+        }
+        snprintf(r->notices[i].rcpt, sizeof(r->notices[i].rcpt), "%s", rcpts[i]);
+        r->notices[i].len = (uint32_t)len;
     }
-    return 0;
+    if (ask(fd, r, messages, &reply, err, errlen) != 0)
+        return -1;
+    return take_results(r, results, detail, err, errlen);
 }

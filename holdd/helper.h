@@ -47,8 +47,13 @@ struct helper_listed {
  */
 int helper_list(int fd, struct helper_listed **out, size_t *n, char *err, size_t errlen);
 
-/* Submits MESSAGE to RCPT from notice_sender.  0, or -1 with ERR. */
-int helper_submit(int fd, const char *rcpt, const char *message, char *err,
-                  size_t errlen);
+/*
+ * Submits the N (at most HELPER_MAX_NOTICES) notices MESSAGES[i] to
+ * RCPTS[i] from notice_sender, all at once: RESULTS[i] for each (DONE, or
+ * REFUSED/FAILED with a command's or the check's words in DETAIL).  0, or
+ * -1 with ERR (the helper is gone, or refused the request as a whole).
+ */
+int helper_submit(int fd, const char *const *rcpts, const char *const *messages, size_t n,
+                  enum helper_result *results, char *detail, char *err, size_t errlen);
 
 #endif

@@ -27,13 +27,15 @@ bool helper_check_ids(const struct helper_request *r, char *why, size_t whylen)
     return true;
 }
 
-/* The header block of MESSAGE: its length up to the blank line, or 0. */
-static size_t header_length(const char *message, size_t len)
+bool helper_check_sizes(const struct helper_request *r, size_t *total)
 {
-    for (size_t i = 0; i + 1 < len; i++)
-        if (message[i] == '\n' && message[i + 1] == '\n')
-            return i + 1;
-    return 0;
+    bool ok = r->op != HELPER_SUBMIT || r->nids <= HELPER_MAX_NOTICES;
+    *total = 0;
+    for (uint32_t i = 0; r->op == HELPER_SUBMIT && ok && i < r->nids; i++) {
+        ok = r->notices[i].len <= HELPER_MESSAGE_MAX;
+        *total += r->notices[i].len;
+    }
+    return ok;
 }
 
 bool helper_check_notice(const char *rcpt, const char *message, size_t len, char *why,
@@ -49,7 +51,8 @@ bool helper_check_notice(const char *rcpt, const char *message, size_t len, char
         errbuf_set(why, whylen, "a notice is 1 to %d bytes of text", HELPER_MESSAGE_MAX);
         return false;
     }
-    size_t head = header_length(message, len);
+    const char *blank = memmem(message, len, "\n\n", 2); /* ends the header block */
+    size_t head = blank ? (size_t)(blank - message) + 1 : 0;
     static const char needle[] = "auto-submitted: auto-generated\n";
     for (size_t i = 0; head > 0 && i + sizeof(needle) - 1 <= head; i++)
         if ((i == 0 || message[i - 1] == '\n') &&

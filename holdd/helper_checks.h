@@ -16,6 +16,11 @@
  * reused by Postfix); nids within bounds.  false with WHY. */
 bool helper_check_ids(const struct helper_request *r, char *why, size_t whylen);
 
+/* For SUBMIT, whether its notices are at most HELPER_MAX_NOTICES of at
+ * most HELPER_MESSAGE_MAX bytes each; their sum into *TOTAL.  true for
+ * the other operations (*TOTAL 0). */
+bool helper_check_sizes(const struct helper_request *r, size_t *total);
+
 /*
  * A notice the helper will submit: RCPT a strict addr-spec (parse.h), the
  * MESSAGE (LEN bytes) without NUL bytes, within HELPER_MESSAGE_MAX, a header

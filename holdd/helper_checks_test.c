@@ -127,14 +127,39 @@ static void test_postcat_missing(void **state)
                                         id, sizeof(id)));
 }
 
+/* A SUBMIT's notices are counted and sized before a byte of them is read. */
+static void test_sizes(void **state)
+{
+    (void)state;
+    static struct helper_request r;
+    size_t total = 99;
+    memset(&r, 0, sizeof(r));
+    r.op = HELPER_RELEASE;
+    r.nids = HELPER_MAX_IDS; /* IDs: helper_check_ids judges those */
+    assert_true(helper_check_sizes(&r, &total));
+    assert_int_equal(total, 0);
+    r.op = HELPER_SUBMIT;
+    r.nids = HELPER_MAX_NOTICES;
+    for (size_t i = 0; i < HELPER_MAX_NOTICES; i++)
+        r.notices[i].len = 1000;
+    assert_true(helper_check_sizes(&r, &total));
+    assert_int_equal(total, 1000 * HELPER_MAX_NOTICES);
+    r.notices[3].len = HELPER_MESSAGE_MAX + 1;
+    assert_false(helper_check_sizes(&r, &total));
+    r.notices[3].len = UINT32_MAX; /* no wrap-around to a small total */
+    assert_false(helper_check_sizes(&r, &total));
+    r.notices[3].len = HELPER_MESSAGE_MAX;
+    assert_true(helper_check_sizes(&r, &total));
+    r.nids = HELPER_MAX_NOTICES + 1;
+    assert_false(helper_check_sizes(&r, &total));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_ids),
-        cmocka_unit_test(test_notice),
-        cmocka_unit_test(test_postsuper_report),
-        cmocka_unit_test(test_marker),
-        cmocka_unit_test(test_postcat_missing),
+        cmocka_unit_test(test_ids),    cmocka_unit_test(test_sizes),
+        cmocka_unit_test(test_notice), cmocka_unit_test(test_postsuper_report),
+        cmocka_unit_test(test_marker), cmocka_unit_test(test_postcat_missing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

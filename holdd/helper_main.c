@@ -13,12 +13,13 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -31,83 +32,76 @@
 
 static char *const clean_env[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", NULL};
 
-static const char *config_dir, *sendmail, *notice_sender;
+static char *config_dir, *sendmail, *notice_sender; /* the arguments */
+
+/* Answers the request as a whole, or the last failing item, with RESULT. */
+static void say(struct helper_reply *rep, enum helper_result result, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(rep->detail, sizeof(rep->detail), fmt, ap);
+    va_end(ap);
+    if (result != HELPER_DONE)
+        rep->result = result;
+}
 
 /*
- * Runs ARGV with INPUT (LEN bytes) on its standard input; its standard
- * output and error are collected into OUT and ERROUT (either may be NULL:
- * dropped).  Returns the exit status, or -1.
+ * A command the helper runs, its standard input, output and error memory
+ * files: nothing to pump, so several can run at once and none can block
+ * on a full pipe.
  */
-static int run(char *const argv[], const char *input, size_t len, struct buf *out,
-               struct buf *errout)
-{
-    int in[2] = {-1, -1}, o[2] = {-1, -1}, e[2] = {-1, -1}, status = -1;
-    posix_spawn_file_actions_t fa;
+struct command {
     pid_t pid;
-    struct buf drop = {0};
-    if (pipe2(in, O_CLOEXEC) != 0 || pipe2(o, O_CLOEXEC) != 0 || pipe2(e, O_CLOEXEC) != 0)
-        goto done;
+    int io[3];
+};
+
+/* Starts ARGV with INPUT (LEN bytes) on its standard input.  C->pid -1: it did not. */
+static void launch(struct command *c, char *const argv[], const char *input, size_t len)
+{
+    posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, in[0], 0);
-    posix_spawn_file_actions_adddup2(&fa, o[1], 1);
-    posix_spawn_file_actions_adddup2(&fa, e[1], 2);
-    int rc = posix_spawn(&pid, argv[0], &fa, NULL, argv, clean_env);
+    c->pid = -1;
+    for (int i = 0; i < 3; i++) {
+        c->io[i] = memfd_create("sendwatch-helper", MFD_CLOEXEC);
+        posix_spawn_file_actions_adddup2(&fa, c->io[i], i);
+    }
+    if (c->io[0] >= 0 && c->io[1] >= 0 && c->io[2] >= 0 &&
+        fdio_write_all(c->io[0], input, len) == 0 && lseek(c->io[0], 0, SEEK_SET) == 0 &&
+        posix_spawn(&c->pid, argv[0], &fa, NULL, argv, clean_env) != 0)
+        c->pid = -1;
     posix_spawn_file_actions_destroy(&fa);
-    if (rc != 0)
-        goto done;
-    close(in[0]);
-    close(o[1]);
-    close(e[1]);
-    in[0] = o[1] = e[1] = -1;
-    size_t sent = 0;
-    if (len == 0) {
-        close(in[1]);
-        in[1] = -1;
-    }
-    while (o[0] >= 0 || e[0] >= 0) {
-        struct pollfd p[3] = {{o[0], POLLIN, 0}, {e[0], POLLIN, 0}, {in[1], POLLOUT, 0}};
-        if (poll(p, 3, -1) < 0 && errno != EINTR)
-            break;
-        if (in[1] >= 0 && (p[2].revents & (POLLOUT | POLLERR | POLLHUP))) {
-            ssize_t n = write(in[1], input + sent, len - sent);
-            if (n > 0)
-                sent += (size_t)n;
-            if (n < 0 || sent == len) {
-                close(in[1]);
-                in[1] = -1;
-            }
-        }
-        for (int i = 0; i < 2; i++) {
-            int *fd = i == 0 ? &o[0] : &e[0];
-            struct buf *to = i == 0 ? (out ? out : &drop) : (errout ? errout : &drop);
-            char chunk[8192];
-            if (*fd < 0 || !(p[i].revents & (POLLIN | POLLHUP | POLLERR)))
-                continue;
-            ssize_t n = read(*fd, chunk, sizeof(chunk));
-            if (n > 0 && buf_append(to, chunk, (size_t)n) != 0)
-                n = -1; /* out of memory: stop reading, fail below */
-            if (n <= 0 && !(n < 0 && errno == EINTR)) {
-                close(*fd);
-                *fd = -1;
-                status = n < 0 ? -2 : status;
-            }
-        }
-    }
-    int ws;
-    while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)
+}
+
+/* Waits for C and collects its standard output and error into OUT and ERR
+ * (either NULL: dropped).  Its exit status, or -1. */
+static int finish(struct command *c, struct buf *out, struct buf *err)
+{
+    int ws = -1, status = -1;
+    while (c->pid > 0 && waitpid(c->pid, &ws, 0) < 0 && errno == EINTR)
         ;
-    status = status == -2 ? -1 : WIFEXITED(ws) ? WEXITSTATUS(ws) : -1;
-done:
-    for (int i = 0; i < 2; i++) {
-        if (in[i] >= 0)
-            close(in[i]);
-        if (o[i] >= 0)
-            close(o[i]);
-        if (e[i] >= 0)
-            close(e[i]);
+    if (c->pid > 0 && WIFEXITED(ws))
+        status = WEXITSTATUS(ws);
+    for (int i = 0; i < 3; i++) {
+        struct buf *to = i == 1 ? out : i == 2 ? err : NULL;
+        char chunk[65536];
+        ssize_t n = to != NULL && lseek(c->io[i], 0, SEEK_SET) == 0 ? 1 : 0;
+        while (n > 0 && (n = read(c->io[i], chunk, sizeof(chunk))) > 0)
+            if (buf_append(to, chunk, (size_t)n) != 0)
+                n = -1;
+        status = n < 0 ? -1 : status;
+        if (c->io[i] >= 0)
+            close(c->io[i]);
     }
-    buf_free(&drop);
     return status;
+}
+
+/* Runs ARGV to its end (see launch and finish). */
+static int run(char *const argv[], const char *input, size_t len, struct buf *out,
+               struct buf *err)
+{
+    struct command c;
+    launch(&c, argv, input, len);
+    return finish(&c, out, err);
 }
 
 /* Which of R's IDs carry the marker: postcat -h, restarted after an ID it cannot open. */
@@ -115,8 +109,8 @@ static void find_marked(const struct helper_request *r, struct helper_reply *rep
 {
     uint32_t from = 0;
     while (from < r->nids) {
-        char *argv[HELPER_MAX_IDS + 6] = {"/usr/sbin/postcat", "-c", (char *)config_dir,
-                                          "-h", "-q"};
+        char *argv[HELPER_MAX_IDS + 6] = {"/usr/sbin/postcat", "-c", config_dir, "-h",
+                                          "-q"};
         for (uint32_t i = from; i < r->nids; i++)
             argv[5 + i - from] = (char *)r->ids[i];
         argv[5 + r->nids - from] = NULL;
@@ -138,8 +132,8 @@ static void find_marked(const struct helper_request *r, struct helper_reply *rep
                                             : HELPER_NOT_MOVED;
         }
         if (status != 0 && !stopped)
-            snprintf(rep->detail, sizeof(rep->detail), "postcat exit %d: %.200s", status,
-                     err.data ? err.data : "");
+            say(rep, HELPER_DONE, "postcat exit %d: %.200s", status,
+                err.data ? err.data : "");
         buf_free(&out);
         buf_free(&err);
         from = status != 0 && !stopped ? r->nids : next;
@@ -149,27 +143,19 @@ static void find_marked(const struct helper_request *r, struct helper_reply *rep
 /* RELEASE or DELETE: only marked mail, in one postsuper run, then one qmgr kick. */
 static void release_or_delete(const struct helper_request *r, struct helper_reply *rep)
 {
+    static char ids[HELPER_MAX_IDS * HELPER_ID_SIZE]; /* one per line, for postsuper */
     bool release = r->op == HELPER_RELEASE;
-    struct buf ids = {0}, report = {0};
+    size_t len = 0;
+    struct buf report = {0};
     find_marked(r, rep);
     for (uint32_t i = 0; i < r->nids; i++)
-        if (rep->results[i] == HELPER_DONE &&
-            (buf_append(&ids, r->ids[i], strlen(r->ids[i])) != 0 ||
-             buf_append(&ids, "\n", 1) != 0)) {
-            rep->result = HELPER_FAILED;
-            snprintf(rep->detail, sizeof(rep->detail), "out of memory");
-            goto done;
-        }
-    if (ids.len == 0)
-        goto done;
-    char *postsuper[] = {"/usr/sbin/postsuper",
-                         "-c",
-                         (char *)config_dir,
-                         release ? "-H" : "-d",
-                         "-",
-                         "hold",
-                         NULL};
-    int status = run(postsuper, ids.data, ids.len, NULL, &report);
+        if (rep->results[i] == HELPER_DONE)
+            len += (size_t)sprintf(ids + len, "%s\n", r->ids[i]); /* IDs are checked */
+    if (len == 0)
+        return;
+    char *how = release ? "-H" : "-d";
+    char *postsuper[] = {"/usr/sbin/postsuper", "-c", config_dir, how, "-", "hold", NULL};
+    int status = run(postsuper, ids, len, NULL, &report);
     bool any = false;
     for (uint32_t i = 0; i < r->nids; i++) {
         if (rep->results[i] != HELPER_DONE)
@@ -179,75 +165,78 @@ static void release_or_delete(const struct helper_request *r, struct helper_repl
         any = any || (moved && release);
     }
     if (status != 0)
-        snprintf(rep->detail, sizeof(rep->detail), "postsuper exit %d: %.200s", status,
-                 report.data ? report.data : "");
+        say(rep, HELPER_DONE, "postsuper exit %d: %.200s", status,
+            report.data ? report.data : "");
     /* -H leaves mail deferred with its time reset to now: one deferred-queue
      * scan request sends the whole batch (postqueue -i would cost a process
      * per message). */
-    if (any) {
-        char *postkick[] = {
-            "/usr/sbin/postkick", "-c", (char *)config_dir, "public", "qmgr", "D", NULL};
+    char *postkick[] = {
+        "/usr/sbin/postkick", "-c", config_dir, "public", "qmgr", "D", NULL};
+    if (any)
         run(postkick, NULL, 0, NULL, NULL);
-    }
-done:
-    buf_free(&ids);
     buf_free(&report);
+}
+
+/*
+ * SUBMIT: each notice that passes the checks goes to its own sendmail, all
+ * of them at once - a notice waits on Postfix's disk, not on the others.
+ */
+static void submit(const struct helper_request *r, const char *messages,
+                   struct helper_reply *rep)
+{
+    struct command c[HELPER_MAX_NOTICES];
+    size_t at = 0;
+    for (uint32_t i = 0; i < r->nids; at += r->notices[i++].len) {
+        const struct helper_notice *n = &r->notices[i];
+        char *argv[] = {sendmail, "-C", config_dir,      "-f", notice_sender,
+                        "-i",     "--", (char *)n->rcpt, NULL};
+        c[i] = (struct command){-1, {-1, -1, -1}};
+        if (helper_check_notice(n->rcpt, messages + at, n->len, rep->detail,
+                                sizeof(rep->detail)))
+            launch(&c[i], argv, messages + at, n->len);
+        else
+            rep->results[i] = HELPER_REFUSED;
+    }
+    for (uint32_t i = 0; i < r->nids; i++) {
+        struct buf err = {0};
+        int status = finish(&c[i], NULL, &err);
+        if (rep->results[i] != HELPER_REFUSED && status != 0) {
+            rep->results[i] = HELPER_FAILED;
+            say(rep, HELPER_DONE, "sendmail exit %d: %.200s", status,
+                err.data ? err.data : "");
+        }
+        buf_free(&err);
+    }
 }
 
 /* Serves one request into REP (and *EXTRA, bytes to send after it). */
 static void serve(const struct helper_request *r, const char *message,
                   struct helper_reply *rep, struct buf *extra)
 {
-    char why[200];
     rep->nids = r->nids;
     if (r->op == HELPER_LIST) {
-        char *postqueue[] = {"/usr/sbin/postqueue", "-c", (char *)config_dir, "-j", NULL};
+        char *postqueue[] = {"/usr/sbin/postqueue", "-c", config_dir, "-j", NULL};
         struct buf err = {0};
         int status = run(postqueue, NULL, 0, extra, &err);
         if (status != 0 || extra->len > HELPER_LISTING_MAX) {
-            rep->result = HELPER_FAILED;
-            snprintf(rep->detail, sizeof(rep->detail), "postqueue -j exit %d: %.200s",
-                     status, err.data ? err.data : "");
+            say(rep, HELPER_FAILED, "postqueue -j exit %d: %.200s", status,
+                err.data ? err.data : "");
             extra->len = 0;
         }
         rep->listing_len = (uint32_t)extra->len;
         buf_free(&err);
     } else if (r->op == HELPER_SUBMIT) {
-        if (!helper_check_notice(r->rcpt, message, r->message_len, why, sizeof(why))) {
-            rep->result = HELPER_REFUSED;
-            snprintf(rep->detail, sizeof(rep->detail), "%s", why);
-            return;
-        }
-        char *argv[] = {(char *)sendmail,
-                        "-C",
-                        (char *)config_dir,
-                        "-f",
-                        (char *)notice_sender,
-                        "-i",
-                        "--",
-                        (char *)r->rcpt,
-                        NULL};
-        struct buf err = {0};
-        int status = run(argv, message, r->message_len, NULL, &err);
-        if (status != 0) {
-            rep->result = HELPER_FAILED;
-            snprintf(rep->detail, sizeof(rep->detail), "sendmail exit %d: %.200s", status,
-                     err.data ? err.data : "");
-        }
-        buf_free(&err);
+        submit(r, message, rep);
     } else if (r->op == HELPER_RELEASE || r->op == HELPER_DELETE ||
                r->op == HELPER_MARKED) {
-        if (!helper_check_ids(r, why, sizeof(why))) {
+        if (!helper_check_ids(r, rep->detail, sizeof(rep->detail)))
             rep->result = HELPER_REFUSED;
-            snprintf(rep->detail, sizeof(rep->detail), "%s", why);
-        } else if (r->op == HELPER_MARKED) {
+        else if (r->op == HELPER_MARKED)
             find_marked(r, rep);
-        } else {
+        else
             release_or_delete(r, rep);
-        }
     } else {
-        rep->result = HELPER_REFUSED;
-        snprintf(rep->detail, sizeof(rep->detail), "unknown operation %u", r->op);
+        say(rep, HELPER_REFUSED, "unknown operation %u", r->op);
     }
 }
 
@@ -271,34 +260,26 @@ int main(int argc, char **argv)
     for (;;) {
         if (fdio_read_exact(CHANNEL, &r, sizeof(r)) != 0)
             return 0; /* holdd is gone */
-        char *message = NULL;
-        if (r.op == HELPER_SUBMIT && r.message_len <= HELPER_MESSAGE_MAX &&
-            ((message = malloc(r.message_len + 1)) == NULL ||
-             fdio_read_exact(CHANNEL, message, r.message_len) != 0))
-            return 1;
-        if (message != NULL)
-            message[r.message_len] = '\0';
+        size_t total = 0;
         memset(&rep, 0, sizeof(rep));
         rep.protocol = HELPER_PROTOCOL;
-        struct buf extra = {0};
-        if (r.protocol != HELPER_PROTOCOL ||
-            (r.op == HELPER_SUBMIT && r.message_len > HELPER_MESSAGE_MAX)) {
-            rep.result = HELPER_REFUSED;
-            snprintf(rep.detail, sizeof(rep.detail), "protocol %u or size refused",
-                     r.protocol);
+        if (r.protocol != HELPER_PROTOCOL || !helper_check_sizes(&r, &total)) {
+            say(&rep, HELPER_REFUSED, "protocol %u or size refused", r.protocol);
             /* The stream cannot be trusted to be in step any more. */
             fdio_write_all(CHANNEL, &rep, sizeof(rep));
             return 1;
         }
+        char *message = NULL;
+        struct buf extra = {0};
+        if (r.op == HELPER_SUBMIT && ((message = malloc(total + 1)) == NULL ||
+                                      fdio_read_exact(CHANNEL, message, total) != 0))
+            return 1;
         serve(&r, message, &rep, &extra);
         free(message);
-        int rc = fdio_write_all(CHANNEL, &rep, sizeof(rep)) == 0 &&
-                         (extra.len == 0 ||
-                          fdio_write_all(CHANNEL, extra.data, extra.len) == 0)
-                     ? 0
-                     : -1;
+        bool answered = fdio_write_all(CHANNEL, &rep, sizeof(rep)) == 0 &&
+                        fdio_write_all(CHANNEL, extra.data, extra.len) == 0;
         buf_free(&extra);
-        if (rc != 0)
+        if (!answered)
             return 1;
     }
 }

@@ -7,8 +7,8 @@
  * sendmail and notice_sender as its arguments) and then talks to it in
  * fixed-size structs, host byte order (both ends are one machine):
  *
- *   request  struct helper_request, then for HELPER_SUBMIT message_len
- *            bytes of the notice;
+ *   request  struct helper_request, then for HELPER_SUBMIT the notices'
+ *            bytes, one after the other (notices[i].len each);
  *   reply    struct helper_reply, then for HELPER_LIST listing_len bytes
  *            of "postqueue -j" output, which holdd (not root) parses.
  *
@@ -28,6 +28,7 @@
 #define HELPER_ID_SIZE     64  /* a queue ID (QUEUEID_MAX) and its NUL, with room */
 #define HELPER_ADDR_SIZE   256 /* an addr-spec and its NUL */
 #define HELPER_MESSAGE_MAX (256 * 1024) /* a notice */
+#define HELPER_MAX_NOTICES 16           /* per SUBMIT, each its own sendmail, at once */
 #define HELPER_LISTING_MAX (256u * 1024 * 1024)
 #define HELPER_DETAIL_SIZE 240
 
@@ -36,7 +37,7 @@ enum helper_op {
     HELPER_DELETE = 2,  /* postsuper -d ID hold */
     HELPER_MARKED = 3,  /* which IDs carry sendwatch's marker (nothing is changed) */
     HELPER_LIST = 4,    /* postqueue -j, as it printed it */
-    HELPER_SUBMIT = 5,  /* sendmail -f notice_sender -- rcpt, the notice on stdin */
+    HELPER_SUBMIT = 5,  /* per notice: sendmail -f notice_sender -- rcpt, it on stdin */
 };
 
 enum helper_result {
@@ -48,13 +49,19 @@ enum helper_result {
     HELPER_FAILED,    /* a Postfix command failed; DETAIL has its words */
 };
 
-struct helper_request {
-    uint32_t protocol;    /* HELPER_PROTOCOL */
-    uint32_t op;          /* enum helper_op */
-    uint32_t nids;        /* RELEASE, DELETE, MARKED */
-    uint32_t message_len; /* SUBMIT: the notice's bytes that follow */
+struct helper_notice {
     char rcpt[HELPER_ADDR_SIZE];
-    char ids[HELPER_MAX_IDS][HELPER_ID_SIZE];
+    uint32_t len; /* its bytes, at most HELPER_MESSAGE_MAX */
+};
+
+struct helper_request {
+    uint32_t protocol; /* HELPER_PROTOCOL */
+    uint32_t op;       /* enum helper_op */
+    uint32_t nids;     /* IDs (RELEASE, DELETE, MARKED) or notices (SUBMIT) */
+    union {
+        char ids[HELPER_MAX_IDS][HELPER_ID_SIZE];
+        struct helper_notice notices[HELPER_MAX_NOTICES];
+    };
 };
 
 struct helper_reply {
@@ -62,7 +69,7 @@ struct helper_reply {
     uint32_t result;                  /* enum helper_result, for the request as a whole */
     uint32_t nids;                    /* as asked */
     uint32_t listing_len;             /* LIST: the bytes that follow */
-    uint32_t results[HELPER_MAX_IDS]; /* per ID, in the order asked */
+    uint32_t results[HELPER_MAX_IDS]; /* per ID or notice, in the order asked */
     char detail[HELPER_DETAIL_SIZE];  /* a command's own words when FAILED or REFUSED */
 };
 

@@ -23,8 +23,10 @@ static int collect_jobs(void *ctx, const char *key, size_t key_len, const void *
     struct outbox_batch *b = ctx;
     (void)value;
     (void)len;
-    if (b->n == 64)
+    if (b->n == 64) {
+        b->next = b->now; /* more is due: look again at once */
         return 1;
+    }
     if (key_len < sizeof(b->keys[0])) {
         char *k = b->keys[b->n];
         memcpy(k, key, key_len);
@@ -65,27 +67,44 @@ static int make_url(struct holdd *h, const struct token_key *key, const char *qi
     return w < 0 || (size_t)w >= len ? -1 : 0;
 }
 
+/* One notice of a batch: what it is for, and how it went. */
+struct notice_slot {
+    const char *job_key, *queue_id;
+    enum { SLOT_SEND, SLOT_NOTHING, SLOT_FAILED } what;
+    char rcpt[HELPER_ADDR_SIZE];
+    char *message;
+    char why[400];
+    long attempt;
+    time_t wait;
+};
+
 /*
- * Sends the hold notice of the held mail QID.  0 sent, 1 nothing to do
- * (not held any more, or nobody to tell), -1 failed: ERR says why.
+ * Builds the hold notice of the held mail S->queue_id into S: SLOT_SEND
+ * (message and rcpt set), SLOT_NOTHING (not held any more, or nobody to
+ * tell) or SLOT_FAILED (why set).
  */
-static int send_hold_notice(struct holdd *h, const char *qid, char *err, size_t errlen)
+static void build_hold_notice(struct holdd *h, struct notice_slot *s)
 {
     struct hold_record r;
-    int found = hold_get_stored(h->store, qid, &r, err, errlen);
+    const char *qid = s->queue_id;
+    s->what = SLOT_FAILED;
+    int found = hold_get_stored(h->store, qid, &r, s->why, sizeof(s->why));
     if (found < 0)
-        return -1;
-    if (found == 0 || r.state != HOLD_HELD) {
+        return;
+    if (found == 0 || r.state != HOLD_HELD || r.sender[0] == '\0') {
+        /* An adopted message or a bounce has nobody to tell. */
         log_info("%s: no hold notice: %s", qid,
-                 found ? hold_state_name(r.state) : "no hold record");
+                 !found                 ? "no hold record"
+                 : r.state != HOLD_HELD ? hold_state_name(r.state)
+                                        : "no sender");
         if (found)
             hold_record_clear(&r);
-        return 1;
+        s->what = SLOT_NOTHING;
+        return;
     }
-    int rc = -1;
     int *external = calloc(r.nrecipients + 1, sizeof(*external));
     if (external == NULL) {
-        snprintf(err, errlen, "out of memory");
+        snprintf(s->why, sizeof(s->why), "out of memory");
         goto done;
     }
     for (size_t i = 0; i < r.nrecipients; i++)
@@ -96,7 +115,8 @@ static int send_hold_notice(struct holdd *h, const char *qid, char *err, size_t 
             0 ||
         make_url(h, &h->key, qid, "delete", r.deadline, delete_url, sizeof(delete_url)) !=
             0) {
-        snprintf(err, errlen, "cannot make its links (node_name %s, web_base_url %s)",
+        snprintf(s->why, sizeof(s->why),
+                 "cannot make its links (node_name %s, web_base_url %s)",
                  h->cfg->node_name, h->cfg->web_base_url);
         goto done;
     }
@@ -114,76 +134,134 @@ static int send_hold_notice(struct holdd *h, const char *qid, char *err, size_t 
         .send_now_url = send_now,
         .delete_url = delete_url,
     };
-    if (r.sender[0] == '\0') {
-        rc = 1; /* adopted mail or a bounce: nobody to tell */
+    if (strlen(r.sender) >= sizeof(s->rcpt)) {
+        snprintf(s->why, sizeof(s->why), "the sender's address is too long");
         goto done;
     }
-    char *message = notice_hold_message(h->cfg, h->templates, &nh, err, errlen);
-    if (message == NULL)
-        goto done;
-    char shown[400];
-    if (helper_submit(h->helper, r.sender, message, err, errlen) == 0) {
-        log_info("%s: hold notice sent to <%s>", qid,
-                 log_escape(shown, sizeof(shown), r.sender, strlen(r.sender)));
-        rc = 0;
-    }
-    free(message);
+    snprintf(s->rcpt, sizeof(s->rcpt), "%s", r.sender);
+    s->message = notice_hold_message(h->cfg, h->templates, &nh, s->why, sizeof(s->why));
+    if (s->message != NULL)
+        s->what = SLOT_SEND;
 done:
     free(external);
     hold_record_clear(&r);
-    return rc;
 }
 
-struct notice_outcome {
-    const char *job_key, *queue_id, *why;
-    long attempt;
-    time_t wait;
-};
-
-static int notice_outcome_fn(void *ctx, struct store_txn *t, char *err, size_t errlen)
+/* Records how a batch of notices went, in one transaction. */
+static int notice_outcomes_fn(void *ctx, struct store_txn *t, char *err, size_t errlen)
 {
-    struct notice_outcome *o = ctx;
-    return hold_notice_outcome(t, o->job_key, o->queue_id, time(NULL), o->why,
-                               &o->attempt, &o->wait, err, errlen) < 0
-               ? -1
-               : 0;
+    struct notice_slot *s = ctx;
+    for (; s->job_key != NULL; s++) {
+        int rc = s->what == SLOT_NOTHING
+                     ? store_txn_del(t, STORE_OUTBOX, s->job_key, err, errlen)
+                     : hold_notice_outcome(t, s->job_key, s->queue_id, time(NULL),
+                                           s->what == SLOT_SEND ? NULL : s->why,
+                                           &s->attempt, &s->wait, err, errlen);
+        if (rc < 0)
+            return -1;
+    }
+    return 0;
 }
 
 /*
- * Sends the notices that are due.  One that fails waits and is tried
- * again with the backoff of releases; its hold record counts the attempts
- * and keeps the last error, so "sendwatch held show" tells what is wrong.
+ * Builds and submits the notices of the N jobs KEYS/QIDS (at most
+ * HELPER_MAX_NOTICES), all at once, and records how each went in one
+ * transaction.  A notice that fails waits and is tried again with the
+ * backoff of releases; its hold record counts the attempts and keeps the
+ * last error, so "sendwatch held show" tells what is wrong.  0, or -1
+ * when the outcomes could not be recorded (logged; the jobs stay due).
  */
-struct job_wait {
-    const char *job_key, *queue_id;
-    time_t until;
+static int send_notices(struct holdd *h, const char *const *keys, const char *const *qids,
+                        size_t n)
+{
+    struct notice_slot slot[HELPER_MAX_NOTICES + 1];
+    const char *rcpts[HELPER_MAX_NOTICES], *messages[HELPER_MAX_NOTICES];
+    enum helper_result res[HELPER_MAX_NOTICES];
+    size_t at[HELPER_MAX_NOTICES], k = 0;
+    char err[512], detail[HELPER_DETAIL_SIZE] = "";
+    memset(slot, 0, sizeof(slot));
+    for (size_t i = 0; i < n; i++) {
+        slot[i].job_key = keys[i];
+        slot[i].queue_id = qids[i];
+        build_hold_notice(h, &slot[i]);
+        if (slot[i].what == SLOT_SEND) {
+            rcpts[k] = slot[i].rcpt;
+            messages[k] = slot[i].message;
+            at[k++] = i;
+        }
+    }
+    bool asked = k == 0 || helper_submit(h->helper, rcpts, messages, k, res, detail, err,
+                                         sizeof(err)) == 0;
+    for (size_t j = 0; j < k; j++) {
+        struct notice_slot *s = &slot[at[j]];
+        if (!asked) {
+            s->what = SLOT_FAILED;
+            snprintf(s->why, sizeof(s->why), "%.*s", (int)sizeof(s->why) - 1, err);
+        } else if (res[j] != HELPER_DONE) {
+            s->what = SLOT_FAILED;
+            snprintf(s->why, sizeof(s->why), "%s: %s", helper_result_name(res[j]),
+                     detail);
+        }
+    }
+    int rc = holdd_txn(h, "the notices sent", notice_outcomes_fn, slot);
+    if (rc == 0) {
+        for (size_t i = 0; i < n; i++) {
+            char shown[400];
+            if (slot[i].what == SLOT_SEND)
+                log_info(
+                    "%s: hold notice sent to <%s>", qids[i],
+                    log_escape(shown, sizeof(shown), slot[i].rcpt, strlen(slot[i].rcpt)));
+            else if (slot[i].what == SLOT_FAILED)
+                log_error("%s: hold notice failed (attempt %ld), retrying in %lld s: %s",
+                          qids[i], slot[i].attempt, (long long)slot[i].wait, slot[i].why);
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        free(slot[i].message);
+    return rc;
+}
+
+/* What the look for a job's queue file found. */
+enum queued_state { QUEUED_ASKED, QUEUED_FOUND, QUEUED_WAIT, QUEUED_NEVER };
+
+struct queued_batch {
+    size_t n;
+    const char **keys, **qids; /* of the jobs looked for */
+    enum queued_state *state;
+    time_t until; /* QUEUED_WAIT: the job's new time */
 };
 
-/* Moves a notice job to UNTIL: its queue file is not in HOLD yet. */
-static int job_wait_fn(void *ctx, struct store_txn *t, char *err, size_t errlen)
+/*
+ * Records, in one transaction, what the look found: the record confirmed
+ * queued; the job moved a second on (its queue file is not there yet); or
+ * the record closed as never-queued and its job dropped.
+ */
+static int queued_fn(void *ctx, struct store_txn *t, char *err, size_t errlen)
 {
-    const struct job_wait *w = ctx;
-    char key[HOLD_DUE_KEY_MAX + 8];
-    hold_notice_job_key(key, sizeof(key), w->until, w->queue_id);
-    return store_txn_del(t, STORE_OUTBOX, w->job_key, err, errlen) == 0 &&
-                   store_txn_put(t, STORE_OUTBOX, key, "", 0, err, errlen) == 0
-               ? 0
-               : -1;
-}
-
-static int confirm_fn(void *ctx, struct store_txn *t, char *err, size_t errlen)
-{
-    return hold_confirm_queued(t, ctx, time(NULL), err, errlen) < 0 ? -1 : 0;
-}
-
-static int never_queued_fn(void *ctx, struct store_txn *t, char *err, size_t errlen)
-{
-    const struct job_wait *w = ctx;
-    return hold_close(t, w->queue_id, HOLD_NEVER_QUEUED, time(NULL),
-                      "its queue file never appeared: no notice", err, errlen) < 0 ||
-                   store_txn_del(t, STORE_OUTBOX, w->job_key, err, errlen) != 0
-               ? -1
-               : 0;
+    const struct queued_batch *q = ctx;
+    time_t now = time(NULL);
+    for (size_t i = 0; i < q->n; i++) {
+        char key[HOLD_DUE_KEY_MAX + 8];
+        int rc = 0;
+        if (q->state[i] == QUEUED_FOUND) {
+            rc = hold_confirm_queued(t, q->qids[i], now, err, errlen) < 0 ? -1 : 0;
+        } else if (q->state[i] == QUEUED_WAIT) {
+            hold_notice_job_key(key, sizeof(key), q->until, q->qids[i]);
+            rc = store_txn_del(t, STORE_OUTBOX, q->keys[i], err, errlen) == 0
+                     ? store_txn_put(t, STORE_OUTBOX, key, "", 0, err, errlen)
+                     : -1;
+        } else if (q->state[i] == QUEUED_NEVER) {
+            rc =
+                hold_close(t, q->qids[i], HOLD_NEVER_QUEUED, now,
+                           "its queue file never appeared: no notice", err, errlen) < 0 ||
+                        store_txn_del(t, STORE_OUTBOX, q->keys[i], err, errlen) != 0
+                    ? -1
+                    : 0;
+        }
+        if (rc != 0)
+            return -1;
+    }
+    return 0;
 }
 
 /*
@@ -194,26 +272,29 @@ static int never_queued_fn(void *ctx, struct store_txn *t, char *err, size_t err
  * says so and the notice may go; not found, the job waits a second - or,
  * past hold_queue_grace, the record is closed as never-queued and nothing
  * is sent.  QIDS[i] is the job KEYS[i]'s; READY[i] says whether it may go.
- * Returns the earliest wait it set (0: none).
+ * Returns the earliest wait it set (0: none), or -1 when the helper or
+ * the store failed (logged).
  */
 static time_t confirm_queued(struct holdd *h, char keys[][128], const char **qids,
                              size_t n, bool *ready)
 {
-    const char *ask[64];
+    const char *ask[64], *ask_keys[64];
     size_t at[64];
     time_t created[64];
     enum helper_result res[64];
+    enum queued_state state[64];
     char err[512], detail[HELPER_DETAIL_SIZE];
     size_t k = 0;
-    time_t now = time(NULL), wake = 0;
+    time_t now = time(NULL);
     for (size_t i = 0; i < n; i++) {
         struct hold_record r;
-        ready[i] = true; /* send_hold_notice decides what is no longer held */
+        ready[i] = true; /* build_hold_notice decides what is no longer held */
         if (hold_get_stored(h->store, qids[i], &r, err, sizeof(err)) != 1)
             continue;
         if (r.state == HOLD_HELD && r.queued == 0) {
             ready[i] = false;
             ask[k] = qids[i];
+            ask_keys[k] = keys[i];
             created[k] = r.created;
             at[k++] = i;
         }
@@ -224,39 +305,40 @@ static time_t confirm_queued(struct holdd *h, char keys[][128], const char **qid
     if (helper_call(h->helper, HELPER_MARKED, ask, k, res, detail, err, sizeof(err)) !=
         0) {
         log_error("cannot look for queue files: %s", err);
-        return now + 5;
+        return -1;
     }
+    struct queued_batch q = {k, ask_keys, ask, state, now + 1};
+    bool waits = false;
     for (size_t j = 0; j < k; j++) {
-        size_t i = at[j];
-        struct job_wait w = {keys[i], qids[i], now + 1};
-        if (res[j] == HELPER_DONE) {
-            ready[i] = holdd_txn(h, qids[i], confirm_fn, (void *)qids[i]) == 0;
-        } else if (now - created[j] >= (time_t)h->cfg->hold_queue_grace) {
-            if (holdd_txn(h, qids[i], never_queued_fn, &w) == 0)
-                log_warning("%s: never queued: its queue file never appeared, no notice",
-                            qids[i]);
-        } else if (holdd_txn(h, keys[i], job_wait_fn, &w) == 0 &&
-                   (wake == 0 || w.until < wake)) {
-            wake = w.until;
-        }
+        state[j] = res[j] == HELPER_DONE                                  ? QUEUED_FOUND
+                   : now - created[j] >= (time_t)h->cfg->hold_queue_grace ? QUEUED_NEVER
+                                                                          : QUEUED_WAIT;
+        waits = waits || state[j] == QUEUED_WAIT;
     }
-    return wake;
+    if (holdd_txn(h, "the queue files looked for", queued_fn, &q) != 0)
+        return -1;
+    for (size_t j = 0; j < k; j++) {
+        ready[at[j]] = state[j] == QUEUED_FOUND;
+        if (state[j] == QUEUED_NEVER)
+            log_warning("%s: never queued: its queue file never appeared, no notice",
+                        ask[j]);
+    }
+    return waits ? q.until : 0;
 }
 
 /*
- * Sends the notices that are due, for mail seen in HOLD.  One that fails
- * waits and is tried again with the backoff of releases; its hold record
- * counts the attempts and keeps the last error, so "sendwatch held show"
- * tells what is wrong.  Returns when the outbox wants looking at again
- * (0: nothing waits).
+ * Sends the notices that are due, for mail seen in HOLD, a batch of
+ * HELPER_MAX_NOTICES at a time.  Returns when the outbox wants looking at
+ * again (0: nothing waits): at once when more is due than one pass takes,
+ * in 5 s when the helper or the store failed.
  */
 time_t notices_process(struct holdd *h)
 {
     struct outbox_batch b = {.now = time(NULL)};
-    const char *qids[64];
+    const char *qids[64], *go_keys[64], *go_qids[64];
     char qid_text[64][64];
     bool ready[64];
-    size_t n = 0;
+    size_t n = 0, go = 0;
     char err[512];
     if (store_foreach(h->store, STORE_OUTBOX, collect_jobs, &b, err, sizeof(err)) != 0) {
         log_error("cannot read the outbox: %s", err);
@@ -277,20 +359,17 @@ time_t notices_process(struct holdd *h)
         n++;
     }
     time_t wake = confirm_queued(h, b.keys, qids, n, ready);
-    for (size_t i = 0; i < n && !holdd_stopping; i++) {
-        if (!ready[i])
-            continue;
-        char why[512] = "";
-        int sent = send_hold_notice(h, qids[i], why, sizeof(why));
-        if (sent == 1) {
-            holdd_txn(h, b.keys[i], drop_job_fn, b.keys[i]);
-            continue;
+    if (wake < 0)
+        return b.now + 5;
+    for (size_t i = 0; i < n; i++)
+        if (ready[i]) {
+            go_keys[go] = b.keys[i];
+            go_qids[go++] = qids[i];
         }
-        struct notice_outcome o = {b.keys[i], qids[i], sent == 0 ? NULL : why, 0, 0};
-        if (holdd_txn(h, qids[i], notice_outcome_fn, &o) == 0 && sent != 0)
-            log_error("%s: hold notice failed (attempt %ld), retrying in %lld s: %s",
-                      qids[i], o.attempt, (long long)o.wait, why);
-    }
+    for (size_t i = 0; i < go && !holdd_stopping; i += HELPER_MAX_NOTICES)
+        if (send_notices(h, go_keys + i, go_qids + i,
+                         go - i < HELPER_MAX_NOTICES ? go - i : HELPER_MAX_NOTICES) != 0)
+            return b.now + 5;
     if (b.next != 0 && (wake == 0 || b.next < wake))
         wake = b.next;
     return wake;

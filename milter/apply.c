@@ -139,9 +139,10 @@ static void reply_text(char *dst, size_t len, const char *s)
 /*
  * Holds the message: the marker header (Postfix's milter_header_checks
  * turn it into HOLD, and later milters still see the message), then the
- * hold record and its deadline, committed before the answer.
+ * hold record and its deadline, committed before the answer, and a
+ * wake-up for holdd, whose notice waits for the queue file.
  */
-static sfsistat apply_hold(SMFICTX *ctx, struct store *store,
+static sfsistat apply_hold(SMFICTX *ctx, const struct config *cfg, struct store *store,
                            const struct apply_message *msg, const struct inspection *in,
                            long seconds)
 {
@@ -207,6 +208,10 @@ static sfsistat apply_hold(SMFICTX *ctx, struct store *store,
     struct tm tm;
     strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&hm.deadline, &tm));
     log_info("%s: hold: %ld seconds, until %s", msg->queue_id, seconds, stamp);
+    /* holdd learns of the notice job now, not at its next idle wake-up:
+     * one datagram, never waited for. */
+    if (hm.notify)
+        hold_wake(cfg->holdd_socket);
     return SMFIS_CONTINUE;
 }
 
@@ -218,7 +223,7 @@ sfsistat apply_verdict(SMFICTX *ctx, const struct config *cfg, struct store *sto
     long hold = in->hold_seconds; /* the decision: rules, policy, sender (inspect.h) */
 
     if (v->nmatched == 0)
-        return hold > 0 ? apply_hold(ctx, store, msg, in, hold) : SMFIS_CONTINUE;
+        return hold > 0 ? apply_hold(ctx, cfg, store, msg, in, hold) : SMFIS_CONTINUE;
     inspect_describe_rules(v, rules, sizeof(rules));
     inspect_describe_actions(in, actions, sizeof(actions));
     const char *s = view_subject(in->view);
@@ -259,5 +264,5 @@ sfsistat apply_verdict(SMFICTX *ctx, const struct config *cfg, struct store *sto
             return apply_tempfail(ctx);
         }
     }
-    return hold > 0 ? apply_hold(ctx, store, msg, in, hold) : SMFIS_CONTINUE;
+    return hold > 0 ? apply_hold(ctx, cfg, store, msg, in, hold) : SMFIS_CONTINUE;
 }

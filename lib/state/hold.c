@@ -253,7 +253,8 @@ int hold_add(struct store_txn *t, const struct hold_message *m, char *err, size_
     record_free(r);
     if (rc == 0 && m->notify) {
         char job[HOLD_DUE_KEY_MAX + 8];
-        hold_notice_job_key(job, sizeof(job), m->created, m->queue_id);
+        hold_notice_job_key(job, sizeof(job), m->created + HOLD_NOTICE_FIRST_LOOK,
+                            m->queue_id);
         rc = store_txn_put(t, STORE_OUTBOX, job, "", 0, err, errlen);
     }
     return rc;

@@ -115,9 +115,17 @@ bool hold_parse_due_key(const char *key, size_t key_len, time_t *deadline, char 
                         size_t qidlen);
 
 /*
+ * The notice job of a new hold is due this many seconds after the record
+ * is made: Postfix writes the queue file only after the milter's answer,
+ * so a look any sooner would mostly find nothing and have to wait anyway.
+ */
+#define HOLD_NOTICE_FIRST_LOOK 1
+
+/*
  * Records a new hold in transaction T: the record, its due entry and the
- * job of its notice to the sender (outbox, kind "hold").  The caller
- * commits.  0, or -1 with ERR.
+ * job of its notice to the sender (outbox, kind "hold"), due
+ * HOLD_NOTICE_FIRST_LOOK seconds after M->created.  The caller commits.
+ * 0, or -1 with ERR.
  */
 int hold_add(struct store_txn *t, const struct hold_message *m, char *err, size_t errlen);
 

@@ -17,9 +17,12 @@ import unittest
 import swtest
 
 PROTOCOL, MAX_IDS, ID_SIZE, ADDR_SIZE, DETAIL_SIZE = 1, 512, 64, 256, 240
+MAX_NOTICES = 16
 RELEASE, DELETE, MARKED, LIST, SUBMIT = 1, 2, 3, 4, 5
 DONE, NOT_MOVED, NOT_OURS, REFUSED, FAILED = range(5)
-REQUEST = struct.Struct("=4I%ds%ds" % (ADDR_SIZE, MAX_IDS * ID_SIZE))
+# protocol, op, nids, then a union of the IDs and the notices (rcpt, len).
+REQUEST = struct.Struct("=3I%ds" % (MAX_IDS * ID_SIZE))
+NOTICE = struct.Struct("=%dsI" % ADDR_SIZE)
 REPLY = struct.Struct("=4I%dI%ds" % (MAX_IDS, DETAIL_SIZE))
 SENDER = "alice@corp.sendwatch.test"
 
@@ -34,10 +37,16 @@ class Helper:
             preexec_fn=lambda: os.dup2(theirs.fileno(), 3))
         theirs.close()
 
-    def ask(self, op, ids=(), rcpt="", message=b""):
-        packed = b"".join(i.encode().ljust(ID_SIZE, b"\0") for i in ids)
-        self.chan.sendall(REQUEST.pack(PROTOCOL, op, len(ids), len(message),
-                                       rcpt.encode(), packed) + message)
+    def ask(self, op, ids=(), notices=()):
+        """IDS for RELEASE/DELETE/MARKED; NOTICES, (rcpt, bytes) pairs, for SUBMIT."""
+        if notices:
+            packed = b"".join(NOTICE.pack(r.encode(), len(m)) for r, m in notices)
+            count = len(notices)
+        else:
+            packed = b"".join(i.encode().ljust(ID_SIZE, b"\0") for i in ids)
+            count = len(ids)
+        self.chan.sendall(REQUEST.pack(PROTOCOL, op, count, packed) +
+                          b"".join(m for _, m in notices))
         data = b""
         while len(data) < REPLY.size:
             chunk = self.chan.recv(REPLY.size - len(data))
@@ -72,7 +81,8 @@ class HelperContract(unittest.TestCase):
         self.helper = Helper(self.stack)
 
     def tearDown(self):
-        self.assertEqual(self.helper.close(), 0)  # end-of-file: a clean exit
+        # End-of-file: a clean exit, unless the test broke the protocol.
+        self.assertEqual(self.helper.close(), getattr(self, "expect_exit", 0))
 
     def held(self, subject):
         qid = self.stack.postfix.submit(SENDER, ["bob@partner.example"],
@@ -126,13 +136,13 @@ class HelperContract(unittest.TestCase):
                   b"Subject: [Held] x\nAuto-Submitted: auto-generated\n\nbody\n")
         for rcpt in ("a,b@corp.sendwatch.test", "a:b@corp.sendwatch.test",
                      "(x)a@corp.sendwatch.test", "-oQ@corp.sendwatch.test"):
-            result, _, detail, _ = self.helper.ask(SUBMIT, rcpt=rcpt, message=notice)
-            self.assertEqual(result, REFUSED, rcpt)
+            result, results, detail, _ = self.helper.ask(SUBMIT, notices=[(rcpt, notice)])
+            self.assertEqual((result, results), (DONE, [REFUSED]), rcpt)
             self.assertIn("recipient refused", detail)
         plain = b"From: mallory@evil.example\nSubject: hi\n\nnot a notice\n"
-        result, _, detail, _ = self.helper.ask(SUBMIT, rcpt="bob@partner.example",
-                                               message=plain)
-        self.assertEqual(result, REFUSED)
+        result, results, detail, _ = self.helper.ask(
+            SUBMIT, notices=[("bob@partner.example", plain)])
+        self.assertEqual((result, results), (DONE, [REFUSED]))
         self.assertIn("no Auto-Submitted", detail)
         result, _, detail, _ = self.helper.ask(99)
         self.assertEqual(result, REFUSED)
@@ -143,17 +153,39 @@ class HelperContract(unittest.TestCase):
         self.assertEqual(result, DONE)
         self.assertIn(b'"queue_id": "%s"' % ours.encode(), listing)
 
-    def test_submits_a_notice_from_notice_sender(self):
-        notice = (b"From: sendwatch@corp.sendwatch.test\nTo: carol@partner.example\n"
-                  b"Subject: [Held] submitted\nAuto-Submitted: auto-generated\n\nbody\n")
-        result, _, detail, _ = self.helper.ask(SUBMIT, rcpt="carol@partner.example",
-                                               message=notice)
+    def test_submits_notices_from_notice_sender(self):
+        def notice(n):
+            return (b"From: sendwatch@corp.sendwatch.test\nTo: carol@partner.example\n"
+                    b"Subject: [Held] submitted %d\nAuto-Submitted: auto-generated\n\n"
+                    b"body\n" % n)
+        # A whole batch at once; the one outside the contract is refused
+        # alone, and every other one is delivered, to its own recipient only.
+        batch = [("carol%d@partner.example" % n, notice(n)) for n in range(MAX_NOTICES)]
+        batch[5] = ("carol5,mallory@evil.example", notice(5))
+        result, results, detail, _ = self.helper.ask(SUBMIT, notices=batch)
         self.assertEqual(result, DONE, detail)
-        got = swtest.poll(lambda: [m for m in self.stack.delivered()
-                                   if m.header("Subject") == "[Held] submitted"], 60,
-                          "the notice at the sink")[0]
-        self.assertEqual(got.mail_from, "sendwatch@corp.sendwatch.test")
-        self.assertEqual(got.rcpts, ["carol@partner.example"])
+        self.assertEqual(results, [REFUSED if n == 5 else DONE for n in range(MAX_NOTICES)])
+        want = {"[Held] submitted %d" % n for n in range(MAX_NOTICES) if n != 5}
+        got = swtest.poll(lambda: (lambda d: want <= set(d) and d)(
+            {m.header("Subject"): m for m in self.stack.delivered()}), 60,
+            "the notices at the sink")
+        for n in range(MAX_NOTICES):
+            if n == 5:
+                self.assertNotIn("[Held] submitted 5", got)
+                continue
+            m = got["[Held] submitted %d" % n]
+            self.assertEqual(m.mail_from, "sendwatch@corp.sendwatch.test")
+            self.assertEqual(m.rcpts, ["carol%d@partner.example" % n])
+
+    def test_a_request_out_of_bounds_ends_the_helper(self):
+        # More notices than one request may carry: the bytes that follow
+        # cannot be trusted to be in step, so the helper refuses and exits 1.
+        notice = b"Auto-Submitted: auto-generated\n\nbody\n"
+        result, _, detail, _ = self.helper.ask(
+            SUBMIT, notices=[("carol@partner.example", notice)] * (MAX_NOTICES + 1))
+        self.assertEqual(result, REFUSED)
+        self.assertIn("refused", detail)
+        self.expect_exit = 1
 
 
 if __name__ == "__main__":
