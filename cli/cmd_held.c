@@ -74,10 +74,13 @@ static size_t record_fields(const struct hold_record *r, struct shown_field *f,
     MANY("attachment", r->attachments, r->nattachments);
     ONE("created", number(num[1], 32, r->created, false));
     ONE("deadline", number(num[2], 32, r->deadline, false));
+    ONE("due", number(num[9], 32, r->due, true));
     ONE("queued", number(num[8], 32, r->queued, true));
     ONE("outcome", r->outcome);
     ONE("outcome_time", number(num[3], 32, r->outcome_time, true));
     ONE("attempts", number(num[4], 32, r->attempts, true));
+    ONE("retry", r->retry);
+    ONE("retry_by", r->retry_by);
     ONE("notice_sent", number(num[5], 32, r->notice_sent, true));
     ONE("notice_attempts", number(num[6], 32, r->notice_attempts, true));
     ONE("notice_error", r->notice_error);
@@ -89,8 +92,8 @@ static size_t record_fields(const struct hold_record *r, struct shown_field *f,
 
 static void print_json(const struct hold_record *r, bool *first)
 {
-    struct shown_field f[20];
-    char num[9][32];
+    struct shown_field f[24];
+    char num[10][32];
     size_t n = record_fields(r, f, num);
     json_sep(stdout, first);
     fputc('{', stdout);
@@ -116,8 +119,8 @@ static void print_json(const struct hold_record *r, bool *first)
 /* One field per line; values come from mail, so control bytes are shown escaped. */
 static void print_text(const struct hold_record *r)
 {
-    struct shown_field f[20];
-    char num[9][32], shown[1200];
+    struct shown_field f[24];
+    char num[10][32], shown[1200];
     size_t n = record_fields(r, f, num);
     for (size_t i = 0; i < n; i++) {
         if (!f[i].many && f[i].value != NULL)

@@ -151,9 +151,39 @@ static int parse_listing(char *text, struct helper_listed **out, size_t *n, char
     return 0;
 }
 
-int helper_list(int fd, struct helper_listed **out, size_t *n, char *err, size_t errlen)
+/* Indexes L's entries by queue ID.  0, or -1 when out of memory. */
+static int index_listing(struct helper_listing *l)
+{
+    /* Half full at most: hsearch's open addressing stays fast. */
+    if (hcreate_r(2 * l->n + 16, &l->index) == 0)
+        return -1;
+    l->indexed = true;
+    for (size_t i = 0; i < l->n; i++) {
+        ENTRY e = {.key = l->entries[i].queue_id, .data = l->entries[i].queue}, *found;
+        if (hsearch_r(e, ENTER, &found, &l->index) == 0)
+            return -1;
+    }
+    return 0;
+}
+
+const char *helper_listing_queue(struct helper_listing *l, const char *qid)
+{
+    ENTRY e = {.key = (char *)qid}, *found = NULL;
+    return l->indexed && hsearch_r(e, FIND, &found, &l->index) != 0 ? found->data : NULL;
+}
+
+void helper_listing_free(struct helper_listing *l)
+{
+    if (l->indexed)
+        hdestroy_r(&l->index);
+    free(l->entries);
+    memset(l, 0, sizeof(*l));
+}
+
+int helper_list(int fd, struct helper_listing *out, char *err, size_t errlen)
 {
     struct helper_reply *rep = &reply;
+    memset(out, 0, sizeof(*out));
     if (ask(fd, new_request(HELPER_LIST), NULL, rep, err, errlen) != 0)
         return -1;
     if (rep->listing_len > HELPER_LISTING_MAX) {
@@ -171,10 +201,13 @@ int helper_list(int fd, struct helper_listed **out, size_t *n, char *err, size_t
     if (rep->result != HELPER_DONE) {
         errbuf_set(err, errlen, "%.*s", HELPER_DETAIL_SIZE - 1, rep->detail);
         rc = -1;
-    } else {
-        rc = parse_listing(text, out, n, err, errlen);
+    } else if ((rc = parse_listing(text, &out->entries, &out->n, err, errlen)) == 0 &&
+               (rc = index_listing(out)) != 0) {
+        errbuf_set(err, errlen, "out of memory indexing %zu queued messages", out->n);
     }
     free(text);
+    if (rc != 0)
+        helper_listing_free(out);
     return rc;
 }
 

@@ -11,6 +11,7 @@
 #ifndef SENDWATCH_HOLDD_HELPER_H
 #define SENDWATCH_HOLDD_HELPER_H
 
+#include <search.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
@@ -41,11 +42,25 @@ struct helper_listed {
     char queue[16]; /* "hold", "deferred", "active", "incoming", ... */
 };
 
+/* The whole queue listing, indexed by queue ID. */
+struct helper_listing {
+    struct helper_listed *entries;
+    size_t n;
+    struct hsearch_data index; /* queue ID -> its queue name */
+    bool indexed;
+};
+
 /*
- * The whole queue listing into *OUT (malloc'ed, the caller frees) and *N.
+ * The whole queue listing into *OUT (helper_listing_free releases it).
  * 0, or -1 with ERR: then nothing may be concluded from what is missing.
  */
-int helper_list(int fd, struct helper_listed **out, size_t *n, char *err, size_t errlen);
+int helper_list(int fd, struct helper_listing *out, char *err, size_t errlen);
+
+/* The queue L names for QID ("hold", "deferred", "active", ...), or NULL:
+ * one hash lookup, so checking every hold record is O(records + queue). */
+const char *helper_listing_queue(struct helper_listing *l, const char *qid);
+
+void helper_listing_free(struct helper_listing *l);
 
 /*
  * Submits the N (at most HELPER_MAX_NOTICES) notices MESSAGES[i] to

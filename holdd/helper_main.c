@@ -45,6 +45,12 @@ static void say(struct helper_reply *rep, enum helper_result result, const char 
         rep->result = result;
 }
 
+/* The end of a command's report, where Postfix puts its fatal error. */
+static const char *tail(const struct buf *b)
+{
+    return b->data == NULL ? "" : b->len > 200 ? b->data + b->len - 200 : b->data;
+}
+
 /*
  * A command the helper runs, its standard input, output and error memory
  * files: nothing to pump, so several can run at once and none can block
@@ -132,8 +138,7 @@ static void find_marked(const struct helper_request *r, struct helper_reply *rep
                                             : HELPER_NOT_MOVED;
         }
         if (status != 0 && !stopped)
-            say(rep, HELPER_DONE, "postcat exit %d: %.200s", status,
-                err.data ? err.data : "");
+            say(rep, HELPER_DONE, "postcat exit %d: %s", status, tail(&err));
         buf_free(&out);
         buf_free(&err);
         from = status != 0 && !stopped ? r->nids : next;
@@ -165,8 +170,7 @@ static void release_or_delete(const struct helper_request *r, struct helper_repl
         any = any || (moved && release);
     }
     if (status != 0)
-        say(rep, HELPER_DONE, "postsuper exit %d: %.200s", status,
-            report.data ? report.data : "");
+        say(rep, HELPER_DONE, "postsuper exit %d: %s", status, tail(&report));
     /* -H leaves mail deferred with its time reset to now: one deferred-queue
      * scan request sends the whole batch (postqueue -i would cost a process
      * per message). */
@@ -202,8 +206,7 @@ static void submit(const struct helper_request *r, const char *messages,
         int status = finish(&c[i], NULL, &err);
         if (rep->results[i] != HELPER_REFUSED && status != 0) {
             rep->results[i] = HELPER_FAILED;
-            say(rep, HELPER_DONE, "sendmail exit %d: %.200s", status,
-                err.data ? err.data : "");
+            say(rep, HELPER_DONE, "sendmail exit %d: %s", status, tail(&err));
         }
         buf_free(&err);
     }
@@ -219,8 +222,7 @@ static void serve(const struct helper_request *r, const char *message,
         struct buf err = {0};
         int status = run(postqueue, NULL, 0, extra, &err);
         if (status != 0 || extra->len > HELPER_LISTING_MAX) {
-            say(rep, HELPER_FAILED, "postqueue -j exit %d: %.200s", status,
-                err.data ? err.data : "");
+            say(rep, HELPER_FAILED, "postqueue -j exit %d: %s", status, tail(&err));
             extra->len = 0;
         }
         rep->listing_len = (uint32_t)extra->len;

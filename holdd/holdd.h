@@ -29,8 +29,11 @@ struct holdd_scratch {
     struct {
         time_t now, next; /* next: the earliest deadline still in the future, or 0 */
         char ids[HELPER_MAX_IDS][HELPER_ID_SIZE];
-        const char *id_ptrs[HELPER_MAX_IDS];
         size_t n;
+        /* What is due, split by what a failed attempt left to retry (hold.h) */
+        const char *release_ids[HELPER_MAX_IDS], *delete_ids[HELPER_MAX_IDS];
+        const char *release_by[HELPER_MAX_IDS], *delete_by[HELPER_MAX_IDS];
+        char by[HELPER_MAX_IDS][sizeof(((struct hold_request *)0)->by)];
     } due;
     struct {
         struct hold_request r[HELPER_MAX_IDS];
@@ -77,8 +80,9 @@ struct batch {
     size_t n;
     const char *const *request_keys; /* deleted with the outcomes; NULL: none */
     size_t nkeys;
-    const char *const
-        *by; /* per ID, who asked (recorded as "requested by"); NULL: none */
+    /* Per ID, who asked (recorded as "requested by"); NULL, or a NULL
+     * entry: nobody (the deadline; WHY is recorded). */
+    const char *const *by;
 };
 
 /*

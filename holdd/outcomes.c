@@ -34,49 +34,50 @@ int holdd_close_fn(void *ctx, struct store_txn *t, char *err, size_t errlen)
     return hold_close(t, o->queue_id, o->state, time(NULL), o->why, err, errlen);
 }
 
-/* The queue ID's queue in the listing L (N entries), or NULL. */
-static const char *queue_of(const struct helper_listed *l, size_t n, const char *id)
-{
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(l[i].queue_id, id) == 0)
-            return l[i].queue;
-    return NULL;
-}
+/* What one message of a batch was to become, and for whom. */
+struct attempt {
+    const char *qid;
+    enum helper_op op;
+    const char *by; /* "" for a deadline */
+};
 
-/* Records one failed attempt on QID in T, logged.  As hold_attempt_failed. */
-static int attempt_failed(struct store_txn *t, const char *qid, const char *verb,
-                          const char *why, char *err, size_t errlen)
+/* Records one failed attempt A in T, logged.  As hold_attempt_failed. */
+static int attempt_failed(struct store_txn *t, const struct attempt *a, const char *why,
+                          char *err, size_t errlen)
 {
     long attempt = 0;
     time_t wait = 0;
-    int rc = hold_attempt_failed(t, qid, time(NULL), why, &attempt, &wait, err, errlen);
+    const char *qid = a->qid, *verb = a->op == HELPER_RELEASE ? "release" : "delete";
+    int rc = hold_attempt_failed(t, qid, time(NULL),
+                                 a->op == HELPER_RELEASE ? HOLD_RELEASE : HOLD_DELETE,
+                                 a->by, why, &attempt, &wait, err, errlen);
     if (rc >= 0)
         log_warning("%s: %s failed (attempt %ld), retrying in %lld s: %s", qid, verb,
                     attempt, (long long)wait, why);
     return rc;
 }
 
-/* Records in T what became of QID, which the helper did not move (RESULT). */
-static int record_unmoved(struct store_txn *t, const char *qid, enum helper_result result,
-                          const char *verb, const char *detail, bool listed,
-                          const struct helper_listed *l, size_t nl, char *err,
-                          size_t errlen)
+/* Records in T what became of A, which the helper did not move (RESULT). */
+static int record_unmoved(struct store_txn *t, const struct attempt *a,
+                          enum helper_result result, const char *detail,
+                          struct helper_listing *l, char *err, size_t errlen)
 {
     char why[HELPER_DETAIL_SIZE + 64];
+    const char *qid = a->qid;
     if (result == HELPER_NOT_OURS) {
         log_warning("%s: its queue file lacks sendwatch's marker: left alone", qid);
         return hold_close(t, qid, HOLD_GONE, time(NULL),
                           "its queue file lacks sendwatch's marker: left alone", err,
                           errlen);
     }
-    if (result != HELPER_NOT_MOVED || !listed)
-        return attempt_failed(t, qid, verb,
-                              !listed && result == HELPER_NOT_MOVED
-                                  ? "the queue could not be listed"
-                              : *detail ? detail
-                                        : helper_result_name(result),
-                              err, errlen);
-    const char *q = queue_of(l, nl, qid);
+    if (result != HELPER_NOT_MOVED || !l->indexed) {
+        /* Without a listing, "not moved" may mean gone: only a retry is safe. */
+        snprintf(why, sizeof(why), "%s%s", *detail ? detail : helper_result_name(result),
+                 result == HELPER_NOT_MOVED ? " (and the queue could not be listed)"
+                                            : "");
+        return attempt_failed(t, a, why, err, errlen);
+    }
+    const char *q = helper_listing_queue(l, qid);
     if (q == NULL || strcmp(q, "hold") != 0) {
         if (q == NULL)
             snprintf(why, sizeof(why), "no longer in the queue");
@@ -87,7 +88,7 @@ static int record_unmoved(struct store_txn *t, const char *qid, enum helper_resu
     }
     snprintf(why, sizeof(why), "postsuper left it in hold%s%s", *detail ? ": " : "",
              detail);
-    return attempt_failed(t, qid, verb, why, err, errlen);
+    return attempt_failed(t, a, why, err, errlen);
 }
 
 /*
@@ -106,32 +107,32 @@ void outcomes_carry_out(struct holdd *h, enum helper_op op, const struct batch *
     int called = res == NULL ? -1
                              : helper_call(h->helper, op, b->ids, b->n, res, detail,
                                            helper_err, sizeof(helper_err));
-    struct helper_listed *listed = NULL;
-    size_t nlisted = 0;
-    bool have_listing = false, any_unmoved = false;
+    struct helper_listing listing = {0}; /* not indexed: no listing */
+    bool any_unmoved = false;
     for (size_t i = 0; called == 0 && i < b->n; i++)
         any_unmoved = any_unmoved || res[i] == HELPER_NOT_MOVED;
-    if (any_unmoved)
-        have_listing = helper_list(h->helper, &listed, &nlisted, err, sizeof(err)) == 0;
+    if (any_unmoved && helper_list(h->helper, &listing, err, sizeof(err)) != 0)
+        log_error("cannot list the queue: %s", err);
     struct store_txn *t = store_begin(h->store, err, sizeof(err));
     int rc = t != NULL ? 0 : -1;
     if (called != 0)
         log_error("cannot %s %zu message(s): %s", verb, b->n,
                   res ? helper_err : "out of memory");
     for (size_t i = 0; i < b->n && rc >= 0; i++) {
+        const char *by = b->by != NULL && b->by[i] != NULL ? b->by[i] : NULL;
+        struct attempt a = {b->ids[i], op, by ? by : ""};
         if (called != 0) {
-            rc = attempt_failed(t, b->ids[i], verb, res ? helper_err : "out of memory",
-                                err, sizeof(err));
+            rc = attempt_failed(t, &a, res ? helper_err : "out of memory", err,
+                                sizeof(err));
         } else if (res[i] == HELPER_DONE) {
             char asked[220];
-            if (b->by != NULL) /* each request's own asker: the audit trail names them */
-                snprintf(asked, sizeof(asked), "requested by %s", b->by[i]);
-            const char *because = b->by != NULL ? asked : why;
+            if (by != NULL) /* each request's own asker: the audit trail names them */
+                snprintf(asked, sizeof(asked), "requested by %s", by);
+            const char *because = by != NULL ? asked : why;
             rc = hold_close(t, b->ids[i], state, time(NULL), because, err, sizeof(err));
             log_info("%s: %s (%s)", b->ids[i], hold_state_name(state), because);
         } else {
-            rc = record_unmoved(t, b->ids[i], res[i], verb, detail, have_listing, listed,
-                                nlisted, err, sizeof(err));
+            rc = record_unmoved(t, &a, res[i], detail, &listing, err, sizeof(err));
         }
     }
     for (size_t i = 0; i < b->nkeys && rc >= 0; i++)
@@ -142,6 +143,6 @@ void outcomes_carry_out(struct holdd *h, enum helper_op op, const struct batch *
     } else if (store_commit(t, err, sizeof(err)) != 0) {
         log_error("cannot record %s outcomes: %s", verb, err);
     }
-    free(listed);
+    helper_listing_free(&listing);
     free(res);
 }

@@ -10,8 +10,7 @@
 #include "queueid.h"
 
 struct held_scan {
-    const struct helper_listed *queue; /* the whole listing, sorted by queue ID */
-    size_t nqueue;
+    struct helper_listing queue; /* the whole listing */
     char (*gone)[HELPER_ID_SIZE];
     char (*never)[HELPER_ID_SIZE]; /* not in the queue, and never seen there */
     char (*elsewhere)[HELPER_ID_SIZE];
@@ -20,28 +19,12 @@ struct held_scan {
     unsigned grace; /* hold_queue_grace */
 };
 
-static int listed_order(const void *a, const void *b)
-{
-    return strcmp(((const struct helper_listed *)a)->queue_id,
-                  ((const struct helper_listed *)b)->queue_id);
-}
-
-static const char *listed_queue(const struct held_scan *s, const char *qid)
-{
-    struct helper_listed key;
-    snprintf(key.queue_id, sizeof(key.queue_id), "%s", qid);
-    const struct helper_listed *l =
-        s->nqueue ? bsearch(&key, s->queue, s->nqueue, sizeof(*s->queue), listed_order)
-                  : NULL;
-    return l ? l->queue : NULL;
-}
-
 static int scan_held(void *ctx, const struct hold_record *r)
 {
     struct held_scan *s = ctx;
     if (r->state != HOLD_HELD || s->now - r->created < (time_t)s->grace)
         return 0;
-    const char *q = listed_queue(s, r->queue_id);
+    const char *q = helper_listing_queue(&s->queue, r->queue_id);
     if (q == NULL && r->queued == 0 && s->nnever < s->cap)
         snprintf(s->never[s->nnever++], HELPER_ID_SIZE, "%s", r->queue_id);
     else if (q == NULL && r->queued != 0 && s->ngone < s->cap)
@@ -126,7 +109,6 @@ static void adopt_unknown(struct holdd *h, const struct helper_listed *l, size_t
 void reconcile_run(struct holdd *h)
 {
     struct held_scan s = {0};
-    struct helper_listed *listed = NULL;
     char err[512];
     s.cap = 10000;
     s.now = time(NULL);
@@ -135,14 +117,11 @@ void reconcile_run(struct holdd *h)
     s.never = calloc(s.cap, HELPER_ID_SIZE);
     s.elsewhere = calloc(s.cap, HELPER_ID_SIZE);
     if (s.gone == NULL || s.never == NULL || s.elsewhere == NULL ||
-        helper_list(h->helper, &listed, &s.nqueue, err, sizeof(err)) != 0) {
+        helper_list(h->helper, &s.queue, err, sizeof(err)) != 0) {
         log_error("cannot reconcile with the queue: %s",
                   s.gone && s.never && s.elsewhere ? err : "out of memory");
         goto done;
     }
-    if (s.nqueue > 1) /* qsort(NULL, 0) is undefined: an empty queue lists nothing */
-        qsort(listed, s.nqueue, sizeof(*listed), listed_order);
-    s.queue = listed;
     size_t unreadable = 0;
     if (hold_foreach(h->store, scan_held, &s, &unreadable, err, sizeof(err)) != 0) {
         log_error("cannot reconcile: %s", err);
@@ -167,9 +146,9 @@ void reconcile_run(struct holdd *h)
         if (holdd_txn(h, s.elsewhere[i], holdd_close_fn, &o) == 0)
             log_warning("%s: released outside sendwatch", s.elsewhere[i]);
     }
-    adopt_unknown(h, listed, s.nqueue);
+    adopt_unknown(h, s.queue.entries, s.queue.n);
 done:
-    free(listed);
+    helper_listing_free(&s.queue);
     free(s.gone);
     free(s.never);
     free(s.elsewhere);

@@ -30,7 +30,38 @@ static int collect_due(void *ctx, const char *key, size_t key_len, const void *v
     return 0;
 }
 
-/* Releases everything due; returns the next deadline (0: none). */
+/*
+ * Splits the due IDs: a record whose last attempt failed is retried as
+ * what it was - a delete stays a delete, and a request keeps its asker.
+ */
+static void split_due(struct holdd *h, size_t *nrelease, size_t *ndelete)
+{
+    __typeof__(h->scratch->due) *b = &h->scratch->due;
+    char err[512];
+    *nrelease = *ndelete = 0;
+    for (size_t i = 0; i < b->n; i++) {
+        struct hold_record r;
+        int found = hold_get_stored(h->store, b->ids[i], &r, err, sizeof(err));
+        bool delete = found == 1 && r.retry != NULL && strcmp(r.retry, "delete") == 0;
+        const char *by = NULL;
+        if (found == 1 && r.retry_by != NULL && r.retry_by[0] != '\0') {
+            snprintf(b->by[i], sizeof(b->by[i]), "%s", r.retry_by);
+            by = b->by[i];
+        }
+        if (found == 1)
+            hold_record_clear(&r);
+        if (delete) {
+            b->delete_ids[*ndelete] = b->ids[i];
+            b->delete_by[(*ndelete)++] = by;
+        } else {
+            b->release_ids[*nrelease] = b->ids[i];
+            b->release_by[(*nrelease)++] = by;
+        }
+    }
+}
+
+/* Releases everything due (or deletes, where a failed delete is retried);
+ * returns the next deadline (0: none). */
 time_t release_due(struct holdd *h)
 {
     __typeof__(h->scratch->due) *b = &h->scratch->due;
@@ -46,10 +77,14 @@ time_t release_due(struct holdd *h)
         }
         if (b->n == 0)
             return b->next;
-        for (size_t i = 0; i < b->n; i++)
-            b->id_ptrs[i] = b->ids[i];
-        struct batch batch = {b->id_ptrs, b->n, NULL, 0, NULL};
-        outcomes_carry_out(h, HELPER_RELEASE, &batch, HOLD_RELEASED, "deadline");
+        size_t nrelease, ndelete;
+        split_due(h, &nrelease, &ndelete);
+        struct batch release = {b->release_ids, nrelease, NULL, 0, b->release_by};
+        struct batch delete = {b->delete_ids, ndelete, NULL, 0, b->delete_by};
+        if (nrelease > 0)
+            outcomes_carry_out(h, HELPER_RELEASE, &release, HOLD_RELEASED, "deadline");
+        if (ndelete > 0)
+            outcomes_carry_out(h, HELPER_DELETE, &delete, HOLD_DELETED, "retried");
         if (b->n < HELPER_MAX_IDS && b->next != 0)
             return b->next;
     }

@@ -46,6 +46,8 @@ void hold_record_clear(struct hold_record *r)
     free(r->subject);
     free(r->outcome);
     free(r->notice_error);
+    free(r->retry);
+    free(r->retry_by);
     memset(r, 0, sizeof(*r));
 }
 
@@ -92,6 +94,8 @@ static int hold_record_decode(const char *data, size_t len, struct hold_record *
     r->subject = record_get(data, len, "subject", 0);
     r->outcome = record_get(data, len, "outcome", 0);
     r->notice_error = record_get(data, len, "notice_error", 0);
+    r->retry = record_get(data, len, "retry", 0);
+    r->retry_by = record_get(data, len, "retry_by", 0);
     r->recipients = get_all(data, len, "recipient", &r->nrecipients);
     r->attachments = get_all(data, len, "attachment", &r->nattachments);
     r->size = (uint64_t)get_number(data, len, "size");
@@ -370,8 +374,8 @@ int hold_confirm_queued(struct store_txn *t, const char *queue_id, time_t now, c
 }
 
 int hold_attempt_failed(struct store_txn *t, const char *queue_id, time_t now,
-                        const char *why, long *attempt, time_t *wait, char *err,
-                        size_t errlen)
+                        enum hold_action action, const char *by, const char *why,
+                        long *attempt, time_t *wait, char *err, size_t errlen)
 {
     char *data = NULL, count[32], stamp[32], retry[32];
     size_t len = 0;
@@ -392,9 +396,9 @@ int hold_attempt_failed(struct store_txn *t, const char *queue_id, time_t now,
     snprintf(stamp, sizeof(stamp), "%lld", (long long)now);
     snprintf(retry, sizeof(retry), "%lld", (long long)retry_at);
     /* The deadline the sender was told stays; the retry is the new due time. */
-    static const char *const names[] = {"attempts", "outcome", "outcome_time", "due",
-                                        NULL};
-    const char *values[] = {count, why, stamp, retry, NULL};
+    static const char *const names[] = {
+        "attempts", "outcome", "outcome_time", "due", "retry", "retry_by", NULL};
+    const char *values[] = {count, why, stamp, retry, hold_action_name(action), by, NULL};
     return update_held(t, queue_id, names, values, retry_at, err, errlen);
 }
 

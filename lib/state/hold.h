@@ -39,6 +39,9 @@ enum hold_state {
 const char *hold_state_name(enum hold_state s);
 bool hold_state_parse(const char *name, enum hold_state *s);
 
+/* Requests: what the CLI and the web ask holdd to do. */
+enum hold_action { HOLD_RELEASE, HOLD_DELETE, HOLD_RESCHEDULE };
+
 /*
  * A hold record as stored (held[QUEUE_ID]), decoded.  Strings and arrays
  * are malloc'ed and owned by the struct: hold_record_clear() frees them.
@@ -60,6 +63,8 @@ struct hold_record {
     char *outcome;            /* the last outcome's reason, or NULL */
     time_t outcome_time;
     long attempts;      /* failed release/delete attempts */
+    char *retry;        /* after a failed attempt: "release" or "delete", else NULL */
+    char *retry_by;     /* who asked for that ("" for a deadline), or NULL */
     time_t notice_sent; /* when the hold notice went out */
     long notice_attempts;
     char *notice_error; /* the last failed notice's reason, or NULL */
@@ -151,14 +156,17 @@ int hold_confirm_queued(struct store_txn *t, const char *queue_id, time_t now, c
                         size_t errlen);
 
 /*
- * Notes a failed attempt at NOW on QUEUE_ID in T: the reason, the attempt
+ * Notes a failed attempt at NOW to ACTION (HOLD_RELEASE or HOLD_DELETE,
+ * asked by BY; "" for a deadline) QUEUE_ID in T: the reason, the attempt
  * count (into *ATTEMPT) and the next try, 5 s doubling per failure up to
- * 5 minutes (its wait into *WAIT); the deadline the sender was told stays.
- * 0, 1 when not held, -1 with ERR.
+ * 5 minutes (its wait into *WAIT).  The record keeps what is to be retried
+ * and for whom (retry, retry_by): a delete that failed is tried again as
+ * a delete at that time, never sent.  The deadline the sender was told
+ * stays.  0, 1 when not held, -1 with ERR.
  */
 int hold_attempt_failed(struct store_txn *t, const char *queue_id, time_t now,
-                        const char *why, long *attempt, time_t *wait, char *err,
-                        size_t errlen);
+                        enum hold_action action, const char *by, const char *why,
+                        long *attempt, time_t *wait, char *err, size_t errlen);
 
 /*
  * Notice jobs (outbox): key "%016x.QUEUE_ID.hold", the time before which
@@ -179,9 +187,6 @@ bool hold_parse_notice_job_key(const char *key, time_t *not_before, char *qid,
 int hold_notice_outcome(struct store_txn *t, const char *job_key, const char *queue_id,
                         time_t now, const char *why, long *attempt, time_t *wait,
                         char *err, size_t errlen);
-
-/* Requests: what the CLI and the web ask holdd to do. */
-enum hold_action { HOLD_RELEASE, HOLD_DELETE, HOLD_RESCHEDULE };
 
 /*
  * Queues a request (its own transaction) and wakes holdd through SOCKET

@@ -92,8 +92,9 @@ static void test_record_round_trip(void **state)
     struct store_txn *t = store_begin(st, err, sizeof(err));
     long attempt;
     time_t wait;
-    assert_int_equal(hold_attempt_failed(t, "4fRbNh1Cz5zJ4Mk", 1700, "postsuper: busy",
-                                         &attempt, &wait, err, sizeof(err)),
+    assert_int_equal(hold_attempt_failed(t, "4fRbNh1Cz5zJ4Mk", 1700, HOLD_RELEASE, "",
+                                         "postsuper: busy", &attempt, &wait, err,
+                                         sizeof(err)),
                      0);
     assert_int_equal(attempt, 1);
     assert_int_equal(wait, 5);
@@ -185,6 +186,119 @@ static void test_state_names(void **state)
     assert_false(hold_state_parse(NULL, &s));
 }
 
+/* Due keys sort by deadline (LMDB walks them in order), and read back. */
+static void test_due_keys(void **state)
+{
+    (void)state;
+    char a[HOLD_DUE_KEY_MAX], b[HOLD_DUE_KEY_MAX], c[HOLD_DUE_KEY_MAX], qid[64];
+    hold_due_key(a, sizeof(a), 999, "4jdZZZZZZZz1zzzz");
+    hold_due_key(b, sizeof(b), 1000, "4jdAAAAAAAz1aaaa");
+    hold_due_key(c, sizeof(c), 1796026760, "4jdDFx4sVjz1bgVs");
+    assert_true(strcmp(a, b) < 0); /* the earlier deadline first, whatever the ID */
+    assert_true(strcmp(b, c) < 0);
+    time_t when = 0;
+    assert_true(hold_parse_due_key(c, strlen(c), &when, qid, sizeof(qid)));
+    assert_int_equal(when, 1796026760);
+    assert_string_equal(qid, "4jdDFx4sVjz1bgVs");
+    assert_false(hold_parse_due_key("zz", 2, &when, qid, sizeof(qid)));
+    assert_false(hold_parse_due_key(c, strlen(c), &when, qid, 4)); /* no room: refused */
+    /* Notice jobs likewise, due in order. */
+    hold_notice_job_key(a, sizeof(a), 1000, "4jdZZZZZZZz1zzzz");
+    hold_notice_job_key(b, sizeof(b), 1001, "4jdAAAAAAAz1aaaa");
+    assert_true(strcmp(a, b) < 0);
+    assert_true(hold_parse_notice_job_key(b, &when, qid, sizeof(qid)));
+    assert_int_equal(when, 1001);
+    assert_string_equal(qid, "4jdAAAAAAAz1aaaa");
+    assert_false(
+        hold_parse_notice_job_key("0000000000000001.x", &when, qid, sizeof(qid)));
+}
+
+/* A new hold's notice job waits HOLD_NOTICE_FIRST_LOOK for the queue file. */
+static int find_job(void *ctx, const char *key, size_t key_len, const void *value,
+                    size_t len)
+{
+    (void)value;
+    (void)len;
+    if (memmem(key, key_len, "4jdJobWait1z1aaa", 16) == NULL)
+        return 0;
+    snprintf(ctx, 128, "%.*s", (int)key_len, key);
+    return 1;
+}
+
+static void test_notice_job_waits_for_the_queue_file(void **state)
+{
+    (void)state;
+    char key[128] = "", qid[64];
+    time_t when = 0;
+    add("4jdJobWait1z1aaa", 5000);
+    assert_int_equal(store_foreach(st, STORE_OUTBOX, find_job, key, err, sizeof(err)), 0);
+    assert_true(hold_parse_notice_job_key(key, &when, qid, sizeof(qid)));
+    assert_string_equal(qid, "4jdJobWait1z1aaa");
+    assert_int_equal(when, 5000 + HOLD_NOTICE_FIRST_LOOK);
+}
+
+/* Failed attempts back off 5 s, doubling, to 300 s; the told deadline stays. */
+static void test_backoff(void **state)
+{
+    (void)state;
+    static const time_t want[] = {5, 10, 20, 40, 80, 160, 300, 300};
+    add("4jdBackoffz1bbbb", 7000);
+    for (size_t i = 0; i < sizeof(want) / sizeof(*want); i++) {
+        long attempt = 0;
+        time_t wait = 0;
+        struct store_txn *t = store_begin(st, err, sizeof(err));
+        assert_int_equal(hold_attempt_failed(t, "4jdBackoffz1bbbb", 8000, HOLD_DELETE,
+                                             "cli:root", "postsuper said no", &attempt,
+                                             &wait, err, sizeof(err)),
+                         0);
+        assert_int_equal(store_commit(t, err, sizeof(err)), 0);
+        assert_int_equal(attempt, (long)i + 1);
+        assert_int_equal(wait, want[i]);
+    }
+    struct hold_record r;
+    assert_int_equal(hold_get_stored(st, "4jdBackoffz1bbbb", &r, err, sizeof(err)), 1);
+    assert_int_equal(r.attempts, 8);
+    assert_int_equal(r.deadline, 7600);  /* what the sender was told */
+    assert_int_equal(r.due, 8000 + 300); /* the next try */
+    assert_string_equal(r.outcome, "postsuper said no");
+    assert_string_equal(r.retry, "delete"); /* retried as a delete, for its asker */
+    assert_string_equal(r.retry_by, "cli:root");
+    hold_record_clear(&r);
+    /* Notices back off alike and keep the last error; a success is recorded. */
+    char job[HOLD_DUE_KEY_MAX + 8];
+    hold_notice_job_key(job, sizeof(job), 7000 + HOLD_NOTICE_FIRST_LOOK,
+                        "4jdBackoffz1bbbb");
+    for (size_t i = 0; i < 3; i++) {
+        long attempt = 0;
+        time_t wait = 0;
+        struct store_txn *t = store_begin(st, err, sizeof(err));
+        assert_int_equal(hold_notice_outcome(t, job, "4jdBackoffz1bbbb", 9000,
+                                             "sendmail 75", &attempt, &wait, err,
+                                             sizeof(err)),
+                         0);
+        assert_int_equal(store_commit(t, err, sizeof(err)), 0);
+        assert_int_equal(attempt, (long)i + 1);
+        assert_int_equal(wait, want[i]);
+        hold_notice_job_key(job, sizeof(job), 9000 + wait, "4jdBackoffz1bbbb");
+    }
+    assert_int_equal(hold_get_stored(st, "4jdBackoffz1bbbb", &r, err, sizeof(err)), 1);
+    assert_int_equal(r.notice_attempts, 3);
+    assert_string_equal(r.notice_error, "sendmail 75");
+    assert_int_equal(r.notice_retry, 9000 + 20);
+    assert_int_equal(r.notice_sent, 0);
+    hold_record_clear(&r);
+    long attempt = 0;
+    time_t wait = 0;
+    struct store_txn *t = store_begin(st, err, sizeof(err));
+    assert_int_equal(hold_notice_outcome(t, job, "4jdBackoffz1bbbb", 9100, NULL, &attempt,
+                                         &wait, err, sizeof(err)),
+                     0);
+    assert_int_equal(store_commit(t, err, sizeof(err)), 0);
+    assert_int_equal(hold_get_stored(st, "4jdBackoffz1bbbb", &r, err, sizeof(err)), 1);
+    assert_int_equal(r.notice_sent, 9100);
+    hold_record_clear(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -192,6 +306,9 @@ int main(void)
         cmocka_unit_test(test_unreadable_records),
         cmocka_unit_test(test_requests),
         cmocka_unit_test(test_state_names),
+        cmocka_unit_test(test_due_keys),
+        cmocka_unit_test(test_notice_job_waits_for_the_queue_file),
+        cmocka_unit_test(test_backoff),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -61,8 +61,7 @@ class Hold(unittest.TestCase):
         self.assertEqual(rec["state"], "held")
         self.assertEqual(rec["recipient"], ["bob@partner.example"])
         self.assertEqual(rec["subject"], "hold deadline")
-        self.assertGreaterEqual(int(rec["deadline"]) - int(rec["created"]), 30 * 60)
-        self.assertIn("%s: hold: 1800 seconds" % qid, self.stack.milter.log_text())
+        self.assertEqual(int(rec["deadline"]) - int(rec["created"]), 30 * 60)
         self.assertNotIn("hold deadline", self.delivered_subjects())
         # The admin moves the deadline (no test-only shortcut): it leaves once.
         r = self.stack.sendwatch("held", "reschedule", qid, "now")

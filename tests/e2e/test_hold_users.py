@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """A sender's own hold settings (user_settings_allowed), through a real Postfix."""
 
-import re
+import json
 import unittest
 
 import swtest
@@ -28,8 +28,11 @@ class UserSettings(unittest.TestCase):
         r = sw("user", "show", "alice@corp.sendwatch.test")
         self.assertIn("in effect:    hold on, 5 minutes", r.stdout)
         qid = self.send("alice@corp.sendwatch.test", "alice holds")
-        swtest.poll(lambda: re.search(r"%s: hold: 300 seconds" % qid,
-                                      self.stack.milter.log_text()), 30, "alice's hold")
+        swtest.poll(lambda: any(e["queue_id"] == qid and e["queue_name"] == "hold"
+                                for e in self.stack.postfix.queue()), 30, "alice's in HOLD")
+        rec = next(h for h in json.loads(sw("held", "list", "--json").stdout)
+                   if h["queue_id"] == qid)
+        self.assertEqual(int(rec["deadline"]) - int(rec["created"]), 5 * 60)
         # Others keep the admin's policy: no hold.
         self.send("dave@corp.sendwatch.test", "dave sends")
         self.stack.find("<dave-sends@sendwatch.test>")

@@ -7,9 +7,17 @@
   the next message gets the new ones (sendwatch-milter(8), SIGNALS).
 - "held reschedule" takes +N with a unit and seconds since the epoch, and the
   hold record's deadline says so (sendwatch(8)).
+- A release or delete that fails is retried after 5 s, then 10 s, ... as what
+  it was, and the hold record says so (sendwatch-holdd(8)): a failed delete
+  is never sent.
+- "held delete -" takes the IDs on standard input, more than one batch of
+  512 of them (sendwatch(8)).
 """
 
+import json
+import os
 import smtplib
+import subprocess
 import time
 import unittest
 
@@ -108,6 +116,80 @@ class Promises(unittest.TestCase):
         for bad in ("+2x", "+30", "2h", "-5m"):
             r = self.stack.sendwatch("held", "reschedule", qid, bad)
             self.assertEqual(r.returncode, 2, bad)
+
+    def records(self):
+        r = self.stack.sendwatch("held", "list", "--json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return {h["queue_id"]: h for h in json.loads(r.stdout)}
+
+    def hold(self, subject):
+        qid = self.stack.postfix.submit(SENDER, ["bob@partner.example"],
+                                        swtest.make_message(subject, b"x\r\n"))
+        swtest.poll(lambda: any(e["queue_id"] == qid and e["queue_name"] == "hold"
+                                for e in self.stack.postfix.queue()), 30, "%s in HOLD" % qid)
+        return qid
+
+    def test_failed_release_and_delete_are_retried_with_backoff(self):
+        pf = self.stack.postfix
+        released, deleted = self.hold("retried release"), self.hold("retried delete")
+        # Postfix's commands fail while main.cf names a queue that is not
+        # there (the running daemons keep what they read at start).
+        main_cf = os.path.join(pf.config_dir, "main.cf")
+        with open(main_cf, encoding="utf-8") as f:
+            good = f.read()
+        with open(main_cf, "a", encoding="utf-8") as f:
+            f.write("queue_directory = /nonexistent-sendwatch-test\n")
+        try:
+            for verb, qid in (("release", released), ("delete", deleted)):
+                r = self.stack.sendwatch("held", verb, qid)
+                self.assertEqual(r.returncode, 0, r.stderr)
+            # Two failed attempts each: 5 s apart, then a 10 s wait.
+            recs = swtest.poll(lambda: (lambda r: r if all(
+                r[q]["attempts"] == "2" for q in (released, deleted)) else None)(
+                    self.records()), 60, "two failed attempts each")
+            for qid, action in ((released, "release"), (deleted, "delete")):
+                rec = recs[qid]
+                self.assertEqual(rec["state"], "held")
+                self.assertEqual(rec["retry"], action)
+                self.assertEqual(rec["retry_by"], "cli:root")
+                self.assertIn("fatal: chdir /nonexistent-sendwatch-test", rec["outcome"])
+                self.assertEqual(int(rec["due"]) - int(rec["outcome_time"]), 10)
+        finally:
+            with open(main_cf, "w", encoding="utf-8") as f:
+                f.write(good)
+        # Mended: the next try does what was asked, for whom it was asked.
+        recs = swtest.poll(lambda: (lambda r: r if r[released]["state"] != "held" and
+                                    r[deleted]["state"] != "held" else None)(self.records()),
+                           60, "the retries")
+        self.assertEqual((recs[released]["state"], recs[released]["outcome"]),
+                         ("released", "requested by cli:root"))
+        self.assertEqual((recs[deleted]["state"], recs[deleted]["outcome"]),
+                         ("deleted", "requested by cli:root"))
+        self.stack.find("<retried-release@sendwatch.test>")
+        self.assertNotIn(deleted, {e["queue_id"] for e in pf.queue()})
+        self.assertNotIn("retried delete", [m.header("Subject")
+                                            for m in self.stack.delivered()])
+
+    def test_held_delete_reads_more_than_a_batch_of_ids(self):
+        pf = self.stack.postfix
+        before = set(self.records())
+        count = 530  # past one batch of 512
+        subprocess.run(["smtp-source", "-s", "5", "-m", str(count), "-f", SENDER,
+                        "-t", "bob@partner.example", "-M", "client.sendwatch.test",
+                        "127.0.0.1:%d" % pf.port], check=True, stdout=subprocess.DEVNULL)
+        ids = swtest.poll(lambda: (lambda new: new if len(new) >= count else None)(
+            set(self.records()) - before), 120, "%d hold records" % count)
+        swtest.poll(lambda: ids <= {e["queue_id"] for e in pf.queue()
+                                    if e["queue_name"] == "hold"}, 60, "all in HOLD")
+        r = subprocess.run([swtest.binary("sendwatch"), "-c", self.stack.config_path, "held",
+                            "delete", "-"], input="\n".join(sorted(ids)) + "\n",
+                           capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        swtest.poll(lambda: not ids & {e["queue_id"] for e in pf.queue()}, 120,
+                    "all %d deleted from the queue" % count)
+        recs = self.records()
+        self.assertEqual({recs[q]["state"] for q in ids}, {"deleted"})
+        self.assertEqual({recs[q]["outcome"] for q in ids}, {"requested by cli:root"})
 
 
 if __name__ == "__main__":
