@@ -1,12 +1,17 @@
 #!/usr/bin/python3
-"""Send hold under faults: holdd killed with work pending, the milter killed mid-message."""
+"""Send hold under faults: holdd killed with work pending, the milter killed between
+its commit and its reply, mail Postfix gave up on, a full LMDB map."""
 
 import json
 import os
+import re
 import shutil
 import signal
 import smtplib
+import socket
+import struct
 import subprocess
+import threading
 import unittest
 
 import swtest
@@ -85,27 +90,6 @@ class HoldFaults(unittest.TestCase):
         self.assertEqual(outcomes(), ["requested by cli:root",
                                       "requested by cli:%s" % swtest.RUN_USER])
 
-    def test_milter_killed_mid_message_loses_nothing(self):
-        pf = self.stack.postfix
-        client = smtplib.SMTP("127.0.0.1", pf.port, timeout=60)
-        client.ehlo("client.sendwatch.test")
-        client.mail(SENDER)
-        client.rcpt("bob@partner.example")
-        code, _ = client.docmd("DATA")
-        self.assertEqual(code, 354)
-        client.send(b"Subject: cut off\r\nMessage-ID: <cut-off@sendwatch.test>\r\n\r\n")
-        client.send(b"the first half\r\n" * 2000)
-        self.assertEqual(self.stack.milter.kill(), -signal.SIGKILL)  # on purpose
-        client.send(b"the second half\r\n.\r\n")
-        code, text = client.getreply()
-        self.assertEqual(code // 100, 4, text)  # the client keeps it and retries
-        client.close()
-        self.assertEqual([e for e in pf.queue()], [])  # nothing half-checked in the queue
-        self.stack.milter.start(self.stack.socket_path)
-        msg = swtest.make_message("cut off", b"the whole message\r\n")
-        qid = pf.submit(SENDER, ["bob@partner.example"], msg)
-        swtest.poll(lambda: qid in self.held_ids(), 60, "%s in HOLD after the retry" % qid)
-
     def test_reconcile_adopts_only_marked_mail_and_closes_gone(self):
         """At start holdd squares LMDB with the whole queue listing.  HOLD mail it does
         not know is adopted with the default delay only when its queue file carries
@@ -161,6 +145,186 @@ class HoldFaults(unittest.TestCase):
         # The admin's mail is still where the admin put it.
         self.assertIn(other, self.held_ids())
         self.stack.sink.start()
+
+
+class MilterProxy:
+    """A milter-protocol proxy between Postfix and sendwatch-milter, to stop a
+    conversation at one exact point.
+
+    Packets (a 4-byte big-endian length, a command byte, data) pass both ways
+    until the milter adds its hold marker (SMFIR_ADDHEADER "h",
+    X-Sendwatch-Hold: QUEUE_ID).  That packet still reaches Postfix, as it
+    would before a real crash: libmilter writes each edit as it is made, and
+    the milter commits the hold record after the marker and before its reply.
+    Nothing after it does: the proxy stops reading the milter, keeps the queue
+    ID and sets self.tripped; cut() then hangs up on Postfix.  Only the first
+    marker trips it; later conversations pass untouched.
+    """
+
+    def __init__(self, path, upstream):
+        self.upstream = upstream
+        self.tripped = threading.Event()
+        self.queue_id = None
+        self.postfix_side = self.milter_side = None
+        self.lock = threading.Lock()
+        self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.listener.bind(path)
+        os.chmod(path, 0o666)  # Postfix's smtpd runs as postfix
+        self.listener.listen(16)
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def close(self):
+        self.listener.shutdown(socket.SHUT_RDWR)  # wakes accept()
+        self.listener.close()
+
+    def cut(self):
+        """Hangs up on Postfix (and the milter) in the conversation that tripped."""
+        self._hang_up(self.postfix_side)
+        self._hang_up(self.milter_side)
+
+    def _accept(self):
+        while True:
+            try:
+                postfix, _ = self.listener.accept()
+            except OSError:
+                return  # closed
+            threading.Thread(target=self._session, args=(postfix,), daemon=True).start()
+
+    def _session(self, postfix):
+        milter = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            milter.connect(self.upstream)
+        except OSError:  # the milter is down: Postfix takes its default action
+            milter.close()
+            self._hang_up(postfix)
+            return
+        threading.Thread(target=self._to_milter, args=(postfix, milter),
+                         daemon=True).start()
+        if not self._to_postfix(milter, postfix):
+            self._hang_up(postfix)
+            self._hang_up(milter)
+        # Tripped: both stay open, the milter unread, until cut().
+
+    def _to_milter(self, postfix, milter):
+        """Postfix's packets, passed on as they come."""
+        try:
+            while True:
+                data = postfix.recv(65536)
+                if not data:
+                    break
+                milter.sendall(data)
+        except OSError:
+            pass
+        try:
+            milter.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+    def _to_postfix(self, milter, postfix):
+        """The milter's packets, one by one; True once it tripped."""
+        buf = b""
+        while True:
+            while len(buf) >= 5 and len(buf) >= 4 + struct.unpack(">I", buf[:4])[0]:
+                end = 4 + struct.unpack(">I", buf[:4])[0]
+                packet, buf = buf[:end], buf[end:]
+                try:
+                    postfix.sendall(packet)
+                except OSError:
+                    return False
+                if packet[4:5] == b"h" and self._trips(packet[5:], postfix, milter):
+                    return True  # the milter is not read any more: its reply never comes
+            try:
+                data = milter.recv(65536)
+            except OSError:
+                data = b""
+            if not data:
+                return False
+            buf += data
+
+    def _trips(self, data, postfix, milter):
+        name, _, value = data.partition(b"\0")
+        with self.lock:
+            if name != b"X-Sendwatch-Hold" or self.tripped.is_set():
+                return False
+            self.queue_id = value.rstrip(b"\0").strip().decode()
+            self.postfix_side, self.milter_side = postfix, milter
+            self.tripped.set()
+        return True
+
+    @staticmethod
+    def _hang_up(sock):
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        sock.close()
+
+
+class MilterKilledAfterCommit(unittest.TestCase):
+    def test_killed_between_commit_and_reply(self):
+        """The milter has added the marker and committed the hold record (and its
+        notice job), and dies before Postfix reads its reply.  The client gets 4xx
+        and sends the message again, which is held under a new queue ID.  The
+        orphaned record ends never-queued without a notice; the sender gets one
+        notice, for the mail that is in HOLD."""
+        proxy_path = os.path.join(swtest.make_workdir("milterproxy"), "milter.sock")
+        stack = swtest.Stack("milterkill", holdd=True, config_extra={
+            "hold_enable": "yes", "hold_minutes": "30", "hold_scope": "all",
+            "hold_queue_grace": "5"}, main_extra={"smtpd_milters": "unix:" + proxy_path})
+        proxy = MilterProxy(proxy_path, stack.socket_path)
+        try:
+            with stack.start():
+                self.check_killed_between_commit_and_reply(stack, proxy)
+        finally:
+            proxy.close()
+
+    def check_killed_between_commit_and_reply(self, stack, proxy):
+        pf = stack.postfix
+        subject = "killed after the commit"
+        msg = swtest.make_message(subject, b"held once, noticed once\r\n")
+        client = smtplib.SMTP("127.0.0.1", pf.port, timeout=60)
+        client.ehlo("client.sendwatch.test")
+        client.mail(SENDER)
+        client.rcpt("bob@partner.example")
+        code, _ = client.docmd("DATA")
+        self.assertEqual(code, 354)
+        client.send(msg + b".\r\n")
+        swtest.poll(proxy.tripped.is_set, 60, "the hold marker (%s)" % stack.where())
+        orphan = proxy.queue_id
+        swtest.poll(lambda: stack.sendwatch("held", "show", orphan).returncode == 0, 30,
+                    "the hold record of %s" % orphan)
+        self.assertEqual(stack.milter.kill(), -signal.SIGKILL)  # on purpose
+        proxy.cut()
+        code, text = client.getreply()
+        self.assertEqual(code // 100, 4, text)  # the client keeps the message
+        client.close()
+        self.assertEqual(pf.queue(), [])
+        stack.milter.start(stack.socket_path)
+        qid = pf.submit(SENDER, ["bob@partner.example"], msg)  # the client's retry
+        self.assertNotEqual(qid, orphan)
+        swtest.poll(lambda: any(e["queue_id"] == qid and e["queue_name"] == "hold"
+                                for e in pf.queue()), 60, "%s in HOLD" % qid)
+
+        def record(queue_id):
+            r = stack.sendwatch("held", "list", "--json")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            return next((rec for rec in json.loads(r.stdout)
+                         if rec["queue_id"] == queue_id), None)
+        closed = swtest.poll(lambda: record(orphan)["state"] != "held" and record(orphan),
+                             60, "the orphaned record %s to be closed" % orphan)
+        self.assertEqual(closed["state"], "never-queued")
+        self.assertIsNone(closed["notice_sent"])
+
+        def notices():
+            return [m for m in stack.delivered() if m.header("X-Sendwatch-Notice") == "hold"
+                    and subject in str(m.message["Subject"])]
+        swtest.poll(lambda: record(qid)["notice_sent"] and notices(), 60,
+                    "the hold notice of %s (%s)" % (qid, stack.where()))
+        got = notices()
+        self.assertEqual(len(got), 1, [m.path for m in got])
+        named = re.findall(r"\bID ([0-9A-Za-z]+)\)", got[0].message.get_content())
+        self.assertEqual(named, [qid])
+        self.assertEqual(record(qid)["state"], "held")
 
 
 class NeverQueued(unittest.TestCase):
