@@ -457,6 +457,14 @@ class Postfix:
         os.makedirs(self.queue_dir)
         os.makedirs(self.data_dir)
         chown_to(self.data_dir, "postfix")
+        # "postfix start" runs postsuper, which drops to mail_owner and, with
+        # postlogd not up yet, opens maillog_file itself when it has something
+        # to say - such as a maildrop file that sendmail is still writing (a
+        # notice sent while Postfix was down).  A log file only root may write
+        # makes that fatal, and the start fails.
+        os.makedirs(os.path.dirname(self.log_path), exist_ok=True)
+        open(self.log_path, "ab").close()
+        chown_to(self.log_path, "postfix")
         settings = {
             "compatibility_level": "3.6",
             "meta_directory": self.config_dir,
