@@ -3,14 +3,15 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <json-c/json.h>
 #include <spawn.h>
 #include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
+#include "command.h"
 #include "errbuf.h"
 #include "fdio.h"
 #include "queueid.h"
@@ -22,26 +23,91 @@ const char *helper_result_name(enum helper_result r)
     return (unsigned)r < sizeof(names) / sizeof(*names) ? names[r] : "?";
 }
 
+/*
+ * Where Postfix keeps HOLD, from postconf: queue_directory/hold opened
+ * into *DIR, and *DEPTH, hash_queue_depth when hold is in hash_queue_names
+ * (else 0).  0, or -1 with ERR.
+ */
+static int hold_layout(const char *config_dir, int *dir, long *depth, char *err,
+                       size_t errlen)
+{
+    char *argv[] = {"/usr/sbin/postconf", "-c",
+                    (char *)config_dir,   "-xh",
+                    "queue_directory",    "hash_queue_names",
+                    "hash_queue_depth",   NULL};
+    struct buf out = {0};
+    char why[256] = "", *line[3] = {NULL}, *save = NULL, path[4096];
+    int status = command_run(argv, NULL, 0, &out, NULL, 65536, why, sizeof(why)), rc = -1;
+    size_t n = 0;
+    for (char *l = status == 0 ? strtok_r(out.data, "\n", &save) : NULL; l && n < 3;
+         l = strtok_r(NULL, "\n", &save))
+        line[n++] = l;
+    *dir = -1;
+    *depth = 0;
+    if (n != 3 || line[0][0] != '/') {
+        errbuf_set(err, errlen, "postconf -c %s cannot say where the queue is%s%s",
+                   config_dir, *why ? ": " : "", why);
+    } else {
+        for (char *q = strtok_r(line[1], " \t,", &save); q;
+             q = strtok_r(NULL, " \t,", &save))
+            if (strcasecmp(q, "hold") == 0)
+                *depth = strtol(line[2], NULL, 10);
+        snprintf(path, sizeof(path), "%s/hold", line[0]);
+        /* Root opens it once: no path to follow later, and no symlink now. */
+        if ((*dir = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+            errbuf_set(err, errlen, "Postfix's hold directory %s: %s", path,
+                       strerror(errno));
+        else
+            rc = 0;
+    }
+    buf_free(&out);
+    return rc;
+}
+
+/* FD moved to a number above 4 (closed: -1), so that placing the helper's
+ * descriptors 3 and 4 cannot overwrite one with the other. */
+static int above_4(int fd)
+{
+    int moved = fd >= 0 ? fcntl(fd, F_DUPFD_CLOEXEC, 5) : -1;
+    if (fd >= 0)
+        close(fd);
+    return moved;
+}
+
 int helper_start(const char *helper_path, const char *postfix_config_dir,
                  const char *sendmail_path, const char *notice_sender, int *fd,
                  pid_t *pid, char *err, size_t errlen)
 {
-    static char *const env[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", NULL};
-    int sv[2];
-    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
-        errbuf_set(err, errlen, "socketpair: %s", strerror(errno));
+    int sv[2], hold_dir;
+    long depth;
+    char depth_text[24];
+    if (hold_layout(postfix_config_dir, &hold_dir, &depth, err, errlen) != 0)
+        return -1;
+    hold_dir = above_4(hold_dir);
+    if (hold_dir < 0 || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0 ||
+        (sv[1] = above_4(sv[1])) < 0) {
+        errbuf_set(err, errlen, "the helper's descriptors: %s", strerror(errno));
+        if (hold_dir >= 0)
+            close(hold_dir);
         return -1;
     }
+    snprintf(depth_text, sizeof(depth_text), "%ld", depth);
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_adddup2(&fa, sv[1], 3); /* dup2 clears close-on-exec */
+    posix_spawn_file_actions_adddup2(&fa, hold_dir, 4);
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-    char *argv[] = {(char *)helper_path, (char *)postfix_config_dir,
-                    (char *)sendmail_path, (char *)notice_sender, NULL};
-    int rc = posix_spawn(pid, helper_path, &fa, NULL, argv, env);
+    char *argv[] = {(char *)helper_path,
+                    (char *)postfix_config_dir,
+                    (char *)sendmail_path,
+                    (char *)notice_sender,
+                    depth_text,
+                    NULL};
+    int rc = posix_spawn(pid, helper_path, &fa, NULL, argv, command_env);
     posix_spawn_file_actions_destroy(&fa);
     close(sv[1]);
+    close(hold_dir);
     if (rc != 0) {
         errbuf_set(err, errlen, "holdd_helper %s: %s", helper_path, strerror(rc));
         close(sv[0]);
@@ -110,105 +176,29 @@ int helper_call(int fd, enum helper_op op, const char *const *ids, size_t n,
     return take_results(r, results, detail, err, errlen);
 }
 
-/* Parses postqueue -j's lines; members we do not know are ignored. */
-static int parse_listing(char *text, struct helper_listed **out, size_t *n, char *err,
-                         size_t errlen)
-{
-    size_t cap = 0;
-    *out = NULL;
-    *n = 0;
-    char *save = NULL;
-    for (char *line = text ? strtok_r(text, "\n", &save) : NULL; line != NULL;
-         line = strtok_r(NULL, "\n", &save)) {
-        json_object *obj = json_tokener_parse(line), *id, *queue;
-        const char *qid = NULL, *qn = NULL;
-        if (obj != NULL && json_object_object_get_ex(obj, "queue_id", &id) &&
-            json_object_object_get_ex(obj, "queue_name", &queue)) {
-            qid = json_object_get_string(id);
-            qn = json_object_get_string(queue);
-        }
-        if (qid == NULL || qn == NULL || queueid_classify(qid) == QUEUEID_INVALID) {
-            json_object_put(obj);
-            continue;
-        }
-        if (*n == cap) {
-            cap = cap ? cap * 2 : 1024;
-            struct helper_listed *grown = realloc(*out, cap * sizeof(**out));
-            if (grown == NULL) {
-                json_object_put(obj);
-                free(*out);
-                *out = NULL;
-                errbuf_set(err, errlen, "out of memory reading the queue listing");
-                return -1;
-            }
-            *out = grown;
-        }
-        struct helper_listed *l = &(*out)[(*n)++];
-        snprintf(l->queue_id, sizeof(l->queue_id), "%s", qid);
-        snprintf(l->queue, sizeof(l->queue), "%s", qn);
-        json_object_put(obj);
-    }
-    return 0;
-}
-
-/* Indexes L's entries by queue ID.  0, or -1 when out of memory. */
-static int index_listing(struct helper_listing *l)
-{
-    /* Half full at most: hsearch's open addressing stays fast. */
-    if (hcreate_r(2 * l->n + 16, &l->index) == 0)
-        return -1;
-    l->indexed = true;
-    for (size_t i = 0; i < l->n; i++) {
-        ENTRY e = {.key = l->entries[i].queue_id, .data = l->entries[i].queue}, *found;
-        if (hsearch_r(e, ENTER, &found, &l->index) == 0)
-            return -1;
-    }
-    return 0;
-}
-
-const char *helper_listing_queue(struct helper_listing *l, const char *qid)
-{
-    ENTRY e = {.key = (char *)qid}, *found = NULL;
-    return l->indexed && hsearch_r(e, FIND, &found, &l->index) != 0 ? found->data : NULL;
-}
-
-void helper_listing_free(struct helper_listing *l)
-{
-    if (l->indexed)
-        hdestroy_r(&l->index);
-    free(l->entries);
-    memset(l, 0, sizeof(*l));
-}
-
-int helper_list(int fd, struct helper_listing *out, char *err, size_t errlen)
+char *helper_list(int fd, size_t *len, char *err, size_t errlen)
 {
     struct helper_reply *rep = &reply;
-    memset(out, 0, sizeof(*out));
     if (ask(fd, new_request(HELPER_LIST), NULL, rep, err, errlen) != 0)
-        return -1;
+        return NULL;
     if (rep->listing_len > HELPER_LISTING_MAX) {
         errbuf_set(err, errlen, "the root helper is out of step");
-        return -1;
+        return NULL;
     }
     char *text = malloc((size_t)rep->listing_len + 1);
     if (text == NULL || fdio_read_exact(fd, text, rep->listing_len) != 0) {
         free(text);
         errbuf_set(err, errlen, "the root helper does not answer");
-        return -1;
+        return NULL;
     }
     text[rep->listing_len] = '\0';
-    int rc = 0;
+    *len = rep->listing_len;
     if (rep->result != HELPER_DONE) {
         errbuf_set(err, errlen, "%.*s", HELPER_DETAIL_SIZE - 1, rep->detail);
-        rc = -1;
-    } else if ((rc = parse_listing(text, &out->entries, &out->n, err, errlen)) == 0 &&
-               (rc = index_listing(out)) != 0) {
-        errbuf_set(err, errlen, "out of memory indexing %zu queued messages", out->n);
+        free(text);
+        return NULL;
     }
-    free(text);
-    if (rc != 0)
-        helper_listing_free(out);
-    return rc;
+    return text;
 }
 
 int helper_submit(int fd, const char *const *rcpts, const char *const *messages, size_t n,

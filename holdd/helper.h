@@ -4,14 +4,12 @@
  *
  * helper_start() execs it while holdd is still root; afterwards holdd
  * talks to it over the channel, one request at a time, from its one
- * thread.  The queue listing comes back as postqueue -j printed it and is
- * parsed here, unprivileged.  Errors: -1 with ERR means the helper is gone
+ * thread.  Errors: -1 with ERR means the helper is gone
  * or out of step, and holdd must restart.
  */
 #ifndef SENDWATCH_HOLDD_HELPER_H
 #define SENDWATCH_HOLDD_HELPER_H
 
-#include <search.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
@@ -19,9 +17,11 @@
 #include "helper_protocol.h"
 
 /*
- * Execs HELPER_PATH with a clean environment and the channel as descriptor
- * 3 (call as root, before dropping privileges).  Its channel into *FD and
- * its process into *PID.  0, or -1 with ERR.
+ * Execs HELPER_PATH with a clean environment, the channel as descriptor 3
+ * and Postfix's hold directory (queue_directory/hold, found with postconf
+ * and opened here) as descriptor 4; call as root, before dropping
+ * privileges.  Its channel into *FD and its process into *PID.  0, or -1
+ * with ERR.
  */
 int helper_start(const char *helper_path, const char *postfix_config_dir,
                  const char *sendmail_path, const char *notice_sender, int *fd,
@@ -36,31 +36,12 @@ int helper_start(const char *helper_path, const char *postfix_config_dir,
 int helper_call(int fd, enum helper_op op, const char *const *ids, size_t n,
                 enum helper_result *results, char *detail, char *err, size_t errlen);
 
-/* One message of the queue listing. */
-struct helper_listed {
-    char queue_id[HELPER_ID_SIZE];
-    char queue[16]; /* "hold", "deferred", "active", "incoming", ... */
-};
-
-/* The whole queue listing, indexed by queue ID. */
-struct helper_listing {
-    struct helper_listed *entries;
-    size_t n;
-    struct hsearch_data index; /* queue ID -> its queue name */
-    bool indexed;
-};
-
 /*
- * The whole queue listing into *OUT (helper_listing_free releases it).
- * 0, or -1 with ERR: then nothing may be concluded from what is missing.
+ * The queue listing as "postqueue -j" printed it (postqueue refuses a
+ * non-default config directory to users other than root, so the helper
+ * runs it): malloc'ed, NUL-terminated, its length in *LEN.  NULL with ERR.
  */
-int helper_list(int fd, struct helper_listing *out, char *err, size_t errlen);
-
-/* The queue L names for QID ("hold", "deferred", "active", ...), or NULL:
- * one hash lookup, so checking every hold record is O(records + queue). */
-const char *helper_listing_queue(struct helper_listing *l, const char *qid);
-
-void helper_listing_free(struct helper_listing *l);
+char *helper_list(int fd, size_t *len, char *err, size_t errlen);
 
 /*
  * Submits the N (at most HELPER_MAX_NOTICES) notices MESSAGES[i] to

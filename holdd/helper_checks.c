@@ -93,17 +93,25 @@ bool helper_headers_marked(const char *headers, const char *id)
     return false;
 }
 
-bool helper_postcat_missing(const char *errtext, char *id, size_t idlen)
+bool helper_hold_path(const char *id, long depth, char *path, size_t len)
 {
-    static const char prefix[] = "postcat: fatal: open queue file ";
-    const char *p = errtext ? strstr(errtext, prefix) : NULL;
-    if (p == NULL)
+    /* Postfix's mail_queue_dir(): a long ID's subdirectories are named by
+     * the hex digits of its microseconds - the 4 base-52 characters before
+     * the last 'z' - one per level, '_' past the fifth. */
+    static const char digits[] = "0123456789BCDFGHJKLMNPQRSTVWXYZbcdfghjklmnpqrstvwxyz";
+    const char *z = strrchr(id, 'z');
+    char hex[8], *p = path;
+    unsigned long usec = 0;
+    if (queueid_classify(id) != QUEUEID_LONG || z == NULL || z - id < 10 ||
+        len < (size_t)depth * 2 + strlen(id) + 1)
         return false;
-    p += sizeof(prefix) - 1;
-    size_t n = strcspn(p, ": \n");
-    if (n == 0 || n >= idlen)
-        return false;
-    memcpy(id, p, n);
-    id[n] = '\0';
-    return queueid_classify(id) != QUEUEID_INVALID;
+    for (const char *c = z - 4; c < z; c++)
+        usec = usec * 52 + (unsigned long)(strchr(digits, *c) - digits);
+    snprintf(hex, sizeof(hex), "%05lX", usec);
+    for (long i = 0; i < depth; i++) {
+        *p++ = i < 5 ? hex[i] : '_';
+        *p++ = '/';
+    }
+    strcpy(p, id);
+    return true;
 }

@@ -39,8 +39,12 @@ bool helper_report_moved(const char *report, const char *id, bool release);
  * queue ID, which a client cannot know in advance). */
 bool helper_headers_marked(const char *headers, const char *id);
 
-/* The queue ID postcat names in "postcat: fatal: open queue file ID: ..."
- * (ERRTEXT, its standard error), into ID; false when it names none. */
-bool helper_postcat_missing(const char *errtext, char *id, size_t idlen);
+/*
+ * The path of the long queue ID's file under the hold directory, into
+ * PATH (LEN bytes), as Postfix lays it out: ID itself, or with DEPTH
+ * levels of hashed subdirectories when hold is in hash_queue_names.
+ * false when ID is not a long queue ID or PATH is too small.
+ */
+bool helper_hold_path(const char *id, long depth, char *path, size_t len);
 
 #endif

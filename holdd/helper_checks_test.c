@@ -112,19 +112,26 @@ static void test_marker(void **state)
                                        "4jdDFx4sVjz1bgVs"));
 }
 
-static void test_postcat_missing(void **state)
+/* The hold directory's layout, as Postfix's mail_queue_dir() makes it. */
+static void test_hold_path(void **state)
 {
     (void)state;
-    char id[HELPER_ID_SIZE];
-    assert_true(helper_postcat_missing(
-        "postcat: fatal: open queue file 4jdDFx4ttfz1bgTt: No such file or directory\n",
-        id, sizeof(id)));
-    assert_string_equal(id, "4jdDFx4ttfz1bgTt");
-    assert_false(
-        helper_postcat_missing("postcat: fatal: out of memory\n", id, sizeof(id)));
-    assert_false(helper_postcat_missing(NULL, id, sizeof(id)));
-    assert_false(helper_postcat_missing("postcat: fatal: open queue file ../../x: No\n",
-                                        id, sizeof(id)));
+    char path[128];
+    assert_true(helper_hold_path("4jdGGV46gFz1bwJC", 0, path, sizeof(path)));
+    assert_string_equal(path, "4jdGGV46gFz1bwJC");
+    /* "46gF" is 580489 microseconds: hex 8DB89 (Postfix put this one in deferred/8/). */
+    assert_true(helper_hold_path("4jdGGV46gFz1bwJC", 1, path, sizeof(path)));
+    assert_string_equal(path, "8/4jdGGV46gFz1bwJC");
+    assert_true(helper_hold_path("4jdGGV46gFz1bwJC", 2, path, sizeof(path)));
+    assert_string_equal(path, "8/D/4jdGGV46gFz1bwJC");
+    /* 'z' is a digit (51) before the separator; the last 'z' separates. */
+    assert_true(helper_hold_path("4jdGGV000zz1bwJC", 1, path, sizeof(path)));
+    assert_string_equal(path, "0/4jdGGV000zz1bwJC");
+    assert_true(helper_hold_path("4jdGGV46gFz1bwJC", 7, path, sizeof(path)));
+    assert_string_equal(path, "8/D/B/8/9/_/_/4jdGGV46gFz1bwJC"); /* as dir_forest() */
+    assert_false(helper_hold_path("7B8C2A1F3D", 1, path, sizeof(path))); /* short ID */
+    assert_false(helper_hold_path("../../etc/passwd", 0, path, sizeof(path)));
+    assert_false(helper_hold_path("4jdGGV46gFz1bwJC", 2, path, 10)); /* no room */
 }
 
 /* A SUBMIT's notices are counted and sized before a byte of them is read. */
@@ -159,7 +166,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ids),    cmocka_unit_test(test_sizes),
         cmocka_unit_test(test_notice), cmocka_unit_test(test_postsuper_report),
-        cmocka_unit_test(test_marker), cmocka_unit_test(test_postcat_missing),
+        cmocka_unit_test(test_marker), cmocka_unit_test(test_hold_path),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

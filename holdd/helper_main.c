@@ -1,38 +1,36 @@
 /*
  * sendwatch-helper - the only sendwatch program that stays root.
  *
- *   sendwatch-helper POSTFIX_CONFIG_DIR SENDMAIL NOTICE_SENDER
+ *   sendwatch-helper POSTFIX_CONFIG_DIR SENDMAIL NOTICE_SENDER HOLD_HASH_DEPTH
  *
  * Exec'd by sendwatch-holdd before it drops its privileges, with a clean
- * environment and its channel as descriptor 3; it serves the fixed-size
- * requests of helper_protocol.h until holdd closes the channel.  It runs
+ * environment, its channel as descriptor 3 and Postfix's hold directory as
+ * descriptor 4; it serves the fixed-size requests of helper_protocol.h
+ * until holdd closes the channel.  It runs
  * postsuper, postkick, postcat, postqueue and sendmail with an argument
  * vector (never a shell) and a fixed environment, for requests that pass
  * helper_checks.h; it parses no mail and no JSON - only Postfix's own
  * one-line reports and the marker header lines of postcat -h.
  */
-#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/wait.h>
-#include <unistd.h>
+#include <sys/stat.h>
 
 #include "buf.h"
+#include "command.h"
 #include "fdio.h"
 #include "helper_checks.h"
 #include "parse.h"
 
-#define CHANNEL 3
-
-static char *const clean_env[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", NULL};
+#define CHANNEL  3 /* requests and replies */
+#define HOLD_DIR 4 /* Postfix's hold directory, opened by holdd */
 
 static char *config_dir, *sendmail, *notice_sender; /* the arguments */
+static long hold_depth; /* hash_queue_depth when hold is hashed, else 0 */
 
 /* Answers the request as a whole, or the last failing item, with RESULT. */
 static void say(struct helper_reply *rep, enum helper_result result, const char *fmt, ...)
@@ -51,98 +49,61 @@ static const char *tail(const struct buf *b)
     return b->data == NULL ? "" : b->len > 200 ? b->data + b->len - 200 : b->data;
 }
 
-/*
- * A command the helper runs, its standard input, output and error memory
- * files: nothing to pump, so several can run at once and none can block
- * on a full pipe.
- */
-struct command {
-    pid_t pid;
-    int io[3];
-};
-
-/* Starts ARGV with INPUT (LEN bytes) on its standard input.  C->pid -1: it did not. */
-static void launch(struct command *c, char *const argv[], const char *input, size_t len)
-{
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    c->pid = -1;
-    for (int i = 0; i < 3; i++) {
-        c->io[i] = memfd_create("sendwatch-helper", MFD_CLOEXEC);
-        posix_spawn_file_actions_adddup2(&fa, c->io[i], i);
-    }
-    if (c->io[0] >= 0 && c->io[1] >= 0 && c->io[2] >= 0 &&
-        fdio_write_all(c->io[0], input, len) == 0 && lseek(c->io[0], 0, SEEK_SET) == 0 &&
-        posix_spawn(&c->pid, argv[0], &fa, NULL, argv, clean_env) != 0)
-        c->pid = -1;
-    posix_spawn_file_actions_destroy(&fa);
-}
-
-/* Waits for C and collects its standard output and error into OUT and ERR
- * (either NULL: dropped).  Its exit status, or -1. */
-static int finish(struct command *c, struct buf *out, struct buf *err)
-{
-    int ws = -1, status = -1;
-    while (c->pid > 0 && waitpid(c->pid, &ws, 0) < 0 && errno == EINTR)
-        ;
-    if (c->pid > 0 && WIFEXITED(ws))
-        status = WEXITSTATUS(ws);
-    for (int i = 0; i < 3; i++) {
-        struct buf *to = i == 1 ? out : i == 2 ? err : NULL;
-        char chunk[65536];
-        ssize_t n = to != NULL && lseek(c->io[i], 0, SEEK_SET) == 0 ? 1 : 0;
-        while (n > 0 && (n = read(c->io[i], chunk, sizeof(chunk))) > 0)
-            if (buf_append(to, chunk, (size_t)n) != 0)
-                n = -1;
-        status = n < 0 ? -1 : status;
-        if (c->io[i] >= 0)
-            close(c->io[i]);
-    }
-    return status;
-}
-
-/* Runs ARGV to its end (see launch and finish). */
+/* Runs ARGV to its end (command.h), its output and error into OUT and ERR. */
 static int run(char *const argv[], const char *input, size_t len, struct buf *out,
                struct buf *err)
 {
-    struct command c;
-    launch(&c, argv, input, len);
-    return finish(&c, out, err);
+    char why[200];
+    int status =
+        command_run(argv, input, len, out, err, HELPER_LISTING_MAX, why, sizeof(why));
+    if (status < 0 && err != NULL)
+        buf_append(err, why, strlen(why));
+    return status;
 }
 
-/* Which of R's IDs carry the marker: postcat -h, restarted after an ID it cannot open. */
+/*
+ * Whether ID's queue file is in HOLD and complete: looked up under the
+ * hold directory (descriptor HOLD_DIR, opened by holdd), in Postfix's
+ * hashed layout when hold is hashed.  Postfix makes a queue file
+ * executable once it is written; a file still in incoming/ - where it sits,
+ * already marked, while a later milter decides - is not in HOLD.
+ */
+static bool in_hold(const char *id)
+{
+    char path[HELPER_ID_SIZE + 32];
+    struct stat st;
+    return helper_hold_path(id, hold_depth, path, sizeof(path)) &&
+           fstatat(HOLD_DIR, path, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+           S_ISREG(st.st_mode) && (st.st_mode & S_IXUSR);
+}
+
+/*
+ * Which of R's IDs are in HOLD and carry the marker: DONE, or NOT_OURS
+ * (in HOLD, no marker), or NOT_MOVED (not in HOLD, or postcat failed).
+ */
 static void find_marked(const struct helper_request *r, struct helper_reply *rep)
 {
-    uint32_t from = 0;
-    while (from < r->nids) {
-        char *argv[HELPER_MAX_IDS + 6] = {"/usr/sbin/postcat", "-c", config_dir, "-h",
-                                          "-q"};
-        for (uint32_t i = from; i < r->nids; i++)
-            argv[5 + i - from] = (char *)r->ids[i];
-        argv[5 + r->nids - from] = NULL;
-        struct buf out = {0}, err = {0};
-        int status = run(argv, NULL, 0, &out, &err);
-        char missing[HELPER_ID_SIZE] = "";
-        bool stopped =
-            status != 0 && helper_postcat_missing(err.data, missing, sizeof(missing));
-        uint32_t next = r->nids;
-        for (uint32_t i = from; i < r->nids; i++) {
-            if (stopped && strcmp(r->ids[i], missing) == 0) {
-                rep->results[i] = HELPER_NOT_MOVED; /* not in the queue: holdd sees why */
-                next = i + 1;
-                break;
-            }
-            rep->results[i] = out.data && helper_headers_marked(out.data, r->ids[i])
-                                  ? HELPER_DONE
-                              : status == 0 ? HELPER_NOT_OURS
-                                            : HELPER_NOT_MOVED;
-        }
-        if (status != 0 && !stopped)
-            say(rep, HELPER_DONE, "postcat exit %d: %s", status, tail(&err));
-        buf_free(&out);
-        buf_free(&err);
-        from = status != 0 && !stopped ? r->nids : next;
+    char *argv[HELPER_MAX_IDS + 6] = {"/usr/sbin/postcat", "-c", config_dir, "-h", "-q"};
+    size_t n = 5;
+    for (uint32_t i = 0; i < r->nids; i++) {
+        bool held = in_hold(r->ids[i]);
+        rep->results[i] =
+            held ? HELPER_DONE : HELPER_NOT_MOVED; /* DONE: being looked at */
+        if (held)
+            argv[n++] = (char *)r->ids[i];
     }
+    struct buf out = {0}, err = {0};
+    int status = n > 5 ? run(argv, NULL, 0, &out, &err) : 0;
+    for (uint32_t i = 0; i < r->nids; i++)
+        if (rep->results[i] == HELPER_DONE)
+            rep->results[i] = status != 0 ? HELPER_NOT_MOVED
+                              : helper_headers_marked(out.data, r->ids[i])
+                                  ? HELPER_DONE
+                                  : HELPER_NOT_OURS;
+    if (status != 0)
+        say(rep, HELPER_DONE, "postcat exit %d: %s", status, tail(&err));
+    buf_free(&out);
+    buf_free(&err);
 }
 
 /* RELEASE or DELETE: only marked mail, in one postsuper run, then one qmgr kick. */
@@ -194,38 +155,41 @@ static void submit(const struct helper_request *r, const char *messages,
         const struct helper_notice *n = &r->notices[i];
         char *argv[] = {sendmail, "-C", config_dir,      "-f", notice_sender,
                         "-i",     "--", (char *)n->rcpt, NULL};
-        c[i] = (struct command){-1, {-1, -1, -1}};
         if (helper_check_notice(n->rcpt, messages + at, n->len, rep->detail,
                                 sizeof(rep->detail)))
-            launch(&c[i], argv, messages + at, n->len);
+            command_start(&c[i], argv, messages + at, n->len);
         else
-            rep->results[i] = HELPER_REFUSED;
+            rep->results[i] = HELPER_REFUSED, c[i] = (struct command){.pid = -1};
     }
     for (uint32_t i = 0; i < r->nids; i++) {
         struct buf err = {0};
-        int status = finish(&c[i], NULL, &err);
-        if (rep->results[i] != HELPER_REFUSED && status != 0) {
+        char why[160];
+        int status = rep->results[i] == HELPER_REFUSED
+                         ? 0
+                         : command_finish(&c[i], NULL, &err, 4096, why, sizeof(why));
+        if (status != 0) {
             rep->results[i] = HELPER_FAILED;
-            say(rep, HELPER_DONE, "sendmail exit %d: %s", status, tail(&err));
+            say(rep, HELPER_DONE, "sendmail exit %d: %s", status,
+                status < 0 ? why : tail(&err));
         }
         buf_free(&err);
     }
 }
 
-/* Serves one request into REP (and *EXTRA, bytes to send after it). */
+/* Serves one request into REP (and for LIST, *LISTING). */
 static void serve(const struct helper_request *r, const char *message,
-                  struct helper_reply *rep, struct buf *extra)
+                  struct helper_reply *rep, struct buf *listing)
 {
     rep->nids = r->nids;
     if (r->op == HELPER_LIST) {
         char *postqueue[] = {"/usr/sbin/postqueue", "-c", config_dir, "-j", NULL};
         struct buf err = {0};
-        int status = run(postqueue, NULL, 0, extra, &err);
-        if (status != 0 || extra->len > HELPER_LISTING_MAX) {
+        int status = run(postqueue, NULL, 0, listing, &err);
+        if (status != 0 || listing->len >= HELPER_LISTING_MAX) {
             say(rep, HELPER_FAILED, "postqueue -j exit %d: %s", status, tail(&err));
-            extra->len = 0;
+            listing->len = 0;
         }
-        rep->listing_len = (uint32_t)extra->len;
+        rep->listing_len = (uint32_t)listing->len;
         buf_free(&err);
     } else if (r->op == HELPER_SUBMIT) {
         submit(r, message, rep);
@@ -245,12 +209,17 @@ static void serve(const struct helper_request *r, const char *message,
 int main(int argc, char **argv)
 {
     char why[200];
-    if (argc != 4 || argv[1][0] != '/' || argv[2][0] != '/' ||
+    char *end = NULL;
+    if (argc != 5 || argv[1][0] != '/' || argv[2][0] != '/' ||
         parse_addr_spec(argv[3], PARSE_ADDRESS_LOCAL_ALONE, why, sizeof(why)) != 0 ||
-        fcntl(CHANNEL, F_GETFD) < 0) {
-        fprintf(stderr,
-                "usage: sendwatch-helper POSTFIX_CONFIG_DIR SENDMAIL NOTICE_SENDER "
-                "(exec'd by sendwatch-holdd, channel on descriptor 3)\n");
+        (hold_depth = strtol(argv[4], &end, 10)) < 0 || hold_depth > 16 || *end != '\0' ||
+        fcntl(CHANNEL, F_SETFD, FD_CLOEXEC) < 0 ||
+        fcntl(HOLD_DIR, F_SETFD, FD_CLOEXEC) < 0) {
+        fprintf(
+            stderr,
+            "usage: sendwatch-helper POSTFIX_CONFIG_DIR SENDMAIL NOTICE_SENDER "
+            "HOLD_HASH_DEPTH (exec'd by sendwatch-holdd: its channel on descriptor 3, "
+            "Postfix's hold directory on 4)\n");
         return 2;
     }
     config_dir = argv[1];
@@ -272,15 +241,15 @@ int main(int argc, char **argv)
             return 1;
         }
         char *message = NULL;
-        struct buf extra = {0};
+        struct buf listing = {0};
         if (r.op == HELPER_SUBMIT && ((message = malloc(total + 1)) == NULL ||
                                       fdio_read_exact(CHANNEL, message, total) != 0))
             return 1;
-        serve(&r, message, &rep, &extra);
+        serve(&r, message, &rep, &listing);
         free(message);
         bool answered = fdio_write_all(CHANNEL, &rep, sizeof(rep)) == 0 &&
-                        fdio_write_all(CHANNEL, extra.data, extra.len) == 0;
-        buf_free(&extra);
+                        fdio_write_all(CHANNEL, listing.data, listing.len) == 0;
+        buf_free(&listing);
         if (!answered)
             return 1;
     }

@@ -13,8 +13,9 @@
  *            of "postqueue -j" output, which holdd (not root) parses.
  *
  * The helper acts only within this contract: queue IDs must be long
- * Postfix IDs; release and delete touch only HOLD mail whose queue file
- * carries sendwatch's marker header naming that very ID; a submitted
+ * Postfix IDs; release and delete touch only mail whose complete queue
+ * file is in HOLD (looked up in the hold directory holdd opened for it)
+ * and carries sendwatch's marker header naming that very ID; a submitted
  * notice goes from notice_sender, to one strict addr-spec, and must say
  * Auto-Submitted.  Anything else is HELPER_REFUSED, never passed on.
  */
@@ -35,16 +36,16 @@
 enum helper_op {
     HELPER_RELEASE = 1, /* postsuper -H, then one deferred-queue scan (postkick) */
     HELPER_DELETE = 2,  /* postsuper -d ID hold */
-    HELPER_MARKED = 3,  /* which IDs carry sendwatch's marker (nothing is changed) */
+    HELPER_MARKED = 3,  /* which IDs are in HOLD with sendwatch's marker (no change) */
     HELPER_LIST = 4,    /* postqueue -j, as it printed it */
     HELPER_SUBMIT = 5,  /* per notice: sendmail -f notice_sender -- rcpt, it on stdin */
 };
 
 enum helper_result {
-    HELPER_DONE = 0,  /* released, removed, marked, listed, submitted */
-    HELPER_NOT_MOVED, /* postsuper did not act on it (gone, elsewhere, or failed:
-                       * the listing tells which) or postcat could not read it */
-    HELPER_NOT_OURS,  /* its queue file lacks sendwatch's marker: left alone */
+    HELPER_DONE = 0,  /* released, removed, in HOLD and marked, submitted */
+    HELPER_NOT_MOVED, /* not in HOLD (not yet, or gone, or elsewhere: the listing
+                       * tells which), or postsuper or postcat failed on it */
+    HELPER_NOT_OURS,  /* in HOLD, but its queue file lacks sendwatch's marker */
     HELPER_REFUSED,   /* outside the contract: a bad ID, address or notice */
     HELPER_FAILED,    /* a Postfix command failed; DETAIL has its words */
 };

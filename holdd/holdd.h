@@ -16,6 +16,7 @@
 
 #include "config.h"
 #include "helper.h"
+#include "listing.h"
 #include "hold.h"
 #include "notice.h"
 #include "store.h"

@@ -60,7 +60,7 @@ static int attempt_failed(struct store_txn *t, const struct attempt *a, const ch
 /* Records in T what became of A, which the helper did not move (RESULT). */
 static int record_unmoved(struct store_txn *t, const struct attempt *a,
                           enum helper_result result, const char *detail,
-                          struct helper_listing *l, char *err, size_t errlen)
+                          struct listing *l, char *err, size_t errlen)
 {
     char why[HELPER_DETAIL_SIZE + 64];
     const char *qid = a->qid;
@@ -77,7 +77,7 @@ static int record_unmoved(struct store_txn *t, const struct attempt *a,
                                             : "");
         return attempt_failed(t, a, why, err, errlen);
     }
-    const char *q = helper_listing_queue(l, qid);
+    const char *q = listing_queue(l, qid);
     if (q == NULL || strcmp(q, "hold") != 0) {
         if (q == NULL)
             snprintf(why, sizeof(why), "no longer in the queue");
@@ -107,11 +107,11 @@ void outcomes_carry_out(struct holdd *h, enum helper_op op, const struct batch *
     int called = res == NULL ? -1
                              : helper_call(h->helper, op, b->ids, b->n, res, detail,
                                            helper_err, sizeof(helper_err));
-    struct helper_listing listing = {0}; /* not indexed: no listing */
+    struct listing listing = {0}; /* not indexed: no listing */
     bool any_unmoved = false;
     for (size_t i = 0; called == 0 && i < b->n; i++)
         any_unmoved = any_unmoved || res[i] == HELPER_NOT_MOVED;
-    if (any_unmoved && helper_list(h->helper, &listing, err, sizeof(err)) != 0)
+    if (any_unmoved && listing_take(h->helper, &listing, err, sizeof(err)) != 0)
         log_error("cannot list the queue: %s", err);
     struct store_txn *t = store_begin(h->store, err, sizeof(err));
     int rc = t != NULL ? 0 : -1;
@@ -143,6 +143,6 @@ void outcomes_carry_out(struct holdd *h, enum helper_op op, const struct batch *
     } else if (store_commit(t, err, sizeof(err)) != 0) {
         log_error("cannot record %s outcomes: %s", verb, err);
     }
-    helper_listing_free(&listing);
+    listing_free(&listing);
     free(res);
 }

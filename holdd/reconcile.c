@@ -10,7 +10,7 @@
 #include "queueid.h"
 
 struct held_scan {
-    struct helper_listing queue; /* the whole listing */
+    struct listing queue; /* the whole listing */
     char (*gone)[HELPER_ID_SIZE];
     char (*never)[HELPER_ID_SIZE]; /* not in the queue, and never seen there */
     char (*elsewhere)[HELPER_ID_SIZE];
@@ -24,7 +24,7 @@ static int scan_held(void *ctx, const struct hold_record *r)
     struct held_scan *s = ctx;
     if (r->state != HOLD_HELD || s->now - r->created < (time_t)s->grace)
         return 0;
-    const char *q = helper_listing_queue(&s->queue, r->queue_id);
+    const char *q = listing_queue(&s->queue, r->queue_id);
     if (q == NULL && r->queued == 0 && s->nnever < s->cap)
         snprintf(s->never[s->nnever++], HELPER_ID_SIZE, "%s", r->queue_id);
     else if (q == NULL && r->queued != 0 && s->ngone < s->cap)
@@ -61,7 +61,7 @@ static int adopt_fn(void *ctx, struct store_txn *t, char *err, size_t errlen)
  * it there and crashed before, or LMDB was lost).  An admin's postsuper -h
  * or another milter's quarantine is left alone, said once per start.
  */
-static void adopt_unknown(struct holdd *h, const struct helper_listed *l, size_t n)
+static void adopt_unknown(struct holdd *h, const struct listed *l, size_t n)
 {
     const char **ids = h->scratch->adopt.ids;
     enum helper_result *res = h->scratch->adopt.res;
@@ -117,7 +117,7 @@ void reconcile_run(struct holdd *h)
     s.never = calloc(s.cap, HELPER_ID_SIZE);
     s.elsewhere = calloc(s.cap, HELPER_ID_SIZE);
     if (s.gone == NULL || s.never == NULL || s.elsewhere == NULL ||
-        helper_list(h->helper, &s.queue, err, sizeof(err)) != 0) {
+        listing_take(h->helper, &s.queue, err, sizeof(err)) != 0) {
         log_error("cannot reconcile with the queue: %s",
                   s.gone && s.never && s.elsewhere ? err : "out of memory");
         goto done;
@@ -148,7 +148,7 @@ void reconcile_run(struct holdd *h)
     }
     adopt_unknown(h, s.queue.entries, s.queue.n);
 done:
-    helper_listing_free(&s.queue);
+    listing_free(&s.queue);
     free(s.gone);
     free(s.never);
     free(s.elsewhere);

@@ -28,14 +28,24 @@ SENDER = "alice@corp.sendwatch.test"
 
 
 class Helper:
-    def __init__(self, stack):
+    """The helper as holdd runs it: channel on descriptor 3, Postfix's hold
+    directory on 4, hold's hash depth (0: not hashed) as its last argument."""
+
+    def __init__(self, stack, depth=0):
         self.chan, theirs = socket.socketpair()
+        hold = os.open(os.path.join(stack.postfix.queue_dir, "hold"),
+                       os.O_RDONLY | os.O_DIRECTORY)
+
+        def channel_and_hold():
+            os.dup2(theirs.fileno(), 3)
+            os.dup2(hold, 4)
         self.proc = subprocess.Popen(
             [swtest.binary("sendwatch-helper"), stack.postfix.config_dir,
-             "/usr/sbin/sendmail", "sendwatch@corp.sendwatch.test"],
-            env={"PATH": "/usr/sbin:/usr/bin"}, pass_fds=(theirs.fileno(), 3),
-            preexec_fn=lambda: os.dup2(theirs.fileno(), 3))
+             "/usr/sbin/sendmail", "sendwatch@corp.sendwatch.test", str(depth)],
+            env={"PATH": "/usr/sbin:/usr/bin"}, pass_fds=(theirs.fileno(), hold, 3, 4),
+            preexec_fn=channel_and_hold)
         theirs.close()
+        os.close(hold)
 
     def ask(self, op, ids=(), notices=()):
         """IDS for RELEASE/DELETE/MARKED; NOTICES, (rcpt, bytes) pairs, for SUBMIT."""
@@ -186,6 +196,37 @@ class HelperContract(unittest.TestCase):
         self.assertEqual(result, REFUSED)
         self.assertIn("refused", detail)
         self.expect_exit = 1
+
+
+class HashedHold(unittest.TestCase):
+    def test_finds_held_mail_where_postfix_hashes_it(self):
+        """hold in hash_queue_names, two levels deep: the helper finds the queue
+        file where Postfix put it (hold/X/Y/ID), and releases it."""
+        stack = swtest.Stack("helperhash", config_extra={
+            "hold_enable": "yes", "hold_scope": "all"}, main_extra={
+            "hash_queue_names": "deferred, defer, hold", "hash_queue_depth": "2"})
+        with stack.start():
+            qid = stack.postfix.submit(SENDER, ["bob@partner.example"],
+                                       swtest.make_message("hashed", b"x\r\n"))
+            swtest.poll(lambda: any(q["queue_id"] == qid and q["queue_name"] == "hold"
+                                    for q in stack.postfix.queue()), 30, "%s in HOLD" % qid)
+            found = [os.path.relpath(os.path.join(d, qid), stack.postfix.queue_dir)
+                     for d, _, files in os.walk(os.path.join(stack.postfix.queue_dir, "hold"))
+                     if qid in files]
+            self.assertRegex(found[0], r"^hold/[0-9A-F]/[0-9A-F]/%s$" % qid)
+            unhashed = Helper(stack, depth=0)  # a helper told the wrong layout finds nothing
+            try:
+                self.assertEqual(unhashed.ask(MARKED, [qid])[:2], (DONE, [NOT_MOVED]))
+            finally:
+                self.assertEqual(unhashed.close(), 0)
+            helper = Helper(stack, depth=2)
+            try:
+                self.assertEqual(helper.ask(MARKED, [qid])[:2], (DONE, [DONE]))
+                result, results, detail, _ = helper.ask(RELEASE, [qid])
+                self.assertEqual((result, results), (DONE, [DONE]), detail)
+            finally:
+                self.assertEqual(helper.close(), 0)
+            stack.find("<hashed@sendwatch.test>")
 
 
 if __name__ == "__main__":
