@@ -10,6 +10,7 @@
 #include "apply.h"
 #include "inspect.h"
 #include "log.h"
+#include "marker.h"
 #include "queueid.h"
 #include "snapshot.h"
 #include "spool.h"
@@ -26,8 +27,9 @@ struct message {
     char **recipients_raw; /* as given, for smfi_delrcpt() */
     size_t nrecipients, recipients_cap;
     struct spool *spool;
-    bool failed;     /* a step failed: the answer will be tempfail */
-    char error[256]; /* why, for the log */
+    unsigned forged_markers; /* X-Sendwatch-Hold headers the client wrote */
+    bool failed;             /* a step failed: the answer will be tempfail */
+    char error[256];         /* why, for the log */
 };
 
 struct connection {
@@ -116,9 +118,10 @@ static char *callbacks_copy_address(const char *arg)
 /*
  * Every action the milter may take, declared at registration and asked for
  * in negotiation alike (one list, so they cannot drift): forward and
- * redirect add and remove recipients; hold adds the marker header.
+ * redirect add and remove recipients; hold adds the marker header, and a
+ * marker header the client wrote is removed.
  */
-#define CALLBACKS_ACTIONS (SMFIF_ADDRCPT | SMFIF_DELRCPT | SMFIF_ADDHDRS)
+#define CALLBACKS_ACTIONS (SMFIF_ADDRCPT | SMFIF_DELRCPT | SMFIF_ADDHDRS | SMFIF_CHGHDRS)
 
 static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
                              unsigned long f2, unsigned long f3, unsigned long *pf0,
@@ -248,6 +251,8 @@ static sfsistat cb_header(SMFICTX *ctx, char *name, char *value)
 
     if (msg == NULL)
         return callbacks_tempfail(ctx);
+    if (strcasecmp(name, MARKER_HEADER) == 0)
+        msg->forged_markers++;
     message_append(msg, name, strlen(name));
     message_append(msg, ":", 1);
     if (!(conn->protocol & SMFIP_HDR_LEADSPC))
@@ -369,6 +374,18 @@ static sfsistat cb_eom(SMFICTX *ctx)
                     raw ? log_escape(shown, sizeof(shown), raw, strlen(raw)) : "");
     }
     log_escape(sender, sizeof(sender), msg->sender, strlen(msg->sender));
+    /* Only the milter's own marker may name a queue ID in a queue file: the
+     * root helper trusts it to say which held mail is sendwatch's.  Removed
+     * from the last to the first, so the indexes stay put. */
+    for (unsigned i = msg->forged_markers; i > 0 && !msg->failed; i--)
+        if (smfi_chgheader(ctx, MARKER_HEADER, (int)i, NULL) != MI_SUCCESS) {
+            msg->failed = true;
+            snprintf(msg->error, sizeof(msg->error),
+                     "cannot remove the client's %s header", MARKER_HEADER);
+        }
+    if (msg->forged_markers > 0 && !msg->failed)
+        log_warning("%s: from=<%s>: removed %u %s header(s) the client wrote", queue_id,
+                    sender, msg->forged_markers, MARKER_HEADER);
     if (msg->failed) {
         log_error("%s: from=<%s>: temporary failure: %s", queue_id, sender, msg->error);
         verdict = callbacks_tempfail(ctx);

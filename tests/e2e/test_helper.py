@@ -157,6 +157,21 @@ class HelperContract(unittest.TestCase):
         result, _, detail, _ = self.helper.ask(99)
         self.assertEqual(result, REFUSED)
 
+    def test_the_only_marker_is_the_milters_own(self):
+        """A client that writes the marker header, naming other held mail, does
+        not get it into its queue file: the milter removes it, and adds its own."""
+        victim = self.held("victim")
+        pf = self.stack.postfix
+        msg = swtest.make_message("forger", b"x\r\n", extra_headers=(
+            "X-Sendwatch-Hold: %s" % victim, "x-sendwatch-hold:%s" % victim))
+        qid = pf.submit(SENDER, ["bob@partner.example"], msg)
+        swtest.poll(lambda: self.queue_of(qid) == "hold", 30, "%s in HOLD" % qid)
+        headers = subprocess.run(["postcat", "-c", pf.config_dir, "-h", "-q", qid],
+                                 capture_output=True, text=True, check=True).stdout
+        markers = [l for l in headers.splitlines() if l.lower().startswith("x-sendwatch-hold")]
+        self.assertEqual(markers, ["X-Sendwatch-Hold:%s" % qid])
+        self.assertEqual(self.helper.ask(MARKED, [victim, qid])[:2], (DONE, [DONE, DONE]))
+
     def test_lists_the_queue_as_postqueue_prints_it(self):
         ours = self.held("listed")
         result, _, _, listing = self.helper.ask(LIST)
