@@ -8,7 +8,8 @@ syslog after it has become a daemon and dropped its privileges, do its work
 its pid file.
 
 syslog here is a datagram socket of the test's own, which the daemons see
-as /dev/log: they run in a private mount namespace whose /dev is a
+as /dev/log: they run in a mount namespace of their own (its mounts
+private, so nothing reaches the machine's), whose /dev is a
 directory of the test's (null, zero, random, urandom bound from the real
 /dev, and log).  Nothing on the machine is changed, and the test works
 whether or not the machine runs a syslog daemon.
@@ -29,6 +30,9 @@ SENDER = "alice@corp.sendwatch.test"
 # In a private mount namespace: a /dev of our own, whose log is LOG_SOCKET.
 PRIVATE_DEV = """set -e
 dev=$1 log=$2; shift 2
+# Nothing done here may reach the machine's own mounts.  In a chroot "/" is
+# no mount point, so the /dev it has is made private instead.
+mount --make-rprivate / 2>/dev/null || mount --make-rprivate /dev
 for n in null zero random urandom; do : > "$dev/$n"; mount --bind "/dev/$n" "$dev/$n"; done
 ln -s "$log" "$dev/log"
 mount --rbind "$dev" /dev
@@ -88,7 +92,7 @@ class DaemonMode(unittest.TestCase):
                 program = swtest.binary("sendwatch-" + name)
                 dev = os.path.join(stack.workdir, "dev-" + name)
                 os.makedirs(dev)
-                r = subprocess.run(["unshare", "--mount", "--propagation", "private",
+                r = subprocess.run(["unshare", "--mount", "--propagation", "unchanged",
                                     "sh", "-c", PRIVATE_DEV, "sh", dev, syslog.path,
                                     program, "-c", stack.config_path],
                                    capture_output=True, text=True, timeout=60)
