@@ -13,8 +13,10 @@
 #include "extract.h"
 #include "markup.h"
 #include "normalize.h"
+#include "view_decode.h"
 #include "view_header.h"
 #include "view_probe.h"
+#include "view_readings.h"
 #include "view_stream.h"
 
 struct view {
@@ -32,6 +34,14 @@ struct view {
     struct extract_budget budget; /* archive limits, shared by the whole message */
     bool failed;                  /* a hard error: view_build() returns NULL */
     char error[256];              /* why */
+    /* The other readings of an ambiguous structure (view_readings.h): while
+     * a later one is walked, parts it shares with an earlier one - the
+     * same bytes of the message - are not read again. */
+    struct view_readings *readings;
+    GMimeParserOptions *options;
+    bool later_reading;
+    gint64 (*seen)[2]; /* [start, end) of the parts read */
+    size_t nseen, seen_cap;
 };
 
 void view_init(void)
@@ -418,102 +428,213 @@ static void view_extract(struct view *v, const struct spool *data, const char *n
                          int index, unsigned depth);
 
 /*
- * One leaf MIME part: body text, or an attachment.  Long because every
- * reading of a part is decided here in order - name, type, the probe's
- * skip, decode, text or extraction - and each cut sets its flag here.
+ * Whether the bytes [START, END) of the message were read already (by an
+ * earlier reading); notes them as read when not.  Unknown places (-1) are
+ * never taken as read.
+ */
+static bool view_seen(struct view *v, gint64 start, gint64 end)
+{
+    if (start < 0)
+        return false;
+    for (size_t i = 0; i < v->nseen; i++)
+        if (v->seen[i][0] == start && v->seen[i][1] == end)
+            return true;
+    if (v->nseen == v->seen_cap) {
+        size_t cap = v->seen_cap ? v->seen_cap * 2 : 16;
+        gint64(*grown)[2] = realloc(v->seen, cap * sizeof(*grown));
+        if (grown == NULL)
+            return false; /* read it again rather than not at all */
+        v->seen = grown;
+        v->seen_cap = cap;
+    }
+    v->seen[v->nseen][0] = start;
+    v->seen[v->nseen++][1] = end;
+    return false;
+}
+
+/* Where OBJ's first header starts in the message, or -1. */
+static gint64 view_header_offset(GMimeObject *obj)
+{
+    GMimeHeaderList *headers = g_mime_object_get_header_list(obj);
+    return headers && g_mime_header_list_get_count(headers) > 0
+               ? g_mime_header_get_offset(g_mime_header_list_get_header_at(headers, 0))
+               : -1;
+}
+
+/* What a leaf part is, decided once before any of its readings. */
+struct view_leaf_info {
+    GMimePart *part;
+    char type[128];      /* lower-case "type/subtype" */
+    const char *charset; /* the declared one, or NULL */
+    char *name;          /* decoded, g_free'd; NULL when none */
+    bool body, is_html;
+    bool flowed, delsp; /* text/plain; format=flowed (delsp=yes) */
+    unsigned depth;
+};
+
+/*
+ * Decodes INFO's part with ENCODING into a fresh spool: NULL when the view
+ * failed (out of memory, a spill file that cannot be written, a read
+ * error of the message's own spool: a part read halfway must not count as
+ * inspected).
+ */
+static struct spool *view_decode_part(struct view *v, const struct view_leaf_info *info,
+                                      GMimeDataWrapper *content,
+                                      GMimeContentEncoding encoding)
+{
+    struct spool *decoded = spool_new(v->limits.memory_limit, v->limits.temp_dir);
+    if (decoded == NULL) {
+        view_fail(v, "out of memory");
+        return NULL;
+    }
+    GMimeStream *raw = g_mime_data_wrapper_get_stream(content);
+    /* The decoded size is about known: take the memory at once. */
+    gint64 encoded = raw ? g_mime_stream_length(raw) : -1;
+    char err[256];
+    if (encoded > 0 && spool_expect(decoded,
+                                    encoding == GMIME_CONTENT_ENCODING_BASE64
+                                        ? (uint64_t)encoded / 4 * 3 + 4
+                                        : (uint64_t)encoded,
+                                    err, sizeof(err)) != 0)
+        view_fail(v, err);
+    GMimeStream *out = view_stream_new(decoded);
+    bool after_pad = false;
+    int rc = encoding == GMIME_CONTENT_ENCODING_BASE64
+                 ? view_decode(raw, encoding, out, &after_pad)
+             : encoding == g_mime_data_wrapper_get_encoding(content)
+                 ? (g_mime_data_wrapper_write_to_stream(content, out) < 0 ? -1 : 0)
+                 : view_decode(raw, encoding, out, &after_pad);
+    if (rc != 0)
+        view_fail(v, view_stream_error(out) ? view_stream_error(out)
+                                            : "cannot decode an attachment");
+    if (after_pad)
+        view_note(v, VIEW_MALFORMED, "a %s part's base64 goes on after its padding",
+                  info->type);
+    g_object_unref(out);
+    if (v->failed) {
+        spool_free(decoded);
+        return NULL;
+    }
+    return decoded;
+}
+
+/* Reads one decoding (DECODED) of INFO's part: body text, attachment text, or
+ * an attachment to extract. */
+static void view_read_part(struct view *v, const struct view_leaf_info *info,
+                           struct spool *decoded)
+{
+    const char *name = info->name;
+    size_t len = 0;
+    char *bytes = NULL;
+    uint64_t decoded_size = spool_size(decoded); /* the spool may be emptied below */
+    if (info->body || view_is_text_type(info->type) ||
+        view_name_ends(name ? name : "", ".csv") ||
+        view_name_ends(name ? name : "", ".txt")) {
+        bytes = view_slurp_take(v, decoded, v->limits.max_text, &len);
+        if (bytes != NULL && decoded_size > len)
+            view_note(v, VIEW_LIMIT_EXCEEDED,
+                      "a %s part of %llu bytes was read only up to %zu", info->type,
+                      (unsigned long long)decoded_size, len);
+    }
+    enum view_field field = info->body ? VIEW_BODY : VIEW_ATTACHMENT_TEXT;
+    int index = -1;
+    if (!info->body) {
+        index = view_add_attachment(v, name, info->type, decoded_size, -1, info->depth);
+        if (index >= 0 && name != NULL && *name != '\0')
+            view_add_text(v, VIEW_ATTACHMENT_NAME, NULL, index, name, strlen(name));
+    }
+    if (bytes != NULL && info->flowed && (info->body || index >= 0)) {
+        /* A reader of format=flowed joins soft-broken lines: so does the scan,
+         * besides the text as it stands. */
+        size_t unflowed_len = 0;
+        char *unflowed = view_unflow(bytes, len, info->delsp, &unflowed_len);
+        if (unflowed != NULL)
+            view_add_owned_bytes(v, field, NULL, index, info->charset, unflowed, unflowed,
+                                 unflowed_len, info->is_html);
+    }
+    if (bytes != NULL && (info->body || index >= 0)) {
+        view_add_owned_bytes(v, field, NULL, index, info->charset, bytes, bytes, len,
+                             info->is_html);
+        bytes = NULL;
+    } else if (index >= 0 && !v->failed) {
+        view_extract(v, decoded, name ? name : "", index, info->depth);
+    }
+    free(bytes); /* the part was not read as text after all (a failure) */
+}
+
+/*
+ * One leaf MIME part: body text, or an attachment.  Its name and type are
+ * decided once; then the probe may skip it (a large image, exactly), or it
+ * is read under each transfer encoding its headers name - the one GMime
+ * chose, and any other a receiving client might.
  */
 static void view_leaf(struct view *v, GMimePart *part, unsigned depth)
 {
     GMimeObject *obj = GMIME_OBJECT(part);
     GMimeContentType *ct = g_mime_object_get_content_type(obj);
-    char type[128];
-    snprintf(type, sizeof(type), "%s/%s",
+    struct view_leaf_info info = {.part = part, .depth = depth};
+    snprintf(info.type, sizeof(info.type), "%s/%s",
              ct && g_mime_content_type_get_media_type(ct)
                  ? g_mime_content_type_get_media_type(ct)
                  : "application",
              ct && g_mime_content_type_get_media_subtype(ct)
                  ? g_mime_content_type_get_media_subtype(ct)
                  : "octet-stream");
-    for (char *p = type; *p; p++)
+    for (char *p = info.type; *p; p++)
         *p = (char)g_ascii_tolower(*p);
-    const char *charset = g_mime_object_get_content_type_parameter(obj, "charset");
-    char *name = view_part_name(v, obj);
+    info.charset = g_mime_object_get_content_type_parameter(obj, "charset");
+    info.name = view_part_name(v, obj);
     GMimeContentDisposition *cd = g_mime_object_get_content_disposition(obj);
-    bool is_html = strcmp(type, "text/html") == 0;
-    bool body = name == NULL && !(cd && g_mime_content_disposition_is_attachment(cd)) &&
-                (strcmp(type, "text/plain") == 0 || is_html);
+    info.is_html = strcmp(info.type, "text/html") == 0;
+    info.body = info.name == NULL &&
+                !(cd && g_mime_content_disposition_is_attachment(cd)) &&
+                (strcmp(info.type, "text/plain") == 0 || info.is_html);
+    const char *format = g_mime_object_get_content_type_parameter(obj, "format");
+    const char *delsp = g_mime_object_get_content_type_parameter(obj, "delsp");
+    info.flowed = strcmp(info.type, "text/plain") == 0 && format != NULL &&
+                  g_ascii_strcasecmp(format, "flowed") == 0;
+    info.delsp = delsp != NULL && g_ascii_strcasecmp(delsp, "yes") == 0;
 
     GMimeDataWrapper *content = g_mime_part_get_content(part);
+    GMimeStream *raw = content ? g_mime_data_wrapper_get_stream(content) : NULL;
+    if (raw != NULL && view_seen(v, raw->bound_start, raw->bound_end)) {
+        g_free(info.name); /* an earlier reading read these very bytes */
+        return;
+    }
+    GMimeContentEncoding encodings[4];
+    size_t nencodings = view_decode_encodings(obj, encodings, 4);
     uint64_t probed_size;
-    if (!body && content != NULL && view_probe_skippable(content, type, &probed_size)) {
-        int index = view_add_attachment(v, name, type, probed_size, -1, depth);
-        if (index >= 0 && name != NULL && *name != '\0')
-            view_add_text(v, VIEW_ATTACHMENT_NAME, NULL, index, name, strlen(name));
-        g_free(name);
+    if (!info.body && content != NULL && nencodings <= 1 &&
+        view_probe_skippable(content, info.type, &probed_size)) {
+        int index = view_add_attachment(v, info.name, info.type, probed_size, -1, depth);
+        if (index >= 0 && info.name != NULL && *info.name != '\0')
+            view_add_text(v, VIEW_ATTACHMENT_NAME, NULL, index, info.name,
+                          strlen(info.name));
+        g_free(info.name);
         return;
     }
-
-    /* Decode the transfer encoding into a spool: RAM up to the limit, then a file. */
-    struct spool *decoded = spool_new(v->limits.memory_limit, v->limits.temp_dir);
-    if (decoded == NULL) {
-        g_free(name);
-        view_fail(v, "out of memory");
-        return;
-    }
-    if (content != NULL) {
-        /* The decoded size is about known: take the memory at once. */
-        GMimeStream *raw = g_mime_data_wrapper_get_stream(content);
-        gint64 encoded = raw ? g_mime_stream_length(raw) : -1;
-        char err[256];
-        if (encoded > 0 && spool_expect(decoded,
-                                        g_mime_data_wrapper_get_encoding(content) ==
-                                                GMIME_CONTENT_ENCODING_BASE64
-                                            ? (uint64_t)encoded / 4 * 3 + 4
-                                            : (uint64_t)encoded,
-                                        err, sizeof(err)) != 0)
-            view_fail(v, err);
-        GMimeStream *out = view_stream_new(decoded);
-        /* Any failure (a spill file that cannot be written, a read error of
-         * the message's own spool) fails the view: a part read halfway must
-         * not count as inspected. */
-        if (g_mime_data_wrapper_write_to_stream(content, out) < 0)
-            view_fail(v, view_stream_error(out) ? view_stream_error(out)
-                                                : "cannot decode an attachment");
-        g_object_unref(out);
-    }
-
-    size_t len = 0;
-    char *bytes = NULL;
-    uint64_t decoded_size = spool_size(decoded); /* the spool may be emptied below */
-    if (!v->failed &&
-        (body || view_is_text_type(type) || view_name_ends(name ? name : "", ".csv") ||
-         view_name_ends(name ? name : "", ".txt"))) {
-        bytes = view_slurp_take(v, decoded, v->limits.max_text, &len);
-        if (bytes != NULL && decoded_size > len)
-            view_note(v, VIEW_LIMIT_EXCEEDED,
-                      "a %s part of %llu bytes was read only up to %zu", type,
-                      (unsigned long long)decoded_size, len);
-    }
-    if (body) {
-        if (bytes != NULL)
-            view_add_owned_bytes(v, VIEW_BODY, NULL, -1, charset, bytes, bytes, len,
-                                 is_html);
-        bytes = NULL;
-    } else if (!v->failed) {
-        int index = view_add_attachment(v, name, type, decoded_size, -1, depth);
-        if (index >= 0 && name != NULL && *name != '\0')
-            view_add_text(v, VIEW_ATTACHMENT_NAME, NULL, index, name, strlen(name));
-        if (index >= 0 && bytes != NULL) {
-            view_add_owned_bytes(v, VIEW_ATTACHMENT_TEXT, NULL, index, charset, bytes,
-                                 bytes, len, is_html);
-            bytes = NULL;
-        } else if (index >= 0) {
-            view_extract(v, decoded, name ? name : "", index, depth);
+    if (nencodings > 1)
+        view_note(v, VIEW_MALFORMED,
+                  "a %s part names %zu transfer encodings: read under each", info.type,
+                  nencodings);
+    GMimeContentEncoding used = content ? g_mime_data_wrapper_get_encoding(content)
+                                        : GMIME_CONTENT_ENCODING_DEFAULT;
+    for (size_t i = 0; i <= nencodings && !v->failed; i++) {
+        /* First the encoding GMime chose, then every other one named. */
+        GMimeContentEncoding e = i == 0 ? used : encodings[i - 1];
+        if (i > 0 && e == used)
+            continue;
+        struct spool *decoded =
+            content != NULL ? view_decode_part(v, &info, content, e) : spool_new(0, NULL);
+        if (decoded == NULL) {
+            if (!v->failed)
+                view_fail(v, "out of memory");
+            break;
         }
+        view_read_part(v, &info, decoded);
+        spool_free(decoded);
     }
-    free(bytes); /* the part was not read as text after all (a failure) */
-    spool_free(decoded);
-    g_free(name);
+    g_free(info.name);
 }
 
 /* extract callbacks: files in archives become attachments of their own. */
@@ -639,7 +760,8 @@ static void view_forwarded(struct view *v, GMimeMessagePart *mp, unsigned depth)
         view_note(v, VIEW_MALFORMED, "a forwarded message could not be parsed");
         return;
     }
-    view_add_headers(v, GMIME_OBJECT(inner), false);
+    if (!view_seen(v, view_header_offset(GMIME_OBJECT(inner)), -1))
+        view_add_headers(v, GMIME_OBJECT(inner), false);
     GMimeObject *body = g_mime_message_get_mime_part(inner);
     if (body != NULL)
         view_walk(v, body, depth + 1);
@@ -652,6 +774,11 @@ static void view_walk(struct view *v, GMimeObject *obj, unsigned depth)
     if (GMIME_IS_MULTIPART(obj)) {
         GMimeMultipart *mp = GMIME_MULTIPART(obj);
         int count = g_mime_multipart_get_count(mp);
+        if (!v->later_reading && v->readings != NULL &&
+            !view_readings_note_multipart(v->readings, obj, v->options))
+            view_note(v, VIEW_LIMIT_EXCEEDED,
+                      "more than %d readings of the MIME structure",
+                      VIEW_READINGS_MAX + 1);
         for (int i = 0; i < count; i++)
             view_walk(v, g_mime_multipart_get_part(mp, i), depth);
     } else if (GMIME_IS_MESSAGE_PART(obj)) {
@@ -700,6 +827,53 @@ static void view_add_raw(struct view *v, const struct spool *message)
     view_add_owned_bytes(v, VIEW_BODY, NULL, -1, NULL, raw, raw, len, false);
 }
 
+/* Parses STREAM with V's options and walks it: the first reading adds the
+ * top headers too.  false when it is not MIME at all. */
+static bool view_read(struct view *v, GMimeStream *stream, bool first)
+{
+    GMimeParser *parser = g_mime_parser_new_with_stream(stream);
+    g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
+    GMimeMessage *msg = g_mime_parser_construct_message(parser, v->options);
+    if (msg != NULL) {
+        if (first)
+            view_add_headers(v, GMIME_OBJECT(msg), true);
+        GMimeObject *body = g_mime_message_get_mime_part(msg);
+        if (body != NULL)
+            view_walk(v, body, 0);
+        g_object_unref(msg);
+    }
+    g_object_unref(parser);
+    return msg != NULL;
+}
+
+/*
+ * The other readings of an ambiguous MIME structure (view_readings.h),
+ * walked after the first one over STREAM, the message's own.  Well-formed
+ * mail has none, and pays one look at the lines that start with "--" of
+ * a multipart message.
+ */
+static void view_other_readings(struct view *v, GMimeStream *stream)
+{
+    if (!view_readings_scan_prefixes(v->readings))
+        view_note(v, VIEW_LIMIT_EXCEEDED, "more than %d readings of the MIME structure",
+                  VIEW_READINGS_MAX + 1);
+    size_t n = view_readings_count(v->readings);
+    if (n > 0)
+        view_note(v, VIEW_MALFORMED,
+                  "an ambiguous MIME structure, read %zu more ways (%s)", n,
+                  view_readings_what(v->readings, 0));
+    v->later_reading = true;
+    for (size_t i = 0; i < n && !v->failed; i++) {
+        GMimeStream *reading = view_readings_stream(v->readings, i, stream);
+        if (reading == NULL) {
+            view_fail(v, "out of memory");
+            break;
+        }
+        view_read(v, reading, false);
+        g_object_unref(reading);
+    }
+}
+
 struct view *view_build(const struct spool *message, const struct view_limits *limits,
                         char *err, size_t errlen)
 {
@@ -719,31 +893,26 @@ struct view *view_build(const struct spool *message, const struct view_limits *l
         .memory_limit = limits->memory_limit,
         .temp_dir = limits->temp_dir,
     };
-    GMimeParserOptions *options = g_mime_parser_options_new();
-    g_mime_parser_options_set_rfc2047_compliance_mode(options,
+    v->readings = view_readings_new(message);
+    v->options = g_mime_parser_options_new();
+    g_mime_parser_options_set_rfc2047_compliance_mode(v->options,
                                                       GMIME_RFC_COMPLIANCE_LOOSE);
-    g_mime_parser_options_set_parameter_compliance_mode(options,
+    g_mime_parser_options_set_parameter_compliance_mode(v->options,
                                                         GMIME_RFC_COMPLIANCE_LOOSE);
-    g_mime_parser_options_set_warning_callback(options, view_parser_warning, v);
+    g_mime_parser_options_set_warning_callback(v->options, view_parser_warning, v);
+    if (v->readings == NULL)
+        view_fail(v, "out of memory");
 
     /* The stream only reads the message; the cast is for GMime's API. */
     GMimeStream *stream = view_stream_new((struct spool *)message);
-    GMimeParser *parser = g_mime_parser_new_with_stream(stream);
-    g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
-    GMimeMessage *msg = g_mime_parser_construct_message(parser, options);
-
-    if (msg == NULL) {
+    if (!v->failed && !view_read(v, stream, true))
         view_note(v, VIEW_MALFORMED, "not a MIME message");
-    } else {
-        view_add_headers(v, GMIME_OBJECT(msg), true);
-        GMimeObject *body = g_mime_message_get_mime_part(msg);
-        if (body != NULL)
-            view_walk(v, body, 0);
-        g_object_unref(msg);
-    }
-    g_object_unref(parser);
+    if (!v->failed)
+        view_other_readings(v, stream);
     g_object_unref(stream);
-    g_mime_parser_options_free(options);
+    g_mime_parser_options_free(v->options);
+    view_readings_free(v->readings);
+    v->readings = NULL;
 
     if (!v->failed && (v->flags & VIEW_MALFORMED))
         view_add_raw(v, message);
@@ -774,6 +943,7 @@ void view_free(struct view *v)
     for (size_t i = 0; i < v->nheader_rcpts; i++)
         free(v->header_rcpts[i]);
     free(v->header_rcpts);
+    free(v->seen);
     free(v);
 }
 

@@ -437,10 +437,67 @@ static int teardown(void **state)
     return 0;
 }
 
+/*
+ * Where a message can be read more than one way, every reading is scanned
+ * and the message is flagged malformed: what one client shows must not
+ * pass unread.  Each sample hides "SECRETWORD" where only one reading
+ * finds it; "hello A" is what the other reading shows.
+ */
+static void test_every_reading(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *file;
+        const char *other; /* a text only the other reading has, or NULL */
+        unsigned flags;
+    } cases[] = {
+        /* GMime takes the first boundary; a client may take the second. */
+        {"readings-two-boundaries.eml", "hello A", VIEW_MALFORMED},
+        {"readings-two-content-types.eml", "hello A", VIEW_MALFORMED},
+        /* "--AAA-junk": no boundary to GMime, one to prefix-matching clients. */
+        {"readings-prefix-boundary.eml", "hello A", VIEW_MALFORMED},
+        /* RFC 2231 continuations assemble the boundary ("Sec" "ret"). */
+        {"readings-rfc2231-boundary.eml", NULL, 0},
+        /* Data after "=" padding is decoded, quantum by quantum. */
+        {"base64-after-padding.eml", "ABC", VIEW_MALFORMED},
+        /* Two transfer encodings: read under each (here quoted-printable). */
+        {"two-transfer-encodings.eml", NULL, VIEW_MALFORMED},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+        struct view *v = load(cases[i].file);
+        if (!has_text(v, VIEW_BODY | VIEW_ATTACHMENT_TEXT, "SECRETWORD") ||
+            (cases[i].other &&
+             !has_text(v, VIEW_BODY | VIEW_ATTACHMENT_TEXT, cases[i].other)) ||
+            (view_flags(v) & cases[i].flags) != cases[i].flags) {
+            dump(v);
+            fail_msg("%s: flags %#x, problem \"%s\"", cases[i].file, view_flags(v),
+                     view_problem(v));
+        }
+        view_free(v);
+    }
+    /* Well-formed mail is read once: no flag. */
+    struct view *v = load("readings-rfc2231-boundary.eml");
+    assert_int_equal(view_flags(v), 0);
+    view_free(v);
+}
+
+/* format=flowed; delsp=yes: a soft line break splits nothing (RFC 3676). */
+static void test_flowed_text_is_unflowed(void **state)
+{
+    (void)state;
+    struct view *v = load("flowed-delsp.eml");
+    assert_true(has_text(v, VIEW_BODY, "4111 1111 1111 1111"));
+    assert_true(has_text(v, VIEW_BODY, "SECRETWORD"));
+    assert_true(has_text(v, VIEW_BODY, "4111 111")); /* the text as it stands, too */
+    view_free(v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_texts),
+        cmocka_unit_test(test_every_reading),
+        cmocka_unit_test(test_flowed_text_is_unflowed),
         cmocka_unit_test(test_attachments),
         cmocka_unit_test(test_flags),
         cmocka_unit_test(test_archive_flags),

@@ -1,0 +1,48 @@
+/*
+ * view_decode - a part's content as each reader might decode it, internal
+ * to the view.
+ *
+ * Receiving clients differ where a part is ambiguous, and what one of them
+ * shows must not pass unread:
+ *  - base64 with data after "=" padding: GMime's decoder stops at the pad,
+ *    lenient decoders read on, quantum by quantum;
+ *  - two Content-Transfer-Encoding headers on one part: each decoding;
+ *  - format=flowed: the text unflowed (RFC 3676), so a word or a number
+ *    broken across a soft line break reads whole.
+ * The decoding itself is GMime's (g_mime_encoding_*); this module only
+ * decides where to restart it.  Thread-safe; never logs.
+ */
+#ifndef SENDWATCH_VIEW_DECODE_H
+#define SENDWATCH_VIEW_DECODE_H
+
+#include <gmime/gmime.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+/*
+ * Decodes RAW (a part's encoded content, read from its start) with
+ * ENCODING into OUT.  Base64 is decoded leniently: characters outside the
+ * alphabet are skipped, and after "=" padding the decoding starts afresh
+ * on what follows (*AFTER_PAD set).  0, or -1 on a stream error.
+ */
+int view_decode(GMimeStream *raw, GMimeContentEncoding encoding, GMimeStream *out,
+                bool *after_pad);
+
+/*
+ * The distinct transfer encodings OBJ's Content-Transfer-Encoding headers
+ * name, in header order, into ENCODINGS (at most MAX); their number.  0
+ * when it has none.
+ */
+size_t view_decode_encodings(GMimeObject *obj, GMimeContentEncoding *encodings,
+                             size_t max);
+
+/*
+ * TEXT (LEN bytes, a format=flowed text/plain body) unflowed as RFC 3676
+ * reads it: a line ending in a space joins the next (the space dropped
+ * with DELSP), space-stuffing removed.  A malloc'ed NUL-terminated copy
+ * (its length in *OUTLEN), or NULL when no line was flowed or out of
+ * memory.
+ */
+char *view_unflow(const char *text, size_t len, bool delsp, size_t *outlen);
+
+#endif

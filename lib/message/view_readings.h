@@ -1,0 +1,64 @@
+/*
+ * view_readings - the other ways a receiving client may split a message,
+ * internal to the view.
+ *
+ * GMime reads a multipart one way; clients differ where the structure is
+ * ambiguous, and an attachment that only one reading holds must still be
+ * read.  While the first reading is walked, each multipart is noted here:
+ *  - two boundary parameters on one Content-Type (GMime takes the first),
+ *    or two Content-Type headers: one more reading per other boundary;
+ *  - a line that starts with a boundary and goes on ("--B-junk"): GMime
+ *    matches strictly, several clients by prefix: one more reading where
+ *    such lines are boundaries.
+ * A reading is the message with a few bytes replaced by as many others (a
+ * header rewritten to name one boundary, padded; a junk line's tail turned
+ * into transport padding), so every offset stays what it was and the view
+ * can tell a part it has already read by its place.  The message is not
+ * copied: a reading is a GMime stream of pieces of the original.
+ * Well-formed mail has none.  Not thread-safe per object.
+ */
+#ifndef SENDWATCH_VIEW_READINGS_H
+#define SENDWATCH_VIEW_READINGS_H
+
+#include <gmime/gmime.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "spool.h"
+
+#define VIEW_READINGS_MAX 8 /* besides the first; more sets the cut flag */
+
+struct view_readings;
+
+/* For MESSAGE (borrowed, unchanged while in use).  NULL when out of memory. */
+struct view_readings *view_readings_new(const struct spool *message);
+void view_readings_free(struct view_readings *r);
+
+/*
+ * Notes the multipart OBJ of the first reading: its boundary, and a
+ * reading for each other boundary its Content-Type header(s) name.
+ * Returns false when it had to drop a reading (VIEW_READINGS_MAX).
+ */
+bool view_readings_note_multipart(struct view_readings *r, GMimeObject *obj,
+                                  GMimeParserOptions *options);
+
+/*
+ * After the first reading: looks for lines that begin with a noted
+ * boundary and go on; if there are any, every reading (the first too) gets
+ * a twin where they are boundaries.  Returns false when it had to drop a
+ * reading, or the message could not be read.
+ */
+bool view_readings_scan_prefixes(struct view_readings *r);
+
+/* The readings besides the first. */
+size_t view_readings_count(const struct view_readings *r);
+
+/* Reading I (0 <= I < count) as a stream over BASE, the message's own
+ * stream (borrowed); g_object_unref() it.  NULL when out of memory. */
+GMimeStream *view_readings_stream(const struct view_readings *r, size_t i,
+                                  GMimeStream *base);
+
+/* What reading I changes, for the log ("boundary \"B\"", "prefix boundaries"). */
+const char *view_readings_what(const struct view_readings *r, size_t i);
+
+#endif
