@@ -85,7 +85,8 @@ class Client(threading.Thread):
         """One SMTP transaction: (code, text); 0 for a connection error or timeout."""
         after_dot = False
         try:
-            with smtplib.SMTP("127.0.0.1", self.postfix.port, timeout=30) as smtp:
+            with smtplib.SMTP("127.0.0.1", self.postfix.port, timeout=30,
+                            local_hostname=swtest.CLIENT_NAME) as smtp:
                 smtp.ehlo("client.sendwatch.test")
                 code, text = smtp.mail(SENDER)
                 if code == 250:

@@ -284,7 +284,8 @@ class MilterKilledAfterCommit(unittest.TestCase):
         pf = stack.postfix
         subject = "killed after the commit"
         msg = swtest.make_message(subject, b"held once, noticed once\r\n")
-        client = smtplib.SMTP("127.0.0.1", pf.port, timeout=60)
+        client = smtplib.SMTP("127.0.0.1", pf.port, timeout=60,
+                            local_hostname=swtest.CLIENT_NAME)
         client.ehlo("client.sendwatch.test")
         client.mail(SENDER)
         client.rcpt("bob@partner.example")
@@ -362,7 +363,8 @@ class LaterMilterFails(unittest.TestCase):
 
     def check_no_notice_while_a_later_milter_decides(self, stack, proxy):
         pf = stack.postfix
-        client = smtplib.SMTP("127.0.0.1", pf.port, timeout=120)
+        client = smtplib.SMTP("127.0.0.1", pf.port, timeout=120,
+                            local_hostname=swtest.CLIENT_NAME)
         client.ehlo("client.sendwatch.test")
         client.mail(SENDER)
         client.rcpt("bob@partner.example")

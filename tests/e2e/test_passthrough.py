@@ -53,7 +53,8 @@ class Passthrough(unittest.TestCase):
 
     def test_several_messages_in_one_session_with_reset(self):
         """Multi-message sessions, an RSET mid-transaction, and an aborted DATA."""
-        with smtplib.SMTP("127.0.0.1", self.stack.postfix.port, timeout=60) as smtp:
+        with smtplib.SMTP("127.0.0.1", self.stack.postfix.port, timeout=60,
+                            local_hostname=swtest.CLIENT_NAME) as smtp:
             smtp.ehlo("client.sendwatch.test")
             for i in range(3):
                 smtp.sendmail("alice@corp.sendwatch.test", ["bob@partner.example"],

@@ -63,7 +63,8 @@ class Promises(unittest.TestCase):
 
     def test_mail_in_flight_keeps_its_rules_across_a_reload(self):
         pf = self.stack.postfix
-        client = smtplib.SMTP("127.0.0.1", pf.port, timeout=60)
+        client = smtplib.SMTP("127.0.0.1", pf.port, timeout=60,
+                            local_hostname=swtest.CLIENT_NAME)
         try:
             client.ehlo("client.sendwatch.test")
             client.mail(SENDER)          # the rules in force now are pinned

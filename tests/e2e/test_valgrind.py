@@ -49,7 +49,8 @@ class ValgrindClean(unittest.TestCase):
             stack.postfix.submit("alice@corp.sendwatch.test", ["bob@partner.example"],
                                  swtest.make_message("vg large", b"z" * 78 + b"\r\n" * 5000
                                                      + b"y" * 200000 + b"\r\n"))
-            with smtplib.SMTP("127.0.0.1", stack.postfix.port, timeout=120) as smtp:
+            with smtplib.SMTP("127.0.0.1", stack.postfix.port, timeout=120,
+                            local_hostname=swtest.CLIENT_NAME) as smtp:
                 smtp.sendmail("alice@corp.sendwatch.test", ["carol@partner.example"],
                               swtest.make_message("vg multi 1", b"one\r\n"))
                 smtp.mail("alice@corp.sendwatch.test")

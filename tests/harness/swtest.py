@@ -48,6 +48,11 @@ BUILD_DIR = os.environ.get("SENDWATCH_BUILD_DIR", os.path.join(
 RUN_USER = "sendwatch"
 SINK_USER = "nobody"
 
+# The name our test clients greet with.  Given to smtplib.SMTP(), or it asks
+# the resolver for this machine's name on every connection (socket.getfqdn),
+# which in a chroot without DNS costs a quarter of a second each time.
+CLIENT_NAME = "client.sendwatch.test"
+
 _workdirs = []  # every directory made, for main() to keep or remove
 
 
@@ -629,7 +634,8 @@ class Postfix:
         """
         if isinstance(message, str):
             message = message.encode()
-        with smtplib.SMTP("127.0.0.1", port or self.port, timeout=120) as smtp:
+        with smtplib.SMTP("127.0.0.1", port or self.port, timeout=120,
+                          local_hostname=CLIENT_NAME) as smtp:
             smtp.ehlo("client.sendwatch.test")
             code, resp = smtp.mail(sender)
             if code >= 400:
