@@ -469,6 +469,7 @@ struct view_leaf_info {
     char *name;          /* decoded, g_free'd; NULL when none */
     bool body, is_html;
     bool flowed, delsp; /* text/plain; format=flowed (delsp=yes) */
+    bool other_text;    /* another Content-Type header of the part says text */
     unsigned depth;
 };
 
@@ -527,7 +528,7 @@ static void view_read_part(struct view *v, const struct view_leaf_info *info,
     size_t len = 0;
     char *bytes = NULL;
     uint64_t decoded_size = spool_size(decoded); /* the spool may be emptied below */
-    if (info->body || view_is_text_type(info->type) ||
+    if (info->body || view_is_text_type(info->type) || info->other_text ||
         view_name_ends(name ? name : "", ".csv") ||
         view_name_ends(name ? name : "", ".txt")) {
         bytes = view_slurp_take(v, decoded, v->limits.max_text, &len);
@@ -560,6 +561,38 @@ static void view_read_part(struct view *v, const struct view_leaf_info *info,
         view_extract(v, decoded, name ? name : "", index, info->depth);
     }
     free(bytes); /* the part was not read as text after all (a failure) */
+}
+
+/*
+ * The Content-Type headers of OBJ that name another type than TYPE (the
+ * one GMime took): their number; *TEXT set when one of them says text.
+ * A client may take any of them, so the part is then never skipped and,
+ * if one says text, read as text as well.
+ */
+static size_t view_other_types(GMimeObject *obj, const char *type, bool *text)
+{
+    GMimeHeaderList *headers = g_mime_object_get_header_list(obj);
+    int count = headers ? g_mime_header_list_get_count(headers) : 0;
+    size_t n = 0;
+    *text = false;
+    for (int i = 0; i < count; i++) {
+        GMimeHeader *h = g_mime_header_list_get_header_at(headers, i);
+        const char *value = g_mime_header_get_value(h);
+        if (g_ascii_strcasecmp(g_mime_header_get_name(h), "Content-Type") != 0 || !value)
+            continue;
+        GMimeContentType *ct = g_mime_content_type_parse(NULL, value);
+        char other[128];
+        snprintf(other, sizeof(other), "%s/%s", g_mime_content_type_get_media_type(ct),
+                 g_mime_content_type_get_media_subtype(ct));
+        for (char *p = other; *p; p++)
+            *p = (char)g_ascii_tolower(*p);
+        if (strcmp(other, type) != 0) {
+            n++;
+            *text = *text || view_is_text_type(other);
+        }
+        g_object_unref(ct);
+    }
+    return n;
 }
 
 /*
@@ -603,8 +636,13 @@ static void view_leaf(struct view *v, GMimePart *part, unsigned depth)
     }
     GMimeContentEncoding encodings[4];
     size_t nencodings = view_decode_encodings(obj, encodings, 4);
+    size_t ntypes = view_other_types(obj, info.type, &info.other_text);
+    if (ntypes > 0)
+        view_note(v, VIEW_MALFORMED,
+                  "a %s part has %zu other Content-Type headers: read as each", info.type,
+                  ntypes);
     uint64_t probed_size;
-    if (!info.body && content != NULL && nencodings <= 1 &&
+    if (!info.body && content != NULL && nencodings <= 1 && ntypes == 0 &&
         view_probe_skippable(content, info.type, &probed_size)) {
         int index = view_add_attachment(v, info.name, info.type, probed_size, -1, depth);
         if (index >= 0 && info.name != NULL && *info.name != '\0')

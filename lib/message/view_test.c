@@ -462,6 +462,8 @@ static void test_every_reading(void **state)
         {"base64-after-padding.eml", "ABC", VIEW_MALFORMED},
         /* Two transfer encodings: read under each (here quoted-printable). */
         {"two-transfer-encodings.eml", NULL, VIEW_MALFORMED},
+        /* image/png and text/csv on one part: never skipped, read as text too. */
+        {"two-content-types-leaf.eml", "alice", VIEW_MALFORMED},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
         struct view *v = load(cases[i].file);
