@@ -174,6 +174,38 @@ class Actions(unittest.TestCase):
         self.assertIn(b"5.7.1 Card numbers may not leave the company (policy 7)",
                       caught.exception.smtp_error)
 
+    def test_reject_reads_every_way_a_client_may(self):
+        """Crafted mail a receiving client still opens: the card is only in the
+        reading GMime does not take (a second boundary parameter; a boundary line
+        with text after it; base64 that goes on after its padding; a number
+        broken by a format=flowed soft line break).  Each one is refused."""
+        import base64
+        card = base64.encodebytes(b"list: 4111 1111 1111 1111\n")
+        head = ("From: <%s>\r\nTo: <%s>\r\nSubject: crafted\r\nMIME-Version: 1.0\r\n"
+                % (SENDER, OUTSIDE)).encode()
+        attachment = (b"Content-Type: application/octet-stream; name=\"l.csv\"\r\n"
+                      b"Content-Transfer-Encoding: base64\r\n\r\n" + card)
+        crafted = {
+            "two boundaries": head +
+            b"Content-Type: multipart/mixed; boundary=\"A\"; boundary=\"B\"\r\n\r\n"
+            b"--A\r\nContent-Type: text/plain\r\n\r\nhi\r\n--B\r\n" + attachment +
+            b"--B--\r\n--A--\r\n",
+            "prefix boundary": head +
+            b"Content-Type: multipart/mixed; boundary=\"A\"\r\n\r\n"
+            b"--A\r\nContent-Type: text/plain\r\n\r\nhi\r\n--A-x\r\n" + attachment +
+            b"--A--\r\n",
+            "after padding": head +
+            b"Content-Type: text/plain\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+            b"aGk=" + card.replace(b"\n", b"") + b"\r\n",
+            "flowed": head +
+            b"Content-Type: text/plain; format=flowed; delsp=yes\r\n\r\n"
+            b"pay with 4111 111 \r\n1 1111 1111 thanks\r\n",
+        }
+        for what, message in crafted.items():
+            with self.assertRaises(smtplib.SMTPDataError, msg=what) as caught:
+                self.send(None, message=message)
+            self.assertEqual(caught.exception.smtp_code, 550, what)
+
     def test_reject_finds_a_card_in_a_zipped_csv(self):
         """The same card number inside a CSV inside a zip inside base64."""
         import io
