@@ -1,0 +1,81 @@
+/* Unit tests for view_decode.c: lenient base64, transfer encodings, unflowing. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "view_decode.h"
+
+/* TEXT decoded with ENCODING into a NUL-terminated string (g_free it). */
+static char *decode(const char *text, GMimeContentEncoding encoding, bool *after_pad)
+{
+    GMimeStream *raw = g_mime_stream_mem_new_with_buffer(text, strlen(text));
+    GMimeStream *out = g_mime_stream_mem_new();
+    assert_int_equal(view_decode(raw, encoding, out, after_pad), 0);
+    GByteArray *bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(out));
+    char *s = g_strndup((const char *)bytes->data, bytes->len);
+    g_object_unref(raw);
+    g_object_unref(out);
+    return s;
+}
+
+static void test_base64_reads_on_after_padding(void **state)
+{
+    (void)state;
+    bool after_pad;
+    char *s = decode("QUJD\r\nREVG\r\n", GMIME_CONTENT_ENCODING_BASE64, &after_pad);
+    assert_string_equal(s, "ABCDEF");
+    assert_false(after_pad);
+    g_free(s);
+    /* A pad mid-way: what follows is a fresh start, as lenient readers see it. */
+    s = decode("QUI=REVG\r\nR0hJ\r\n", GMIME_CONTENT_ENCODING_BASE64, &after_pad);
+    assert_string_equal(s, "ABDEFGHI");
+    assert_true(after_pad);
+    g_free(s);
+    /* Characters outside the alphabet are skipped. */
+    s = decode("QU*JD!RE\tVG", GMIME_CONTENT_ENCODING_BASE64, &after_pad);
+    assert_string_equal(s, "ABCDEF");
+    g_free(s);
+    /* Quoted-printable through the same door. */
+    s = decode("SECRET=\r\nWORD=41\r\n", GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE,
+               &after_pad);
+    assert_string_equal(s, "SECRETWORDA\r\n");
+    g_free(s);
+}
+
+static void test_unflow(void **state)
+{
+    (void)state;
+    size_t len;
+    static const char soft[] = "4111 111 \r\n1 1111 1111\r\nnext\r\n";
+    char *s = view_unflow(soft, strlen(soft), true, &len);
+    assert_string_equal(s, "4111 1111 1111 1111\r\nnext\r\n");
+    assert_int_equal(len, strlen(s));
+    free(s);
+    s = view_unflow(soft, strlen(soft), false, &len); /* delsp=no keeps the space */
+    assert_string_equal(s, "4111 111 1 1111 1111\r\nnext\r\n");
+    free(s);
+    /* Space-stuffing goes; the signature line "-- " is no soft break. */
+    static const char sig[] = " From here \r\non\r\n-- \r\nalice\r\n";
+    s = view_unflow(sig, strlen(sig), false, &len);
+    assert_string_equal(s, "From here on\r\n-- \r\nalice\r\n");
+    free(s);
+    /* Nothing flowed: no second text. */
+    assert_null(view_unflow("a\r\nb\r\n", 6, true, &len));
+}
+
+int main(void)
+{
+    g_mime_init();
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_base64_reads_on_after_padding),
+        cmocka_unit_test(test_unflow),
+    };
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    g_mime_shutdown();
+    return rc;
+}
