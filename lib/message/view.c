@@ -14,6 +14,7 @@
 #include "markup.h"
 #include "normalize.h"
 #include "view_header.h"
+#include "view_name.h"
 #include "view_probe.h"
 #include "view_stream.h"
 
@@ -236,97 +237,40 @@ static void view_add_headers(struct view *v, GMimeObject *obj, bool top)
     }
 }
 
-/* The raw value of header NAME of OBJ, or NULL. */
-static const char *view_raw_header(GMimeObject *obj, const char *name)
-{
-    GMimeHeader *h =
-        g_mime_header_list_get_header(g_mime_object_get_header_list(obj), name);
-    return h ? g_mime_header_get_raw_value(h) : NULL;
-}
-
-static bool has_8bit(const char *s)
-{
-    for (; *s; s++)
-        if ((unsigned char)*s & 0x80)
-            return true;
-    return false;
-}
-
 /*
- * The attachment name: the raw parameter when it carries encoded-words or
- * raw 8-bit bytes (GMime loses characters there), else GMime's decoding
- * (which handles RFC 2231 continuations and charsets).  g_malloc'ed or NULL.
+ * Every name of a part, as any mail client may read it (view_name.h): the
+ * filename of each Content-Disposition header and the name of each
+ * Content-Type header, in every form.  GMime's own reading stands in only
+ * when ours finds none.  Clear NAMES with view_names_clear().
  */
-static char *view_part_name(struct view *v, GMimeObject *obj)
+static void view_part_names(struct view *v, GMimeObject *obj, struct view_names *names)
 {
     static const struct {
         const char *header, *param;
     } sources[] = {{"Content-Disposition", "filename"}, {"Content-Type", "name"}};
+    GMimeHeaderList *list = g_mime_object_get_header_list(obj);
+    int count = g_mime_header_list_get_count(list);
 
-    for (size_t i = 0; i < sizeof(sources) / sizeof(*sources); i++) {
-        const char *raw_header = view_raw_header(obj, sources[i].header);
-        char *raw =
-            raw_header ? view_header_raw_param(raw_header, sources[i].param) : NULL;
-        if (raw != NULL && (strstr(raw, "=?") != NULL || has_8bit(raw))) {
-            bool relabeled;
-            char *name = view_header_decode(raw, strlen(raw), &relabeled);
-            if (relabeled)
-                v->flags |= VIEW_CHARSET_RELABELED;
-            g_free(raw);
-            return name;
+    memset(names, 0, sizeof(*names));
+    for (size_t s = 0; s < sizeof(sources) / sizeof(*sources); s++)
+        for (int i = 0; i < count; i++) {
+            GMimeHeader *h = g_mime_header_list_get_header_at(list, i);
+            const char *name = g_mime_header_get_name(h);
+            const char *raw = g_mime_header_get_raw_value(h);
+            if (name != NULL && raw != NULL && strcasecmp(name, sources[s].header) == 0)
+                view_names_add_param(names, raw, sources[s].param);
         }
-        g_free(raw);
-        const char *decoded = NULL;
-        if (i == 0) {
-            GMimeContentDisposition *cd = g_mime_object_get_content_disposition(obj);
-            decoded =
-                cd ? g_mime_content_disposition_get_parameter(cd, "filename") : NULL;
-        } else {
-            decoded = g_mime_object_get_content_type_parameter(obj, "name");
-        }
-        if (decoded != NULL && *decoded != '\0')
-            return g_strdup(decoded);
+    if (names->n == 0) {
+        GMimeContentDisposition *cd = g_mime_object_get_content_disposition(obj);
+        const char *gmime =
+            cd ? g_mime_content_disposition_get_parameter(cd, "filename") : NULL;
+        if (gmime == NULL || *gmime == '\0')
+            gmime = g_mime_object_get_content_type_parameter(obj, "name");
+        if (gmime != NULL)
+            view_names_add(names, gmime, strlen(gmime));
     }
-    return NULL;
-}
-
-/*
- * A name that hides what the file is: bidi controls (which can show
- * "txt.exe" as "exe.txt"), or a document extension followed by an
- * executable one ("invoice.pdf.exe", "report.doc    .scr").
- */
-static bool view_suspicious_name(const char *name)
-{
-    static const char *const executable[] = {
-        "exe", "scr", "com", "bat", "cmd", "pif", "js",  "jse", "vbs", "vbe", "jar",
-        "msi", "lnk", "hta", "ps1", "wsf", "cpl", "iso", "img", "reg", "dll"};
-
-    if (strstr(name, "\xe2\x80\x8e") || strstr(name, "\xe2\x80\x8f") || /* LRM RLM */
-        strstr(name, "\xe2\x80\xaa") || strstr(name, "\xe2\x80\xab") || /* LRE RLE */
-        strstr(name, "\xe2\x80\xac") || strstr(name, "\xe2\x80\xad") || /* PDF LRO */
-        strstr(name, "\xe2\x80\xae") || strstr(name, "\xe2\x81\xa6") || /* RLO LRI */
-        strstr(name, "\xe2\x81\xa7") || strstr(name, "\xe2\x81\xa8") || /* RLI FSI */
-        strstr(name, "\xe2\x81\xa9"))                                   /* PDI */
-        return true;
-    const char *last = strrchr(name, '.');
-    if (last == NULL || last == name)
-        return false;
-    bool exec = false;
-    for (size_t i = 0; i < sizeof(executable) / sizeof(*executable); i++)
-        if (strcasecmp(last + 1, executable[i]) == 0)
-            exec = true;
-    if (!exec)
-        return false;
-    /* Another extension before it, perhaps padded with spaces. */
-    const char *p = last;
-    while (p > name && p[-1] == ' ')
-        p--;
-    size_t ext_len = 0;
-    while (p > name && p[-1] != '.' && p[-1] != ' ' && ext_len <= 5) {
-        p--;
-        ext_len++;
-    }
-    return p > name && p[-1] == '.' && ext_len >= 2 && ext_len <= 5;
+    if (names->relabeled)
+        v->flags |= VIEW_CHARSET_RELABELED;
 }
 
 /* Reads a whole spool into a malloc'ed buffer (NUL-terminated), capped at MAX. */
@@ -367,9 +311,40 @@ static char *view_slurp_take(struct view *v, struct spool *sp, size_t max, size_
     return view_slurp(v, sp, max, len);
 }
 
-/* Adds an attachment record; returns its index, or -1 when out of memory. */
-static int view_add_attachment(struct view *v, const char *name, const char *type,
-                               uint64_t size, int parent, unsigned depth)
+/* Frees what attachment record A owns. */
+static void view_free_attachment(struct view_attachment *a)
+{
+    free((char *)a->name);
+    free((char *)a->content_type);
+    for (size_t i = 0; i < a->nnames; i++)
+        free((char *)a->names[i]);
+    free((void *)a->names);
+}
+
+/* Copies NAMES into A->names (malloc'ed); false when out of memory. */
+static bool view_copy_names(struct view_attachment *a, const struct view_names *names)
+{
+    char **copy = calloc(names->n ? names->n : 1, sizeof(*copy));
+
+    a->names = (const char *const *)copy;
+    if (copy == NULL)
+        return false;
+    for (size_t i = 0; i < names->n; i++) {
+        if ((copy[i] = strdup(names->name[i])) == NULL)
+            return false;
+        a->nnames = i + 1;
+    }
+    return true;
+}
+
+/*
+ * Adds an attachment record known by NAMES (none: n is 0), and one
+ * attachment-name text per name, so that conditions and matchers see every
+ * name a mail client may show.  Returns its index, or -1 when out of memory.
+ */
+static int view_add_attachment(struct view *v, const struct view_names *names,
+                               const char *type, uint64_t size, int parent,
+                               unsigned depth)
 {
     if (v->nattachments == v->attachments_cap) {
         size_t cap = v->attachments_cap ? v->attachments_cap * 2 : 8;
@@ -383,22 +358,27 @@ static int view_add_attachment(struct view *v, const char *name, const char *typ
     }
     struct view_attachment *a = &v->attachments[v->nattachments];
     memset(a, 0, sizeof(*a));
-    a->name = strdup(name ? name : "");
+    a->name = strdup(names->n > 0 ? names->name[0] : "");
     a->content_type = strdup(type);
     a->size = size;
     a->parent = parent;
     a->depth = depth;
-    if (a->name == NULL || a->content_type == NULL) {
-        free((char *)a->name);
-        free((char *)a->content_type);
+    if (a->name == NULL || a->content_type == NULL || !view_copy_names(a, names)) {
+        view_free_attachment(a);
         view_fail(v, "out of memory");
         return -1;
     }
-    if (name != NULL && view_suspicious_name(name)) {
-        a->suspicious_name = true;
+    a->suspicious_name = names->disagree;
+    for (size_t i = 0; i < names->n; i++)
+        if (view_name_suspicious(names->name[i]))
+            a->suspicious_name = true;
+    if (a->suspicious_name)
         v->flags |= VIEW_SUSPICIOUS_NAME;
-    }
-    return (int)v->nattachments++;
+    int index = (int)v->nattachments++;
+    for (size_t i = 0; i < names->n; i++)
+        view_add_text(v, VIEW_ATTACHMENT_NAME, NULL, index, names->name[i],
+                      strlen(names->name[i]));
+    return index;
 }
 
 /* Text-like attachment types whose bytes are read as text. */
@@ -437,7 +417,9 @@ static void view_leaf(struct view *v, GMimePart *part, unsigned depth)
     for (char *p = type; *p; p++)
         *p = (char)g_ascii_tolower(*p);
     const char *charset = g_mime_object_get_content_type_parameter(obj, "charset");
-    char *name = view_part_name(v, obj);
+    struct view_names names;
+    view_part_names(v, obj, &names);
+    const char *name = names.n > 0 ? names.name[0] : NULL;
     GMimeContentDisposition *cd = g_mime_object_get_content_disposition(obj);
     bool is_html = strcmp(type, "text/html") == 0;
     bool body = name == NULL && !(cd && g_mime_content_disposition_is_attachment(cd)) &&
@@ -446,17 +428,15 @@ static void view_leaf(struct view *v, GMimePart *part, unsigned depth)
     GMimeDataWrapper *content = g_mime_part_get_content(part);
     uint64_t probed_size;
     if (!body && content != NULL && view_probe_skippable(content, type, &probed_size)) {
-        int index = view_add_attachment(v, name, type, probed_size, -1, depth);
-        if (index >= 0 && name != NULL && *name != '\0')
-            view_add_text(v, VIEW_ATTACHMENT_NAME, NULL, index, name, strlen(name));
-        g_free(name);
+        view_add_attachment(v, &names, type, probed_size, -1, depth);
+        view_names_clear(&names);
         return;
     }
 
     /* Decode the transfer encoding into a spool: RAM up to the limit, then a file. */
     struct spool *decoded = spool_new(v->limits.memory_limit, v->limits.temp_dir);
     if (decoded == NULL) {
-        g_free(name);
+        view_names_clear(&names);
         view_fail(v, "out of memory");
         return;
     }
@@ -500,9 +480,7 @@ static void view_leaf(struct view *v, GMimePart *part, unsigned depth)
                                  is_html);
         bytes = NULL;
     } else if (!v->failed) {
-        int index = view_add_attachment(v, name, type, decoded_size, -1, depth);
-        if (index >= 0 && name != NULL && *name != '\0')
-            view_add_text(v, VIEW_ATTACHMENT_NAME, NULL, index, name, strlen(name));
+        int index = view_add_attachment(v, &names, type, decoded_size, -1, depth);
         if (index >= 0 && bytes != NULL) {
             view_add_owned_bytes(v, VIEW_ATTACHMENT_TEXT, NULL, index, charset, bytes,
                                  bytes, len, is_html);
@@ -513,7 +491,7 @@ static void view_leaf(struct view *v, GMimePart *part, unsigned depth)
     }
     free(bytes); /* the part was not read as text after all (a failure) */
     spool_free(decoded);
-    g_free(name);
+    view_names_clear(&names);
 }
 
 /* extract callbacks: files in archives become attachments of their own. */
@@ -528,14 +506,14 @@ static int view_extract_entry(void *ctx, int parent, const char *path, uint64_t 
         view_fail(v, "out of memory");
         return -1;
     }
-    int index = view_add_attachment(v, name.text, "application/octet-stream", size,
-                                    parent, depth);
-    if (index >= 0) {
-        v->attachments[index].encrypted = encrypted;
-        if (name.len > 0)
-            view_add_text(v, VIEW_ATTACHMENT_NAME, NULL, index, name.text, name.len);
-    }
+    struct view_names names = {0};
+    view_names_add(&names, name.text, name.len);
     free(name.text);
+    int index =
+        view_add_attachment(v, &names, "application/octet-stream", size, parent, depth);
+    view_names_clear(&names);
+    if (index >= 0)
+        v->attachments[index].encrypted = encrypted;
     return v->failed ? -1 : index;
 }
 
@@ -763,10 +741,8 @@ void view_free(struct view *v)
         free((char *)v->texts[i].text);
         free((char *)v->texts[i].name);
     }
-    for (size_t i = 0; i < v->nattachments; i++) {
-        free((char *)v->attachments[i].name);
-        free((char *)v->attachments[i].content_type);
-    }
+    for (size_t i = 0; i < v->nattachments; i++)
+        view_free_attachment(&v->attachments[i]);
     free(v->texts);
     free(v->attachments);
     free(v->subject);
