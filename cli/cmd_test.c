@@ -39,7 +39,9 @@ static void print_flags(FILE *out, unsigned flags, bool as_json)
                  {VIEW_LIMIT_EXCEEDED, "limit-exceeded"},
                  {VIEW_ENCRYPTED_ARCHIVE, "encrypted-archive"},
                  {VIEW_CHARSET_RELABELED, "charset-relabeled"},
-                 {VIEW_SUSPICIOUS_NAME, "suspicious-name"}};
+                 {VIEW_SUSPICIOUS_NAME, "suspicious-name"},
+                 {VIEW_ENCRYPTED_MESSAGE, "encrypted-message"},
+                 {VIEW_PARTIAL_MESSAGE, "partial-message"}};
     bool first = true;
 
     for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++) {

@@ -87,6 +87,10 @@ static const struct {
     {"rule a\n    attachment-count >= 1x\n",
      "t.rules:2:25: bad number \"1x\" (expected 0 to 999999999)"},
     {"rule a\n    colour red\n", "t.rules:2:5: unknown condition \"colour\""},
+    {"rule a\n    encrypted-message yes\n",
+     "t.rules:2:23: encrypted-message takes no arguments"},
+    {"rule a\n    partial-messages\n",
+     "t.rules:2:5: unknown condition \"partial-messages\""},
     {"rule a\n    match body keywords \"x\"\n", "t.rules:1:1: rule a has no action"},
     {"rule a\n    action deliver\n    action discard\n",
      "t.rules:3:12: conflicting actions: only one of deliver, discard, reject, tempfail "
@@ -492,6 +496,7 @@ struct crafted {
 #define EXE_RULES                                                                        \
     "rule exe\n    attachment-name *.exe\n    action reject \"no programs\"\n"           \
     "rule exe-text\n    match attachment-name keywords \".exe\"\n    action store x\n"
+#define ENCRYPTED_RULES "rule unreadable\n    encrypted-message\n    action hold 10m\n"
 
 static struct view *view_of_file(const char *name)
 {
@@ -656,6 +661,68 @@ static void test_name_literal_glob(void **state)
     view_free(view);
 }
 
+/* S/MIME enveloped data: application/pkcs7-mime, as RFC 8551 labels it. */
+static void test_smime_enveloped(void **state)
+{
+    (void)state;
+    check_crafted(&(struct crafted){"kind_smime_enveloped.eml", ENCRYPTED_RULES,
+                                    "unreadable", VIEW_ENCRYPTED_MESSAGE,
+                                    VIEW_PARTIAL_MESSAGE, NULL});
+}
+
+/* The same as openssl smime -encrypt writes it: application/x-pkcs7-mime. */
+static void test_smime_x_pkcs7(void **state)
+{
+    (void)state;
+    check_crafted(&(struct crafted){"kind_smime_x_pkcs7.eml", ENCRYPTED_RULES,
+                                    "unreadable", VIEW_ENCRYPTED_MESSAGE, 0, NULL});
+}
+
+/* An S/MIME blob sent on as application/octet-stream: its .p7m name tells. */
+static void test_smime_p7m_attachment(void **state)
+{
+    (void)state;
+    check_crafted(&(struct crafted){"kind_smime_p7m_attachment.eml", ENCRYPTED_RULES,
+                                    "unreadable", VIEW_ENCRYPTED_MESSAGE, 0,
+                                    "smime.p7m"});
+}
+
+/* PGP/MIME: multipart/encrypted; protocol="application/pgp-encrypted". */
+static void test_pgp_mime(void **state)
+{
+    (void)state;
+    check_crafted(&(struct crafted){"kind_pgp_mime.eml", ENCRYPTED_RULES, "unreadable",
+                                    VIEW_ENCRYPTED_MESSAGE, 0, NULL});
+}
+
+/* Inline OpenPGP: -----BEGIN PGP MESSAGE----- in a text/plain body. */
+static void test_pgp_inline(void **state)
+{
+    (void)state;
+    check_crafted(&(struct crafted){"kind_pgp_inline.eml", ENCRYPTED_RULES, "unreadable",
+                                    VIEW_ENCRYPTED_MESSAGE, 0, NULL});
+}
+
+/* Signed is not encrypted: a clear-signed PGP text, an opaque S/MIME signature. */
+static void test_signed_is_not_encrypted(void **state)
+{
+    (void)state;
+    check_crafted(&(struct crafted){"kind_signed_pgp.eml", ENCRYPTED_RULES, "", 0,
+                                    VIEW_ENCRYPTED_MESSAGE, NULL});
+    check_crafted(&(struct crafted){"kind_signed_smime.eml", ENCRYPTED_RULES, "", 0,
+                                    VIEW_ENCRYPTED_MESSAGE, NULL});
+}
+
+/* message/partial: fragment 1 of 2. */
+static void test_partial_message(void **state)
+{
+    (void)state;
+    check_crafted(&(struct crafted){
+        "kind_partial.eml",
+        "rule split\n    partial-message\n    action reject \"send it whole\"\n", "split",
+        VIEW_PARTIAL_MESSAGE, VIEW_ENCRYPTED_MESSAGE, NULL});
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -679,6 +746,13 @@ int main(void)
         cmocka_unit_test(test_name_japanese_rfc2231),
         cmocka_unit_test(test_name_in_archive),
         cmocka_unit_test(test_name_literal_glob),
+        cmocka_unit_test(test_smime_enveloped),
+        cmocka_unit_test(test_smime_x_pkcs7),
+        cmocka_unit_test(test_smime_p7m_attachment),
+        cmocka_unit_test(test_pgp_mime),
+        cmocka_unit_test(test_pgp_inline),
+        cmocka_unit_test(test_signed_is_not_encrypted),
+        cmocka_unit_test(test_partial_message),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }

@@ -368,10 +368,16 @@ static int view_add_attachment(struct view *v, const struct view_names *names,
         view_fail(v, "out of memory");
         return -1;
     }
+    /* An S/MIME type says for itself whether it is encrypted (view_note_kind). */
+    bool smime = strcmp(type, "application/pkcs7-mime") == 0 ||
+                 strcmp(type, "application/x-pkcs7-mime") == 0;
     a->suspicious_name = names->disagree;
-    for (size_t i = 0; i < names->n; i++)
+    for (size_t i = 0; i < names->n; i++) {
         if (view_name_suspicious(names->name[i]))
             a->suspicious_name = true;
+        if (!smime && view_name_encrypted(names->name[i]))
+            v->flags |= VIEW_ENCRYPTED_MESSAGE;
+    }
     if (a->suspicious_name)
         v->flags |= VIEW_SUSPICIOUS_NAME;
     int index = (int)v->nattachments++;
@@ -623,10 +629,55 @@ static void view_forwarded(struct view *v, GMimeMessagePart *mp, unsigned depth)
         view_walk(v, body, depth + 1);
 }
 
+/*
+ * Content no one but its recipient can read - S/MIME enveloped data,
+ * PGP/MIME (any multipart/encrypted) - and fragments of a message/partial,
+ * which only make sense joined: flagged so that a rule can act on them.
+ * Their parts are still read as far as they go.
+ */
+static void view_note_kind(struct view *v, GMimeObject *obj)
+{
+    GMimeContentType *ct = g_mime_object_get_content_type(obj);
+
+    if (ct == NULL)
+        return;
+    if (g_mime_content_type_is_type(ct, "message", "partial")) {
+        v->flags |= VIEW_PARTIAL_MESSAGE;
+    } else if (g_mime_content_type_is_type(ct, "multipart", "encrypted") ||
+               g_mime_content_type_is_type(ct, "application", "pgp-encrypted")) {
+        v->flags |= VIEW_ENCRYPTED_MESSAGE;
+    } else if (g_mime_content_type_is_type(ct, "application", "pkcs7-mime") ||
+               g_mime_content_type_is_type(ct, "application", "x-pkcs7-mime")) {
+        /* Only signed data (and certificates) is not encrypted; without an
+         * smime-type, as old clients send it, it may well be. */
+        const char *kind = g_mime_content_type_get_parameter(ct, "smime-type");
+        if (kind == NULL || (g_ascii_strcasecmp(kind, "signed-data") != 0 &&
+                             g_ascii_strcasecmp(kind, "certs-only") != 0 &&
+                             g_ascii_strcasecmp(kind, "compressed-data") != 0))
+            v->flags |= VIEW_ENCRYPTED_MESSAGE;
+    }
+}
+
+/* Inline OpenPGP: an armored encrypted message in a text cannot be read. */
+static void view_note_armor(struct view *v)
+{
+    static const char armor[] = "-----BEGIN PGP MESSAGE-----";
+
+    for (size_t i = 0; i < v->ntexts; i++) {
+        const struct view_text *t = &v->texts[i];
+        if ((t->field & (VIEW_BODY | VIEW_ATTACHMENT_TEXT)) &&
+            memmem(t->text, t->len, armor, sizeof(armor) - 1) != NULL) {
+            v->flags |= VIEW_ENCRYPTED_MESSAGE;
+            return;
+        }
+    }
+}
+
 static void view_walk(struct view *v, GMimeObject *obj, unsigned depth)
 {
     if (v->failed)
         return;
+    view_note_kind(v, obj);
     if (GMIME_IS_MULTIPART(obj)) {
         GMimeMultipart *mp = GMIME_MULTIPART(obj);
         int count = g_mime_multipart_get_count(mp);
@@ -725,6 +776,7 @@ struct view *view_build(const struct spool *message, const struct view_limits *l
 
     if (!v->failed && (v->flags & VIEW_MALFORMED))
         view_add_raw(v, message);
+    view_note_armor(v);
     if (v->failed) {
         errbuf_set(err, errlen, "%s", v->error);
         view_free(v);

@@ -16,7 +16,8 @@
  *    name, encrypted archive);
  *  - flags for what could not be read normally: malformed MIME (the raw
  *    message is then scanned as text too, so broken MIME cannot hide a
- *    keyword), a hit limit, an encrypted archive, a charset label that lied.
+ *    keyword), a hit limit, an encrypted archive, a charset label that lied,
+ *    encrypted mail (S/MIME, OpenPGP), a message/partial fragment.
  * Forwarded messages (message/rfc822) are read as mail: their subject,
  * body and attachments join the view at a greater depth.
  *
@@ -58,6 +59,8 @@ enum view_flag {
      * double extension, dots or spaces after an executable one, or names
      * (filename=, name=) that disagree. */
     VIEW_SUSPICIOUS_NAME = 1u << 4,
+    VIEW_ENCRYPTED_MESSAGE = 1u << 5, /* S/MIME or OpenPGP encrypted content */
+    VIEW_PARTIAL_MESSAGE = 1u << 6,   /* a message/partial fragment */
 };
 
 struct view_text {

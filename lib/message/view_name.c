@@ -410,3 +410,18 @@ bool view_name_suspicious(const char *name)
     }
     return p > name && p[-1] == '.' && ext_len >= 2 && ext_len <= 5;
 }
+
+bool view_name_encrypted(const char *name)
+{
+    static const char *const exts[] = {".p7m", ".gpg", ".pgp"};
+    size_t n = strlen(name);
+
+    while (n > 0 && (name[n - 1] == '.' || name[n - 1] == ' '))
+        n--;
+    for (size_t i = 0; i < sizeof(exts) / sizeof(*exts); i++) {
+        size_t e = strlen(exts[i]);
+        if (n > e && strncasecmp(name + n - e, exts[i], e) == 0)
+            return true;
+    }
+    return false;
+}

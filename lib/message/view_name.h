@@ -62,4 +62,7 @@ char *view_name_visible(const char *utf8, size_t len);
  */
 bool view_name_suspicious(const char *name);
 
+/* A name that says the file is encrypted mail: S/MIME (.p7m) or OpenPGP. */
+bool view_name_encrypted(const char *name);
+
 #endif

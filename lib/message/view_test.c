@@ -477,26 +477,38 @@ static void test_name_readings(void **state)
     }
 }
 
-/* What makes a name suspicious. */
+/* What makes a name suspicious, and what says a file is encrypted mail. */
 static void test_name_signals(void **state)
 {
     static const struct {
         const char *name;
-        bool suspicious;
+        bool suspicious, encrypted;
     } cases[] = {
-        {"report.pdf", false},         {"setup.exe", false},
-        {"SETUP.EXE", false},          {"invoice.pdf.exe", true},
-        {"report.doc    .scr", true},  {"report.txt\u2400.exe", true},
-        {"a\u241fb.txt", true},        {"a\ufffdb.txt", true},
-        {"report\u202etxt.exe", true}, {"setup.exe.", true},
-        {"setup.exe ", true},          {"notes.", false},
+        {"report.pdf", false, false},
+        {"setup.exe", false, false},
+        {"SETUP.EXE", false, false},
+        {"invoice.pdf.exe", true, false},
+        {"report.doc    .scr", true, false},
+        {"report.txt\u2400.exe", true, false},
+        {"a\u241fb.txt", true, false},
+        {"a\ufffdb.txt", true, false},
+        {"report\u202etxt.exe", true, false},
+        {"setup.exe.", true, false},
+        {"setup.exe ", true, false},
+        {"notes.", false, false},
+        {"smime.p7m", false, true},
+        {"SECRET.XLSX.GPG", false, true},
+        {"data.pgp", false, true},
+        {"x.p7m.", false, true}, /* a trailing dot is suspicious after .exe & co only */
+        {".p7m", false, false},
     };
     (void)state;
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        bool s = view_name_suspicious(cases[i].name);
-        if (s != cases[i].suspicious)
-            fail_msg("\"%s\": got suspicious=%d, want %d", cases[i].name, s,
-                     cases[i].suspicious);
+        bool s = view_name_suspicious(cases[i].name),
+             e = view_name_encrypted(cases[i].name);
+        if (s != cases[i].suspicious || e != cases[i].encrypted)
+            fail_msg("\"%s\": got suspicious=%d encrypted=%d, want %d %d", cases[i].name,
+                     s, e, cases[i].suspicious, cases[i].encrypted);
     }
 }
 
