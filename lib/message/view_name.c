@@ -107,6 +107,8 @@ static void add_converted(struct view_names *names, const char *charset,
 {
     struct charset_result r;
 
+    if (len == 0)
+        return; /* no name (and an empty GByteArray has no data pointer) */
     if (charset_to_utf8(charset, bytes, len, &r) != 0)
         g_error("out of memory"); /* as GLib does everywhere else */
     if (r.flags & CHARSET_RELABELED)

@@ -461,6 +461,7 @@ static void test_name_readings(void **state)
         /* Another parameter's name is not this one's. */
         {"a; filename=\"x.txt\"; xname=y.exe; name*9x=z.exe", "name", "", false},
         {"attachment", "filename", "", false},
+        {"attachment; filename*=UTF-8''; filename*0*=UTF-8''", "filename", "", false},
     };
     (void)state;
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
