@@ -39,7 +39,9 @@ static void print_flags(FILE *out, unsigned flags, bool as_json)
                  {VIEW_LIMIT_EXCEEDED, "limit-exceeded"},
                  {VIEW_ENCRYPTED_ARCHIVE, "encrypted-archive"},
                  {VIEW_CHARSET_RELABELED, "charset-relabeled"},
-                 {VIEW_SUSPICIOUS_NAME, "suspicious-name"}};
+                 {VIEW_SUSPICIOUS_NAME, "suspicious-name"},
+                 {VIEW_ENCRYPTED_MESSAGE, "encrypted-message"},
+                 {VIEW_PARTIAL_MESSAGE, "partial-message"}};
     bool first = true;
 
     for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++) {
@@ -97,7 +99,13 @@ static void print_json(FILE *out, const char *path, uint64_t size,
         fputc('{', out);
         json_key(out, "name");
         json_string(out, a->name);
-        fputc(',', out);
+        fputs(",\"names\":[", out);
+        bool first_name = true;
+        for (size_t n = 0; n < a->nnames; n++) {
+            json_sep(out, &first_name);
+            json_string(out, a->names[n]);
+        }
+        fputs("],", out);
         json_key(out, "type");
         json_string(out, a->content_type);
         fprintf(out,
@@ -177,6 +185,9 @@ static void print_text(FILE *out, const char *path, uint64_t size,
                 SHOWN(b, at->content_type), (unsigned long long)at->size,
                 at->encrypted ? "  encrypted" : "",
                 at->suspicious_name ? "  suspicious name" : "");
+        for (size_t n = 1; n < at->nnames; n++)
+            fprintf(out, "      %*salso named %s\n", (int)(2 * at->depth), "",
+                    SHOWN(a, at->names[n]));
     }
     fprintf(out, "rules:       %zu matched\n", vd->nmatched);
     for (size_t r = 0; r < vd->nmatched; r++) {

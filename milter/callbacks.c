@@ -323,13 +323,15 @@ static sfsistat callbacks_inspect(SMFICTX *ctx, struct message *msg, const char 
     }
     unsigned flags = view_flags(in.view);
     log_info(
-        "%s: from=<%s>, nrcpt=%zu, size=%llu, spool=%s, attachments=%zu%s%s%s%s",
+        "%s: from=<%s>, nrcpt=%zu, size=%llu, spool=%s, attachments=%zu%s%s%s%s%s%s",
         queue_id, sender, msg->nrecipients, (unsigned long long)spool_size(msg->spool),
         spool_spilled(msg->spool) ? "file" : "memory", view_attachment_count(in.view),
         (flags & VIEW_MALFORMED) ? ", malformed" : "",
         (flags & VIEW_LIMIT_EXCEEDED) ? ", limit-exceeded" : "",
         (flags & VIEW_ENCRYPTED_ARCHIVE) ? ", encrypted-archive" : "",
-        (flags & VIEW_SUSPICIOUS_NAME) ? ", suspicious-name" : "");
+        (flags & VIEW_SUSPICIOUS_NAME) ? ", suspicious-name" : "",
+        (flags & VIEW_ENCRYPTED_MESSAGE) ? ", encrypted-message" : "",
+        (flags & VIEW_PARTIAL_MESSAGE) ? ", partial-message" : "");
     if (flags & (VIEW_MALFORMED | VIEW_LIMIT_EXCEEDED)) {
         const char *why = view_problem(in.view);
         char shown[300];

@@ -15,7 +15,10 @@
  * Conditions (each may start with "not"): direction internal|external,
  * sender GLOB..., recipient GLOB..., size OP SIZE, attachment-name GLOB...,
  * attachment-type GLOB..., attachment-count OP N, encrypted-archive,
- * malformed, limit-exceeded, suspicious-name.  OP is > >= < <= =.
+ * malformed, limit-exceeded, suspicious-name, encrypted-message,
+ * partial-message.  OP is > >= < <= =.  An attachment-name GLOB is tested
+ * against every name of every attachment; only * and ? are wildcards, and
+ * ASCII case is ignored.
  * Matchers: match FIELDS keywords "WORD"... | keywords-file FILE |
  * regex /PATTERN/FLAGS (flags i m s x), optionally "validate luhn|mynumber"
  * and "count N".  FIELDS is a comma list of subject, body, attachment-name,

@@ -72,6 +72,68 @@ static bool glob_any(char *const *patterns, size_t n, const char *value)
     return false;
 }
 
+/* Steps over one UTF-8 character of S (at least one byte). */
+static const char *utf8_next(const char *s)
+{
+    s++;
+    while (((unsigned char)*s & 0xc0) == 0x80)
+        s++;
+    return s;
+}
+
+static char ascii_lower(char c)
+{
+    return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+}
+
+/*
+ * An attachment-name glob: "*" is any run of characters, "?" one
+ * character, and every other character itself - "[" and backslash too, as file
+ * names have them ("report[1].xlsx" is a literal name, not a character
+ * class as fnmatch(3) would read it).  ASCII letters match in either case:
+ * ".EXE" runs like ".exe" (PATTERN was lower-cased when parsed).
+ */
+static bool name_glob(const char *pattern, const char *name)
+{
+    const char *star = NULL, *resume = NULL;
+
+    while (*name != '\0') {
+        if (*pattern == '*') {
+            star = ++pattern;
+            resume = name;
+        } else if (*pattern == '?') {
+            pattern++;
+            name = utf8_next(name);
+        } else if (*pattern != '\0' && *pattern == ascii_lower(*name)) {
+            pattern++;
+            name++;
+        } else if (star != NULL) {
+            /* Let the last star take one more character, and retry. */
+            pattern = star;
+            name = resume = utf8_next(resume);
+        } else {
+            return false;
+        }
+    }
+    while (*pattern == '*')
+        pattern++;
+    return *pattern == '\0';
+}
+
+/* Does any name of attachment A (or "" when it has none) match a pattern? */
+static bool attachment_name_matches(char *const *patterns, size_t n,
+                                    const struct view_attachment *a)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (a->nnames == 0 && name_glob(patterns[i], ""))
+            return true;
+        for (size_t j = 0; j < a->nnames; j++)
+            if (name_glob(patterns[i], a->names[j]))
+                return true;
+    }
+    return false;
+}
+
 /* An address matches "user@dom", "*@dom" or "@dom" (domain only). */
 static bool address_matches(char *const *patterns, size_t n, const char *address)
 {
@@ -128,8 +190,8 @@ static bool condition_holds(const struct condition *c, const struct view *view,
         break;
     case COND_ATTACHMENT_NAME:
         for (size_t i = 0; i < natt && !holds; i++)
-            holds =
-                glob_any(c->patterns, c->npatterns, view_attachment_at(view, i)->name);
+            holds = attachment_name_matches(c->patterns, c->npatterns,
+                                            view_attachment_at(view, i));
         break;
     case COND_ATTACHMENT_TYPE:
         for (size_t i = 0; i < natt && !holds; i++)

@@ -520,7 +520,9 @@ static bool parse_condition(struct parser *p, struct word *t, size_t n)
     } flags[] = {{"encrypted-archive", VIEW_ENCRYPTED_ARCHIVE},
                  {"malformed", VIEW_MALFORMED},
                  {"limit-exceeded", VIEW_LIMIT_EXCEEDED},
-                 {"suspicious-name", VIEW_SUSPICIOUS_NAME}};
+                 {"suspicious-name", VIEW_SUSPICIOUS_NAME},
+                 {"encrypted-message", VIEW_ENCRYPTED_MESSAGE},
+                 {"partial-message", VIEW_PARTIAL_MESSAGE}};
 
     for (size_t i = 0; i < sizeof(flags) / sizeof(*flags); i++)
         if (strcmp(kw, flags[i].name) == 0) {

@@ -87,6 +87,10 @@ static const struct {
     {"rule a\n    attachment-count >= 1x\n",
      "t.rules:2:25: bad number \"1x\" (expected 0 to 999999999)"},
     {"rule a\n    colour red\n", "t.rules:2:5: unknown condition \"colour\""},
+    {"rule a\n    encrypted-message yes\n",
+     "t.rules:2:23: encrypted-message takes no arguments"},
+    {"rule a\n    partial-messages\n",
+     "t.rules:2:5: unknown condition \"partial-messages\""},
     {"rule a\n    match body keywords \"x\"\n", "t.rules:1:1: rule a has no action"},
     {"rule a\n    action deliver\n    action discard\n",
      "t.rules:3:12: conflicting actions: only one of deliver, discard, reject, tempfail "
@@ -475,6 +479,250 @@ static void test_match_limit(void **state)
     view_free(view);
 }
 
+/*
+ * Crafted messages (testdata/view/FILE, made by make_name_samples.py) that
+ * used to slip past: each must make its rules match and raise its flags.
+ */
+struct crafted {
+    const char *file;
+    const char *rules;
+    const char *want_matched; /* comma list, "" for none */
+    unsigned want_flags;      /* every one set */
+    unsigned not_flags;       /* none set */
+    const char *want_name;    /* among some attachment's names, or NULL */
+};
+
+/* Rules on a program's name: a condition and a matcher, which see every name. */
+#define EXE_RULES                                                                        \
+    "rule exe\n    attachment-name *.exe\n    action reject \"no programs\"\n"           \
+    "rule exe-text\n    match attachment-name keywords \".exe\"\n    action store x\n"
+#define ENCRYPTED_RULES "rule unreadable\n    encrypted-message\n    action hold 10m\n"
+
+static struct view *view_of_file(const char *name)
+{
+    char path[512], buf[65536], err[256];
+    snprintf(path, sizeof(path), "%s/view/%s", SENDWATCH_TESTDATA, name);
+    FILE *fp = fopen(path, "rb");
+    if (fp == NULL)
+        fail_msg("cannot open %s", path);
+    struct spool *sp = spool_new(1 << 20, "/tmp");
+    size_t n;
+    while ((n = fread(buf, 1, sizeof(buf), fp)) > 0)
+        assert_int_equal(spool_write(sp, buf, n, err, sizeof(err)), 0);
+    fclose(fp);
+    struct view *v = view_build(sp, &limits, err, sizeof(err));
+    spool_free(sp);
+    if (v == NULL)
+        fail_msg("%s: view_build: %s", name, err);
+    return v;
+}
+
+static bool has_name(const struct view *v, const char *name)
+{
+    for (size_t i = 0; i < view_attachment_count(v); i++) {
+        const struct view_attachment *a = view_attachment_at(v, i);
+        for (size_t j = 0; j < a->nnames; j++)
+            if (strcmp(a->names[j], name) == 0)
+                return true;
+    }
+    return false;
+}
+
+static void check_crafted(const struct crafted *c)
+{
+    struct view *view = view_of_file(c->file);
+    struct rules *rs = parse_ok(c->rules);
+    const char *rcpt = "bob@partner.example";
+    struct rules_envelope env = {
+        .sender = "alice@corp.example", .recipients = &rcpt, .nrecipients = 1};
+    struct rules_verdict v;
+
+    assert_int_equal(rules_evaluate(rs, view, &env, &v), 0);
+    char got[256] = "";
+    for (size_t j = 0; j < v.nmatched; j++)
+        snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s%s", j ? "," : "",
+                 v.matched[j]);
+    unsigned flags = view_flags(view);
+    if (strcmp(got, c->want_matched) != 0)
+        fail_msg("%s: got matched \"%s\", want \"%s\"", c->file, got, c->want_matched);
+    if ((flags & c->want_flags) != c->want_flags || (flags & c->not_flags) != 0)
+        fail_msg("%s: got flags %#x, want %#x and not %#x", c->file, flags, c->want_flags,
+                 c->not_flags);
+    if (c->want_name != NULL && !has_name(view, c->want_name)) {
+        for (size_t i = 0; i < view_attachment_count(view); i++)
+            for (size_t j = 0; j < view_attachment_at(view, i)->nnames; j++)
+                fprintf(stderr, "  attachment %zu name \"%s\"\n", i,
+                        view_attachment_at(view, i)->names[j]);
+        fail_msg("%s: no attachment named \"%s\"", c->file, c->want_name);
+    }
+    rules_verdict_free(&v);
+    rules_free(rs);
+    view_free(view);
+}
+
+/* filename*=UTF-8''report.txt%00.exe: the NUL no longer cuts off ".exe". */
+static void test_name_rfc2231_nul(void **state)
+{
+    (void)state;
+    check_crafted(&(struct crafted){"name_2231_nul.eml", EXE_RULES, "exe,exe-text",
+                                    VIEW_SUSPICIOUS_NAME, 0, "report.txt\u2400.exe"});
+}
+
+/* name="=?UTF-8?B?...?=" decoding to "report.txt<NUL>.exe". */
+static void test_name_rfc2047_nul(void **state)
+{
+    (void)state;
+    check_crafted(&(struct crafted){"name_2047_nul.eml", EXE_RULES, "exe,exe-text",
+                                    VIEW_SUSPICIOUS_NAME, 0, "report.txt\u2400.exe"});
+}
+
+/*
+ * name="a.txt" but filename="a.exe", and the other way round (which went
+ * through: filename= alone was read): both are names, *.exe sees a.exe.
+ */
+static void test_name_mismatch(void **state)
+{
+    (void)state;
+    check_crafted(&(struct crafted){"name_mismatch.eml", EXE_RULES, "exe,exe-text",
+                                    VIEW_SUSPICIOUS_NAME, 0, "a.txt"});
+    check_crafted(&(struct crafted){"name_mismatch_reverse.eml", EXE_RULES,
+                                    "exe,exe-text", VIEW_SUSPICIOUS_NAME, 0, "a.txt"});
+    /* Whichever of the two a rule names, it is found. */
+    check_crafted(&(struct crafted){
+        "name_mismatch.eml", "rule txt\n    attachment-name a.txt\n    action deliver\n",
+        "txt", VIEW_SUSPICIOUS_NAME, 0, "a.exe"});
+}
+
+/* SETUP.EXE is caught by *.exe; an upper-case name alone is not suspicious. */
+static void test_name_upper_case(void **state)
+{
+    (void)state;
+    check_crafted(&(struct crafted){"name_upper.eml", EXE_RULES, "exe,exe-text", 0,
+                                    VIEW_SUSPICIOUS_NAME, "SETUP.EXE"});
+}
+
+/* 社外秘.xlsx in ISO-2022-JP, percent-encoded over RFC 2231 continuations. */
+static void test_name_japanese_rfc2231(void **state)
+{
+    (void)state;
+    check_crafted(&(struct crafted){
+        "name_ja_2231.eml",
+        "rule secret-file\n    attachment-name 社外秘*.xlsx\n    action store secret\n"
+        "rule secret-name\n    match attachment-name keywords \"社外秘\"\n"
+        "    action store secret\n",
+        "secret-file,secret-name", 0, VIEW_SUSPICIOUS_NAME | VIEW_CHARSET_RELABELED,
+        "社外秘.xlsx"});
+}
+
+/* A control character in a zip entry's name: kept, visible, flagged. */
+static void test_name_in_archive(void **state)
+{
+    (void)state;
+    check_crafted(&(struct crafted){"name_in_zip.eml", EXE_RULES, "exe,exe-text",
+                                    VIEW_SUSPICIOUS_NAME, 0, "notes.txt\u2401.EXE"});
+}
+
+/* A glob without * or ? is the name itself: brackets are no character class. */
+static void test_name_literal_glob(void **state)
+{
+    (void)state;
+    struct view *view =
+        view_of("From: a@corp.example\r\nMIME-Version: 1.0\r\n"
+                "Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\n"
+                "Content-Type: application/pdf; name=\"Report[1].pdf\"\r\n\r\nx\r\n"
+                "--b\r\nContent-Type: application/pdf; name=\"report1.pdf\"\r\n\r\ny\r\n"
+                "--b--\r\n");
+    static const struct {
+        const char *glob;
+        bool want;
+    } cases[] = {
+        {"report[1].pdf", true}, /* fnmatch(3) would match report1.pdf only */
+        {"report[12].pdf", false}, {"report?1?.pdf", true}, {"*[1]*", true},
+        {"report1.pdf", true},     {"r*t1.pdf", true},      {"*.PDF", true},
+        {"report", false},         {"*.pd", false},         {"????????.pdf", false},
+        {"?????????????", true}, /* Report[1].pdf: 13 characters */
+    };
+    const char *rcpt = "b@partner.example";
+    struct rules_envelope env = {
+        .sender = "a@corp.example", .recipients = &rcpt, .nrecipients = 1};
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char text[256];
+        snprintf(text, sizeof(text),
+                 "rule g\n    attachment-name %s\n    action deliver\n", cases[i].glob);
+        struct rules *rs = parse_ok(text);
+        struct rules_verdict v;
+        assert_int_equal(rules_evaluate(rs, view, &env, &v), 0);
+        if ((v.nmatched == 1) != cases[i].want)
+            fail_msg("attachment-name %s: got %s, want %s", cases[i].glob,
+                     v.nmatched ? "a match" : "none", cases[i].want ? "a match" : "none");
+        rules_verdict_free(&v);
+        rules_free(rs);
+    }
+    view_free(view);
+}
+
+/* S/MIME enveloped data: application/pkcs7-mime, as RFC 8551 labels it. */
+static void test_smime_enveloped(void **state)
+{
+    (void)state;
+    check_crafted(&(struct crafted){"kind_smime_enveloped.eml", ENCRYPTED_RULES,
+                                    "unreadable", VIEW_ENCRYPTED_MESSAGE,
+                                    VIEW_PARTIAL_MESSAGE, NULL});
+}
+
+/* The same as openssl smime -encrypt writes it: application/x-pkcs7-mime. */
+static void test_smime_x_pkcs7(void **state)
+{
+    (void)state;
+    check_crafted(&(struct crafted){"kind_smime_x_pkcs7.eml", ENCRYPTED_RULES,
+                                    "unreadable", VIEW_ENCRYPTED_MESSAGE, 0, NULL});
+}
+
+/* An S/MIME blob sent on as application/octet-stream: its .p7m name tells. */
+static void test_smime_p7m_attachment(void **state)
+{
+    (void)state;
+    check_crafted(&(struct crafted){"kind_smime_p7m_attachment.eml", ENCRYPTED_RULES,
+                                    "unreadable", VIEW_ENCRYPTED_MESSAGE, 0,
+                                    "smime.p7m"});
+}
+
+/* PGP/MIME: multipart/encrypted; protocol="application/pgp-encrypted". */
+static void test_pgp_mime(void **state)
+{
+    (void)state;
+    check_crafted(&(struct crafted){"kind_pgp_mime.eml", ENCRYPTED_RULES, "unreadable",
+                                    VIEW_ENCRYPTED_MESSAGE, 0, NULL});
+}
+
+/* Inline OpenPGP: -----BEGIN PGP MESSAGE----- in a text/plain body. */
+static void test_pgp_inline(void **state)
+{
+    (void)state;
+    check_crafted(&(struct crafted){"kind_pgp_inline.eml", ENCRYPTED_RULES, "unreadable",
+                                    VIEW_ENCRYPTED_MESSAGE, 0, NULL});
+}
+
+/* Signed is not encrypted: a clear-signed PGP text, an opaque S/MIME signature. */
+static void test_signed_is_not_encrypted(void **state)
+{
+    (void)state;
+    check_crafted(&(struct crafted){"kind_signed_pgp.eml", ENCRYPTED_RULES, "", 0,
+                                    VIEW_ENCRYPTED_MESSAGE, NULL});
+    check_crafted(&(struct crafted){"kind_signed_smime.eml", ENCRYPTED_RULES, "", 0,
+                                    VIEW_ENCRYPTED_MESSAGE, NULL});
+}
+
+/* message/partial: fragment 1 of 2. */
+static void test_partial_message(void **state)
+{
+    (void)state;
+    check_crafted(&(struct crafted){
+        "kind_partial.eml",
+        "rule split\n    partial-message\n    action reject \"send it whole\"\n", "split",
+        VIEW_PARTIAL_MESSAGE, VIEW_ENCRYPTED_MESSAGE, NULL});
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -485,9 +733,26 @@ static int setup(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_parse_errors), cmocka_unit_test(test_evaluate),
-        cmocka_unit_test(test_verdict),      cmocka_unit_test(test_keywords_file_and_dir),
-        cmocka_unit_test(test_validators),   cmocka_unit_test(test_match_limit),
+        cmocka_unit_test(test_parse_errors),
+        cmocka_unit_test(test_evaluate),
+        cmocka_unit_test(test_verdict),
+        cmocka_unit_test(test_keywords_file_and_dir),
+        cmocka_unit_test(test_validators),
+        cmocka_unit_test(test_match_limit),
+        cmocka_unit_test(test_name_rfc2231_nul),
+        cmocka_unit_test(test_name_rfc2047_nul),
+        cmocka_unit_test(test_name_mismatch),
+        cmocka_unit_test(test_name_upper_case),
+        cmocka_unit_test(test_name_japanese_rfc2231),
+        cmocka_unit_test(test_name_in_archive),
+        cmocka_unit_test(test_name_literal_glob),
+        cmocka_unit_test(test_smime_enveloped),
+        cmocka_unit_test(test_smime_x_pkcs7),
+        cmocka_unit_test(test_smime_p7m_attachment),
+        cmocka_unit_test(test_pgp_mime),
+        cmocka_unit_test(test_pgp_inline),
+        cmocka_unit_test(test_signed_is_not_encrypted),
+        cmocka_unit_test(test_partial_message),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }

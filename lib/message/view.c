@@ -15,6 +15,7 @@
 #include "normalize.h"
 #include "view_decode.h"
 #include "view_header.h"
+#include "view_name.h"
 #include "view_probe.h"
 #include "view_readings.h"
 #include "view_stream.h"
@@ -246,97 +247,40 @@ static void view_add_headers(struct view *v, GMimeObject *obj, bool top)
     }
 }
 
-/* The raw value of header NAME of OBJ, or NULL. */
-static const char *view_raw_header(GMimeObject *obj, const char *name)
-{
-    GMimeHeader *h =
-        g_mime_header_list_get_header(g_mime_object_get_header_list(obj), name);
-    return h ? g_mime_header_get_raw_value(h) : NULL;
-}
-
-static bool has_8bit(const char *s)
-{
-    for (; *s; s++)
-        if ((unsigned char)*s & 0x80)
-            return true;
-    return false;
-}
-
 /*
- * The attachment name: the raw parameter when it carries encoded-words or
- * raw 8-bit bytes (GMime loses characters there), else GMime's decoding
- * (which handles RFC 2231 continuations and charsets).  g_malloc'ed or NULL.
+ * Every name of a part, as any mail client may read it (view_name.h): the
+ * filename of each Content-Disposition header and the name of each
+ * Content-Type header, in every form.  GMime's own reading stands in only
+ * when ours finds none.  Clear NAMES with view_names_clear().
  */
-static char *view_part_name(struct view *v, GMimeObject *obj)
+static void view_part_names(struct view *v, GMimeObject *obj, struct view_names *names)
 {
     static const struct {
         const char *header, *param;
     } sources[] = {{"Content-Disposition", "filename"}, {"Content-Type", "name"}};
+    GMimeHeaderList *list = g_mime_object_get_header_list(obj);
+    int count = g_mime_header_list_get_count(list);
 
-    for (size_t i = 0; i < sizeof(sources) / sizeof(*sources); i++) {
-        const char *raw_header = view_raw_header(obj, sources[i].header);
-        char *raw =
-            raw_header ? view_header_raw_param(raw_header, sources[i].param) : NULL;
-        if (raw != NULL && (strstr(raw, "=?") != NULL || has_8bit(raw))) {
-            bool relabeled;
-            char *name = view_header_decode(raw, strlen(raw), &relabeled);
-            if (relabeled)
-                v->flags |= VIEW_CHARSET_RELABELED;
-            g_free(raw);
-            return name;
+    memset(names, 0, sizeof(*names));
+    for (size_t s = 0; s < sizeof(sources) / sizeof(*sources); s++)
+        for (int i = 0; i < count; i++) {
+            GMimeHeader *h = g_mime_header_list_get_header_at(list, i);
+            const char *name = g_mime_header_get_name(h);
+            const char *raw = g_mime_header_get_raw_value(h);
+            if (name != NULL && raw != NULL && strcasecmp(name, sources[s].header) == 0)
+                view_names_add_param(names, raw, sources[s].param);
         }
-        g_free(raw);
-        const char *decoded = NULL;
-        if (i == 0) {
-            GMimeContentDisposition *cd = g_mime_object_get_content_disposition(obj);
-            decoded =
-                cd ? g_mime_content_disposition_get_parameter(cd, "filename") : NULL;
-        } else {
-            decoded = g_mime_object_get_content_type_parameter(obj, "name");
-        }
-        if (decoded != NULL && *decoded != '\0')
-            return g_strdup(decoded);
+    if (names->n == 0) {
+        GMimeContentDisposition *cd = g_mime_object_get_content_disposition(obj);
+        const char *gmime =
+            cd ? g_mime_content_disposition_get_parameter(cd, "filename") : NULL;
+        if (gmime == NULL || *gmime == '\0')
+            gmime = g_mime_object_get_content_type_parameter(obj, "name");
+        if (gmime != NULL)
+            view_names_add(names, gmime, strlen(gmime));
     }
-    return NULL;
-}
-
-/*
- * A name that hides what the file is: bidi controls (which can show
- * "txt.exe" as "exe.txt"), or a document extension followed by an
- * executable one ("invoice.pdf.exe", "report.doc    .scr").
- */
-static bool view_suspicious_name(const char *name)
-{
-    static const char *const executable[] = {
-        "exe", "scr", "com", "bat", "cmd", "pif", "js",  "jse", "vbs", "vbe", "jar",
-        "msi", "lnk", "hta", "ps1", "wsf", "cpl", "iso", "img", "reg", "dll"};
-
-    if (strstr(name, "\xe2\x80\x8e") || strstr(name, "\xe2\x80\x8f") || /* LRM RLM */
-        strstr(name, "\xe2\x80\xaa") || strstr(name, "\xe2\x80\xab") || /* LRE RLE */
-        strstr(name, "\xe2\x80\xac") || strstr(name, "\xe2\x80\xad") || /* PDF LRO */
-        strstr(name, "\xe2\x80\xae") || strstr(name, "\xe2\x81\xa6") || /* RLO LRI */
-        strstr(name, "\xe2\x81\xa7") || strstr(name, "\xe2\x81\xa8") || /* RLI FSI */
-        strstr(name, "\xe2\x81\xa9"))                                   /* PDI */
-        return true;
-    const char *last = strrchr(name, '.');
-    if (last == NULL || last == name)
-        return false;
-    bool exec = false;
-    for (size_t i = 0; i < sizeof(executable) / sizeof(*executable); i++)
-        if (strcasecmp(last + 1, executable[i]) == 0)
-            exec = true;
-    if (!exec)
-        return false;
-    /* Another extension before it, perhaps padded with spaces. */
-    const char *p = last;
-    while (p > name && p[-1] == ' ')
-        p--;
-    size_t ext_len = 0;
-    while (p > name && p[-1] != '.' && p[-1] != ' ' && ext_len <= 5) {
-        p--;
-        ext_len++;
-    }
-    return p > name && p[-1] == '.' && ext_len >= 2 && ext_len <= 5;
+    if (names->relabeled)
+        v->flags |= VIEW_CHARSET_RELABELED;
 }
 
 /* Reads a whole spool into a malloc'ed buffer (NUL-terminated), capped at MAX. */
@@ -377,9 +321,40 @@ static char *view_slurp_take(struct view *v, struct spool *sp, size_t max, size_
     return view_slurp(v, sp, max, len);
 }
 
-/* Adds an attachment record; returns its index, or -1 when out of memory. */
-static int view_add_attachment(struct view *v, const char *name, const char *type,
-                               uint64_t size, int parent, unsigned depth)
+/* Frees what attachment record A owns. */
+static void view_free_attachment(struct view_attachment *a)
+{
+    free((char *)a->name);
+    free((char *)a->content_type);
+    for (size_t i = 0; i < a->nnames; i++)
+        free((char *)a->names[i]);
+    free((void *)a->names);
+}
+
+/* Copies NAMES into A->names (malloc'ed); false when out of memory. */
+static bool view_copy_names(struct view_attachment *a, const struct view_names *names)
+{
+    char **copy = calloc(names->n ? names->n : 1, sizeof(*copy));
+
+    a->names = (const char *const *)copy;
+    if (copy == NULL)
+        return false;
+    for (size_t i = 0; i < names->n; i++) {
+        if ((copy[i] = strdup(names->name[i])) == NULL)
+            return false;
+        a->nnames = i + 1;
+    }
+    return true;
+}
+
+/*
+ * Adds an attachment record known by NAMES (none: n is 0), and one
+ * attachment-name text per name, so that conditions and matchers see every
+ * name a mail client may show.  Returns its index, or -1 when out of memory.
+ */
+static int view_add_attachment(struct view *v, const struct view_names *names,
+                               const char *type, uint64_t size, int parent,
+                               unsigned depth)
 {
     if (v->nattachments == v->attachments_cap) {
         size_t cap = v->attachments_cap ? v->attachments_cap * 2 : 8;
@@ -393,22 +368,33 @@ static int view_add_attachment(struct view *v, const char *name, const char *typ
     }
     struct view_attachment *a = &v->attachments[v->nattachments];
     memset(a, 0, sizeof(*a));
-    a->name = strdup(name ? name : "");
+    a->name = strdup(names->n > 0 ? names->name[0] : "");
     a->content_type = strdup(type);
     a->size = size;
     a->parent = parent;
     a->depth = depth;
-    if (a->name == NULL || a->content_type == NULL) {
-        free((char *)a->name);
-        free((char *)a->content_type);
+    if (a->name == NULL || a->content_type == NULL || !view_copy_names(a, names)) {
+        view_free_attachment(a);
         view_fail(v, "out of memory");
         return -1;
     }
-    if (name != NULL && view_suspicious_name(name)) {
-        a->suspicious_name = true;
-        v->flags |= VIEW_SUSPICIOUS_NAME;
+    /* An S/MIME type says for itself whether it is encrypted (view_note_kind). */
+    bool smime = strcmp(type, "application/pkcs7-mime") == 0 ||
+                 strcmp(type, "application/x-pkcs7-mime") == 0;
+    a->suspicious_name = names->disagree;
+    for (size_t i = 0; i < names->n; i++) {
+        if (view_name_suspicious(names->name[i]))
+            a->suspicious_name = true;
+        if (!smime && view_name_encrypted(names->name[i]))
+            v->flags |= VIEW_ENCRYPTED_MESSAGE;
     }
-    return (int)v->nattachments++;
+    if (a->suspicious_name)
+        v->flags |= VIEW_SUSPICIOUS_NAME;
+    int index = (int)v->nattachments++;
+    for (size_t i = 0; i < names->n; i++)
+        view_add_text(v, VIEW_ATTACHMENT_NAME, NULL, index, names->name[i],
+                      strlen(names->name[i]));
+    return index;
 }
 
 /* Text-like attachment types whose bytes are read as text. */
@@ -464,9 +450,10 @@ static gint64 view_header_offset(GMimeObject *obj)
 /* What a leaf part is, decided once before any of its readings. */
 struct view_leaf_info {
     GMimePart *part;
-    char type[128];      /* lower-case "type/subtype" */
-    const char *charset; /* the declared one, or NULL */
-    char *name;          /* decoded, g_free'd; NULL when none */
+    char type[128];          /* lower-case "type/subtype" */
+    const char *charset;     /* the declared one, or NULL */
+    struct view_names names; /* every name it carries, decoded */
+    const char *name;        /* the first (names.name[0]), or NULL */
     bool body, is_html;
     bool flowed, delsp; /* text/plain; format=flowed (delsp=yes) */
     bool other_text;    /* another Content-Type header of the part says text */
@@ -539,11 +526,9 @@ static void view_read_part(struct view *v, const struct view_leaf_info *info,
     }
     enum view_field field = info->body ? VIEW_BODY : VIEW_ATTACHMENT_TEXT;
     int index = -1;
-    if (!info->body) {
-        index = view_add_attachment(v, name, info->type, decoded_size, -1, info->depth);
-        if (index >= 0 && name != NULL && *name != '\0')
-            view_add_text(v, VIEW_ATTACHMENT_NAME, NULL, index, name, strlen(name));
-    }
+    if (!info->body)
+        index = view_add_attachment(v, &info->names, info->type, decoded_size, -1,
+                                    info->depth);
     if (bytes != NULL && info->flowed && (info->body || index >= 0)) {
         /* A reader of format=flowed joins soft-broken lines: so does the scan,
          * besides the text as it stands. */
@@ -616,7 +601,8 @@ static void view_leaf(struct view *v, GMimePart *part, unsigned depth)
     for (char *p = info.type; *p; p++)
         *p = (char)g_ascii_tolower(*p);
     info.charset = g_mime_object_get_content_type_parameter(obj, "charset");
-    info.name = view_part_name(v, obj);
+    view_part_names(v, obj, &info.names);
+    info.name = info.names.n > 0 ? info.names.name[0] : NULL;
     GMimeContentDisposition *cd = g_mime_object_get_content_disposition(obj);
     info.is_html = strcmp(info.type, "text/html") == 0;
     info.body = info.name == NULL &&
@@ -631,7 +617,7 @@ static void view_leaf(struct view *v, GMimePart *part, unsigned depth)
     GMimeDataWrapper *content = g_mime_part_get_content(part);
     GMimeStream *raw = content ? g_mime_data_wrapper_get_stream(content) : NULL;
     if (raw != NULL && view_seen(v, raw->bound_start, raw->bound_end)) {
-        g_free(info.name); /* an earlier reading read these very bytes */
+        view_names_clear(&info.names); /* an earlier reading read these very bytes */
         return;
     }
     GMimeContentEncoding encodings[4];
@@ -644,11 +630,8 @@ static void view_leaf(struct view *v, GMimePart *part, unsigned depth)
     uint64_t probed_size;
     if (!info.body && content != NULL && nencodings <= 1 && ntypes == 0 &&
         view_probe_skippable(content, info.type, &probed_size)) {
-        int index = view_add_attachment(v, info.name, info.type, probed_size, -1, depth);
-        if (index >= 0 && info.name != NULL && *info.name != '\0')
-            view_add_text(v, VIEW_ATTACHMENT_NAME, NULL, index, info.name,
-                          strlen(info.name));
-        g_free(info.name);
+        view_add_attachment(v, &info.names, info.type, probed_size, -1, depth);
+        view_names_clear(&info.names);
         return;
     }
     if (nencodings > 1)
@@ -663,7 +646,8 @@ static void view_leaf(struct view *v, GMimePart *part, unsigned depth)
         if (i > 0 && e == used)
             continue;
         struct spool *decoded =
-            content != NULL ? view_decode_part(v, &info, content, e) : spool_new(0, NULL);
+            content != NULL ? view_decode_part(v, &info, content, e)
+                            : spool_new(v->limits.memory_limit, v->limits.temp_dir);
         if (decoded == NULL) {
             if (!v->failed)
                 view_fail(v, "out of memory");
@@ -672,7 +656,7 @@ static void view_leaf(struct view *v, GMimePart *part, unsigned depth)
         view_read_part(v, &info, decoded);
         spool_free(decoded);
     }
-    g_free(info.name);
+    view_names_clear(&info.names);
 }
 
 /* extract callbacks: files in archives become attachments of their own. */
@@ -687,14 +671,14 @@ static int view_extract_entry(void *ctx, int parent, const char *path, uint64_t 
         view_fail(v, "out of memory");
         return -1;
     }
-    int index = view_add_attachment(v, name.text, "application/octet-stream", size,
-                                    parent, depth);
-    if (index >= 0) {
-        v->attachments[index].encrypted = encrypted;
-        if (name.len > 0)
-            view_add_text(v, VIEW_ATTACHMENT_NAME, NULL, index, name.text, name.len);
-    }
+    struct view_names names = {0};
+    view_names_add(&names, name.text, name.len);
     free(name.text);
+    int index =
+        view_add_attachment(v, &names, "application/octet-stream", size, parent, depth);
+    view_names_clear(&names);
+    if (index >= 0)
+        v->attachments[index].encrypted = encrypted;
     return v->failed ? -1 : index;
 }
 
@@ -805,10 +789,55 @@ static void view_forwarded(struct view *v, GMimeMessagePart *mp, unsigned depth)
         view_walk(v, body, depth + 1);
 }
 
+/*
+ * Content no one but its recipient can read - S/MIME enveloped data,
+ * PGP/MIME (any multipart/encrypted) - and fragments of a message/partial,
+ * which only make sense joined: flagged so that a rule can act on them.
+ * Their parts are still read as far as they go.
+ */
+static void view_note_kind(struct view *v, GMimeObject *obj)
+{
+    GMimeContentType *ct = g_mime_object_get_content_type(obj);
+
+    if (ct == NULL)
+        return;
+    if (g_mime_content_type_is_type(ct, "message", "partial")) {
+        v->flags |= VIEW_PARTIAL_MESSAGE;
+    } else if (g_mime_content_type_is_type(ct, "multipart", "encrypted") ||
+               g_mime_content_type_is_type(ct, "application", "pgp-encrypted")) {
+        v->flags |= VIEW_ENCRYPTED_MESSAGE;
+    } else if (g_mime_content_type_is_type(ct, "application", "pkcs7-mime") ||
+               g_mime_content_type_is_type(ct, "application", "x-pkcs7-mime")) {
+        /* Only signed data (and certificates) is not encrypted; without an
+         * smime-type, as old clients send it, it may well be. */
+        const char *kind = g_mime_content_type_get_parameter(ct, "smime-type");
+        if (kind == NULL || (g_ascii_strcasecmp(kind, "signed-data") != 0 &&
+                             g_ascii_strcasecmp(kind, "certs-only") != 0 &&
+                             g_ascii_strcasecmp(kind, "compressed-data") != 0))
+            v->flags |= VIEW_ENCRYPTED_MESSAGE;
+    }
+}
+
+/* Inline OpenPGP: an armored encrypted message in a text cannot be read. */
+static void view_note_armor(struct view *v)
+{
+    static const char armor[] = "-----BEGIN PGP MESSAGE-----";
+
+    for (size_t i = 0; i < v->ntexts; i++) {
+        const struct view_text *t = &v->texts[i];
+        if ((t->field & (VIEW_BODY | VIEW_ATTACHMENT_TEXT)) &&
+            memmem(t->text, t->len, armor, sizeof(armor) - 1) != NULL) {
+            v->flags |= VIEW_ENCRYPTED_MESSAGE;
+            return;
+        }
+    }
+}
+
 static void view_walk(struct view *v, GMimeObject *obj, unsigned depth)
 {
     if (v->failed)
         return;
+    view_note_kind(v, obj);
     if (GMIME_IS_MULTIPART(obj)) {
         GMimeMultipart *mp = GMIME_MULTIPART(obj);
         int count = g_mime_multipart_get_count(mp);
@@ -954,6 +983,7 @@ struct view *view_build(const struct spool *message, const struct view_limits *l
 
     if (!v->failed && (v->flags & VIEW_MALFORMED))
         view_add_raw(v, message);
+    view_note_armor(v);
     if (v->failed) {
         errbuf_set(err, errlen, "%s", v->error);
         view_free(v);
@@ -970,10 +1000,8 @@ void view_free(struct view *v)
         free((char *)v->texts[i].text);
         free((char *)v->texts[i].name);
     }
-    for (size_t i = 0; i < v->nattachments; i++) {
-        free((char *)v->attachments[i].name);
-        free((char *)v->attachments[i].content_type);
-    }
+    for (size_t i = 0; i < v->nattachments; i++)
+        view_free_attachment(&v->attachments[i]);
     free(v->texts);
     free(v->attachments);
     free(v->subject);

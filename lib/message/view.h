@@ -7,12 +7,17 @@
  *    reduced to text), every attachment name and the text inside
  *    attachments, each NFKC-normalised with invisible format characters
  *    removed (normalize module), tagged with the field it came from;
- *  - attachments: decoded name (RFC 2047 with adjacent encoded-words of one
- *    charset joined before conversion, RFC 2231, raw 8-bit), declared type,
- *    decoded size, and flags (suspicious name, encrypted archive);
+ *  - attachments: decoded names (RFC 2047 with adjacent encoded-words of
+ *    one charset joined before conversion, RFC 2231, raw 8-bit) - every
+ *    distinct one a part carries (filename= and name=, each form: mail
+ *    clients differ in which they show), control characters kept and made
+ *    visible as U+2400 Control Pictures, so a NUL never cuts a name (see
+ *    view_name.h) - declared type, decoded size, and flags (suspicious
+ *    name, encrypted archive);
  *  - flags for what could not be read normally: malformed MIME (the raw
  *    message is then scanned as text too, so broken MIME cannot hide a
- *    keyword), a hit limit, an encrypted archive, a charset label that lied.
+ *    keyword), a hit limit, an encrypted archive, a charset label that lied,
+ *    encrypted mail (S/MIME, OpenPGP), a message/partial fragment.
  * Forwarded messages (message/rfc822) are read as mail: their subject,
  * body and attachments join the view at a greater depth.
  *
@@ -50,7 +55,12 @@ enum view_flag {
     VIEW_LIMIT_EXCEEDED = 1u << 1,    /* a limit stopped extraction somewhere */
     VIEW_ENCRYPTED_ARCHIVE = 1u << 2, /* an attachment is an encrypted archive */
     VIEW_CHARSET_RELABELED = 1u << 3, /* a charset label did not fit its bytes */
-    VIEW_SUSPICIOUS_NAME = 1u << 4,   /* an attachment name hides its type */
+    /* An attachment name hides its type: control or bidi characters, a
+     * double extension, dots or spaces after an executable one, or names
+     * (filename=, name=) that disagree. */
+    VIEW_SUSPICIOUS_NAME = 1u << 4,
+    VIEW_ENCRYPTED_MESSAGE = 1u << 5, /* S/MIME or OpenPGP encrypted content */
+    VIEW_PARTIAL_MESSAGE = 1u << 6,   /* a message/partial fragment */
 };
 
 struct view_text {
@@ -63,12 +73,15 @@ struct view_text {
 
 struct view_attachment {
     const char *name;         /* decoded, not normalised, for display; "" if none */
+    const char *const *names; /* every distinct name, NAME first: filename= and
+                               * name= when they disagree, "a.exe" for "a.exe." */
+    size_t nnames;            /* 0 when there is none */
     const char *content_type; /* lower-case "type/subtype" as declared */
     uint64_t size;            /* decoded bytes */
     int parent;               /* attachment (archive) it was found in, or -1 */
     unsigned depth;           /* 0: a part of the message itself */
     bool encrypted;           /* an encrypted archive, or an entry of one */
-    bool suspicious_name;     /* double extension or bidi controls */
+    bool suspicious_name;     /* see VIEW_SUSPICIOUS_NAME */
 };
 
 struct view_limits {

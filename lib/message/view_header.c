@@ -102,6 +102,13 @@ static void decode_word(const struct encoded_word *w, GByteArray *run)
 
 char *view_header_decode(const char *raw, size_t len, bool *relabeled)
 {
+    size_t out_len;
+    return view_header_decode_bytes(raw, len, &out_len, relabeled);
+}
+
+char *view_header_decode_bytes(const char *raw, size_t len, size_t *out_len,
+                               bool *relabeled)
+{
     GString *out = g_string_sized_new(len + 16);
     GByteArray *run = g_byte_array_new();
     char run_charset[64] = "";
@@ -153,6 +160,7 @@ char *view_header_decode(const char *raw, size_t len, bool *relabeled)
     append_converted(out, NULL, s + literal_start, n - literal_start, relabeled);
     g_byte_array_free(run, TRUE);
     g_string_free(flat, TRUE);
+    *out_len = out->len;
     return g_string_free(out, FALSE);
 }
 

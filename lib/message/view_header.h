@@ -24,6 +24,14 @@
 char *view_header_decode(const char *raw, size_t len, bool *relabeled);
 
 /*
+ * The same, with the length of the result in *OUT_LEN: an encoded-word may
+ * decode to a NUL byte, which the result then holds (attachment names are
+ * kept whole, see view_name.h).
+ */
+char *view_header_decode_bytes(const char *raw, size_t len, size_t *out_len,
+                               bool *relabeled);
+
+/*
  * Finds parameter NAME (case-insensitive, exact: "name", not "name*0")
  * in a raw Content-Type or Content-Disposition value and returns its value
  * unquoted but not decoded (g_malloc'ed), or NULL when absent.  Only used

@@ -14,6 +14,7 @@
 #include <glib.h>
 
 #include "view.h"
+#include "view_name.h"
 
 static const struct view_limits limits = {
     .max_depth = 4,
@@ -423,6 +424,95 @@ static void test_large_binary_attachments(void **state)
     free(data);
 }
 
+/* Every reading of a name parameter, fully decoded (view_name.h). */
+static void test_name_readings(void **state)
+{
+    static const struct {
+        const char *raw, *param;
+        const char *want; /* the names, joined by " | " */
+        bool disagree;
+    } cases[] = {
+        {"attachment; filename=\"a.pdf\"", "filename", "a.pdf", false},
+        {"attachment; filename*=UTF-8''report.txt%00.exe", "filename",
+         "report.txt\u2400.exe", false},
+        /* Quoted although it should not be; %xx in lower case. */
+        {"attachment; filename*=\"utf-8'ja'%e7%a4%be.txt\"", "filename", "社.txt", false},
+        /* Continuations out of order, one encoded; the first of a repeated index. */
+        {"attachment; filename*1=\"b\"; filename*0*=UTF-8''%41; filename*1=c", "filename",
+         "Ab", false},
+        /* A gap: RFC 2231 readers stop there, others join all. */
+        {"attachment; filename*0=report.txt; filename*2=.exe", "filename",
+         "report.txt.exe | report.txt", true},
+        /* RFC 2231 and plain forms that disagree; the plain one is a name too. */
+        {"attachment; filename=\"a.txt\"; filename*=UTF-8''a.exe", "filename",
+         "a.exe | a.txt", true},
+        /* Repeated plain parameters: some clients take the first, some the last. */
+        {"application/octet-stream; name=a.txt; name=\"b.exe\"", "name", "a.txt | b.exe",
+         true},
+        /* Folded, with an escaped quote and a semicolon inside the quotes. */
+        {"application/octet-stream;\r\n\tname=\"x \\\"y\\\";z.doc\"", "name",
+         "x \"y\";z.doc", false},
+        /* Folded inside the quotes with a tab: unfolded, the tab is no control. */
+        {"a; name=\"long\r\n\tname.pdf\"", "name", "long name.pdf", false},
+        /* Controls: TAB, DEL, a C1 control (U+0085). */
+        {"a; name=\"=?UTF-8?B?YQlif2PChWQ=?=\"", "name", "a\u2409b\u2421c\ufffdd", false},
+        /* Windows drops trailing dots and spaces: that reading is kept too. */
+        {"a; filename=\"setup.exe. .\"", "filename", "setup.exe. . | setup.exe", false},
+        /* Another parameter's name is not this one's. */
+        {"a; filename=\"x.txt\"; xname=y.exe; name*9x=z.exe", "name", "", false},
+        {"attachment", "filename", "", false},
+        {"attachment; filename*=UTF-8''; filename*0*=UTF-8''", "filename", "", false},
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct view_names names = {0};
+        view_names_add_param(&names, cases[i].raw, cases[i].param);
+        char got[512] = "";
+        for (size_t j = 0; j < names.n; j++)
+            snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s%s", j ? " | " : "",
+                     names.name[j]);
+        if (strcmp(got, cases[i].want) != 0 || names.disagree != cases[i].disagree)
+            fail_msg("case %zu (%s): got \"%s\" disagree=%d, want \"%s\" %d", i,
+                     cases[i].raw, got, names.disagree, cases[i].want, cases[i].disagree);
+        view_names_clear(&names);
+    }
+}
+
+/* What makes a name suspicious, and what says a file is encrypted mail. */
+static void test_name_signals(void **state)
+{
+    static const struct {
+        const char *name;
+        bool suspicious, encrypted;
+    } cases[] = {
+        {"report.pdf", false, false},
+        {"setup.exe", false, false},
+        {"SETUP.EXE", false, false},
+        {"invoice.pdf.exe", true, false},
+        {"report.doc    .scr", true, false},
+        {"report.txt\u2400.exe", true, false},
+        {"a\u241fb.txt", true, false},
+        {"a\ufffdb.txt", true, false},
+        {"report\u202etxt.exe", true, false},
+        {"setup.exe.", true, false},
+        {"setup.exe ", true, false},
+        {"notes.", false, false},
+        {"smime.p7m", false, true},
+        {"SECRET.XLSX.GPG", false, true},
+        {"data.pgp", false, true},
+        {"x.p7m.", false, true}, /* a trailing dot is suspicious after .exe & co only */
+        {".p7m", false, false},
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        bool s = view_name_suspicious(cases[i].name),
+             e = view_name_encrypted(cases[i].name);
+        if (s != cases[i].suspicious || e != cases[i].encrypted)
+            fail_msg("\"%s\": got suspicious=%d encrypted=%d, want %d %d", cases[i].name,
+                     s, e, cases[i].suspicious, cases[i].encrypted);
+    }
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -506,6 +596,8 @@ int main(void)
         cmocka_unit_test(test_encrypted_attachments),
         cmocka_unit_test(test_archive_entries),
         cmocka_unit_test(test_large_binary_attachments),
+        cmocka_unit_test(test_name_readings),
+        cmocka_unit_test(test_name_signals),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
