@@ -210,6 +210,19 @@ static void view_collect_addresses(struct view *v, InternetAddressList *list, bo
 }
 
 /* The headers of a message (the top one or a forwarded one). */
+/* VALUE (LEN bytes) with every NUL byte as U+2400, g_malloc'ed. */
+static char *view_visible_nuls(const char *value, size_t len)
+{
+    GString *out = g_string_sized_new(len + 16);
+    for (size_t i = 0; i < len; i++) {
+        if (value[i] == '\0')
+            g_string_append(out, "\xe2\x90\x80");
+        else
+            g_string_append_c(out, value[i]);
+    }
+    return g_string_free(out, FALSE);
+}
+
 static void view_add_headers(struct view *v, GMimeObject *obj, bool top)
 {
     GMimeHeaderList *list = g_mime_object_get_header_list(obj);
@@ -223,7 +236,16 @@ static void view_add_headers(struct view *v, GMimeObject *obj, bool top)
 
         if (name == NULL || raw == NULL)
             continue;
-        char *value = view_header_decode(raw, strlen(raw), &relabeled);
+        size_t len = 0;
+        char *value = view_header_decode_bytes(raw, strlen(raw), &len, &relabeled);
+        if (memchr(value, '\0', len) != NULL) {
+            /* An encoded NUL would cut the text short and hide what follows:
+             * it is shown as U+2400 instead, and the message is malformed. */
+            char *visible = view_visible_nuls(value, len);
+            g_free(value);
+            value = visible;
+            view_note(v, VIEW_MALFORMED, "a %s header decodes to a NUL byte", name);
+        }
         g_strstrip(value);
         if (relabeled)
             v->flags |= VIEW_CHARSET_RELABELED;

@@ -573,6 +573,16 @@ static void test_every_reading(void **state)
     view_free(v);
 }
 
+/* An encoded NUL in a header hides nothing after it: shown as U+2400, flagged. */
+static void test_header_nul_hides_nothing(void **state)
+{
+    (void)state;
+    struct view *v = load("header-encoded-nul.eml");
+    assert_true(has_text(v, VIEW_SUBJECT, "hello\xe2\x90\x80SECRETWORD"));
+    assert_true(view_flags(v) & VIEW_MALFORMED);
+    view_free(v);
+}
+
 /* format=flowed; delsp=yes: a soft line break splits nothing (RFC 3676). */
 static void test_flowed_text_is_unflowed(void **state)
 {
@@ -590,6 +600,7 @@ int main(void)
         cmocka_unit_test(test_texts),
         cmocka_unit_test(test_every_reading),
         cmocka_unit_test(test_flowed_text_is_unflowed),
+        cmocka_unit_test(test_header_nul_hides_nothing),
         cmocka_unit_test(test_attachments),
         cmocka_unit_test(test_flags),
         cmocka_unit_test(test_archive_flags),
