@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "charset.h"
 #include "errbuf.h"
 #include "markup.h"
 
@@ -569,6 +570,10 @@ bool extract_looks_like_text(const struct spool *data)
 
     if (n <= 0)
         return false;
+    size_t bom;
+    const char *form = charset_unicode_form((const char *)head, (size_t)n, &bom);
+    if (form != NULL && strcmp(form, "UTF-8") != 0)
+        return true; /* UTF-16 or UTF-32: NUL bytes are part of its characters */
     for (ssize_t i = 0; i < n; i++) {
         if (head[i] == 0)
             return false;

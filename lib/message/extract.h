@@ -78,8 +78,9 @@ int extract_archive(const struct spool *data, const char *name, int id, unsigned
 
 /*
  * True when DATA looks like text (no NUL bytes and few control bytes in its
- * first 8 KB): a file that is no archive and whose name says nothing is
- * then read as text, so a renamed CSV is not a blind spot.
+ * first 8 KB, or UTF-16/UTF-32 by its byte order mark or NUL pattern: see
+ * charset_unicode_form()): a file that is no archive and whose name says
+ * nothing is then read as text, so a renamed CSV is not a blind spot.
  */
 bool extract_looks_like_text(const struct spool *data);
 

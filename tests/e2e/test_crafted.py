@@ -1,0 +1,122 @@
+#!/usr/bin/python3
+"""Crafted messages that used to slip past the rules.
+
+Each message is built here from real encodings (Python's zipfile, tarfile,
+bz2, codecs and a PNG writer) and judged by "sendwatch test --json", the
+milter's own decision (lib/decide), with a small scan_text_limit and
+archive budget so the limits are reached with small samples.  Each test
+checks that the rule that should fire fires, and that the flag that tells
+what could not be read is set (or, where everything was read, is not).
+"""
+
+import base64
+import bz2
+import io
+import json
+import os
+import struct
+import tarfile
+import unittest
+import zipfile
+import zlib
+
+import swtest
+
+SENDER = "alice@corp.sendwatch.test"
+OUTSIDE = "bob@partner.example"
+
+RULES = """\
+rule cards
+    match body,attachment-text regex /\\b(?:\\d[ -]?){15}\\d\\b/ validate luhn
+    action reject "card numbers"
+
+rule plan
+    match any keywords "CONFIDENTIAL-PLAN"
+    action reject "confidential"
+
+rule cut
+    limit-exceeded
+    action hold 10m
+"""
+
+CARDS = "".join("%d,Customer %d,4111 1111 1111 1111\r\n" % (i, i) for i in range(40))
+
+
+def b64_lines(data):
+    text = base64.b64encode(data).decode()
+    return "\r\n".join(text[i:i + 76] for i in range(0, len(text), 76))
+
+
+def message(parts, subject="crafted"):
+    """A multipart/mixed message; PARTS are (content type, name, bytes)."""
+    out = ["From: <%s>" % SENDER, "To: <%s>" % OUTSIDE, "Subject: %s" % subject,
+           "MIME-Version: 1.0", 'Content-Type: multipart/mixed; boundary="b"', "",
+           "--b", "Content-Type: text/plain; charset=us-ascii", "", "see attached"]
+    for ctype, name, data in parts:
+        out += ["--b", "Content-Type: %s%s" % (ctype, '; name="%s"' % name if name else ""),
+                "Content-Transfer-Encoding: base64",
+                'Content-Disposition: attachment%s' % ('; filename="%s"' % name if name else ""),
+                "", b64_lines(data)]
+    out += ["--b--", ""]
+    return "\r\n".join(out).encode()
+
+
+def zip_of(members):
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in members:
+            z.writestr(name, data)
+    return buf.getvalue()
+
+
+class Crafted(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        # Not started: "sendwatch test" needs the config and rules only.
+        cls.stack = swtest.Stack("crafted", rules={"10-crafted.rules": RULES}, config_extra={
+            "scan_text_limit": "256k", "archive_max_expanded": "8m",
+            "archive_max_entries": "60"})
+        cls.count = 0
+
+    def judge(self, raw):
+        Crafted.count += 1
+        path = os.path.join(self.stack.workdir, "crafted-%d.eml" % self.count)
+        with open(path, "wb") as f:
+            f.write(raw)
+        r = self.stack.sendwatch("test", path, "--from", SENDER, "--to", OUTSIDE, "--json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return json.loads(r.stdout)
+
+    def assert_judged(self, raw, rules, flags=(), not_flags=(), what=""):
+        got = self.judge(raw)
+        names = [r["name"] for r in got["rules"]]
+        for rule in rules:
+            self.assertIn(rule, names, "%s: rule %s did not fire: %s" % (what, rule, got))
+        for flag in flags:
+            self.assertIn(flag, got["flags"], "%s: flag %s not set: %s" % (what, flag, got))
+        for flag in not_flags:
+            self.assertNotIn(flag, got["flags"], "%s: flag %s set: %s" % (what, flag, got))
+        return got
+
+    def test_utf16_text_is_read(self):
+        """Excel's "Unicode Text" and Notepad's "Unicode" (UTF-16 with a byte order
+        mark, no charset label), at top level and inside a zip, and UTF-16 without
+        a mark under a name that says nothing: read as text, flagged relabeled."""
+        le_bom = b"\xff\xfe" + ("CONFIDENTIAL-PLAN\r\n" + CARDS).encode("utf-16-le")
+        be_bom = b"\xfe\xff" + ("CONFIDENTIAL-PLAN\r\n" + CARDS).encode("utf-16-be")
+        le_bare = ("CONFIDENTIAL-PLAN\r\n" + CARDS).encode("utf-16-le")
+        samples = {
+            "top-level .txt": message([("text/plain", "export.txt", le_bom)]),
+            "top-level .dat": message([("application/octet-stream", "notes.dat", be_bom)]),
+            "in a zip": message([("application/zip", "export.zip",
+                                  zip_of([("export.txt", le_bom)]))]),
+            "in a zip, no mark, no text name": message(
+                [("application/zip", "export.zip", zip_of([("notes.dat", le_bare)]))]),
+        }
+        for what, raw in samples.items():
+            self.assert_judged(raw, ["cards", "plan"], flags=["charset-relabeled"],
+                               not_flags=["limit-exceeded"], what=what)
+
+
+if __name__ == "__main__":
+    swtest.main()
