@@ -436,6 +436,10 @@ static int run_file(struct extract_run *r, struct archive_entry *entry, const ch
                     errbuf_set(r->err, r->errlen, "out of memory");
                     rc = -1;
                 } else {
+                    if (spool_size(inner) > len)
+                        r->cb->problem(r->cb->ctx, child, EXTRACT_LIMIT,
+                                       "a file in an archive was read only up to "
+                                       "max_text bytes");
                     r->cb->text(r->cb->ctx, child, EXTRACT_TEXT_BYTES, buf, len);
                 }
                 free(buf);

@@ -617,6 +617,10 @@ static void view_extract(struct view *v, const struct spool *data, const char *n
         /* No archive, but text under a name or type that does not say so. */
         size_t len;
         char *bytes = view_slurp(v, data, v->limits.max_text, &len);
+        if (bytes != NULL && spool_size(data) > len)
+            view_note(v, VIEW_LIMIT_EXCEEDED,
+                      "a file of %llu bytes was read only up to %zu",
+                      (unsigned long long)spool_size(data), len);
         if (bytes != NULL)
             view_add_owned_bytes(v, VIEW_ATTACHMENT_TEXT, NULL, index, NULL, bytes, bytes,
                                  len, false);

@@ -98,6 +98,20 @@ class Crafted(unittest.TestCase):
             self.assertNotIn(flag, got["flags"], "%s: flag %s set: %s" % (what, flag, got))
         return got
 
+    def test_text_cut_is_flagged(self):
+        """A file read as text only because it looks like text (no text name or
+        type) is cut at scan_text_limit: the cut is flagged, at top level and in a
+        zip, so a rule on limit-exceeded holds what the keyword rule cannot see."""
+        notes = bytes(i * 7 % 251 for i in range(160 * 1024)).hex().encode()
+        notes += b"\nCONFIDENTIAL-PLAN\n"
+        samples = {
+            "top level": message([("application/octet-stream", "notes.dat", notes)]),
+            "in a zip": message([("application/zip", "notes.zip",
+                                  zip_of([("notes.dat", notes)]))]),
+        }
+        for what, raw in samples.items():
+            self.assert_judged(raw, ["cut"], flags=["limit-exceeded"], what=what)
+
     def test_utf16_text_is_read(self):
         """Excel's "Unicode Text" and Notepad's "Unicode" (UTF-16 with a byte order
         mark, no charset label), at top level and inside a zip, and UTF-16 without
