@@ -82,7 +82,32 @@ static la_int64_t source_skip(struct archive *a, void *client, la_int64_t reques
     return request;
 }
 
-/* Office content parts: the ones people write text into. */
+/*
+ * Does PATH match PATTERN?  A pattern with '*' is a glob ('*' stays within
+ * one folder); any other is a literal name, compared literally: as a glob,
+ * "[Content_Types].xml" is a bracket expression that also matches "t.xml".
+ */
+static bool office_path_is(const char *pattern, const char *path)
+{
+    if (strchr(pattern, '*') == NULL)
+        return strcmp(pattern, path) == 0;
+    return fnmatch(pattern, path, FNM_PATHNAME) == 0;
+}
+
+static bool office_path_in(const char *const *patterns, size_t n, const char *path)
+{
+    for (size_t i = 0; i < n; i++)
+        if (office_path_is(patterns[i], path))
+            return true;
+    return false;
+}
+
+/*
+ * Office parts whose text people write or see: body, headers and footers
+ * (ODF keeps them in styles.xml), notes, comments, sheets, slides and the
+ * slide masters and layouts (text on every slide), properties, custom XML
+ * data.
+ */
 static bool is_office_text_part(const char *path)
 {
     static const char *const patterns[] = {"word/document.xml",
@@ -91,38 +116,44 @@ static bool is_office_text_part(const char *path)
                                            "word/footnotes.xml",
                                            "word/endnotes.xml",
                                            "word/comments*.xml",
+                                           "word/glossary/document.xml",
                                            "xl/sharedStrings.xml",
                                            "xl/worksheets/sheet*.xml",
                                            "xl/comments*.xml",
                                            "ppt/slides/slide*.xml",
                                            "ppt/notesSlides/notesSlide*.xml",
                                            "ppt/comments/*.xml",
+                                           "ppt/slideMasters/slideMaster*.xml",
+                                           "ppt/slideLayouts/slideLayout*.xml",
+                                           "ppt/notesMasters/notesMaster*.xml",
+                                           "ppt/handoutMasters/handoutMaster*.xml",
                                            "docProps/core.xml",
+                                           "docProps/app.xml",
+                                           "docProps/custom.xml",
+                                           "customXml/item*.xml",
                                            "content.xml",
+                                           "styles.xml",
                                            "meta.xml"};
-    for (size_t i = 0; i < sizeof(patterns) / sizeof(*patterns); i++)
-        if (fnmatch(patterns[i], path, FNM_PATHNAME) == 0)
-            return true;
-    return false;
+    return office_path_in(patterns, sizeof(patterns) / sizeof(*patterns), path);
 }
 
 /*
  * The parts of an office document that are its structure (styles, themes,
- * relationships, properties): not text, not files of the sender's.  Every
- * other part of a document is looked at like a file in any archive, so a
- * zip merely named .docx, or a CSV put in word/media/, hides nothing.
+ * relationships, settings), by their exact names and types: not text, not
+ * files of the sender's.  Every other part of a document is looked at like
+ * a file in any archive, so a zip merely named .docx, or a CSV put in
+ * word/media/ or META-INF/, hides nothing.
  */
 static bool is_office_structure(const char *path)
 {
     static const char *const patterns[] = {"[Content_Types].xml",
-                                           "_rels/*",
-                                           "*/_rels/*",
-                                           "docProps/*",
+                                           "_rels/.rels",
+                                           "*/_rels/*.rels",
+                                           "*/*/_rels/*.rels",
                                            "mimetype",
-                                           "META-INF/*",
-                                           "Thumbnails/*",
+                                           "META-INF/manifest.xml",
+                                           "Thumbnails/thumbnail.png",
                                            "manifest.rdf",
-                                           "styles.xml",
                                            "settings.xml",
                                            "word/styles.xml",
                                            "word/stylesWithEffects.xml",
@@ -130,29 +161,20 @@ static bool is_office_structure(const char *path)
                                            "word/webSettings.xml",
                                            "word/fontTable.xml",
                                            "word/numbering.xml",
-                                           "word/theme/*",
-                                           "word/glossary/*",
+                                           "word/theme/theme*.xml",
+                                           "word/glossary/*.xml",
                                            "word/customizations.xml",
                                            "xl/workbook.xml",
                                            "xl/styles.xml",
                                            "xl/calcChain.xml",
-                                           "xl/theme/*",
-                                           "xl/worksheets/_rels/*",
-                                           "xl/printerSettings/*",
+                                           "xl/theme/theme*.xml",
+                                           "xl/printerSettings/printerSettings*.bin",
                                            "ppt/presentation.xml",
                                            "ppt/presProps.xml",
                                            "ppt/viewProps.xml",
                                            "ppt/tableStyles.xml",
-                                           "ppt/theme/*",
-                                           "ppt/slideLayouts/*",
-                                           "ppt/slideMasters/*",
-                                           "ppt/notesMasters/*",
-                                           "ppt/handoutMasters/*",
-                                           "customXml/*"};
-    for (size_t i = 0; i < sizeof(patterns) / sizeof(*patterns); i++)
-        if (fnmatch(patterns[i], path, FNM_PATHNAME) == 0)
-            return true;
-    return false;
+                                           "ppt/theme/theme*.xml"};
+    return office_path_in(patterns, sizeof(patterns) / sizeof(*patterns), path);
 }
 
 static bool name_ends(const char *name, const char *ext)
@@ -257,7 +279,8 @@ static void run_problem(struct extract_run *r, int id, enum extract_problem what
 
 /*
  * Reads the current entry's data, at most MAX bytes into memory (*BUF,
- * malloc'ed) or all of it into SPOOL, enforcing the budget.  Returns 0,
+ * malloc'ed), all of it into SPOOL, or (BUF and SPOOL NULL) nowhere,
+ * enforcing the budget.  Returns 0,
  * -1 on a hard error (ERR filled), 1 when a limit or a read error stopped it
  * (reported).  *TRUNCATED says the data went on past MAX.
  */
@@ -300,6 +323,8 @@ static int run_read_data(struct extract_run *r, const char *entry_name, char **b
                 return -1;
             continue;
         }
+        if (buf == NULL)
+            continue; /* skipped, but expanded all the same: counted */
         if (*len >= max) {
             *truncated = true;
             continue; /* keep reading: the budget must see every byte */
@@ -372,11 +397,6 @@ static int run_file(struct extract_run *r, struct archive_entry *entry, const ch
     uint64_t size =
         archive_entry_size_is_set(entry) ? (uint64_t)archive_entry_size(entry) : 0;
 
-    if (++r->budget->entries > r->budget->max_entries) {
-        run_problem(r, r->id, EXTRACT_LIMIT, "more than %u archive entries",
-                    r->budget->max_entries);
-        return 1;
-    }
     int child = r->cb->entry(r->cb->ctx, r->id, path, size, encrypted, r->depth + 1);
     if (child < 0) {
         errbuf_set(r->err, r->errlen, "out of memory");
@@ -529,27 +549,34 @@ static int extract_run(const struct spool *data, const char *name, int id, unsig
                      (int)(dot ? (size_t)(dot - name) : n), name);
             path = inner_name;
         }
-        if (first &&
-            (strcmp(path, "[Content_Types].xml") == 0 || strcmp(path, "mimetype") == 0))
-            r.office = true;
+        /* An office document is a zip, named like one or starting like one
+         * (a tar or 7z named .odt is read like any archive). */
+        if (first)
+            r.office =
+                (r.office || strcmp(path, "[Content_Types].xml") == 0 ||
+                 strcmp(path, "mimetype") == 0) &&
+                (archive_format(r.a) & ARCHIVE_FORMAT_BASE_MASK) == ARCHIVE_FORMAT_ZIP;
         first = false;
-        /* Every header counts, directories too: millions of empty entries
-         * cost time even though they expand to nothing. */
-        if (archive_entry_filetype(entry) != AE_IFREG) {
-            if (++budget->entries > budget->max_entries) {
-                run_problem(&r, id, EXTRACT_LIMIT, "more than %u archive entries",
-                            budget->max_entries);
-                break;
-            }
-            continue;
+        /* Every header counts, directories and office parts too: millions
+         * of empty entries cost time even though they expand to nothing. */
+        if (++budget->entries > budget->max_entries) {
+            run_problem(&r, id, EXTRACT_LIMIT, "more than %u archive entries",
+                        budget->max_entries);
+            break;
         }
+        if (archive_entry_filetype(entry) != AE_IFREG)
+            continue;
         int frc;
-        if (r.office && is_office_text_part(path))
+        if (r.office && is_office_text_part(path)) {
             frc = run_office_part(&r, path);
-        else if (r.office && is_office_structure(path))
-            frc = 0; /* styles, themes, relationships: not text */
-        else
+        } else if (r.office && is_office_structure(path)) {
+            /* Styles, themes, relationships: not text, but read (not skipped:
+             * a skip may decompress all the same) so their bytes count. */
+            bool truncated;
+            frc = run_read_data(&r, path, NULL, NULL, 0, NULL, &truncated);
+        } else {
             frc = run_file(&r, entry, path);
+        }
         if (frc < 0) {
             rc = -1;
             goto done;

@@ -5,18 +5,23 @@
  * attachment, extract_archive() looks inside when libarchive recognises
  * them (zip, tar, gzip/bzip2/xz, 7z, rar, cab, iso...), whatever the name
  * says:
- *  - an office document (OOXML: docx/xlsx/pptx; ODF: odt/ods/odp) yields
- *    the text of its content parts (body, sheets and shared strings,
- *    slides, notes, comments, properties), reduced by the markup module;
- *    documents embedded in it are looked into in turn;
+ *  - an office document (a zip named or starting like OOXML: docx/xlsx/pptx,
+ *    or ODF: odt/ods/odp) yields the text of its content parts (body,
+ *    headers and footers, sheets and shared strings, slides and their
+ *    masters and layouts, notes, comments, properties), reduced by the
+ *    markup module; its structure parts (styles, themes, relationships)
+ *    are read but not as text; documents embedded in it are looked into in
+ *    turn;
  *  - any other archive reports each file as an entry (name, size,
  *    encrypted), yields the text of text-like files, and looks into every
  *    other file in case it is an archive or document itself.
  * Hard limits, shared by the whole message through one budget: nesting
- * depth, entries read, bytes expanded, and expansion ratio of each archive
- * (a zip bomb trips the ratio while it is being read, whatever its headers
- * claim).  A limit hit, an encrypted entry or a broken archive is reported
- * through the problem callback; nothing is skipped silently.
+ * depth, entries (every one: folders and office parts too), bytes expanded
+ * (every byte libarchive expands, office structure parts too), and
+ * expansion ratio of each archive (a zip bomb trips the ratio while it is
+ * being read, whatever its headers claim).  A limit hit, an encrypted
+ * entry or a broken archive is reported through the problem callback;
+ * nothing is skipped silently.
  *
  * Thread-safe: everything lives in the arguments.
  */

@@ -69,6 +69,57 @@ def zip_of(members):
     return buf.getvalue()
 
 
+def office_zip(first, members):
+    """An office document as Office and LibreOffice write it: FIRST (name, data)
+    stored, the rest deflated."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr(zipfile.ZipInfo(first[0]), first[1])
+        for name, data in members:
+            z.writestr(name, data, compress_type=zipfile.ZIP_DEFLATED)
+    return buf.getvalue()
+
+
+CONTENT_TYPES = ('<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.'
+                 'openxmlformats.org/package/2006/content-types"><Default Extension="xml" '
+                 'ContentType="application/xml"/></Types>')
+ODF_MIMETYPE = ("mimetype", "application/vnd.oasis.opendocument.text")
+ODF_NS = ('xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+          'xmlns:style="urn:oasis:names:tc:opendocument:xmlns:style:1.0" '
+          'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"')
+PPT_NS = ('xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main" '
+          'xmlns:p="http://schemas.openxmlformats.org/presentationml/2006/main"')
+
+
+def odt_with_header(header_text):
+    """An ODF text document whose page header (in styles.xml) says HEADER_TEXT."""
+    content = ('<?xml version="1.0" encoding="UTF-8"?><office:document-content %s>'
+               '<office:body><office:text><text:p>Quarterly report</text:p></office:text>'
+               '</office:body></office:document-content>' % ODF_NS)
+    styles = ('<?xml version="1.0" encoding="UTF-8"?><office:document-styles %s>'
+              '<office:master-styles><style:master-page style:name="Standard">'
+              '<style:header><text:p>%s</text:p></style:header></style:master-page>'
+              '</office:master-styles></office:document-styles>' % (ODF_NS, header_text))
+    manifest = ('<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:manifest='
+                '"urn:oasis:names:tc:opendocument:xmlns:manifest:1.0"/>')
+    return office_zip(ODF_MIMETYPE, [("META-INF/manifest.xml", manifest),
+                                     ("content.xml", content), ("styles.xml", styles)])
+
+
+def pptx_with_master(master_text, layout_text):
+    """A presentation whose slide master and layout carry text; its slide does not."""
+    def sld(root, text):
+        return ('<?xml version="1.0" encoding="UTF-8"?><p:%s %s><p:cSld><p:spTree><p:sp>'
+                '<p:txBody><a:p><a:r><a:t>%s</a:t></a:r></a:p></p:txBody></p:sp>'
+                '</p:spTree></p:cSld></p:%s>' % (root, PPT_NS, text, root))
+    return office_zip(("[Content_Types].xml", CONTENT_TYPES), [
+        ("_rels/.rels", '<?xml version="1.0"?><Relationships/>'),
+        ("ppt/presentation.xml", '<?xml version="1.0"?><p:presentation %s/>' % PPT_NS),
+        ("ppt/slides/slide1.xml", sld("sld", "Agenda")),
+        ("ppt/slideMasters/slideMaster1.xml", sld("sldMaster", master_text)),
+        ("ppt/slideLayouts/slideLayout1.xml", sld("sldLayout", layout_text))])
+
+
 class Crafted(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -110,7 +161,55 @@ class Crafted(unittest.TestCase):
                                   zip_of([("notes.dat", notes)]))]),
         }
         for what, raw in samples.items():
-            self.assert_judged(raw, ["cut"], flags=["limit-exceeded"], what=what)
+            with self.subTest(what):
+                self.assert_judged(raw, ["cut"], flags=["limit-exceeded"], what=what)
+
+    def test_office_parts_count(self):
+        """Office structure parts (styles, themes) count toward the entries and
+        expanded bytes, and a non-zip named like an office document is read like
+        any archive: a tar.bz2 named doc.odt holding a large styles.xml, a zip
+        named .docx with many theme parts or one huge styles part, are flagged."""
+        big = (b"<style:style style:name='P1'/>" * 400000)[:9 * 1024 * 1024]
+        tar = io.BytesIO()
+        with tarfile.open(fileobj=tar, mode="w:bz2") as t:
+            for name, data in (ODF_MIMETYPE[0], ODF_MIMETYPE[1].encode()), ("styles.xml", big):
+                info = tarfile.TarInfo(name)
+                info.size = len(data)
+                t.addfile(info, io.BytesIO(data))
+        themes = [("word/theme/theme%d.xml" % i, "<a:theme/>") for i in range(80)]
+        samples = {
+            "tar.bz2 named .odt": message([("application/vnd.oasis.opendocument.text",
+                                            "doc.odt", tar.getvalue())]),
+            "80 theme parts": message([("application/octet-stream", "doc.docx", office_zip(
+                ("[Content_Types].xml", CONTENT_TYPES), themes))]),
+            "a 9 MB styles part": message([("application/octet-stream", "doc.docx", office_zip(
+                ("[Content_Types].xml", CONTENT_TYPES), [("word/styles.xml", big)]))]),
+        }
+        for what, raw in samples.items():
+            with self.subTest(what):
+                self.assert_judged(raw, ["cut"], flags=["limit-exceeded"], what=what)
+
+    def test_office_text_users_see(self):
+        """ODF page headers (styles.xml) and PPTX slide masters and layouts are
+        read; "[Content_Types].xml" is a name, not a pattern that hides t.xml."""
+        docx = office_zip(("[Content_Types].xml", CONTENT_TYPES), [
+            ("word/document.xml", "<w:document/>"), ("t.xml", CARDS)])
+        samples = {
+            "odt header": (message([("application/vnd.oasis.opendocument.text", "r.odt",
+                                     odt_with_header("CONFIDENTIAL-PLAN"))]), "plan"),
+            "pptx master": (message([("application/octet-stream", "deck.pptx",
+                                      pptx_with_master("CONFIDENTIAL-PLAN", "Title"))]),
+                            "plan"),
+            "pptx layout": (message([("application/octet-stream", "deck.pptx",
+                                      pptx_with_master("Title", "CONFIDENTIAL-PLAN"))]),
+                            "plan"),
+            "t.xml in a docx": (message([("application/octet-stream", "r.docx", docx)]),
+                                "cards"),
+        }
+        for what, (raw, rule) in samples.items():
+            with self.subTest(what):
+                self.assert_judged(raw, [rule], not_flags=["limit-exceeded", "malformed"],
+                                   what=what)
 
     def test_utf16_text_is_read(self):
         """Excel's "Unicode Text" and Notepad's "Unicode" (UTF-16 with a byte order
@@ -128,8 +227,9 @@ class Crafted(unittest.TestCase):
                 [("application/zip", "export.zip", zip_of([("notes.dat", le_bare)]))]),
         }
         for what, raw in samples.items():
-            self.assert_judged(raw, ["cards", "plan"], flags=["charset-relabeled"],
-                               not_flags=["limit-exceeded"], what=what)
+            with self.subTest(what):
+                self.assert_judged(raw, ["cards", "plan"], flags=["charset-relabeled"],
+                                   not_flags=["limit-exceeded"], what=what)
 
 
 if __name__ == "__main__":
