@@ -229,21 +229,6 @@ static void extract_support_formats(struct archive *a)
     archive_read_support_format_zip(a);
 }
 
-bool extract_opens_as_archive(const void *head, size_t len)
-{
-    struct archive *a = archive_read_new();
-    bool opens;
-
-    if (a == NULL)
-        return true; /* cannot tell: the caller then reads the whole file */
-    archive_read_support_filter_all(a);
-    extract_support_formats(a);
-    opens = archive_read_open_memory(a, head, len) == ARCHIVE_OK ||
-            archive_filter_code(a, 0) != ARCHIVE_FILTER_NONE;
-    archive_read_free(a);
-    return opens;
-}
-
 /* One archive being read. */
 struct extract_run {
     struct archive *a;
@@ -592,36 +577,42 @@ done:
     return rc;
 }
 
-bool extract_looks_like_text(const struct spool *data)
-{
-    unsigned char head[8192];
-    char err[128];
-    ssize_t n = spool_read_at(data, 0, head, sizeof(head), err, sizeof(err));
-    size_t control = 0;
+#define EXTRACT_TEXT_SNIFF 8192 /* bytes extract_looks_like_text() looks at */
 
-    if (n <= 0)
+/* extract_looks_like_text() of a file starting with the N bytes of HEAD (N <= 8 KB). */
+static bool looks_like_text(const unsigned char *head, size_t n)
+{
+    size_t control = 0, bom;
+
+    if (n == 0)
         return false;
-    size_t bom;
-    const char *form = charset_unicode_form((const char *)head, (size_t)n, &bom);
+    const char *form = charset_unicode_form((const char *)head, n, &bom);
     if (form != NULL && strcmp(form, "UTF-8") != 0)
         return true; /* UTF-16 or UTF-32: NUL bytes are part of its characters */
-    for (ssize_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n; i++) {
         if (head[i] == 0)
             return false;
         if (head[i] < 0x20 && head[i] != '\n' && head[i] != '\r' && head[i] != '\t' &&
             head[i] != 0x1b /* ISO-2022-JP escapes */)
             control++;
     }
-    return control * 100 <= (size_t)n; /* at most 1 % control bytes */
+    return control * 100 <= n; /* at most 1 % control bytes */
 }
 
-/* Does DATA start like a gzip, bzip2, xz or zstd stream? */
-static bool is_compressed(const struct spool *data)
+bool extract_looks_like_text(const struct spool *data)
 {
-    unsigned char head[6];
+    unsigned char head[EXTRACT_TEXT_SNIFF];
     char err[128];
     ssize_t n = spool_read_at(data, 0, head, sizeof(head), err, sizeof(err));
 
+    return n > 0 && looks_like_text(head, (size_t)n);
+}
+
+/* Does a file starting with the N bytes of HEAD start like a gzip, bzip2, xz or zstd
+ * stream?
+ */
+static bool starts_compressed(const unsigned char *head, size_t n)
+{
     return (n >= 2 && head[0] == 0x1f && head[1] == 0x8b) ||
            (n >= 3 && memcmp(head, "BZh", 3) == 0) ||
            (n >= 6 && memcmp(head,
@@ -629,6 +620,120 @@ static bool is_compressed(const struct spool *data)
                              "7zXZ\0",
                              6) == 0) ||
            (n >= 4 && memcmp(head, "\x28\xb5\x2f\xfd", 4) == 0);
+}
+
+static bool is_compressed(const struct spool *data)
+{
+    unsigned char head[6];
+    char err[128];
+    ssize_t n = spool_read_at(data, 0, head, sizeof(head), err, sizeof(err));
+
+    return n > 0 && starts_compressed(head, (size_t)n);
+}
+
+/*
+ * A file of which only the head and the tail are at hand, served to
+ * libarchive like extract_source serves a spool (the same reads, of the
+ * same sizes); a read anywhere else is refused and noted.
+ */
+struct extract_sparse {
+    const unsigned char *head, *tail;
+    size_t head_len, tail_len;
+    uint64_t size, offset;
+    bool outside; /* libarchive asked for a byte that is not at hand */
+};
+
+static la_ssize_t sparse_read(struct archive *a, void *client, const void **buffer)
+{
+    struct extract_sparse *s = client;
+    uint64_t left = s->size - s->offset, tail_at = s->size - s->tail_len;
+    size_t n = left < EXTRACT_CHUNK ? (size_t)left : EXTRACT_CHUNK;
+
+    if (n == 0)
+        return 0;
+    if (s->offset + n <= s->head_len) {
+        *buffer = s->head + s->offset;
+    } else if (s->offset >= tail_at) {
+        *buffer = s->tail + (s->offset - tail_at);
+    } else {
+        s->outside = true;
+        archive_set_error(a, EIO, "not at hand");
+        return -1;
+    }
+    s->offset += n;
+    return (la_ssize_t)n;
+}
+
+static la_int64_t sparse_seek(struct archive *a, void *client, la_int64_t offset,
+                              int whence)
+{
+    struct extract_sparse *s = client;
+    int64_t size = (int64_t)s->size, pos;
+    (void)a;
+
+    switch (whence) {
+    case SEEK_SET:
+        pos = offset;
+        break;
+    case SEEK_CUR:
+        pos = (int64_t)s->offset + offset;
+        break;
+    case SEEK_END:
+        pos = size + offset;
+        break;
+    default:
+        return ARCHIVE_FATAL;
+    }
+    if (pos < 0)
+        return ARCHIVE_FATAL;
+    s->offset = (uint64_t)(pos > size ? size : pos);
+    return (la_int64_t)s->offset;
+}
+
+static la_int64_t sparse_skip(struct archive *a, void *client, la_int64_t request)
+{
+    struct extract_sparse *s = client;
+    uint64_t left = s->size - s->offset;
+    (void)a;
+
+    if (request < 0)
+        return 0;
+    if ((uint64_t)request > left)
+        request = (la_int64_t)left;
+    s->offset += (uint64_t)request;
+    return request;
+}
+
+bool extract_sniff(const void *head, size_t head_len, const void *tail, size_t tail_len,
+                   uint64_t size)
+{
+    struct extract_sparse s = {.head = head,
+                               .tail = tail,
+                               .head_len = head_len,
+                               .tail_len = tail_len,
+                               .size = size};
+    struct archive *a = archive_read_new();
+    bool nothing;
+
+    if (a == NULL || head_len > size || tail_len > size)
+        goto fail;
+    /* What extract_run() opens with, on the same reads. */
+    archive_read_support_filter_all(a);
+    extract_support_formats(a);
+    archive_read_set_read_callback(a, sparse_read);
+    archive_read_set_seek_callback(a, sparse_seek);
+    archive_read_set_skip_callback(a, sparse_skip);
+    archive_read_set_callback_data(a, &s);
+    nothing = archive_read_open1(a) != ARCHIVE_OK &&
+              archive_filter_code(a, 0) == ARCHIVE_FILTER_NONE && !s.outside;
+    archive_read_free(a);
+    /* extract_any()'s second try, and view's text test. */
+    return nothing && !starts_compressed(head, head_len) &&
+           !looks_like_text(head, head_len < EXTRACT_TEXT_SNIFF ? head_len
+                                                                : EXTRACT_TEXT_SNIFF);
+fail:
+    archive_read_free(a);
+    return false;
 }
 
 /*

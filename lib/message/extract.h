@@ -90,10 +90,14 @@ int extract_archive(const struct spool *data, const char *name, int id, unsigned
 bool extract_looks_like_text(const struct spool *data);
 
 /*
- * True when the first LEN bytes of a file (HEAD) open as an archive or a
- * compressed stream in libarchive: a file with such a start is never left
- * unread.
+ * True when extract_archive() and extract_looks_like_text() would find
+ * nothing in a file of SIZE bytes whose first HEAD_LEN bytes are HEAD and
+ * whose last TAIL_LEN bytes are TAIL: libarchive, given exactly those bytes
+ * at their offsets (in the reads extract_archive() makes), recognises no
+ * archive and no compression without asking for any other byte, and the
+ * start is no text.  Then reading the whole file gives the same answer.
  */
-bool extract_opens_as_archive(const void *head, size_t len);
+bool extract_sniff(const void *head, size_t head_len, const void *tail, size_t tail_len,
+                   uint64_t size);
 
 #endif

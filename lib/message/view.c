@@ -445,7 +445,8 @@ static void view_leaf(struct view *v, GMimePart *part, unsigned depth)
 
     GMimeDataWrapper *content = g_mime_part_get_content(part);
     uint64_t probed_size;
-    if (!body && content != NULL && view_probe_skippable(content, type, &probed_size)) {
+    if (!body && content != NULL && depth < v->limits.max_depth &&
+        view_probe_skippable(content, type, name, &probed_size)) {
         int index = view_add_attachment(v, name, type, probed_size, -1, depth);
         if (index >= 0 && name != NULL && *name != '\0')
             view_add_text(v, VIEW_ATTACHMENT_NAME, NULL, index, name, strlen(name));

@@ -69,6 +69,36 @@ def zip_of(members):
     return buf.getvalue()
 
 
+def png_chunk(kind, data):
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(
+        ">I", zlib.crc32(kind + data))
+
+
+def png(size):
+    """A PNG of about SIZE bytes as libpng writes it: IDAT chunks of 8 KB."""
+    pixels = zlib.compress(bytes((i * 7919) % 251 for i in range(size * 2)), 1)[:size]
+    out = b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", struct.pack(">IIBBBBB", 800, 600, 8, 2, 0, 0, 0))
+    for i in range(0, len(pixels), 8192):
+        out += png_chunk(b"IDAT", pixels[i:i + 8192])
+    return out + png_chunk(b"IEND", b"")
+
+
+def jpeg(size):
+    """A baseline JPEG's structure: JFIF, tables, a frame, a scan of SIZE bytes, EOI."""
+    scan = bytes((i * 7919) % 251 for i in range(size)).replace(b"\xff", b"\xff\x00")
+    return (b"\xff\xd8" + b"\xff\xe0" + struct.pack(">H", 16) + b"JFIF\0\x01\x01\0\0\x01\0\x01\0\0"
+            + b"\xff\xdb" + struct.pack(">H", 67) + bytes(65)
+            + b"\xff\xc0" + struct.pack(">HBHHB", 11, 8, 600, 800, 1) + b"\x01\x11\x00"
+            + b"\xff\xc4" + struct.pack(">H", 20) + bytes(18)
+            + b"\xff\xda" + struct.pack(">HB", 8, 1) + b"\x01\x00\x00\x3f\x00" + scan + b"\xff\xd9")
+
+
+def pdf(size, middle=None):
+    """A PDF's first and last lines around SIZE bytes of binary streams (or MIDDLE)."""
+    body = middle if middle is not None else bytes((i * 7919) % 256 for i in range(size))
+    return b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n" + body + b"\nstartxref\n9\n%%EOF\n"
+
+
 def office_zip(first, members):
     """An office document as Office and LibreOffice write it: FIRST (name, data)
     stored, the rest deflated."""
@@ -148,6 +178,31 @@ class Crafted(unittest.TestCase):
         for flag in not_flags:
             self.assertNotIn(flag, got["flags"], "%s: flag %s set: %s" % (what, flag, got))
         return got
+
+    def test_type_and_magic_is_no_pass(self):
+        """A part labelled image/png or application/pdf and starting with its magic
+        is read when it is not that format to its end, or its name says text: the
+        issue's cards.csv sent as image/png (\\x89PNG, then card numbers), the same
+        named .png, a PDF that is a CSV after its first line.  Real images and PDFs
+        are read in full (exact sizes), fire nothing and set no flag."""
+        csv_png = b"\x89PNG\r\n\x1a\n" + (CARDS * 130).encode()
+        samples = {
+            "cards.csv as image/png": message([("image/png", "cards.csv", csv_png)]),
+            "PNG magic then CSV, named .png": message([("image/png", "scan.png", csv_png)]),
+            "PDF first line then CSV": message([("application/pdf", "quote.pdf", pdf(
+                0, (CARDS * 130).encode()))]),
+        }
+        for what, raw in samples.items():
+            with self.subTest(what):
+                self.assert_judged(raw, ["cards"], not_flags=["limit-exceeded"], what=what)
+        real = [("image/png", "screen.png", png(600 * 1024)),
+                ("image/jpeg", "photo.jpg", jpeg(600 * 1024)),
+                ("application/pdf", "catalog.pdf", pdf(600 * 1024))]
+        got = self.judge(message(real))
+        self.assertEqual(got["rules"], [], got)
+        self.assertEqual(got["flags"], [], got)
+        self.assertEqual([(a["name"], a["size"]) for a in got["attachments"]],
+                         [(name, len(data)) for _, name, data in real])
 
     def test_text_cut_is_flagged(self):
         """A file read as text only because it looks like text (no text name or
