@@ -265,9 +265,9 @@ static void run_problem(struct extract_run *r, int id, enum extract_problem what
 /*
  * Reads the current entry's data, at most MAX bytes into memory (*BUF,
  * malloc'ed), all of it into SPOOL, or (BUF and SPOOL NULL) nowhere,
- * enforcing the budget.  Returns 0,
- * -1 on a hard error (ERR filled), 1 when a limit or a read error stopped it
- * (reported).  *TRUNCATED says the data went on past MAX.
+ * enforcing the budget.  Returns 0, -1 on a hard error (ERR filled), 1 when
+ * a limit or a read error stopped it (reported).  *TRUNCATED says the data
+ * went on past MAX.
  */
 static int run_read_data(struct extract_run *r, const char *entry_name, char **buf,
                          size_t *len, size_t max, struct spool *spool, bool *truncated)
@@ -608,9 +608,7 @@ bool extract_looks_like_text(const struct spool *data)
     return n > 0 && looks_like_text(head, (size_t)n);
 }
 
-/* Does a file starting with the N bytes of HEAD start like a gzip, bzip2, xz or zstd
- * stream?
- */
+/* Do the N bytes of HEAD start a gzip, bzip2, xz or zstd stream? */
 static bool starts_compressed(const unsigned char *head, size_t n)
 {
     return (n >= 2 && head[0] == 0x1f && head[1] == 0x8b) ||
