@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "charset.h"
 #include "errbuf.h"
 #include "markup.h"
 
@@ -81,7 +82,32 @@ static la_int64_t source_skip(struct archive *a, void *client, la_int64_t reques
     return request;
 }
 
-/* Office content parts: the ones people write text into. */
+/*
+ * Does PATH match PATTERN?  A pattern with '*' is a glob ('*' stays within
+ * one folder); any other is a literal name, compared literally: as a glob,
+ * "[Content_Types].xml" is a bracket expression that also matches "t.xml".
+ */
+static bool office_path_is(const char *pattern, const char *path)
+{
+    if (strchr(pattern, '*') == NULL)
+        return strcmp(pattern, path) == 0;
+    return fnmatch(pattern, path, FNM_PATHNAME) == 0;
+}
+
+static bool office_path_in(const char *const *patterns, size_t n, const char *path)
+{
+    for (size_t i = 0; i < n; i++)
+        if (office_path_is(patterns[i], path))
+            return true;
+    return false;
+}
+
+/*
+ * Office parts whose text people write or see: body, headers and footers
+ * (ODF keeps them in styles.xml), notes, comments, sheets, slides and the
+ * slide masters and layouts (text on every slide), properties, custom XML
+ * data.
+ */
 static bool is_office_text_part(const char *path)
 {
     static const char *const patterns[] = {"word/document.xml",
@@ -90,38 +116,44 @@ static bool is_office_text_part(const char *path)
                                            "word/footnotes.xml",
                                            "word/endnotes.xml",
                                            "word/comments*.xml",
+                                           "word/glossary/document.xml",
                                            "xl/sharedStrings.xml",
                                            "xl/worksheets/sheet*.xml",
                                            "xl/comments*.xml",
                                            "ppt/slides/slide*.xml",
                                            "ppt/notesSlides/notesSlide*.xml",
                                            "ppt/comments/*.xml",
+                                           "ppt/slideMasters/slideMaster*.xml",
+                                           "ppt/slideLayouts/slideLayout*.xml",
+                                           "ppt/notesMasters/notesMaster*.xml",
+                                           "ppt/handoutMasters/handoutMaster*.xml",
                                            "docProps/core.xml",
+                                           "docProps/app.xml",
+                                           "docProps/custom.xml",
+                                           "customXml/item*.xml",
                                            "content.xml",
+                                           "styles.xml",
                                            "meta.xml"};
-    for (size_t i = 0; i < sizeof(patterns) / sizeof(*patterns); i++)
-        if (fnmatch(patterns[i], path, FNM_PATHNAME) == 0)
-            return true;
-    return false;
+    return office_path_in(patterns, sizeof(patterns) / sizeof(*patterns), path);
 }
 
 /*
  * The parts of an office document that are its structure (styles, themes,
- * relationships, properties): not text, not files of the sender's.  Every
- * other part of a document is looked at like a file in any archive, so a
- * zip merely named .docx, or a CSV put in word/media/, hides nothing.
+ * relationships, settings), by their exact names and types: not text, not
+ * files of the sender's.  Every other part of a document is looked at like
+ * a file in any archive, so a zip merely named .docx, or a CSV put in
+ * word/media/ or META-INF/, hides nothing.
  */
 static bool is_office_structure(const char *path)
 {
     static const char *const patterns[] = {"[Content_Types].xml",
-                                           "_rels/*",
-                                           "*/_rels/*",
-                                           "docProps/*",
+                                           "_rels/.rels",
+                                           "*/_rels/*.rels",
+                                           "*/*/_rels/*.rels",
                                            "mimetype",
-                                           "META-INF/*",
-                                           "Thumbnails/*",
+                                           "META-INF/manifest.xml",
+                                           "Thumbnails/thumbnail.png",
                                            "manifest.rdf",
-                                           "styles.xml",
                                            "settings.xml",
                                            "word/styles.xml",
                                            "word/stylesWithEffects.xml",
@@ -129,29 +161,20 @@ static bool is_office_structure(const char *path)
                                            "word/webSettings.xml",
                                            "word/fontTable.xml",
                                            "word/numbering.xml",
-                                           "word/theme/*",
-                                           "word/glossary/*",
+                                           "word/theme/theme*.xml",
+                                           "word/glossary/*.xml",
                                            "word/customizations.xml",
                                            "xl/workbook.xml",
                                            "xl/styles.xml",
                                            "xl/calcChain.xml",
-                                           "xl/theme/*",
-                                           "xl/worksheets/_rels/*",
-                                           "xl/printerSettings/*",
+                                           "xl/theme/theme*.xml",
+                                           "xl/printerSettings/printerSettings*.bin",
                                            "ppt/presentation.xml",
                                            "ppt/presProps.xml",
                                            "ppt/viewProps.xml",
                                            "ppt/tableStyles.xml",
-                                           "ppt/theme/*",
-                                           "ppt/slideLayouts/*",
-                                           "ppt/slideMasters/*",
-                                           "ppt/notesMasters/*",
-                                           "ppt/handoutMasters/*",
-                                           "customXml/*"};
-    for (size_t i = 0; i < sizeof(patterns) / sizeof(*patterns); i++)
-        if (fnmatch(patterns[i], path, FNM_PATHNAME) == 0)
-            return true;
-    return false;
+                                           "ppt/theme/theme*.xml"};
+    return office_path_in(patterns, sizeof(patterns) / sizeof(*patterns), path);
 }
 
 static bool name_ends(const char *name, const char *ext)
@@ -206,21 +229,6 @@ static void extract_support_formats(struct archive *a)
     archive_read_support_format_zip(a);
 }
 
-bool extract_opens_as_archive(const void *head, size_t len)
-{
-    struct archive *a = archive_read_new();
-    bool opens;
-
-    if (a == NULL)
-        return true; /* cannot tell: the caller then reads the whole file */
-    archive_read_support_filter_all(a);
-    extract_support_formats(a);
-    opens = archive_read_open_memory(a, head, len) == ARCHIVE_OK ||
-            archive_filter_code(a, 0) != ARCHIVE_FILTER_NONE;
-    archive_read_free(a);
-    return opens;
-}
-
 /* One archive being read. */
 struct extract_run {
     struct archive *a;
@@ -256,9 +264,10 @@ static void run_problem(struct extract_run *r, int id, enum extract_problem what
 
 /*
  * Reads the current entry's data, at most MAX bytes into memory (*BUF,
- * malloc'ed) or all of it into SPOOL, enforcing the budget.  Returns 0,
- * -1 on a hard error (ERR filled), 1 when a limit or a read error stopped it
- * (reported).  *TRUNCATED says the data went on past MAX.
+ * malloc'ed), all of it into SPOOL, or (BUF and SPOOL NULL) nowhere,
+ * enforcing the budget.  Returns 0, -1 on a hard error (ERR filled), 1 when
+ * a limit or a read error stopped it (reported).  *TRUNCATED says the data
+ * went on past MAX.
  */
 static int run_read_data(struct extract_run *r, const char *entry_name, char **buf,
                          size_t *len, size_t max, struct spool *spool, bool *truncated)
@@ -299,6 +308,8 @@ static int run_read_data(struct extract_run *r, const char *entry_name, char **b
                 return -1;
             continue;
         }
+        if (buf == NULL)
+            continue; /* skipped, but expanded all the same: counted */
         if (*len >= max) {
             *truncated = true;
             continue; /* keep reading: the budget must see every byte */
@@ -371,11 +382,6 @@ static int run_file(struct extract_run *r, struct archive_entry *entry, const ch
     uint64_t size =
         archive_entry_size_is_set(entry) ? (uint64_t)archive_entry_size(entry) : 0;
 
-    if (++r->budget->entries > r->budget->max_entries) {
-        run_problem(r, r->id, EXTRACT_LIMIT, "more than %u archive entries",
-                    r->budget->max_entries);
-        return 1;
-    }
     int child = r->cb->entry(r->cb->ctx, r->id, path, size, encrypted, r->depth + 1);
     if (child < 0) {
         errbuf_set(r->err, r->errlen, "out of memory");
@@ -435,6 +441,10 @@ static int run_file(struct extract_run *r, struct archive_entry *entry, const ch
                     errbuf_set(r->err, r->errlen, "out of memory");
                     rc = -1;
                 } else {
+                    if (spool_size(inner) > len)
+                        r->cb->problem(r->cb->ctx, child, EXTRACT_LIMIT,
+                                       "a file in an archive was read only up to "
+                                       "max_text bytes");
                     r->cb->text(r->cb->ctx, child, EXTRACT_TEXT_BYTES, buf, len);
                 }
                 free(buf);
@@ -524,27 +534,34 @@ static int extract_run(const struct spool *data, const char *name, int id, unsig
                      (int)(dot ? (size_t)(dot - name) : n), name);
             path = inner_name;
         }
-        if (first &&
-            (strcmp(path, "[Content_Types].xml") == 0 || strcmp(path, "mimetype") == 0))
-            r.office = true;
+        /* An office document is a zip, named like one or starting like one
+         * (a tar or 7z named .odt is read like any archive). */
+        if (first)
+            r.office =
+                (r.office || strcmp(path, "[Content_Types].xml") == 0 ||
+                 strcmp(path, "mimetype") == 0) &&
+                (archive_format(r.a) & ARCHIVE_FORMAT_BASE_MASK) == ARCHIVE_FORMAT_ZIP;
         first = false;
-        /* Every header counts, directories too: millions of empty entries
-         * cost time even though they expand to nothing. */
-        if (archive_entry_filetype(entry) != AE_IFREG) {
-            if (++budget->entries > budget->max_entries) {
-                run_problem(&r, id, EXTRACT_LIMIT, "more than %u archive entries",
-                            budget->max_entries);
-                break;
-            }
-            continue;
+        /* Every header counts, directories and office parts too: millions
+         * of empty entries cost time even though they expand to nothing. */
+        if (++budget->entries > budget->max_entries) {
+            run_problem(&r, id, EXTRACT_LIMIT, "more than %u archive entries",
+                        budget->max_entries);
+            break;
         }
+        if (archive_entry_filetype(entry) != AE_IFREG)
+            continue;
         int frc;
-        if (r.office && is_office_text_part(path))
+        if (r.office && is_office_text_part(path)) {
             frc = run_office_part(&r, path);
-        else if (r.office && is_office_structure(path))
-            frc = 0; /* styles, themes, relationships: not text */
-        else
+        } else if (r.office && is_office_structure(path)) {
+            /* Styles, themes, relationships: not text, but read (not skipped:
+             * a skip may decompress all the same) so their bytes count. */
+            bool truncated;
+            frc = run_read_data(&r, path, NULL, NULL, 0, NULL, &truncated);
+        } else {
             frc = run_file(&r, entry, path);
+        }
         if (frc < 0) {
             rc = -1;
             goto done;
@@ -560,32 +577,40 @@ done:
     return rc;
 }
 
-bool extract_looks_like_text(const struct spool *data)
-{
-    unsigned char head[8192];
-    char err[128];
-    ssize_t n = spool_read_at(data, 0, head, sizeof(head), err, sizeof(err));
-    size_t control = 0;
+#define EXTRACT_TEXT_SNIFF 8192 /* bytes extract_looks_like_text() looks at */
 
-    if (n <= 0)
+/* extract_looks_like_text() of a file starting with the N bytes of HEAD (N <= 8 KB). */
+static bool looks_like_text(const unsigned char *head, size_t n)
+{
+    size_t control = 0, bom;
+
+    if (n == 0)
         return false;
-    for (ssize_t i = 0; i < n; i++) {
+    const char *form = charset_unicode_form((const char *)head, n, &bom);
+    if (form != NULL && strcmp(form, "UTF-8") != 0)
+        return true; /* UTF-16 or UTF-32: NUL bytes are part of its characters */
+    for (size_t i = 0; i < n; i++) {
         if (head[i] == 0)
             return false;
         if (head[i] < 0x20 && head[i] != '\n' && head[i] != '\r' && head[i] != '\t' &&
             head[i] != 0x1b /* ISO-2022-JP escapes */)
             control++;
     }
-    return control * 100 <= (size_t)n; /* at most 1 % control bytes */
+    return control * 100 <= n; /* at most 1 % control bytes */
 }
 
-/* Does DATA start like a gzip, bzip2, xz or zstd stream? */
-static bool is_compressed(const struct spool *data)
+bool extract_looks_like_text(const struct spool *data)
 {
-    unsigned char head[6];
+    unsigned char head[EXTRACT_TEXT_SNIFF];
     char err[128];
     ssize_t n = spool_read_at(data, 0, head, sizeof(head), err, sizeof(err));
 
+    return n > 0 && looks_like_text(head, (size_t)n);
+}
+
+/* Do the N bytes of HEAD start a gzip, bzip2, xz or zstd stream? */
+static bool starts_compressed(const unsigned char *head, size_t n)
+{
     return (n >= 2 && head[0] == 0x1f && head[1] == 0x8b) ||
            (n >= 3 && memcmp(head, "BZh", 3) == 0) ||
            (n >= 6 && memcmp(head,
@@ -593,6 +618,120 @@ static bool is_compressed(const struct spool *data)
                              "7zXZ\0",
                              6) == 0) ||
            (n >= 4 && memcmp(head, "\x28\xb5\x2f\xfd", 4) == 0);
+}
+
+static bool is_compressed(const struct spool *data)
+{
+    unsigned char head[6];
+    char err[128];
+    ssize_t n = spool_read_at(data, 0, head, sizeof(head), err, sizeof(err));
+
+    return n > 0 && starts_compressed(head, (size_t)n);
+}
+
+/*
+ * A file of which only the head and the tail are at hand, served to
+ * libarchive like extract_source serves a spool (the same reads, of the
+ * same sizes); a read anywhere else is refused and noted.
+ */
+struct extract_sparse {
+    const unsigned char *head, *tail;
+    size_t head_len, tail_len;
+    uint64_t size, offset;
+    bool outside; /* libarchive asked for a byte that is not at hand */
+};
+
+static la_ssize_t sparse_read(struct archive *a, void *client, const void **buffer)
+{
+    struct extract_sparse *s = client;
+    uint64_t left = s->size - s->offset, tail_at = s->size - s->tail_len;
+    size_t n = left < EXTRACT_CHUNK ? (size_t)left : EXTRACT_CHUNK;
+
+    if (n == 0)
+        return 0;
+    if (s->offset + n <= s->head_len) {
+        *buffer = s->head + s->offset;
+    } else if (s->offset >= tail_at) {
+        *buffer = s->tail + (s->offset - tail_at);
+    } else {
+        s->outside = true;
+        archive_set_error(a, EIO, "not at hand");
+        return -1;
+    }
+    s->offset += n;
+    return (la_ssize_t)n;
+}
+
+static la_int64_t sparse_seek(struct archive *a, void *client, la_int64_t offset,
+                              int whence)
+{
+    struct extract_sparse *s = client;
+    int64_t size = (int64_t)s->size, pos;
+    (void)a;
+
+    switch (whence) {
+    case SEEK_SET:
+        pos = offset;
+        break;
+    case SEEK_CUR:
+        pos = (int64_t)s->offset + offset;
+        break;
+    case SEEK_END:
+        pos = size + offset;
+        break;
+    default:
+        return ARCHIVE_FATAL;
+    }
+    if (pos < 0)
+        return ARCHIVE_FATAL;
+    s->offset = (uint64_t)(pos > size ? size : pos);
+    return (la_int64_t)s->offset;
+}
+
+static la_int64_t sparse_skip(struct archive *a, void *client, la_int64_t request)
+{
+    struct extract_sparse *s = client;
+    uint64_t left = s->size - s->offset;
+    (void)a;
+
+    if (request < 0)
+        return 0;
+    if ((uint64_t)request > left)
+        request = (la_int64_t)left;
+    s->offset += (uint64_t)request;
+    return request;
+}
+
+bool extract_sniff(const void *head, size_t head_len, const void *tail, size_t tail_len,
+                   uint64_t size)
+{
+    struct extract_sparse s = {.head = head,
+                               .tail = tail,
+                               .head_len = head_len,
+                               .tail_len = tail_len,
+                               .size = size};
+    struct archive *a = archive_read_new();
+    bool nothing;
+
+    if (a == NULL || head_len > size || tail_len > size)
+        goto fail;
+    /* What extract_run() opens with, on the same reads. */
+    archive_read_support_filter_all(a);
+    extract_support_formats(a);
+    archive_read_set_read_callback(a, sparse_read);
+    archive_read_set_seek_callback(a, sparse_seek);
+    archive_read_set_skip_callback(a, sparse_skip);
+    archive_read_set_callback_data(a, &s);
+    nothing = archive_read_open1(a) != ARCHIVE_OK &&
+              archive_filter_code(a, 0) == ARCHIVE_FILTER_NONE && !s.outside;
+    archive_read_free(a);
+    /* extract_any()'s second try, and view's text test. */
+    return nothing && !starts_compressed(head, head_len) &&
+           !looks_like_text(head, head_len < EXTRACT_TEXT_SNIFF ? head_len
+                                                                : EXTRACT_TEXT_SNIFF);
+fail:
+    archive_read_free(a);
+    return false;
 }
 
 /*

@@ -5,18 +5,23 @@
  * attachment, extract_archive() looks inside when libarchive recognises
  * them (zip, tar, gzip/bzip2/xz, 7z, rar, cab, iso...), whatever the name
  * says:
- *  - an office document (OOXML: docx/xlsx/pptx; ODF: odt/ods/odp) yields
- *    the text of its content parts (body, sheets and shared strings,
- *    slides, notes, comments, properties), reduced by the markup module;
- *    documents embedded in it are looked into in turn;
+ *  - an office document (a zip named or starting like OOXML: docx/xlsx/pptx,
+ *    or ODF: odt/ods/odp) yields the text of its content parts (body,
+ *    headers and footers, sheets and shared strings, slides and their
+ *    masters and layouts, notes, comments, properties), reduced by the
+ *    markup module; its structure parts (styles, themes, relationships)
+ *    are read but not as text; documents embedded in it are looked into in
+ *    turn;
  *  - any other archive reports each file as an entry (name, size,
  *    encrypted), yields the text of text-like files, and looks into every
  *    other file in case it is an archive or document itself.
  * Hard limits, shared by the whole message through one budget: nesting
- * depth, entries read, bytes expanded, and expansion ratio of each archive
- * (a zip bomb trips the ratio while it is being read, whatever its headers
- * claim).  A limit hit, an encrypted entry or a broken archive is reported
- * through the problem callback; nothing is skipped silently.
+ * depth, entries (every one: folders and office parts too), bytes expanded
+ * (every byte libarchive expands, office structure parts too), and
+ * expansion ratio of each archive (a zip bomb trips the ratio while it is
+ * being read, whatever its headers claim).  A limit hit, an encrypted
+ * entry or a broken archive is reported through the problem callback;
+ * nothing is skipped silently.
  *
  * Thread-safe: everything lives in the arguments.
  */
@@ -78,16 +83,21 @@ int extract_archive(const struct spool *data, const char *name, int id, unsigned
 
 /*
  * True when DATA looks like text (no NUL bytes and few control bytes in its
- * first 8 KB): a file that is no archive and whose name says nothing is
- * then read as text, so a renamed CSV is not a blind spot.
+ * first 8 KB, or UTF-16/UTF-32 by its byte order mark or NUL pattern: see
+ * charset_unicode_form()): a file that is no archive and whose name says
+ * nothing is then read as text, so a renamed CSV is not a blind spot.
  */
 bool extract_looks_like_text(const struct spool *data);
 
 /*
- * True when the first LEN bytes of a file (HEAD) open as an archive or a
- * compressed stream in libarchive: a file with such a start is never left
- * unread.
+ * True when extract_archive() and extract_looks_like_text() would find
+ * nothing in a file of SIZE bytes whose first HEAD_LEN bytes are HEAD and
+ * whose last TAIL_LEN bytes are TAIL: libarchive, given exactly those bytes
+ * at their offsets (in the reads extract_archive() makes), recognises no
+ * archive and no compression without asking for any other byte, and the
+ * start is no text.  Then reading the whole file gives the same answer.
  */
-bool extract_opens_as_archive(const void *head, size_t len);
+bool extract_sniff(const void *head, size_t head_len, const void *tail, size_t tail_len,
+                   uint64_t size);
 
 #endif

@@ -651,7 +651,8 @@ static void view_leaf(struct view *v, GMimePart *part, unsigned depth)
                   ntypes);
     uint64_t probed_size;
     if (!info.body && content != NULL && nencodings <= 1 && ntypes == 0 &&
-        view_probe_skippable(content, info.type, &probed_size)) {
+        info.names.n <= 1 && depth < v->limits.max_depth &&
+        view_probe_skippable(content, info.type, info.name, &probed_size)) {
         view_add_attachment(v, &info.names, info.type, probed_size, -1, depth);
         view_names_clear(&info.names);
         return;
@@ -782,6 +783,10 @@ static void view_extract(struct view *v, const struct spool *data, const char *n
         /* No archive, but text under a name or type that does not say so. */
         size_t len;
         char *bytes = view_slurp(v, data, v->limits.max_text, &len);
+        if (bytes != NULL && spool_size(data) > len)
+            view_note(v, VIEW_LIMIT_EXCEEDED,
+                      "a file of %llu bytes was read only up to %zu",
+                      (unsigned long long)spool_size(data), len);
         if (bytes != NULL)
             view_add_owned_bytes(v, VIEW_ATTACHMENT_TEXT, NULL, index, NULL, bytes, bytes,
                                  len, false);

@@ -1,9 +1,12 @@
 /*
- * view_probe - whether a large base64 PDF or image part can be left
- * undecoded: read at its two ends only, it must be what its type says,
- * open as no archive, and hide no zip in its tail (the how is explained
- * in view_probe.c).  Private to the view module.  view_probe_init() runs
- * once from view_init(); the rest is thread-safe.
+ * view_probe - whether a large base64 image or PDF need not be kept to be
+ * inspected: it must be what its type says to its last byte (images are
+ * decoded and walked in full, a PDF is checked for its base64 layout and
+ * decoded at its ends), and everything the full reading would do with it
+ * (look for an archive or compressed data, take it for text) must find
+ * nothing (the how is explained in view_probe.c).  Nothing is cut, so no
+ * flag is set.  Private to the view module.  view_probe_init() runs once
+ * from view_init(); the rest is thread-safe.
  */
 #ifndef SENDWATCH_VIEW_PROBE_H
 #define SENDWATCH_VIEW_PROBE_H
@@ -14,7 +17,12 @@
 
 void view_probe_init(void);
 
-/* True when a part of TYPE can be left undecoded (*SIZE then set: its decoded size). */
-bool view_probe_skippable(GMimeDataWrapper *content, const char *type, uint64_t *size);
+/*
+ * True when a part of TYPE named NAME (decoded; NULL or "" for none) needs
+ * no further reading: *SIZE is then its decoded size.  False means: read it
+ * in full as usual (the content stream is left reset).
+ */
+bool view_probe_skippable(GMimeDataWrapper *content, const char *type, const char *name,
+                          uint64_t *size);
 
 #endif

@@ -15,6 +15,7 @@
 
 #include "view.h"
 #include "view_name.h"
+#include "view_probe.h"
 
 static const struct view_limits limits = {
     .max_depth = 4,
@@ -513,6 +514,235 @@ static void test_name_signals(void **state)
     }
 }
 
+/* Pseudo-random bytes with no 0xFF (entropy-coded JPEG data stuffs none here). */
+static void fill(unsigned char *p, size_t n, unsigned seed)
+{
+    for (size_t i = 0; i < n; i++) {
+        seed = seed * 1103515245u + 12345u;
+        p[i] = (unsigned char)((seed >> 16) % 255);
+    }
+}
+
+static void put_be32(unsigned char *p, uint32_t v)
+{
+    p[0] = (unsigned char)(v >> 24);
+    p[1] = (unsigned char)(v >> 16);
+    p[2] = (unsigned char)(v >> 8);
+    p[3] = (unsigned char)v;
+}
+
+/* A PNG of about LEN bytes: IHDR, IDAT chunks of 8 KB as libpng writes them, IEND. */
+static size_t make_png(unsigned char *out, size_t len)
+{
+    size_t n = 0;
+    memcpy(out, "\x89PNG\r\n\x1a\n", 8);
+    n = 8;
+    put_be32(out + n, 13);
+    memcpy(out + n + 4, "IHDR", 4);
+    memset(out + n + 8, 1, 13 + 4);
+    n += 8 + 13 + 4;
+    while (n + 8192 + 12 + 12 <= len) {
+        put_be32(out + n, 8192);
+        memcpy(out + n + 4, "IDAT", 4);
+        fill(out + n + 8, 8192 + 4, (unsigned)n);
+        n += 8192 + 12;
+    }
+    put_be32(out + n, 0);
+    memcpy(out + n + 4, "IEND\xae\x42\x60\x82", 8);
+    return n + 12;
+}
+
+/* A JPEG of about LEN bytes: segments, a scan with restart markers, EOI. */
+static size_t make_jpeg(unsigned char *out, size_t len)
+{
+    static const unsigned char head[] = {
+        0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 'J',  'F',  'I',  'F',  0,    1, 1,    0,
+        0,    1,    0,    1,    0,    0,    0xff, 0xdb, 0x00, 0x05, 1,    2, 3,    0xff,
+        0xc0, 0x00, 0x0b, 8,    0,    16,   0,    16,   1,    1,    0x11, 0, 0xff, 0xc4,
+        0x00, 0x04, 0,    0,    0xff, 0xda, 0x00, 0x08, 1,    1,    0,    0, 0x3f, 0};
+    size_t n = sizeof(head);
+    memcpy(out, head, n);
+    for (unsigned r = 0; n + 4096 + 8 <= len; r++) {
+        fill(out + n, 4094, r);
+        out[n + 100] = 0xff; /* a stuffed FF */
+        out[n + 101] = 0x00;
+        out[n + 4094] = 0xff;
+        out[n + 4095] = (unsigned char)(0xd0 + r % 8); /* RSTn */
+        n += 4096;
+    }
+    out[n] = 0xff;
+    out[n + 1] = 0xd9;
+    return n + 2;
+}
+
+/* A GIF of about LEN bytes: a global colour table, one image in 255-byte sub-blocks.
+ */
+static size_t make_gif(unsigned char *out, size_t len)
+{
+    size_t n = 0;
+    memcpy(out, "GIF89a\x10\x00\x10\x00\xf7\x00\x00", 13);
+    n = 13;
+    fill(out + n, 768, 7);
+    n += 768;
+    memcpy(out + n, "\x21\xf9\x04\x00\x00\x00\x00\x00", 8); /* graphic control */
+    n += 8;
+    memcpy(out + n, "\x2c\x00\x00\x00\x00\x10\x00\x10\x00\x00\x08", 11);
+    n += 11;
+    while (n + 256 + 2 <= len) {
+        out[n] = 255;
+        fill(out + n + 1, 255, (unsigned)n);
+        n += 256;
+    }
+    out[n] = 0x00;
+    out[n + 1] = 0x3b;
+    return n + 2;
+}
+
+/* view_probe_skippable() of DATA as a base64 part of TYPE named NAME (lines of 76).
+ */
+static bool probe(const char *type, const char *name, const unsigned char *data,
+                  size_t len, uint64_t *size)
+{
+    gchar *b64 = g_base64_encode(data, len);
+    GString *text = g_string_new(NULL);
+    for (size_t at = 0, n = strlen(b64); at < n; at += 76) {
+        g_string_append_len(text, b64 + at, n - at < 76 ? (gssize)(n - at) : 76);
+        g_string_append(text, "\r\n");
+    }
+    GMimeStream *stream = g_mime_stream_mem_new_with_buffer(text->str, text->len);
+    GMimeDataWrapper *content =
+        g_mime_data_wrapper_new_with_stream(stream, GMIME_CONTENT_ENCODING_BASE64);
+    bool skip = view_probe_skippable(content, type, name, size);
+    g_object_unref(content);
+    g_object_unref(stream);
+    g_string_free(text, TRUE);
+    g_free(b64);
+    return skip;
+}
+
+/*
+ * Large images and PDFs are spared the spool only when that changes
+ * nothing: the name agrees, the bytes are the format to their last byte,
+ * and the full reading would find nothing (no archive, no text).
+ */
+static void test_probe(void **state)
+{
+    (void)state;
+    const size_t len = 400 * 1024;
+    unsigned char *data = malloc(len + 4096);
+    uint64_t size;
+    size_t n;
+
+    n = make_png(data, len);
+    assert_true(probe("image/png", "photo.png", data, n, &size));
+    assert_int_equal(size, n); /* exact */
+    assert_true(probe("image/png", NULL, data, n, &size));
+    assert_true(probe("image/png", "photo.PNG", data, n, &size));
+    assert_true(probe("image/png", "photo", data, n, &size));
+    assert_false(probe("image/png", "cards.csv", data, n, &size)); /* name says text */
+    assert_false(probe("image/png", "doc.docx", data, n, &size));  /* office */
+    assert_false(probe("image/png", "photo.png.zip", data, n, &size));
+    assert_false(probe("image/jpeg", "photo.jpg", data, n, &size)); /* not a JPEG */
+    memcpy(data + n, "1,4111111111111111\n", 19);
+    assert_false(
+        probe("image/png", "photo.png", data, n + 19, &size)); /* data after IEND */
+    memcpy(data + 8, "name,card\r\n", 11);                     /* the magic, then a CSV */
+    assert_false(probe("image/png", "photo.png", data, n, &size));
+
+    n = make_jpeg(data, len);
+    assert_true(probe("image/jpeg", "photo.jpg", data, n, &size));
+    assert_int_equal(size, n);
+    assert_false(probe("image/jpeg", "photo.jpg", data, n - 1, &size)); /* no EOI */
+    data[n] = 0;
+    assert_false(probe("image/jpeg", "photo.jpg", data, n + 1, &size)); /* after EOI */
+
+    n = make_gif(data, len);
+    assert_true(probe("image/gif", "anim.gif", data, n, &size));
+    assert_int_equal(size, n);
+    assert_false(probe("image/gif", "anim.gif", data, n - 1, &size)); /* no trailer */
+
+    /* A PDF: start and end like one, nothing to find: the layout alone is read. */
+    fill(data, len, 11);
+    memcpy(data, "%PDF-1.7\n%\xe2\xe3\xcf\xd3\n", 15);
+    memcpy(data + len - 7, "\n%%EOF\n", 7);
+    assert_true(probe("application/pdf", "quote.pdf", data, len, &size));
+    assert_int_equal(size, len);
+    assert_true(
+        probe("application/pdf", "quote.pdf", data, len - 1, &size)); /* '=' pad */
+    assert_int_equal(size, len - 1);
+    assert_false(probe("application/pdf", "quote.txt", data, len, &size));
+    assert_false(
+        probe("application/pdf", "quote.pdf", data, len - 7, &size)); /* no %%EOF */
+    memset(data + 15, 'x', 9000); /* starts like text: read as text */
+    assert_false(probe("application/pdf", "quote.pdf", data, len, &size));
+    free(data);
+}
+
+/* What the probe hands back is read in full, and found: a CSV after a PNG's magic, a
+ * GIF whose start reads as text, a zip in a PNG chunk, a CSV named .pdf. */
+static void test_probe_falls_back(void **state)
+{
+    (void)state;
+    const size_t len = 400 * 1024;
+    unsigned char *data = malloc(len + 4096);
+    struct view *v;
+
+    /* The cards.csv: a PNG's magic, then card numbers. */
+    memcpy(data, "\x89PNG\r\n\x1a\n", 8);
+    size_t n = 8;
+    for (; n + 40 <= len; n += 40)
+        memcpy(data + n, "9,Customer nine,4111 1111 1111 1111,ok\r\n", 40);
+    uint64_t size;
+    assert_false(probe("image/png", "cards.png", data, n, &size));
+    v = view_of_attachment("image/png", data, n, 76, NULL);
+    assert_true(has_text(v, VIEW_ATTACHMENT_TEXT, "4111 1111 1111 1111"));
+    view_free(v);
+
+    /* A GIF, valid to its trailer, whose first 8 KB read as text: a comment of CSV.
+     */
+    memcpy(data, "GIF89aAAAApAA!\xfe", 15);
+    n = 15;
+    char line[80];
+    memset(line, '.', sizeof(line));
+    memcpy(line, "7,Customer seven,4111 1111 1111 1111,tokyo\r\n", 44);
+    while (n + 81 + 4 <= len) {
+        data[n] = sizeof(line);
+        memcpy(data + n + 1, line, sizeof(line));
+        n += 81;
+    }
+    memcpy(data + n, "\x00\x3b", 2);
+    n += 2;
+    assert_false(probe("image/gif", "a.gif", data, n, &size));
+    v = view_of_attachment("image/gif", data, n, 76, NULL);
+    assert_true(has_text(v, VIEW_ATTACHMENT_TEXT, "4111 1111 1111 1111"));
+    view_free(v);
+
+    /* A valid PNG holding a zip in an ancillary chunk near its end. */
+    static const char zip_b64[] = "UEsDBBQAAAAAAAAAIVzNd37VDwAAAA8AAAAKAAAAaGlkZGVuLn"
+                                  "R4dHNlY3JldCBwYXlsb2FkClBLAQIU"
+                                  "AxQAAAAAAAAAIVzNd37VDwAAAA8AAAAKAAAAAAAAAAAAAACAAQ"
+                                  "AAAABoaWRkZW4udHh0UEsFBgAAAAAB"
+                                  "AAEAOAAAADcAAAAAAA==";
+    gsize zlen;
+    guchar *zip = g_base64_decode(zip_b64, &zlen);
+    n = make_png(data, len) - 12; /* before IEND */
+    put_be32(data + n, (uint32_t)zlen);
+    memcpy(data + n + 4, "zIPp", 4);
+    memcpy(data + n + 8, zip, zlen);
+    memset(data + n + 8 + zlen, 0, 4);
+    n += 12 + zlen;
+    put_be32(data + n, 0);
+    memcpy(data + n + 4, "IEND\xae\x42\x60\x82", 8);
+    n += 12;
+    assert_false(probe("image/png", "photo.png", data, n, &size));
+    v = view_of_attachment("image/png", data, n, 76, NULL);
+    assert_non_null(find_attachment(v, "hidden.txt"));
+    assert_true(has_text(v, VIEW_ATTACHMENT_TEXT, "secret payload"));
+    view_free(v);
+    g_free(zip);
+    free(data);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -609,6 +839,8 @@ int main(void)
         cmocka_unit_test(test_large_binary_attachments),
         cmocka_unit_test(test_name_readings),
         cmocka_unit_test(test_name_signals),
+        cmocka_unit_test(test_probe),
+        cmocka_unit_test(test_probe_falls_back),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

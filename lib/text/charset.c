@@ -320,9 +320,93 @@ static int result_as_is(struct charset_result *out, const char *in, size_t len,
     return 0;
 }
 
+/* Does LABEL name a Unicode encoding form that iconv reads by its own byte order rules?
+ */
+static bool charset_names_unicode(const char *label)
+{
+    static const char *const prefixes[] = {"utf-16", "utf16", "utf-32", "utf32",
+                                           "ucs-2",  "ucs2",  "ucs-4",  "ucs4"};
+    for (size_t i = 0; label != NULL && i < sizeof(prefixes) / sizeof(*prefixes); i++)
+        if (strncasecmp(label, prefixes[i], strlen(prefixes[i])) == 0)
+            return true;
+    return false;
+}
+
+const char *charset_unicode_form(const char *in, size_t len, size_t *bom_len)
+{
+    static const struct {
+        const char *bom;
+        size_t len;
+        const char *form;
+    } boms[] = {/* UTF-32LE first: its mark starts like UTF-16LE's. */
+                {"\xff\xfe\0\0", 4, "UTF-32LE"},
+                {"\0\0\xfe\xff", 4, "UTF-32BE"},
+                {"\xff\xfe", 2, "UTF-16LE"},
+                {"\xfe\xff", 2, "UTF-16BE"},
+                {"\xef\xbb\xbf", 3, "UTF-8"}};
+    *bom_len = 0;
+    for (size_t i = 0; i < sizeof(boms) / sizeof(*boms); i++)
+        if (len >= boms[i].len && memcmp(in, boms[i].bom, boms[i].len) == 0) {
+            *bom_len = boms[i].len;
+            return boms[i].form;
+        }
+    /* No mark: UTF-16 of mostly ASCII text has a NUL in every other byte,
+     * and (nearly) none in the others. */
+    size_t n = (len < 4096 ? len : 4096) & ~(size_t)1;
+    if (n < 8 || memchr(in, 0, n) == NULL)
+        return NULL;
+    size_t nul[2] = {0, 0}, units = n / 2;
+    for (size_t i = 0; i < n; i++)
+        if (in[i] == 0)
+            nul[i & 1]++;
+    for (int p = 0; p < 2; p++)
+        if (nul[p] * 2 >= units && nul[!p] * 16 <= nul[p])
+            return p == 1 ? "UTF-16LE" : "UTF-16BE";
+    return NULL;
+}
+
+/*
+ * Reads IN as the Unicode encoding form its bytes announce, when they do
+ * and the label (of kind KIND) does not say so itself.  Returns 0 with OUT
+ * filled, 1 when the bytes announce nothing that reads, -1 when out of
+ * memory.
+ */
+static int convert_unicode(const char *label, enum charset_kind kind, const char *in,
+                           size_t len, struct charset_result *out)
+{
+    size_t bom, bad;
+    const char *form =
+        charset_names_unicode(label) ? NULL : charset_unicode_form(in, len, &bom);
+    struct buf b = {0};
+
+    if (form == NULL || (strcmp(form, "UTF-8") == 0 && kind == KIND_UTF8))
+        return 1; /* nothing announced, or what the label says */
+    if (strcmp(form, "UTF-8") == 0) {
+        if (!is_valid_utf8(in + bom, len - bom))
+            return 1;
+        if (buf_append(&b, in + bom, len - bom) != 0)
+            return -1;
+        result_take(out, &b, CHARSET_RELABELED, form);
+        return 0;
+    }
+    int rc = convert_iconv(form, in + bom, len - bom, &b, &bad);
+    if (rc == -1) {
+        free(b.data);
+        return -1;
+    }
+    /* Without a mark, UTF-16 must read nearly cleanly (a cut may end mid-character). */
+    if (rc != 0 || (bom == 0 && bad * 32 > len / 2)) {
+        free(b.data);
+        return 1;
+    }
+    result_take(out, &b, CHARSET_RELABELED | (bad ? CHARSET_REPLACED : 0), form);
+    return 0;
+}
+
 /*
  * Converts IN from the charset LABEL names (or the bytes show) to UTF-8.
- * Long because it holds every decision about a lying label in one place:
+ * Long because it holds every decision about a lying label in one place
+ * (after a Unicode mark or NUL pattern, which outranks any label but UTF-16/32):
  * ASCII and valid UTF-8 kept as they are, ISO-2022-JP read as CP50220,
  * Shift_JIS/EUC-JP as their Microsoft supersets, and a label the bytes
  * contradict replaced (flagged) - split, the order of those tests would
@@ -337,6 +421,9 @@ static int convert(const char *label, const char *in, size_t len, char **owned,
     int rc;
 
     memset(out, 0, sizeof(*out));
+    rc = convert_unicode(label, kind, in, len, out);
+    if (rc != 1)
+        return rc;
     if (kind != KIND_ISO2022JP && is_7bit(in, len) && has_iso2022jp_escapes(in, len))
         kind = KIND_ISO2022JP; /* 7-bit Japanese under a wrong label */
 

@@ -14,6 +14,11 @@
  *    UTF-8, ISO-2022-JP escapes under another label, or an unknown label.
  *    Then UTF-8, CP932 and EUC-JP-MS are tried, and the first that reads the
  *    bytes cleanly (and, for a single-byte label, looks like Japanese) wins.
+ *  - Bytes that announce a Unicode encoding form are read as it, whatever
+ *    the label says (unless it names UTF-16 or UTF-32 itself): a byte order
+ *    mark (UTF-8, UTF-16LE/BE, UTF-32LE/BE: Excel's "Unicode Text",
+ *    Notepad's "Unicode"), or UTF-16 without one whose NUL bytes sit at
+ *    every other position (mostly ASCII text).
  *  - Bytes nothing can read become U+FFFD; the result is always valid UTF-8.
  *
  * Pure functions, thread-safe.  The result is malloc'ed; the caller frees it.
@@ -35,6 +40,14 @@ struct charset_result {
     unsigned flags;   /* CHARSET_* */
     const char *used; /* the charset actually used (static string) */
 };
+
+/*
+ * The Unicode encoding form LEN bytes of IN announce ("UTF-8", "UTF-16LE",
+ * "UTF-16BE", "UTF-32LE", "UTF-32BE"), with *BOM_LEN set to the length of
+ * their byte order mark (0 for UTF-16 recognised by its NUL bytes), or
+ * NULL.  Looks at the first 4 KB at most.
+ */
+const char *charset_unicode_form(const char *in, size_t len, size_t *bom_len);
 
 /*
  * Converts LEN bytes of IN, labelled LABEL (NULL or "" for none: us-ascii,

@@ -82,8 +82,79 @@ static void test_cases(void **state)
     }
 }
 
+/* Bytes that announce a Unicode encoding form: LEN bytes of IN, WANT_LEN of WANT. */
+struct unicode_case {
+    const char *label;
+    const char *in;
+    size_t len;
+    const char *want;
+    size_t want_len; /* 0: strlen(want) */
+    unsigned want_flags;
+};
+
+static const struct unicode_case unicode_cases[] = {
+    /* Excel's "Unicode Text", Notepad's "Unicode": UTF-16LE with a mark, no label. */
+    {NULL,
+     "\xff\xfe\x73\x00\x65\x00\x63\x00\x72\x00\x65\x00\x74\x00\x20\x00\x5f\x6a\xc6"
+     "\x5b\x0d\x00\x0a\x00",
+     24, "secret 機密\r\n", 0, CHARSET_RELABELED},
+    {"us-ascii",
+     "\xfe\xff\x00\x63\x00\x61\x00\x72\x00\x64\x00\x20\x00\x34\x00\x31\x00\x31\x00"
+     "\x31\x00\x31\x00\x31\x00\x31\x00\x31\x00\x31\x00\x31\x00\x31\x00\x31\x00\x31"
+     "\x00\x31\x00\x31\x00\x31",
+     44, "card 4111111111111111", 0, CHARSET_RELABELED},
+    /* No mark: NULs in every other byte, under a label that says otherwise. */
+    {"ISO-8859-1",
+     "\x6e\x00\x6f\x00\x2c\x00\x6d\x00\x61\x00\x72\x00\x6b\x00\x2c\x00\x3e\x79\x16"
+     "\x59\xd8\x79\x0d\x00\x0a\x00\x31\x00\x2c\x00\x34\x00\x31\x00\x31\x00\x31\x00"
+     "\x31\x00\x31\x00\x31\x00\x31\x00\x31\x00\x31\x00\x31\x00\x31\x00\x31\x00\x31"
+     "\x00\x31\x00\x31\x00\x0d\x00\x0a\x00",
+     66, "no,mark,社外秘\r\n1,4111111111111111\r\n", 0, CHARSET_RELABELED},
+    {NULL,
+     "\x00\x62\x00\x69\x00\x67\x00\x2d\x00\x65\x00\x6e\x00\x64\x00\x69\x00\x61\x00"
+     "\x6e\x00\x2c\x00\x6e\x00\x6f\x00\x20\x00\x6d\x00\x61\x00\x72\x00\x6b\x00\x0d"
+     "\x00\x0a",
+     40, "big-endian,no mark\r\n", 0, CHARSET_RELABELED},
+    {NULL,
+     "\xff\xfe\x00\x00\x75\x00\x00\x00\x74\x00\x00\x00\x66\x00\x00\x00\x2d\x00\x00"
+     "\x00\x33\x00\x00\x00\x32\x00\x00\x00\x20\x00\x00\x00\x5f\x6a\x00\x00\xc6\x5b"
+     "\x00\x00",
+     40, "utf-32 機密", 0, CHARSET_RELABELED},
+    /* A UTF-8 mark under a label that reads anything. */
+    {"shift_jis", "\xef\xbb\xbf\xe6\xa9\x9f\xe5\xaf\x86", 9, "機密", 0,
+     CHARSET_RELABELED},
+    /* A label that says UTF-16 is believed. */
+    {"UTF-16LE",
+     "\x64\x00\x65\x00\x63\x00\x6c\x00\x61\x00\x72\x00\x65\x00\x64\x00\x20\x00\x5f"
+     "\x6a\xc6\x5b",
+     22, "declared 機密", 0, 0},
+    /* A few NULs are not UTF-16. */
+    {NULL, "nul\0byte in text\0and more", 26, "nul\0byte in text\0and more", 26, 0},
+};
+
+static void test_unicode_forms(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof(unicode_cases) / sizeof(unicode_cases[0]); i++) {
+        const struct unicode_case *c = &unicode_cases[i];
+        size_t want_len = c->want_len ? c->want_len : strlen(c->want);
+        struct charset_result r;
+
+        assert_int_equal(charset_to_utf8(c->label, c->in, c->len, &r), 0);
+        if (r.len != want_len || memcmp(r.text, c->want, want_len) != 0 ||
+            r.flags != c->want_flags)
+            fail_msg(
+                "unicode case %zu (%s): got \"%s\" (%zu bytes) flags %u via %s, want "
+                "\"%s\" flags %u",
+                i, c->label ? c->label : "(none)", r.text, r.len, r.flags, r.used,
+                c->want, c->want_flags);
+        free(r.text);
+    }
+}
+
 int main(void)
 {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_cases)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_cases),
+                                       cmocka_unit_test(test_unicode_forms)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

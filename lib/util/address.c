@@ -4,10 +4,23 @@
 #include <string.h>
 #include <strings.h>
 
+/*
+ * Could Postfix route ADDRESS (local part: LOCAL_LEN bytes) by something
+ * else than the domain after its last '@'?  Percent hack, bang path, an
+ * '@' in the local part (quoted: resolve_dequoted_address), a source route.
+ */
+static bool address_reroutable(const char *address, size_t local_len)
+{
+    return address[0] == '@' || memchr(address, '%', local_len) != NULL ||
+           memchr(address, '!', local_len) != NULL ||
+           memchr(address, '@', local_len) != NULL;
+}
+
 bool address_is_internal(const char *address, const char *const *domains)
 {
     const char *at = strrchr(address, '@');
-    if (at == NULL || domains == NULL)
+    if (at == NULL || domains == NULL ||
+        address_reroutable(address, (size_t)(at - address)))
         return false;
     const char *domain = at + 1;
     size_t dl = strlen(domain);

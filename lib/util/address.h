@@ -13,11 +13,17 @@
 /*
  * Is ADDRESS in one of DOMAINS (NULL-terminated; ".example.com" covers its
  * subdomains, "example.com" only itself)?  The domain is what follows the
- * last '@', compared without regard to ASCII case.  No '@', or no
- * DOMAINS: not internal.
- * XXX Postfix's percent hack, bang paths and quoted local parts can route
- * "bob%evil.example@corp.example" off-site (POSTFIX-FACTS.md); such
- * addresses are still judged by their last '@' here.
+ * '@', compared without regard to ASCII case.  No '@', or no DOMAINS: not
+ * internal.
+ *
+ * Fails closed on addresses that Postfix may route elsewhere than their
+ * last '@' says (POSTFIX-FACTS.md): with its defaults allow_percent_hack,
+ * swap_bangpath and resolve_dequoted_address, "bob%evil.example@corp.example",
+ * "evil.example!bob@corp.example" and "\"bob@evil.example\"@corp.example"
+ * leave for evil.example when corp.example is local to Postfix.  So an
+ * address whose local part holds '%', '!' or an '@' (quoted or not), or
+ * that starts with a source route ("@relay:bob@corp.example"), is never
+ * internal.
  */
 bool address_is_internal(const char *address, const char *const *domains);
 

@@ -21,6 +21,17 @@ static const struct {
     {"bob@evilgroup.example", false},  /* a suffix is not a subdomain */
     {"carol@partner.example", false},
     {"\"x@corp.example\"@partner.example", false}, /* the last '@' decides */
+    /* Postfix may route these off-site (percent hack, bang path, dequoted
+     * local part, source route): never internal. */
+    {"bob%evil.example@corp.example", false},
+    {"evil.example!bob@corp.example", false},
+    {"\"bob@evil.example\"@corp.example", false},
+    {"bob@evil.example@corp.example", false},
+    {"\"bob%evil.example\"@corp.example", false},
+    {"@relay.example:bob@corp.example", false},
+    {"@corp.example,@relay.example:bob@corp.example", false},
+    {"bob.smith+tag@corp.example", true}, /* '+', '.' and '-' route nowhere */
+    {"\"bob smith\"@corp.example", true},
     {"no-at-sign", false},
     {"", false},
 };

@@ -1,0 +1,291 @@
+#!/usr/bin/python3
+"""Crafted messages that used to slip past the rules.
+
+Each message is built here from real encodings (Python's zipfile, tarfile,
+bz2, codecs and a PNG writer) and judged by "sendwatch test --json", the
+milter's own decision (lib/decide), with a small scan_text_limit and
+archive budget so the limits are reached with small samples.  Each test
+checks that the rule that should fire fires, and that the flag that tells
+what could not be read is set (or, where everything was read, is not).
+"""
+
+import base64
+import bz2
+import io
+import json
+import os
+import struct
+import tarfile
+import unittest
+import zipfile
+import zlib
+
+import swtest
+
+SENDER = "alice@corp.sendwatch.test"
+OUTSIDE = "bob@partner.example"
+
+RULES = """\
+rule cards
+    match body,attachment-text regex /\\b(?:\\d[ -]?){15}\\d\\b/ validate luhn
+    action reject "card numbers"
+
+rule plan
+    match any keywords "CONFIDENTIAL-PLAN"
+    action reject "confidential"
+
+rule cut
+    limit-exceeded
+    action hold 10m
+"""
+
+CARDS = "".join("%d,Customer %d,4111 1111 1111 1111\r\n" % (i, i) for i in range(40))
+
+
+def b64_lines(data):
+    text = base64.b64encode(data).decode()
+    return "\r\n".join(text[i:i + 76] for i in range(0, len(text), 76))
+
+
+def message(parts, subject="crafted"):
+    """A multipart/mixed message; PARTS are (content type, name, bytes)."""
+    out = ["From: <%s>" % SENDER, "To: <%s>" % OUTSIDE, "Subject: %s" % subject,
+           "MIME-Version: 1.0", 'Content-Type: multipart/mixed; boundary="b"', "",
+           "--b", "Content-Type: text/plain; charset=us-ascii", "", "see attached"]
+    for ctype, name, data in parts:
+        out += ["--b", "Content-Type: %s%s" % (ctype, '; name="%s"' % name if name else ""),
+                "Content-Transfer-Encoding: base64",
+                'Content-Disposition: attachment%s' % ('; filename="%s"' % name if name else ""),
+                "", b64_lines(data)]
+    out += ["--b--", ""]
+    return "\r\n".join(out).encode()
+
+
+def zip_of(members):
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in members:
+            z.writestr(name, data)
+    return buf.getvalue()
+
+
+def png_chunk(kind, data):
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(
+        ">I", zlib.crc32(kind + data))
+
+
+def png(size):
+    """A PNG of about SIZE bytes as libpng writes it: IDAT chunks of 8 KB."""
+    pixels = zlib.compress(bytes((i * 7919) % 251 for i in range(size * 2)), 1)[:size]
+    out = b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", struct.pack(">IIBBBBB", 800, 600, 8, 2, 0, 0, 0))
+    for i in range(0, len(pixels), 8192):
+        out += png_chunk(b"IDAT", pixels[i:i + 8192])
+    return out + png_chunk(b"IEND", b"")
+
+
+def jpeg(size):
+    """A baseline JPEG's structure: JFIF, tables, a frame, a scan of SIZE bytes, EOI."""
+    scan = bytes((i * 7919) % 251 for i in range(size)).replace(b"\xff", b"\xff\x00")
+    return (b"\xff\xd8" + b"\xff\xe0" + struct.pack(">H", 16) + b"JFIF\0\x01\x01\0\0\x01\0\x01\0\0"
+            + b"\xff\xdb" + struct.pack(">H", 67) + bytes(65)
+            + b"\xff\xc0" + struct.pack(">HBHHB", 11, 8, 600, 800, 1) + b"\x01\x11\x00"
+            + b"\xff\xc4" + struct.pack(">H", 20) + bytes(18)
+            + b"\xff\xda" + struct.pack(">HB", 8, 1) + b"\x01\x00\x00\x3f\x00" + scan + b"\xff\xd9")
+
+
+def pdf(size, middle=None):
+    """A PDF's first and last lines around SIZE bytes of binary streams (or MIDDLE)."""
+    body = middle if middle is not None else bytes((i * 7919) % 256 for i in range(size))
+    return b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n" + body + b"\nstartxref\n9\n%%EOF\n"
+
+
+def office_zip(first, members):
+    """An office document as Office and LibreOffice write it: FIRST (name, data)
+    stored, the rest deflated."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr(zipfile.ZipInfo(first[0]), first[1])
+        for name, data in members:
+            z.writestr(name, data, compress_type=zipfile.ZIP_DEFLATED)
+    return buf.getvalue()
+
+
+CONTENT_TYPES = ('<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.'
+                 'openxmlformats.org/package/2006/content-types"><Default Extension="xml" '
+                 'ContentType="application/xml"/></Types>')
+ODF_MIMETYPE = ("mimetype", "application/vnd.oasis.opendocument.text")
+ODF_NS = ('xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+          'xmlns:style="urn:oasis:names:tc:opendocument:xmlns:style:1.0" '
+          'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"')
+PPT_NS = ('xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main" '
+          'xmlns:p="http://schemas.openxmlformats.org/presentationml/2006/main"')
+
+
+def odt_with_header(header_text):
+    """An ODF text document whose page header (in styles.xml) says HEADER_TEXT."""
+    content = ('<?xml version="1.0" encoding="UTF-8"?><office:document-content %s>'
+               '<office:body><office:text><text:p>Quarterly report</text:p></office:text>'
+               '</office:body></office:document-content>' % ODF_NS)
+    styles = ('<?xml version="1.0" encoding="UTF-8"?><office:document-styles %s>'
+              '<office:master-styles><style:master-page style:name="Standard">'
+              '<style:header><text:p>%s</text:p></style:header></style:master-page>'
+              '</office:master-styles></office:document-styles>' % (ODF_NS, header_text))
+    manifest = ('<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:manifest='
+                '"urn:oasis:names:tc:opendocument:xmlns:manifest:1.0"/>')
+    return office_zip(ODF_MIMETYPE, [("META-INF/manifest.xml", manifest),
+                                     ("content.xml", content), ("styles.xml", styles)])
+
+
+def pptx_with_master(master_text, layout_text):
+    """A presentation whose slide master and layout carry text; its slide does not."""
+    def sld(root, text):
+        return ('<?xml version="1.0" encoding="UTF-8"?><p:%s %s><p:cSld><p:spTree><p:sp>'
+                '<p:txBody><a:p><a:r><a:t>%s</a:t></a:r></a:p></p:txBody></p:sp>'
+                '</p:spTree></p:cSld></p:%s>' % (root, PPT_NS, text, root))
+    return office_zip(("[Content_Types].xml", CONTENT_TYPES), [
+        ("_rels/.rels", '<?xml version="1.0"?><Relationships/>'),
+        ("ppt/presentation.xml", '<?xml version="1.0"?><p:presentation %s/>' % PPT_NS),
+        ("ppt/slides/slide1.xml", sld("sld", "Agenda")),
+        ("ppt/slideMasters/slideMaster1.xml", sld("sldMaster", master_text)),
+        ("ppt/slideLayouts/slideLayout1.xml", sld("sldLayout", layout_text))])
+
+
+class Crafted(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        # Not started: "sendwatch test" needs the config and rules only.
+        cls.stack = swtest.Stack("crafted", rules={"10-crafted.rules": RULES}, config_extra={
+            "scan_text_limit": "256k", "archive_max_expanded": "8m",
+            "archive_max_entries": "60"})
+        cls.count = 0
+
+    def judge(self, raw):
+        Crafted.count += 1
+        path = os.path.join(self.stack.workdir, "crafted-%d.eml" % self.count)
+        with open(path, "wb") as f:
+            f.write(raw)
+        r = self.stack.sendwatch("test", path, "--from", SENDER, "--to", OUTSIDE, "--json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return json.loads(r.stdout)
+
+    def assert_judged(self, raw, rules, flags=(), not_flags=(), what=""):
+        got = self.judge(raw)
+        names = [r["name"] for r in got["rules"]]
+        for rule in rules:
+            self.assertIn(rule, names, "%s: rule %s did not fire: %s" % (what, rule, got))
+        for flag in flags:
+            self.assertIn(flag, got["flags"], "%s: flag %s not set: %s" % (what, flag, got))
+        for flag in not_flags:
+            self.assertNotIn(flag, got["flags"], "%s: flag %s set: %s" % (what, flag, got))
+        return got
+
+    def test_type_and_magic_is_no_pass(self):
+        """A part labelled image/png or application/pdf and starting with its magic
+        is read when it is not that format to its end, or its name says text: the
+        issue's cards.csv sent as image/png (\\x89PNG, then card numbers), the same
+        named .png, a PDF that is a CSV after its first line.  Real images and PDFs
+        are read in full (exact sizes), fire nothing and set no flag."""
+        csv_png = b"\x89PNG\r\n\x1a\n" + (CARDS * 130).encode()
+        samples = {
+            "cards.csv as image/png": message([("image/png", "cards.csv", csv_png)]),
+            "PNG magic then CSV, named .png": message([("image/png", "scan.png", csv_png)]),
+            "PDF first line then CSV": message([("application/pdf", "quote.pdf", pdf(
+                0, (CARDS * 130).encode()))]),
+        }
+        for what, raw in samples.items():
+            with self.subTest(what):
+                self.assert_judged(raw, ["cards"], not_flags=["limit-exceeded"], what=what)
+        real = [("image/png", "screen.png", png(600 * 1024)),
+                ("image/jpeg", "photo.jpg", jpeg(600 * 1024)),
+                ("application/pdf", "catalog.pdf", pdf(600 * 1024))]
+        got = self.judge(message(real))
+        self.assertEqual(got["rules"], [], got)
+        self.assertEqual(got["flags"], [], got)
+        self.assertEqual([(a["name"], a["size"]) for a in got["attachments"]],
+                         [(name, len(data)) for _, name, data in real])
+
+    def test_text_cut_is_flagged(self):
+        """A file read as text only because it looks like text (no text name or
+        type) is cut at scan_text_limit: the cut is flagged, at top level and in a
+        zip, so a rule on limit-exceeded holds what the keyword rule cannot see."""
+        notes = bytes(i * 7 % 251 for i in range(160 * 1024)).hex().encode()
+        notes += b"\nCONFIDENTIAL-PLAN\n"
+        samples = {
+            "top level": message([("application/octet-stream", "notes.dat", notes)]),
+            "in a zip": message([("application/zip", "notes.zip",
+                                  zip_of([("notes.dat", notes)]))]),
+        }
+        for what, raw in samples.items():
+            with self.subTest(what):
+                self.assert_judged(raw, ["cut"], flags=["limit-exceeded"], what=what)
+
+    def test_office_parts_count(self):
+        """Office structure parts (styles, themes) count toward the entries and
+        expanded bytes, and a non-zip named like an office document is read like
+        any archive: a tar.bz2 named doc.odt holding a large styles.xml, a zip
+        named .docx with many theme parts or one huge styles part, are flagged."""
+        big = (b"<style:style style:name='P1'/>" * 400000)[:9 * 1024 * 1024]
+        tar = io.BytesIO()
+        with tarfile.open(fileobj=tar, mode="w:bz2") as t:
+            for name, data in (ODF_MIMETYPE[0], ODF_MIMETYPE[1].encode()), ("styles.xml", big):
+                info = tarfile.TarInfo(name)
+                info.size = len(data)
+                t.addfile(info, io.BytesIO(data))
+        themes = [("word/theme/theme%d.xml" % i, "<a:theme/>") for i in range(80)]
+        samples = {
+            "tar.bz2 named .odt": message([("application/vnd.oasis.opendocument.text",
+                                            "doc.odt", tar.getvalue())]),
+            "80 theme parts": message([("application/octet-stream", "doc.docx", office_zip(
+                ("[Content_Types].xml", CONTENT_TYPES), themes))]),
+            "a 9 MB styles part": message([("application/octet-stream", "doc.docx", office_zip(
+                ("[Content_Types].xml", CONTENT_TYPES), [("word/styles.xml", big)]))]),
+        }
+        for what, raw in samples.items():
+            with self.subTest(what):
+                self.assert_judged(raw, ["cut"], flags=["limit-exceeded"], what=what)
+
+    def test_office_text_users_see(self):
+        """ODF page headers (styles.xml) and PPTX slide masters and layouts are
+        read; "[Content_Types].xml" is a name, not a pattern that hides t.xml."""
+        docx = office_zip(("[Content_Types].xml", CONTENT_TYPES), [
+            ("word/document.xml", "<w:document/>"), ("t.xml", CARDS)])
+        samples = {
+            "odt header": (message([("application/vnd.oasis.opendocument.text", "r.odt",
+                                     odt_with_header("CONFIDENTIAL-PLAN"))]), "plan"),
+            "pptx master": (message([("application/octet-stream", "deck.pptx",
+                                      pptx_with_master("CONFIDENTIAL-PLAN", "Title"))]),
+                            "plan"),
+            "pptx layout": (message([("application/octet-stream", "deck.pptx",
+                                      pptx_with_master("Title", "CONFIDENTIAL-PLAN"))]),
+                            "plan"),
+            "t.xml in a docx": (message([("application/octet-stream", "r.docx", docx)]),
+                                "cards"),
+        }
+        for what, (raw, rule) in samples.items():
+            with self.subTest(what):
+                self.assert_judged(raw, [rule], not_flags=["limit-exceeded", "malformed"],
+                                   what=what)
+
+    def test_utf16_text_is_read(self):
+        """Excel's "Unicode Text" and Notepad's "Unicode" (UTF-16 with a byte order
+        mark, no charset label), at top level and inside a zip, and UTF-16 without
+        a mark under a name that says nothing: read as text, flagged relabeled."""
+        le_bom = b"\xff\xfe" + ("CONFIDENTIAL-PLAN\r\n" + CARDS).encode("utf-16-le")
+        be_bom = b"\xfe\xff" + ("CONFIDENTIAL-PLAN\r\n" + CARDS).encode("utf-16-be")
+        le_bare = ("CONFIDENTIAL-PLAN\r\n" + CARDS).encode("utf-16-le")
+        samples = {
+            "top-level .txt": message([("text/plain", "export.txt", le_bom)]),
+            "top-level .dat": message([("application/octet-stream", "notes.dat", be_bom)]),
+            "in a zip": message([("application/zip", "export.zip",
+                                  zip_of([("export.txt", le_bom)]))]),
+            "in a zip, no mark, no text name": message(
+                [("application/zip", "export.zip", zip_of([("notes.dat", le_bare)]))]),
+        }
+        for what, raw in samples.items():
+            with self.subTest(what):
+                self.assert_judged(raw, ["cards", "plan"], flags=["charset-relabeled"],
+                                   not_flags=["limit-exceeded"], what=what)
+
+
+if __name__ == "__main__":
+    swtest.main()
