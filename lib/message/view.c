@@ -253,6 +253,23 @@ static bool has_8bit(const char *s)
 }
 
 /*
+ * NAME as GMime decoded it, as UTF-8: GMime hands back the raw bytes of an
+ * RFC 2231 value without a charset (filename*=%8E%D0) or in one iconv does
+ * not know, which are then read like raw 8-bit names.  g_malloc'ed.
+ */
+static char *view_gmime_name(struct view *v, const char *name)
+{
+    bool relabeled;
+
+    if (g_utf8_validate(name, -1, NULL))
+        return g_strdup(name);
+    char *utf8 = view_header_decode(name, strlen(name), &relabeled);
+    if (relabeled)
+        v->flags |= VIEW_CHARSET_RELABELED;
+    return utf8;
+}
+
+/*
  * The attachment name: the raw parameter when it carries encoded-words or
  * raw 8-bit bytes (GMime loses characters there), else GMime's decoding
  * (which handles RFC 2231 continuations and charsets).  g_malloc'ed or NULL.
@@ -285,7 +302,7 @@ static char *view_part_name(struct view *v, GMimeObject *obj)
             decoded = g_mime_object_get_content_type_parameter(obj, "name");
         }
         if (decoded != NULL && *decoded != '\0')
-            return g_strdup(decoded);
+            return view_gmime_name(v, decoded);
     }
     return NULL;
 }

@@ -94,6 +94,9 @@ static const struct {
     {"names.eml", VIEW_ATTACHMENT_NAME, "機密データ.bin", true}, /* raw UTF-8 */
     {"names.eml", VIEW_ATTACHMENT_NAME, "見積書.txt", true},     /* raw Shift_JIS */
     {"names.eml", VIEW_ATTACHMENT_TEXT, "山田,yamada@example.jp", true}, /* CSV content */
+    /* RFC 2231 without a charset: GMime hands back raw bytes, here Shift_JIS,
+     * and a lone %E3 once failed the whole view (found by fuzz_view). */
+    {"names_2231_raw.eml", VIEW_ATTACHMENT_NAME, "社外秘.txt", true},
     /* Charset labels that lie. */
     {"lying_labels.eml", VIEW_BODY, "極秘の計画", true},
     {"lying_labels.eml", VIEW_BODY, "社外秘の見積", true},
