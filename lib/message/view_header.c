@@ -19,7 +19,13 @@ static void append_converted(GString *out, const char *charset, const char *byte
         g_error("out of memory"); /* as GLib does everywhere else */
     if (r.flags & CHARSET_RELABELED)
         *relabeled = true;
-    g_string_append_len(out, r.text, (gssize)r.len);
+    /* A NUL (=00 in an encoded-word) would end the value for every caller
+     * and hide what follows it: drop it, as invisible characters are. */
+    for (size_t i = 0; i < r.len; i++) {
+        size_t n = strnlen(r.text + i, r.len - i);
+        g_string_append_len(out, r.text + i, (gssize)n);
+        i += n;
+    }
     free(r.text);
 }
 

@@ -97,6 +97,9 @@ static const struct {
     /* RFC 2231 without a charset: GMime hands back raw bytes, here Shift_JIS,
      * and a lone %E3 once failed the whole view (found by fuzz_view). */
     {"names_2231_raw.eml", VIEW_ATTACHMENT_NAME, "社外秘.txt", true},
+    /* =00 in an encoded-word once ended the subject and the name there. */
+    {"nul_words.eml", VIEW_SUBJECT, "helloCONFIDENTIAL社外秘", true},
+    {"nul_words.eml", VIEW_ATTACHMENT_NAME, "invoice.pdf.exe", true},
     /* Charset labels that lie. */
     {"lying_labels.eml", VIEW_BODY, "極秘の計画", true},
     {"lying_labels.eml", VIEW_BODY, "社外秘の見積", true},
@@ -199,6 +202,10 @@ static void test_flags(void **state)
     v = load("lying_labels.eml");
     assert_true(view_flags(v) & VIEW_CHARSET_RELABELED);
     assert_false(view_flags(v) & VIEW_MALFORMED);
+    view_free(v);
+
+    v = load("nul_words.eml"); /* the name after its =00 is still suspicious */
+    assert_true(view_flags(v) & VIEW_SUSPICIOUS_NAME);
     view_free(v);
 
     v = load("iso2022jp.eml");
