@@ -210,19 +210,6 @@ static void view_collect_addresses(struct view *v, InternetAddressList *list, bo
 }
 
 /* The headers of a message (the top one or a forwarded one). */
-/* VALUE (LEN bytes) with every NUL byte as U+2400, g_malloc'ed. */
-static char *view_visible_nuls(const char *value, size_t len)
-{
-    GString *out = g_string_sized_new(len + 16);
-    for (size_t i = 0; i < len; i++) {
-        if (value[i] == '\0')
-            g_string_append(out, "\xe2\x90\x80");
-        else
-            g_string_append_c(out, value[i]);
-    }
-    return g_string_free(out, FALSE);
-}
-
 static void view_add_headers(struct view *v, GMimeObject *obj, bool top)
 {
     GMimeHeaderList *list = g_mime_object_get_header_list(obj);
@@ -239,11 +226,14 @@ static void view_add_headers(struct view *v, GMimeObject *obj, bool top)
         size_t len = 0;
         char *value = view_header_decode_bytes(raw, strlen(raw), &len, &relabeled);
         if (memchr(value, '\0', len) != NULL) {
-            /* An encoded NUL would cut the text short and hide what follows:
-             * it is shown as U+2400 instead, and the message is malformed. */
-            char *visible = view_visible_nuls(value, len);
-            g_free(value);
-            value = visible;
+            /* An encoded NUL would cut the text short and hide what follows,
+             * or split a keyword: dropped, as invisible characters are, and
+             * the message is malformed. */
+            size_t o = 0;
+            for (size_t k = 0; k < len; k++)
+                if (value[k] != '\0')
+                    value[o++] = value[k];
+            value[o] = '\0';
             view_note(v, VIEW_MALFORMED, "a %s header decodes to a NUL byte", name);
         }
         g_strstrip(value);
@@ -267,6 +257,23 @@ static void view_add_headers(struct view *v, GMimeObject *obj, bool top)
         }
         g_free(value);
     }
+}
+
+/*
+ * NAME as GMime decoded it, as UTF-8: GMime hands back the raw bytes of an
+ * RFC 2231 value without a charset (filename*=%8E%D0) or in one iconv does
+ * not know, which are then read like raw 8-bit names.  g_malloc'ed.
+ */
+static char *view_gmime_name(struct view *v, const char *name)
+{
+    bool relabeled;
+
+    if (g_utf8_validate(name, -1, NULL))
+        return g_strdup(name);
+    char *utf8 = view_header_decode(name, strlen(name), &relabeled);
+    if (relabeled)
+        v->flags |= VIEW_CHARSET_RELABELED;
+    return utf8;
 }
 
 /*
@@ -298,8 +305,11 @@ static void view_part_names(struct view *v, GMimeObject *obj, struct view_names 
             cd ? g_mime_content_disposition_get_parameter(cd, "filename") : NULL;
         if (gmime == NULL || *gmime == '\0')
             gmime = g_mime_object_get_content_type_parameter(obj, "name");
-        if (gmime != NULL)
-            view_names_add(names, gmime, strlen(gmime));
+        if (gmime != NULL) {
+            char *utf8 = view_gmime_name(v, gmime);
+            view_names_add(names, utf8, strlen(utf8));
+            g_free(utf8);
+        }
     }
     if (names->relabeled)
         v->flags |= VIEW_CHARSET_RELABELED;

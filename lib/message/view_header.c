@@ -102,8 +102,17 @@ static void decode_word(const struct encoded_word *w, GByteArray *run)
 
 char *view_header_decode(const char *raw, size_t len, bool *relabeled)
 {
-    size_t out_len;
-    return view_header_decode_bytes(raw, len, &out_len, relabeled);
+    size_t out_len, o = 0;
+    char *text = view_header_decode_bytes(raw, len, &out_len, relabeled);
+    /* A NUL (=00 in an encoded-word) would end the value for a caller that
+     * takes a C string and hide what follows it: dropped here, as invisible
+     * characters are (view_header_decode_bytes keeps it, for those that
+     * show it). */
+    for (size_t i = 0; i < out_len; i++)
+        if (text[i] != '\0')
+            text[o++] = text[i];
+    text[o] = '\0';
+    return text;
 }
 
 char *view_header_decode_bytes(const char *raw, size_t len, size_t *out_len,

@@ -19,7 +19,9 @@
 /*
  * Decodes LEN bytes of a raw header value (folded or not) to UTF-8.
  * Returns a g_malloc'ed string the caller g_free()s; *RELABELED is set
- * when a charset label did not fit.  Never NULL (GLib aborts on OOM).
+ * when a charset label did not fit.  NUL bytes (=00 in a word) are
+ * dropped: the value must not end before its text does.  Never NULL (GLib
+ * aborts on OOM).
  */
 char *view_header_decode(const char *raw, size_t len, bool *relabeled);
 

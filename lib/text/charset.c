@@ -62,6 +62,72 @@ static const char *charset_iconv_name(const char *label)
 
 static const char replacement[] = "\xef\xbf\xbd"; /* U+FFFD */
 
+/* True when every byte is 7-bit. */
+static bool is_7bit(const char *in, size_t len)
+{
+    return ascii_span(in, len) == len;
+}
+
+/* True when the bytes are valid UTF-8 (utf8proc's check, which refuses overlongs). */
+static bool is_valid_utf8(const char *in, size_t len)
+{
+    size_t i = 0;
+
+    while (i < len) {
+        i += ascii_span(in + i, len - i);
+        if (i == len)
+            break;
+        utf8proc_int32_t cp;
+        utf8proc_ssize_t n = utf8proc_iterate((const utf8proc_uint8_t *)in + i,
+                                              (utf8proc_ssize_t)(len - i), &cp);
+        if (n <= 0)
+            return false;
+        i += (size_t)n;
+    }
+    return true;
+}
+
+/*
+ * glibc's iconv does not always produce valid UTF-8: from "UTF-8" it
+ * passes F6 9A A4 96 (past U+10FFFF) through unchanged.  Replaces every
+ * invalid sequence in OUT after byte START with U+FFFD, counted in *BAD,
+ * so that the result is valid UTF-8 whatever iconv did.  0, or -1 when
+ * out of memory.
+ */
+static int repair_utf8(struct buf *out, size_t start, size_t *bad)
+{
+    struct buf fixed = {0};
+    size_t i = start;
+
+    if (is_valid_utf8(out->data + start, out->len - start))
+        return 0;
+    if (buf_append(&fixed, out->data, start) != 0)
+        return -1;
+    while (i < out->len) {
+        size_t n = ascii_span(out->data + i, out->len - i);
+        if (n == 0) {
+            utf8proc_int32_t cp;
+            utf8proc_ssize_t m = utf8proc_iterate((const utf8proc_uint8_t *)out->data + i,
+                                                  (utf8proc_ssize_t)(out->len - i), &cp);
+            n = m > 0 ? (size_t)m : 0;
+        }
+        if ((n > 0 ? buf_append(&fixed, out->data + i, n)
+                   : buf_append(&fixed, replacement, 3)) != 0)
+            goto nomem;
+        if (n == 0) {
+            (*bad)++;
+            n = 1;
+        }
+        i += n;
+    }
+    free(out->data);
+    *out = fixed;
+    return 0;
+nomem:
+    free(fixed.data);
+    return -1;
+}
+
 /*
  * Converts with iconv from FROM.  Unreadable bytes become U+FFFD and count
  * in *BAD.  Returns 0, -1 when out of memory, -2 when iconv does not know
@@ -72,7 +138,7 @@ static int convert_iconv(const char *from, const char *in, size_t len, struct bu
 {
     iconv_t cd = iconv_open("UTF-8", from);
     char *inp = (char *)in;
-    size_t inleft = len;
+    size_t inleft = len, start = out->len;
 
     *bad = 0;
     if (cd == (iconv_t)-1)
@@ -105,35 +171,10 @@ static int convert_iconv(const char *from, const char *in, size_t len, struct bu
     out->len = (size_t)(outp - out->data);
     out->data[out->len] = '\0';
     iconv_close(cd);
-    return 0;
+    return repair_utf8(out, start, bad);
 nomem:
     iconv_close(cd);
     return -1;
-}
-
-/* True when every byte is 7-bit. */
-static bool is_7bit(const char *in, size_t len)
-{
-    return ascii_span(in, len) == len;
-}
-
-/* True when the bytes are valid UTF-8 (utf8proc's check, which refuses overlongs). */
-static bool is_valid_utf8(const char *in, size_t len)
-{
-    size_t i = 0;
-
-    while (i < len) {
-        i += ascii_span(in + i, len - i);
-        if (i == len)
-            break;
-        utf8proc_int32_t cp;
-        utf8proc_ssize_t n = utf8proc_iterate((const utf8proc_uint8_t *)in + i,
-                                              (utf8proc_ssize_t)(len - i), &cp);
-        if (n <= 0)
-            return false;
-        i += (size_t)n;
-    }
-    return true;
 }
 
 /* Does the text use ISO-2022-JP's designations (ESC $ B, ESC $ @, ESC ( I)? */

@@ -45,6 +45,12 @@ static const struct charset_case cases[] = {
     {"us-ascii", "caf\xe9", 0, "café", CHARSET_RELABELED},
     /* Bytes nothing reads: kept readable around U+FFFD, always valid UTF-8. */
     {"UTF-8", "ok \xff\xfe ok", 0, "ok \xef\xbf\xbd\xef\xbf\xbd ok", CHARSET_REPLACED},
+    /* glibc's iconv passes these through from "UTF-8" (past U+10FFFF);
+     * found by fuzz_charset. */
+    {"UTF-8", "ok \xf6\x9a\xa4\x96 ok", 0,
+     "ok \xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd ok", CHARSET_REPLACED},
+    {"ISO-10646/UTF8/", "ok \xf6\x9a\xa4\x96 ok", 0,
+     "ok \xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd ok", CHARSET_REPLACED},
     {"UTF-8", "", 0, "", 0},
     {"us-ascii", "nul\0byte", 8, "nul\0byte", 0},
 };

@@ -27,6 +27,9 @@ void log_close(void)
 }
 
 static void log_emit(int priority, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+
+static void log_emit(int priority, const char *fmt, va_list ap)
 {
     char line[4096];
 
