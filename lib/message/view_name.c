@@ -212,9 +212,14 @@ static void add_segments(struct view_names *names, GArray *array)
     if (array->len == 0)
         return;
     qsort(segs, array->len, sizeof(*segs), segment_compare);
+    /* Swapped, not copied, to the front: every value stays in the array
+     * once, for the caller to free (a copy freed one twice: fuzz_view). */
     for (size_t i = 0; i < array->len; i++)
-        if (n == 0 || segs[i].index != segs[n - 1].index)
-            segs[n++] = segs[i];
+        if (n == 0 || segs[i].index != segs[n - 1].index) {
+            struct segment keep = segs[i];
+            segs[i] = segs[n];
+            segs[n++] = keep;
+        }
     add_joined(names, segs, n);
     size_t run = 0;
     while (run < n && segs[run].index == run)

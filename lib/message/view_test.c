@@ -815,6 +815,15 @@ static void test_every_reading(void **state)
     view_free(v);
 }
 
+/* A repeated RFC 2231 index: the first counts (once freed a value twice). */
+static void test_name_repeated_index(void **state)
+{
+    (void)state;
+    struct view *v = load("name_2231_repeated_index.eml");
+    assert_true(has_text(v, VIEW_ATTACHMENT_NAME, "report.exe"));
+    view_free(v);
+}
+
 /* An encoded NUL in a header hides nothing after it: dropped, flagged. */
 static void test_header_nul_hides_nothing(void **state)
 {
@@ -843,6 +852,7 @@ int main(void)
         cmocka_unit_test(test_every_reading),
         cmocka_unit_test(test_flowed_text_is_unflowed),
         cmocka_unit_test(test_header_nul_hides_nothing),
+        cmocka_unit_test(test_name_repeated_index),
         cmocka_unit_test(test_attachments),
         cmocka_unit_test(test_flags),
         cmocka_unit_test(test_archive_flags),
