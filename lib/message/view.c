@@ -524,7 +524,12 @@ static struct spool *view_decode_part(struct view *v, const struct view_leaf_inf
              : encoding == g_mime_data_wrapper_get_encoding(content)
                  ? (g_mime_data_wrapper_write_to_stream(content, out) < 0 ? -1 : 0)
                  : view_decode(raw, encoding, out, &after_pad);
-    if (rc != 0)
+    if (rc != 0 && v->later_reading && view_stream_error(out) == NULL)
+        /* Another reading's part that does not decode: what did is read, the
+         * first reading stands, and the message is malformed already. */
+        view_note(v, VIEW_MALFORMED, "a %s part of another reading does not decode",
+                  info->type);
+    else if (rc != 0)
         view_fail(v, view_stream_error(out) ? view_stream_error(out)
                                             : "cannot decode an attachment");
     if (after_pad)

@@ -53,7 +53,10 @@ int view_decode(GMimeStream *raw, GMimeContentEncoding encoding, GMimeStream *ou
         if (decode_step(&state, in + start, (size_t)n - start, out) != 0)
             return -1;
     }
-    if (n < 0)
+    /* A reading's stream (a GMimeStreamCat, view_readings.h) answers a read
+     * at its end with -1, not 0: that is no error. */
+    if (n < 0 && !g_mime_stream_eos(raw) &&
+        !(raw->bound_end != -1 && raw->position >= raw->bound_end))
         return -1;
     size_t m = g_mime_encoding_flush(&state, "", 0, tail);
     return m > 0 && g_mime_stream_write(out, tail, m) != (ssize_t)m ? -1 : 0;

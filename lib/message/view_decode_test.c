@@ -47,6 +47,30 @@ static void test_base64_reads_on_after_padding(void **state)
     g_free(s);
 }
 
+/* A reading's stream (GMimeStreamCat) answers -1 at its end: no error. */
+static void test_decode_to_the_end_of_a_cat_stream(void **state)
+{
+    (void)state;
+    GMimeStream *cat = g_mime_stream_cat_new();
+    GMimeStream *a = g_mime_stream_mem_new_with_buffer("QUJD", 4);
+    GMimeStream *b = g_mime_stream_mem_new_with_buffer("REVG\r\n", 6);
+    g_mime_stream_cat_add_source(GMIME_STREAM_CAT(cat), a);
+    g_mime_stream_cat_add_source(GMIME_STREAM_CAT(cat), b);
+    GMimeStream *part = g_mime_stream_substream(cat, 0, 10);
+    GMimeStream *out = g_mime_stream_mem_new();
+    bool after_pad;
+    assert_int_equal(view_decode(part, GMIME_CONTENT_ENCODING_BASE64, out, &after_pad),
+                     0);
+    GByteArray *bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(out));
+    assert_int_equal(bytes->len, 6);
+    assert_memory_equal(bytes->data, "ABCDEF", 6);
+    g_object_unref(out);
+    g_object_unref(part);
+    g_object_unref(a);
+    g_object_unref(b);
+    g_object_unref(cat);
+}
+
 static void test_unflow(void **state)
 {
     (void)state;
@@ -73,6 +97,7 @@ int main(void)
     g_mime_init();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_base64_reads_on_after_padding),
+        cmocka_unit_test(test_decode_to_the_end_of_a_cat_stream),
         cmocka_unit_test(test_unflow),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
