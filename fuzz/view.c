@@ -24,6 +24,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const void *parts[2] = {data, data + size / 2};
     size_t lens[2] = {size / 2, size - size / 2};
 
-    fuzz_view_check(parts, lens, 2);
+    view_free(fuzz_view_check(parts, lens, 2));
     return 0;
 }

@@ -26,9 +26,11 @@ static const struct view_limits fuzz_view_limits = {
  * the milter writes chunks) and checks it: a view always comes back (only
  * out of memory or an unwritable temp_dir may stop it), every text is
  * NUL-terminated valid UTF-8 of a known field, every attachment index and
- * parent is in range, and a MALFORMED or LIMIT flag says why.
+ * parent is in range, and a MALFORMED or LIMIT flag says why.  Returns
+ * the view, which the caller frees.
  */
-static inline void fuzz_view_check(const void *const *parts, const size_t *lens, size_t n)
+static inline struct view *fuzz_view_check(const void *const *parts, const size_t *lens,
+                                           size_t n)
 {
     char err[256];
     struct spool *sp =
@@ -65,8 +67,8 @@ static inline void fuzz_view_check(const void *const *parts, const size_t *lens,
     FUZZ_CHECK(view_subject(v) != NULL && view_header_from(v) != NULL, "subject/from");
     for (size_t i = 0; i < view_header_rcpt_count(v); i++)
         FUZZ_CHECK(view_header_rcpt_at(v, i) != NULL, "rcpt %zu", i);
-    view_free(v);
     spool_free(sp);
+    return v;
 }
 
 #endif
