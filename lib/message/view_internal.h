@@ -1,0 +1,93 @@
+/*
+ * view_internal - the view's record and the pieces that fill it, shared by
+ * view.c (the record: texts, attachments, flags), view_walk.c (the MIME
+ * structure and each of its readings) and view_leaf.c (one leaf part, read
+ * under each of its labels).  Internal to the view: nothing outside
+ * lib/message includes it.
+ *
+ * A soft problem (view_note) sets a flag and keeps the first reason; a hard
+ * one (view_fail: out of memory, a spool that cannot be read or written)
+ * makes view_build() return NULL, so that a message read halfway is never
+ * taken as inspected.  Every function here does nothing useful once the
+ * view has failed, and callers stop early by checking v->failed.
+ */
+#ifndef SENDWATCH_VIEW_INTERNAL_H
+#define SENDWATCH_VIEW_INTERNAL_H
+
+#include <gmime/gmime.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "extract.h"
+#include "spool.h"
+#include "view.h"
+#include "view_name.h"
+
+struct view {
+    struct view_text *texts;
+    size_t ntexts, texts_cap;
+    struct view_attachment *attachments;
+    size_t nattachments, attachments_cap;
+    unsigned flags;
+    char *subject;
+    char *header_from;
+    char **header_rcpts;
+    size_t nheader_rcpts;
+    char problem[256];
+    struct view_limits limits;
+    struct extract_budget budget; /* archive limits, shared by the whole message */
+    bool failed;                  /* a hard error: view_build() returns NULL */
+    char error[256];              /* why */
+    /* The other readings of an ambiguous structure (view_readings.h): while
+     * a later one is walked, parts it shares with an earlier one - the
+     * same bytes of the message - are not read again. */
+    struct view_readings *readings;
+    GMimeParserOptions *options;
+    bool later_reading;
+    gint64 (*seen)[2]; /* [start, end) of the parts read */
+    size_t nseen, seen_cap;
+};
+/* Sets FLAG; for the malformed and cut flags, the first reason is kept. */
+void view_note(struct view *v, unsigned flag, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* A hard error: WHY is kept (the first one) and the view fails. */
+void view_fail(struct view *v, const char *why);
+
+/* Adds UTF8 (valid UTF-8, LEN bytes), normalised, as a text of FIELD of
+ * attachment ATTACHMENT (-1: the message).  NAME (a header's) is copied. */
+void view_add_text(struct view *v, enum view_field field, const char *name,
+                   int attachment, const char *utf8, size_t len);
+/* Converts BYTES labelled CHARSET (NULL: none) to UTF-8 (HTML: its text) and
+ * adds it.  With OWNED == BYTES (malloc'ed, NUL-terminated) they are taken
+ * over, so that ASCII and clean UTF-8 are not copied. */
+void view_add_owned_bytes(struct view *v, enum view_field field, const char *name,
+                          int attachment, const char *charset, char *owned,
+                          const char *bytes, size_t len, bool html);
+void view_add_bytes(struct view *v, enum view_field field, const char *name,
+                    int attachment, const char *charset, const char *bytes, size_t len,
+                    bool html);
+
+/* The first MAX bytes of SP, malloc'ed and NUL-terminated (*LEN without the
+ * NUL); NULL when the view failed.  _take takes SP's memory over when it
+ * holds all of it. */
+char *view_slurp(struct view *v, const struct spool *sp, size_t max, size_t *len);
+char *view_slurp_take(struct view *v, struct spool *sp, size_t max, size_t *len);
+
+/* Adds an attachment known by NAMES, with one attachment-name text per
+ * name; sets the name flags.  Its index, or -1 (the view failed). */
+int view_add_attachment(struct view *v, const struct view_names *names, const char *type,
+                        uint64_t size, int parent, unsigned depth);
+
+/* Whether the message bytes [START, END) were read already by an earlier
+ * reading; notes them as read when not.  START -1 (unknown): never. */
+bool view_seen(struct view *v, gint64 start, gint64 end);
+
+/* view_walk.c: parses MESSAGE and walks every reading of it, then the raw
+ * text of a malformed message and the inline-PGP check. */
+void view_walk_message(struct view *v, const struct spool *message);
+
+/* view_leaf.c: one leaf part at DEPTH (forwarded messages around it). */
+void view_leaf(struct view *v, GMimePart *part, unsigned depth);
+
+#endif

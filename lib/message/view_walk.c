@@ -1,0 +1,307 @@
+/* view_walk - see view_internal.h: the MIME structure, each of its readings, walked. */
+#include <gmime/gmime.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "view_header.h"
+#include "view_internal.h"
+#include "view_readings.h"
+#include "view_stream.h"
+
+/* Collects the mailbox addresses of an address header (groups included). */
+static void view_collect_addresses(struct view *v, InternetAddressList *list, bool from)
+{
+    int n = list ? internet_address_list_length(list) : 0;
+
+    for (int i = 0; i < n && !v->failed; i++) {
+        InternetAddress *ia = internet_address_list_get_address(list, i);
+        if (INTERNET_ADDRESS_IS_GROUP(ia)) {
+            view_collect_addresses(
+                v, internet_address_group_get_members(INTERNET_ADDRESS_GROUP(ia)), from);
+            continue;
+        }
+        const char *addr =
+            internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia));
+        if (addr == NULL || *addr == '\0')
+            continue;
+        if (from) {
+            if (v->header_from == NULL && (v->header_from = strdup(addr)) == NULL)
+                view_fail(v, "out of memory");
+            continue;
+        }
+        char **grown = realloc(v->header_rcpts, (v->nheader_rcpts + 1) * sizeof(*grown));
+        if (grown == NULL || (grown[v->nheader_rcpts] = strdup(addr)) == NULL) {
+            if (grown != NULL)
+                v->header_rcpts = grown;
+            view_fail(v, "out of memory");
+            return;
+        }
+        v->header_rcpts = grown;
+        v->nheader_rcpts++;
+    }
+}
+
+/* The headers of a message (the top one or a forwarded one). */
+static void view_add_headers(struct view *v, GMimeObject *obj, bool top)
+{
+    GMimeHeaderList *list = g_mime_object_get_header_list(obj);
+    int count = g_mime_header_list_get_count(list);
+
+    for (int i = 0; i < count && !v->failed; i++) {
+        GMimeHeader *h = g_mime_header_list_get_header_at(list, i);
+        const char *name = g_mime_header_get_name(h);
+        const char *raw = g_mime_header_get_raw_value(h);
+        bool relabeled;
+
+        if (name == NULL || raw == NULL)
+            continue;
+        size_t len = 0;
+        char *value = view_header_decode_bytes(raw, strlen(raw), &len, &relabeled);
+        if (memchr(value, '\0', len) != NULL) {
+            /* An encoded NUL would cut the text short and hide what follows,
+             * or split a keyword: dropped, as invisible characters are, and
+             * the message is malformed. */
+            size_t o = 0;
+            for (size_t k = 0; k < len; k++)
+                if (value[k] != '\0')
+                    value[o++] = value[k];
+            value[o] = '\0';
+            view_note(v, VIEW_MALFORMED, "a %s header decodes to a NUL byte", name);
+        }
+        g_strstrip(value);
+        if (relabeled)
+            v->flags |= VIEW_CHARSET_RELABELED;
+        view_add_text(v, VIEW_HEADER, name, -1, value, strlen(value));
+        if (top && (strcasecmp(name, "From") == 0 || strcasecmp(name, "To") == 0 ||
+                    strcasecmp(name, "Cc") == 0 || strcasecmp(name, "Bcc") == 0)) {
+            InternetAddressList *addrs = internet_address_list_parse(NULL, value);
+            view_collect_addresses(v, addrs, strcasecmp(name, "From") == 0);
+            if (addrs != NULL)
+                g_object_unref(addrs);
+        }
+        if (strcasecmp(name, "Subject") == 0) {
+            view_add_text(v, VIEW_SUBJECT, NULL, -1, value, strlen(value));
+            if (top && v->subject == NULL) {
+                v->subject = strdup(value);
+                if (v->subject == NULL)
+                    view_fail(v, "out of memory");
+            }
+        }
+        g_free(value);
+    }
+}
+
+/* Where OBJ's first header starts in the message, or -1. */
+static gint64 view_header_offset(GMimeObject *obj)
+{
+    GMimeHeaderList *headers = g_mime_object_get_header_list(obj);
+    return headers && g_mime_header_list_get_count(headers) > 0
+               ? g_mime_header_get_offset(g_mime_header_list_get_header_at(headers, 0))
+               : -1;
+}
+
+static void view_walk(struct view *v, GMimeObject *obj, unsigned depth);
+
+/* A forwarded message: read as mail, one level deeper. */
+static void view_forwarded(struct view *v, GMimeMessagePart *mp, unsigned depth)
+{
+    GMimeMessage *inner = g_mime_message_part_get_message(mp);
+
+    if (depth + 1 > v->limits.max_depth) {
+        view_note(v, VIEW_LIMIT_EXCEEDED, "forwarded messages nested deeper than %u",
+                  v->limits.max_depth);
+        return;
+    }
+    if (inner == NULL) {
+        view_note(v, VIEW_MALFORMED, "a forwarded message could not be parsed");
+        return;
+    }
+    if (!view_seen(v, view_header_offset(GMIME_OBJECT(inner)), -1))
+        view_add_headers(v, GMIME_OBJECT(inner), false);
+    GMimeObject *body = g_mime_message_get_mime_part(inner);
+    if (body != NULL)
+        view_walk(v, body, depth + 1);
+}
+
+/*
+ * Content no one but its recipient can read - S/MIME enveloped data,
+ * PGP/MIME (any multipart/encrypted) - and fragments of a message/partial,
+ * which only make sense joined: flagged so that a rule can act on them.
+ * Their parts are still read as far as they go.
+ */
+static void view_note_kind(struct view *v, GMimeObject *obj)
+{
+    GMimeContentType *ct = g_mime_object_get_content_type(obj);
+
+    if (ct == NULL)
+        return;
+    if (g_mime_content_type_is_type(ct, "message", "partial")) {
+        v->flags |= VIEW_PARTIAL_MESSAGE;
+    } else if (g_mime_content_type_is_type(ct, "multipart", "encrypted") ||
+               g_mime_content_type_is_type(ct, "application", "pgp-encrypted")) {
+        v->flags |= VIEW_ENCRYPTED_MESSAGE;
+    } else if (g_mime_content_type_is_type(ct, "application", "pkcs7-mime") ||
+               g_mime_content_type_is_type(ct, "application", "x-pkcs7-mime")) {
+        /* Only signed data (and certificates) is not encrypted; without an
+         * smime-type, as old clients send it, it may well be. */
+        const char *kind = g_mime_content_type_get_parameter(ct, "smime-type");
+        if (kind == NULL || (g_ascii_strcasecmp(kind, "signed-data") != 0 &&
+                             g_ascii_strcasecmp(kind, "certs-only") != 0 &&
+                             g_ascii_strcasecmp(kind, "compressed-data") != 0))
+            v->flags |= VIEW_ENCRYPTED_MESSAGE;
+    }
+}
+
+/* Inline OpenPGP: an armored encrypted message in a text cannot be read. */
+static void view_note_armor(struct view *v)
+{
+    static const char armor[] = "-----BEGIN PGP MESSAGE-----";
+
+    for (size_t i = 0; i < v->ntexts; i++) {
+        const struct view_text *t = &v->texts[i];
+        if ((t->field & (VIEW_BODY | VIEW_ATTACHMENT_TEXT)) &&
+            memmem(t->text, t->len, armor, sizeof(armor) - 1) != NULL) {
+            v->flags |= VIEW_ENCRYPTED_MESSAGE;
+            return;
+        }
+    }
+}
+
+static void view_walk(struct view *v, GMimeObject *obj, unsigned depth)
+{
+    if (v->failed)
+        return;
+    view_note_kind(v, obj);
+    if (GMIME_IS_MULTIPART(obj)) {
+        GMimeMultipart *mp = GMIME_MULTIPART(obj);
+        int count = g_mime_multipart_get_count(mp);
+        if (!v->later_reading && v->readings != NULL &&
+            !view_readings_note_multipart(v->readings, obj, v->options))
+            view_note(v, VIEW_LIMIT_EXCEEDED,
+                      "more than %d readings of the MIME structure",
+                      VIEW_READINGS_MAX + 1);
+        for (int i = 0; i < count; i++)
+            view_walk(v, g_mime_multipart_get_part(mp, i), depth);
+    } else if (GMIME_IS_MESSAGE_PART(obj)) {
+        view_forwarded(v, GMIME_MESSAGE_PART(obj), depth);
+    } else if (GMIME_IS_PART(obj)) {
+        view_leaf(v, GMIME_PART(obj), depth);
+    }
+}
+
+/* GMime's parser warnings: the serious ones make the message "malformed". */
+static void view_parser_warning(gint64 offset, GMimeParserWarning code, const gchar *item,
+                                gpointer user_data)
+{
+    struct view *v = user_data;
+    (void)item;
+
+    switch (code) {
+    case GMIME_WARN_MALFORMED_MULTIPART:
+    case GMIME_WARN_TRUNCATED_MESSAGE:
+    case GMIME_WARN_MALFORMED_MESSAGE:
+    case GMIME_CRIT_INVALID_HEADER_NAME:
+    case GMIME_CRIT_CONFLICTING_HEADER:
+    case GMIME_CRIT_CONFLICTING_PARAMETER:
+    case GMIME_CRIT_MULTIPART_WITHOUT_BOUNDARY:
+    case GMIME_CRIT_NESTING_OVERFLOW:
+    case GMIME_CRIT_PART_WITHOUT_HEADERS_OR_CONTENT:
+        view_note(v, VIEW_MALFORMED, "MIME parser: problem %d at byte %lld", (int)code,
+                  (long long)offset);
+        break;
+    default:
+        break;
+    }
+}
+
+/* Broken MIME must not hide text: scan the raw message as well. */
+static void view_add_raw(struct view *v, const struct spool *message)
+{
+    size_t len;
+    char *raw = view_slurp(v, message, v->limits.max_text, &len);
+
+    if (raw == NULL)
+        return;
+    if (spool_size(message) > len)
+        view_note(v, VIEW_LIMIT_EXCEEDED,
+                  "raw text of a malformed message read up to %zu bytes", len);
+    view_add_owned_bytes(v, VIEW_BODY, NULL, -1, NULL, raw, raw, len, false);
+}
+
+/* Parses STREAM with V's options and walks it: the first reading adds the
+ * top headers too.  false when it is not MIME at all. */
+static bool view_read(struct view *v, GMimeStream *stream, bool first)
+{
+    GMimeParser *parser = g_mime_parser_new_with_stream(stream);
+    g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
+    GMimeMessage *msg = g_mime_parser_construct_message(parser, v->options);
+    if (msg != NULL) {
+        if (first)
+            view_add_headers(v, GMIME_OBJECT(msg), true);
+        GMimeObject *body = g_mime_message_get_mime_part(msg);
+        if (body != NULL)
+            view_walk(v, body, 0);
+        g_object_unref(msg);
+    }
+    g_object_unref(parser);
+    return msg != NULL;
+}
+
+/*
+ * The other readings of an ambiguous MIME structure (view_readings.h),
+ * walked after the first one over STREAM, the message's own.  Well-formed
+ * mail has none, and pays one look at the lines that start with "--" of
+ * a multipart message.
+ */
+static void view_other_readings(struct view *v, GMimeStream *stream)
+{
+    if (!view_readings_scan_prefixes(v->readings))
+        view_note(v, VIEW_LIMIT_EXCEEDED, "more than %d readings of the MIME structure",
+                  VIEW_READINGS_MAX + 1);
+    size_t n = view_readings_count(v->readings);
+    if (n > 0)
+        view_note(v, VIEW_MALFORMED,
+                  "an ambiguous MIME structure, read %zu more ways (%s)", n,
+                  view_readings_what(v->readings, 0));
+    v->later_reading = true;
+    for (size_t i = 0; i < n && !v->failed; i++) {
+        GMimeStream *reading = view_readings_stream(v->readings, i, stream);
+        if (reading == NULL) {
+            view_fail(v, "out of memory");
+            break;
+        }
+        view_read(v, reading, false);
+        g_object_unref(reading);
+    }
+}
+
+void view_walk_message(struct view *v, const struct spool *message)
+{
+    v->readings = view_readings_new(message);
+    v->options = g_mime_parser_options_new();
+    g_mime_parser_options_set_rfc2047_compliance_mode(v->options,
+                                                      GMIME_RFC_COMPLIANCE_LOOSE);
+    g_mime_parser_options_set_parameter_compliance_mode(v->options,
+                                                        GMIME_RFC_COMPLIANCE_LOOSE);
+    g_mime_parser_options_set_warning_callback(v->options, view_parser_warning, v);
+    if (v->readings == NULL)
+        view_fail(v, "out of memory");
+
+    /* The stream only reads the message; the cast is for GMime's API. */
+    GMimeStream *stream = view_stream_new((struct spool *)message);
+    if (!v->failed && !view_read(v, stream, true))
+        view_note(v, VIEW_MALFORMED, "not a MIME message");
+    if (!v->failed)
+        view_other_readings(v, stream);
+    g_object_unref(stream);
+    g_mime_parser_options_free(v->options);
+    v->options = NULL;
+    view_readings_free(v->readings);
+    v->readings = NULL;
+
+    if (!v->failed && (v->flags & VIEW_MALFORMED))
+        view_add_raw(v, message);
+    view_note_armor(v);
+}
