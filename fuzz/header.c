@@ -3,11 +3,11 @@
  * uses instead of GMime's where GMime loses characters: the RFC 2047
  * decoder that joins adjacent encoded-words of one charset before
  * converting them (B and Q, words split mid-character, RFC 2231
- * "charset*language" labels, raw 8-bit bytes, folding), and the raw
- * parameter reader that finds name= and filename= in a Content-Type or
- * Content-Disposition value (quoting, escapes, folding) before that
- * decoder runs on the value - as view.c's view_part_name() does.  GMime's
- * own RFC 2231 continuations (name*0*=) are reached by fuzz_view.
+ * "charset*language" labels, raw 8-bit bytes, folding), and the name
+ * reader (view_name.c) that finds every name= and filename= in a
+ * Content-Type or Content-Disposition value - quoting, escapes, folding,
+ * RFC 2231 continuations (name*0*=) - and decodes each, as the view does
+ * for every part.
  * The input is one raw header value.  Checks that every result is valid
  * UTF-8 that the normalize module accepts, as the view requires.
  * Seeds: the headers of the .eml files in lib/message/testdata/view (fuzz/make-corpus).
@@ -18,6 +18,7 @@
 #include "fuzz.h"
 #include "normalize.h"
 #include "view_header.h"
+#include "view_name.h"
 
 /* Decodes LEN bytes of RAW and checks the result. */
 static void decode_and_check(const char *raw, size_t len)
@@ -42,13 +43,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     decode_and_check((const char *)data, size);
     for (size_t i = 0; i < sizeof(params) / sizeof(*params); i++) {
-        char *value = view_header_raw_param(raw, params[i]);
-        if (value == NULL)
-            continue;
-        FUZZ_CHECK(strlen(value) <= strlen(raw), "parameter longer than its header");
-        /* view_part_name() decodes only what GMime would get wrong; all of it here. */
-        decode_and_check(value, strlen(value));
-        g_free(value);
+        struct view_names names = {0};
+        view_names_add_param(&names, raw, params[i]);
+        for (size_t k = 0; k < names.n; k++) {
+            size_t len = strlen(names.name[k]);
+            FUZZ_CHECK(len > 0, "an empty name was kept");
+            FUZZ_CHECK(fuzz_utf8_valid(names.name[k], len), "a name is not UTF-8");
+            char *norm;
+            size_t norm_len;
+            FUZZ_CHECK(normalize_text(names.name[k], len, &norm, &norm_len) == 0,
+                       "normalize failed on a name");
+            free(norm);
+            (void)view_name_suspicious(names.name[k]);
+        }
+        view_names_clear(&names);
     }
     g_free(raw);
     return 0;

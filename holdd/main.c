@@ -31,6 +31,7 @@
 
 #include "address.h"
 #include "config.h"
+#include "daemon_args.h"
 #include "fdio.h"
 #include "helper.h"
 #include "holdd.h"
@@ -60,14 +61,6 @@ static void on_stop(int sig)
 {
     (void)sig;
     holdd_stopping = 1;
-}
-
-static void usage(FILE *out)
-{
-    fprintf(out, "usage: sendwatch-holdd [-f] [-c CONFIG] [-p PIDFILE]\n"
-                 "  -c CONFIG   config file (default " SENDWATCH_DEFAULT_CONFIG ")\n"
-                 "  -f          stay in the foreground and log to standard error\n"
-                 "  -p PIDFILE  write the process ID here, not to holdd_pid_file\n");
 }
 
 struct wake_socket {
@@ -128,34 +121,15 @@ static int open_wake_socket(const struct config *cfg, char *err, size_t errlen)
  */
 int main(int argc, char **argv)
 {
-    const char *config_path = SENDWATCH_DEFAULT_CONFIG, *pidfile = NULL;
-    bool foreground = false;
+    struct daemon_args args;
+    int status =
+        daemon_args_parse(argc, argv, "sendwatch-holdd", "holdd_pid_file", &args);
+    if (status >= 0)
+        return status;
+    const char *config_path = args.config_path, *pidfile = args.pidfile;
+    bool foreground = args.foreground;
     char err[1024] = "";
-    int opt, status = 1;
-
-    while ((opt = getopt(argc, argv, "c:fhp:")) != -1) {
-        switch (opt) {
-        case 'c':
-            config_path = optarg;
-            break;
-        case 'f':
-            foreground = true;
-            break;
-        case 'p':
-            pidfile = optarg;
-            break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        default:
-            usage(stderr);
-            return 2;
-        }
-    }
-    if (optind != argc) {
-        usage(stderr);
-        return 2;
-    }
+    status = 1;
     struct config *cfg = config_load(config_path, err, sizeof(err));
     if (cfg == NULL) {
         fprintf(stderr, "sendwatch-holdd: %s\n", err);

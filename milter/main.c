@@ -22,6 +22,7 @@
 
 #include "callbacks.h"
 #include "config.h"
+#include "daemon_args.h"
 #include "fdio.h"
 #include "log.h"
 #include "preflight.h"
@@ -29,14 +30,6 @@
 #include "snapshot.h"
 #include "store.h"
 #include "view.h"
-
-static void usage(FILE *out)
-{
-    fprintf(out, "usage: sendwatch-milter [-f] [-c CONFIG] [-p PIDFILE]\n"
-                 "  -c CONFIG   config file (default " SENDWATCH_DEFAULT_CONFIG ")\n"
-                 "  -f          stay in the foreground and log to standard error\n"
-                 "  -p PIDFILE  write the process ID here, not to milter_pid_file\n");
-}
 
 static int open_socket_fn(void *ctx)
 {
@@ -102,34 +95,15 @@ static void *reload_thread(void *arg)
  */
 int main(int argc, char **argv)
 {
-    const char *config_path = SENDWATCH_DEFAULT_CONFIG, *pidfile = NULL;
-    bool foreground = false;
+    struct daemon_args args;
+    int status =
+        daemon_args_parse(argc, argv, "sendwatch-milter", "milter_pid_file", &args);
+    if (status >= 0)
+        return status;
+    const char *config_path = args.config_path, *pidfile = args.pidfile;
+    bool foreground = args.foreground;
     char err[1024];
-    int opt, status = 1;
-
-    while ((opt = getopt(argc, argv, "c:fhp:")) != -1) {
-        switch (opt) {
-        case 'c':
-            config_path = optarg;
-            break;
-        case 'f':
-            foreground = true;
-            break;
-        case 'p':
-            pidfile = optarg;
-            break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        default:
-            usage(stderr);
-            return 2;
-        }
-    }
-    if (optind != argc) {
-        usage(stderr);
-        return 2;
-    }
+    status = 1;
 
     if (snapshot_init(config_path, err, sizeof(err)) != 0) {
         fprintf(stderr, "sendwatch-milter: %s\n", err);

@@ -42,44 +42,58 @@ static la_ssize_t source_read(struct archive *a, void *client, const void **buff
     return n;
 }
 
-static la_int64_t source_seek(struct archive *a, void *client, la_int64_t offset,
-                              int whence)
+/*
+ * libarchive's seek and skip over a readable range of SIZE bytes, at
+ * *OFFSET: shared by the spool source and the sparse one.
+ */
+static la_int64_t range_seek(uint64_t *at, uint64_t size, la_int64_t offset, int whence)
 {
-    struct extract_source *src = client;
-    int64_t size = (int64_t)spool_size(src->spool), pos;
-    (void)a;
+    int64_t pos;
 
     switch (whence) {
     case SEEK_SET:
         pos = offset;
         break;
     case SEEK_CUR:
-        pos = (int64_t)src->offset + offset;
+        pos = (int64_t)*at + offset;
         break;
     case SEEK_END:
-        pos = size + offset;
+        pos = (int64_t)size + offset;
         break;
     default:
         return ARCHIVE_FATAL;
     }
     if (pos < 0)
         return ARCHIVE_FATAL;
-    src->offset = (uint64_t)(pos > size ? size : pos);
-    return (la_int64_t)src->offset;
+    *at = (uint64_t)pos > size ? size : (uint64_t)pos;
+    return (la_int64_t)*at;
 }
 
-static la_int64_t source_skip(struct archive *a, void *client, la_int64_t request)
+static la_int64_t range_skip(uint64_t *at, uint64_t size, la_int64_t request)
 {
-    struct extract_source *src = client;
-    uint64_t left = spool_size(src->spool) - src->offset;
-    (void)a;
+    uint64_t left = size - *at;
 
     if (request < 0)
         return 0;
     if ((uint64_t)request > left)
         request = (la_int64_t)left;
-    src->offset += (uint64_t)request;
+    *at += (uint64_t)request;
     return request;
+}
+
+static la_int64_t source_seek(struct archive *a, void *client, la_int64_t offset,
+                              int whence)
+{
+    struct extract_source *src = client;
+    (void)a;
+    return range_seek(&src->offset, spool_size(src->spool), offset, whence);
+}
+
+static la_int64_t source_skip(struct archive *a, void *client, la_int64_t request)
+{
+    struct extract_source *src = client;
+    (void)a;
+    return range_skip(&src->offset, spool_size(src->spool), request);
 }
 
 /*
@@ -666,40 +680,15 @@ static la_int64_t sparse_seek(struct archive *a, void *client, la_int64_t offset
                               int whence)
 {
     struct extract_sparse *s = client;
-    int64_t size = (int64_t)s->size, pos;
     (void)a;
-
-    switch (whence) {
-    case SEEK_SET:
-        pos = offset;
-        break;
-    case SEEK_CUR:
-        pos = (int64_t)s->offset + offset;
-        break;
-    case SEEK_END:
-        pos = size + offset;
-        break;
-    default:
-        return ARCHIVE_FATAL;
-    }
-    if (pos < 0)
-        return ARCHIVE_FATAL;
-    s->offset = (uint64_t)(pos > size ? size : pos);
-    return (la_int64_t)s->offset;
+    return range_seek(&s->offset, s->size, offset, whence);
 }
 
 static la_int64_t sparse_skip(struct archive *a, void *client, la_int64_t request)
 {
     struct extract_sparse *s = client;
-    uint64_t left = s->size - s->offset;
     (void)a;
-
-    if (request < 0)
-        return 0;
-    if ((uint64_t)request > left)
-        request = (la_int64_t)left;
-    s->offset += (uint64_t)request;
-    return request;
+    return range_skip(&s->offset, s->size, request);
 }
 
 bool extract_sniff(const void *head, size_t head_len, const void *tail, size_t tail_len,

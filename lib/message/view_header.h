@@ -33,12 +33,4 @@ char *view_header_decode(const char *raw, size_t len, bool *relabeled);
 char *view_header_decode_bytes(const char *raw, size_t len, size_t *out_len,
                                bool *relabeled);
 
-/*
- * Finds parameter NAME (case-insensitive, exact: "name", not "name*0")
- * in a raw Content-Type or Content-Disposition value and returns its value
- * unquoted but not decoded (g_malloc'ed), or NULL when absent.  Only used
- * where GMime's decoded value cannot be trusted.
- */
-char *view_header_raw_param(const char *raw, const char *name);
-
 #endif
