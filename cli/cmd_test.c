@@ -32,26 +32,16 @@ struct test_envelope {
 
 static void print_flags(FILE *out, unsigned flags, bool as_json)
 {
-    static const struct {
-        unsigned flag;
-        const char *name;
-    } names[] = {{VIEW_MALFORMED, "malformed"},
-                 {VIEW_LIMIT_EXCEEDED, "limit-exceeded"},
-                 {VIEW_ENCRYPTED_ARCHIVE, "encrypted-archive"},
-                 {VIEW_CHARSET_RELABELED, "charset-relabeled"},
-                 {VIEW_SUSPICIOUS_NAME, "suspicious-name"},
-                 {VIEW_ENCRYPTED_MESSAGE, "encrypted-message"},
-                 {VIEW_PARTIAL_MESSAGE, "partial-message"}};
     bool first = true;
 
-    for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++) {
-        if (!(flags & names[i].flag))
+    for (unsigned flag = 1; flag <= VIEW_FLAG_LAST; flag <<= 1) {
+        if (!(flags & flag))
             continue;
         if (as_json) {
             json_sep(out, &first);
-            json_string(out, names[i].name);
+            json_string(out, view_flag_name(flag));
         } else {
-            fprintf(out, "%s%s", first ? "" : ", ", names[i].name);
+            fprintf(out, "%s%s", first ? "" : ", ", view_flag_name(flag));
             first = false;
         }
     }

@@ -322,16 +322,16 @@ static sfsistat callbacks_inspect(SMFICTX *ctx, struct message *msg, const char 
         return callbacks_tempfail(ctx);
     }
     unsigned flags = view_flags(in.view);
-    log_info(
-        "%s: from=<%s>, nrcpt=%zu, size=%llu, spool=%s, attachments=%zu%s%s%s%s%s%s",
-        queue_id, sender, msg->nrecipients, (unsigned long long)spool_size(msg->spool),
-        spool_spilled(msg->spool) ? "file" : "memory", view_attachment_count(in.view),
-        (flags & VIEW_MALFORMED) ? ", malformed" : "",
-        (flags & VIEW_LIMIT_EXCEEDED) ? ", limit-exceeded" : "",
-        (flags & VIEW_ENCRYPTED_ARCHIVE) ? ", encrypted-archive" : "",
-        (flags & VIEW_SUSPICIOUS_NAME) ? ", suspicious-name" : "",
-        (flags & VIEW_ENCRYPTED_MESSAGE) ? ", encrypted-message" : "",
-        (flags & VIEW_PARTIAL_MESSAGE) ? ", partial-message" : "");
+    char flag_names[256] = "";
+    for (unsigned flag = 1; flag <= VIEW_FLAG_LAST; flag <<= 1)
+        if ((flags & flag) && flag != VIEW_CHARSET_RELABELED)
+            snprintf(flag_names + strlen(flag_names),
+                     sizeof(flag_names) - strlen(flag_names), ", %s",
+                     view_flag_name(flag));
+    log_info("%s: from=<%s>, nrcpt=%zu, size=%llu, spool=%s, attachments=%zu%s", queue_id,
+             sender, msg->nrecipients, (unsigned long long)spool_size(msg->spool),
+             spool_spilled(msg->spool) ? "file" : "memory",
+             view_attachment_count(in.view), flag_names);
     if (flags & (VIEW_MALFORMED | VIEW_LIMIT_EXCEEDED)) {
         const char *why = view_problem(in.view);
         char shown[300];

@@ -514,24 +514,16 @@ static bool parse_condition(struct parser *p, struct word *t, size_t n)
     }
     struct condition c = {.negate = negate};
     const char *kw = t[0].text;
-    static const struct {
-        const char *name;
-        unsigned flag;
-    } flags[] = {{"encrypted-archive", VIEW_ENCRYPTED_ARCHIVE},
-                 {"malformed", VIEW_MALFORMED},
-                 {"limit-exceeded", VIEW_LIMIT_EXCEEDED},
-                 {"suspicious-name", VIEW_SUSPICIOUS_NAME},
-                 {"encrypted-message", VIEW_ENCRYPTED_MESSAGE},
-                 {"partial-message", VIEW_PARTIAL_MESSAGE}};
-
-    for (size_t i = 0; i < sizeof(flags) / sizeof(*flags); i++)
-        if (strcmp(kw, flags[i].name) == 0) {
+    /* Every flag is a condition but charset-relabeled, which is no sign of
+     * anything hidden: many mailers mislabel. */
+    for (unsigned flag = 1; flag <= VIEW_FLAG_LAST; flag <<= 1)
+        if (flag != VIEW_CHARSET_RELABELED && strcmp(kw, view_flag_name(flag)) == 0) {
             if (n != 1) {
                 parse_error(p, t[1].column, "%s takes no arguments", kw);
                 return false;
             }
             c.kind = COND_FLAG;
-            c.flag = flags[i].flag;
+            c.flag = flag;
             goto add;
         }
     if (strcmp(kw, "direction") == 0) {

@@ -723,6 +723,27 @@ static void test_partial_message(void **state)
         VIEW_PARTIAL_MESSAGE, VIEW_ENCRYPTED_MESSAGE, NULL});
 }
 
+/* message/external-body: the attachment is a link to elsewhere. */
+static void test_external_body(void **state)
+{
+    (void)state;
+    check_crafted(&(struct crafted){
+        "kind_external_body.eml",
+        "rule elsewhere\n    external-body\n    action hold 10m\n", "elsewhere",
+        VIEW_EXTERNAL_BODY, VIEW_PARTIAL_MESSAGE | VIEW_ENCRYPTED_MESSAGE, NULL});
+}
+
+/* filename*=UTF-8''%E7%A4%BE%00%E5%A4%96%E7%A7%98.txt: the NUL splits no keyword. */
+static void test_name_nul_in_keyword(void **state)
+{
+    (void)state;
+    check_crafted(&(struct crafted){
+        "name_2231_nul_keyword.eml",
+        "rule secret-name\n    match attachment-name keywords \"社外秘\"\n"
+        "    action reject \"no\"\n",
+        "secret-name", VIEW_SUSPICIOUS_NAME, 0, "社外秘.txt"});
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -753,6 +774,8 @@ int main(void)
         cmocka_unit_test(test_pgp_inline),
         cmocka_unit_test(test_signed_is_not_encrypted),
         cmocka_unit_test(test_partial_message),
+        cmocka_unit_test(test_external_body),
+        cmocka_unit_test(test_name_nul_in_keyword),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }

@@ -380,6 +380,29 @@ const char *view_header_rcpt_at(const struct view *v, size_t i)
     return i < v->nheader_rcpts ? v->header_rcpts[i] : NULL;
 }
 
+const char *view_flag_name(unsigned flag)
+{
+    switch (flag) {
+    case VIEW_MALFORMED:
+        return "malformed";
+    case VIEW_LIMIT_EXCEEDED:
+        return "limit-exceeded";
+    case VIEW_ENCRYPTED_ARCHIVE:
+        return "encrypted-archive";
+    case VIEW_CHARSET_RELABELED:
+        return "charset-relabeled";
+    case VIEW_SUSPICIOUS_NAME:
+        return "suspicious-name";
+    case VIEW_ENCRYPTED_MESSAGE:
+        return "encrypted-message";
+    case VIEW_PARTIAL_MESSAGE:
+        return "partial-message";
+    case VIEW_EXTERNAL_BODY:
+        return "external-body";
+    }
+    return NULL;
+}
+
 const char *view_field_name(enum view_field field)
 {
     switch (field) {

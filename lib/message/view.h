@@ -61,7 +61,16 @@ enum view_flag {
     VIEW_SUSPICIOUS_NAME = 1u << 4,
     VIEW_ENCRYPTED_MESSAGE = 1u << 5, /* S/MIME or OpenPGP encrypted content */
     VIEW_PARTIAL_MESSAGE = 1u << 6,   /* a message/partial fragment */
+    VIEW_EXTERNAL_BODY = 1u << 7, /* message/external-body: the content is elsewhere */
 };
+#define VIEW_FLAG_LAST VIEW_EXTERNAL_BODY
+
+/*
+ * The name of FLAG (one bit of enum view_flag) as rules, logs and
+ * "sendwatch test" write it ("limit-exceeded"), or NULL.  One table, so
+ * that a new flag cannot be missing from one of them.
+ */
+const char *view_flag_name(unsigned flag);
 
 struct view_text {
     enum view_field field;

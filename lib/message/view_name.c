@@ -24,6 +24,29 @@ static void names_push(struct view_names *names, char *name, bool reading)
     names->name[names->n++] = name;
 }
 
+/*
+ * UTF8 (LEN bytes) without its controls (C0, DEL, C1), g_malloc'ed: a
+ * control a client drops or does not show (a NUL that ends a C string)
+ * must not split a keyword of the name ("社<NUL>外秘.txt").
+ */
+static char *without_controls(const char *utf8, size_t len)
+{
+    GString *out = g_string_sized_new(len);
+
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)utf8[i];
+        if (c < 0x20 || c == 0x7f)
+            continue;
+        if (c == 0xc2 && i + 1 < len && (unsigned char)utf8[i + 1] >= 0x80 &&
+            (unsigned char)utf8[i + 1] <= 0x9f) {
+            i++;
+            continue;
+        }
+        g_string_append_c(out, (char)c);
+    }
+    return g_string_free(out, FALSE);
+}
+
 void view_names_add(struct view_names *names, const char *utf8, size_t len)
 {
     if (len == 0)
@@ -33,9 +56,16 @@ void view_names_add(struct view_names *names, const char *utf8, size_t len)
     while (trimmed > 0 && (shown[trimmed - 1] == '.' || shown[trimmed - 1] == ' '))
         trimmed--;
     char *windows = trimmed > 0 && trimmed < n ? g_strndup(shown, trimmed) : NULL;
+    char *bare = strlen(shown) != len || strcmp(shown, utf8) != 0
+                     ? without_controls(utf8, len)
+                     : NULL;
     names_push(names, shown, true);
     if (windows != NULL)
         names_push(names, windows, false); /* how Windows opens it */
+    if (bare != NULL && *bare != '\0')
+        names_push(names, bare, false);
+    else
+        g_free(bare);
 }
 
 void view_names_clear(struct view_names *names)

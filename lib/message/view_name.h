@@ -14,7 +14,9 @@
  * Pictures - U+2400 plus the code for C0 (NUL is U+2400 "␀"), U+2421 for
  * DEL - and C1 controls, which have no picture, as U+FFFD.  So
  * "report.txt<NUL>.exe" is the name "report.txt␀.exe", whose end a glob
- * "*.exe" sees, and view_name_suspicious() reports it.  A name ending in
+ * "*.exe" sees, and view_name_suspicious() reports it.  The name without
+ * its controls is a reading too ("report.txt.exe"), as a client that drops
+ * them shows it, so that a control cannot split a keyword.  A name ending in
  * dots or spaces, which Windows drops ("a.exe." opens as "a.exe"), is kept
  * with the trimmed reading beside it.
  *

@@ -127,8 +127,9 @@ static void view_forwarded(struct view *v, GMimeMessagePart *mp, unsigned depth)
 
 /*
  * Content no one but its recipient can read - S/MIME enveloped data,
- * PGP/MIME (any multipart/encrypted) - and fragments of a message/partial,
- * which only make sense joined: flagged so that a rule can act on them.
+ * PGP/MIME (any multipart/encrypted) -, fragments of a message/partial,
+ * which only make sense joined, and a message/external-body, whose content
+ * is fetched from elsewhere: flagged so that a rule can act on them.
  * Their parts are still read as far as they go.
  */
 static void view_note_kind(struct view *v, GMimeObject *obj)
@@ -139,6 +140,8 @@ static void view_note_kind(struct view *v, GMimeObject *obj)
         return;
     if (g_mime_content_type_is_type(ct, "message", "partial")) {
         v->flags |= VIEW_PARTIAL_MESSAGE;
+    } else if (g_mime_content_type_is_type(ct, "message", "external-body")) {
+        v->flags |= VIEW_EXTERNAL_BODY;
     } else if (g_mime_content_type_is_type(ct, "multipart", "encrypted") ||
                g_mime_content_type_is_type(ct, "application", "pgp-encrypted")) {
         v->flags |= VIEW_ENCRYPTED_MESSAGE;

@@ -10,8 +10,9 @@ way, an upper-case extension, a Japanese ISO-2022-JP RFC 2231 name in
 continuations, a control character in a zip entry name).
 
 kind_*: mail no one but its recipient can read, made by the real tools
-with throwaway keys (openssl for S/MIME, gpg for OpenPGP), and a
-message/partial fragment; kind_signed_* are signed, not encrypted.
+with throwaway keys (openssl for S/MIME, gpg for OpenPGP), a
+message/partial fragment and a message/external-body reference;
+kind_signed_* are signed, not encrypted.
 """
 
 import base64
@@ -50,6 +51,12 @@ def names():
         "nul in rfc 2231",
         "Content-Type: application/octet-stream\r\n"
         "Content-Disposition: attachment; filename*=UTF-8''report.txt%00.exe"))
+    # A NUL inside a keyword of the name: "社<NUL>外秘.txt".
+    write("name_2231_nul_keyword.eml", with_attachment(
+        "nul inside a keyword",
+        "Content-Type: text/plain; charset=utf-8\r\n"
+        "Content-Disposition: attachment; filename*=UTF-8''%E7%A4%BE%00%E5%A4%96%E7%A7%98.txt",
+        b"nothing secret in the text\r\n"))
     word = base64.b64encode(b"report.txt\0.exe").decode()
     write("name_2047_nul.eml", with_attachment(
         "nul in an encoded-word",
@@ -159,12 +166,25 @@ def partial():
           "\r\n" + inner)
 
 
+def external_body():
+    # The content is elsewhere (RFC 2046 5.2.3): a URL, an FTP or a local file.
+    write("kind_external_body.eml", HEAD % ("figures, fetch them", "external-body") +
+          "Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n"
+          "--b\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\nsee the link\r\n"
+          "--b\r\nContent-Type: message/external-body; access-type=URL;\r\n"
+          " URL=\"https://files.example.net/figures.xlsx\"\r\n\r\n"
+          "Content-Type: application/vnd.openxmlformats-officedocument.spreadsheetml.sheet\r\n"
+          "Content-ID: <figures@corp.example>\r\n\r\n"
+          "--b--\r\n")
+
+
 def main():
     names()
     with tempfile.TemporaryDirectory() as tmp:
         smime(tmp)
         pgp(tmp)
     partial()
+    external_body()
 
 
 if __name__ == "__main__":
