@@ -134,20 +134,41 @@ static bool attachment_name_matches(char *const *patterns, size_t n,
     return false;
 }
 
-/* An address matches "user@dom", "*@dom" or "@dom" (domain only). */
-static bool address_matches(char *const *patterns, size_t n, const char *address)
+/* ADDRESS matches "user@dom", "*@dom" or "@dom" (domain only). */
+static bool address_pattern_matches(const char *pat, const char *address)
 {
-    for (size_t i = 0; i < n; i++) {
-        const char *pat = patterns[i];
-        if (pat[0] == '@') {
-            const char *at = strrchr(address, '@');
-            if (at && strcasecmp(at, pat) == 0)
-                return true;
-        } else if (fnmatch(pat, address, FNM_CASEFOLD) == 0) {
-            return true;
-        }
+    if (pat[0] == '@') {
+        const char *at = strrchr(address, '@');
+        return at && strcasecmp(at, pat) == 0;
     }
-    return false;
+    return fnmatch(pat, address, FNM_CASEFOLD) == 0;
+}
+
+/*
+ * Does ADDRESS match a pattern?  An address that Postfix may route
+ * elsewhere than its last '@' says (address.h: "bob%evil.example@corp.example")
+ * has two readings, as written and where it goes next, and the rule must
+ * fail closed either way: a condition that holds (sender, recipient) holds
+ * when either reading matches; under "not" (NEGATED) the address counts as
+ * matching only when both do.  So neither "recipient @evil.example" nor
+ * "not recipient @corp.example" is dodged by a percent hack.
+ */
+static bool address_matches(char *const *patterns, size_t n, const char *address,
+                            bool negated)
+{
+    char routed[4096]; /* far beyond what Postfix takes in a command line */
+    bool two = address_destination(address, routed, sizeof(routed));
+    bool as_written = false, as_routed = false;
+
+    if (two && routed[0] == '\0')
+        return !negated; /* cannot tell where it goes: fail closed either way */
+    for (size_t i = 0; i < n; i++) {
+        as_written = as_written || address_pattern_matches(patterns[i], address);
+        as_routed = as_routed || (two && address_pattern_matches(patterns[i], routed));
+    }
+    if (!two)
+        return as_written;
+    return negated ? as_written && as_routed : as_written || as_routed;
 }
 
 static bool compare(uint64_t a, enum compare_op op, uint64_t b)
@@ -178,12 +199,13 @@ static bool condition_holds(const struct condition *c, const struct view *view,
         holds = c->external == external;
         break;
     case COND_SENDER:
-        holds =
-            address_matches(c->patterns, c->npatterns, env->sender ? env->sender : "");
+        holds = address_matches(c->patterns, c->npatterns, env->sender ? env->sender : "",
+                                c->negate);
         break;
     case COND_RECIPIENT:
         for (size_t i = 0; i < env->nrecipients && !holds; i++)
-            holds = address_matches(c->patterns, c->npatterns, env->recipients[i]);
+            holds =
+                address_matches(c->patterns, c->npatterns, env->recipients[i], c->negate);
         break;
     case COND_SIZE:
         holds = compare(env->size, c->op, c->number);

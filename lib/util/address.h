@@ -9,6 +9,7 @@
 #define SENDWATCH_ADDRESS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 /*
  * Is ADDRESS in one of DOMAINS (NULL-terminated; ".example.com" covers its
@@ -26,5 +27,18 @@
  * internal.
  */
 bool address_is_internal(const char *address, const char *const *domains);
+
+/*
+ * Where Postfix sends ADDRESS next when its domain is local to it and the
+ * address is one of those above: "bob%evil.example@corp.example" (the last
+ * '%' becomes '@'), "evil.example!bob@corp.example" (site!user becomes
+ * user@site), "\"bob@evil.example\"@corp.example" (the dequoted local
+ * part), "@relay:bob@corp.example" (the source route dropped, then the
+ * same again).  One step, as a rule sees it.  Writes it to OUT (OUTLEN > 0
+ * bytes; it is never longer than ADDRESS) and returns true, with OUT empty
+ * when it did not fit; false (OUT empty) for an address that routes by its
+ * last '@' alone.
+ */
+bool address_destination(const char *address, char *out, size_t outlen);
 
 #endif

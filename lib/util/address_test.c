@@ -5,6 +5,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <string.h>
+
 #include "address.h"
 
 static const char *const domains[] = {"corp.example", ".group.example", NULL};
@@ -47,8 +49,42 @@ static void test_internal(void **state)
     assert_false(address_is_internal("alice@corp.example", NULL));
 }
 
+static void test_destination(void **state)
+{
+    static const struct {
+        const char *address, *want; /* NULL: routes by its last '@' */
+    } routes[] = {
+        {"bob%evil.example@corp.example", "bob@evil.example"},
+        {"bob%a.example%evil.example@corp.example", "bob%a.example@evil.example"},
+        {"evil.example!bob@corp.example", "bob@evil.example"},
+        {"\"bob@evil.example\"@corp.example", "bob@evil.example"},
+        {"\"bob%evil.example\"@corp.example", "bob@evil.example"},
+        {"bob@evil.example@corp.example", "bob@evil.example"},
+        {"@relay.example:bob%evil.example@corp.example", "bob@evil.example"},
+        {"@relay.example:bob@corp.example", "bob@corp.example"},
+        {"@relay.example", NULL},
+        {"alice@corp.example", NULL},
+        {"\"bob smith\"@corp.example", NULL},
+        {"no-at-sign", NULL},
+    };
+    char out[128];
+    (void)state;
+    for (size_t i = 0; i < sizeof(routes) / sizeof(*routes); i++) {
+        bool routed = address_destination(routes[i].address, out, sizeof(out));
+        if (routed != (routes[i].want != NULL) ||
+            (routed && strcmp(out, routes[i].want) != 0))
+            fail_msg("%s: got %s \"%s\", want %s", routes[i].address,
+                     routed ? "routed" : "not routed", out,
+                     routes[i].want ? routes[i].want : "not routed");
+    }
+    /* Too long for OUT: still routed, OUT empty. */
+    assert_true(address_destination("bob%evil.example@corp.example", out, 8));
+    assert_string_equal(out, "");
+}
+
 int main(void)
 {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_internal)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_internal),
+                                       cmocka_unit_test(test_destination)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
