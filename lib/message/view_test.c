@@ -104,6 +104,8 @@ static const struct {
      * keeps it, shown as U+2400 (view_name.h). */
     {"nul_words.eml", VIEW_SUBJECT, "helloCONFIDENTIAL社外秘", true},
     {"nul_words.eml", VIEW_ATTACHMENT_NAME, "invoice\xe2\x90\x80.pdf.exe", true},
+    /* No label, UTF-8 but for one stray byte: not windows-1252 mojibake. */
+    {"nearly_utf8.eml", VIEW_BODY, "この\xef\xbf\xbd資料は社外秘です。", true},
     /* Charset labels that lie. */
     {"lying_labels.eml", VIEW_BODY, "極秘の計画", true},
     {"lying_labels.eml", VIEW_BODY, "社外秘の見積", true},

@@ -8,6 +8,7 @@
 #include <iconv.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 #include <strings.h>
 #include <utf8proc.h>
@@ -272,10 +273,13 @@ static int iso2022jp_to_cp932(const char *in, size_t len, struct buf *out)
     return 0;
 }
 
-/* Share of Japanese characters (kana, kanji, full-width forms) in UTF-8 TEXT. */
-static double japanese_share(const char *text, size_t len)
+/*
+ * Share of Japanese characters (kana, kanji, full-width forms) in UTF-8
+ * TEXT; *KANA (when not NULL) set to the number of hiragana and katakana.
+ */
+static double japanese_share(const char *text, size_t len, size_t *kana)
 {
-    size_t japanese = 0, nonascii = 0, i = 0;
+    size_t japanese = 0, nonascii = 0, i = 0, kana_seen = 0;
 
     while (i < len) {
         utf8proc_int32_t cp;
@@ -291,7 +295,10 @@ static double japanese_share(const char *text, size_t len)
             (cp >= 0xff00 && cp <= 0xffef) || (cp >= 0x2460 && cp <= 0x24ff) ||
             (cp >= 0x3200 && cp <= 0x33ff))
             japanese++;
+        kana_seen += cp >= 0x3041 && cp <= 0x30fa;
     }
+    if (kana != NULL)
+        *kana = kana_seen;
     return nonascii ? (double)japanese / (double)nonascii : 0.0;
 }
 
@@ -334,13 +341,62 @@ static int try_fallbacks(const char *in, size_t len, bool require_japanese,
             return -1;
         }
         if (rc == 0 && bad == 0 &&
-            (!require_japanese || japanese_share(b.data, b.len) >= 0.6)) {
+            (!require_japanese || japanese_share(b.data, b.len, NULL) >= 0.6)) {
             result_take(out, &b, CHARSET_RELABELED, candidates[i]);
             return 1;
         }
     }
     free(b.data);
     return 0;
+}
+
+/*
+ * Text that is nearly all UTF-8, CP932 or EUC-JP-MS - a byte or two broken,
+ * by a careless tool or on purpose, to turn the rest into windows-1252
+ * mojibake that no keyword matches - is read as that charset, the broken
+ * bytes as U+FFFD.  Nearly: at most a third of the 8-bit bytes unreadable
+ * (so at least two read for each one not: Latin-1 text, whose accented
+ * letters do not pair up as UTF-8 does, stays windows-1252), and for CP932
+ * and EUC-JP-MS, text that looks Japanese, kana included (Latin-1 read as
+ * CP932 makes kanji, never kana).  The fewest unreadable wins.  Returns 1 with OUT filled, 0 when none is
+ * near, -1 when out of memory.
+ */
+static int nearly_fitting(const char *in, size_t len, struct charset_result *out)
+{
+    static const char *const candidates[] = {"UTF-8", "CP932", "EUC-JP-MS"};
+    struct buf best = {0}, b = {0};
+    size_t best_bad = SIZE_MAX, high = 0;
+    const char *used = NULL;
+
+    for (size_t i = 0; i < len; i++)
+        high += (unsigned char)in[i] >= 0x80;
+    for (size_t i = 0; i < sizeof(candidates) / sizeof(*candidates); i++) {
+        size_t bad;
+        b.len = 0;
+        int rc = convert_iconv(candidates[i], in, len, &b, &bad);
+        if (rc == -1) {
+            free(b.data);
+            free(best.data);
+            return -1;
+        }
+        bool japanese = strcmp(candidates[i], "UTF-8") != 0;
+        size_t kana = 0;
+        if (rc == 0 && bad < best_bad && bad * 3 <= high &&
+            (!japanese || (japanese_share(b.data, b.len, &kana) >= 0.6 && kana > 0))) {
+            struct buf swap = best;
+            best = b;
+            b = swap;
+            best_bad = bad;
+            used = candidates[i];
+        }
+    }
+    free(b.data);
+    if (used == NULL) {
+        free(best.data);
+        return 0;
+    }
+    result_take(out, &best, CHARSET_RELABELED | CHARSET_REPLACED, used);
+    return 1;
 }
 
 /* Makes IN (LEN bytes) the result as it is: OWNED when the caller gave it, else a copy.
@@ -533,8 +589,16 @@ static int convert(const char *label, const char *in, size_t len, char **owned,
     /*
      * Nothing reads every byte.  Text labelled UTF-8 keeps its valid
      * characters; a known label is read as declared; anything else is read
-     * as windows-1252, which has a character for nearly every byte.
+     * as whichever of UTF-8, CP932 and EUC-JP-MS nearly fits, else as
+     * windows-1252, which has a character for nearly every byte.
      */
+    if (kind != KIND_UTF8 && kind != KIND_OTHER) {
+        rc = nearly_fitting(in, len, out);
+        if (rc != 0) {
+            free(b.data);
+            return rc < 0 ? -1 : 0;
+        }
+    }
     const char *last = kind == KIND_UTF8    ? "UTF-8"
                        : kind == KIND_OTHER ? charset_iconv_name(label)
                                             : "CP1252";

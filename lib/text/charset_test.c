@@ -43,6 +43,15 @@ static const struct charset_case cases[] = {
     {"ISO-2022-JP", "\x8e\xd0\x8aO\x94\xe9", 0, "社外秘", CHARSET_RELABELED},
     {"x-no-such-charset", "\xe6\xa9\x9f\xe5\xaf\x86", 0, "機密", CHARSET_RELABELED},
     {"us-ascii", "caf\xe9", 0, "café", CHARSET_RELABELED},
+    /* Nearly UTF-8 or Shift_JIS: one stray byte must not turn the rest into
+     * windows-1252 mojibake.  But Latin-1 stays windows-1252. */
+    {NULL,
+     "\xe7\xa4\xbe\xe5\xa4\x96\xe7\xa7\x98\xff\xe3\x81\xae\xe8\xb3\x87\xe6\x96\x99"
+     "\xe3\x81\xa7\xe3\x81\x99",
+     0, "社外秘\xef\xbf\xbdの資料です", CHARSET_RELABELED | CHARSET_REPLACED},
+    {"us-ascii", "\x8e\xd0\x8aO\x94\xe9\xff\x82\xcc\x8e\x91\x97\xbf\x82\xc5\x82\xb7", 0,
+     "社外秘\xef\xbf\xbdの資料です", CHARSET_RELABELED | CHARSET_REPLACED},
+    {NULL, "caf\xe9 cr\xe8me br\xfbl\xe9" "e", 0, "café crème brûlée", CHARSET_RELABELED},
     /* Bytes nothing reads: kept readable around U+FFFD, always valid UTF-8. */
     {"UTF-8", "ok \xff\xfe ok", 0, "ok \xef\xbf\xbd\xef\xbf\xbd ok", CHARSET_REPLACED},
     /* glibc's iconv passes these through from "UTF-8" (past U+10FFFF);
