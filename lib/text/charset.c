@@ -358,8 +358,8 @@ static int try_fallbacks(const char *in, size_t len, bool require_japanese,
  * (so at least two read for each one not: Latin-1 text, whose accented
  * letters do not pair up as UTF-8 does, stays windows-1252), and for CP932
  * and EUC-JP-MS, text that looks Japanese, kana included (Latin-1 read as
- * CP932 makes kanji, never kana).  The fewest unreadable wins.  Returns 1 with OUT filled, 0 when none is
- * near, -1 when out of memory.
+ * CP932 makes kanji, never kana).  The fewest unreadable wins.  Returns 1
+ * with OUT filled, 0 when none is near, -1 when out of memory.
  */
 static int nearly_fitting(const char *in, size_t len, struct charset_result *out)
 {

@@ -51,7 +51,10 @@ static const struct charset_case cases[] = {
      0, "社外秘\xef\xbf\xbdの資料です", CHARSET_RELABELED | CHARSET_REPLACED},
     {"us-ascii", "\x8e\xd0\x8aO\x94\xe9\xff\x82\xcc\x8e\x91\x97\xbf\x82\xc5\x82\xb7", 0,
      "社外秘\xef\xbf\xbdの資料です", CHARSET_RELABELED | CHARSET_REPLACED},
-    {NULL, "caf\xe9 cr\xe8me br\xfbl\xe9" "e", 0, "café crème brûlée", CHARSET_RELABELED},
+    {NULL,
+     "caf\xe9 cr\xe8me br\xfbl\xe9"
+     "e",
+     0, "café crème brûlée", CHARSET_RELABELED},
     /* Bytes nothing reads: kept readable around U+FFFD, always valid UTF-8. */
     {"UTF-8", "ok \xff\xfe ok", 0, "ok \xef\xbf\xbd\xef\xbf\xbd ok", CHARSET_REPLACED},
     /* glibc's iconv passes these through from "UTF-8" (past U+10FFFF);
