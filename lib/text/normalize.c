@@ -35,12 +35,28 @@ static bool normalize_stable(utf8proc_int32_t cp)
            (cp >= 0x4e00 && cp <= 0x9fff);   /* CJK unified ideographs */
 }
 
+/*
+ * Control characters but TAB, LF and CR (C0, DEL, C1) become U+200B, a
+ * default-ignorable character, so that UTF8PROC_IGNORE drops them with the
+ * rest: mail clients show a NUL or a stray control as nothing, and it must
+ * not split a keyword ("CONFI<NUL>DENTIAL").
+ */
+static utf8proc_int32_t normalize_control(utf8proc_int32_t cp, void *data)
+{
+    (void)data;
+    if ((cp < 0x20 && cp != '\t' && cp != '\n' && cp != '\r') ||
+        (cp >= 0x7f && cp <= 0x9f))
+        return 0x200b;
+    return cp;
+}
+
 /* NFKC of one run through utf8proc.  0, -1 out of memory, -2 invalid UTF-8. */
 static int normalize_slow(struct buf *b, const char *p, size_t n)
 {
     utf8proc_uint8_t *out = NULL;
-    utf8proc_ssize_t got = utf8proc_map((const utf8proc_uint8_t *)p, (utf8proc_ssize_t)n,
-                                        &out, NORMALIZE_OPTIONS);
+    utf8proc_ssize_t got =
+        utf8proc_map_custom((const utf8proc_uint8_t *)p, (utf8proc_ssize_t)n, &out,
+                            NORMALIZE_OPTIONS, normalize_control, NULL);
     if (got < 0)
         return got == UTF8PROC_ERROR_NOMEM ? -1 : -2;
     int rc = buf_append(b, (const char *)out, (size_t)got);

@@ -5,7 +5,8 @@
  * as their plain characters (ＣＯＮＦＩＤＥＮＴＩＡＬ -> CONFIDENTIAL, ｼｬｶﾞｲﾋ ->
  * シャガイヒ, ① -> 1), with Unicode's default-ignorable characters removed
  * first (zero-width spaces and joiners, bidi marks and embeddings, soft
- * hyphens, BOMs), so none of them can split a keyword.
+ * hyphens, BOMs), and control characters but TAB, LF and CR (a NUL, DEL,
+ * C1), so none of them can split a keyword.
  *
  * Large text is processed in pieces cut before an ASCII byte, where no
  * composition can span the cut, so memory stays bounded.  Thread-safe.

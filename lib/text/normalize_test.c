@@ -32,6 +32,11 @@ static const struct {
     {"ｶﾌﾞｼｷｶﾞｲｼｬ １２３", "カブシキガイシャ 123"},
     {"e\xcc\x81t\xc3\xa9", "\xc3\xa9t\xc3\xa9"}, /* e + U+0301 -> é */
     {"line1\nline2\ttab", "line1\nline2\ttab"},
+    /* Controls a client shows as nothing: DEL, ESC, a C1 (U+0085), BEL. */
+    {"CONFI\x7f"
+     "DEN\x1bTI\xc2\x85"
+     "AL\a!",
+     "CONFIDENTIAL!"},
     {"", ""},
 };
 
@@ -54,6 +59,19 @@ static void test_cases(void **state)
             assert_ptr_equal(out, in);
         free(out);
     }
+}
+
+/* A NUL inside a keyword, in the body of a mail: dropped. */
+static void test_nul_dropped(void **state)
+{
+    static const char in[] = "\xe7\xa4\xbe\0\xe5\xa4\x96\xe7\xa7\x98 CONFI\0DENTIAL";
+    char *out;
+    size_t len;
+    (void)state;
+    assert_int_equal(normalize_text(in, sizeof(in) - 1, &out, &len), 0);
+    assert_int_equal(len, strlen(out));
+    assert_string_equal(out, "社外秘 CONFIDENTIAL");
+    free(out);
 }
 
 static void test_invalid_utf8_is_refused(void **state)
@@ -158,6 +176,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cases),
+        cmocka_unit_test(test_nul_dropped),
         cmocka_unit_test(test_invalid_utf8_is_refused),
         cmocka_unit_test(test_large_text_in_pieces),
         cmocka_unit_test(test_matches_utf8proc_on_random_mixes),

@@ -178,7 +178,8 @@ class Actions(unittest.TestCase):
         """Crafted mail a receiving client still opens: the card is only in the
         reading GMime does not take (a second boundary parameter; a boundary line
         with text after it; base64 that goes on after its padding; a number
-        broken by a format=flowed soft line break).  Each one is refused."""
+        broken by a format=flowed soft line break, or by a NUL byte).  Each one
+        is refused."""
         import base64
         card = base64.encodebytes(b"list: 4111 1111 1111 1111\n")
         head = ("From: <%s>\r\nTo: <%s>\r\nSubject: crafted\r\nMIME-Version: 1.0\r\n"
@@ -200,6 +201,9 @@ class Actions(unittest.TestCase):
             "flowed": head +
             b"Content-Type: text/plain; format=flowed; delsp=yes\r\n\r\n"
             b"pay with 4111 111 \r\n1 1111 1111 thanks\r\n",
+            # Postfix passes a raw NUL in a body line on; clients show nothing.
+            "nul in the number": head +
+            b"Content-Type: text/plain\r\n\r\npay with 4111 1111\x00 1111 1111\r\n",
         }
         for what, message in crafted.items():
             with self.assertRaises(smtplib.SMTPDataError, msg=what) as caught:
