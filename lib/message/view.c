@@ -261,23 +261,31 @@ int view_add_attachment(struct view *v, const struct view_names *names, const ch
  * earlier reading); notes them as read when not.  Unknown places (-1) are
  * never taken as read.
  */
+/* The parts read: a set of [start, end) pairs (a message may have many
+ * thousands of parts, and each is looked up). */
+static guint seen_hash(gconstpointer key)
+{
+    const gint64 *range = key;
+    return g_int64_hash(&range[0]) * 31u + g_int64_hash(&range[1]);
+}
+
+static gboolean seen_equal(gconstpointer a, gconstpointer b)
+{
+    const gint64 *x = a, *y = b;
+    return x[0] == y[0] && x[1] == y[1];
+}
+
 bool view_seen(struct view *v, gint64 start, gint64 end)
 {
+    gint64 range[2] = {start, end};
+
     if (start < 0)
         return false;
-    for (size_t i = 0; i < v->nseen; i++)
-        if (v->seen[i][0] == start && v->seen[i][1] == end)
-            return true;
-    if (v->nseen == v->seen_cap) {
-        size_t cap = v->seen_cap ? v->seen_cap * 2 : 16;
-        gint64(*grown)[2] = realloc(v->seen, cap * sizeof(*grown));
-        if (grown == NULL)
-            return false; /* read it again rather than not at all */
-        v->seen = grown;
-        v->seen_cap = cap;
-    }
-    v->seen[v->nseen][0] = start;
-    v->seen[v->nseen++][1] = end;
+    if (v->seen == NULL)
+        v->seen = g_hash_table_new_full(seen_hash, seen_equal, g_free, NULL);
+    if (g_hash_table_contains(v->seen, range))
+        return true;
+    g_hash_table_add(v->seen, g_memdup2(range, sizeof(range))); /* GLib aborts on OOM */
     return false;
 }
 
@@ -326,7 +334,8 @@ void view_free(struct view *v)
     for (size_t i = 0; i < v->nheader_rcpts; i++)
         free(v->header_rcpts[i]);
     free(v->header_rcpts);
-    free(v->seen);
+    if (v->seen != NULL)
+        g_hash_table_destroy(v->seen);
     free(v);
 }
 

@@ -45,8 +45,7 @@ struct view {
     struct view_readings *readings;
     GMimeParserOptions *options;
     bool later_reading;
-    gint64 (*seen)[2]; /* [start, end) of the parts read */
-    size_t nseen, seen_cap;
+    GHashTable *seen; /* [start, end) of the parts read (view_seen) */
 };
 /* Sets FLAG; for the malformed and cut flags, the first reason is kept. */
 void view_note(struct view *v, unsigned flag, const char *fmt, ...)

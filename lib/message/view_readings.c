@@ -22,15 +22,21 @@ struct view_readings {
     const struct spool *message;
     struct reading readings[VIEW_READINGS_MAX];
     size_t n;
-    char **boundaries; /* every boundary noted: used and alternative */
-    size_t nboundaries;
+    /* Every boundary noted, used and alternative (a set: a message may hold
+     * many thousands of multiparts), and which lengths they come in, so a
+     * line is checked with one lookup per length. */
+    GHashTable *boundaries;
+    bool lengths[VIEW_BOUNDARY_MAX + 1];
+    size_t longest;
 };
 
 struct view_readings *view_readings_new(const struct spool *message)
 {
     struct view_readings *r = calloc(1, sizeof(*r));
-    if (r != NULL)
-        r->message = message;
+    if (r == NULL)
+        return NULL;
+    r->message = message;
+    r->boundaries = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     return r;
 }
 
@@ -48,9 +54,7 @@ void view_readings_free(struct view_readings *r)
         return;
     for (size_t i = 0; i < r->n; i++)
         reading_clear(&r->readings[i]);
-    for (size_t i = 0; i < r->nboundaries; i++)
-        free(r->boundaries[i]);
-    free(r->boundaries);
+    g_hash_table_destroy(r->boundaries);
     free(r);
 }
 
@@ -87,37 +91,57 @@ static bool add_patch(struct reading *rd, gint64 offset, const char *bytes, size
     return true;
 }
 
-static void remember_boundary(struct view_readings *r, const char *b)
+/* Notes boundary B.  One longer than VIEW_BOUNDARY_MAX is DROPPED: no
+ * line is checked against it. */
+static enum view_readings_result remember_boundary(struct view_readings *r, const char *b)
 {
-    if (b == NULL || *b == '\0')
-        return;
-    for (size_t i = 0; i < r->nboundaries; i++)
-        if (strcmp(r->boundaries[i], b) == 0)
-            return;
-    char **grown = realloc(r->boundaries, (r->nboundaries + 1) * sizeof(*grown));
-    if (grown == NULL)
-        return;
-    r->boundaries = grown;
-    if ((grown[r->nboundaries] = strdup(b)) != NULL)
-        r->nboundaries++;
+    size_t len = b ? strlen(b) : 0;
+    if (len == 0)
+        return VIEW_READINGS_OK;
+    if (len > VIEW_BOUNDARY_MAX)
+        return VIEW_READINGS_DROPPED;
+    g_hash_table_add(r->boundaries, g_strdup(b)); /* GLib aborts when out of memory */
+    r->lengths[len] = true;
+    if (len > r->longest)
+        r->longest = len;
+    return VIEW_READINGS_OK;
 }
+
+/* The worse of two results: an error, else a dropped reading, else OK. */
+static enum view_readings_result worse(enum view_readings_result a,
+                                       enum view_readings_result b)
+{
+    return a == VIEW_READINGS_ERROR || b == VIEW_READINGS_ERROR ? VIEW_READINGS_ERROR
+           : a == VIEW_READINGS_DROPPED || b == VIEW_READINGS_DROPPED
+               ? VIEW_READINGS_DROPPED
+               : VIEW_READINGS_OK;
+}
+
+#define HEADER_MAX (1024 * 1024) /* Postfix's header_size_limit is 100 KB by default */
 
 /*
  * The extent of the header that starts at OFFSET: its bytes up to the end
- * of its last line (the line end itself excluded), into *LEN.  false when
- * it cannot be read or is longer than 64 KB.
+ * of its last line (the line end itself excluded), into *LEN.  DROPPED when
+ * it is longer than HEADER_MAX, ERROR when it cannot be read.
  */
-static bool header_extent(const struct spool *message, gint64 offset, size_t *len)
+static enum view_readings_result header_extent(const struct spool *message, gint64 offset,
+                                               size_t *len)
 {
-    char buf[65536], err[64];
+    char err[64];
+    char *buf = malloc(HEADER_MAX);
+    if (buf == NULL)
+        return VIEW_READINGS_ERROR;
     ssize_t n =
-        spool_read_at(message, (uint64_t)offset, buf, sizeof(buf), err, sizeof(err));
+        spool_read_at(message, (uint64_t)offset, buf, HEADER_MAX, err, sizeof(err));
+    enum view_readings_result rc = n < 0 ? VIEW_READINGS_ERROR : VIEW_READINGS_DROPPED;
     for (ssize_t i = 0; i < n; i++)
         if (buf[i] == '\n' && (i + 1 == n || (buf[i + 1] != ' ' && buf[i + 1] != '\t'))) {
             *len = (size_t)(i > 0 && buf[i - 1] == '\r' ? i - 1 : i);
-            return true;
+            rc = VIEW_READINGS_OK;
+            break;
         }
-    return false;
+    free(buf);
+    return rc;
 }
 
 /* Text of exactly LEN bytes: TEXT, then a padding parameter or spaces. */
@@ -138,17 +162,20 @@ static char *padded(const char *text, size_t len)
  * that names BOUNDARY) is rewritten to name only it, and its other
  * Content-Type headers (OTHERS, NOTHERS) are renamed out of the way.
  */
-static bool add_boundary_reading(struct view_readings *r, const char *type,
-                                 const char *boundary, gint64 offset,
-                                 const gint64 *others, size_t nothers)
+static enum view_readings_result
+add_boundary_reading(struct view_readings *r, const char *type, const char *boundary,
+                     gint64 offset, const gint64 *others, size_t nothers)
 {
     size_t len = 0;
-    if (!header_extent(r->message, offset, &len))
-        return true; /* unreadable here: GMime read it, so it is not worth a reading */
+    enum view_readings_result extent = header_extent(r->message, offset, &len);
+    if (extent != VIEW_READINGS_OK)
+        return extent;
     if (r->n == VIEW_READINGS_MAX)
-        return false;
+        return VIEW_READINGS_DROPPED;
     char text[512];
     snprintf(text, sizeof(text), "Content-Type: %s; boundary=\"%s\"", type, boundary);
+    if (strlen(text) > len)
+        return VIEW_READINGS_DROPPED; /* no room for it: a folded, shorter header */
     char *header = padded(text, len);
     struct reading *rd = &r->readings[r->n];
     bool ok = header != NULL && add_patch(rd, offset, header, len);
@@ -157,23 +184,23 @@ static bool add_boundary_reading(struct view_readings *r, const char *type,
     free(header);
     if (!ok) {
         reading_clear(rd);
-        return false;
+        return VIEW_READINGS_ERROR;
     }
     snprintf(rd->what, sizeof(rd->what), "boundary \"%.60s\"", boundary);
     r->n++;
-    return true;
+    return VIEW_READINGS_OK;
 }
 
-bool view_readings_note_multipart(struct view_readings *r, GMimeObject *obj,
-                                  GMimeParserOptions *options)
+enum view_readings_result view_readings_note_multipart(struct view_readings *r,
+                                                       GMimeObject *obj,
+                                                       GMimeParserOptions *options)
 {
     const char *used = g_mime_multipart_get_boundary(GMIME_MULTIPART(obj));
     GMimeHeaderList *headers = g_mime_object_get_header_list(obj);
     int count = headers ? g_mime_header_list_get_count(headers) : 0;
     gint64 cts[8];
     size_t ncts = 0;
-    bool kept = true;
-    remember_boundary(r, used);
+    enum view_readings_result result = remember_boundary(r, used);
     for (int i = 0; i < count && ncts < 8; i++) {
         GMimeHeader *h = g_mime_header_list_get_header_at(headers, i);
         if (g_ascii_strcasecmp(g_mime_header_get_name(h), "Content-Type") == 0)
@@ -194,7 +221,7 @@ bool view_readings_note_multipart(struct view_readings *r, GMimeObject *obj,
             if (g_ascii_strcasecmp(g_mime_param_get_name(p), "boundary") != 0 ||
                 b == NULL)
                 continue;
-            remember_boundary(r, b);
+            result = worse(result, remember_boundary(r, b));
             if (used != NULL && strcmp(b, used) == 0)
                 continue;
             /* The other Content-Type headers of this part step aside. */
@@ -208,14 +235,14 @@ bool view_readings_note_multipart(struct view_readings *r, GMimeObject *obj,
                      g_mime_content_type_get_media_type(ct),
                      g_mime_content_type_get_media_subtype(ct));
             if (g_mime_header_get_offset(h) >= 0)
-                kept = add_boundary_reading(r, type, b, g_mime_header_get_offset(h),
-                                            others, nothers) &&
-                       kept;
+                result = worse(result, add_boundary_reading(r, type, b,
+                                                            g_mime_header_get_offset(h),
+                                                            others, nothers));
         }
         if (ct != NULL)
             g_object_unref(ct);
     }
-    return kept;
+    return result;
 }
 
 /*
@@ -234,11 +261,16 @@ static bool check_line(struct view_readings *r, struct reading *rd, const char *
     const char *text = line + 2;
     size_t textlen = len - 2, longest = 0;
     /* The longest boundary the line begins with is the one it names. */
-    for (size_t b = 0; b < r->nboundaries; b++) {
-        size_t blen = strlen(r->boundaries[b]);
-        if (blen <= textlen && blen > longest &&
-            memcmp(text, r->boundaries[b], blen) == 0)
+    char prefix[VIEW_BOUNDARY_MAX + 1];
+    for (size_t blen = textlen < r->longest ? textlen : r->longest; blen > 0; blen--) {
+        if (!r->lengths[blen])
+            continue;
+        memcpy(prefix, text, blen);
+        prefix[blen] = '\0';
+        if (g_hash_table_contains(r->boundaries, prefix)) {
             longest = blen;
+            break;
+        }
     }
     if (longest == 0 || longest == textlen)
         return true;
@@ -256,8 +288,8 @@ static bool check_line(struct view_readings *r, struct reading *rd, const char *
     return ok;
 }
 
-/* Checks every line of the message (check_line).  false when it cannot be
- * read, or out of memory. */
+/* Checks every line of the message that starts with "--" (check_line).
+ * false when it cannot be read, or out of memory. */
 static bool prefix_patches(struct view_readings *r, struct reading *rd)
 {
     char buf[65536], err[64];
@@ -304,30 +336,30 @@ static bool copy_patches(struct reading *to, const struct reading *from)
     return true;
 }
 
-bool view_readings_scan_prefixes(struct view_readings *r)
+enum view_readings_result view_readings_scan_prefixes(struct view_readings *r)
 {
     struct reading prefix = {0};
-    if (r->nboundaries == 0)
-        return true;
+    if (r->longest == 0)
+        return VIEW_READINGS_OK;
     if (!prefix_patches(r, &prefix)) {
         reading_clear(&prefix);
-        return false;
+        return VIEW_READINGS_ERROR;
     }
     if (prefix.n == 0)
-        return true;
-    bool kept = true;
+        return VIEW_READINGS_OK;
+    enum view_readings_result result = VIEW_READINGS_OK;
     size_t before = r->n;
     /* The first reading's twin, then each other reading's. */
     for (size_t i = 0; i <= before; i++) {
         if (r->n == VIEW_READINGS_MAX) {
-            kept = false;
+            result = VIEW_READINGS_DROPPED;
             break;
         }
         struct reading *rd = &r->readings[r->n];
         if (!copy_patches(rd, &prefix) ||
             (i > 0 && !copy_patches(rd, &r->readings[i - 1]))) {
             reading_clear(rd);
-            kept = false;
+            result = VIEW_READINGS_ERROR;
             break;
         }
         snprintf(rd->what, sizeof(rd->what), "prefix boundaries%s%.60s", i ? ", " : "",
@@ -335,7 +367,7 @@ bool view_readings_scan_prefixes(struct view_readings *r)
         r->n++;
     }
     reading_clear(&prefix);
-    return kept;
+    return result;
 }
 
 GMimeStream *view_readings_stream(const struct view_readings *r, size_t i,

@@ -26,7 +26,14 @@
 
 #include "spool.h"
 
-#define VIEW_READINGS_MAX 8 /* besides the first; more sets the cut flag */
+#define VIEW_READINGS_MAX 8   /* besides the first; more sets the cut flag */
+#define VIEW_BOUNDARY_MAX 200 /* RFC 2046 allows 70; longer ones are not checked */
+
+enum view_readings_result {
+    VIEW_READINGS_OK = 0,
+    VIEW_READINGS_DROPPED = 1, /* a reading was left out: the caller sets the cut flag */
+    VIEW_READINGS_ERROR = -1,  /* out of memory, or the message could not be read: fail */
+};
 
 struct view_readings;
 
@@ -37,18 +44,20 @@ void view_readings_free(struct view_readings *r);
 /*
  * Notes the multipart OBJ of the first reading: its boundary, and a
  * reading for each other boundary its Content-Type header(s) name.
- * Returns false when it had to drop a reading (VIEW_READINGS_MAX).
+ * DROPPED when it had to leave a reading out (VIEW_READINGS_MAX, a header
+ * longer than 1 MB, a boundary longer than VIEW_BOUNDARY_MAX).
  */
-bool view_readings_note_multipart(struct view_readings *r, GMimeObject *obj,
-                                  GMimeParserOptions *options);
+enum view_readings_result view_readings_note_multipart(struct view_readings *r,
+                                                       GMimeObject *obj,
+                                                       GMimeParserOptions *options);
 
 /*
  * After the first reading: looks for lines that begin with a noted
  * boundary and go on; if there are any, every reading (the first too) gets
- * a twin where they are boundaries.  Returns false when it had to drop a
- * reading, or the message could not be read.
+ * a twin where they are boundaries.  DROPPED when it had to leave one out
+ * (VIEW_READINGS_MAX).
  */
-bool view_readings_scan_prefixes(struct view_readings *r);
+enum view_readings_result view_readings_scan_prefixes(struct view_readings *r);
 
 /* The readings besides the first. */
 size_t view_readings_count(const struct view_readings *r);

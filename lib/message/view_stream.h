@@ -16,7 +16,8 @@
 /* A new stream reading (and appending to) SP; release with g_object_unref(). */
 GMimeStream *view_stream_new(struct spool *sp);
 
-/* The first write error, or NULL; valid while the stream lives. */
+/* The first read or write error of the spool, or NULL; valid while the
+ * stream lives.  Substreams and concatenations of it report theirs here. */
 const char *view_stream_error(GMimeStream *stream);
 
 #endif

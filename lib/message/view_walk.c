@@ -172,6 +172,19 @@ static void view_note_armor(struct view *v)
     }
 }
 
+/* What noting the readings came to: a reading left out is a cut. */
+static void view_readings_result(struct view *v, enum view_readings_result result)
+{
+    if (result == VIEW_READINGS_DROPPED)
+        view_note(v, VIEW_LIMIT_EXCEEDED,
+                  "a reading of the MIME structure was left out (more than %d, or a "
+                  "header or boundary too long)",
+                  VIEW_READINGS_MAX + 1);
+    else if (result == VIEW_READINGS_ERROR)
+        view_fail(v, "out of memory, or the message could not be read, while "
+                     "looking for other readings");
+}
+
 static void view_walk(struct view *v, GMimeObject *obj, unsigned depth)
 {
     if (v->failed)
@@ -180,11 +193,9 @@ static void view_walk(struct view *v, GMimeObject *obj, unsigned depth)
     if (GMIME_IS_MULTIPART(obj)) {
         GMimeMultipart *mp = GMIME_MULTIPART(obj);
         int count = g_mime_multipart_get_count(mp);
-        if (!v->later_reading && v->readings != NULL &&
-            !view_readings_note_multipart(v->readings, obj, v->options))
-            view_note(v, VIEW_LIMIT_EXCEEDED,
-                      "more than %d readings of the MIME structure",
-                      VIEW_READINGS_MAX + 1);
+        if (!v->later_reading && v->readings != NULL)
+            view_readings_result(
+                v, view_readings_note_multipart(v->readings, obj, v->options));
         for (int i = 0; i < count; i++)
             view_walk(v, g_mime_multipart_get_part(mp, i), depth);
     } else if (GMIME_IS_MESSAGE_PART(obj)) {
@@ -253,16 +264,26 @@ static bool view_read(struct view *v, GMimeStream *stream, bool first)
 }
 
 /*
+ * A reading of the message's own spool (STREAM) that failed - a spill file
+ * that cannot be read - leaves parts unread that GMime took for empty or
+ * cut: the view fails, so that the message never counts as inspected.
+ */
+static void view_check_read(struct view *v, GMimeStream *stream)
+{
+    const char *error = view_stream_error(stream);
+    if (error != NULL)
+        view_fail(v, error);
+}
+
+/*
  * The other readings of an ambiguous MIME structure (view_readings.h),
  * walked after the first one over STREAM, the message's own.  Well-formed
- * mail has none, and pays one look at the lines that start with "--" of
- * a multipart message.
+ * mail has none, and pays one pass over a multipart message's lines, to
+ * find those that start with "--" and a boundary.
  */
 static void view_other_readings(struct view *v, GMimeStream *stream)
 {
-    if (!view_readings_scan_prefixes(v->readings))
-        view_note(v, VIEW_LIMIT_EXCEEDED, "more than %d readings of the MIME structure",
-                  VIEW_READINGS_MAX + 1);
+    view_readings_result(v, view_readings_scan_prefixes(v->readings));
     size_t n = view_readings_count(v->readings);
     if (n > 0)
         view_note(v, VIEW_MALFORMED,
@@ -277,6 +298,7 @@ static void view_other_readings(struct view *v, GMimeStream *stream)
         }
         view_read(v, reading, false);
         g_object_unref(reading);
+        view_check_read(v, stream);
     }
 }
 
@@ -296,6 +318,7 @@ void view_walk_message(struct view *v, const struct spool *message)
     GMimeStream *stream = view_stream_new((struct spool *)message);
     if (!v->failed && !view_read(v, stream, true))
         view_note(v, VIEW_MALFORMED, "not a MIME message");
+    view_check_read(v, stream);
     if (!v->failed)
         view_other_readings(v, stream);
     g_object_unref(stream);
