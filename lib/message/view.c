@@ -32,6 +32,8 @@ void view_note(struct view *v, unsigned flag, const char *fmt, ...)
 {
     va_list ap;
 
+    if (flag & VIEW_MALFORMED)
+        v->nmalformed++;
     if (!(v->flags & (VIEW_MALFORMED | VIEW_LIMIT_EXCEEDED)) &&
         (flag & (VIEW_MALFORMED | VIEW_LIMIT_EXCEEDED))) {
         va_start(ap, fmt);
@@ -237,16 +239,10 @@ int view_add_attachment(struct view *v, const struct view_names *names, const ch
         view_fail(v, "out of memory");
         return -1;
     }
-    /* An S/MIME type says for itself whether it is encrypted (view_note_kind). */
-    bool smime = strcmp(type, "application/pkcs7-mime") == 0 ||
-                 strcmp(type, "application/x-pkcs7-mime") == 0;
     a->suspicious_name = names->disagree;
-    for (size_t i = 0; i < names->n; i++) {
+    for (size_t i = 0; i < names->n; i++)
         if (view_name_suspicious(names->name[i]))
             a->suspicious_name = true;
-        if (!smime && view_name_encrypted(names->name[i]))
-            v->flags |= VIEW_ENCRYPTED_MESSAGE;
-    }
     if (a->suspicious_name)
         v->flags |= VIEW_SUSPICIOUS_NAME;
     int index = (int)v->nattachments++;
@@ -256,28 +252,37 @@ int view_add_attachment(struct view *v, const struct view_names *names, const ch
     return index;
 }
 
+void view_note_encrypted_names(struct view *v, const struct view_names *names)
+{
+    for (size_t i = 0; i < names->n; i++)
+        if (view_name_encrypted(names->name[i]))
+            v->flags |= VIEW_ENCRYPTED_MESSAGE;
+}
+
 /*
- * Whether the bytes [START, END) of the message were read already (by an
- * earlier reading); notes them as read when not.  Unknown places (-1) are
- * never taken as read.
+ * Whether the bytes [START, END) of the spool walked were read already (by
+ * an earlier reading); notes them as read when not.  Unknown places (-1)
+ * are never taken as read.
  */
 bool view_seen(struct view *v, gint64 start, gint64 end)
 {
+    struct view_pass *p = &v->pass;
+
     if (start < 0)
         return false;
-    for (size_t i = 0; i < v->nseen; i++)
-        if (v->seen[i][0] == start && v->seen[i][1] == end)
+    for (size_t i = 0; i < p->nseen; i++)
+        if (p->seen[i][0] == start && p->seen[i][1] == end)
             return true;
-    if (v->nseen == v->seen_cap) {
-        size_t cap = v->seen_cap ? v->seen_cap * 2 : 16;
-        gint64(*grown)[2] = realloc(v->seen, cap * sizeof(*grown));
+    if (p->nseen == p->seen_cap) {
+        size_t cap = p->seen_cap ? p->seen_cap * 2 : 16;
+        gint64(*grown)[2] = realloc(p->seen, cap * sizeof(*grown));
         if (grown == NULL)
             return false; /* read it again rather than not at all */
-        v->seen = grown;
-        v->seen_cap = cap;
+        p->seen = grown;
+        p->seen_cap = cap;
     }
-    v->seen[v->nseen][0] = start;
-    v->seen[v->nseen++][1] = end;
+    p->seen[p->nseen][0] = start;
+    p->seen[p->nseen++][1] = end;
     return false;
 }
 
@@ -326,7 +331,7 @@ void view_free(struct view *v)
     for (size_t i = 0; i < v->nheader_rcpts; i++)
         free(v->header_rcpts[i]);
     free(v->header_rcpts);
-    free(v->seen);
+    free(v->pass.seen);
     free(v);
 }
 
