@@ -732,6 +732,32 @@ static void test_signed_is_not_encrypted(void **state)
                                     VIEW_ENCRYPTED_MESSAGE, NULL});
 }
 
+/*
+ * Opaque signed and compressed S/MIME: a keyword in the signed body and a
+ * card number in its CSV attachment make their rules match, and nothing
+ * says encrypted.
+ */
+#define SMIME_RULES                                                                      \
+    "rule secret\n    match body keywords \"社外秘\"\n    action store secret\n"      \
+    "rule card\n    match attachment-text regex /4111( ?1111){3}/\n    action hold "     \
+    "10m\n"                                                                              \
+    "rule unreadable\n    encrypted-message\n    action hold 10m\n"
+
+static void test_smime_content_matched(void **state)
+{
+    (void)state;
+    check_crafted(&(struct crafted){"smime_signed.eml", SMIME_RULES, "secret,card", 0,
+                                    VIEW_ENCRYPTED_MESSAGE | VIEW_MALFORMED,
+                                    "cards.csv"});
+    check_crafted(&(struct crafted){"smime_signed_p7m.eml", SMIME_RULES, "secret,card", 0,
+                                    VIEW_ENCRYPTED_MESSAGE, "cards.csv"});
+    check_crafted(&(struct crafted){"smime_compressed.eml", SMIME_RULES, "secret,card", 0,
+                                    VIEW_ENCRYPTED_MESSAGE | VIEW_MALFORMED,
+                                    "cards.csv"});
+    check_crafted(&(struct crafted){"smime_enveloped.eml", SMIME_RULES, "unreadable",
+                                    VIEW_ENCRYPTED_MESSAGE, 0, NULL});
+}
+
 /* message/partial: fragment 1 of 2. */
 static void test_partial_message(void **state)
 {
@@ -792,6 +818,7 @@ int main(void)
         cmocka_unit_test(test_pgp_mime),
         cmocka_unit_test(test_pgp_inline),
         cmocka_unit_test(test_signed_is_not_encrypted),
+        cmocka_unit_test(test_smime_content_matched),
         cmocka_unit_test(test_partial_message),
         cmocka_unit_test(test_external_body),
         cmocka_unit_test(test_name_nul_in_keyword),

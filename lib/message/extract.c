@@ -16,8 +16,6 @@
 #include "markup.h"
 
 #define EXTRACT_CHUNK 65536
-/* Expansion every archive may have before the ratio limit applies. */
-#define EXTRACT_RATIO_FLOOR (1024 * 1024)
 
 /* libarchive reads the attachment straight from its spool. */
 struct extract_source {

@@ -34,6 +34,10 @@
 
 #include "spool.h"
 
+/* Expansion every archive may have before the ratio limit applies (so
+ * does S/MIME compressed content, which the view inflates on this budget). */
+#define EXTRACT_RATIO_FLOOR (1024 * 1024)
+
 struct extract_budget {
     unsigned max_depth;    /* deepest nesting looked into */
     unsigned max_entries;  /* files read from archives, per message */

@@ -32,6 +32,8 @@ void view_note(struct view *v, unsigned flag, const char *fmt, ...)
 {
     va_list ap;
 
+    if (flag & VIEW_MALFORMED)
+        v->nmalformed++;
     if (!(v->flags & (VIEW_MALFORMED | VIEW_LIMIT_EXCEEDED)) &&
         (flag & (VIEW_MALFORMED | VIEW_LIMIT_EXCEEDED))) {
         va_start(ap, fmt);
@@ -237,16 +239,10 @@ int view_add_attachment(struct view *v, const struct view_names *names, const ch
         view_fail(v, "out of memory");
         return -1;
     }
-    /* An S/MIME type says for itself whether it is encrypted (view_note_kind). */
-    bool smime = strcmp(type, "application/pkcs7-mime") == 0 ||
-                 strcmp(type, "application/x-pkcs7-mime") == 0;
     a->suspicious_name = names->disagree;
-    for (size_t i = 0; i < names->n; i++) {
+    for (size_t i = 0; i < names->n; i++)
         if (view_name_suspicious(names->name[i]))
             a->suspicious_name = true;
-        if (!smime && view_name_encrypted(names->name[i]))
-            v->flags |= VIEW_ENCRYPTED_MESSAGE;
-    }
     if (a->suspicious_name)
         v->flags |= VIEW_SUSPICIOUS_NAME;
     int index = (int)v->nattachments++;
@@ -256,10 +252,17 @@ int view_add_attachment(struct view *v, const struct view_names *names, const ch
     return index;
 }
 
+void view_note_encrypted_names(struct view *v, const struct view_names *names)
+{
+    for (size_t i = 0; i < names->n; i++)
+        if (view_name_encrypted(names->name[i]))
+            v->flags |= VIEW_ENCRYPTED_MESSAGE;
+}
+
 /*
- * Whether the bytes [START, END) of the message were read already (by an
- * earlier reading); notes them as read when not.  Unknown places (-1) are
- * never taken as read.
+ * Whether the bytes [START, END) of the spool walked were read already (by
+ * an earlier reading); notes them as read when not.  Unknown places (-1)
+ * are never taken as read.
  */
 /* The parts read: a set of [start, end) pairs (a message may have many
  * thousands of parts, and each is looked up). */
@@ -277,15 +280,16 @@ static gboolean seen_equal(gconstpointer a, gconstpointer b)
 
 bool view_seen(struct view *v, gint64 start, gint64 end)
 {
+    struct view_pass *p = &v->pass;
     gint64 range[2] = {start, end};
 
     if (start < 0)
         return false;
-    if (v->seen == NULL)
-        v->seen = g_hash_table_new_full(seen_hash, seen_equal, g_free, NULL);
-    if (g_hash_table_contains(v->seen, range))
+    if (p->seen == NULL)
+        p->seen = g_hash_table_new_full(seen_hash, seen_equal, g_free, NULL);
+    if (g_hash_table_contains(p->seen, range))
         return true;
-    g_hash_table_add(v->seen, g_memdup2(range, sizeof(range))); /* GLib aborts on OOM */
+    g_hash_table_add(p->seen, g_memdup2(range, sizeof(range))); /* GLib aborts on OOM */
     return false;
 }
 
@@ -334,8 +338,8 @@ void view_free(struct view *v)
     for (size_t i = 0; i < v->nheader_rcpts; i++)
         free(v->header_rcpts[i]);
     free(v->header_rcpts);
-    if (v->seen != NULL)
-        g_hash_table_destroy(v->seen);
+    if (v->pass.seen != NULL)
+        g_hash_table_destroy(v->pass.seen);
     free(v);
 }
 

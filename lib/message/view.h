@@ -19,7 +19,9 @@
  *    keyword), a hit limit, an encrypted archive, a charset label that lied,
  *    encrypted mail (S/MIME, OpenPGP), a message/partial fragment.
  * Forwarded messages (message/rfc822) are read as mail: their subject,
- * body and attachments join the view at a greater depth.
+ * body and attachments join the view at a greater depth.  So is the MIME
+ * entity inside S/MIME opaque signed and compressed parts (view_smime.h),
+ * its signature unchecked; enveloped S/MIME is flagged encrypted.
  *
  * GMime and GLib stay inside this module.  view_init() must run once per
  * process before threads start.  A view is immutable once built; every

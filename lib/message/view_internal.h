@@ -24,6 +24,19 @@
 #include "view.h"
 #include "view_name.h"
 
+/*
+ * The walk of one spool - the message, or the content of an S/MIME part -
+ * and of its other readings (view_readings.h): while a later reading is
+ * walked, parts it shares with an earlier one - the same bytes of that
+ * spool - are not read again.  Offsets are the spool's own, so a walk of
+ * S/MIME content sets its enclosing one aside.
+ */
+struct view_pass {
+    struct view_readings *readings;
+    bool later_reading;
+    GHashTable *seen; /* [start, end) of the parts read (view_seen) */
+};
+
 struct view {
     struct view_text *texts;
     size_t ntexts, texts_cap;
@@ -39,13 +52,9 @@ struct view {
     struct extract_budget budget; /* archive limits, shared by the whole message */
     bool failed;                  /* a hard error: view_build() returns NULL */
     char error[256];              /* why */
-    /* The other readings of an ambiguous structure (view_readings.h): while
-     * a later one is walked, parts it shares with an earlier one - the
-     * same bytes of the message - are not read again. */
-    struct view_readings *readings;
     GMimeParserOptions *options;
-    bool later_reading;
-    GHashTable *seen; /* [start, end) of the parts read (view_seen) */
+    unsigned nmalformed; /* VIEW_MALFORMED notes so far */
+    struct view_pass pass;
 };
 /* Sets FLAG; for the malformed and cut flags, the first reason is kept. */
 void view_note(struct view *v, unsigned flag, const char *fmt, ...)
@@ -74,17 +83,34 @@ char *view_slurp(struct view *v, const struct spool *sp, size_t max, size_t *len
 char *view_slurp_take(struct view *v, struct spool *sp, size_t max, size_t *len);
 
 /* Adds an attachment known by NAMES, with one attachment-name text per
- * name; sets the name flags.  Its index, or -1 (the view failed). */
+ * name; sets the suspicious-name flag.  Its index, or -1 (the view failed). */
 int view_add_attachment(struct view *v, const struct view_names *names, const char *type,
                         uint64_t size, int parent, unsigned depth);
+/* Sets the encrypted-message flag when one of NAMES says encrypted mail
+ * (view_name_encrypted): for files whose content is not opened to tell. */
+void view_note_encrypted_names(struct view *v, const struct view_names *names);
 
-/* Whether the message bytes [START, END) were read already by an earlier
- * reading; notes them as read when not.  START -1 (unknown): never. */
+/* Whether the bytes [START, END) of the spool walked were read already by
+ * an earlier reading; notes them as read when not.  START -1 (unknown):
+ * never. */
 bool view_seen(struct view *v, gint64 start, gint64 end);
 
 /* view_walk.c: parses MESSAGE and walks every reading of it, then the raw
  * text of a malformed message and the inline-PGP check. */
 void view_walk_message(struct view *v, const struct spool *message);
+
+/*
+ * view_walk.c: DER, the decoded body of an S/MIME part at DEPTH whose
+ * Content-Type names SMIME_TYPE (NULL: none, or no S/MIME type at all).
+ * Signed or compressed content (view_smime.h) is walked one level deeper,
+ * like a forwarded message, every reading of it; encrypted content is
+ * flagged; anything else is malformed when SMIME_TYPE claims a readable
+ * type (signed-data, certs-only, compressed-data), else flagged encrypted,
+ * as it may well be.  false when DER is no CMS at all: then the part is
+ * still to be read as any file.
+ */
+bool view_walk_smime(struct view *v, const struct spool *der, const char *smime_type,
+                     unsigned depth);
 
 /* view_leaf.c: one leaf part at DEPTH (forwarded messages around it). */
 void view_leaf(struct view *v, GMimePart *part, unsigned depth);

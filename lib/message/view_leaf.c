@@ -77,6 +77,13 @@ static bool view_is_text_type(const char *type)
            strcmp(type, "application/json") == 0 || strcmp(type, "application/xml") == 0;
 }
 
+/* S/MIME types, whose content says whether it is signed or encrypted. */
+static bool view_is_smime_type(const char *type)
+{
+    return strcmp(type, "application/pkcs7-mime") == 0 ||
+           strcmp(type, "application/x-pkcs7-mime") == 0;
+}
+
 static bool view_name_ends(const char *name, const char *ext)
 {
     size_t n = strlen(name), e = strlen(ext);
@@ -96,6 +103,10 @@ struct view_leaf_info {
     bool body, is_html;
     bool flowed, delsp; /* text/plain; format=flowed (delsp=yes) */
     bool other_text;    /* another Content-Type header of the part says text */
+    /* S/MIME by its type (any Content-Type header) or a name: its content is
+     * opened (view_walk_smime); SMIME_TYPE is the smime-type, or NULL. */
+    bool smime;
+    const char *smime_type;
     unsigned depth;
 };
 
@@ -131,7 +142,7 @@ static struct spool *view_decode_part(struct view *v, const struct view_leaf_inf
              : encoding == g_mime_data_wrapper_get_encoding(content)
                  ? (g_mime_data_wrapper_write_to_stream(content, out) < 0 ? -1 : 0)
                  : view_decode(raw, encoding, out, &after_pad);
-    if (rc != 0 && v->later_reading && view_stream_error(out) == NULL)
+    if (rc != 0 && v->pass.later_reading && view_stream_error(out) == NULL)
         /* Another reading's part that does not decode: what did is read, the
          * first reading stands, and the message is malformed already. */
         view_note(v, VIEW_MALFORMED, "a %s part of another reading does not decode",
@@ -150,8 +161,8 @@ static struct spool *view_decode_part(struct view *v, const struct view_leaf_inf
     return decoded;
 }
 
-/* Reads one decoding (DECODED) of INFO's part: body text, attachment text, or
- * an attachment to extract. */
+/* Reads one decoding (DECODED) of INFO's part: body text, attachment text,
+ * S/MIME content, or an attachment to extract. */
 static void view_read_part(struct view *v, const struct view_leaf_info *info,
                            struct spool *decoded)
 {
@@ -159,20 +170,23 @@ static void view_read_part(struct view *v, const struct view_leaf_info *info,
     size_t len = 0;
     char *bytes = NULL;
     uint64_t decoded_size = spool_size(decoded); /* the spool may be emptied below */
-    if (info->body || view_is_text_type(info->type) || info->other_text ||
-        view_name_ends(name ? name : "", ".csv") ||
-        view_name_ends(name ? name : "", ".txt")) {
+    enum view_field field = info->body ? VIEW_BODY : VIEW_ATTACHMENT_TEXT;
+    int index = -1;
+    if (!info->body)
+        index = view_add_attachment(v, &info->names, info->type, decoded_size, -1,
+                                    info->depth);
+    /* Whatever else it is read as, what an S/MIME part wraps is read. */
+    bool cms = info->smime && !v->failed &&
+               view_walk_smime(v, decoded, info->smime_type, info->depth);
+    if (!v->failed && (info->body || view_is_text_type(info->type) || info->other_text ||
+                       view_name_ends(name ? name : "", ".csv") ||
+                       view_name_ends(name ? name : "", ".txt"))) {
         bytes = view_slurp_take(v, decoded, v->limits.max_text, &len);
         if (bytes != NULL && decoded_size > len)
             view_note(v, VIEW_LIMIT_EXCEEDED,
                       "a %s part of %llu bytes was read only up to %zu", info->type,
                       (unsigned long long)decoded_size, len);
     }
-    enum view_field field = info->body ? VIEW_BODY : VIEW_ATTACHMENT_TEXT;
-    int index = -1;
-    if (!info->body)
-        index = view_add_attachment(v, &info->names, info->type, decoded_size, -1,
-                                    info->depth);
     if (bytes != NULL && info->flowed && (info->body || index >= 0)) {
         /* A reader of format=flowed joins soft-broken lines: so does the scan,
          * besides the text as it stands. */
@@ -186,7 +200,7 @@ static void view_read_part(struct view *v, const struct view_leaf_info *info,
         view_add_owned_bytes(v, field, NULL, index, info->charset, bytes, bytes, len,
                              info->is_html);
         bytes = NULL;
-    } else if (index >= 0 && !v->failed) {
+    } else if (index >= 0 && !v->failed && !cms) {
         view_extract(v, decoded, name ? name : "", index, info->depth);
     }
     free(bytes); /* the part was not read as text after all (a failure) */
@@ -194,16 +208,19 @@ static void view_read_part(struct view *v, const struct view_leaf_info *info,
 
 /*
  * The Content-Type headers of OBJ that name another type than TYPE (the
- * one GMime took): their number; *TEXT set when one of them says text.
- * A client may take any of them, so the part is then never skipped and,
- * if one says text, read as text as well.
+ * one GMime took): their number; *TEXT set when one of them says text,
+ * *SMIME when one says S/MIME.  A client may take any of them, so the part
+ * is then never skipped and, if one says text, read as text as well, if
+ * one says S/MIME, opened as well.
  */
-static size_t view_other_types(GMimeObject *obj, const char *type, bool *text)
+static size_t view_other_types(GMimeObject *obj, const char *type, bool *text,
+                               bool *smime)
 {
     GMimeHeaderList *headers = g_mime_object_get_header_list(obj);
     int count = headers ? g_mime_header_list_get_count(headers) : 0;
     size_t n = 0;
     *text = false;
+    *smime = false;
     for (int i = 0; i < count; i++) {
         GMimeHeader *h = g_mime_header_list_get_header_at(headers, i);
         const char *value = g_mime_header_get_value(h);
@@ -218,6 +235,7 @@ static size_t view_other_types(GMimeObject *obj, const char *type, bool *text)
         if (strcmp(other, type) != 0) {
             n++;
             *text = *text || view_is_text_type(other);
+            *smime = *smime || view_is_smime_type(other);
         }
         g_object_unref(ct);
     }
@@ -266,7 +284,13 @@ void view_leaf(struct view *v, GMimePart *part, unsigned depth)
     }
     GMimeContentEncoding encodings[4];
     size_t nencodings = view_decode_encodings(obj, encodings, 4);
-    size_t ntypes = view_other_types(obj, info.type, &info.other_text);
+    size_t ntypes = view_other_types(obj, info.type, &info.other_text, &info.smime);
+    info.smime_type = g_mime_object_get_content_type_parameter(obj, "smime-type");
+    info.smime = info.smime || view_is_smime_type(info.type);
+    for (size_t i = 0; i < info.names.n; i++)
+        info.smime = info.smime || view_name_smime(info.names.name[i]);
+    if (!info.smime)
+        view_note_encrypted_names(v, &info.names);
     if (ntypes > 0)
         view_note(v, VIEW_MALFORMED,
                   "a %s part has %zu other Content-Type headers: read as each", info.type,
@@ -319,6 +343,7 @@ static int view_extract_entry(void *ctx, int parent, const char *path, uint64_t 
     struct view_names names = {0};
     view_names_add(&names, name.text, name.len);
     free(name.text);
+    view_note_encrypted_names(v, &names); /* not opened: its name tells */
     int index =
         view_add_attachment(v, &names, "application/octet-stream", size, parent, depth);
     view_names_clear(&names);

@@ -448,17 +448,30 @@ bool view_name_suspicious(const char *name)
     return p > name && p[-1] == '.' && ext_len >= 2 && ext_len <= 5;
 }
 
-bool view_name_encrypted(const char *name)
+/* Whether NAME, without the dots and spaces Windows drops, ends in one of
+ * the N extensions EXTS (case ignored) after at least one character. */
+static bool view_name_ends_in(const char *name, const char *const *exts, size_t n_exts)
 {
-    static const char *const exts[] = {".p7m", ".gpg", ".pgp"};
     size_t n = strlen(name);
 
     while (n > 0 && (name[n - 1] == '.' || name[n - 1] == ' '))
         n--;
-    for (size_t i = 0; i < sizeof(exts) / sizeof(*exts); i++) {
+    for (size_t i = 0; i < n_exts; i++) {
         size_t e = strlen(exts[i]);
         if (n > e && strncasecmp(name + n - e, exts[i], e) == 0)
             return true;
     }
     return false;
+}
+
+bool view_name_encrypted(const char *name)
+{
+    static const char *const exts[] = {".p7m", ".gpg", ".pgp"};
+    return view_name_ends_in(name, exts, sizeof(exts) / sizeof(*exts));
+}
+
+bool view_name_smime(const char *name)
+{
+    static const char *const exts[] = {".p7m"};
+    return view_name_ends_in(name, exts, 1);
 }

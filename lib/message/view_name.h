@@ -67,4 +67,8 @@ bool view_name_suspicious(const char *name);
 /* A name that says the file is encrypted mail: S/MIME (.p7m) or OpenPGP. */
 bool view_name_encrypted(const char *name);
 
+/* A name that says the file is S/MIME (.p7m): signed or encrypted, as its
+ * content tells. */
+bool view_name_smime(const char *name);
+
 #endif

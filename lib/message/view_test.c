@@ -143,6 +143,29 @@ static const struct {
     {"arch_disguised.eml", VIEW_ATTACHMENT_TEXT, "1,gz-named-dat-row", true},
     /* Past the depth limit nothing is read. */
     {"arch_deep.eml", VIEW_ATTACHMENT_TEXT, "deepest text", false},
+    /* S/MIME opaque signed: the signed entity is read, body and attachment,
+     * however it is labelled and encoded. */
+    {"smime_signed.eml", VIEW_BODY, "この資料は社外秘です。", true},
+    {"smime_signed.eml", VIEW_ATTACHMENT_TEXT, "1,Yamada,4111 1111 1111 1111", true},
+    {"smime_signed.eml", VIEW_ATTACHMENT_NAME, "cards.csv", true},
+    {"smime_signed_ber.eml", VIEW_BODY, "社外秘", true}, /* indefinite lengths */
+    {"smime_signed_ber.eml", VIEW_ATTACHMENT_TEXT, "4111 1111 1111 1111", true},
+    {"smime_signed_x_pkcs7.eml", VIEW_BODY, "社外秘", true},
+    {"smime_signed_x_pkcs7.eml", VIEW_ATTACHMENT_TEXT, "4111 1111 1111 1111", true},
+    {"smime_signed_p7m.eml", VIEW_BODY, "社外秘", true}, /* octet-stream smime.p7m */
+    {"smime_signed_p7m.eml", VIEW_ATTACHMENT_TEXT, "4111 1111 1111 1111", true},
+    {"kind_signed_smime.eml", VIEW_BODY, "社外秘: the real content", true},
+    /* S/MIME compressed-data (RFC 3274), alone and inside signed data. */
+    {"smime_compressed.eml", VIEW_BODY, "この資料は社外秘です。", true},
+    {"smime_compressed.eml", VIEW_ATTACHMENT_TEXT, "4111 1111 1111 1111", true},
+    {"smime_compressed.eml", VIEW_ATTACHMENT_NAME, "cards.csv", true},
+    {"smime_signed_compressed.eml", VIEW_BODY, "社外秘", true},
+    {"smime_signed_compressed.eml", VIEW_ATTACHMENT_TEXT, "4111 1111 1111 1111", true},
+    /* Inflated up to the cap: what came out is read all the same. */
+    {"smime_compressed_bomb.eml", VIEW_BODY, "bomb start", true},
+    {"smime_compressed_bomb.eml", VIEW_BODY, "bomb end", false},
+    /* Signed five times over: the fifth is past max_depth (4). */
+    {"smime_deep.eml", VIEW_BODY, "deepest signed text", false},
 };
 
 static void test_texts(void **state)
@@ -759,6 +782,83 @@ static void test_probe_falls_back(void **state)
     free(data);
 }
 
+/*
+ * What S/MIME content cannot be read for is flagged: encrypted (enveloped
+ * data), malformed (no CMS under a signed-data label, a zlib stream cut
+ * short), a limit (inflation capped, nesting too deep).  What is read is
+ * not flagged encrypted, a signed smime.p7m without smime-type included.
+ */
+static void test_smime_flags(void **state)
+{
+    static const struct {
+        const char *file;
+        unsigned want, not_want;
+        const char *problem; /* in view_problem(), or NULL */
+    } cases[] = {
+        {"smime_signed.eml", 0,
+         VIEW_ENCRYPTED_MESSAGE | VIEW_MALFORMED | VIEW_LIMIT_EXCEEDED, NULL},
+        {"smime_signed_ber.eml", 0, VIEW_ENCRYPTED_MESSAGE | VIEW_MALFORMED, NULL},
+        {"smime_signed_p7m.eml", 0, VIEW_ENCRYPTED_MESSAGE | VIEW_MALFORMED, NULL},
+        {"kind_signed_smime.eml", 0, VIEW_ENCRYPTED_MESSAGE | VIEW_MALFORMED, NULL},
+        {"smime_compressed.eml", 0,
+         VIEW_ENCRYPTED_MESSAGE | VIEW_MALFORMED | VIEW_LIMIT_EXCEEDED, NULL},
+        {"smime_signed_compressed.eml", 0, VIEW_ENCRYPTED_MESSAGE | VIEW_MALFORMED, NULL},
+        {"smime_enveloped.eml", VIEW_ENCRYPTED_MESSAGE, VIEW_MALFORMED, NULL},
+        {"kind_smime_enveloped.eml", VIEW_ENCRYPTED_MESSAGE, VIEW_MALFORMED, NULL},
+        {"kind_smime_p7m_attachment.eml", VIEW_ENCRYPTED_MESSAGE, VIEW_MALFORMED, NULL},
+        {"smime_garbage.eml", VIEW_MALFORMED, VIEW_ENCRYPTED_MESSAGE,
+         "an S/MIME signed-data part holds no CMS structure"},
+        {"smime_compressed_broken.eml", VIEW_MALFORMED, VIEW_ENCRYPTED_MESSAGE,
+         "S/MIME compressed content does not inflate"},
+        {"smime_compressed_bomb.eml", VIEW_LIMIT_EXCEEDED, VIEW_ENCRYPTED_MESSAGE,
+         "S/MIME compressed content inflated only up to"},
+        {"smime_deep.eml", VIEW_LIMIT_EXCEEDED, VIEW_ENCRYPTED_MESSAGE,
+         "S/MIME content nested deeper than 4"},
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct view *v = load(cases[i].file);
+        unsigned f = view_flags(v);
+        if ((f & cases[i].want) != cases[i].want || (f & cases[i].not_want) != 0 ||
+            (cases[i].problem && !strstr(view_problem(v), cases[i].problem))) {
+            dump(v);
+            fail_msg("%s: got flags %#x (%s), want %#x and not %#x (%s)", cases[i].file,
+                     f, view_problem(v), cases[i].want, cases[i].not_want,
+                     cases[i].problem ? cases[i].problem : "");
+        }
+        view_free(v);
+    }
+}
+
+/* The signed entity's attachment is one of the message's, a level deeper. */
+static void test_smime_attachments(void **state)
+{
+    (void)state;
+    struct view *v = load("smime_signed.eml");
+    const struct view_attachment *p7m = find_attachment(v, "smime.p7m");
+    const struct view_attachment *csv = find_attachment(v, "cards.csv");
+    if (p7m == NULL || csv == NULL) {
+        dump(v);
+        fail_msg("got smime.p7m %p, cards.csv %p: want both", (void *)p7m, (void *)csv);
+    }
+    assert_string_equal(p7m->content_type, "application/pkcs7-mime");
+    assert_int_equal(p7m->depth, 0);
+    assert_string_equal(csv->content_type, "text/csv");
+    assert_int_equal(csv->depth, 1);
+    assert_int_equal(csv->size, 44); /* decoded */
+    /* Its text belongs to it. */
+    bool found = false;
+    for (size_t i = 0; i < view_text_count(v); i++) {
+        const struct view_text *t = view_text_at(v, i);
+        if (t->field == VIEW_ATTACHMENT_TEXT && t->attachment >= 0 &&
+            view_attachment_at(v, (size_t)t->attachment) == csv &&
+            strstr(t->text, "4111 1111 1111 1111") != NULL)
+            found = true;
+    }
+    assert_true(found);
+    view_free(v);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -861,6 +961,8 @@ int main(void)
         cmocka_unit_test(test_flags),
         cmocka_unit_test(test_archive_flags),
         cmocka_unit_test(test_encrypted_attachments),
+        cmocka_unit_test(test_smime_flags),
+        cmocka_unit_test(test_smime_attachments),
         cmocka_unit_test(test_archive_entries),
         cmocka_unit_test(test_large_binary_attachments),
         cmocka_unit_test(test_name_readings),

@@ -1,4 +1,5 @@
-/* view_walk - see view_internal.h: the MIME structure, each of its readings, walked. */
+/* view_walk - see view_internal.h: the MIME structure, each of its readings, walked;
+ * S/MIME signed and compressed content too. */
 #include <gmime/gmime.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +9,7 @@
 #include "view_header.h"
 #include "view_internal.h"
 #include "view_readings.h"
+#include "view_smime.h"
 #include "view_stream.h"
 
 /* Collects the mailbox addresses of an address header (groups included). */
@@ -126,11 +128,12 @@ static void view_forwarded(struct view *v, GMimeMessagePart *mp, unsigned depth)
 }
 
 /*
- * Content no one but its recipient can read - S/MIME enveloped data,
- * PGP/MIME (any multipart/encrypted) -, fragments of a message/partial,
- * which only make sense joined, and a message/external-body, whose content
- * is fetched from elsewhere: flagged so that a rule can act on them.
- * Their parts are still read as far as they go.
+ * Content no one but its recipient can read - PGP/MIME (any
+ * multipart/encrypted) -, fragments of a message/partial, which only make
+ * sense joined, and a message/external-body, whose content is fetched from
+ * elsewhere: flagged so that a rule can act on them.  Their parts are still
+ * read as far as they go.  An S/MIME part is judged by its content
+ * (view_walk_smime), not its label.
  */
 static void view_note_kind(struct view *v, GMimeObject *obj)
 {
@@ -138,23 +141,13 @@ static void view_note_kind(struct view *v, GMimeObject *obj)
 
     if (ct == NULL)
         return;
-    if (g_mime_content_type_is_type(ct, "message", "partial")) {
+    if (g_mime_content_type_is_type(ct, "message", "partial"))
         v->flags |= VIEW_PARTIAL_MESSAGE;
-    } else if (g_mime_content_type_is_type(ct, "message", "external-body")) {
+    else if (g_mime_content_type_is_type(ct, "message", "external-body"))
         v->flags |= VIEW_EXTERNAL_BODY;
-    } else if (g_mime_content_type_is_type(ct, "multipart", "encrypted") ||
-               g_mime_content_type_is_type(ct, "application", "pgp-encrypted")) {
+    else if (g_mime_content_type_is_type(ct, "multipart", "encrypted") ||
+             g_mime_content_type_is_type(ct, "application", "pgp-encrypted"))
         v->flags |= VIEW_ENCRYPTED_MESSAGE;
-    } else if (g_mime_content_type_is_type(ct, "application", "pkcs7-mime") ||
-               g_mime_content_type_is_type(ct, "application", "x-pkcs7-mime")) {
-        /* Only signed data (and certificates) is not encrypted; without an
-         * smime-type, as old clients send it, it may well be. */
-        const char *kind = g_mime_content_type_get_parameter(ct, "smime-type");
-        if (kind == NULL || (g_ascii_strcasecmp(kind, "signed-data") != 0 &&
-                             g_ascii_strcasecmp(kind, "certs-only") != 0 &&
-                             g_ascii_strcasecmp(kind, "compressed-data") != 0))
-            v->flags |= VIEW_ENCRYPTED_MESSAGE;
-    }
 }
 
 /* Inline OpenPGP: an armored encrypted message in a text cannot be read. */
@@ -193,9 +186,9 @@ static void view_walk(struct view *v, GMimeObject *obj, unsigned depth)
     if (GMIME_IS_MULTIPART(obj)) {
         GMimeMultipart *mp = GMIME_MULTIPART(obj);
         int count = g_mime_multipart_get_count(mp);
-        if (!v->later_reading && v->readings != NULL)
+        if (!v->pass.later_reading && v->pass.readings != NULL)
             view_readings_result(
-                v, view_readings_note_multipart(v->readings, obj, v->options));
+                v, view_readings_note_multipart(v->pass.readings, obj, v->options));
         for (int i = 0; i < count; i++)
             view_walk(v, g_mime_multipart_get_part(mp, i), depth);
     } else if (GMIME_IS_MESSAGE_PART(obj)) {
@@ -230,7 +223,7 @@ static void view_parser_warning(gint64 offset, GMimeParserWarning code, const gc
     }
 }
 
-/* Broken MIME must not hide text: scan the raw message as well. */
+/* Broken MIME must not hide text: scan the raw message (or S/MIME content) as well. */
 static void view_add_raw(struct view *v, const struct spool *message)
 {
     size_t len;
@@ -244,23 +237,31 @@ static void view_add_raw(struct view *v, const struct spool *message)
     view_add_owned_bytes(v, VIEW_BODY, NULL, -1, NULL, raw, raw, len, false);
 }
 
-/* Parses STREAM with V's options and walks it: the first reading adds the
- * top headers too.  false when it is not MIME at all. */
-static bool view_read(struct view *v, GMimeStream *stream, bool first)
+/*
+ * Parses STREAM with V's options and walks it at DEPTH: as a message or,
+ * with !MESSAGE, as one MIME entity (S/MIME content).  The first reading
+ * adds the headers too: the message's, or the entity's (where protected
+ * headers such as a Subject may hide).  false when it is not MIME at all.
+ */
+static bool view_read(struct view *v, GMimeStream *stream, bool message, bool first,
+                      unsigned depth)
 {
     GMimeParser *parser = g_mime_parser_new_with_stream(stream);
     g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
-    GMimeMessage *msg = g_mime_parser_construct_message(parser, v->options);
-    if (msg != NULL) {
+    GMimeObject *obj =
+        message ? GMIME_OBJECT(g_mime_parser_construct_message(parser, v->options))
+                : g_mime_parser_construct_part(parser, v->options);
+    if (obj != NULL) {
         if (first)
-            view_add_headers(v, GMIME_OBJECT(msg), true);
-        GMimeObject *body = g_mime_message_get_mime_part(msg);
+            view_add_headers(v, obj, message);
+        GMimeObject *body =
+            message ? g_mime_message_get_mime_part(GMIME_MESSAGE(obj)) : obj;
         if (body != NULL)
-            view_walk(v, body, 0);
-        g_object_unref(msg);
+            view_walk(v, body, depth);
+        g_object_unref(obj);
     }
     g_object_unref(parser);
-    return msg != NULL;
+    return obj != NULL;
 }
 
 /*
@@ -281,53 +282,161 @@ static void view_check_read(struct view *v, GMimeStream *stream)
  * mail has none, and pays one pass over a multipart message's lines, to
  * find those that start with "--" and a boundary.
  */
-static void view_other_readings(struct view *v, GMimeStream *stream)
+static void view_other_readings(struct view *v, GMimeStream *stream, bool message,
+                                unsigned depth)
 {
-    view_readings_result(v, view_readings_scan_prefixes(v->readings));
-    size_t n = view_readings_count(v->readings);
+    struct view_readings *readings = v->pass.readings;
+
+    view_readings_result(v, view_readings_scan_prefixes(readings));
+    size_t n = view_readings_count(readings);
     if (n > 0)
         view_note(v, VIEW_MALFORMED,
                   "an ambiguous MIME structure, read %zu more ways (%s)", n,
-                  view_readings_what(v->readings, 0));
-    v->later_reading = true;
+                  view_readings_what(readings, 0));
+    v->pass.later_reading = true;
     for (size_t i = 0; i < n && !v->failed; i++) {
-        GMimeStream *reading = view_readings_stream(v->readings, i, stream);
+        GMimeStream *reading = view_readings_stream(readings, i, stream);
         if (reading == NULL) {
             view_fail(v, "out of memory");
             break;
         }
-        view_read(v, reading, false);
+        view_read(v, reading, message, false, depth);
         g_object_unref(reading);
         view_check_read(v, stream);
     }
 }
 
+/*
+ * Walks every reading of SP - the message, or (!MESSAGE) S/MIME content at
+ * DEPTH - in V's current pass; when that made it malformed, its raw text
+ * is scanned too.
+ */
+static void view_walk_spool(struct view *v, const struct spool *sp, bool message,
+                            unsigned depth)
+{
+    unsigned malformed = v->nmalformed;
+
+    v->pass.readings = view_readings_new(sp);
+    if (v->pass.readings == NULL)
+        view_fail(v, "out of memory");
+    /* The stream only reads the spool; the cast is for GMime's API. */
+    GMimeStream *stream = view_stream_new((struct spool *)sp);
+    if (!v->failed && !view_read(v, stream, message, true, depth))
+        view_note(v, VIEW_MALFORMED,
+                  message ? "not a MIME message"
+                          : "the content of an S/MIME part is not MIME");
+    view_check_read(v, stream);
+    if (!v->failed)
+        view_other_readings(v, stream, message, depth);
+    g_object_unref(stream);
+    view_readings_free(v->pass.readings);
+    v->pass.readings = NULL;
+    if (!v->failed && v->nmalformed != malformed)
+        view_add_raw(v, sp);
+}
+
 void view_walk_message(struct view *v, const struct spool *message)
 {
-    v->readings = view_readings_new(message);
     v->options = g_mime_parser_options_new();
     g_mime_parser_options_set_rfc2047_compliance_mode(v->options,
                                                       GMIME_RFC_COMPLIANCE_LOOSE);
     g_mime_parser_options_set_parameter_compliance_mode(v->options,
                                                         GMIME_RFC_COMPLIANCE_LOOSE);
     g_mime_parser_options_set_warning_callback(v->options, view_parser_warning, v);
-    if (v->readings == NULL)
-        view_fail(v, "out of memory");
-
-    /* The stream only reads the message; the cast is for GMime's API. */
-    GMimeStream *stream = view_stream_new((struct spool *)message);
-    if (!v->failed && !view_read(v, stream, true))
-        view_note(v, VIEW_MALFORMED, "not a MIME message");
-    view_check_read(v, stream);
-    if (!v->failed)
-        view_other_readings(v, stream);
-    g_object_unref(stream);
+    view_walk_spool(v, message, true, 0);
     g_mime_parser_options_free(v->options);
     v->options = NULL;
-    view_readings_free(v->readings);
-    v->readings = NULL;
-
-    if (!v->failed && (v->flags & VIEW_MALFORMED))
-        view_add_raw(v, message);
     view_note_armor(v);
+}
+
+/* The MIME entity ENTITY (S/MIME content) walked at DEPTH, in a pass of its own. */
+static void view_walk_entity(struct view *v, const struct spool *entity, unsigned depth)
+{
+    struct view_pass outer = v->pass;
+
+    v->pass = (struct view_pass){0};
+    view_walk_spool(v, entity, false, depth);
+    if (v->pass.seen != NULL)
+        g_hash_table_destroy(v->pass.seen);
+    v->pass = outer;
+}
+
+/* Whether SMIME_TYPE (a part's smime-type, or NULL) says: not encrypted. */
+static bool view_smime_type_clear(const char *smime_type)
+{
+    return smime_type != NULL && (g_ascii_strcasecmp(smime_type, "signed-data") == 0 ||
+                                  g_ascii_strcasecmp(smime_type, "certs-only") == 0 ||
+                                  g_ascii_strcasecmp(smime_type, "compressed-data") == 0);
+}
+
+bool view_walk_smime(struct view *v, const struct spool *der, const char *smime_type,
+                     unsigned depth)
+{
+    size_t len;
+    char *bytes = view_slurp(v, der, SIZE_MAX, &len);
+    if (bytes == NULL)
+        return true; /* the view failed */
+    /* Past the depth limit the content is not taken out, only told apart. */
+    bool deep = depth + 1 > v->limits.max_depth;
+    struct spool *out =
+        deep ? NULL : spool_new(v->limits.memory_limit, v->limits.temp_dir);
+    if (!deep && out == NULL) {
+        free(bytes);
+        view_fail(v, "out of memory");
+        return true;
+    }
+    /* Inflating counts against the archives' budget, ratio and all. */
+    struct extract_budget *b = &v->budget;
+    uint64_t cap = b->expanded < b->max_expanded ? b->max_expanded - b->expanded : 0;
+    uint64_t ratio_cap =
+        (uint64_t)b->max_ratio * (len > 0 ? len : 1) + EXTRACT_RATIO_FLOOR;
+    if (ratio_cap < cap)
+        cap = ratio_cap;
+    struct view_smime_content what = {0};
+    char err[256];
+    enum view_smime_status status =
+        view_smime_open(bytes, len, out, cap, &what, err, sizeof(err));
+    free(bytes);
+    if (out != NULL && what.compressed)
+        b->expanded += spool_size(out);
+
+    switch (status) {
+    case VIEW_SMIME_ERROR:
+        view_fail(v, err);
+        break;
+    case VIEW_SMIME_ENCRYPTED:
+        v->flags |= VIEW_ENCRYPTED_MESSAGE;
+        break;
+    case VIEW_SMIME_EMPTY:
+        break;
+    case VIEW_SMIME_NOT_CMS:
+        if (view_smime_type_clear(smime_type))
+            view_note(v, VIEW_MALFORMED, "an S/MIME %s part holds no CMS structure",
+                      smime_type);
+        else
+            v->flags |= VIEW_ENCRYPTED_MESSAGE; /* unreadable: it may well be encrypted */
+        break;
+    case VIEW_SMIME_CUT:
+        view_note(v, VIEW_LIMIT_EXCEEDED,
+                  "S/MIME compressed content inflated only up to %llu bytes",
+                  (unsigned long long)cap);
+        break;
+    case VIEW_SMIME_BROKEN:
+        view_note(v, VIEW_MALFORMED, "S/MIME compressed content does not inflate");
+        break;
+    case VIEW_SMIME_CONTENT:
+        if (deep)
+            view_note(v, VIEW_LIMIT_EXCEEDED, "S/MIME content nested deeper than %u",
+                      v->limits.max_depth);
+        break;
+    }
+    /* What came out is read, even when it was cut or broken off. */
+    if (out != NULL && spool_size(out) > 0 && !v->failed) {
+        if (what.nested != NULL)
+            view_walk_smime(v, out, what.nested, depth + 1);
+        else
+            view_walk_entity(v, out, depth + 1);
+    }
+    spool_free(out);
+    return status != VIEW_SMIME_NOT_CMS;
 }
