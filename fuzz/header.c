@@ -24,7 +24,7 @@
 static void decode_and_check(const char *raw, size_t len)
 {
     bool relabeled;
-    char *value = view_header_decode(raw, len, &relabeled);
+    char *value = view_header_decode(raw, len, &relabeled, NULL);
     size_t vlen = strlen(value);
     char *norm;
     size_t norm_len;

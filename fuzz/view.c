@@ -1,6 +1,6 @@
 /*
  * fuzz_view - a whole message, as the milter hands it to view_build():
- * GMime's parse, then everything view.c does with it - headers (our RFC
+ * GMime's parse, then everything the view does with it - headers (our RFC
  * 2047 decoder), parts and their transfer encodings, charsets, HTML,
  * attachment names (RFC 2047/2231, raw 8-bit), forwarded messages, and
  * archives and office documents inside attachments (libarchive, through

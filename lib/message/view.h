@@ -1,7 +1,10 @@
 /*
  * view - the message as the rules see it, built once per message.
  *
- * GMime parses the message (no MIME parsing of our own).  The view holds:
+ * GMime parses the message; what the view adds is where clients differ
+ * from GMime: the other readings of an ambiguous structure (view_readings.h),
+ * lenient decodings (view_decode.h), every form of a name (view_name.h).
+ * The view holds:
  *  - texts: the subject, every header, every body text part (transfer
  *    encoding decoded, charset converted by the charset module, HTML
  *    reduced to text), every attachment name and the text inside
@@ -17,7 +20,8 @@
  *  - flags for what could not be read normally: malformed MIME (the raw
  *    message is then scanned as text too, so broken MIME cannot hide a
  *    keyword), a hit limit, an encrypted archive, a charset label that lied,
- *    encrypted mail (S/MIME, OpenPGP), a message/partial fragment.
+ *    encrypted mail (S/MIME, OpenPGP), a message/partial fragment, a
+ *    message/external-body reference (enum view_flag).
  * Forwarded messages (message/rfc822) are read as mail: their subject,
  * body and attachments join the view at a greater depth.  So is the MIME
  * entity inside S/MIME opaque signed and compressed parts (view_smime.h),

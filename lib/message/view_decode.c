@@ -36,11 +36,17 @@ int view_decode(GMimeStream *raw, GMimeContentEncoding encoding, GMimeStream *ou
     if (g_mime_stream_reset(raw) != 0)
         return -1;
     while ((n = g_mime_stream_read(raw, in, sizeof(in))) > 0) {
-        size_t start = 0;
-        for (size_t i = 0; base64 && i < (size_t)n; i++) {
-            if (in[i] == '=') {
+        size_t start = 0, i = 0;
+        while (base64 && i < (size_t)n) {
+            if (!padded) { /* the common case: no pad before the very end */
+                const char *pad = memchr(in + i, '=', (size_t)n - i);
+                if (pad == NULL)
+                    break;
                 padded = true;
-            } else if (padded && is_base64_char(in[i])) {
+                i = (size_t)(pad - in) + 1;
+                continue;
+            }
+            if (is_base64_char(in[i])) {
                 /* Data after the pad: a fresh quantum, as lenient readers see it. */
                 if (decode_step(&state, in + start, i - start, out) != 0)
                     return -1;
@@ -48,7 +54,9 @@ int view_decode(GMimeStream *raw, GMimeContentEncoding encoding, GMimeStream *ou
                 *after_pad = true;
                 padded = false;
                 start = i;
+                continue;
             }
+            i++;
         }
         if (decode_step(&state, in + start, (size_t)n - start, out) != 0)
             return -1;
@@ -60,6 +68,19 @@ int view_decode(GMimeStream *raw, GMimeContentEncoding encoding, GMimeStream *ou
         return -1;
     size_t m = g_mime_encoding_flush(&state, "", 0, tail);
     return m > 0 && g_mime_stream_write(out, tail, m) != (ssize_t)m ? -1 : 0;
+}
+
+/* 7bit, 8bit, binary and unknown ones leave the bytes as they are. */
+static bool is_identity(GMimeContentEncoding e)
+{
+    return e != GMIME_CONTENT_ENCODING_BASE64 &&
+           e != GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE &&
+           e != GMIME_CONTENT_ENCODING_UUENCODE;
+}
+
+bool view_decode_same(GMimeContentEncoding a, GMimeContentEncoding b)
+{
+    return a == b || (is_identity(a) && is_identity(b));
 }
 
 size_t view_decode_encodings(GMimeObject *obj, GMimeContentEncoding *encodings,
@@ -77,20 +98,21 @@ size_t view_decode_encodings(GMimeObject *obj, GMimeContentEncoding *encodings,
         GMimeContentEncoding e = g_mime_content_encoding_from_string(value ? value : "");
         bool seen = false;
         for (size_t j = 0; j < n; j++)
-            seen = seen || encodings[j] == e;
+            seen = seen || view_decode_same(encodings[j], e);
         if (!seen)
             encodings[n++] = e;
     }
     return n;
 }
 
-char *view_unflow(const char *text, size_t len, bool delsp, size_t *outlen)
+int view_unflow(const char *text, size_t len, bool delsp, char **unflowed, size_t *outlen)
 {
     char *out = malloc(len + 1);
     size_t o = 0;
     bool flowed = false;
+    *unflowed = NULL;
     if (out == NULL)
-        return NULL;
+        return -1;
     for (size_t i = 0; i < len;) {
         const char *nl = memchr(text + i, '\n', len - i);
         size_t end = nl ? (size_t)(nl - text) : len, line = end;
@@ -114,9 +136,10 @@ char *view_unflow(const char *text, size_t len, bool delsp, size_t *outlen)
     }
     if (!flowed) {
         free(out);
-        return NULL;
+        return 0;
     }
     out[o] = '\0';
+    *unflowed = out;
     *outlen = o;
-    return out;
+    return 1;
 }

@@ -29,20 +29,25 @@ int view_decode(GMimeStream *raw, GMimeContentEncoding encoding, GMimeStream *ou
                 bool *after_pad);
 
 /*
- * The distinct transfer encodings OBJ's Content-Transfer-Encoding headers
- * name, in header order, into ENCODINGS (at most MAX); their number.  0
- * when it has none.
+ * The transfer encodings OBJ's Content-Transfer-Encoding headers name, in
+ * header order, one of each kind (view_decode_same), into ENCODINGS (at
+ * most MAX; 4 holds every kind); their number.  0 when it has none.
  */
 size_t view_decode_encodings(GMimeObject *obj, GMimeContentEncoding *encodings,
                              size_t max);
 
+/* Whether A and B decode alike: the same, or both leave the bytes as they
+ * are (7bit, 8bit, binary, an unknown name). */
+bool view_decode_same(GMimeContentEncoding a, GMimeContentEncoding b);
+
 /*
  * TEXT (LEN bytes, a format=flowed text/plain body) unflowed as RFC 3676
  * reads it: a line ending in a space joins the next (the space dropped
- * with DELSP), space-stuffing removed.  A malloc'ed NUL-terminated copy
- * (its length in *OUTLEN), or NULL when no line was flowed or out of
- * memory.
+ * with DELSP), space-stuffing removed.  1 with a malloc'ed NUL-terminated
+ * copy in *UNFLOWED (its length in *OUTLEN); 0 when no line was flowed
+ * (*UNFLOWED NULL); -1 when out of memory.
  */
-char *view_unflow(const char *text, size_t len, bool delsp, size_t *outlen);
+int view_unflow(const char *text, size_t len, bool delsp, char **unflowed,
+                size_t *outlen);
 
 #endif

@@ -75,21 +75,53 @@ static void test_unflow(void **state)
 {
     (void)state;
     size_t len;
+    char *s;
     static const char soft[] = "4111 111 \r\n1 1111 1111\r\nnext\r\n";
-    char *s = view_unflow(soft, strlen(soft), true, &len);
+    assert_int_equal(view_unflow(soft, strlen(soft), true, &s, &len), 1);
     assert_string_equal(s, "4111 1111 1111 1111\r\nnext\r\n");
     assert_int_equal(len, strlen(s));
     free(s);
-    s = view_unflow(soft, strlen(soft), false, &len); /* delsp=no keeps the space */
+    /* delsp=no keeps the space */
+    assert_int_equal(view_unflow(soft, strlen(soft), false, &s, &len), 1);
     assert_string_equal(s, "4111 111 1 1111 1111\r\nnext\r\n");
     free(s);
     /* Space-stuffing goes; the signature line "-- " is no soft break. */
     static const char sig[] = " From here \r\non\r\n-- \r\nalice\r\n";
-    s = view_unflow(sig, strlen(sig), false, &len);
+    assert_int_equal(view_unflow(sig, strlen(sig), false, &s, &len), 1);
     assert_string_equal(s, "From here on\r\n-- \r\nalice\r\n");
     free(s);
     /* Nothing flowed: no second text. */
-    assert_null(view_unflow("a\r\nb\r\n", 6, true, &len));
+    assert_int_equal(view_unflow("a\r\nb\r\n", 6, true, &s, &len), 0);
+    assert_null(s);
+}
+
+/* 7bit, 8bit, binary and unknown names are one kind: at most four kinds. */
+static void test_encodings(void **state)
+{
+    static const char msg[] = "Content-Type: application/octet-stream\r\n"
+                              "Content-Transfer-Encoding: 7bit\r\n"
+                              "Content-Transfer-Encoding: 8bit\r\n"
+                              "Content-Transfer-Encoding: binary\r\n"
+                              "Content-Transfer-Encoding: x-unknown\r\n"
+                              "Content-Transfer-Encoding: quoted-printable\r\n"
+                              "Content-Transfer-Encoding: x-uuencode\r\n"
+                              "Content-Transfer-Encoding: base64\r\n\r\nQUJD\r\n";
+    (void)state;
+    GMimeStream *stream = g_mime_stream_mem_new_with_buffer(msg, sizeof(msg) - 1);
+    GMimeParser *parser = g_mime_parser_new_with_stream(stream);
+    GMimeObject *part = g_mime_parser_construct_part(parser, NULL);
+    assert_non_null(part);
+    GMimeContentEncoding e[4];
+    assert_int_equal(view_decode_encodings(part, e, 4), 4);
+    assert_true(view_decode_same(e[0], GMIME_CONTENT_ENCODING_8BIT));
+    assert_int_equal(e[1], GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE);
+    assert_int_equal(e[2], GMIME_CONTENT_ENCODING_UUENCODE);
+    assert_int_equal(e[3], GMIME_CONTENT_ENCODING_BASE64);
+    assert_false(
+        view_decode_same(GMIME_CONTENT_ENCODING_BASE64, GMIME_CONTENT_ENCODING_7BIT));
+    g_object_unref(part);
+    g_object_unref(parser);
+    g_object_unref(stream);
 }
 
 int main(void)
@@ -99,6 +131,7 @@ int main(void)
         cmocka_unit_test(test_base64_reads_on_after_padding),
         cmocka_unit_test(test_decode_to_the_end_of_a_cat_stream),
         cmocka_unit_test(test_unflow),
+        cmocka_unit_test(test_encodings),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     g_mime_shutdown();

@@ -100,7 +100,7 @@ static void decode_word(const struct encoded_word *w, GByteArray *run)
     g_string_free(qp, TRUE);
 }
 
-char *view_header_decode(const char *raw, size_t len, bool *relabeled)
+char *view_header_decode(const char *raw, size_t len, bool *relabeled, bool *had_nul)
 {
     size_t out_len, o = 0;
     char *text = view_header_decode_bytes(raw, len, &out_len, relabeled);
@@ -112,6 +112,8 @@ char *view_header_decode(const char *raw, size_t len, bool *relabeled)
         if (text[i] != '\0')
             text[o++] = text[i];
     text[o] = '\0';
+    if (had_nul != NULL)
+        *had_nul = o != out_len;
     return text;
 }
 

@@ -20,10 +20,10 @@
  * Decodes LEN bytes of a raw header value (folded or not) to UTF-8.
  * Returns a g_malloc'ed string the caller g_free()s; *RELABELED is set
  * when a charset label did not fit.  NUL bytes (=00 in a word) are
- * dropped: the value must not end before its text does.  Never NULL (GLib
- * aborts on OOM).
+ * dropped: the value must not end before its text does; *HAD_NUL (when
+ * not NULL) says whether there were any.  Never NULL (GLib aborts on OOM).
  */
-char *view_header_decode(const char *raw, size_t len, bool *relabeled);
+char *view_header_decode(const char *raw, size_t len, bool *relabeled, bool *had_nul);
 
 /*
  * The same, with the length of the result in *OUT_LEN: an encoded-word may

@@ -8,8 +8,9 @@
  * A soft problem (view_note) sets a flag and keeps the first reason; a hard
  * one (view_fail: out of memory, a spool that cannot be read or written)
  * makes view_build() return NULL, so that a message read halfway is never
- * taken as inspected.  Every function here does nothing useful once the
- * view has failed, and callers stop early by checking v->failed.
+ * taken as inspected.  Once the view has failed, what is added no longer
+ * matters (view_build() throws it all away): callers stop early by
+ * checking v->failed, so as not to waste work.
  */
 #ifndef SENDWATCH_VIEW_INTERNAL_H
 #define SENDWATCH_VIEW_INTERNAL_H

@@ -25,7 +25,7 @@ static char *view_gmime_name(struct view *v, const char *name)
 
     if (g_utf8_validate(name, -1, NULL))
         return g_strdup(name);
-    char *utf8 = view_header_decode(name, strlen(name), &relabeled);
+    char *utf8 = view_header_decode(name, strlen(name), &relabeled, NULL);
     if (relabeled)
         v->flags |= VIEW_CHARSET_RELABELED;
     return utf8;
@@ -191,8 +191,10 @@ static void view_read_part(struct view *v, const struct view_leaf_info *info,
         /* A reader of format=flowed joins soft-broken lines: so does the scan,
          * besides the text as it stands. */
         size_t unflowed_len = 0;
-        char *unflowed = view_unflow(bytes, len, info->delsp, &unflowed_len);
-        if (unflowed != NULL)
+        char *unflowed;
+        if (view_unflow(bytes, len, info->delsp, &unflowed, &unflowed_len) < 0)
+            view_fail(v, "out of memory");
+        else if (unflowed != NULL)
             view_add_owned_bytes(v, field, NULL, index, info->charset, unflowed, unflowed,
                                  unflowed_len, info->is_html);
     }
@@ -312,7 +314,7 @@ void view_leaf(struct view *v, GMimePart *part, unsigned depth)
     for (size_t i = 0; i <= nencodings && !v->failed; i++) {
         /* First the encoding GMime chose, then every other one named. */
         GMimeContentEncoding e = i == 0 ? used : encodings[i - 1];
-        if (i > 0 && e == used)
+        if (i > 0 && view_decode_same(e, used))
             continue;
         struct spool *decoded =
             content != NULL ? view_decode_part(v, &info, content, e)

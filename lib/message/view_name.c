@@ -9,6 +9,8 @@
 #include "charset.h"
 #include "view_header.h"
 
+static char *view_name_visible(const char *utf8, size_t len);
+
 /* Adds NAME (g_malloc'ed, taken over) unless it is there already. */
 static void names_push(struct view_names *names, char *name, bool reading)
 {
@@ -76,7 +78,8 @@ void view_names_clear(struct view_names *names)
     memset(names, 0, sizeof(*names));
 }
 
-char *view_name_visible(const char *utf8, size_t len)
+/* LEN bytes of valid UTF-8 with controls made visible (view_name.h). */
+static char *view_name_visible(const char *utf8, size_t len)
 {
     GString *out = g_string_sized_new(len + 8);
 

@@ -53,9 +53,6 @@ void view_names_add(struct view_names *names, const char *utf8, size_t len);
 /* Frees the names; NAMES may then be reused. */
 void view_names_clear(struct view_names *names);
 
-/* LEN bytes of valid UTF-8 with controls made visible (see above). */
-char *view_name_visible(const char *utf8, size_t len);
-
 /*
  * A name that hides what the file is: control characters (made visible),
  * bidi controls (which can show "txt.exe" as "exe.txt"), a document

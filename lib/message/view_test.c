@@ -1,4 +1,4 @@
-/* Unit tests for view.c on real encoded samples in testdata/view/. */
+/* Unit tests for the view (view.h) on real encoded samples in testdata/view/. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -59,19 +59,10 @@ static void view_add_headers(struct view *v, GMimeObject *obj, bool top)
 
         if (name == NULL || raw == NULL)
             continue;
-        size_t len = 0;
-        char *value = view_header_decode_bytes(raw, strlen(raw), &len, &relabeled);
-        if (memchr(value, '\0', len) != NULL) {
-            /* An encoded NUL would cut the text short and hide what follows,
-             * or split a keyword: dropped, as invisible characters are, and
-             * the message is malformed. */
-            size_t o = 0;
-            for (size_t k = 0; k < len; k++)
-                if (value[k] != '\0')
-                    value[o++] = value[k];
-            value[o] = '\0';
+        bool had_nul;
+        char *value = view_header_decode(raw, strlen(raw), &relabeled, &had_nul);
+        if (had_nul) /* dropped: it would cut the text short, or split a keyword */
             view_note(v, VIEW_MALFORMED, "a %s header decodes to a NUL byte", name);
-        }
         g_strstrip(value);
         if (relabeled)
             v->flags |= VIEW_CHARSET_RELABELED;
