@@ -317,15 +317,28 @@ static void result_take(struct charset_result *out, struct buf *b, unsigned flag
 /*
  * Tries UTF-8, then CP932, then EUC-JP-MS; a candidate must read every
  * byte.  With REQUIRE_JAPANESE (the label was a single-byte charset, which
- * reads anything) a Japanese candidate must also look Japanese.  Returns 1
- * with OUT filled when one fits, 0 when none does, -1 when out of memory.
+ * reads anything) a Japanese candidate must also look Japanese.
+ *
+ * With NEARLY, when none reads every byte, one that nearly does is taken,
+ * the unreadable bytes as U+FFFD (CHARSET_REPLACED): text that is all
+ * UTF-8, CP932 or EUC-JP-MS but for a byte or two - from a careless tool,
+ * or put there to turn the rest into windows-1252 mojibake that no keyword
+ * matches.  Nearly: at most a third of the 8-bit bytes unreadable (at least
+ * two read for each one not: Latin-1 text, whose accented letters do not
+ * pair up as UTF-8 does, stays windows-1252), and for CP932 and EUC-JP-MS,
+ * text that looks Japanese, kana included (Latin-1 read as CP932 makes
+ * kanji, never kana).  The fewest unreadable wins.
+ *
+ * Returns 1 with OUT filled when one fits, 0 when none does, -1 when out
+ * of memory.
  */
-static int try_fallbacks(const char *in, size_t len, bool require_japanese,
+static int try_fallbacks(const char *in, size_t len, bool require_japanese, bool nearly,
                          struct charset_result *out)
 {
-    static const char *const candidates[] = {"CP932", "EUC-JP-MS"};
-    struct buf b = {0};
-    size_t bad;
+    static const char *const candidates[] = {"UTF-8", "CP932", "EUC-JP-MS"};
+    struct buf b = {0}, near = {0};
+    size_t bad, near_bad = SIZE_MAX, high = 0;
+    const char *near_used = NULL;
 
     if (is_valid_utf8(in, len)) {
         if (buf_append(&b, in, len) != 0)
@@ -333,69 +346,42 @@ static int try_fallbacks(const char *in, size_t len, bool require_japanese,
         result_take(out, &b, CHARSET_RELABELED, "UTF-8");
         return 1;
     }
-    for (size_t i = 0; i < sizeof(candidates) / sizeof(*candidates); i++) {
+    for (size_t i = 0; nearly && i < len; i++)
+        high += (unsigned char)in[i] >= 0x80;
+    /* UTF-8 is known not to fit: converted only to see whether it nearly does. */
+    for (size_t i = nearly ? 0 : 1; i < sizeof(candidates) / sizeof(*candidates); i++) {
+        bool japanese = i > 0;
         b.len = 0;
         int rc = convert_iconv(candidates[i], in, len, &b, &bad);
         if (rc == -1) {
             free(b.data);
+            free(near.data);
             return -1;
         }
-        if (rc == 0 && bad == 0 &&
+        if (rc != 0)
+            continue;
+        if (bad == 0 && japanese &&
             (!require_japanese || japanese_share(b.data, b.len, NULL) >= 0.6)) {
+            free(near.data);
             result_take(out, &b, CHARSET_RELABELED, candidates[i]);
             return 1;
         }
-    }
-    free(b.data);
-    return 0;
-}
-
-/*
- * Text that is nearly all UTF-8, CP932 or EUC-JP-MS - a byte or two broken,
- * by a careless tool or on purpose, to turn the rest into windows-1252
- * mojibake that no keyword matches - is read as that charset, the broken
- * bytes as U+FFFD.  Nearly: at most a third of the 8-bit bytes unreadable
- * (so at least two read for each one not: Latin-1 text, whose accented
- * letters do not pair up as UTF-8 does, stays windows-1252), and for CP932
- * and EUC-JP-MS, text that looks Japanese, kana included (Latin-1 read as
- * CP932 makes kanji, never kana).  The fewest unreadable wins.  Returns 1
- * with OUT filled, 0 when none is near, -1 when out of memory.
- */
-static int nearly_fitting(const char *in, size_t len, struct charset_result *out)
-{
-    static const char *const candidates[] = {"UTF-8", "CP932", "EUC-JP-MS"};
-    struct buf best = {0}, b = {0};
-    size_t best_bad = SIZE_MAX, high = 0;
-    const char *used = NULL;
-
-    for (size_t i = 0; i < len; i++)
-        high += (unsigned char)in[i] >= 0x80;
-    for (size_t i = 0; i < sizeof(candidates) / sizeof(*candidates); i++) {
-        size_t bad;
-        b.len = 0;
-        int rc = convert_iconv(candidates[i], in, len, &b, &bad);
-        if (rc == -1) {
-            free(b.data);
-            free(best.data);
-            return -1;
-        }
-        bool japanese = strcmp(candidates[i], "UTF-8") != 0;
         size_t kana = 0;
-        if (rc == 0 && bad < best_bad && bad * 3 <= high &&
+        if (nearly && bad < near_bad && bad * 3 <= high &&
             (!japanese || (japanese_share(b.data, b.len, &kana) >= 0.6 && kana > 0))) {
-            struct buf swap = best;
-            best = b;
+            struct buf swap = near;
+            near = b;
             b = swap;
-            best_bad = bad;
-            used = candidates[i];
+            near_bad = bad;
+            near_used = candidates[i];
         }
     }
     free(b.data);
-    if (used == NULL) {
-        free(best.data);
+    if (near_used == NULL) {
+        free(near.data);
         return 0;
     }
-    result_take(out, &best, CHARSET_RELABELED | CHARSET_REPLACED, used);
+    result_take(out, &near, CHARSET_RELABELED | CHARSET_REPLACED, near_used);
     return 1;
 }
 
@@ -557,7 +543,7 @@ static int convert(const char *label, const char *in, size_t len, char **owned,
     case KIND_SINGLE_BYTE:
         if (is_7bit(in, len))
             return result_as_is(out, in, len, owned, 0, "US-ASCII");
-        rc = try_fallbacks(in, len, true, out);
+        rc = try_fallbacks(in, len, true, false, out);
         if (rc != 0)
             return rc < 0 ? -1 : 0;
         rc = convert_iconv(label, in, len, &b, &bad);
@@ -580,8 +566,9 @@ static int convert(const char *label, const char *in, size_t len, char **owned,
         break;
     }
 
-    /* The label did not fit the bytes (or is unknown): find what does. */
-    rc = try_fallbacks(in, len, false, out);
+    /* The label did not fit the bytes (or is unknown): find what does, or,
+     * without a label that could be believed, what nearly does. */
+    rc = try_fallbacks(in, len, false, kind != KIND_UTF8 && kind != KIND_OTHER, out);
     if (rc != 0) {
         free(b.data);
         return rc < 0 ? -1 : 0;
@@ -589,16 +576,8 @@ static int convert(const char *label, const char *in, size_t len, char **owned,
     /*
      * Nothing reads every byte.  Text labelled UTF-8 keeps its valid
      * characters; a known label is read as declared; anything else is read
-     * as whichever of UTF-8, CP932 and EUC-JP-MS nearly fits, else as
-     * windows-1252, which has a character for nearly every byte.
+     * as windows-1252, which has a character for nearly every byte.
      */
-    if (kind != KIND_UTF8 && kind != KIND_OTHER) {
-        rc = nearly_fitting(in, len, out);
-        if (rc != 0) {
-            free(b.data);
-            return rc < 0 ? -1 : 0;
-        }
-    }
     const char *last = kind == KIND_UTF8    ? "UTF-8"
                        : kind == KIND_OTHER ? charset_iconv_name(label)
                                             : "CP1252";
