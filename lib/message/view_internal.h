@@ -24,6 +24,7 @@
 #include "spool.h"
 #include "view.h"
 #include "view_name.h"
+#include "view_readings.h"
 
 /*
  * The walk of one spool - the message, or the content of an S/MIME part -
@@ -95,6 +96,10 @@ void view_note_encrypted_names(struct view *v, const struct view_names *names);
  * an earlier reading; notes them as read when not.  START -1 (unknown):
  * never. */
 bool view_seen(struct view *v, gint64 start, gint64 end);
+
+/* view_walk.c: what noting other readings came to (view_readings.h): a
+ * reading left out is a cut, an error fails the view. */
+void view_readings_result(struct view *v, enum view_readings_result result);
 
 /* view_walk.c: parses MESSAGE and walks every reading of it, then the raw
  * text of a malformed message and the inline-PGP check. */

@@ -213,16 +213,24 @@ static void view_read_part(struct view *v, const struct view_leaf_info *info,
  * one GMime took): their number; *TEXT set when one of them says text,
  * *SMIME when one says S/MIME.  A client may take any of them, so the part
  * is then never skipped and, if one says text, read as text as well, if
- * one says S/MIME, opened as well.
+ * one says S/MIME, opened as well; if one makes it a multipart or a
+ * message, the first reading notes another reading where it rules.  Most
+ * parts have one Content-Type header, which is GMime's: not parsed again.
  */
-static size_t view_other_types(GMimeObject *obj, const char *type, bool *text,
-                               bool *smime)
+static size_t view_other_types(struct view *v, GMimeObject *obj, const char *type,
+                               bool *text, bool *smime)
 {
     GMimeHeaderList *headers = g_mime_object_get_header_list(obj);
-    int count = headers ? g_mime_header_list_get_count(headers) : 0;
+    int count = headers ? g_mime_header_list_get_count(headers) : 0, ncts = 0;
     size_t n = 0;
     *text = false;
     *smime = false;
+    for (int i = 0; i < count && ncts < 2; i++)
+        ncts += g_ascii_strcasecmp(
+                    g_mime_header_get_name(g_mime_header_list_get_header_at(headers, i)),
+                    "Content-Type") == 0;
+    if (ncts < 2)
+        return 0;
     for (int i = 0; i < count; i++) {
         GMimeHeader *h = g_mime_header_list_get_header_at(headers, i);
         const char *value = g_mime_header_get_value(h);
@@ -238,6 +246,12 @@ static size_t view_other_types(GMimeObject *obj, const char *type, bool *text,
             n++;
             *text = *text || view_is_text_type(other);
             *smime = *smime || view_is_smime_type(other);
+            if ((strncmp(other, "multipart/", 10) == 0 ||
+                 strncmp(other, "message/", 8) == 0) &&
+                !v->pass.later_reading && v->pass.readings != NULL)
+                view_readings_result(
+                    v, view_readings_note_type(v->pass.readings, obj,
+                                               g_mime_header_get_offset(h)));
         }
         g_object_unref(ct);
     }
@@ -286,7 +300,7 @@ void view_leaf(struct view *v, GMimePart *part, unsigned depth)
     }
     GMimeContentEncoding encodings[4];
     size_t nencodings = view_decode_encodings(obj, encodings, 4);
-    size_t ntypes = view_other_types(obj, info.type, &info.other_text, &info.smime);
+    size_t ntypes = view_other_types(v, obj, info.type, &info.other_text, &info.smime);
     info.smime_type = g_mime_object_get_content_type_parameter(obj, "smime-type");
     info.smime = info.smime || view_is_smime_type(info.type);
     for (size_t i = 0; i < info.names.n; i++)

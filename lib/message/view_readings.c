@@ -245,6 +245,35 @@ enum view_readings_result view_readings_note_multipart(struct view_readings *r,
     return result;
 }
 
+enum view_readings_result view_readings_note_type(struct view_readings *r,
+                                                  GMimeObject *obj, gint64 kept)
+{
+    GMimeHeaderList *headers = g_mime_object_get_header_list(obj);
+    int count = headers ? g_mime_header_list_get_count(headers) : 0;
+
+    if (kept < 0)
+        return VIEW_READINGS_OK; /* a header GMime did not place: nothing to patch */
+    if (r->n == VIEW_READINGS_MAX)
+        return VIEW_READINGS_DROPPED;
+    struct reading *rd = &r->readings[r->n];
+    bool ok = true;
+    for (int i = 0; i < count && ok; i++) {
+        GMimeHeader *h = g_mime_header_list_get_header_at(headers, i);
+        gint64 at = g_mime_header_get_offset(h);
+        if (g_ascii_strcasecmp(g_mime_header_get_name(h), "Content-Type") == 0 &&
+            at >= 0 && at != kept)
+            ok = add_patch(rd, at, "X-Ignored-CT", 12); /* as long as "Content-Type" */
+    }
+    if (!ok) {
+        reading_clear(rd);
+        return VIEW_READINGS_ERROR;
+    }
+    snprintf(rd->what, sizeof(rd->what), "the Content-Type at byte %lld",
+             (long long)kept);
+    r->n++;
+    return VIEW_READINGS_OK;
+}
+
 /*
  * LINE (LEN bytes, its line end excluded) starts at OFFSET: if it begins
  * with "--" and a noted boundary and goes on with something that makes it

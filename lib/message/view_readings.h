@@ -7,6 +7,8 @@
  * read.  While the first reading is walked, each multipart is noted here:
  *  - two boundary parameters on one Content-Type (GMime takes the first),
  *    or two Content-Type headers: one more reading per other boundary;
+ *  - a leaf part with another Content-Type header that makes it a
+ *    multipart or a message: one more reading where that header rules;
  *  - a line that starts with a boundary and goes on ("--B-junk"): GMime
  *    matches strictly, several clients by prefix: one more reading where
  *    such lines are boundaries.
@@ -50,6 +52,16 @@ void view_readings_free(struct view_readings *r);
 enum view_readings_result view_readings_note_multipart(struct view_readings *r,
                                                        GMimeObject *obj,
                                                        GMimeParserOptions *options);
+
+/*
+ * Notes a part of the first reading (OBJ, a leaf) with several Content-Type
+ * headers, of which the one at byte KEPT names a structure (a multipart,
+ * a message) GMime did not take: a reading where it alone is in force (the
+ * others renamed out of the way), so that what a client taking it sees -
+ * the parts of that multipart - is read.  DROPPED at VIEW_READINGS_MAX.
+ */
+enum view_readings_result view_readings_note_type(struct view_readings *r,
+                                                  GMimeObject *obj, gint64 kept);
 
 /*
  * After the first reading: looks for lines that begin with a noted

@@ -900,6 +900,11 @@ static void test_every_reading(void **state)
         {"two-transfer-encodings.eml", NULL, VIEW_MALFORMED},
         /* image/png and text/csv on one part: never skipped, read as text too. */
         {"two-content-types-leaf.eml", "alice", VIEW_MALFORMED},
+        /* multipart/mixed, then text/plain on the same part: GMime takes
+         * the last, text; the base64 attachment of the multipart is decoded
+         * as a client taking the first would.  And the other way round. */
+        {"two-content-types-leaf-multipart.eml", "社外秘 SECRETWORD", VIEW_MALFORMED},
+        {"two-content-types-multipart-leaf.eml", "社外秘 SECRETWORD", VIEW_MALFORMED},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
         struct view *v = load(cases[i].file);

@@ -156,8 +156,7 @@ static void view_note_armor(struct view *v)
     }
 }
 
-/* What noting the readings came to: a reading left out is a cut. */
-static void view_readings_result(struct view *v, enum view_readings_result result)
+void view_readings_result(struct view *v, enum view_readings_result result)
 {
     if (result == VIEW_READINGS_DROPPED)
         view_note(v, VIEW_LIMIT_EXCEEDED,
