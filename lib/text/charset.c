@@ -6,7 +6,9 @@
 
 #include <errno.h>
 #include <iconv.h>
+#include <pthread.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -129,6 +131,24 @@ nomem:
 }
 
 /*
+ * glibc unloads a gconv module (CP932.so...) when its last descriptor is
+ * closed and loads it again (dlopen) at the next iconv_open(): reading
+ * many short texts in turn - the text runs of a binary file, tried as
+ * CP932, EUC-JP-MS and windows-1252 each - then spends ten times longer
+ * loading than converting.  One descriptor of each, opened once and never
+ * closed, keeps them loaded.
+ */
+static const char *const pinned_modules[] = {"CP932", "EUC-JP-MS", "CP1252"};
+static iconv_t pinned[sizeof(pinned_modules) / sizeof(*pinned_modules)];
+static pthread_once_t pinned_once = PTHREAD_ONCE_INIT;
+
+static void charset_pin(void)
+{
+    for (size_t i = 0; i < sizeof(pinned) / sizeof(*pinned); i++)
+        pinned[i] = iconv_open("UTF-8", pinned_modules[i]);
+}
+
+/*
  * Converts with iconv from FROM.  Unreadable bytes become U+FFFD and count
  * in *BAD.  Returns 0, -1 when out of memory, -2 when iconv does not know
  * FROM.
@@ -136,6 +156,7 @@ nomem:
 static int convert_iconv(const char *from, const char *in, size_t len, struct buf *out,
                          size_t *bad)
 {
+    pthread_once(&pinned_once, charset_pin);
     iconv_t cd = iconv_open("UTF-8", from);
     char *inp = (char *)in;
     size_t inleft = len, start = out->len;
@@ -312,9 +333,11 @@ static void result_take(struct charset_result *out, struct buf *b, unsigned flag
  * byte.  With REQUIRE_JAPANESE (the label was a single-byte charset, which
  * reads anything) a Japanese candidate must also look Japanese.  Returns 1
  * with OUT filled when one fits, 0 when none does, -1 when out of memory.
+ * UNREAD (NULL: not wanted) gets the bytes CP932 and EUC-JP-MS left
+ * unread, SIZE_MAX for one not tried (UTF-8 fitted) or unknown to iconv.
  */
 static int try_fallbacks(const char *in, size_t len, bool require_japanese,
-                         struct charset_result *out)
+                         struct charset_result *out, size_t unread[2])
 {
     static const char *const candidates[] = {"CP932", "EUC-JP-MS"};
     struct buf b = {0};
@@ -333,6 +356,8 @@ static int try_fallbacks(const char *in, size_t len, bool require_japanese,
             free(b.data);
             return -1;
         }
+        if (unread != NULL)
+            unread[i] = rc == 0 ? bad : SIZE_MAX;
         if (rc == 0 && bad == 0 &&
             (!require_japanese || japanese_share(b.data, b.len) >= 0.6)) {
             result_take(out, &b, CHARSET_RELABELED, candidates[i]);
@@ -444,6 +469,57 @@ static int convert_unicode(const char *label, enum charset_kind kind, const char
     return 0;
 }
 
+/* Bytes a UTF-8 reader skips in the LEN bytes of IN (each a U+FFFD); *EIGHT: the 8-bit
+ * ones. */
+static size_t utf8_unread(const char *in, size_t len, size_t *eight)
+{
+    size_t bad = 0, i = 0;
+
+    *eight = 0;
+    while (i < len) {
+        i += ascii_span(in + i, len - i);
+        if (i == len)
+            break;
+        utf8proc_int32_t cp;
+        utf8proc_ssize_t n = utf8proc_iterate((const utf8proc_uint8_t *)in + i,
+                                              (utf8proc_ssize_t)(len - i), &cp);
+        if (n <= 0) {
+            bad++;
+            n = 1;
+        }
+        *eight += (size_t)n;
+        i += (size_t)n;
+    }
+    return bad;
+}
+
+/*
+ * For bytes cut from their context (charset_run_to_utf8()), where a stray
+ * byte or two of a binary file may cling to a run of text: IN read as
+ * FROM, which leaves UNREAD of its EIGHT 8-bit bytes unread, when that is
+ * some but at most one in 8 of them.  Random bytes mostly leave more (and
+ * are noise whichever way they are read), and so does windows-1252 text,
+ * which CP932 would garble.  XXX: 7-bit ISO-2022-JP with 8-bit bytes
+ * clinging to it is not read as ISO-2022-JP.  Returns 1 with OUT filled
+ * (the unread bytes U+FFFD), 0 when FROM is not that near, -1 when out of
+ * memory.
+ */
+static int read_near(const char *in, size_t len, const char *from, size_t unread,
+                     size_t eight, struct charset_result *out)
+{
+    struct buf b = {0};
+    size_t bad;
+
+    if (unread == 0 || unread > eight / 8)
+        return 0;
+    if (convert_iconv(from, in, len, &b, &bad) != 0) {
+        free(b.data);
+        return -1; /* UTF-8, CP932, EUC-JP-MS: iconv knows them, only memory fails */
+    }
+    result_take(out, &b, CHARSET_RELABELED | (bad ? CHARSET_REPLACED : 0), from);
+    return 1;
+}
+
 /*
  * Converts IN from the charset LABEL names (or the bytes show) to UTF-8.
  * Long because it holds every decision about a lying label in one place
@@ -454,7 +530,7 @@ static int convert_unicode(const char *label, enum charset_kind kind, const char
  * hide in several functions.
  */
 static int convert(const char *label, const char *in, size_t len, char **owned,
-                   struct charset_result *out)
+                   bool nearest, struct charset_result *out)
 {
     enum charset_kind kind = charset_classify(label);
     struct buf b = {0};
@@ -501,7 +577,7 @@ static int convert(const char *label, const char *in, size_t len, char **owned,
     case KIND_SINGLE_BYTE:
         if (is_7bit(in, len))
             return result_as_is(out, in, len, owned, 0, "US-ASCII");
-        rc = try_fallbacks(in, len, true, out);
+        rc = try_fallbacks(in, len, true, out, NULL);
         if (rc != 0)
             return rc < 0 ? -1 : 0;
         rc = convert_iconv(label, in, len, &b, &bad);
@@ -524,8 +600,26 @@ static int convert(const char *label, const char *in, size_t len, char **owned,
         break;
     }
 
-    /* The label did not fit the bytes (or is unknown): find what does. */
-    rc = try_fallbacks(in, len, false, out);
+    /* The label did not fit the bytes (or is unknown): find what does.  A
+     * run cut from a binary file (NEAREST) that is UTF-8 but for a stray
+     * byte is read so first: valid UTF-8 sequences hardly happen by chance,
+     * while CP932 reads many short runs of any bytes cleanly.  When no
+     * reading is clean, the nearer of CP932 and EUC-JP-MS may do. */
+    size_t unread[3] = {SIZE_MAX, SIZE_MAX, SIZE_MAX}, eight = 0; /* UTF-8, CP932, EUC */
+    nearest = nearest && kind == KIND_ASCII;
+    if (nearest) {
+        unread[0] = utf8_unread(in, len, &eight);
+        rc = read_near(in, len, "UTF-8", unread[0], eight, out);
+        if (rc != 0) {
+            free(b.data);
+            return rc < 0 ? -1 : 0;
+        }
+    }
+    rc = try_fallbacks(in, len, false, out, unread + 1);
+    if (rc == 0 && nearest)
+        rc = unread[1] <= unread[2]
+                 ? read_near(in, len, "CP932", unread[1], eight, out)
+                 : read_near(in, len, "EUC-JP-MS", unread[2], eight, out);
     if (rc != 0) {
         free(b.data);
         return rc < 0 ? -1 : 0;
@@ -562,14 +656,20 @@ int charset_to_utf8(const char *label, const char *in, size_t len,
                     struct charset_result *out)
 {
     char *none = NULL;
-    return convert(label, in, len, &none, out);
+    return convert(label, in, len, &none, false, out);
 }
 
 int charset_to_utf8_owned(const char *label, char *in, size_t len,
                           struct charset_result *out)
 {
     char *owned = in;
-    int rc = convert(label, in, len, &owned, out);
+    int rc = convert(label, in, len, &owned, false, out);
     free(owned); /* NULL when it became the result */
     return rc;
+}
+
+int charset_run_to_utf8(const char *in, size_t len, struct charset_result *out)
+{
+    char *none = NULL;
+    return convert(NULL, in, len, &none, true, out);
 }

@@ -21,7 +21,9 @@
  *    every other position (mostly ASCII text).
  *  - Bytes nothing can read become U+FFFD; the result is always valid UTF-8.
  *
- * Pure functions, thread-safe.  The result is malloc'ed; the caller frees it.
+ * Pure functions, thread-safe (iconv's modules for CP932, EUC-JP-MS and
+ * windows-1252 stay loaded once used).  The result is malloc'ed; the
+ * caller frees it.
  */
 #ifndef SENDWATCH_CHARSET_H
 #define SENDWATCH_CHARSET_H
@@ -63,5 +65,16 @@ int charset_to_utf8(const char *label, const char *in, size_t len,
  */
 int charset_to_utf8_owned(const char *label, char *in, size_t len,
                           struct charset_result *out);
+
+/*
+ * Like charset_to_utf8() with no label, for bytes cut out of their context
+ * - a text run of a binary file (extract_file_text()), where a stray byte
+ * or two of the binary around it may cling to its ends: when no charset
+ * reads every byte, the one of UTF-8, CP932 and EUC-JP-MS that leaves the
+ * fewest unread is used, if that is at most one in 8 of the 8-bit bytes
+ * (they become U+FFFD), rather than windows-1252 for all of them, which
+ * would garble the text and hide its words.
+ */
+int charset_run_to_utf8(const char *in, size_t len, struct charset_result *out);
 
 #endif
