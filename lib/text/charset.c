@@ -149,6 +149,17 @@ static void charset_pin(void)
 }
 
 /*
+ * Bytes a run of text cut from a binary file may have clinging to its ends
+ * (charset_run_to_utf8()), in all.  Random binary breaks a run on about
+ * one byte in nine (NUL and most C0 controls), so what clings to a text is
+ * rarely more than a few dozen bytes.
+ */
+#define RUN_ENDS 128
+
+static int convert_iconv_counted(const char *from, const char *in, size_t len,
+                                 struct buf *out, size_t *bad, size_t *clean);
+
+/*
  * Converts with iconv from FROM.  Unreadable bytes become U+FFFD and count
  * in *BAD.  Returns 0, -1 when out of memory, -2 when iconv does not know
  * FROM.
@@ -156,10 +167,19 @@ static void charset_pin(void)
 static int convert_iconv(const char *from, const char *in, size_t len, struct buf *out,
                          size_t *bad)
 {
+    return convert_iconv_counted(from, in, len, out, bad, NULL);
+}
+
+/* convert_iconv(), and *CLEAN (NULL: not wanted): the longest stretch of IN
+ * with no byte unread. */
+static int convert_iconv_counted(const char *from, const char *in, size_t len,
+                                 struct buf *out, size_t *bad, size_t *clean)
+{
     pthread_once(&pinned_once, charset_pin);
     iconv_t cd = iconv_open("UTF-8", from);
     char *inp = (char *)in;
     size_t inleft = len, start = out->len;
+    size_t stretch_start = 0, longest = 0; /* for *CLEAN */
 
     *bad = 0;
     if (cd == (iconv_t)-1)
@@ -177,6 +197,10 @@ static int convert_iconv(const char *from, const char *in, size_t len, struct bu
             continue;
         /* EILSEQ or EINVAL (truncated at the end): skip one byte. */
         (*bad)++;
+        size_t at = (size_t)(inp - in);
+        if (at - stretch_start > longest)
+            longest = at - stretch_start;
+        stretch_start = at + 1;
         if (buf_append(out, replacement, 3) != 0)
             goto nomem;
         inp++;
@@ -192,6 +216,8 @@ static int convert_iconv(const char *from, const char *in, size_t len, struct bu
     out->len = (size_t)(outp - out->data);
     out->data[out->len] = '\0';
     iconv_close(cd);
+    if (clean != NULL)
+        *clean = len - stretch_start > longest ? len - stretch_start : longest;
     return repair_utf8(out, start, bad);
 nomem:
     iconv_close(cd);
@@ -328,20 +354,31 @@ static void result_take(struct charset_result *out, struct buf *b, unsigned flag
     b->len = b->cap = 0;
 }
 
+/* How near a reading that left bytes unread came (charset_run_to_utf8()). */
+struct near {
+    size_t bad;      /* bytes unread */
+    size_t clean;    /* the longest stretch of the input with no byte unread */
+    size_t eight;    /* UTF-8's: the 8-bit bytes in all */
+    bool wide;       /* it read some character past ASCII */
+    bool clean_wide; /* UTF-8's: so did that stretch (else: as WIDE) */
+};
+
+static bool has_wide_char(const char *text, size_t len);
+
 /*
  * Tries UTF-8, then CP932, then EUC-JP-MS; a candidate must read every
  * byte.  With REQUIRE_JAPANESE (the label was a single-byte charset, which
  * reads anything) a Japanese candidate must also look Japanese.  Returns 1
  * with OUT filled when one fits, 0 when none does, -1 when out of memory.
- * UNREAD (NULL: not wanted) gets the bytes CP932 and EUC-JP-MS left
- * unread, SIZE_MAX for one not tried (UTF-8 fitted) or unknown to iconv.
+ * NEAR (NULL: not wanted) gets how near CP932 and EUC-JP-MS came when they
+ * left bytes unread (zeroed by the caller: left so when not tried).
  */
 static int try_fallbacks(const char *in, size_t len, bool require_japanese,
-                         struct charset_result *out, size_t unread[2])
+                         struct charset_result *out, struct near near[2])
 {
     static const char *const candidates[] = {"CP932", "EUC-JP-MS"};
     struct buf b = {0};
-    size_t bad;
+    size_t bad, clean;
 
     if (is_valid_utf8(in, len)) {
         if (buf_append(&b, in, len) != 0)
@@ -351,13 +388,16 @@ static int try_fallbacks(const char *in, size_t len, bool require_japanese,
     }
     for (size_t i = 0; i < sizeof(candidates) / sizeof(*candidates); i++) {
         b.len = 0;
-        int rc = convert_iconv(candidates[i], in, len, &b, &bad);
+        int rc = convert_iconv_counted(candidates[i], in, len, &b, &bad, &clean);
         if (rc == -1) {
             free(b.data);
             return -1;
         }
-        if (unread != NULL)
-            unread[i] = rc == 0 ? bad : SIZE_MAX;
+        if (near != NULL && rc == 0 && bad > 0) {
+            near[i].bad = bad;
+            near[i].clean = clean;
+            near[i].wide = near[i].clean_wide = has_wide_char(b.data, b.len);
+        }
         if (rc == 0 && bad == 0 &&
             (!require_japanese || japanese_share(b.data, b.len) >= 0.6)) {
             result_take(out, &b, CHARSET_RELABELED, candidates[i]);
@@ -469,49 +509,90 @@ static int convert_unicode(const char *label, enum charset_kind kind, const char
     return 0;
 }
 
-/* Bytes a UTF-8 reader skips in the LEN bytes of IN (each a U+FFFD); *EIGHT: the 8-bit
- * ones. */
-static size_t utf8_unread(const char *in, size_t len, size_t *eight)
+/* Does valid UTF-8 TEXT hold a character past ASCII other than U+FFFD? */
+static bool has_wide_char(const char *text, size_t len)
 {
-    size_t bad = 0, i = 0;
+    size_t i = 0;
 
-    *eight = 0;
     while (i < len) {
-        i += ascii_span(in + i, len - i);
+        i += ascii_span(text + i, len - i);
         if (i == len)
-            break;
+            return false;
         utf8proc_int32_t cp;
-        utf8proc_ssize_t n = utf8proc_iterate((const utf8proc_uint8_t *)in + i,
+        utf8proc_ssize_t n = utf8proc_iterate((const utf8proc_uint8_t *)text + i,
                                               (utf8proc_ssize_t)(len - i), &cp);
-        if (n <= 0) {
-            bad++;
-            n = 1;
-        }
-        *eight += (size_t)n;
+        if (n <= 0)
+            return false;
+        if (cp != 0xfffd)
+            return true;
         i += (size_t)n;
     }
-    return bad;
+    return false;
+}
+
+/* The UTF-8 reading of the LEN bytes of IN, as struct near sees it. */
+static void utf8_near(const char *in, size_t len, struct near *near)
+{
+    size_t i = 0, stretch_start = 0;
+    bool stretch_wide = false;
+
+    memset(near, 0, sizeof(*near));
+    for (;;) {
+        i += ascii_span(in + i, len - i);
+        utf8proc_int32_t cp;
+        utf8proc_ssize_t n = i == len
+                                 ? 0
+                                 : utf8proc_iterate((const utf8proc_uint8_t *)in + i,
+                                                    (utf8proc_ssize_t)(len - i), &cp);
+        if (n > 0) {
+            near->wide = stretch_wide = true;
+            near->eight += (size_t)n;
+            i += (size_t)n;
+            continue;
+        }
+        /* An unread byte, or the end: a stretch ends. */
+        if (i - stretch_start > near->clean) {
+            near->clean = i - stretch_start;
+            near->clean_wide = stretch_wide;
+        }
+        if (i == len)
+            return;
+        near->bad++;
+        near->eight++;
+        stretch_start = ++i;
+        stretch_wide = false;
+    }
 }
 
 /*
- * For bytes cut from their context (charset_run_to_utf8()), where a stray
- * byte or two of a binary file may cling to a run of text: IN read as
- * FROM, which leaves UNREAD of its EIGHT 8-bit bytes unread, when that is
- * some but at most one in 8 of them.  Random bytes mostly leave more (and
- * are noise whichever way they are read), and so does windows-1252 text,
- * which CP932 would garble.  XXX: 7-bit ISO-2022-JP with 8-bit bytes
- * clinging to it is not read as ISO-2022-JP.  Returns 1 with OUT filled
- * (the unread bytes U+FFFD), 0 when FROM is not that near, -1 when out of
- * memory.
+ * Did a reading of LEN bytes that left some unread (NEAR) miss only stray
+ * bytes of a binary file clinging to a run of text (charset_run_to_utf8())?
+ * Either it read all but at most RUN_ENDS of them and a quarter at most,
+ * in one stretch that holds a character past ASCII (the text; else
+ * windows-1252 keeps as much), or it left at most one 8-bit byte in 8 of
+ * EIGHT unread and read some such character.  CP932 and EUC-JP-MS (not
+ * UTF-8) read most short runs of any bytes, windows-1252 text too,
+ * so their stretch must be a line long at least (64 bytes).  Random bytes
+ * leave more unread, in more places (and are noise whichever way they are
+ * read).  XXX: 7-bit ISO-2022-JP with 8-bit bytes clinging to it is not
+ * read as ISO-2022-JP.
  */
-static int read_near(const char *in, size_t len, const char *from, size_t unread,
-                     size_t eight, struct charset_result *out)
+static bool near_enough(const struct near *near, size_t len, size_t eight, bool utf8)
+{
+    size_t ends = len / 4 < RUN_ENDS ? len / 4 : RUN_ENDS;
+    return near->bad > 0 && ((near->clean_wide && near->clean + ends >= len &&
+                              (utf8 || near->clean >= 64)) ||
+                             (near->wide && near->bad <= eight / 8));
+}
+
+/* Reads IN as FROM (a near reading: unread bytes U+FFFD) into OUT.  1, or -1 when out of
+ * memory. */
+static int read_near(const char *in, size_t len, const char *from,
+                     struct charset_result *out)
 {
     struct buf b = {0};
     size_t bad;
 
-    if (unread == 0 || unread > eight / 8)
-        return 0;
     if (convert_iconv(from, in, len, &b, &bad) != 0) {
         free(b.data);
         return -1; /* UTF-8, CP932, EUC-JP-MS: iconv knows them, only memory fails */
@@ -601,25 +682,23 @@ static int convert(const char *label, const char *in, size_t len, char **owned,
     }
 
     /* The label did not fit the bytes (or is unknown): find what does.  A
-     * run cut from a binary file (NEAREST) that is UTF-8 but for a stray
-     * byte is read so first: valid UTF-8 sequences hardly happen by chance,
+     * run cut from a binary file (NEAREST) that is UTF-8 but for stray bytes
+     * is read so first: valid UTF-8 sequences hardly happen by chance,
      * while CP932 reads many short runs of any bytes cleanly.  When no
-     * reading is clean, the nearer of CP932 and EUC-JP-MS may do. */
-    size_t unread[3] = {SIZE_MAX, SIZE_MAX, SIZE_MAX}, eight = 0; /* UTF-8, CP932, EUC */
+     * reading is clean, CP932 or EUC-JP-MS may be near enough. */
+    struct near near[3] = {{0}}; /* UTF-8, CP932, EUC-JP-MS */
     nearest = nearest && kind == KIND_ASCII;
     if (nearest) {
-        unread[0] = utf8_unread(in, len, &eight);
-        rc = read_near(in, len, "UTF-8", unread[0], eight, out);
-        if (rc != 0) {
+        utf8_near(in, len, &near[0]);
+        if (near_enough(&near[0], len, near[0].eight, true)) {
             free(b.data);
-            return rc < 0 ? -1 : 0;
+            return read_near(in, len, "UTF-8", out) < 0 ? -1 : 0;
         }
     }
-    rc = try_fallbacks(in, len, false, out, unread + 1);
-    if (rc == 0 && nearest)
-        rc = unread[1] <= unread[2]
-                 ? read_near(in, len, "CP932", unread[1], eight, out)
-                 : read_near(in, len, "EUC-JP-MS", unread[2], eight, out);
+    rc = try_fallbacks(in, len, false, out, nearest ? near + 1 : NULL);
+    for (int i = 1; rc == 0 && nearest && i < 3; i++)
+        if (near_enough(&near[i], len, near[0].eight, false))
+            rc = read_near(in, len, i == 1 ? "CP932" : "EUC-JP-MS", out);
     if (rc != 0) {
         free(b.data);
         return rc < 0 ? -1 : 0;

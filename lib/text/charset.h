@@ -68,12 +68,13 @@ int charset_to_utf8_owned(const char *label, char *in, size_t len,
 
 /*
  * Like charset_to_utf8() with no label, for bytes cut out of their context
- * - a text run of a binary file (extract_file_text()), where a stray byte
- * or two of the binary around it may cling to its ends: when no charset
- * reads every byte, the one of UTF-8, CP932 and EUC-JP-MS that leaves the
- * fewest unread is used, if that is at most one in 8 of the 8-bit bytes
- * (they become U+FFFD), rather than windows-1252 for all of them, which
- * would garble the text and hide its words.
+ * - a text run of a binary file (extract_file_text()), where stray bytes
+ * of the binary around it may cling to its ends.  A run that is UTF-8 but
+ * for such bytes (few, or only near its ends) is read as UTF-8 first; when
+ * no charset reads every byte, CP932 or EUC-JP-MS is used if it comes as
+ * near; the stray bytes become U+FFFD.  Otherwise the reading is
+ * charset_to_utf8()'s: windows-1252 for all, which would garble the text
+ * and hide its words.
  */
 int charset_run_to_utf8(const char *in, size_t len, struct charset_result *out);
 

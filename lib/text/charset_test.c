@@ -111,7 +111,21 @@ static void test_runs(void **state)
         {"\x8e\xd0\x8aO\x94\xe9\x82\xc5\x82\xb7\x81"
          "B\x8c\xda\x8bq\x96\xbc\x95\xeb\xfd",
          "社外秘です。顧客名簿\xef\xbf\xbd", CHARSET_RELABELED | CHARSET_REPLACED},
-        /* Nothing reads most of it: windows-1252 as before. */
+        /* Several stray bytes before a line of mostly ASCII: the line is read. */
+        {"\x80\xfd\xc3(\xa0\xff\xfeid,name,note\r\n1,yamada,\xe7\xa4\xbe\xe5\xa4\x96"
+         "\xe7\xa7\x98\r\n",
+         "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd(\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"
+         "id,name,note\r\n1,yamada,社外秘\r\n",
+         CHARSET_RELABELED | CHARSET_REPLACED},
+        {"\x80\xfd\xa0"
+         "1,Customer one,4111 1111 1111 1111,\x8e\xd0\x8aO\x94\xe9,tokyo head "
+         "office, second floor\r\n",
+         "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"
+         "1,Customer one,4111 1111 1111 1111,社外秘,tokyo head office, second floor\r\n",
+         CHARSET_RELABELED | CHARSET_REPLACED},
+        /* Nothing reads most of it: windows-1252 as before (CP932 reads a
+         * short text of it nearly, but garbled). */
+        {"Soci\xe9t\xe9", "Société", CHARSET_RELABELED},
         {"caf\xe9", "café", CHARSET_RELABELED},
         {"caf\xe9 cr\xe8me br\xfbl\xe9"
          "e",
