@@ -16,30 +16,13 @@ runs (extract_file_text() in extract.c) can show what it carries:
   bin_logo_png.eml   a real, exact PNG (zlib-compressed pixels): no text
 """
 
-import base64
 import io
-import os
 import random
 import struct
 import zipfile
 import zlib
 
-OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "view")
-
-
-def message(name, attachments):
-    """A multipart/mixed message with base64 attachments [(filename, type, bytes)]."""
-    lines = ["From: a@corp.example", "To: b@partner.example", "Subject: %s" % name,
-             "MIME-Version: 1.0", 'Content-Type: multipart/mixed; boundary="bin"', "",
-             "--bin", "Content-Type: text/plain", "", "see attached"]
-    for fname, ctype, data in attachments:
-        lines += ["--bin", "Content-Type: %s" % ctype,
-                  'Content-Disposition: attachment; filename="%s"' % fname,
-                  "Content-Transfer-Encoding: base64", ""]
-        lines += base64.encodebytes(data).decode().splitlines()
-    lines += ["--bin--", ""]
-    with open(os.path.join(OUT, "bin_%s.eml" % name), "wb") as f:
-        f.write("\r\n".join(lines).encode())
+from make_archive_samples import message
 
 
 def noise(rng, n):
@@ -71,12 +54,12 @@ def main():
     cards = (b"\x89PNG\r\n\x1a\n" + noise(rng, 400) + b"\xfd\x9f" + csv.encode("utf-8")
              + noise(rng, 200) + b"\xfe" + "顧客名簿の控え,山田".encode("cp932") + b"\xfd"
              + noise(rng, 200) + "極秘資料です".encode("iso-2022-jp") + noise(rng, 100))
-    message("cards_png", [("cards.png", "image/png", cards)])
+    message("cards_png", [("cards.png", "image/png", cards)], "bin")
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
         z.writestr("cards.dat", cards)
-    message("cards_zip", [("cards.zip", "application/zip", buf.getvalue())])
-    message("logo_png", [("logo.png", "image/png", logo_png())])
+    message("cards_zip", [("cards.zip", "application/zip", buf.getvalue())], "bin")
+    message("logo_png", [("logo.png", "image/png", logo_png())], "bin")
 
 
 if __name__ == "__main__":
