@@ -95,9 +95,11 @@ int extract_archive(const struct spool *data, const char *name, int id, unsigned
  *    controls other than TAB, LF, CR and ESC (ISO-2022-JP); runs of at
  *    least 4 bytes are kept, bytes >= 0x80 included, so UTF-8, Shift_JIS
  *    and EUC-JP text survives; each run is converted to UTF-8 on its own
- *    (charset.h, no label) and the runs are joined by '\n': *KIND
- *    EXTRACT_TEXT_UTF8.  UTF-16 text is not among the runs (XXX: its NUL
- *    bytes split it; only a whole file in UTF-16 is read, as text).
+ *    (charset_run_to_utf8(): no label, stray binary bytes at its ends
+ *    forgiven) and the runs are joined by '\n': *KIND EXTRACT_TEXT_UTF8.
+ *    UTF-16 text is not among the runs (XXX: its NUL bytes split it; only
+ *    a whole file in UTF-16 is read, as text).  Costly on data that looks
+ *    random (compressed streams): most of it comes out as runs of noise.
  * *TEXT is malloc'ed and NUL-terminated (*LEN bytes), NULL when nothing is
  * read; the caller frees it.  *CUT is set when DATA is longer than the MAX
  * bytes read (never for an exact image): the caller flags the cut.
