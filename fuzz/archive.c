@@ -11,9 +11,10 @@
  * the archive itself, not its base64.
  * When bits 4 and 5 of the first byte are both set, the attachment is a
  * large base64 PDF or image instead (see send_large): the view's probe
- * (view_probe.c) may then leave it undecoded, and the target checks that
- * whatever the probe skips holds nothing extract_archive() finds in the
- * fully decoded bytes - a skip must never hide an archive.
+ * (view_probe.c) may then leave an image undecoded, and the target checks
+ * that whatever the probe skips holds nothing extract_archive() or
+ * extract_file_text() finds in the fully decoded bytes - a skip must never
+ * hide an archive, a text or a text run.
  * Also checks what view.h promises (see view_check.h).  Seeds: the
  * attachments of the arch_ samples in lib/message/testdata/view
  * (fuzz/make-corpus).
@@ -94,9 +95,10 @@ static void found_problem(void *ctx, int id, enum extract_problem what, const ch
  * Sends DATA (LEN bytes) as a base64 PDF or image (picked by KIND) of
  * LARGE_SIZE bytes: its first half at the start, its second half at the
  * end, zeros between, in 76-character CRLF lines as mail clients write.
- * Then, when the view shows nothing from inside the attachment, extracts
- * the decoded bytes directly: finding anything there means the probe's
- * skip hid it.
+ * Then, when the view shows nothing from inside the attachment, reads the
+ * decoded bytes directly as the full reading would (extract_archive(),
+ * then extract_file_text() when it is no archive): finding anything there
+ * means the probe's skip hid it.
  */
 static void send_large(unsigned kind, const uint8_t *data, size_t len)
 {
@@ -156,6 +158,20 @@ static void send_large(unsigned kind, const uint8_t *data, size_t len)
                    "the view shows nothing inside a %s in which extract_archive finds %u "
                    "entries and %u texts",
                    large_kinds[kind].name, found.entries, found.texts);
+        if (rc == 1) {
+            char *text;
+            size_t text_len;
+            enum extract_text_kind text_kind;
+            bool cut;
+            FUZZ_CHECK(extract_file_text(sp, budget.max_text, &text, &text_len,
+                                         &text_kind, &cut, err, sizeof(err)) == 0,
+                       "extract_file_text: %s", err);
+            FUZZ_CHECK(text == NULL && !cut,
+                       "the view shows nothing inside a %s of which extract_file_text "
+                       "reads %zu bytes of text%s",
+                       large_kinds[kind].name, text_len, cut ? ", cut" : "");
+            free(text);
+        }
         spool_free(sp);
     }
     view_free(v);

@@ -4,8 +4,9 @@
  * 2047 decoder), parts and their transfer encodings, charsets, HTML,
  * attachment names (RFC 2047/2231, raw 8-bit), forwarded messages, and
  * archives and office documents inside attachments (libarchive, through
- * extract.c), with the probe that skips large PDFs and images.  The input
- * is written to the spool in two pieces, as the milter writes its chunks.
+ * extract.c, text runs of binary files included), with the probe that
+ * skips large exact images.  The input is written to the spool in two
+ * pieces, as the milter writes its chunks.
  * Checks what view.h promises (see view_check.h).  Seeds: the samples in
  * lib/message/testdata/view.
  */

@@ -641,6 +641,27 @@ static void test_name_in_archive(void **state)
                                     VIEW_SUSPICIOUS_NAME, 0, "notes.txt\u2401.EXE"});
 }
 
+/*
+ * A file that is neither archive nor text by its head - a PNG's magic,
+ * binary bytes, then a CSV of card numbers marked 社外秘 (make_binary_samples.py)
+ * - is read for its text runs: a keyword rule and a card rule fire on it,
+ * named cards.png or in a zip; a real logo fires nothing and sets no flag.
+ */
+static void test_binary_text_runs(void **state)
+{
+    static const char rules[] =
+        "rule secret\n    match attachment-text keywords \"社外秘\"\n    action store x\n"
+        "rule cards\n    match attachment-text regex /\\b(?:\\d[ -]?){15}\\d\\b/ "
+        "validate luhn\n    action reject \"cards\"\n";
+    (void)state;
+    check_crafted(&(struct crafted){"bin_cards_png.eml", rules, "secret,cards", 0,
+                                    VIEW_LIMIT_EXCEEDED | VIEW_MALFORMED, "cards.png"});
+    check_crafted(&(struct crafted){"bin_cards_zip.eml", rules, "secret,cards", 0,
+                                    VIEW_LIMIT_EXCEEDED | VIEW_MALFORMED, "cards.dat"});
+    check_crafted(&(struct crafted){"bin_logo_png.eml", rules, "", 0, ~0u /* no flag */,
+                                    "logo.png"});
+}
+
 /* A glob without * or ? is the name itself: brackets are no character class. */
 static void test_name_literal_glob(void **state)
 {
@@ -822,6 +843,7 @@ int main(void)
         cmocka_unit_test(test_partial_message),
         cmocka_unit_test(test_external_body),
         cmocka_unit_test(test_name_nul_in_keyword),
+        cmocka_unit_test(test_binary_text_runs),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }

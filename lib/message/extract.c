@@ -11,8 +11,10 @@
 #include <string.h>
 #include <strings.h>
 
+#include "buf.h"
 #include "charset.h"
 #include "errbuf.h"
+#include "image.h"
 #include "markup.h"
 
 #define EXTRACT_CHUNK 65536
@@ -387,6 +389,26 @@ static int extract_any(const struct spool *data, const char *name, int id, unsig
                        struct extract_budget *budget, const struct extract_callbacks *cb,
                        char *err, size_t errlen);
 
+/* A file in an archive that is no archive itself (DATA): its text, under CHILD. */
+static int run_plain_file(struct extract_run *r, const struct spool *data, int child)
+{
+    char *text;
+    size_t len;
+    enum extract_text_kind kind;
+    bool cut;
+
+    if (extract_file_text(data, r->budget->max_text, &text, &len, &kind, &cut, r->err,
+                          r->errlen) != 0)
+        return -1;
+    if (cut)
+        r->cb->problem(r->cb->ctx, child, EXTRACT_LIMIT,
+                       "a file in an archive was read only up to max_text bytes");
+    if (text != NULL)
+        r->cb->text(r->cb->ctx, child, kind, text, len);
+    free(text);
+    return 0;
+}
+
 /* A file inside an archive: record it, read its text, or look into it. */
 static int run_file(struct extract_run *r, struct archive_entry *entry, const char *path)
 {
@@ -435,33 +457,8 @@ static int run_file(struct extract_run *r, struct archive_entry *entry, const ch
     if (rc == 0 && spool_size(inner) > 0) {
         rc = extract_any(inner, path, child, r->depth + 1, r->budget, r->cb, r->err,
                          r->errlen);
-        if (rc == 1) {
-            rc = 0; /* not an archive: just a file, read as text if it is text */
-            if (extract_looks_like_text(inner)) {
-                char *buf = malloc(r->budget->max_text + 1);
-                size_t len = 0;
-                char rerr[128];
-                while (buf != NULL && len < r->budget->max_text) {
-                    ssize_t n =
-                        spool_read_at(inner, len, buf + len, r->budget->max_text - len,
-                                      rerr, sizeof(rerr));
-                    if (n <= 0)
-                        break;
-                    len += (size_t)n;
-                }
-                if (buf == NULL) {
-                    errbuf_set(r->err, r->errlen, "out of memory");
-                    rc = -1;
-                } else {
-                    if (spool_size(inner) > len)
-                        r->cb->problem(r->cb->ctx, child, EXTRACT_LIMIT,
-                                       "a file in an archive was read only up to "
-                                       "max_text bytes");
-                    r->cb->text(r->cb->ctx, child, EXTRACT_TEXT_BYTES, buf, len);
-                }
-                free(buf);
-            }
-        }
+        if (rc == 1) /* no archive: a file, read as extract_file_text() says */
+            rc = run_plain_file(r, inner, child);
     }
     spool_free(inner);
     return rc;
@@ -618,6 +615,177 @@ bool extract_looks_like_text(const struct spool *data)
     ssize_t n = spool_read_at(data, 0, head, sizeof(head), err, sizeof(err));
 
     return n > 0 && looks_like_text(head, (size_t)n);
+}
+
+/*
+ * Text runs shorter than this are dropped.  4 bytes: the shortest thing a
+ * rule names (a two-kanji word in Shift_JIS or EUC-JP, a group of a card
+ * number) and strings(1)'s default; the 1-3 byte runs between the control
+ * bytes of binary formats (lengths, flags, small numbers) would only add
+ * stray characters.
+ */
+#define EXTRACT_RUN_MIN 4
+
+/* Does C end a text run: NUL, or a C0 control other than TAB, LF, CR and ESC? */
+static bool run_breaks(unsigned char c)
+{
+    return c < 0x20 && c != '\t' && c != '\n' && c != '\r' && c != 0x1b;
+}
+
+/* The text runs of a file as they are read: kept runs, joined by '\n', in OUT. */
+struct text_runs {
+    struct buf out;
+    size_t start; /* where the run being read begins in OUT */
+    bool coded;   /* it holds a byte >= 0x80 or an ESC: not plain ASCII */
+};
+
+/*
+ * Ends the run being read: one too short is dropped, plain ASCII kept as
+ * it is, and any other converted to UTF-8 on its own (charset_run_to_utf8():
+ * UTF-8, Shift_JIS, EUC-JP, ISO-2022-JP, windows-1252, a stray byte at its
+ * ends forgiven): the runs of one file are not of one charset, and a run
+ * of noise must not decide how a run of Japanese is read.  0, or -1 when
+ * out of memory.
+ */
+static int text_runs_end(struct text_runs *t)
+{
+    size_t n = t->out.len - t->start;
+    struct charset_result r;
+
+    if (n < EXTRACT_RUN_MIN) {
+        t->out.len = t->start;
+    } else if (t->coded) {
+        if (charset_run_to_utf8(t->out.data + t->start, n, &r) != 0)
+            return -1;
+        t->out.len = t->start;
+        int rc = buf_append(&t->out, r.text, r.len);
+        free(r.text);
+        if (rc != 0)
+            return -1;
+    }
+    if (t->out.len > t->start && buf_append(&t->out, "\n", 1) != 0)
+        return -1;
+    t->start = t->out.len;
+    t->coded = false;
+    return 0;
+}
+
+/* Reads the N bytes at P into T's runs.  0, or -1 when out of memory. */
+static int text_runs_feed(struct text_runs *t, const unsigned char *p, size_t n)
+{
+    size_t i = 0;
+
+    while (i < n) {
+        size_t j = i;
+        bool coded = false;
+        while (j < n && !run_breaks(p[j])) {
+            coded |= p[j] >= 0x80 || p[j] == 0x1b;
+            j++;
+        }
+        if (buf_append(&t->out, p + i, j - i) != 0)
+            return -1;
+        t->coded |= coded;
+        if (j < n && text_runs_end(t) != 0)
+            return -1;
+        i = j + 1; /* past the byte that broke the run */
+    }
+    return 0;
+}
+
+/*
+ * The text runs of the first WANT bytes of DATA, in *TEXT (malloc'ed, or
+ * NULL when there is none).  0, or -1 with ERR filled.
+ */
+static int text_runs_read(const struct spool *data, size_t want, char **text, size_t *len,
+                          char *err, size_t errlen)
+{
+    struct text_runs t = {0};
+    unsigned char *chunk = malloc(EXTRACT_CHUNK);
+    size_t got = 0;
+
+    if (chunk == NULL)
+        goto nomem;
+    while (got < want) {
+        size_t ask = want - got < EXTRACT_CHUNK ? want - got : EXTRACT_CHUNK;
+        ssize_t n = spool_read_at(data, got, chunk, ask, err, errlen);
+        if (n <= 0) {
+            if (n == 0)
+                errbuf_set(err, errlen, "short read of a spool");
+            goto fail;
+        }
+        if (text_runs_feed(&t, chunk, (size_t)n) != 0)
+            goto nomem;
+        got += (size_t)n;
+    }
+    if (text_runs_end(&t) != 0)
+        goto nomem;
+    free(chunk);
+    if (t.out.len > 0)
+        t.out.data[--t.out.len] = '\0'; /* the last run's '\n' */
+    if (t.out.len == 0)
+        buf_free(&t.out);
+    *text = t.out.data;
+    *len = t.out.len;
+    return 0;
+nomem:
+    errbuf_set(err, errlen, "out of memory");
+fail:
+    free(chunk);
+    buf_free(&t.out);
+    return -1;
+}
+
+/* The first WANT bytes of DATA as they are, in *TEXT (malloc'ed).  0, or -1 with ERR. */
+static int read_head(const struct spool *data, size_t want, char **text, char *err,
+                     size_t errlen)
+{
+    char *buf = malloc(want + 1);
+    size_t got = 0;
+
+    if (buf == NULL) {
+        errbuf_set(err, errlen, "out of memory");
+        return -1;
+    }
+    while (got < want) {
+        ssize_t n = spool_read_at(data, got, buf + got, want - got, err, errlen);
+        if (n <= 0) {
+            if (n == 0)
+                errbuf_set(err, errlen, "short read of a spool");
+            free(buf);
+            return -1;
+        }
+        got += (size_t)n;
+    }
+    buf[got] = '\0';
+    *text = buf;
+    return 0;
+}
+
+int extract_file_text(const struct spool *data, size_t max, char **text, size_t *len,
+                      enum extract_text_kind *kind, bool *cut, char *err, size_t errlen)
+{
+    uint64_t size = spool_size(data);
+    size_t want = size > max ? max : (size_t)size;
+
+    *text = NULL;
+    *len = 0;
+    *kind = EXTRACT_TEXT_BYTES;
+    *cut = false;
+    if (size == 0)
+        return 0;
+    if (extract_looks_like_text(data)) {
+        if (read_head(data, want, text, err, errlen) != 0)
+            return -1;
+        *len = want;
+    } else if (image_is_exact(data)) {
+        return 0; /* pixels, whole: nothing to read, nothing cut */
+    } else {
+        *kind = EXTRACT_TEXT_UTF8;
+        if (text_runs_read(data, want, text, len, err, errlen) != 0)
+            return -1;
+    }
+    *cut = size > want;
+    return 0;
 }
 
 /* Do the N bytes of HEAD start a gzip, bzip2, xz or zstd stream? */

@@ -14,7 +14,8 @@
  *    turn;
  *  - any other archive reports each file as an entry (name, size,
  *    encrypted), yields the text of text-like files, and looks into every
- *    other file in case it is an archive or document itself.
+ *    other file in case it is an archive or document itself; one that is
+ *    neither yields what extract_file_text() reads of it.
  * Hard limits, shared by the whole message through one budget: nesting
  * depth, entries (every one: folders and office parts too), bytes expanded
  * (every byte libarchive expands, office structure parts too), and
@@ -51,7 +52,7 @@ struct extract_budget {
 };
 
 enum extract_text_kind {
-    EXTRACT_TEXT_UTF8,  /* text from a document's XML: valid UTF-8 */
+    EXTRACT_TEXT_UTF8,  /* valid UTF-8: a document's XML text, a file's text runs */
     EXTRACT_TEXT_BYTES, /* a text-like file: bytes in an unknown charset */
     EXTRACT_TEXT_HTML,  /* an HTML file: bytes in an unknown charset */
 };
@@ -84,6 +85,32 @@ struct extract_callbacks {
 int extract_archive(const struct spool *data, const char *name, int id, unsigned depth,
                     struct extract_budget *budget, const struct extract_callbacks *cb,
                     char *err, size_t errlen);
+
+/*
+ * What is read of DATA, a file that is no archive or document
+ * (extract_archive() returned 1), and how - the one answer for a file at
+ * the top of a message and one in an archive:
+ *  - text by its head (extract_looks_like_text()): its first MAX bytes as
+ *    they are, *KIND EXTRACT_TEXT_BYTES (the caller converts them);
+ *  - an exact image (image_is_exact()): nothing - pixels, read whole;
+ *  - anything else (binary formats, and text behind a binary head: a CSV
+ *    after a PNG's magic): its text runs, as strings(1) finds them but not
+ *    ASCII only.  The first MAX bytes are split at NUL and at the C0
+ *    controls other than TAB, LF, CR and ESC (ISO-2022-JP); runs of at
+ *    least 4 bytes are kept, bytes >= 0x80 included, so UTF-8, Shift_JIS
+ *    and EUC-JP text survives; each run is converted to UTF-8 on its own
+ *    (charset_run_to_utf8(): no label, stray binary bytes at its ends
+ *    forgiven) and the runs are joined by '\n': *KIND EXTRACT_TEXT_UTF8.
+ *    UTF-16 text is not among the runs (XXX: its NUL bytes split it; only
+ *    a whole file in UTF-16 is read, as text).  Costly on data that looks
+ *    random (compressed streams): most of it comes out as runs of noise.
+ * *TEXT is malloc'ed and NUL-terminated (*LEN bytes), NULL when nothing is
+ * read; the caller frees it.  *CUT is set when DATA is longer than the MAX
+ * bytes read (never for an exact image): the caller flags the cut.
+ * Returns 0, or -1 with ERR filled (out of memory, a spool read error).
+ */
+int extract_file_text(const struct spool *data, size_t max, char **text, size_t *len,
+                      enum extract_text_kind *kind, bool *cut, char *err, size_t errlen);
 
 /*
  * True when DATA looks like text (no NUL bytes and few control bytes in its

@@ -414,6 +414,32 @@ static bool view_is_encrypted_office(const struct spool *data, const char *name)
            memcmp(head, cfb, sizeof(cfb)) == 0;
 }
 
+/*
+ * An attachment that is no archive: its text (text under a name or type
+ * that does not say so, or the text runs of a binary file), as
+ * extract_file_text() reads it for files in archives too.
+ */
+static void view_plain_file(struct view *v, const struct spool *data, int index)
+{
+    char *text, err[256];
+    size_t len;
+    enum extract_text_kind kind;
+    bool cut;
+
+    if (extract_file_text(data, v->limits.max_text, &text, &len, &kind, &cut, err,
+                          sizeof(err)) != 0) {
+        view_fail(v, err);
+        return;
+    }
+    if (cut)
+        view_note(v, VIEW_LIMIT_EXCEEDED, "a file of %llu bytes was read only up to %zu",
+                  (unsigned long long)spool_size(data), v->limits.max_text);
+    if (text != NULL)
+        view_add_owned_bytes(v, VIEW_ATTACHMENT_TEXT, NULL, index,
+                             kind == EXTRACT_TEXT_UTF8 ? "UTF-8" : NULL, text, text, len,
+                             false);
+}
+
 /* Looks into an attachment that may be an archive or an office document. */
 static void view_extract(struct view *v, const struct spool *data, const char *name,
                          int index, unsigned depth)
@@ -442,16 +468,7 @@ static void view_extract(struct view *v, const struct spool *data, const char *n
     int rc = extract_archive(data, name, index, depth, &v->budget, &cb, err, sizeof(err));
     if (rc < 0) {
         view_fail(v, err);
-    } else if (rc == 1 && extract_looks_like_text(data)) {
-        /* No archive, but text under a name or type that does not say so. */
-        size_t len;
-        char *bytes = view_slurp(v, data, v->limits.max_text, &len);
-        if (bytes != NULL && spool_size(data) > len)
-            view_note(v, VIEW_LIMIT_EXCEEDED,
-                      "a file of %llu bytes was read only up to %zu",
-                      (unsigned long long)spool_size(data), len);
-        if (bytes != NULL)
-            view_add_owned_bytes(v, VIEW_ATTACHMENT_TEXT, NULL, index, NULL, bytes, bytes,
-                                 len, false);
+    } else if (rc == 1) {
+        view_plain_file(v, data, index);
     }
 }

@@ -6,32 +6,30 @@
 #include <strings.h>
 
 #include "extract.h"
+#include "image.h"
 
 /*
- * A large image or PDF costs its decoding and, read the usual way, a copy
- * in a spool (RAM, or a temp file past message_memory_limit) that
- * libarchive and the text test then look at.  sendwatch reads no text out
- * of a real image or PDF, so the copy is spared when the outcome is known
- * to be the same:
+ * A large image costs its decoding and, read the usual way, a copy in a
+ * spool (RAM, or a temp file past message_memory_limit) that libarchive,
+ * the text test and the exact-image walk then look at.  An exact image
+ * yields no text (extract_file_text()), so the copy is spared when the
+ * outcome is known to be the same:
  *  - the name agrees with the type (none, no extension, or the type's own:
  *    a name saying text, office or archive is read as usual);
- *  - an image, decoded in full by GMime's decoder, is its format from the
- *    first byte to the last: PNG chunks from IHDR to IEND, JPEG segments
- *    and entropy-coded data from SOI to EOI, GIF blocks to the trailer,
- *    with nothing after (a "PNG" that is a CSV after its magic, or a real
- *    one with data appended, is read as usual);
- *  - a PDF, whose structure cannot be checked cheaply, is read for its
- *    layout instead: every byte is checked to be base64 in lines of one
- *    width (vectorised: a fraction of the cost of decoding), which fixes
- *    where each decoded byte is, and only its head and tail are decoded
- *    (%PDF- and %%EOF must be there);
+ *  - the image, decoded in full by GMime's decoder, is its format from the
+ *    first byte to the last (image.h: the same walk the full reading
+ *    makes), with nothing after (a "PNG" that is a CSV after its magic, or
+ *    a real one with data appended, is read as usual);
  *  - base64 that GMime would read differently depending on how it is cut
  *    ('=' before the end) is read as usual;
  *  - the usual reading would find nothing: extract_sniff() gives libarchive
  *    the decoded head and tail at their offsets and answers only when it
  *    needed no other byte, and the start is not text.
  * So the outcome is the usual reading's, nothing is cut, and no flag is
- * needed.
+ * needed.  PDFs are not probed: the full reading takes the text runs of
+ * any file that is no exact image (PDF syntax, and whatever a fake PDF
+ * carries between its first and last lines), so no check of a PDF's ends
+ * or layout could say that reading finds nothing.
  */
 /* Encoded bytes; smaller parts cost little anyway. */
 #define PROBE_MIN (192 * 1024)
@@ -41,241 +39,6 @@
 #define PROBE_TAIL (32 * 1024)
 /* Encoded bytes read at a time. */
 #define PROBE_READ (64 * 1024)
-
-enum probe_format { PROBE_PNG, PROBE_JPEG, PROBE_GIF };
-
-/* Where a format walk is: the header it collects next, or the bytes it passes over. */
-enum probe_state {
-    /* PNG */
-    PNG_SIGNATURE,
-    PNG_CHUNK,    /* length and type */
-    PNG_END_CRC,  /* IEND's CRC */
-    JPEG_SOI,     /* FF D8 */
-    JPEG_FF,      /* the FF of the next marker */
-    JPEG_MARKER,  /* the marker byte (or fill FFs) */
-    JPEG_LENGTH,  /* a segment's length */
-    JPEG_ENTROPY, /* entropy-coded data, up to an FF */
-    JPEG_AFTER_FF,
-    GIF_HEADER,  /* signature and logical screen descriptor */
-    GIF_BLOCK,   /* extension, image or trailer */
-    GIF_LABEL,   /* an extension's label */
-    GIF_IMAGE,   /* an image descriptor */
-    GIF_LZW,     /* the LZW minimum code size */
-    GIF_SUBSIZE, /* a data sub-block's size */
-};
-
-struct probe_walk {
-    enum probe_format format;
-    enum probe_state state;
-    enum probe_state after_skip; /* the state once SKIP bytes are passed */
-    uint64_t skip;
-    unsigned char hdr[16];
-    size_t have, need;
-    unsigned char marker; /* JPEG: the segment being read */
-    bool seen_chunk;      /* PNG: IHDR came first */
-    bool ended;           /* the format's last byte was seen */
-    bool bad;             /* not the format, or bytes after its end */
-};
-
-static void walk_expect(struct probe_walk *w, enum probe_state state, size_t need)
-{
-    w->state = state;
-    w->need = need;
-    w->have = 0;
-}
-
-static void walk_skip(struct probe_walk *w, uint64_t skip, enum probe_state then,
-                      size_t need)
-{
-    walk_expect(w, then, need);
-    w->skip = skip;
-}
-
-static uint32_t be32(const unsigned char *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void walk_png(struct probe_walk *w)
-{
-    const unsigned char *h = w->hdr;
-
-    switch (w->state) {
-    case PNG_SIGNATURE:
-        if (memcmp(h, "\x89PNG\r\n\x1a\n", 8) != 0)
-            w->bad = true;
-        walk_expect(w, PNG_CHUNK, 8);
-        return;
-    case PNG_CHUNK: {
-        uint32_t len = be32(h);
-        for (int i = 4; i < 8; i++)
-            if (!((h[i] >= 'A' && h[i] <= 'Z') || (h[i] >= 'a' && h[i] <= 'z')))
-                w->bad = true;
-        if (len > 0x7fffffffu ||
-            (!w->seen_chunk && (memcmp(h + 4, "IHDR", 4) != 0 || len != 13)))
-            w->bad = true;
-        w->seen_chunk = true;
-        if (memcmp(h + 4, "IEND", 4) == 0) {
-            if (len != 0)
-                w->bad = true;
-            walk_expect(w, PNG_END_CRC, 4);
-            return;
-        }
-        walk_skip(w, (uint64_t)len + 4, PNG_CHUNK, 8); /* data and CRC */
-        return;
-    }
-    case PNG_END_CRC:
-        w->ended = true;
-        return;
-    default:
-        w->bad = true;
-    }
-}
-
-/* A JPEG marker M (after its FF): the end, a marker alone, or a segment. */
-static void walk_jpeg_marker(struct probe_walk *w, unsigned char m)
-{
-    if (m == 0xd9) {
-        w->ended = true; /* EOI */
-    } else if ((m >= 0xd0 && m <= 0xd7) || m == 0x01) {
-        walk_expect(w, JPEG_FF, 1); /* RSTn, TEM: no segment */
-    } else if (m == 0x00 || m == 0xd8) {
-        w->bad = true;
-    } else {
-        w->marker = m;
-        walk_expect(w, JPEG_LENGTH, 2);
-    }
-}
-
-static void walk_jpeg(struct probe_walk *w)
-{
-    const unsigned char *h = w->hdr;
-
-    switch (w->state) {
-    case JPEG_SOI:
-        if (h[0] != 0xff || h[1] != 0xd8)
-            w->bad = true;
-        walk_expect(w, JPEG_FF, 1);
-        return;
-    case JPEG_FF:
-        if (h[0] != 0xff)
-            w->bad = true;
-        walk_expect(w, JPEG_MARKER, 1);
-        return;
-    case JPEG_MARKER:
-        if (h[0] == 0xff)
-            walk_expect(w, JPEG_MARKER, 1); /* fill */
-        else
-            walk_jpeg_marker(w, h[0]);
-        return;
-    case JPEG_LENGTH: {
-        unsigned len = (unsigned)h[0] << 8 | h[1];
-        if (len < 2)
-            w->bad = true;
-        /* After a scan header (SOS) come its entropy-coded data. */
-        walk_skip(w, len - 2u, w->marker == 0xda ? JPEG_ENTROPY : JPEG_FF, 1);
-        return;
-    }
-    case JPEG_AFTER_FF:
-        if (h[0] == 0x00 || (h[0] >= 0xd0 && h[0] <= 0xd7))
-            walk_expect(w, JPEG_ENTROPY, 1); /* a stuffed FF, a restart */
-        else if (h[0] == 0xff)
-            walk_expect(w, JPEG_AFTER_FF, 1); /* fill */
-        else
-            walk_jpeg_marker(w, h[0]);
-        return;
-    default:
-        w->bad = true;
-    }
-}
-
-static void walk_gif(struct probe_walk *w)
-{
-    const unsigned char *h = w->hdr;
-
-    switch (w->state) {
-    case GIF_HEADER:
-        if (memcmp(h, "GIF87a", 6) != 0 && memcmp(h, "GIF89a", 6) != 0)
-            w->bad = true;
-        /* A global colour table follows when its flag is set. */
-        walk_skip(w, h[10] & 0x80 ? 3u << ((h[10] & 7) + 1) : 0, GIF_BLOCK, 1);
-        return;
-    case GIF_BLOCK:
-        if (h[0] == 0x21)
-            walk_expect(w, GIF_LABEL, 1);
-        else if (h[0] == 0x2c)
-            walk_expect(w, GIF_IMAGE, 9);
-        else if (h[0] == 0x3b)
-            w->ended = true; /* the trailer */
-        else
-            w->bad = true;
-        return;
-    case GIF_LABEL:
-        walk_expect(w, GIF_SUBSIZE, 1);
-        return;
-    case GIF_IMAGE:
-        walk_skip(w, h[8] & 0x80 ? 3u << ((h[8] & 7) + 1) : 0, GIF_LZW, 1);
-        return;
-    case GIF_LZW:
-        walk_expect(w, GIF_SUBSIZE, 1);
-        return;
-    case GIF_SUBSIZE:
-        if (h[0] == 0)
-            walk_expect(w, GIF_BLOCK, 1);
-        else
-            walk_skip(w, h[0], GIF_SUBSIZE, 1);
-        return;
-    default:
-        w->bad = true;
-    }
-}
-
-/* Walks N more bytes of the file at P. */
-static void walk_feed(struct probe_walk *w, const unsigned char *p, size_t n)
-{
-    while (n > 0 && !w->bad) {
-        if (w->ended) {
-            w->bad = true; /* bytes after the end */
-            return;
-        }
-        if (w->skip > 0) {
-            size_t k = w->skip < n ? (size_t)w->skip : n;
-            w->skip -= k;
-            p += k;
-            n -= k;
-            continue;
-        }
-        if (w->state == JPEG_ENTROPY) {
-            const unsigned char *ff = memchr(p, 0xff, n);
-            if (ff == NULL)
-                return;
-            n -= (size_t)(ff - p) + 1;
-            p = ff + 1;
-            walk_expect(w, JPEG_AFTER_FF, 1);
-            continue;
-        }
-        size_t k = w->need - w->have < n ? w->need - w->have : n;
-        memcpy(w->hdr + w->have, p, k);
-        w->have += k;
-        p += k;
-        n -= k;
-        if (w->have < w->need)
-            return;
-        if (w->format == PROBE_PNG)
-            walk_png(w);
-        else if (w->format == PROBE_JPEG)
-            walk_jpeg(w);
-        else
-            walk_gif(w);
-    }
-}
-
-/* The base64 alphabet (GMime also gives '=' a value: it is checked apart). */
-static bool probe_b64(unsigned char c)
-{
-    return (unsigned char)(c - 'A') < 26 || (unsigned char)(c - 'a') < 26 ||
-           (unsigned char)(c - '0') < 10 || c == '+' || c == '/';
-}
 
 /*
  * '=' ends base64: GMime decodes one anywhere else as 'A' and drops bytes
@@ -300,7 +63,7 @@ struct probe_read {
     unsigned char *head, *tail; /* PROBE_HEAD bytes; a ring of PROBE_TAIL */
     size_t head_len;
     uint64_t total;
-    struct probe_walk walk;
+    struct image_walk *walk;
 };
 
 static void probe_take(struct probe_read *pr, const unsigned char *p, size_t n)
@@ -310,7 +73,7 @@ static void probe_take(struct probe_read *pr, const unsigned char *p, size_t n)
         memcpy(pr->head + pr->head_len, p, k);
         pr->head_len += k;
     }
-    walk_feed(&pr->walk, p, n);
+    image_walk_feed(pr->walk, p, n);
     const unsigned char *q = n > PROBE_TAIL ? p + n - PROBE_TAIL : p;
     uint64_t at = pr->total + (uint64_t)(q - p);
     for (size_t left = n - (size_t)(q - p); left > 0;) {
@@ -330,8 +93,7 @@ static void probe_take(struct probe_read *pr, const unsigned char *p, size_t n)
  * the format's end at the last byte; then HEAD and TAIL (PROBE_TAIL bytes)
  * hold the first *HEAD_LEN and last *TAIL_LEN bytes of the *SIZE decoded.
  */
-static bool probe_walk(GMimeStream *stream, enum probe_format format,
-                       enum probe_state first, size_t first_need, unsigned char *head,
+static bool probe_walk(GMimeStream *stream, enum image_format format, unsigned char *head,
                        size_t *head_len, unsigned char *tail, size_t *tail_len,
                        uint64_t *size)
 {
@@ -342,8 +104,8 @@ static bool probe_walk(GMimeStream *stream, enum probe_format format,
     unsigned pads = 0;
     bool ok = false;
 
-    pr.walk.format = format;
-    walk_expect(&pr.walk, first, first_need);
+    if ((pr.walk = image_walk_new(format)) == NULL)
+        goto done;
     g_mime_stream_reset(stream);
     for (;;) {
         ssize_t n = g_mime_stream_read(stream, (char *)in, PROBE_READ);
@@ -353,10 +115,10 @@ static bool probe_walk(GMimeStream *stream, enum probe_format format,
             break;
         size_t m = g_mime_encoding_base64_decode_step(in, (size_t)n, out, &state, &save);
         probe_take(&pr, out, m);
-        if (pr.walk.bad)
+        if (image_walk_failed(pr.walk))
             goto done;
     }
-    ok = pr.walk.ended && !pr.walk.bad;
+    ok = image_walk_complete(pr.walk);
     if (ok) {
         /* The tail in order: the last min(total, PROBE_TAIL) bytes. */
         size_t len = pr.total < PROBE_TAIL ? (size_t)pr.total : PROBE_TAIL;
@@ -369,187 +131,12 @@ static bool probe_walk(GMimeStream *stream, enum probe_format format,
         *size = pr.total;
     }
 done:
+    image_walk_free(pr.walk);
     g_mime_stream_reset(stream);
     g_free(pr.tail);
     g_free(in);
     g_free(out);
     return ok;
-}
-
-/* Reads up to LEN bytes at OFFSET of STREAM (a substream: GMime seeks in its parent). */
-static size_t probe_read_at(GMimeStream *stream, uint64_t offset, unsigned char *buf,
-                            size_t len)
-{
-    size_t got = 0;
-    g_mime_stream_reset(stream);
-    gint64 start = g_mime_stream_tell(stream);
-    gint64 at = start + (gint64)offset;
-    if (start < 0 || g_mime_stream_seek(stream, at, GMIME_STREAM_SEEK_SET) != at)
-        return 0;
-    while (got < len) {
-        ssize_t n = g_mime_stream_read(stream, (char *)buf + got, len - got);
-        if (n <= 0)
-            break;
-        got += (size_t)n;
-    }
-    return got;
-}
-
-/*
- * Base64 as mail clients write it: lines of WIDTH characters of the
- * alphabet, each ended alike (LF or CRLF), then a last line of LAST
- * characters and its padding, then only line ends.  Decoded byte X is then
- * at a known place, and every decoder reads the same bytes.
- */
-struct probe_layout {
-    size_t width, stride; /* characters on a full line; bytes with its end */
-    uint64_t lines;       /* full lines */
-    size_t last, pad;     /* the last line's characters and '='s */
-    uint64_t size;        /* decoded bytes */
-};
-
-/* Bytes outside the alphabet among the N at P: counted 64 at a time (vectorised). */
-static size_t probe_not_b64(const unsigned char *p, size_t n)
-{
-    size_t count = 0, i = 0;
-    for (; i + 64 <= n; i += 64) {
-        unsigned char block = 0;
-        for (size_t k = 0; k < 64; k++)
-            block += !probe_b64(p[i + k]);
-        count += block;
-    }
-    for (; i < n; i++)
-        count += !probe_b64(p[i]);
-    return count;
-}
-
-/* Does the line of LAY's shape at P (STRIDE bytes) end in place? */
-static bool probe_line_end(const struct probe_layout *lay, const unsigned char *p)
-{
-    return p[lay->stride - 1] == '\n' &&
-           (lay->stride - lay->width == 1 || p[lay->width] == '\r');
-}
-
-/* Is the line of LAY's shape at P whole: WIDTH characters of the alphabet, then its end?
- */
-static bool probe_full_line(const struct probe_layout *lay, const unsigned char *p)
-{
-    return probe_line_end(lay, p) && probe_not_b64(p, lay->width) == 0;
-}
-
-/* The end of the stream from its last line on (N bytes at P): characters, padding, line
- * ends. */
-static bool probe_last_line(struct probe_layout *lay, const unsigned char *p, size_t n)
-{
-    size_t i = 0;
-    while (i < n && probe_b64(p[i]))
-        i++;
-    lay->last = i;
-    while (i < n && p[i] == '=')
-        i++;
-    lay->pad = i - lay->last;
-    if (lay->last + lay->pad > lay->width || (lay->last + lay->pad) % 4 != 0 ||
-        lay->pad > 2)
-        return false;
-    for (; i < n; i++)
-        if (p[i] != '\r' && p[i] != '\n')
-            return false;
-    uint64_t chars = lay->lines * lay->width + lay->last + lay->pad;
-    lay->size = chars / 4 * 3 - lay->pad;
-    return true;
-}
-
-/*
- * Reads all of STREAM (LENGTH bytes) and tells whether it is laid out as
- * struct probe_layout says, filling LAY.  Whole runs of lines are checked
- * at once: their ends in place and nothing else outside the alphabet.
- */
-static bool probe_layout(GMimeStream *stream, uint64_t length, struct probe_layout *lay)
-{
-    unsigned char *buf = g_malloc(PROBE_READ + 1024);
-    bool ok = false;
-
-    size_t n = probe_read_at(stream, 0, buf, 1024);
-    const unsigned char *nl = memchr(buf, '\n', n);
-    if (nl == NULL)
-        goto done;
-    lay->stride = (size_t)(nl - buf) + 1;
-    lay->width = lay->stride - 1 - (nl > buf && nl[-1] == '\r');
-    lay->lines = 0;
-    if (lay->width == 0 || lay->width % 4 != 0)
-        goto done;
-    size_t run = PROBE_READ / lay->stride * lay->stride; /* whole lines per read */
-    uint64_t at = 0;
-    for (;;) {
-        n = probe_read_at(stream, at, buf, run);
-        size_t whole = n / lay->stride, good = 0;
-        if (whole > 0 && probe_not_b64(buf, whole * lay->stride) ==
-                             whole * (lay->stride - lay->width)) {
-            /* As many non-alphabet bytes as line ends: if each line end is in
-             * place, they are the only ones. */
-            good = whole;
-            for (size_t l = 0; l < whole && good == whole; l++)
-                if (!probe_line_end(lay, buf + l * lay->stride))
-                    good = 0;
-        }
-        if (good == 0) /* somewhere in this run: find the first line that is not whole */
-            while (good < whole && probe_full_line(lay, buf + good * lay->stride))
-                good++;
-        lay->lines += good;
-        at += good * lay->stride;
-        if (good < whole || n < run)
-            break;
-    }
-    /* The rest is the last line and line ends: it must fit in one read. */
-    if (length - at > PROBE_READ)
-        goto done;
-    n = probe_read_at(stream, at, buf, (size_t)(length - at));
-    ok = n == length - at && probe_last_line(lay, buf, n);
-done:
-    g_mime_stream_reset(stream);
-    g_free(buf);
-    return ok;
-}
-
-/* Decodes LEN bytes at decoded offset FROM of a stream laid out as LAY into OUT. */
-static bool probe_decode_at(GMimeStream *stream, const struct probe_layout *lay,
-                            uint64_t from, size_t len, unsigned char *out)
-{
-    uint64_t chars = lay->lines * lay->width + lay->last + lay->pad;
-    uint64_t c0 = from / 3 * 4, c1 = (from + len + 2) / 3 * 4;
-    if (c1 > chars)
-        c1 = chars;
-    uint64_t b0 = c0 / lay->width * lay->stride + c0 % lay->width;
-    uint64_t b1 = (c1 - 1) / lay->width * lay->stride + (c1 - 1) % lay->width + 1;
-    unsigned char *raw = g_malloc((size_t)(b1 - b0)), *dec = g_malloc((size_t)(c1 - c0));
-    int state = 0;
-    guint32 save = 0;
-    bool ok = false;
-
-    if (probe_read_at(stream, b0, raw, (size_t)(b1 - b0)) == b1 - b0) {
-        size_t m = g_mime_encoding_base64_decode_step(raw, (size_t)(b1 - b0), dec, &state,
-                                                      &save);
-        size_t skip = (size_t)(from - c0 / 4 * 3);
-        if (m >= skip + len) {
-            memcpy(out, dec + skip, len);
-            ok = true;
-        }
-    }
-    g_mime_stream_reset(stream);
-    g_free(raw);
-    g_free(dec);
-    return ok;
-}
-
-/* The head and tail of a stream laid out as LAY, decoded where they are. */
-static bool probe_ends(GMimeStream *stream, const struct probe_layout *lay,
-                       unsigned char *head, size_t *head_len, unsigned char *tail,
-                       size_t *tail_len)
-{
-    *head_len = lay->size < PROBE_HEAD ? (size_t)lay->size : PROBE_HEAD;
-    *tail_len = lay->size < PROBE_TAIL ? (size_t)lay->size : PROBE_TAIL;
-    return probe_decode_at(stream, lay, 0, *head_len, head) &&
-           probe_decode_at(stream, lay, lay->size - *tail_len, *tail_len, tail);
 }
 
 /* Does NAME (decoded; may be NULL) agree with a type whose extensions are EXTS? */
@@ -564,34 +151,19 @@ static bool probe_name_agrees(const char *name, const char *const *exts)
     return false;
 }
 
-/* Does a PDF (its decoded HEAD and TAIL) start and end like one: "%PDF-", and "%%EOF"
- * near its end? */
-static bool probe_pdf_ends(const unsigned char *head, size_t head_len,
-                           const unsigned char *tail, size_t tail_len)
-{
-    size_t near = tail_len < 1024 ? tail_len : 1024;
-    return head_len >= 5 && memcmp(head, "%PDF-", 5) == 0 &&
-           memmem(tail + tail_len - near, near, "%%EOF", 5) != NULL;
-}
-
 bool view_probe_skippable(GMimeDataWrapper *content, const char *type, const char *name,
                           uint64_t *size)
 {
     static const char *const png[] = {"png", NULL};
     static const char *const jpeg[] = {"jpg", "jpeg", "jpe", "jfif", NULL};
     static const char *const gif[] = {"gif", NULL};
-    static const char *const pdf[] = {"pdf", NULL};
     static const struct {
         const char *type;
         const char *const *exts;
-        bool walk; /* decoded and walked in full; else (PDF) checked by its layout */
-        enum probe_format format;
-        enum probe_state first;
-        size_t first_need;
-    } kinds[] = {{"image/png", png, true, PROBE_PNG, PNG_SIGNATURE, 8},
-                 {"image/jpeg", jpeg, true, PROBE_JPEG, JPEG_SOI, 2},
-                 {"image/gif", gif, true, PROBE_GIF, GIF_HEADER, 13},
-                 {"application/pdf", pdf, false, PROBE_PNG, PNG_SIGNATURE, 0}};
+        enum image_format format;
+    } kinds[] = {{"image/png", png, IMAGE_PNG},
+                 {"image/jpeg", jpeg, IMAGE_JPEG},
+                 {"image/gif", gif, IMAGE_GIF}};
     size_t k;
 
     for (k = 0; k < sizeof(kinds) / sizeof(*kinds); k++)
@@ -609,18 +181,9 @@ bool view_probe_skippable(GMimeDataWrapper *content, const char *type, const cha
     unsigned char *head = g_malloc(PROBE_HEAD), *tail = g_malloc(PROBE_TAIL);
     size_t head_len = 0, tail_len = 0;
     uint64_t total = 0;
-    struct probe_layout lay;
-    bool skip;
-    if (kinds[k].walk) {
-        skip = probe_walk(stream, kinds[k].format, kinds[k].first, kinds[k].first_need,
-                          head, &head_len, tail, &tail_len, &total);
-    } else {
-        skip = probe_layout(stream, (uint64_t)length, &lay) &&
-               probe_ends(stream, &lay, head, &head_len, tail, &tail_len) &&
-               probe_pdf_ends(head, head_len, tail, tail_len);
-        total = lay.size;
-    }
-    skip = skip && extract_sniff(head, head_len, tail, tail_len, total);
+    bool skip =
+        probe_walk(stream, kinds[k].format, head, &head_len, tail, &tail_len, &total) &&
+        extract_sniff(head, head_len, tail, tail_len, total);
     if (skip)
         *size = total;
     g_free(head);

@@ -1,12 +1,12 @@
 /*
- * view_probe - whether a large base64 image or PDF need not be kept to be
- * inspected: it must be what its type says to its last byte (images are
- * decoded and walked in full, a PDF is checked for its base64 layout and
- * decoded at its ends), and everything the full reading would do with it
- * (look for an archive or compressed data, take it for text) must find
- * nothing (the how is explained in view_probe.c).  Nothing is cut, so no
- * flag is set.  Private to the view module.  view_probe_init() runs once
- * from view_init(); the rest is thread-safe.
+ * view_probe - whether a large base64 image need not be kept to be
+ * inspected: decoded and walked in full, it must be what its type says to
+ * its last byte (image.h), and everything the full reading would do with
+ * it (look for an archive or compressed data, take it for text, read its
+ * text runs unless it is an exact image) must find nothing (the how is
+ * explained in view_probe.c).  Nothing is cut, so no flag is set.  Private
+ * to the view module.  view_probe_init() runs once from view_init(); the
+ * rest is thread-safe.
  */
 #ifndef SENDWATCH_VIEW_PROBE_H
 #define SENDWATCH_VIEW_PROBE_H

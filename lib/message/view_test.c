@@ -166,6 +166,17 @@ static const struct {
     {"smime_compressed_bomb.eml", VIEW_BODY, "bomb end", false},
     /* Signed five times over: the fifth is past max_depth (4). */
     {"smime_deep.eml", VIEW_BODY, "deepest signed text", false},
+    /* Neither archive nor text by its head: its text runs, each in its charset
+     * (make_binary_samples.py), at the top and in a zip. */
+    {"bin_cards_png.eml", VIEW_ATTACHMENT_TEXT, "4111 1111 1111 1111,社外秘", true},
+    {"bin_cards_png.eml", VIEW_ATTACHMENT_TEXT, "顧客名簿の控え,山田",
+     true},                                                            /* Shift_JIS */
+    {"bin_cards_png.eml", VIEW_ATTACHMENT_TEXT, "極秘資料です", true}, /* ISO-2022-JP */
+    {"bin_cards_zip.eml", VIEW_ATTACHMENT_TEXT, "4111 1111 1111 1111,社外秘", true},
+    {"bin_cards_zip.eml", VIEW_ATTACHMENT_TEXT, "顧客名簿の控え,山田", true},
+    {"bin_cards_zip.eml", VIEW_ATTACHMENT_TEXT, "極秘資料です", true},
+    /* An exact PNG: no attachment text at all ("" is in every text). */
+    {"bin_logo_png.eml", VIEW_ATTACHMENT_TEXT, "", false},
 };
 
 static void test_texts(void **state)
@@ -323,9 +334,10 @@ static void test_archive_entries(void **state)
     view_free(v);
 }
 
-/* A message with one base64 attachment, lines of WRAP characters. */
-static struct view *view_of_attachment(const char *type, const unsigned char *data,
-                                       size_t len, size_t wrap, const char *stray)
+/* A message with one base64 attachment named NAME, lines of WRAP characters. */
+static struct view *view_of_named(const char *type, const char *name,
+                                  const unsigned char *data, size_t len, size_t wrap,
+                                  const char *stray)
 {
     char err[256];
     struct spool *sp = spool_new(1 << 20, "/tmp");
@@ -334,9 +346,9 @@ static struct view *view_of_attachment(const char *type, const unsigned char *da
              "From: a@example.com\r\nTo: b@example.org\r\nSubject: probe\r\n"
              "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"p\"\r\n\r\n"
              "--p\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n"
-             "--p\r\nContent-Type: %s; name=\"file.bin\"\r\n"
+             "--p\r\nContent-Type: %s; name=\"%s\"\r\n"
              "Content-Transfer-Encoding: base64\r\n\r\n",
-             type);
+             type, name);
     assert_int_equal(spool_write(sp, head, strlen(head), err, sizeof(err)), 0);
     gchar *b64 = g_base64_encode(data, len);
     size_t n = strlen(b64);
@@ -355,6 +367,13 @@ static struct view *view_of_attachment(const char *type, const unsigned char *da
     spool_free(sp);
     assert_non_null(v);
     return v;
+}
+
+/* A message with one base64 attachment named file.bin, lines of WRAP characters. */
+static struct view *view_of_attachment(const char *type, const unsigned char *data,
+                                       size_t len, size_t wrap, const char *stray)
+{
+    return view_of_named(type, "file.bin", data, len, wrap, stray);
 }
 
 static const struct view_attachment *find_attachment(const struct view *v,
@@ -390,9 +409,9 @@ static unsigned char *make_tar(const char *name, const char *text, size_t len,
 }
 
 /*
- * Large PDFs and images are sized without being decoded - and whatever
- * libarchive could find in one is still found: a zip appended to a PDF
- * (also behind a stray byte that shifts the base64 groups), a zip labelled
+ * Large PDFs and images are sized exactly (an image the probe skips without
+ * keeping it) - and whatever libarchive could find in one is still found: a zip appended
+ * to a PDF (also behind a stray byte that shifts the base64 groups), a zip labelled
  * image/png, a tar whose first file is named like a PDF header.
  */
 static void test_large_binary_attachments(void **state)
@@ -660,9 +679,9 @@ static bool probe(const char *type, const char *name, const unsigned char *data,
 }
 
 /*
- * Large images and PDFs are spared the spool only when that changes
- * nothing: the name agrees, the bytes are the format to their last byte,
- * and the full reading would find nothing (no archive, no text).
+ * Large images are spared the spool only when that changes nothing: the
+ * name agrees, the bytes are the format to their last byte, and the full
+ * reading would find nothing (no archive, no text, no text runs).
  */
 static void test_probe(void **state)
 {
@@ -700,19 +719,10 @@ static void test_probe(void **state)
     assert_int_equal(size, n);
     assert_false(probe("image/gif", "anim.gif", data, n - 1, &size)); /* no trailer */
 
-    /* A PDF: start and end like one, nothing to find: the layout alone is read. */
+    /* A PDF is never skipped: the full reading takes its text runs (view_probe.c). */
     fill(data, len, 11);
     memcpy(data, "%PDF-1.7\n%\xe2\xe3\xcf\xd3\n", 15);
     memcpy(data + len - 7, "\n%%EOF\n", 7);
-    assert_true(probe("application/pdf", "quote.pdf", data, len, &size));
-    assert_int_equal(size, len);
-    assert_true(
-        probe("application/pdf", "quote.pdf", data, len - 1, &size)); /* '=' pad */
-    assert_int_equal(size, len - 1);
-    assert_false(probe("application/pdf", "quote.txt", data, len, &size));
-    assert_false(
-        probe("application/pdf", "quote.pdf", data, len - 7, &size)); /* no %%EOF */
-    memset(data + 15, 'x', 9000); /* starts like text: read as text */
     assert_false(probe("application/pdf", "quote.pdf", data, len, &size));
     free(data);
 }
@@ -859,6 +869,192 @@ static void test_smime_attachments(void **state)
     view_free(v);
 }
 
+/* A zip (libarchive's writer) holding one file NAME: the LEN bytes at DATA. */
+static unsigned char *make_zip(const char *name, const void *data, size_t len,
+                               size_t *out_len)
+{
+    size_t cap = len + len / 8 + 4096;
+    unsigned char *buf = malloc(cap);
+    struct archive *a = archive_write_new();
+    archive_write_set_format_zip(a);
+    assert_int_equal(archive_write_open_memory(a, buf, cap, out_len), ARCHIVE_OK);
+    struct archive_entry *e = archive_entry_new();
+    archive_entry_set_pathname(e, name);
+    archive_entry_set_filetype(e, AE_IFREG);
+    archive_entry_set_perm(e, 0644);
+    archive_entry_set_size(e, (la_int64_t)len);
+    assert_int_equal(archive_write_header(a, e), ARCHIVE_OK);
+    assert_int_equal(archive_write_data(a, data, len), (la_ssize_t)len);
+    archive_entry_free(e);
+    assert_int_equal(archive_write_close(a), ARCHIVE_OK);
+    archive_write_free(a);
+    return buf;
+}
+
+/*
+ * The issue's cards file, of about LEN bytes: a PNG's magic, 300 binary
+ * bytes (NUL, controls, 8-bit bytes) ending in two stray bytes that cling
+ * to the text (no control between them), then lines of CSV in CHARSET
+ * holding a card number and 社外秘, then binary bytes again.  malloc'ed.
+ */
+static unsigned char *make_cards(size_t len, const char *charset, size_t *out_len)
+{
+    unsigned char *out = malloc(len + 4096);
+    size_t n = 0;
+    memcpy(out, "\x89PNG\r\n\x1a\n", 8);
+    fill(out + 8, 300, 3);
+    memcpy(out + 308, "\xfd\x9f", 2);
+    n = 310;
+    for (unsigned i = 0; n + 200 < len; i++) {
+        char line[128];
+        snprintf(line, sizeof(line), "%u,顧客%u,4111 1111 1111 1111,社外秘\r\n", i, i);
+        gsize conv_len = strlen(line);
+        gchar *conv = g_convert(line, -1, charset, "UTF-8", NULL, &conv_len, NULL);
+        assert_non_null(conv);
+        memcpy(out + n, conv, conv_len);
+        n += conv_len;
+        g_free(conv);
+    }
+    fill(out + n, 100, 5);
+    *out_len = n + 100;
+    return out;
+}
+
+/* The index of the attachment named NAME, or -1. */
+static int attachment_index(const struct view *v, const char *name)
+{
+    for (size_t i = 0; i < view_attachment_count(v); i++)
+        if (strcmp(view_attachment_at(v, i)->name, name) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* Does an attachment text of attachment INDEX contain NEEDLE? */
+static bool attachment_has_text(const struct view *v, int index, const char *needle)
+{
+    for (size_t i = 0; i < view_text_count(v); i++) {
+        const struct view_text *t = view_text_at(v, i);
+        if (t->field == VIEW_ATTACHMENT_TEXT && t->attachment == index &&
+            strstr(t->text, needle) != NULL)
+            return true;
+    }
+    return false;
+}
+
+/*
+ * A file that is neither an archive nor text by its head is read for its
+ * text runs, at the top of the message (labelled image/png, named
+ * cards.png) and inside a zip: the card numbers and 社外秘 are found, in
+ * UTF-8 and in Shift_JIS, although stray binary bytes cling to the CSV.
+ */
+static void test_binary_text_runs(void **state)
+{
+    static const char *const charsets[] = {"UTF-8", "SHIFT_JIS"};
+    (void)state;
+    for (size_t c = 0; c < sizeof(charsets) / sizeof(*charsets); c++) {
+        size_t len, zip_len;
+        unsigned char *cards = make_cards(50 * 1024, charsets[c], &len);
+        unsigned char *zip = make_zip("cards.dat", cards, len, &zip_len);
+        struct {
+            struct view *v;
+            const char *name;
+        } views[] = {
+            {view_of_named("image/png", "cards.png", cards, len, 76, NULL), "cards.png"},
+            {view_of_named("application/zip", "cards.zip", zip, zip_len, 76, NULL),
+             "cards.dat"},
+        };
+        for (size_t k = 0; k < sizeof(views) / sizeof(*views); k++) {
+            struct view *v = views[k].v;
+            int index = attachment_index(v, views[k].name);
+            if (index < 0 || !attachment_has_text(v, index, "社外秘") ||
+                !attachment_has_text(v, index, "4111 1111 1111 1111") ||
+                view_flags(v) != 0) {
+                dump(v);
+                fail_msg("%s in %s: attachment %d, flags %#x (%s)", views[k].name,
+                         charsets[c], index, view_flags(v), view_problem(v));
+            }
+            view_free(v);
+        }
+        free(zip);
+        free(cards);
+    }
+}
+
+/*
+ * Text runs are read up to max_text: a longer file is flagged, at the top
+ * and in a zip, and what was read is still there.  An exact image is not
+ * cut however long it is: it is not read for text runs at all.
+ */
+static void test_binary_text_runs_cut(void **state)
+{
+    (void)state;
+    size_t len, zip_len;
+    unsigned char *cards = make_cards(limits.max_text + 64 * 1024, "UTF-8", &len);
+    unsigned char *zip = make_zip("cards.dat", cards, len, &zip_len);
+    struct view *views[] = {
+        view_of_named("application/octet-stream", "cards.dat", cards, len, 76, NULL),
+        view_of_named("application/zip", "cards.zip", zip, zip_len, 76, NULL),
+    };
+    for (size_t k = 0; k < sizeof(views) / sizeof(*views); k++) {
+        if (!(view_flags(views[k]) & VIEW_LIMIT_EXCEEDED) ||
+            !has_text(views[k], VIEW_ATTACHMENT_TEXT, "4111 1111 1111 1111,社外秘"))
+            fail_msg("view %zu: got flags %#x (%s), want limit-exceeded and the text", k,
+                     view_flags(views[k]), view_problem(views[k]));
+        view_free(views[k]);
+    }
+    free(zip);
+    free(cards);
+
+    unsigned char *png = malloc(limits.max_text + 128 * 1024);
+    size_t n = make_png(png, limits.max_text + 64 * 1024);
+    struct view *v = view_of_named("image/png", "big.png", png, n, 76, NULL);
+    assert_int_equal(view_flags(v), 0);
+    assert_false(has_text(v, VIEW_ATTACHMENT_TEXT, ""));
+    view_free(v);
+    free(png);
+}
+
+/*
+ * Exact images (logos, photos) are not read for text runs, at the top or
+ * in a zip: no attachment text, no flag.  The same PNG with bytes after
+ * its end is no exact image: read.
+ */
+static void test_exact_images_have_no_text(void **state)
+{
+    static const struct {
+        size_t (*make)(unsigned char *, size_t);
+        const char *type, *name;
+    } kinds[] = {{make_png, "image/png", "logo.png"},
+                 {make_jpeg, "image/jpeg", "photo.jpg"},
+                 {make_gif, "image/gif", "icon.gif"}};
+    (void)state;
+    unsigned char *data = malloc(64 * 1024);
+    for (size_t k = 0; k < sizeof(kinds) / sizeof(*kinds); k++) {
+        size_t n = kinds[k].make(data, 40 * 1024), zip_len;
+        unsigned char *zip = make_zip(kinds[k].name, data, n, &zip_len);
+        struct view *views[] = {
+            view_of_named(kinds[k].type, kinds[k].name, data, n, 76, NULL),
+            view_of_named("application/zip", "media.zip", zip, zip_len, 76, NULL),
+        };
+        for (size_t i = 0; i < sizeof(views) / sizeof(*views); i++) {
+            if (has_text(views[i], VIEW_ATTACHMENT_TEXT, "") ||
+                view_flags(views[i]) != 0) {
+                dump(views[i]);
+                fail_msg("%s (view %zu): got attachment text or flags %#x, want none",
+                         kinds[k].name, i, view_flags(views[i]));
+            }
+            view_free(views[i]);
+        }
+        free(zip);
+    }
+    size_t n = make_png(data, 40 * 1024);
+    memcpy(data + n, "\n1,4111 1111 1111 1111\n", 23);
+    struct view *v = view_of_named("image/png", "logo.png", data, n + 23, 76, NULL);
+    assert_true(has_text(v, VIEW_ATTACHMENT_TEXT, "1,4111 1111 1111 1111"));
+    view_free(v);
+    free(data);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -974,6 +1170,9 @@ int main(void)
         cmocka_unit_test(test_name_signals),
         cmocka_unit_test(test_probe),
         cmocka_unit_test(test_probe_falls_back),
+        cmocka_unit_test(test_binary_text_runs),
+        cmocka_unit_test(test_binary_text_runs_cut),
+        cmocka_unit_test(test_exact_images_have_no_text),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

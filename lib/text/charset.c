@@ -6,9 +6,10 @@
 
 #include <errno.h>
 #include <iconv.h>
+#include <pthread.h>
 #include <stdbool.h>
-#include <stdlib.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <utf8proc.h>
@@ -130,6 +131,35 @@ nomem:
 }
 
 /*
+ * glibc unloads a gconv module (CP932.so...) when its last descriptor is
+ * closed and loads it again (dlopen) at the next iconv_open(): reading
+ * many short texts in turn - the text runs of a binary file, tried as
+ * CP932, EUC-JP-MS and windows-1252 each - then spends ten times longer
+ * loading than converting.  One descriptor of each, opened once and never
+ * closed, keeps them loaded.
+ */
+static const char *const pinned_modules[] = {"CP932", "EUC-JP-MS", "CP1252"};
+static iconv_t pinned[sizeof(pinned_modules) / sizeof(*pinned_modules)];
+static pthread_once_t pinned_once = PTHREAD_ONCE_INIT;
+
+static void charset_pin(void)
+{
+    for (size_t i = 0; i < sizeof(pinned) / sizeof(*pinned); i++)
+        pinned[i] = iconv_open("UTF-8", pinned_modules[i]);
+}
+
+/*
+ * Bytes a run of text cut from a binary file may have clinging to its ends
+ * (charset_run_to_utf8()), in all.  Random binary breaks a run on about
+ * one byte in nine (NUL and most C0 controls), so what clings to a text is
+ * rarely more than a few dozen bytes.
+ */
+#define RUN_ENDS 128
+
+static int convert_iconv_counted(const char *from, const char *in, size_t len,
+                                 struct buf *out, size_t *bad, size_t *clean);
+
+/*
  * Converts with iconv from FROM.  Unreadable bytes become U+FFFD and count
  * in *BAD.  Returns 0, -1 when out of memory, -2 when iconv does not know
  * FROM.
@@ -137,9 +167,19 @@ nomem:
 static int convert_iconv(const char *from, const char *in, size_t len, struct buf *out,
                          size_t *bad)
 {
+    return convert_iconv_counted(from, in, len, out, bad, NULL);
+}
+
+/* convert_iconv(), and *CLEAN (NULL: not wanted): the longest stretch of IN
+ * with no byte unread. */
+static int convert_iconv_counted(const char *from, const char *in, size_t len,
+                                 struct buf *out, size_t *bad, size_t *clean)
+{
+    pthread_once(&pinned_once, charset_pin);
     iconv_t cd = iconv_open("UTF-8", from);
     char *inp = (char *)in;
     size_t inleft = len, start = out->len;
+    size_t stretch_start = 0, longest = 0; /* for *CLEAN */
 
     *bad = 0;
     if (cd == (iconv_t)-1)
@@ -157,6 +197,10 @@ static int convert_iconv(const char *from, const char *in, size_t len, struct bu
             continue;
         /* EILSEQ or EINVAL (truncated at the end): skip one byte. */
         (*bad)++;
+        size_t at = (size_t)(inp - in);
+        if (at - stretch_start > longest)
+            longest = at - stretch_start;
+        stretch_start = at + 1;
         if (buf_append(out, replacement, 3) != 0)
             goto nomem;
         inp++;
@@ -172,6 +216,8 @@ static int convert_iconv(const char *from, const char *in, size_t len, struct bu
     out->len = (size_t)(outp - out->data);
     out->data[out->len] = '\0';
     iconv_close(cd);
+    if (clean != NULL)
+        *clean = len - stretch_start > longest ? len - stretch_start : longest;
     return repair_utf8(out, start, bad);
 nomem:
     iconv_close(cd);
@@ -273,13 +319,10 @@ static int iso2022jp_to_cp932(const char *in, size_t len, struct buf *out)
     return 0;
 }
 
-/*
- * Share of Japanese characters (kana, kanji, full-width forms) in UTF-8
- * TEXT; *KANA (when not NULL) set to the number of hiragana and katakana.
- */
-static double japanese_share(const char *text, size_t len, size_t *kana)
+/* Share of Japanese characters (kana, kanji, full-width forms) in UTF-8 TEXT. */
+static double japanese_share(const char *text, size_t len)
 {
-    size_t japanese = 0, nonascii = 0, i = 0, kana_seen = 0;
+    size_t japanese = 0, nonascii = 0, i = 0;
 
     while (i < len) {
         utf8proc_int32_t cp;
@@ -295,10 +338,7 @@ static double japanese_share(const char *text, size_t len, size_t *kana)
             (cp >= 0xff00 && cp <= 0xffef) || (cp >= 0x2460 && cp <= 0x24ff) ||
             (cp >= 0x3200 && cp <= 0x33ff))
             japanese++;
-        kana_seen += cp >= 0x3041 && cp <= 0x30fa;
     }
-    if (kana != NULL)
-        *kana = kana_seen;
     return nonascii ? (double)japanese / (double)nonascii : 0.0;
 }
 
@@ -314,31 +354,31 @@ static void result_take(struct charset_result *out, struct buf *b, unsigned flag
     b->len = b->cap = 0;
 }
 
+/* How near a reading that left bytes unread came (charset_run_to_utf8()). */
+struct near {
+    size_t bad;      /* bytes unread */
+    size_t clean;    /* the longest stretch of the input with no byte unread */
+    size_t eight;    /* UTF-8's: the 8-bit bytes in all */
+    bool wide;       /* it read some character past ASCII */
+    bool clean_wide; /* UTF-8's: so did that stretch (else: as WIDE) */
+};
+
+static bool has_wide_char(const char *text, size_t len);
+
 /*
  * Tries UTF-8, then CP932, then EUC-JP-MS; a candidate must read every
  * byte.  With REQUIRE_JAPANESE (the label was a single-byte charset, which
- * reads anything) a Japanese candidate must also look Japanese.
- *
- * With NEARLY, when none reads every byte, one that nearly does is taken,
- * the unreadable bytes as U+FFFD (CHARSET_REPLACED): text that is all
- * UTF-8, CP932 or EUC-JP-MS but for a byte or two - from a careless tool,
- * or put there to turn the rest into windows-1252 mojibake that no keyword
- * matches.  Nearly: at most a third of the 8-bit bytes unreadable (at least
- * two read for each one not: Latin-1 text, whose accented letters do not
- * pair up as UTF-8 does, stays windows-1252), and for CP932 and EUC-JP-MS,
- * text that looks Japanese, kana included (Latin-1 read as CP932 makes
- * kanji, never kana).  The fewest unreadable wins.
- *
- * Returns 1 with OUT filled when one fits, 0 when none does, -1 when out
- * of memory.
+ * reads anything) a Japanese candidate must also look Japanese.  Returns 1
+ * with OUT filled when one fits, 0 when none does, -1 when out of memory.
+ * NEAR (NULL: not wanted) gets how near CP932 and EUC-JP-MS came when they
+ * left bytes unread (zeroed by the caller: left so when not tried).
  */
-static int try_fallbacks(const char *in, size_t len, bool require_japanese, bool nearly,
-                         struct charset_result *out)
+static int try_fallbacks(const char *in, size_t len, bool require_japanese,
+                         struct charset_result *out, struct near near[2])
 {
-    static const char *const candidates[] = {"UTF-8", "CP932", "EUC-JP-MS"};
-    struct buf b = {0}, near = {0};
-    size_t bad, near_bad = SIZE_MAX, high = 0;
-    const char *near_used = NULL;
+    static const char *const candidates[] = {"CP932", "EUC-JP-MS"};
+    struct buf b = {0};
+    size_t bad, clean;
 
     if (is_valid_utf8(in, len)) {
         if (buf_append(&b, in, len) != 0)
@@ -346,43 +386,26 @@ static int try_fallbacks(const char *in, size_t len, bool require_japanese, bool
         result_take(out, &b, CHARSET_RELABELED, "UTF-8");
         return 1;
     }
-    for (size_t i = 0; nearly && i < len; i++)
-        high += (unsigned char)in[i] >= 0x80;
-    /* UTF-8 is known not to fit: converted only to see whether it nearly does. */
-    for (size_t i = nearly ? 0 : 1; i < sizeof(candidates) / sizeof(*candidates); i++) {
-        bool japanese = i > 0;
+    for (size_t i = 0; i < sizeof(candidates) / sizeof(*candidates); i++) {
         b.len = 0;
-        int rc = convert_iconv(candidates[i], in, len, &b, &bad);
+        int rc = convert_iconv_counted(candidates[i], in, len, &b, &bad, &clean);
         if (rc == -1) {
             free(b.data);
-            free(near.data);
             return -1;
         }
-        if (rc != 0)
-            continue;
-        if (bad == 0 && japanese &&
-            (!require_japanese || japanese_share(b.data, b.len, NULL) >= 0.6)) {
-            free(near.data);
+        if (near != NULL && rc == 0 && bad > 0) {
+            near[i].bad = bad;
+            near[i].clean = clean;
+            near[i].wide = near[i].clean_wide = has_wide_char(b.data, b.len);
+        }
+        if (rc == 0 && bad == 0 &&
+            (!require_japanese || japanese_share(b.data, b.len) >= 0.6)) {
             result_take(out, &b, CHARSET_RELABELED, candidates[i]);
             return 1;
         }
-        size_t kana = 0;
-        if (nearly && bad < near_bad && bad * 3 <= high &&
-            (!japanese || (japanese_share(b.data, b.len, &kana) >= 0.6 && kana > 0))) {
-            struct buf swap = near;
-            near = b;
-            b = swap;
-            near_bad = bad;
-            near_used = candidates[i];
-        }
     }
     free(b.data);
-    if (near_used == NULL) {
-        free(near.data);
-        return 0;
-    }
-    result_take(out, &near, CHARSET_RELABELED | CHARSET_REPLACED, near_used);
-    return 1;
+    return 0;
 }
 
 /* Makes IN (LEN bytes) the result as it is: OWNED when the caller gave it, else a copy.
@@ -486,6 +509,98 @@ static int convert_unicode(const char *label, enum charset_kind kind, const char
     return 0;
 }
 
+/* Does valid UTF-8 TEXT hold a character past ASCII other than U+FFFD? */
+static bool has_wide_char(const char *text, size_t len)
+{
+    size_t i = 0;
+
+    while (i < len) {
+        i += ascii_span(text + i, len - i);
+        if (i == len)
+            return false;
+        utf8proc_int32_t cp;
+        utf8proc_ssize_t n = utf8proc_iterate((const utf8proc_uint8_t *)text + i,
+                                              (utf8proc_ssize_t)(len - i), &cp);
+        if (n <= 0)
+            return false;
+        if (cp != 0xfffd)
+            return true;
+        i += (size_t)n;
+    }
+    return false;
+}
+
+/* The UTF-8 reading of the LEN bytes of IN, as struct near sees it. */
+static void utf8_near(const char *in, size_t len, struct near *near)
+{
+    size_t i = 0, stretch_start = 0;
+    bool stretch_wide = false;
+
+    memset(near, 0, sizeof(*near));
+    for (;;) {
+        i += ascii_span(in + i, len - i);
+        utf8proc_int32_t cp;
+        utf8proc_ssize_t n = i == len
+                                 ? 0
+                                 : utf8proc_iterate((const utf8proc_uint8_t *)in + i,
+                                                    (utf8proc_ssize_t)(len - i), &cp);
+        if (n > 0) {
+            near->wide = stretch_wide = true;
+            near->eight += (size_t)n;
+            i += (size_t)n;
+            continue;
+        }
+        /* An unread byte, or the end: a stretch ends. */
+        if (i - stretch_start > near->clean) {
+            near->clean = i - stretch_start;
+            near->clean_wide = stretch_wide;
+        }
+        if (i == len)
+            return;
+        near->bad++;
+        near->eight++;
+        stretch_start = ++i;
+        stretch_wide = false;
+    }
+}
+
+/*
+ * Did a reading of LEN bytes that left some unread (NEAR) miss only stray
+ * bytes of a binary file clinging to a run of text (charset_run_to_utf8())?
+ * Either it read all but at most RUN_ENDS of them and a quarter at most,
+ * in one stretch that holds a character past ASCII (the text; else
+ * windows-1252 keeps as much), or it left at most one 8-bit byte in 8 of
+ * EIGHT unread and read some such character.  CP932 and EUC-JP-MS (not
+ * UTF-8) read most short runs of any bytes, windows-1252 text too,
+ * so their stretch must be a line long at least (64 bytes).  Random bytes
+ * leave more unread, in more places (and are noise whichever way they are
+ * read).  XXX: 7-bit ISO-2022-JP with 8-bit bytes clinging to it is not
+ * read as ISO-2022-JP.
+ */
+static bool near_enough(const struct near *near, size_t len, size_t eight, bool utf8)
+{
+    size_t ends = len / 4 < RUN_ENDS ? len / 4 : RUN_ENDS;
+    return near->bad > 0 && ((near->clean_wide && near->clean + ends >= len &&
+                              (utf8 || near->clean >= 64)) ||
+                             (near->wide && near->bad <= eight / 8));
+}
+
+/* Reads IN as FROM (a near reading: unread bytes U+FFFD) into OUT.  1, or -1 when out of
+ * memory. */
+static int read_near(const char *in, size_t len, const char *from,
+                     struct charset_result *out)
+{
+    struct buf b = {0};
+    size_t bad;
+
+    if (convert_iconv(from, in, len, &b, &bad) != 0) {
+        free(b.data);
+        return -1; /* UTF-8, CP932, EUC-JP-MS: iconv knows them, only memory fails */
+    }
+    result_take(out, &b, CHARSET_RELABELED | (bad ? CHARSET_REPLACED : 0), from);
+    return 1;
+}
+
 /*
  * Converts IN from the charset LABEL names (or the bytes show) to UTF-8.
  * Long because it holds every decision about a lying label in one place
@@ -496,7 +611,7 @@ static int convert_unicode(const char *label, enum charset_kind kind, const char
  * hide in several functions.
  */
 static int convert(const char *label, const char *in, size_t len, char **owned,
-                   struct charset_result *out)
+                   bool nearest, struct charset_result *out)
 {
     enum charset_kind kind = charset_classify(label);
     struct buf b = {0};
@@ -543,7 +658,7 @@ static int convert(const char *label, const char *in, size_t len, char **owned,
     case KIND_SINGLE_BYTE:
         if (is_7bit(in, len))
             return result_as_is(out, in, len, owned, 0, "US-ASCII");
-        rc = try_fallbacks(in, len, true, false, out);
+        rc = try_fallbacks(in, len, true, out, NULL);
         if (rc != 0)
             return rc < 0 ? -1 : 0;
         rc = convert_iconv(label, in, len, &b, &bad);
@@ -566,9 +681,33 @@ static int convert(const char *label, const char *in, size_t len, char **owned,
         break;
     }
 
-    /* The label did not fit the bytes (or is unknown): find what does, or,
-     * without a label that could be believed, what nearly does. */
-    rc = try_fallbacks(in, len, false, kind != KIND_UTF8 && kind != KIND_OTHER, out);
+    /* The label did not fit the bytes (or is unknown): find what does.
+     * Without a label worth believing (none, or us-ascii), text that is
+     * UTF-8, CP932 or EUC-JP-MS but for a few stray bytes - from a careless
+     * tool, or put there to turn the rest into windows-1252 mojibake that no
+     * keyword matches - is read as that charset, the stray bytes as U+FFFD.
+     * A run cut from a binary file (NEAREST) that is UTF-8 but for stray
+     * bytes is read so first: valid UTF-8 sequences hardly happen by chance,
+     * while CP932 reads many short runs of any bytes cleanly.  Other text
+     * tries the clean readings first, as they cost less. */
+    struct near near[3] = {{0}}; /* UTF-8, CP932, EUC-JP-MS */
+    bool want_near = kind == KIND_ASCII;
+    if (nearest && want_near) {
+        utf8_near(in, len, &near[0]);
+        if (near_enough(&near[0], len, near[0].eight, true)) {
+            free(b.data);
+            return read_near(in, len, "UTF-8", out) < 0 ? -1 : 0;
+        }
+    }
+    rc = try_fallbacks(in, len, false, out, want_near ? near + 1 : NULL);
+    if (rc == 0 && want_near && !nearest) {
+        utf8_near(in, len, &near[0]);
+        if (near_enough(&near[0], len, near[0].eight, true))
+            rc = read_near(in, len, "UTF-8", out);
+    }
+    for (int i = 1; rc == 0 && want_near && i < 3; i++)
+        if (near_enough(&near[i], len, near[0].eight, false))
+            rc = read_near(in, len, i == 1 ? "CP932" : "EUC-JP-MS", out);
     if (rc != 0) {
         free(b.data);
         return rc < 0 ? -1 : 0;
@@ -605,14 +744,20 @@ int charset_to_utf8(const char *label, const char *in, size_t len,
                     struct charset_result *out)
 {
     char *none = NULL;
-    return convert(label, in, len, &none, out);
+    return convert(label, in, len, &none, false, out);
 }
 
 int charset_to_utf8_owned(const char *label, char *in, size_t len,
                           struct charset_result *out)
 {
     char *owned = in;
-    int rc = convert(label, in, len, &owned, out);
+    int rc = convert(label, in, len, &owned, false, out);
     free(owned); /* NULL when it became the result */
     return rc;
+}
+
+int charset_run_to_utf8(const char *in, size_t len, struct charset_result *out)
+{
+    char *none = NULL;
+    return convert(NULL, in, len, &none, true, out);
 }

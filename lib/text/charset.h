@@ -21,7 +21,9 @@
  *    every other position (mostly ASCII text).
  *  - Bytes nothing can read become U+FFFD; the result is always valid UTF-8.
  *
- * Pure functions, thread-safe.  The result is malloc'ed; the caller frees it.
+ * Pure functions, thread-safe (iconv's modules for CP932, EUC-JP-MS and
+ * windows-1252 stay loaded once used).  The result is malloc'ed; the
+ * caller frees it.
  */
 #ifndef SENDWATCH_CHARSET_H
 #define SENDWATCH_CHARSET_H
@@ -63,5 +65,17 @@ int charset_to_utf8(const char *label, const char *in, size_t len,
  */
 int charset_to_utf8_owned(const char *label, char *in, size_t len,
                           struct charset_result *out);
+
+/*
+ * Like charset_to_utf8() with no label, for bytes cut out of their context
+ * - a text run of a binary file (extract_file_text()), where stray bytes
+ * of the binary around it may cling to its ends.  A run that is UTF-8 but
+ * for such bytes (few, or only near its ends) is read as UTF-8 first; when
+ * no charset reads every byte, CP932 or EUC-JP-MS is used if it comes as
+ * near; the stray bytes become U+FFFD.  Otherwise the reading is
+ * charset_to_utf8()'s: windows-1252 for all, which would garble the text
+ * and hide its words.
+ */
+int charset_run_to_utf8(const char *in, size_t len, struct charset_result *out);
 
 #endif

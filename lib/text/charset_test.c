@@ -100,6 +100,60 @@ static void test_cases(void **state)
     }
 }
 
+/*
+ * charset_run_to_utf8(): a text run of a binary file, stray bytes of the
+ * binary clinging to it.  Read as the charset that reads nearly all of it
+ * (where charset_to_utf8() would read all as windows-1252), and as
+ * charset_to_utf8() does otherwise.
+ */
+static void test_runs(void **state)
+{
+    static const struct {
+        const char *in, *want;
+        unsigned want_flags;
+    } runs[] = {
+        /* Clean: as charset_to_utf8() reads them. */
+        {"plain ascii", "plain ascii", 0},
+        {"\xe7\xa4\xbe\xe5\xa4\x96\xe7\xa7\x98", "社外秘", CHARSET_RELABELED},
+        {"\x8e\xd0\x8aO\x94\xe9", "社外秘", CHARSET_RELABELED},
+        {"\x1b$B<R30Hk\x1b(B", "社外秘", CHARSET_RELABELED},
+        /* A stray byte at the start or the end: the rest is read. */
+        {"\xfd\xe7\xa4\xbe\xe5\xa4\x96\xe7\xa7\x98\xe3\x81\xa7\xe3\x81\x99",
+         "\xef\xbf\xbd社外秘です", CHARSET_RELABELED | CHARSET_REPLACED},
+        {"\x8e\xd0\x8aO\x94\xe9\x82\xc5\x82\xb7\x81"
+         "B\x8c\xda\x8bq\x96\xbc\x95\xeb\xfd",
+         "社外秘です。顧客名簿\xef\xbf\xbd", CHARSET_RELABELED | CHARSET_REPLACED},
+        /* Several stray bytes before a line of mostly ASCII: the line is read. */
+        {"\x80\xfd\xc3(\xa0\xff\xfeid,name,note\r\n1,yamada,\xe7\xa4\xbe\xe5\xa4\x96"
+         "\xe7\xa7\x98\r\n",
+         "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd(\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"
+         "id,name,note\r\n1,yamada,社外秘\r\n",
+         CHARSET_RELABELED | CHARSET_REPLACED},
+        {"\x80\xfd\xa0"
+         "1,Customer one,4111 1111 1111 1111,\x8e\xd0\x8aO\x94\xe9,tokyo head "
+         "office, second floor\r\n",
+         "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"
+         "1,Customer one,4111 1111 1111 1111,社外秘,tokyo head office, second floor\r\n",
+         CHARSET_RELABELED | CHARSET_REPLACED},
+        /* Nothing reads most of it: windows-1252 as before (CP932 reads a
+         * short text of it nearly, but garbled). */
+        {"Soci\xe9t\xe9", "Société", CHARSET_RELABELED},
+        {"caf\xe9", "café", CHARSET_RELABELED},
+        {"caf\xe9 cr\xe8me br\xfbl\xe9"
+         "e",
+         "café crème brûlée", CHARSET_RELABELED},
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof(runs) / sizeof(*runs); i++) {
+        struct charset_result r;
+        assert_int_equal(charset_run_to_utf8(runs[i].in, strlen(runs[i].in), &r), 0);
+        if (strcmp(r.text, runs[i].want) != 0 || r.flags != runs[i].want_flags)
+            fail_msg("run %zu: got \"%s\" flags %u via %s, want \"%s\" flags %u", i,
+                     r.text, r.flags, r.used, runs[i].want, runs[i].want_flags);
+        free(r.text);
+    }
+}
+
 /* Bytes that announce a Unicode encoding form: LEN bytes of IN, WANT_LEN of WANT. */
 struct unicode_case {
     const char *label;
@@ -173,6 +227,7 @@ static void test_unicode_forms(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {cmocka_unit_test(test_cases),
-                                       cmocka_unit_test(test_unicode_forms)};
+                                       cmocka_unit_test(test_unicode_forms),
+                                       cmocka_unit_test(test_runs)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -34,6 +34,10 @@ rule plan
     match any keywords "CONFIDENTIAL-PLAN"
     action reject "confidential"
 
+rule secret
+    match any keywords "社外秘"
+    action reject "secret"
+
 rule cut
     limit-exceeded
     action hold 10m
@@ -197,12 +201,37 @@ class Crafted(unittest.TestCase):
                 self.assert_judged(raw, ["cards"], not_flags=["limit-exceeded"], what=what)
         real = [("image/png", "screen.png", png(600 * 1024)),
                 ("image/jpeg", "photo.jpg", jpeg(600 * 1024)),
-                ("application/pdf", "catalog.pdf", pdf(600 * 1024))]
+                ("application/pdf", "catalog.pdf", pdf(200 * 1024))]
         got = self.judge(message(real))
         self.assertEqual(got["rules"], [], got)
         self.assertEqual(got["flags"], [], got)
         self.assertEqual([(a["name"], a["size"]) for a in got["attachments"]],
                          [(name, len(data)) for _, name, data in real])
+        # A PDF is read for its text runs, up to scan_text_limit: past it, the
+        # cut is flagged (an image whole to its end is not cut, however long).
+        self.assert_judged(message([("application/pdf", "catalog.pdf", pdf(600 * 1024))]),
+                           ["cut"], flags=["limit-exceeded"], what="PDF past the limit")
+
+    def test_binary_head_is_no_pass(self):
+        """A file that is neither an archive nor text by its head - the magic of
+        a PNG, a few hundred binary bytes, then a CSV of card numbers marked
+        社外秘 and CONFIDENTIAL-PLAN - is read for its text runs: named cards.png
+        (image/png), named cards.dat in a zip, the CSV in UTF-8 or in
+        Shift_JIS, stray binary bytes clinging to it."""
+        head = b"\x89PNG\r\n\x1a\n" + bytes((i * 7919) % 256 for i in range(400)) + b"\xfd"
+        text = "社外秘 CONFIDENTIAL-PLAN\r\n" + CARDS
+        for charset in ("utf-8", "cp932"):
+            cards = head + text.encode(charset) + bytes(range(32)) * 4
+            samples = {
+                "cards.png": message([("image/png", "cards.png", cards)]),
+                "cards.dat in a zip": message([("application/zip", "cards.zip",
+                                                zip_of([("cards.dat", cards)]))]),
+            }
+            for what, raw in samples.items():
+                with self.subTest(what, charset=charset):
+                    self.assert_judged(raw, ["cards", "plan", "secret"],
+                                       not_flags=["limit-exceeded"],
+                                       what="%s (%s)" % (what, charset))
 
     def test_text_cut_is_flagged(self):
         """A file read as text only because it looks like text (no text name or

@@ -64,8 +64,9 @@ def odt(text):
     return buf.getvalue()
 
 
-def message(name, attachments):
-    """A multipart/mixed message with base64 attachments [(filename, type, bytes)]."""
+def message(name, attachments, prefix="arch"):
+    """Writes PREFIX_NAME.eml: a multipart/mixed message with base64 attachments
+    [(filename, type, bytes)]."""
     lines = ["From: a@corp.example", "To: b@partner.example", "Subject: %s" % name,
              "MIME-Version: 1.0", 'Content-Type: multipart/mixed; boundary="arch"', "",
              "--arch", "Content-Type: text/plain", "", "see attached"]
@@ -75,7 +76,7 @@ def message(name, attachments):
                   "Content-Transfer-Encoding: base64", ""]
         lines += base64.encodebytes(data).decode().splitlines()
     lines += ["--arch--", ""]
-    with open(os.path.join(OUT, "arch_%s.eml" % name), "wb") as f:
+    with open(os.path.join(OUT, "%s_%s.eml" % (prefix, name)), "wb") as f:
         f.write("\r\n".join(lines).encode())
 
 
