@@ -91,7 +91,7 @@ static bool view_name_ends(const char *name, const char *ext)
 }
 
 static void view_extract(struct view *v, const struct spool *data, const char *name,
-                         int index, unsigned depth);
+                         int index, unsigned depth, bool plain);
 
 /* What a leaf part is, decided once before any of its readings. */
 struct view_leaf_info {
@@ -178,9 +178,15 @@ static void view_read_part(struct view *v, const struct view_leaf_info *info,
     /* Whatever else it is read as, what an S/MIME part wraps is read. */
     bool cms = info->smime && !v->failed &&
                view_walk_smime(v, decoded, info->smime_type, info->depth);
-    if (!v->failed && (info->body || view_is_text_type(info->type) || info->other_text ||
-                       view_name_ends(name ? name : "", ".csv") ||
-                       view_name_ends(name ? name : "", ".txt"))) {
+    bool as_text = info->body || view_is_text_type(info->type) || info->other_text ||
+                   view_name_ends(name ? name : "", ".csv") ||
+                   view_name_ends(name ? name : "", ".txt");
+    /* An attachment read as text for its type or a name may still be an
+     * archive that a client opens by its bytes or another name: looked
+     * into first, while its spool is whole. */
+    if (as_text && index >= 0 && !v->failed && !cms)
+        view_extract(v, decoded, name ? name : "", index, info->depth, false);
+    if (as_text && !v->failed) {
         bytes = view_slurp_take(v, decoded, v->limits.max_text, &len);
         if (bytes != NULL && decoded_size > len)
             view_note(v, VIEW_LIMIT_EXCEEDED,
@@ -202,8 +208,8 @@ static void view_read_part(struct view *v, const struct view_leaf_info *info,
         view_add_owned_bytes(v, field, NULL, index, info->charset, bytes, bytes, len,
                              info->is_html);
         bytes = NULL;
-    } else if (index >= 0 && !v->failed && !cms) {
-        view_extract(v, decoded, name ? name : "", index, info->depth);
+    } else if (!as_text && index >= 0 && !v->failed && !cms) {
+        view_extract(v, decoded, name ? name : "", index, info->depth, true);
     }
     free(bytes); /* the part was not read as text after all (a failure) */
 }
@@ -440,9 +446,10 @@ static void view_plain_file(struct view *v, const struct spool *data, int index)
                              false);
 }
 
-/* Looks into an attachment that may be an archive or an office document. */
+/* Looks into an attachment that may be an archive or an office document;
+ * with PLAIN, reads it as a plain file (view_plain_file) when it is neither. */
 static void view_extract(struct view *v, const struct spool *data, const char *name,
-                         int index, unsigned depth)
+                         int index, unsigned depth, bool plain)
 {
     static const struct extract_callbacks callbacks_template = {
         .entry = view_extract_entry,
@@ -460,15 +467,18 @@ static void view_extract(struct view *v, const struct spool *data, const char *n
         return;
     }
     if (depth >= v->limits.max_depth) {
-        view_note(v, VIEW_LIMIT_EXCEEDED, "attachments nested deeper than %u",
-                  v->limits.max_depth);
+        /* Not looked into.  Read as text already (not PLAIN), it is a cut only
+         * when it is no text at all. */
+        if (plain || !extract_looks_like_text(data))
+            view_note(v, VIEW_LIMIT_EXCEEDED, "attachments nested deeper than %u",
+                      v->limits.max_depth);
         return;
     }
     cb.ctx = v;
     int rc = extract_archive(data, name, index, depth, &v->budget, &cb, err, sizeof(err));
     if (rc < 0) {
         view_fail(v, err);
-    } else if (rc == 1) {
+    } else if (rc == 1 && plain) {
         view_plain_file(v, data, index);
     }
 }

@@ -1055,6 +1055,36 @@ static void test_exact_images_have_no_text(void **state)
     free(data);
 }
 
+/*
+ * A zip under a text label or a text name (text/plain "notes.txt"): a
+ * client saving it by its other name, or sniffing its bytes, opens the
+ * zip; it is looked into, and read as text besides.
+ */
+static void test_text_labelled_archive(void **state)
+{
+    static const char csv[] = "1,Yamada,4111 1111 1111 1111\r\n";
+    size_t zlen;
+    (void)state;
+    unsigned char *zip = make_zip("cards.csv", csv, sizeof(csv) - 1, &zlen);
+    static const struct {
+        const char *type, *name;
+    } labels[] = {{"text/plain", "notes.bin"},
+                  {"application/octet-stream", "notes.txt"},
+                  {"text/csv", "cards.csv"}};
+    for (size_t i = 0; i < sizeof(labels) / sizeof(*labels); i++) {
+        struct view *v =
+            view_of_named(labels[i].type, labels[i].name, zip, zlen, 76, NULL);
+        if (find_attachment(v, "cards.csv") == NULL ||
+            !has_text(v, VIEW_ATTACHMENT_TEXT, "4111 1111 1111 1111")) {
+            dump(v);
+            fail_msg("%s named %s: the zip inside was not read", labels[i].type,
+                     labels[i].name);
+        }
+        view_free(v);
+    }
+    free(zip);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -1173,6 +1203,7 @@ int main(void)
         cmocka_unit_test(test_binary_text_runs),
         cmocka_unit_test(test_binary_text_runs_cut),
         cmocka_unit_test(test_exact_images_have_no_text),
+        cmocka_unit_test(test_text_labelled_archive),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
