@@ -13,13 +13,11 @@
 #include "normalize.h"
 #include "view_internal.h"
 #include "view_name.h"
-#include "view_probe.h"
 
 void view_init(void)
 {
     g_mime_init();
     markup_init();
-    view_probe_init();
 }
 
 void view_shutdown(void)

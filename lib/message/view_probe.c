@@ -191,7 +191,3 @@ bool view_probe_skippable(GMimeDataWrapper *content, const char *type, const cha
     return skip;
 }
 
-void view_probe_init(void)
-{
-    /* Nothing to prepare: the walks and extract_sniff() need no tables. */
-}

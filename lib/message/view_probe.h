@@ -5,8 +5,7 @@
  * it (look for an archive or compressed data, take it for text, read its
  * text runs unless it is an exact image) must find nothing (the how is
  * explained in view_probe.c).  Nothing is cut, so no flag is set.  Private
- * to the view module.  view_probe_init() runs once from view_init(); the
- * rest is thread-safe.
+ * to the view module; thread-safe.
  */
 #ifndef SENDWATCH_VIEW_PROBE_H
 #define SENDWATCH_VIEW_PROBE_H
@@ -14,8 +13,6 @@
 #include <gmime/gmime.h>
 #include <stdbool.h>
 #include <stdint.h>
-
-void view_probe_init(void);
 
 /*
  * True when a part of TYPE named NAME (decoded; NULL or "" for none) needs
