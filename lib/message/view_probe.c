@@ -190,4 +190,3 @@ bool view_probe_skippable(GMimeDataWrapper *content, const char *type, const cha
     g_free(tail);
     return skip;
 }
-
