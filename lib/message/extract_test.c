@@ -39,10 +39,17 @@ static const struct {
      BYTES("\0ab\x02"
            "cd\tef\r\ngh\x1b(B\x7fij\0"),
      100, "cd\tef\r\ngh\x1b(B\x7fij", EXTRACT_TEXT_UTF8, false},
-    {"each run in its own charset: UTF-8, Shift_JIS, ISO-2022-JP, windows-1252",
-     BYTES("\0\xe7\xa4\xbe\xe5\xa4\x96\xe7\xa7\x98\0\x8b\x40\x96\xa7\0\x1b$B6KHk\x1b(B\0"
-           "caf\xe9\0"),
-     100, "社外秘\n機密\n極秘\ncafé", EXTRACT_TEXT_UTF8, false},
+    {"each run in its own charset: UTF-8, Shift_JIS, ISO-2022-JP; a Shift_JIS run "
+     "under 12 bytes and windows-1252 are not told from noise, their ASCII is kept",
+     BYTES("\0\xe7\xa4\xbe\xe5\xa4\x96\xe7\xa7\x98\0\x8b\x40\x96\xa7\x8e\x96\x8d\x80\x82"
+           "\xcc"
+           "\x8e\x91\x97\xbf\0\x8b\x40\x96\xa7\0\x1b$B6KHk\x1b(B\0"
+           "caf\xe9 cr\xe8me br\xfbl\xe9"
+           "e\0"),
+     100, "社外秘\n機密事項の資料\n極秘\nme br", EXTRACT_TEXT_UTF8, false},
+    {"noise: 8-bit bytes that read as no charset go, the ASCII in them stays",
+     BYTES("\0\xff\xfe\x80\xa0\xfdhello world\xff\x80\xfe\xfd\xa0\0"), 100, "hello world",
+     EXTRACT_TEXT_UTF8, false},
     {"a stray byte clinging to a run",
      BYTES("\x01\xfd\xe7\xa4\xbe\xe5\xa4\x96\xe7\xa7\x98\0"), 100, "\xef\xbf\xbd社外秘",
      EXTRACT_TEXT_UTF8, false},
