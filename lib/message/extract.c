@@ -714,6 +714,10 @@ static size_t eucjp_reads(const unsigned char *p, size_t n)
     return i;
 }
 
+/* Stray bytes of a binary that may cling to either end of a run of text:
+ * the last bytes of a header before it (a CRC, a length), not breaks. */
+#define RUN_STRAY_MAX 32
+
 /* What a run with 8-bit bytes or an ESC is (run_kind). */
 enum run_kind { RUN_NOISE, RUN_ISO2022JP, RUN_UTF8, RUN_SJIS, RUN_EUCJP };
 
@@ -724,7 +728,8 @@ enum run_kind { RUN_NOISE, RUN_ISO2022JP, RUN_UTF8, RUN_SJIS, RUN_EUCJP };
  * matched: the bulk of the cost of a large PDF, and nothing to find.  Text
  * is: an ISO-2022-JP designation (ESC $), or bytes that read as whole
  * UTF-8, Shift_JIS or EUC-JP characters but for a few stray bytes of the
- * binary clinging to either end (up to 4, an eighth of the run at most;
+ * binary clinging to either end (up to RUN_STRAY_MAX, an eighth of the run
+ * at most;
  * Shift_JIS and EUC-JP only for runs of EXTRACT_RUN_MIN_JIS bytes or more):
  * *CLEAN_START and *CLEAN_END then bound what reads.  Random bytes fail
  * within a few characters.  Windows-1252 text in a binary is not told from
@@ -736,7 +741,7 @@ static enum run_kind run_kind(const unsigned char *p, size_t n, size_t *clean_st
     static size_t (*const readers[])(const unsigned char *,
                                      size_t) = {utf8_reads, sjis_reads, eucjp_reads};
     static const enum run_kind kinds[] = {RUN_UTF8, RUN_SJIS, RUN_EUCJP};
-    size_t ends = n / 8 < 4 ? n / 8 : 4;
+    size_t ends = n / 8 < RUN_STRAY_MAX ? n / 8 : RUN_STRAY_MAX;
     /* Random bytes read as UTF-8 for a character or two, as Shift_JIS or
      * EUC-JP for several: these must read a longer run to count. */
     size_t readers_used = n >= EXTRACT_RUN_MIN_JIS ? 3 : 1;
