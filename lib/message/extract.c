@@ -675,43 +675,42 @@ static size_t utf8_reads(const unsigned char *p, size_t n)
     return i;
 }
 
-static size_t sjis_reads(const unsigned char *p, size_t n)
+/* The length of the Shift_JIS (SJIS) or EUC-JP character at P (N bytes
+ * left) that starts with a byte >= 0x80, or 0 when none starts there. */
+static size_t jis_char(const unsigned char *p, size_t n, bool sjis)
 {
-    size_t i = 0;
-    while (i < n) {
-        unsigned char c = p[i];
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
+    unsigned char c = p[0];
+    if (sjis) {
         bool lead = (c >= 0x81 && c <= 0x9f) || (c >= 0xe0 && c <= 0xfc);
-        if (!lead || i + 1 >= n || p[i + 1] < 0x40 || p[i + 1] == 0x7f || p[i + 1] > 0xfc)
-            break;
-        i += 2;
+        return lead && n >= 2 && p[1] >= 0x40 && p[1] != 0x7f && p[1] <= 0xfc ? 2 : 0;
     }
-    return i;
+    size_t k = c == 0x8f ? 3 : c >= 0xa1 && c <= 0xfe ? 2 : 0;
+    for (size_t j = 1; j < k; j++)
+        if (j >= n || p[j] < 0xa1 || p[j] > 0xfe)
+            return 0;
+    return k;
 }
 
-static size_t eucjp_reads(const unsigned char *p, size_t n)
+static size_t jis_reads(const unsigned char *p, size_t n, bool sjis)
 {
     size_t i = 0;
     while (i < n) {
-        unsigned char c = p[i];
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        size_t k = c == 0x8f ? 3 : c >= 0xa1 && c <= 0xfe ? 2 : 0;
-        if (k == 0 || i + k > n)
-            break;
-        size_t j = 1;
-        while (j < k && p[i + j] >= 0xa1 && p[i + j] <= 0xfe)
-            j++;
-        if (j < k)
+        size_t k = p[i] < 0x80 ? 1 : jis_char(p + i, n - i, sjis);
+        if (k == 0)
             break;
         i += k;
     }
     return i;
+}
+
+static size_t sjis_reads(const unsigned char *p, size_t n)
+{
+    return jis_reads(p, n, true);
+}
+
+static size_t eucjp_reads(const unsigned char *p, size_t n)
+{
+    return jis_reads(p, n, false);
 }
 
 /* Stray bytes of a binary that may cling to either end of a run of text:
