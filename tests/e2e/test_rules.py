@@ -2,6 +2,7 @@
 """Leak-prevention rules through a real Postfix: every action, and reload."""
 
 import base64
+import io
 import json
 import os
 import re
@@ -9,6 +10,7 @@ import subprocess
 import signal
 import smtplib
 import unittest
+import zipfile
 
 import swtest
 
@@ -60,6 +62,21 @@ def iso2022jp_message(subject, text, to=OUTSIDE):
             "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=ISO-2022-JP\r\n"
             "Content-Transfer-Encoding: 7bit\r\n\r\n" % (SENDER, to, subject, subject)
             ).encode() + body + b"\r\n"
+
+
+SAMPLES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "lib",
+                       "message", "testdata", "view")
+
+
+def sample_body(name):
+    """A sample message's MIME headers and body, its address headers left out."""
+    with open(os.path.join(SAMPLES, name), "rb") as f:
+        raw = f.read()
+    head, _, body = raw.partition(b"\r\n\r\n") if b"\r\n\r\n" in raw else \
+        raw.replace(b"\n", b"\r\n").partition(b"\r\n\r\n")
+    keep = [line for line in head.split(b"\r\n")
+            if line.lower().startswith((b"content-", b" ", b"\t"))]
+    return b"\r\n".join(keep) + b"\r\n\r\n" + body
 
 
 class Actions(unittest.TestCase):
@@ -178,10 +195,16 @@ class Actions(unittest.TestCase):
         """Crafted mail a receiving client still opens: the card is only in the
         reading GMime does not take (a second boundary parameter; a boundary line
         with text after it; base64 that goes on after its padding; a number
-        broken by a format=flowed soft line break, or by a NUL byte).  Each one
-        is refused."""
+        broken by a format=flowed soft line break, or by a NUL byte), or in a
+        file a client opens otherwise than its label says (a zip as text/plain,
+        a CSV behind a PNG's magic, a multipart under a second Content-Type,
+        S/MIME opaque signed content).  Each one is refused."""
         import base64
         card = base64.encodebytes(b"list: 4111 1111 1111 1111\n")
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+            z.writestr("cards.csv", "1,Yamada,4111 1111 1111 1111\r\n")
+        zipped_csv = buf.getvalue()
         head = ("From: <%s>\r\nTo: <%s>\r\nSubject: crafted\r\nMIME-Version: 1.0\r\n"
                 % (SENDER, OUTSIDE)).encode()
         attachment = (b"Content-Type: application/octet-stream; name=\"l.csv\"\r\n"
@@ -204,6 +227,27 @@ class Actions(unittest.TestCase):
             # Postfix passes a raw NUL in a body line on; clients show nothing.
             "nul in the number": head +
             b"Content-Type: text/plain\r\n\r\npay with 4111 1111\x00 1111 1111\r\n",
+            # A zip labelled text/plain: a client opens it by its bytes.
+            "zip as text/plain": head +
+            b"Content-Type: text/plain; name=\"notes.txt\"\r\n"
+            b"Content-Transfer-Encoding: base64\r\n\r\n" +
+            base64.encodebytes(zipped_csv) + b"\r\n",
+            # A PNG's magic, binary bytes, then the CSV: read for its text runs.
+            "csv behind a png": head +
+            b"Content-Type: image/png; name=\"cards.png\"\r\n"
+            b"Content-Transfer-Encoding: base64\r\n\r\n" +
+            base64.encodebytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) +
+                               b"list: 4111 1111 1111 1111\r\n") + b"\r\n",
+            # multipart/mixed, then text/plain on one part: GMime takes the
+            # last; a client taking the first opens the attachment.
+            "two content types": head +
+            b"Content-Type: multipart/mixed; boundary=\"A\"\r\n\r\n"
+            b"--A\r\nContent-Type: multipart/mixed; boundary=\"B\"\r\n"
+            b"Content-Type: text/plain\r\n\r\nhi\r\n--B\r\n" + attachment +
+            b"--B--\r\n--A--\r\n",
+            # S/MIME opaque signed (openssl cms -sign -nodetach): the signed
+            # entity inside holds the card.
+            "s/mime opaque signed": head + sample_body("smime_signed.eml"),
         }
         for what, message in crafted.items():
             with self.assertRaises(smtplib.SMTPDataError, msg=what) as caught:
