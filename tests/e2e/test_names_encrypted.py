@@ -21,6 +21,16 @@ rule unreadable-mail
     direction external
     encrypted-message
     action hold 10m
+
+rule elsewhere
+    direction external
+    external-body
+    action reject "Links to files kept elsewhere may not be sent outside"
+
+rule secret-name
+    direction external
+    match attachment-name keywords "社外秘"
+    action reject "Confidential files may not be sent outside"
 """
 
 SENDER = "alice@corp.sendwatch.test"
@@ -80,6 +90,31 @@ class NamesAndEncryption(unittest.TestCase):
         self.assertNotIn(qid, self.stack.postfix.sent_ids())
         subprocess.run(["postsuper", "-c", self.stack.postfix.config_dir, "-d", qid, "hold"],
                        check=True, capture_output=True)
+
+
+    def test_external_body_is_seen(self):
+        """message/external-body (a link to a file elsewhere): flagged, so the
+        rule on external-body refuses it."""
+        with self.assertRaises(smtplib.SMTPDataError) as caught:
+            self.send(sample("kind_external_body.eml"))
+        self.assertEqual(caught.exception.smtp_code, 550)
+        self.assertIn(b"Links to files kept elsewhere", caught.exception.smtp_error)
+        self.assertIn("external-body", self.stack.milter.log_text())
+
+    def test_nul_inside_a_keyword_of_a_name(self):
+        """filename*=UTF-8''%E7%A4%BE%00%E5%A4%96%E7%A7%98.txt: the NUL splits no
+        keyword of the name."""
+        with self.assertRaises(smtplib.SMTPDataError) as caught:
+            self.send(sample("name_2231_nul_keyword.eml"))
+        self.assertEqual(caught.exception.smtp_code, 550)
+        self.assertIn(b"Confidential files", caught.exception.smtp_error)
+
+    def test_signed_smime_is_read_not_held(self):
+        """S/MIME opaque signed mail is read, not taken for encrypted: not held."""
+        msg = sample("kind_signed_smime.eml")
+        qid = self.send(msg)
+        swtest.poll(lambda: qid in self.stack.postfix.sent_ids(), 30,
+                    "%s delivered (%s)" % (qid, self.stack.where()))
 
 
 if __name__ == "__main__":
