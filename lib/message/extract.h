@@ -24,7 +24,8 @@
  * entry or a broken archive is reported through the problem callback;
  * nothing is skipped silently.
  *
- * Thread-safe: everything lives in the arguments.
+ * extract.c holds the archive walk, extract_text.c the text of a plain file
+ * (extract_file_text).  Thread-safe: everything lives in the arguments.
  */
 #ifndef SENDWATCH_EXTRACT_H
 #define SENDWATCH_EXTRACT_H
