@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 #include "view.h"
 #include "view_name.h"
 #include "view_test_support.h"
