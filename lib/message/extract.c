@@ -387,13 +387,24 @@ static int extract_any(const struct spool *data, const char *name, int id, unsig
                        struct extract_budget *budget, const struct extract_callbacks *cb,
                        char *err, size_t errlen);
 
-/* A file in an archive that is no archive itself (DATA): its text, under CHILD. */
-static int run_plain_file(struct extract_run *r, const struct spool *data, int child)
+/* A file in an archive that is no archive itself (DATA, at PATH): its text,
+ * under CHILD. */
+static int run_plain_file(struct extract_run *r, const struct spool *data, int child,
+                          const char *path)
 {
     char *text;
     size_t len;
     enum extract_text_kind kind;
     bool cut;
+
+    if (extract_is_compound_file(data)) {
+        if (is_office_name(path))
+            r->cb->problem(r->cb->ctx, child, EXTRACT_ENCRYPTED,
+                           "an office document in an archive has a password");
+        else
+            r->cb->problem(r->cb->ctx, child, EXTRACT_UNREADABLE,
+                           "a binary Office file in an archive: its text is not read");
+    }
 
     if (extract_file_text(data, r->budget->max_text, &text, &len, &kind, &cut, r->err,
                           r->errlen) != 0)
@@ -456,7 +467,7 @@ static int run_file(struct extract_run *r, struct archive_entry *entry, const ch
         rc = extract_any(inner, path, child, r->depth + 1, r->budget, r->cb, r->err,
                          r->errlen);
         if (rc == 1) /* no archive: a file, read as extract_file_text() says */
-            rc = run_plain_file(r, inner, child);
+            rc = run_plain_file(r, inner, child, path);
     }
     spool_free(inner);
     return rc;
@@ -682,6 +693,16 @@ static la_int64_t sparse_skip(struct archive *a, void *client, la_int64_t reques
     struct extract_sparse *s = client;
     (void)a;
     return range_skip(&s->offset, s->size, request);
+}
+
+bool extract_is_compound_file(const struct spool *data)
+{
+    static const unsigned char cfb[8] = {0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1};
+    unsigned char head[8];
+    char err[128];
+
+    return spool_read_at(data, 0, head, sizeof(head), err, sizeof(err)) == 8 &&
+           memcmp(head, cfb, sizeof(cfb)) == 0;
 }
 
 bool extract_sniff(const void *head, size_t head_len, const void *tail, size_t tail_len,

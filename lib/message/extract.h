@@ -62,6 +62,7 @@ enum extract_problem {
     EXTRACT_LIMIT = 1u << 0,
     EXTRACT_MALFORMED = 1u << 1,
     EXTRACT_ENCRYPTED = 1u << 2,
+    EXTRACT_UNREADABLE = 1u << 3, /* a format whose text is not read (compound file) */
 };
 
 struct extract_callbacks {
@@ -73,7 +74,8 @@ struct extract_callbacks {
     void (*text)(void *ctx, int id, enum extract_text_kind kind, const char *bytes,
                  size_t len);
     /* A limit hit (EXTRACT_LIMIT), a broken archive or document
-     * (EXTRACT_MALFORMED), an encrypted entry (EXTRACT_ENCRYPTED). */
+     * (EXTRACT_MALFORMED), an encrypted entry (EXTRACT_ENCRYPTED), a file
+     * whose text is not read (EXTRACT_UNREADABLE). */
     void (*problem)(void *ctx, int id, enum extract_problem what, const char *why);
 };
 
@@ -110,6 +112,15 @@ int extract_archive(const struct spool *data, const char *name, int id, unsigned
  * bytes read (never for an exact image): the caller flags the cut.
  * Returns 0, or -1 with ERR filled (out of memory, a spool read error).
  */
+/*
+ * True when DATA is an OLE2 compound file (it starts with D0 CF 11 E0 A1 B1
+ * 1A E1): a binary Office document (.doc, .xls, .ppt), an Outlook .msg, or
+ * an OOXML document under a password.  Its text is not read - only its
+ * text runs, and its text is UTF-16 - so it is reported: an encrypted
+ * document when it is named as OOXML, else an unreadable format.
+ */
+bool extract_is_compound_file(const struct spool *data);
+
 int extract_file_text(const struct spool *data, size_t max, char **text, size_t *len,
                       enum extract_text_kind *kind, bool *cut, char *err, size_t errlen);
 

@@ -410,6 +410,8 @@ const char *view_flag_name(unsigned flag)
         return "partial-message";
     case VIEW_EXTERNAL_BODY:
         return "external-body";
+    case VIEW_UNREADABLE_FORMAT:
+        return "unreadable-format";
     }
     return NULL;
 }

@@ -21,7 +21,7 @@
  *    message is then scanned as text too, so broken MIME cannot hide a
  *    keyword), a hit limit, an encrypted archive, a charset label that lied,
  *    encrypted mail (S/MIME, OpenPGP), a message/partial fragment, a
- *    message/external-body reference (enum view_flag).
+ *    message/external-body reference, a binary Office file (enum view_flag).
  * Forwarded messages (message/rfc822) are read as mail: their subject,
  * body and attachments join the view at a greater depth.  So is the MIME
  * entity inside S/MIME opaque signed and compressed parts (view_smime.h),
@@ -68,8 +68,11 @@ enum view_flag {
     VIEW_ENCRYPTED_MESSAGE = 1u << 5, /* S/MIME or OpenPGP encrypted content */
     VIEW_PARTIAL_MESSAGE = 1u << 6,   /* a message/partial fragment */
     VIEW_EXTERNAL_BODY = 1u << 7, /* message/external-body: the content is elsewhere */
+    /* An attachment in a format whose text is not read, only its text runs:
+     * an OLE2 compound file (binary Office .doc/.xls/.ppt, Outlook .msg). */
+    VIEW_UNREADABLE_FORMAT = 1u << 8,
 };
-#define VIEW_FLAG_LAST VIEW_EXTERNAL_BODY
+#define VIEW_FLAG_LAST VIEW_UNREADABLE_FORMAT
 
 /*
  * The name of FLAG (one bit of enum view_flag) as rules, logs and

@@ -591,6 +591,40 @@ static void test_text_labelled_archive(void **state)
     }
     free(zip);
 }
+/*
+ * An OLE2 compound file - a binary Office document (.xls) - whose text is
+ * UTF-16 and not read: flagged unreadable-format, at the top and in a zip;
+ * named as OOXML (a docx under a password) in a zip, it is encrypted.
+ */
+static void test_compound_files(void **state)
+{
+    unsigned char cfb[512] = {0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1};
+    size_t zlen;
+    (void)state;
+    memcpy(cfb + 64, "\x3e\x79\x16\x59\xd8\x79", 6); /* 社外秘 in UTF-16LE */
+    struct view *v =
+        view_of_named("application/vnd.ms-excel", "list.xls", cfb, sizeof(cfb), 76, NULL);
+    assert_true(view_flags(v) & VIEW_UNREADABLE_FORMAT);
+    assert_false(view_flags(v) & VIEW_ENCRYPTED_ARCHIVE);
+    view_free(v);
+    unsigned char *zip = make_zip("list.xls", cfb, sizeof(cfb), &zlen);
+    v = view_of_named("application/zip", "list.zip", zip, zlen, 76, NULL);
+    assert_true(view_flags(v) & VIEW_UNREADABLE_FORMAT);
+    view_free(v);
+    free(zip);
+    zip = make_zip("plan.docx", cfb, sizeof(cfb), &zlen);
+    v = view_of_named("application/zip", "plan.zip", zip, zlen, 76, NULL);
+    assert_true(view_flags(v) & VIEW_ENCRYPTED_ARCHIVE);
+    assert_false(view_flags(v) & VIEW_UNREADABLE_FORMAT);
+    view_free(v);
+    free(zip);
+    /* A plain binary is no compound file. */
+    cfb[0] = 0;
+    v = view_of_named("application/octet-stream", "x.bin", cfb, sizeof(cfb), 76, NULL);
+    assert_false(view_flags(v) & VIEW_UNREADABLE_FORMAT);
+    view_free(v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -601,6 +635,7 @@ int main(void)
         cmocka_unit_test(test_binary_text_runs_cut),
         cmocka_unit_test(test_exact_images_have_no_text),
         cmocka_unit_test(test_text_labelled_archive),
+        cmocka_unit_test(test_compound_files),
     };
     return cmocka_run_group_tests(tests, view_test_setup, view_test_teardown);
 }

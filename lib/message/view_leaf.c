@@ -397,6 +397,10 @@ static void view_extract_problem(void *ctx, int id, enum extract_problem what,
         v->flags |= VIEW_ENCRYPTED_ARCHIVE;
         return;
     }
+    if (what == EXTRACT_UNREADABLE) {
+        v->flags |= VIEW_UNREADABLE_FORMAT;
+        return;
+    }
     view_note(v, what == EXTRACT_LIMIT ? VIEW_LIMIT_EXCEEDED : VIEW_MALFORMED, "%s", why);
 }
 
@@ -406,18 +410,14 @@ static void view_extract_problem(void *ctx, int id, enum extract_problem what,
  */
 static bool view_is_encrypted_office(const struct spool *data, const char *name)
 {
-    static const unsigned char cfb[8] = {0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1};
     static const char *const exts[] = {".docx", ".xlsx", ".pptx",
                                        ".docm", ".xlsm", ".pptm"};
-    unsigned char head[8];
-    char err[128];
     bool office = false;
 
     for (size_t i = 0; i < sizeof(exts) / sizeof(*exts); i++)
         if (view_name_ends(name, exts[i]))
             office = true;
-    return office && spool_read_at(data, 0, head, sizeof(head), err, sizeof(err)) == 8 &&
-           memcmp(head, cfb, sizeof(cfb)) == 0;
+    return office && extract_is_compound_file(data);
 }
 
 /*
@@ -432,6 +432,8 @@ static void view_plain_file(struct view *v, const struct spool *data, int index)
     enum extract_text_kind kind;
     bool cut;
 
+    if (extract_is_compound_file(data))
+        v->flags |= VIEW_UNREADABLE_FORMAT; /* an encrypted one returned before */
     if (extract_file_text(data, v->limits.max_text, &text, &len, &kind, &cut, err,
                           sizeof(err)) != 0) {
         view_fail(v, err);
