@@ -41,7 +41,7 @@ static bool run_breaks(unsigned char c)
 struct text_runs {
     struct buf out;
     struct buf pending; /* a run cut by the end of a read, until it ends */
-    bool coded;         /* the pending run holds a byte >= 0x80 or an ESC */
+    unsigned coded;     /* the pending run's RUN_8BIT and RUN_ESC */
 };
 
 /*
@@ -115,6 +115,10 @@ static size_t eucjp_reads(const unsigned char *p, size_t n)
  * the last bytes of a header before it (a CRC, a length), not breaks. */
 #define RUN_STRAY_MAX 32
 
+/* What a run holds besides ASCII (text_runs_feed). */
+#define RUN_8BIT 1u /* a byte >= 0x80 */
+#define RUN_ESC  2u /* an ESC */
+
 /* What a run with 8-bit bytes or an ESC is (run_kind). */
 enum run_kind { RUN_NOISE, RUN_ISO2022JP, RUN_UTF8, RUN_SJIS, RUN_EUCJP };
 
@@ -132,8 +136,8 @@ enum run_kind { RUN_NOISE, RUN_ISO2022JP, RUN_UTF8, RUN_SJIS, RUN_EUCJP };
  * within a few characters.  Windows-1252 text in a binary is not told from
  * noise (it reads any byte): only its ASCII is kept.
  */
-static enum run_kind run_kind(const unsigned char *p, size_t n, size_t *clean_start,
-                              size_t *clean_end)
+static enum run_kind run_kind(const unsigned char *p, size_t n, bool esc,
+                              size_t *clean_start, size_t *clean_end)
 {
     static size_t (*const readers[])(const unsigned char *,
                                      size_t) = {utf8_reads, sjis_reads, eucjp_reads};
@@ -143,16 +147,19 @@ static enum run_kind run_kind(const unsigned char *p, size_t n, size_t *clean_st
      * EUC-JP for several: these must read a longer run to count. */
     size_t readers_used = n >= EXTRACT_RUN_MIN_JIS ? 3 : 1;
 
-    if (memmem(p, n, "\x1b$", 2) != NULL)
+    if (esc && memmem(p, n, "\x1b$", 2) != NULL)
         return RUN_ISO2022JP;
-    for (size_t start = 0; start <= ends; start++)
-        for (size_t r = 0; r < readers_used; r++) {
+    for (size_t r = 0; r < readers_used; r++)
+        /* From the start, then from just past each byte that does not read,
+         * as long as what lies before may be stray. */
+        for (size_t start = 0; start <= ends;) {
             size_t read = readers[r](p + start, n - start);
             if (start + read + ends >= n) {
                 *clean_start = start;
                 *clean_end = start + read;
                 return kinds[r];
             }
+            start += read + 1;
         }
     return RUN_NOISE;
 }
@@ -200,22 +207,22 @@ static int append_converted(struct buf *out, const char *label, const unsigned c
 }
 
 /*
- * Adds one whole run (N bytes at P; CODED: it holds a byte >= 0x80 or an
- * ESC) to T->out: one too short is dropped, plain ASCII kept as it is,
- * noise (run_kind) cut down to its ASCII, and any other converted to UTF-8
- * on its own, in the charset that reads it: the runs of one file are not
- * of one charset, and a run of noise must not decide how a run of Japanese
- * is read.  Each kept run ends with '\n'.  0, or -1 when out of memory.
+ * Adds one whole run (N bytes at P; CODED: what it holds, RUN_*) to T->out: one too short
+ * is dropped, plain ASCII kept as it is, noise (run_kind) cut down to its ASCII, and any
+ * other converted to UTF-8 on its own, in the charset that reads it: the runs of one file
+ * are not of one charset, and a run of noise must not decide how a run of Japanese is
+ * read.  Each kept run ends with '\n'.  0, or -1 when out of memory.
  */
 static int text_runs_add(struct text_runs *t, const unsigned char *p, size_t n,
-                         bool coded)
+                         unsigned coded)
 {
     size_t before = t->out.len, start = 0, end = n;
     int rc = 0;
 
     if (n < EXTRACT_RUN_MIN)
         return 0;
-    switch (coded ? run_kind(p, n, &start, &end) : RUN_UTF8) {
+    switch (coded & (RUN_8BIT | RUN_ESC) ? run_kind(p, n, coded & RUN_ESC, &start, &end)
+                                         : RUN_UTF8) {
     case RUN_NOISE:
         rc = append_ascii(&t->out, p, n);
         break;
@@ -247,7 +254,7 @@ static int text_runs_end(struct text_runs *t)
     int rc = text_runs_add(t, (const unsigned char *)t->pending.data, t->pending.len,
                            t->coded);
     t->pending.len = 0;
-    t->coded = false;
+    t->coded = 0;
     return rc;
 }
 
@@ -262,11 +269,9 @@ static int text_runs_feed(struct text_runs *t, const unsigned char *p, size_t n)
 
     while (i < n) {
         size_t j = i;
-        bool coded = false;
-        while (j < n && !run_breaks(p[j])) {
-            coded |= p[j] >= 0x80 || p[j] == 0x1b;
-            j++;
-        }
+        unsigned coded = 0;
+        for (; j < n && !run_breaks(p[j]); j++)
+            coded |= p[j] >= 0x80 ? RUN_8BIT : p[j] == 0x1b ? RUN_ESC : 0;
         if (j < n && t->pending.len == 0) {
             if (text_runs_add(t, p + i, j - i, coded) != 0)
                 return -1;
