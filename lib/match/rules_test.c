@@ -11,16 +11,7 @@
 #include <unistd.h>
 
 #include "rules.h"
-
-static const struct view_limits limits = {
-    .max_depth = 4,
-    .max_entries = 100,
-    .max_expanded = 1 << 24,
-    .max_ratio = 100,
-    .max_text = 1 << 20,
-    .memory_limit = 1 << 16,
-    .temp_dir = "/tmp",
-};
+#include "view_test_support.h"
 
 static struct view *view_of(const char *message)
 {
@@ -517,25 +508,6 @@ struct crafted {
     "rule exe-text\n    match attachment-name keywords \".exe\"\n    action store x\n"
 #define ENCRYPTED_RULES "rule unreadable\n    encrypted-message\n    action hold 10m\n"
 
-static struct view *view_of_file(const char *name)
-{
-    char path[512], buf[65536], err[256];
-    snprintf(path, sizeof(path), "%s/view/%s", SENDWATCH_TESTDATA, name);
-    FILE *fp = fopen(path, "rb");
-    if (fp == NULL)
-        fail_msg("cannot open %s", path);
-    struct spool *sp = spool_new(1 << 20, "/tmp");
-    size_t n;
-    while ((n = fread(buf, 1, sizeof(buf), fp)) > 0)
-        assert_int_equal(spool_write(sp, buf, n, err, sizeof(err)), 0);
-    fclose(fp);
-    struct view *v = view_build(sp, &limits, err, sizeof(err));
-    spool_free(sp);
-    if (v == NULL)
-        fail_msg("%s: view_build: %s", name, err);
-    return v;
-}
-
 static bool has_name(const struct view *v, const char *name)
 {
     for (size_t i = 0; i < view_attachment_count(v); i++) {
@@ -549,7 +521,7 @@ static bool has_name(const struct view *v, const char *name)
 
 static void check_crafted(const struct crafted *c)
 {
-    struct view *view = view_of_file(c->file);
+    struct view *view = load(c->file);
     struct rules *rs = parse_ok(c->rules);
     const char *rcpt = "bob@partner.example";
     struct rules_envelope env = {
