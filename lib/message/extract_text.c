@@ -149,17 +149,17 @@ static enum run_kind run_kind(const unsigned char *p, size_t n, bool esc,
 
     if (esc && memmem(p, n, "\x1b$", 2) != NULL)
         return RUN_ISO2022JP;
-    for (size_t r = 0; r < readers_used; r++)
-        /* From the start, then from just past each byte that does not read,
-         * as long as what lies before may be stray. */
-        for (size_t start = 0; start <= ends;) {
+    /* The earliest start that reads to the end, so that a stray byte that
+     * happens to pair with the text's first byte does not cost that
+     * character: each try fails within a few bytes on noise. */
+    for (size_t start = 0; start <= ends; start++)
+        for (size_t r = 0; r < readers_used; r++) {
             size_t read = readers[r](p + start, n - start);
             if (start + read + ends >= n) {
                 *clean_start = start;
                 *clean_end = start + read;
                 return kinds[r];
             }
-            start += read + 1;
         }
     return RUN_NOISE;
 }
@@ -221,8 +221,8 @@ static int text_runs_add(struct text_runs *t, const unsigned char *p, size_t n,
 
     if (n < EXTRACT_RUN_MIN)
         return 0;
-    switch (coded & (RUN_8BIT | RUN_ESC) ? run_kind(p, n, coded & RUN_ESC, &start, &end)
-                                         : RUN_UTF8) {
+    enum run_kind kind = coded ? run_kind(p, n, coded & RUN_ESC, &start, &end) : RUN_UTF8;
+    switch (kind) {
     case RUN_NOISE:
         rc = append_ascii(&t->out, p, n);
         break;
@@ -233,11 +233,14 @@ static int text_runs_add(struct text_runs *t, const unsigned char *p, size_t n,
                  ? -1
                  : 0;
         break;
-    case RUN_SJIS:
-        rc = append_converted(&t->out, "CP932", p, n);
-        break;
+    case RUN_SJIS: /* what reads, in the charset that reads it; strays shown as such */
     case RUN_EUCJP:
-        rc = append_converted(&t->out, "EUC-JP-MS", p, n);
+        rc = append_replacements(&t->out, start) != 0 ||
+                     append_converted(&t->out, kind == RUN_SJIS ? "CP932" : "EUC-JP-MS",
+                                      p + start, end - start) != 0 ||
+                     append_replacements(&t->out, n - end) != 0
+                 ? -1
+                 : 0;
         break;
     case RUN_ISO2022JP: /* escapes, perhaps other bytes around: the run reader's */
         rc = append_converted(&t->out, NULL, p, n);

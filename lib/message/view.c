@@ -22,6 +22,7 @@ void view_init(void)
 
 void view_shutdown(void)
 {
+    charset_shutdown();
     g_mime_shutdown();
 }
 

@@ -142,10 +142,21 @@ static const char *const pinned_modules[] = {"CP932", "EUC-JP-MS", "CP1252"};
 static iconv_t pinned[sizeof(pinned_modules) / sizeof(*pinned_modules)];
 static pthread_once_t pinned_once = PTHREAD_ONCE_INIT;
 
+static bool pinned_open; /* charset_pin() ran */
+
 static void charset_pin(void)
 {
     for (size_t i = 0; i < sizeof(pinned) / sizeof(*pinned); i++)
         pinned[i] = iconv_open("UTF-8", pinned_modules[i]);
+    pinned_open = true;
+}
+
+void charset_shutdown(void)
+{
+    for (size_t i = 0; pinned_open && i < sizeof(pinned) / sizeof(*pinned); i++)
+        if (pinned[i] != (iconv_t)-1)
+            iconv_close(pinned[i]);
+    pinned_open = false;
 }
 
 /*

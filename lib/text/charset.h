@@ -78,4 +78,11 @@ int charset_to_utf8_owned(const char *label, char *in, size_t len,
  */
 int charset_run_to_utf8(const char *in, size_t len, struct charset_result *out);
 
+/*
+ * Closes what the conversions keep open (iconv modules stay loaded between
+ * conversions, see charset.c).  Once, at exit, after the last conversion
+ * in any thread; none may follow.
+ */
+void charset_shutdown(void);
+
 #endif
