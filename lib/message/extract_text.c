@@ -115,6 +115,14 @@ static size_t eucjp_reads(const unsigned char *p, size_t n)
  * the last bytes of a header before it (a CRC, a length), not breaks. */
 #define RUN_STRAY_MAX 32
 
+/*
+ * A run that is noise gives its ASCII stretches only from this length on:
+ * text in windows-1252 or another charset no test tells from noise comes
+ * in lines, while the short runs of compressed data are most of a PDF's,
+ * and scanning each again cost more than all the rest of reading it.
+ */
+#define RUN_NOISE_ASCII_MIN 16
+
 /* What a run holds besides ASCII (text_runs_feed). */
 #define RUN_8BIT 1u /* a byte >= 0x80 */
 #define RUN_ESC  2u /* an ESC */
@@ -223,8 +231,9 @@ static int text_runs_add(struct text_runs *t, const unsigned char *p, size_t n,
         return 0;
     enum run_kind kind = coded ? run_kind(p, n, coded & RUN_ESC, &start, &end) : RUN_UTF8;
     switch (kind) {
-    case RUN_NOISE:
-        rc = append_ascii(&t->out, p, n);
+    case RUN_NOISE: /* a long one may be windows-1252 text: its ASCII stays */
+        if (n >= RUN_NOISE_ASCII_MIN)
+            rc = append_ascii(&t->out, p, n);
         break;
     case RUN_UTF8: /* as it is: no conversion needed */
         rc = append_replacements(&t->out, start) != 0 ||
@@ -273,8 +282,9 @@ static int text_runs_feed(struct text_runs *t, const unsigned char *p, size_t n)
     while (i < n) {
         size_t j = i;
         unsigned coded = 0;
-        for (; j < n && !run_breaks(p[j]); j++)
-            coded |= p[j] >= 0x80 ? RUN_8BIT : p[j] == 0x1b ? RUN_ESC : 0;
+        for (; j < n && !run_breaks(p[j]); j++) /* branch-free: most bytes are here */
+            coded |=
+                (unsigned)(p[j] >> 7) * RUN_8BIT | (unsigned)(p[j] == 0x1b) * RUN_ESC;
         if (j < n && t->pending.len == 0) {
             if (text_runs_add(t, p + i, j - i, coded) != 0)
                 return -1;
