@@ -25,6 +25,15 @@ static struct view *view_of(const char *message)
     return v;
 }
 
+/* The names of the rules V matched, as a comma list, into GOT. */
+static void matched_names(const struct rules_verdict *v, char *got, size_t size)
+{
+    got[0] = '\0';
+    for (size_t j = 0; j < v->nmatched; j++)
+        snprintf(got + strlen(got), size - strlen(got), "%s%s", j ? "," : "",
+                 v->matched[j]);
+}
+
 static struct rules *parse_ok(const char *text)
 {
     char err[512] = "";
@@ -298,10 +307,8 @@ static void test_evaluate(void **state)
                                      .internal_domains = internal};
         struct rules_verdict v;
         assert_int_equal(rules_evaluate(rs, view, &env, &v), 0);
-        char got[256] = "";
-        for (size_t j = 0; j < v.nmatched; j++)
-            snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s%s", j ? "," : "",
-                     v.matched[j]);
+        char got[256];
+        matched_names(&v, got, sizeof(got));
         if (strcmp(got, c->want_matched) != 0 || v.error[0] != '\0')
             fail_msg("case %zu: got matched \"%s\" (error \"%s\"), want \"%s\"\n%s", i,
                      got, v.error, c->want_matched, c->rules);
@@ -529,10 +536,8 @@ static void check_crafted(const struct crafted *c)
     struct rules_verdict v;
 
     assert_int_equal(rules_evaluate(rs, view, &env, &v), 0);
-    char got[256] = "";
-    for (size_t j = 0; j < v.nmatched; j++)
-        snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s%s", j ? "," : "",
-                 v.matched[j]);
+    char got[256];
+    matched_names(&v, got, sizeof(got));
     unsigned flags = view_flags(view);
     if (strcmp(got, c->want_matched) != 0)
         fail_msg("%s: got matched \"%s\", want \"%s\"", c->file, got, c->want_matched);
