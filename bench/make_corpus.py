@@ -11,7 +11,8 @@ and the milter, so they imitate what a Japanese company really sends out:
   * text/plain only (~35%), multipart/alternative text+HTML (~20%) and
     multipart/mixed with 1-3 attachments (~45%), the latter sometimes with a
     multipart/alternative body nested inside.
-  * attachments the milter has to look into: pseudo-PDF, PNG, CSV customer
+  * attachments the milter has to look into: PDF (real structure: a
+    Flate content stream, a JPEG image, a cross-reference table), PNG, CSV customer
     lists (UTF-8 or Shift_JIS), real .docx/.xlsx (OOXML zip) files and .zip
     archives holding a CSV; Japanese file names encoded either RFC 2231 style
     (Thunderbird, Apple Mail) or RFC 2047 inside quotes (Outlook, Gmail).
@@ -662,10 +663,56 @@ def csv_attachment(rng, lang, filename, target_bytes):
                       "UTF-8")
 
 
+def make_jpeg_bytes(rng, size):
+    """A baseline JPEG's structure around SIZE bytes of entropy-coded data:
+    SOI, APP0, DQT, SOF0, DHT, SOS, random scan bytes (0xFF stuffed with 00,
+    as an encoder writes them), EOI."""
+    def segment(marker, body):
+        return b"\xff" + bytes([marker]) + struct.pack(">H", len(body) + 2) + body
+    head = (b"\xff\xd8" +
+            segment(0xE0, b"JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00") +
+            segment(0xDB, b"\x00" + bytes(range(1, 65))) +
+            segment(0xC0, b"\x08" + struct.pack(">HH", 1080, 1920) + b"\x01\x01\x11\x00") +
+            segment(0xC4, b"\x00" + bytes([0, 1, 5, 1, 1, 1, 1, 1, 1] + [0] * 7) +
+                    bytes(range(12))) +
+            segment(0xDA, b"\x01\x01\x00\x00\x3f\x00"))
+    scan = rng.randbytes(max(0, size - len(head) - 2)).replace(b"\xff", b"\xff\x00")
+    return head + scan + b"\xff\xd9"
+
+
 def make_pdf(rng, size):
-    head = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n"
-    tail = b"\n%%EOF\n"
-    return head + rng.randbytes(max(0, size - len(head) - len(tail))) + tail
+    """A PDF as a PDF writer makes it: a page whose Flate-compressed content
+    stream draws a line of text and a JPEG (DCTDecode) that fills the rest
+    of SIZE, and a cross-reference table whose offsets are right - so that a
+    reader that walks a PDF's structure meets what real mail carries."""
+    text = b"BT /F1 12 Tf 72 720 Td (Quotation %d - see the attached figures) Tj ET\n" % (
+        rng.randint(1000, 99999))
+    content = zlib.compress(text)
+    image = make_jpeg_bytes(rng, max(0, size - 900))
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> /XObject << /Im1 6 0 R >> >> >>",
+        b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(content) + content +
+        b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        b"<< /Type /XObject /Subtype /Image /Width 1920 /Height 1080 /ColorSpace /DeviceGray "
+        b"/BitsPerComponent 8 /Filter /DCTDecode /Length %d >>\nstream\n" % len(image) +
+        image + b"\nendstream",
+    ]
+    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    for offset in offsets:
+        out += b"%010d 00000 n \n" % offset
+    out += (b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n"
+            % (len(objects) + 1, xref))
+    return bytes(out)
 
 
 def png_chunk(kind, data):
