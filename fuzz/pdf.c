@@ -47,7 +47,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static const struct pdf_callbacks cb = {cover_syntax, cover_stream};
+    static const struct pdf_callbacks cb = {cover_syntax, cover_stream, NULL};
     struct cover c = {data, 0, 1};
     char err[256] = "";
 

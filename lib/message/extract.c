@@ -395,7 +395,6 @@ static int run_plain_file(struct extract_run *r, const struct spool *data, int c
     char *text;
     size_t len;
     enum extract_text_kind kind;
-    bool cut;
 
     if (extract_is_compound_file(data)) {
         if (is_office_name(path))
@@ -406,12 +405,9 @@ static int run_plain_file(struct extract_run *r, const struct spool *data, int c
                            "a binary Office file in an archive: its text is not read");
     }
 
-    if (extract_file_text(data, r->budget->max_text, &text, &len, &kind, &cut, r->err,
+    if (extract_file_text(data, child, r->budget, r->cb, &text, &len, &kind, r->err,
                           r->errlen) != 0)
         return -1;
-    if (cut)
-        r->cb->problem(r->cb->ctx, child, EXTRACT_LIMIT,
-                       "a file in an archive was read only up to max_text bytes");
     if (text != NULL)
         r->cb->text(r->cb->ctx, child, kind, text, len);
     free(text);

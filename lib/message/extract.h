@@ -90,29 +90,6 @@ int extract_archive(const struct spool *data, const char *name, int id, unsigned
                     char *err, size_t errlen);
 
 /*
- * What is read of DATA, a file that is no archive or document
- * (extract_archive() returned 1), and how - the one answer for a file at
- * the top of a message and one in an archive:
- *  - text by its head (extract_looks_like_text()): its first MAX bytes as
- *    they are, *KIND EXTRACT_TEXT_BYTES (the caller converts them);
- *  - an exact image (image_is_exact()): nothing - pixels, read whole;
- *  - anything else (binary formats, and text behind a binary head: a CSV
- *    after a PNG's magic): its text runs, as strings(1) finds them but not
- *    ASCII only.  The first MAX bytes are split at NUL and at the C0
- *    controls other than TAB, LF, CR and ESC (ISO-2022-JP); runs of at
- *    least 4 bytes are kept, bytes >= 0x80 included, so UTF-8, Shift_JIS
- *    and EUC-JP text survives; each run is converted to UTF-8 on its own
- *    (charset_run_to_utf8(): no label, stray binary bytes at its ends
- *    forgiven) and the runs are joined by '\n': *KIND EXTRACT_TEXT_UTF8.
- *    UTF-16 text is not among the runs (XXX: its NUL bytes split it; only
- *    a whole file in UTF-16 is read, as text).  Costly on data that looks
- *    random (compressed streams): most of it comes out as runs of noise.
- * *TEXT is malloc'ed and NUL-terminated (*LEN bytes), NULL when nothing is
- * read; the caller frees it.  *CUT is set when DATA is longer than the MAX
- * bytes read (never for an exact image): the caller flags the cut.
- * Returns 0, or -1 with ERR filled (out of memory, a spool read error).
- */
-/*
  * True when DATA is an OLE2 compound file (it starts with D0 CF 11 E0 A1 B1
  * 1A E1): a binary Office document (.doc, .xls, .ppt), an Outlook .msg, or
  * an OOXML document under a password.  Its text is not read - only its
@@ -121,8 +98,41 @@ int extract_archive(const struct spool *data, const char *name, int id, unsigned
  */
 bool extract_is_compound_file(const struct spool *data);
 
-int extract_file_text(const struct spool *data, size_t max, char **text, size_t *len,
-                      enum extract_text_kind *kind, bool *cut, char *err, size_t errlen);
+/*
+ * What is read of DATA, file ID, a file that is no archive or document
+ * (extract_archive() returned 1), and how - the one answer for a file at
+ * the top of a message and one in an archive:
+ *  - text by its head (extract_looks_like_text()): its first max_text bytes
+ *    as they are, *KIND EXTRACT_TEXT_BYTES (the caller converts them);
+ *  - an exact image (image_is_exact()): nothing - pixels, read whole;
+ *  - a PDF from its header to its last %%EOF (pdf.h): its syntax and
+ *    streams for their text runs, Flate streams inflated (on BUDGET's
+ *    expansion and ratio: a limit is reported and the rest read as it
+ *    is), exact JPEG images (DCTDecode) not read; an encrypted PDF is
+ *    reported EXTRACT_ENCRYPTED, Flate streams that do not inflate
+ *    EXTRACT_MALFORMED (both read as they are);
+ *  - anything else (binary formats, a PDF that is not exact, and text
+ *    behind a binary head: a CSV after a PNG's magic): its text runs, as
+ *    strings(1) finds them but not ASCII only.  The first max_text bytes
+ *    are split at NUL and at the C0 controls other than TAB, LF, CR and
+ *    ESC (ISO-2022-JP); runs of at least 4 bytes are kept, bytes >= 0x80
+ *    included, so UTF-8, Shift_JIS and EUC-JP text survives; each run is
+ *    converted to UTF-8 on its own (charset_run_to_utf8(): no label, stray
+ *    binary bytes at its ends forgiven) and the runs are joined by '\n':
+ *    *KIND EXTRACT_TEXT_UTF8.  UTF-16 text is not among the runs (XXX: its
+ *    NUL bytes split it; only a whole file in UTF-16 is read, as text).
+ *    Costly on data that looks random (compressed streams): most of it
+ *    comes out as runs of noise.
+ * At most BUDGET->max_text bytes are read as text; a cut is reported
+ * (EXTRACT_LIMIT, never for an exact image), as is every other problem,
+ * through CB's problem callback for ID (CB's text callback is not used).
+ * *TEXT is malloc'ed and NUL-terminated (*LEN bytes), NULL when nothing is
+ * read; the caller frees it.  Returns 0, or -1 with ERR filled (out of
+ * memory, a spool read error).
+ */
+int extract_file_text(const struct spool *data, int id, struct extract_budget *budget,
+                      const struct extract_callbacks *cb, char **text, size_t *len,
+                      enum extract_text_kind *kind, char *err, size_t errlen);
 
 /*
  * True when DATA looks like text (no NUL bytes and few control bytes in its

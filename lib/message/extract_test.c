@@ -1,5 +1,5 @@
-/* Unit tests for extract.c: what extract_file_text() reads of a file that is no archive.
- */
+/* Unit tests for extract_text.c and extract_pdf.c: what extract_file_text() reads of a
+ * file that is no archive, a PDF read through its structure among them. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <zlib.h>
 
 #include "extract.h"
 
@@ -65,6 +67,43 @@ static const struct {
     {"empty", BYTES(""), 100, NULL, EXTRACT_TEXT_BYTES, false},
 };
 
+/* What extract_file_text() reported: the problems (EXTRACT_*) and the last reason. */
+struct reported {
+    unsigned problems;
+    char why[256];
+};
+
+static void on_problem(void *ctx, int id, enum extract_problem what, const char *why)
+{
+    struct reported *r = ctx;
+    assert_int_equal(id, 7);
+    r->problems |= what;
+    snprintf(r->why, sizeof(r->why), "%s", why);
+}
+
+/* extract_file_text() of SP as file 7, with MAX bytes of text and a fresh budget of
+ * MAX_EXPANDED bytes and ratio 100; its problems in *R. */
+static void file_text(const struct spool *sp, size_t max, uint64_t max_expanded,
+                      char **text, size_t *len, enum extract_text_kind *kind,
+                      struct reported *r)
+{
+    struct extract_budget budget = {
+        .max_depth = 4,
+        .max_entries = 100,
+        .max_expanded = max_expanded,
+        .max_ratio = 100,
+        .max_text = max,
+        .memory_limit = 1 << 16,
+        .temp_dir = "/tmp",
+    };
+    struct extract_callbacks cb = {.ctx = r, .problem = on_problem};
+    char err[256];
+
+    memset(r, 0, sizeof(*r));
+    if (extract_file_text(sp, 7, &budget, &cb, text, len, kind, err, sizeof(err)) != 0)
+        fail_msg("extract_file_text: %s", err);
+}
+
 static struct spool *spool_of(const void *data, size_t len)
 {
     char err[256];
@@ -79,13 +118,13 @@ static void test_file_text(void **state)
     (void)state;
     for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
         struct spool *sp = spool_of(cases[i].in, cases[i].len);
-        char *text, err[256];
+        char *text;
         size_t text_len;
         enum extract_text_kind kind;
-        bool cut;
-        assert_int_equal(extract_file_text(sp, cases[i].max, &text, &text_len, &kind,
-                                           &cut, err, sizeof(err)),
-                         0);
+        struct reported r;
+        file_text(sp, cases[i].max, 1 << 20, &text, &text_len, &kind, &r);
+        bool cut = r.problems == EXTRACT_LIMIT;
+        assert_true(r.problems == 0 || cut);
         bool ok =
             cut == cases[i].cut &&
             (cases[i].want == NULL ? text == NULL
@@ -108,12 +147,12 @@ static void test_image_not_exact(void **state)
 {
     (void)state;
     struct spool *sp = spool_of(BYTES(TINY_PNG "\0CONFIDENTIAL"));
-    char *text, err[256];
+    char *text;
     size_t text_len;
     enum extract_text_kind kind;
-    bool cut;
-    assert_int_equal(
-        extract_file_text(sp, 1000, &text, &text_len, &kind, &cut, err, sizeof(err)), 0);
+    struct reported r;
+    file_text(sp, 1000, 1 << 20, &text, &text_len, &kind, &r);
+    assert_int_equal(r.problems, 0);
     assert_non_null(text);
     assert_int_equal(kind, EXTRACT_TEXT_UTF8);
     assert_non_null(strstr(text, "IHDR\n"));
@@ -133,19 +172,191 @@ static void test_run_across_reads(void **state)
     memcpy(data + 65530, "社外秘", 9); /* a character across the first read's end */
     data[len - 1] = '\0';
     struct spool *sp = spool_of(data, len);
-    char *text, err[256];
+    char *text;
     size_t text_len;
     enum extract_text_kind kind;
-    bool cut;
-    assert_int_equal(
-        extract_file_text(sp, len, &text, &text_len, &kind, &cut, err, sizeof(err)), 0);
+    struct reported r;
+    file_text(sp, len, 1 << 20, &text, &text_len, &kind, &r);
     assert_int_equal(kind, EXTRACT_TEXT_UTF8);
     assert_int_equal(text_len, len - 2);
     assert_memory_equal(text, data + 1, len - 2);
-    assert_false(cut);
+    assert_int_equal(r.problems, 0);
     free(text);
     spool_free(sp);
     free(data);
+}
+
+/* A stream object of a test PDF: DICT is the rest of its dictionary after /Length. */
+struct pdf_part {
+    const char *dict;
+    const void *data;
+    size_t len;
+};
+
+/* A PDF of PARTS, each an object "N 0 obj", and a trailer with TRAILER_EXTRA in its
+ * dictionary; the cross-reference table is left out (it is not read).  malloc'ed. */
+static char *make_pdf(const struct pdf_part *parts, size_t n, const char *trailer_extra,
+                      size_t *len)
+{
+    char *out;
+    FILE *f = open_memstream(&out, len);
+    assert_non_null(f);
+    fputs("%PDF-1.7\n%\xe2\xe3\xcf\xd3\n", f);
+    for (size_t i = 0; i < n; i++) {
+        fprintf(f, "%zu 0 obj\n<< /Length %zu %s >>\nstream\n", i + 1, parts[i].len,
+                parts[i].dict);
+        fwrite(parts[i].data, 1, parts[i].len, f);
+        fputs("\nendstream\nendobj\n", f);
+    }
+    fprintf(f, "trailer\n<< /Size %zu /Root 1 0 R %s >>\nstartxref\n0\n%%%%EOF\n", n + 1,
+            trailer_extra);
+    fclose(f);
+    return out;
+}
+
+/* TEXT compressed with zlib, malloc'ed, in *LEN. */
+static unsigned char *deflated(const void *text, size_t n, size_t *len)
+{
+    uLongf cap = compressBound(n);
+    unsigned char *out = malloc(cap);
+    assert_non_null(out);
+    assert_int_equal(compress(out, &cap, text, n), Z_OK);
+    *len = cap;
+    return out;
+}
+
+/* An exact JPEG (SOI, a scan, EOI) whose entropy-coded data spell a secret. */
+#define PIXEL_JPEG                                                                       \
+    "\xff\xd8\xff\xda\x00\x08\x01\x01\x00\x00\x3f\x00PIXELS-4111-1111-1111-1111\xff\xd9"
+
+/* What a PDF gives: TEXT (NULL: nothing), with PROBLEMS reported. */
+static char *pdf_text(const char *pdf, size_t len, size_t max, uint64_t max_expanded,
+                      unsigned *problems)
+{
+    struct spool *sp = spool_of(pdf, len);
+    char *text;
+    size_t text_len;
+    enum extract_text_kind kind;
+    struct reported r;
+    file_text(sp, max, max_expanded, &text, &text_len, &kind, &r);
+    spool_free(sp);
+    if (text != NULL)
+        assert_int_equal(kind, EXTRACT_TEXT_UTF8);
+    *problems = r.problems;
+    return text;
+}
+
+/* An exact PDF: its Flate streams read inflated, its JPEG images not read; every
+ * other stream read as it is, every way the reading falls short reported. */
+static void test_pdf(void **state)
+{
+    (void)state;
+    static const char content[] = "BT /F1 12 Tf 72 712 Td (\xe7\xa4\xbe\xe5\xa4\x96"
+                                  "\xe7\xa7\x98 plan) Tj ET";
+    size_t zlen, plen;
+    unsigned char *z = deflated(content, sizeof(content) - 1, &zlen);
+    unsigned problems;
+
+    /* Content inflated, the image not read, the syntax read. */
+    struct pdf_part plain[] = {
+        {"/Filter /FlateDecode", z, zlen},
+        {"/Subtype /Image /Filter /DCTDecode /Title (Q3-report)", BYTES(PIXEL_JPEG)},
+    };
+    char *pdf = make_pdf(plain, 2, "", &plen);
+    char *text = pdf_text(pdf, plen, 1 << 20, 1 << 20, &problems);
+    assert_non_null(text);
+    assert_non_null(strstr(text, "(社外秘 plan) Tj"));
+    assert_non_null(strstr(text, "(Q3-report)"));
+    assert_null(strstr(text, "PIXELS-4111"));
+    assert_int_equal(problems, 0);
+    free(text);
+    free(pdf);
+
+    /* A filter key spelt with #xx is the same key; an /Encrypt key is told. */
+    struct pdf_part escaped[] = {{"/Fi#6cter [/F#6cateDecode]", z, zlen}};
+    pdf = make_pdf(escaped, 1, "/Encr#79pt 9 0 R", &plen);
+    text = pdf_text(pdf, plen, 1 << 20, 1 << 20, &problems);
+    assert_non_null(strstr(text, "社外秘 plan"));
+    assert_int_equal(problems, EXTRACT_ENCRYPTED);
+    free(text);
+    free(pdf);
+
+    /* Text where a reader does not look: a CSV as a "JPEG", bytes after the end
+     * of the compressed data, a "Flate" stream that does not inflate. */
+    unsigned char *tail = malloc(zlen + 32);
+    memcpy(tail, z, zlen);
+    memcpy(tail + zlen, "\nHIDDEN-AFTER-THE-END", 21);
+    struct pdf_part hidden[] = {
+        {"/Filter /DCTDecode", BYTES("name,card\nyamada,4111 1111 1111 1111\n")},
+        {"/Filter /FlateDecode", tail, zlen + 21},
+        {"/Filter /FlateDecode", BYTES("NOT-COMPRESSED-AT-ALL")},
+    };
+    pdf = make_pdf(hidden, 3, "", &plen);
+    text = pdf_text(pdf, plen, 1 << 20, 1 << 20, &problems);
+    assert_non_null(strstr(text, "yamada,4111 1111 1111 1111"));
+    assert_non_null(strstr(text, "社外秘 plan"));
+    assert_non_null(strstr(text, "HIDDEN-AFTER-THE-END"));
+    assert_non_null(strstr(text, "NOT-COMPRESSED-AT-ALL"));
+    assert_int_equal(problems, EXTRACT_MALFORMED);
+    free(text);
+    free(pdf);
+    free(tail);
+
+    /* Not a PDF to its end: every byte read for its runs, as any binary; the
+     * compressed text is then not read, and nothing says so (XXX: as for any
+     * binary with compressed data). */
+    pdf = make_pdf(plain, 2, "", &plen);
+    pdf = realloc(pdf, plen + 20);
+    memcpy(pdf + plen, "GARBAGE-AFTER-EOF\n", 18);
+    text = pdf_text(pdf, plen + 18, 1 << 20, 1 << 20, &problems);
+    assert_non_null(strstr(text, "GARBAGE-AFTER-EOF"));
+    assert_non_null(strstr(text, "PIXELS-4111"));
+    assert_null(strstr(text, "社外秘 plan"));
+    assert_int_equal(problems, 0);
+    free(text);
+    free(pdf);
+    free(z);
+}
+
+/* Inflating a PDF's streams is held to the budget; the text read to max_text. */
+static void test_pdf_limits(void **state)
+{
+    (void)state;
+    size_t big = 3 << 20, zlen, plen;
+    char *zeros = calloc(1, big);
+    memcpy(zeros + big - 16, "AFTER-THE-ZEROS", 15);
+    unsigned char *z = deflated(zeros, big, &zlen);
+    unsigned problems;
+
+    /* 3 MB from a few KB: past 100 times the size and the 1 MB floor. */
+    struct pdf_part bomb[] = {{"/Filter /FlateDecode", z, zlen}};
+    char *pdf = make_pdf(bomb, 1, "", &plen);
+    char *text = pdf_text(pdf, plen, 8 << 20, 64 << 20, &problems);
+    assert_int_equal(problems, EXTRACT_LIMIT);
+    assert_true(text == NULL || strstr(text, "AFTER-THE-ZEROS") == NULL);
+    free(text);
+    /* The message's budget: 1000 bytes expanded in all. */
+    text = pdf_text(pdf, plen, 8 << 20, 1000, &problems);
+    assert_int_equal(problems, EXTRACT_LIMIT);
+    free(text);
+    free(pdf);
+    free(z);
+
+    /* max_text: 5000 bytes of text, 1000 read. */
+    memset(zeros, 'a', 5000);
+    z = deflated(zeros, 5000, &zlen);
+    struct pdf_part text_part[] = {{"/Filter /FlateDecode", z, zlen}};
+    pdf = make_pdf(text_part, 1, "", &plen);
+    text = pdf_text(pdf, plen, 1000, 1 << 20, &problems);
+    assert_int_equal(problems, EXTRACT_LIMIT);
+    size_t as = 0;
+    for (const char *c = text; *c != '\0'; c++)
+        as += *c == 'a';
+    assert_true(as > 0 && as < 1000); /* the syntax before it counts too */
+    free(text);
+    free(pdf);
+    free(z);
+    free(zeros);
 }
 
 int main(void)
@@ -154,6 +365,8 @@ int main(void)
         cmocka_unit_test(test_file_text),
         cmocka_unit_test(test_image_not_exact),
         cmocka_unit_test(test_run_across_reads),
+        cmocka_unit_test(test_pdf),
+        cmocka_unit_test(test_pdf_limits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

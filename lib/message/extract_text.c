@@ -4,6 +4,7 @@
  * looks like text, else its text runs, told from the noise of binary data.
  */
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,7 +12,9 @@
 #include "charset.h"
 #include "errbuf.h"
 #include "extract.h"
+#include "extract_internal.h"
 #include "image.h"
+#include "pdf.h"
 
 #define TEXT_CHUNK 65536 /* bytes read from the spool at a time */
 
@@ -37,12 +40,6 @@ static bool run_breaks(unsigned char c)
     return c < 0x20 && c != '\t' && c != '\n' && c != '\r' && c != 0x1b;
 }
 
-/* The text runs of a file as they are read: kept runs, joined by '\n', in OUT. */
-struct text_runs {
-    struct buf out;
-    struct buf pending; /* a run cut by the end of a read, until it ends */
-    unsigned coded;     /* the pending run's RUN_8BIT and RUN_ESC */
-};
 
 /*
  * How many bytes from P (N) read as whole characters of UTF-8, of Shift_JIS
@@ -260,8 +257,7 @@ static int text_runs_add(struct text_runs *t, const unsigned char *p, size_t n,
     return rc;
 }
 
-/* Ends the pending run, if any.  0, or -1 when out of memory. */
-static int text_runs_end(struct text_runs *t)
+int text_runs_end(struct text_runs *t)
 {
     int rc = text_runs_add(t, (const unsigned char *)t->pending.data, t->pending.len,
                            t->coded);
@@ -270,12 +266,9 @@ static int text_runs_end(struct text_runs *t)
     return rc;
 }
 
-/*
- * Reads the N bytes at P into T's runs.  A run that starts and ends within
- * P is taken from P, not copied first: most runs of a binary are short
- * noise.  0, or -1 when out of memory.
- */
-static int text_runs_feed(struct text_runs *t, const unsigned char *p, size_t n)
+/* A run that starts and ends within P is taken from P, not copied first:
+ * most runs of a binary are short noise. */
+int text_runs_feed(struct text_runs *t, const unsigned char *p, size_t n)
 {
     size_t i = 0;
 
@@ -298,6 +291,27 @@ static int text_runs_feed(struct text_runs *t, const unsigned char *p, size_t n)
         i = j + 1; /* past the byte that broke the run */
     }
     return 0;
+}
+
+int text_runs_take(struct text_runs *t, char **text, size_t *len)
+{
+    if (text_runs_end(t) != 0)
+        return -1;
+    buf_free(&t->pending);
+    if (t->out.len > 0)
+        t->out.data[--t->out.len] = '\0'; /* the last run's '\n' */
+    if (t->out.len == 0)
+        buf_free(&t->out);
+    *text = t->out.data;
+    *len = t->out.len;
+    t->out = (struct buf){0};
+    return 0;
+}
+
+void text_runs_free(struct text_runs *t)
+{
+    buf_free(&t->pending);
+    buf_free(&t->out);
 }
 
 /*
@@ -325,23 +339,15 @@ static int text_runs_read(const struct spool *data, size_t want, char **text, si
             goto nomem;
         got += (size_t)n;
     }
-    if (text_runs_end(&t) != 0)
+    if (text_runs_take(&t, text, len) != 0)
         goto nomem;
     free(chunk);
-    buf_free(&t.pending);
-    if (t.out.len > 0)
-        t.out.data[--t.out.len] = '\0'; /* the last run's '\n' */
-    if (t.out.len == 0)
-        buf_free(&t.out);
-    *text = t.out.data;
-    *len = t.out.len;
     return 0;
 nomem:
     errbuf_set(err, errlen, "out of memory");
 fail:
     free(chunk);
-    buf_free(&t.pending);
-    buf_free(&t.out);
+    text_runs_free(&t);
     return -1;
 }
 
@@ -371,16 +377,16 @@ static int read_head(const struct spool *data, size_t want, char **text, char *e
     return 0;
 }
 
-int extract_file_text(const struct spool *data, size_t max, char **text, size_t *len,
-                      enum extract_text_kind *kind, bool *cut, char *err, size_t errlen)
+int extract_file_text(const struct spool *data, int id, struct extract_budget *budget,
+                      const struct extract_callbacks *cb, char **text, size_t *len,
+                      enum extract_text_kind *kind, char *err, size_t errlen)
 {
     uint64_t size = spool_size(data);
-    size_t want = size > max ? max : (size_t)size;
+    size_t want = size > budget->max_text ? budget->max_text : (size_t)size;
 
     *text = NULL;
     *len = 0;
     *kind = EXTRACT_TEXT_BYTES;
-    *cut = false;
     if (size == 0)
         return 0;
     if (extract_looks_like_text(data)) {
@@ -391,9 +397,17 @@ int extract_file_text(const struct spool *data, size_t max, char **text, size_t 
         return 0; /* pixels, whole: nothing to read, nothing cut */
     } else {
         *kind = EXTRACT_TEXT_UTF8;
+        int rc = extract_pdf_text(data, id, budget, cb, text, len, err, errlen);
+        if (rc != 1)
+            return rc; /* a PDF, read through its structure (its cuts reported) */
         if (text_runs_read(data, want, text, len, err, errlen) != 0)
             return -1;
     }
-    *cut = size > want;
+    if (size > want) {
+        char why[128];
+        snprintf(why, sizeof(why), "a file of %llu bytes was read only up to %zu bytes",
+                 (unsigned long long)size, budget->max_text);
+        cb->problem(cb->ctx, id, EXTRACT_LIMIT, why);
+    }
     return 0;
 }

@@ -52,6 +52,7 @@ struct pdf_dict_keys {
     unsigned length_gen;
     size_t filter_count;
     char filters[PDF_MAX_FILTERS][PDF_MAX_NAME + 1];
+    bool encrypt; /* an /Encrypt key */
 };
 
 struct pdf_walker {
@@ -317,7 +318,7 @@ struct pdf_frame {
 };
 
 /* Which key of the outer dictionary is being read. */
-enum pdf_key { KEY_OTHER, KEY_LENGTH, KEY_FILTER };
+enum pdf_key { KEY_OTHER, KEY_LENGTH, KEY_FILTER, KEY_ENCRYPT };
 
 /*
  * Reads one direct object from I (ISO 32000-1 7.3), with an explicit stack
@@ -353,13 +354,19 @@ static bool parse_object(struct pdf_walker *w, size_t i, size_t *end,
                 return walk_fail(w, t.start, "a dictionary key that is no name");
             top->want_key = false;
             if (depth == 1) {
-                key = token_is(w, &t, TOK_NAME, "/Length")   ? KEY_LENGTH
-                      : token_is(w, &t, TOK_NAME, "/Filter") ? KEY_FILTER
-                                                             : KEY_OTHER;
+                /* Decoded: a reader takes /F#69lter for /Filter (7.3.5). */
+                char name[PDF_MAX_NAME + 1];
+                name_decode(w, &t, name);
+                key = strcmp(name, "Length") == 0    ? KEY_LENGTH
+                      : strcmp(name, "Filter") == 0  ? KEY_FILTER
+                      : strcmp(name, "Encrypt") == 0 ? KEY_ENCRYPT
+                                                     : KEY_OTHER;
                 if (key == KEY_LENGTH)
                     keys->length_kind = LENGTH_NONE; /* until a usable value */
                 else if (key == KEY_FILTER)
                     keys->filter_count = 0;
+                else if (key == KEY_ENCRYPT)
+                    keys->encrypt = true;
             }
             continue;
         } else if (t.type == TOK_DICT_OPEN || t.type == TOK_ARRAY_OPEN) {
@@ -539,6 +546,14 @@ static bool stream_length(struct pdf_walker *w, const struct pdf_dict_keys *keys
     return true;
 }
 
+/* Tells the caller that the dictionary at AT names an /Encrypt dictionary. */
+static bool emit_encrypted(struct pdf_walker *w, size_t at)
+{
+    if (w->cb != NULL && w->cb->encrypted != NULL && w->cb->encrypted(w->ctx, at) != 0)
+        return walk_error(w, "the walk was stopped by its caller");
+    return true;
+}
+
 /* Calls back the syntax from SYNTAX_FROM to TO. */
 static bool emit_syntax(struct pdf_walker *w, size_t to)
 {
@@ -621,6 +636,9 @@ static bool walk_indirect(struct pdf_walker *w, const struct pdf_token *num, siz
         return false;
     struct pdf_token t = next_token(w, i);
     if (keyword_is(w, &t, "stream")) {
+        /* A cross-reference stream stands for the trailer (7.5.8.2). */
+        if (keys.encrypt && !emit_encrypted(w, keys.dict_start))
+            return false;
         if (!walk_stream(w, num, &gen, &keys, t.end, &i))
             return false;
         t = next_token(w, i);
@@ -692,6 +710,8 @@ static bool walk_file(struct pdf_walker *w)
                 return false;
             if (!keys.is_dict)
                 return walk_fail(w, t.end, "a trailer that is no dictionary");
+            if (keys.encrypt && !emit_encrypted(w, keys.dict_start))
+                return false;
         } else if (keyword_is(w, &t, "startxref")) {
             struct pdf_token at = next_token(w, t.end);
             if (!token_unsigned(&at))

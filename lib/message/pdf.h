@@ -2,7 +2,7 @@
  * pdf - whether bytes are a PDF from their first byte to their last, and
  * where its streams are: the structure of ISO 32000-1 section 7 walked
  * exactly, nothing decoded (no decompression, no decryption, no check of
- * the cross-reference offsets).
+ * the cross-reference offsets).  Names are compared decoded (#xx escapes).
  *
  * The walk accepts: the header "%PDF-" at byte 0; then, in any order and
  * number, whitespace and comments, indirect objects "N G obj <object>
@@ -70,12 +70,16 @@ struct pdf_stream {
     const char *filters[PDF_MAX_FILTERS];
 };
 
-/* What the walk calls back; either may be NULL.  Each returns 0 to go on,
+/* What the walk calls back; any may be NULL.  Each returns 0 to go on,
  * anything else to stop the walk (pdf_walk then returns PDF_ERROR). */
 struct pdf_callbacks {
     /* LEN bytes at OFFSET that are not stream data (never empty). */
     int (*syntax)(void *ctx, uint64_t offset, const char *bytes, size_t len);
     int (*stream)(void *ctx, const struct pdf_stream *stream);
+    /* A trailer or cross-reference stream dictionary at OFFSET has an /Encrypt
+     * key: the file's strings and streams are encrypted (7.6).  Called before
+     * that dictionary's syntax and, for a stream, before its data. */
+    int (*encrypted)(void *ctx, uint64_t offset);
 };
 
 /*

@@ -60,6 +60,7 @@ struct seen {
     struct pdf_stream s[4];
     char filters[4][PDF_MAX_FILTERS][PDF_MAX_NAME + 1];
     int stop_at_stream; /* 1-based; 0: never stop */
+    size_t encrypted;   /* /Encrypt keys told */
 };
 
 static int on_syntax(void *ctx, uint64_t offset, const char *bytes, size_t len)
@@ -87,7 +88,15 @@ static int on_stream(void *ctx, const struct pdf_stream *s)
     return seen->stop_at_stream != 0 && seen->streams == (size_t)seen->stop_at_stream;
 }
 
-static const struct pdf_callbacks callbacks = {on_syntax, on_stream};
+static int on_encrypted(void *ctx, uint64_t offset)
+{
+    struct seen *seen = ctx;
+    (void)offset;
+    seen->encrypted++;
+    return 0;
+}
+
+static const struct pdf_callbacks callbacks = {on_syntax, on_stream, on_encrypted};
 
 static enum pdf_walk_result walk(const struct pdf_text *t, struct seen *seen, char *err,
                                  size_t errlen)
@@ -391,6 +400,42 @@ static void test_hostile(void **state)
     }
 }
 
+/* /Encrypt is told where it makes a file encrypted: a trailer's key, or a cross-reference
+ * stream's, spelt with #xx escapes or not; nowhere else. */
+static void test_encrypt_key(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *pdf;
+        size_t want;
+    } samples[] = {
+        {HEAD "1 0 obj\n<< /Type /Catalog >>\nendobj\n"
+              "trailer\n<< /Size 2 /Root 1 0 R /Encrypt 5 0 R >>\nstartxref\n0\n%%EOF\n",
+         1},
+        {HEAD "1 0 obj\n<< /Type /Catalog >>\nendobj\n"
+              "trailer\n<< /Size 2 /Encr#79pt << /Filter /Standard >> >>\nstartxref\n0\n"
+              "%%EOF\n",
+         1},
+        {HEAD "3 0 obj\n<< /Type /XRef /Length 4 /Encrypt 5 0 R >>\nstream\nabcd\n"
+              "endstream\nendobj\nstartxref\n0\n%%EOF\n",
+         1},
+        {HEAD "1 0 obj\n<< /Title (/Encrypt) /Sub << /Encrypt 1 >> /K [/Encrypt] >>\n"
+              "endobj\n" TAIL,
+         0},
+    };
+    for (size_t i = 0; i < sizeof(samples) / sizeof(*samples); i++) {
+        struct pdf_text t = {0};
+        struct seen seen;
+        char err[256];
+        text_adds(&t, samples[i].pdf);
+        assert_int_equal(walk(&t, &seen, err, sizeof(err)), PDF_EXACT);
+        if (seen.encrypted != samples[i].want)
+            fail_msg("sample %zu: /Encrypt told %zu times, want %zu", i, seen.encrypted,
+                     samples[i].want);
+        free(t.p);
+    }
+}
+
 static void test_spool_and_stop(void **state)
 {
     char err[256] = "";
@@ -427,6 +472,7 @@ int main(void)
         cmocka_unit_test(test_indirect_length),
         cmocka_unit_test(test_cases),
         cmocka_unit_test(test_hostile),
+        cmocka_unit_test(test_encrypt_key),
         cmocka_unit_test(test_spool_and_stop),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -425,23 +425,20 @@ static bool view_is_encrypted_office(const struct spool *data, const char *name)
  * that does not say so, or the text runs of a binary file), as
  * extract_file_text() reads it for files in archives too.
  */
-static void view_plain_file(struct view *v, const struct spool *data, int index)
+static void view_plain_file(struct view *v, const struct spool *data, int index,
+                            const struct extract_callbacks *cb)
 {
     char *text, err[256];
     size_t len;
     enum extract_text_kind kind;
-    bool cut;
 
     if (extract_is_compound_file(data))
         v->flags |= VIEW_UNREADABLE_FORMAT; /* an encrypted one returned before */
-    if (extract_file_text(data, v->limits.max_text, &text, &len, &kind, &cut, err,
+    if (extract_file_text(data, index, &v->budget, cb, &text, &len, &kind, err,
                           sizeof(err)) != 0) {
         view_fail(v, err);
         return;
     }
-    if (cut)
-        view_note(v, VIEW_LIMIT_EXCEEDED, "a file of %llu bytes was read only up to %zu",
-                  (unsigned long long)spool_size(data), v->limits.max_text);
     if (text != NULL)
         view_add_owned_bytes(v, VIEW_ATTACHMENT_TEXT, NULL, index,
                              kind == EXTRACT_TEXT_UTF8 ? "UTF-8" : NULL, text, text, len,
@@ -481,6 +478,6 @@ static void view_extract(struct view *v, const struct spool *data, const char *n
     if (rc < 0) {
         view_fail(v, err);
     } else if (rc == 1 && plain) {
-        view_plain_file(v, data, index);
+        view_plain_file(v, data, index, &cb);
     }
 }
