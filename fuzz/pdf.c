@@ -54,9 +54,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     enum pdf_walk_result r = pdf_walk_bytes(data, size, &cb, &c, err, sizeof(err));
     FUZZ_CHECK(r == PDF_EXACT || r == PDF_NOT_EXACT, "result %d: %s", (int)r, err);
     if (r == PDF_EXACT)
-        FUZZ_CHECK(c.ok && c.next == size,
-                   "an exact walk's ranges do not cover the input (ok %d, end %llu of %zu)",
-                   c.ok, (unsigned long long)c.next, size);
+        FUZZ_CHECK(
+            c.ok && c.next == size,
+            "an exact walk's ranges do not cover the input (ok %d, end %llu of %zu)",
+            c.ok, (unsigned long long)c.next, size);
     else
         FUZZ_CHECK(strncmp(err, "offset ", 7) == 0, "no reason given: \"%s\"", err);
     return 0;

@@ -362,10 +362,8 @@ static void test_pdf_limits(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_file_text),
-        cmocka_unit_test(test_image_not_exact),
-        cmocka_unit_test(test_run_across_reads),
-        cmocka_unit_test(test_pdf),
+        cmocka_unit_test(test_file_text),        cmocka_unit_test(test_image_not_exact),
+        cmocka_unit_test(test_run_across_reads), cmocka_unit_test(test_pdf),
         cmocka_unit_test(test_pdf_limits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -40,7 +40,6 @@ static bool run_breaks(unsigned char c)
     return c < 0x20 && c != '\t' && c != '\n' && c != '\r' && c != 0x1b;
 }
 
-
 /*
  * How many bytes from P (N) read as whole characters of UTF-8, of Shift_JIS
  * (CP932: ASCII and two-byte characters), or of EUC-JP (ASCII, two-byte and
