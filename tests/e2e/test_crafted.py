@@ -20,6 +20,7 @@ import unittest
 import zipfile
 import zlib
 
+import samples
 import swtest
 
 SENDER = "alice@corp.sendwatch.test"
@@ -294,6 +295,43 @@ class Crafted(unittest.TestCase):
             with self.subTest(what):
                 self.assert_judged(raw, [rule], not_flags=["limit-exceeded", "malformed"],
                                    what=what)
+
+    def test_pdf_read_through_its_structure(self):
+        """A PDF that is one to its end is read as a reader sees it: its page's
+        compressed text inflated (社外秘 and CONFIDENTIAL-PLAN found), its JPEG
+        image not read - so a 600 KB PDF passes a 256 KB scan_text_limit with
+        no cut - and text where no reader looks (after a stream's compressed
+        data, in a "JPEG" that is a CSV) read too.  An encrypted one is
+        flagged, and a page that does not inflate is flagged malformed."""
+        page = samples.flate("BT (社外秘 CONFIDENTIAL-PLAN) Tj ET".encode())
+        photo = (b"/Subtype /Image /Width 800 /Height 600 /Filter /DCTDecode",
+                 jpeg(600 * 1024))
+        real = samples.pdf_of([(b"/Filter /FlateDecode", page), photo])
+        self.assert_judged(message([("application/pdf", "plan.pdf", real)]),
+                           ["plan", "secret"], not_flags=["limit-exceeded", "malformed"],
+                           what="compressed page text")
+        got = self.judge(message([("application/pdf", "photo.pdf", samples.pdf_of(
+            [(b"/Filter /FlateDecode", samples.flate(b"q 800 0 0 600 0 0 cm /Im1 Do Q")),
+             photo]))]))
+        self.assertEqual((got["rules"], got["flags"]), ([], []), got)
+        hidden = {
+            "after the compressed data": samples.pdf_of(
+                [(b"/Filter /FlateDecode", samples.flate(b"BT ET")
+                  + b"\n" + CARDS.encode())]),
+            "a CSV as a DCTDecode image": samples.pdf_of(
+                [(b"/Filter /DCTDecode", CARDS.encode())]),
+        }
+        for what, pdf_bytes in hidden.items():
+            with self.subTest(what):
+                self.assert_judged(message([("application/pdf", "q.pdf", pdf_bytes)]),
+                                   ["cards"], not_flags=["limit-exceeded"], what=what)
+        self.assert_judged(message([("application/pdf", "locked.pdf", samples.pdf_of(
+            [(b"/Filter /FlateDecode", bytes(range(256)) * 4)],
+            b"/Encrypt << /Filter /Standard /V 2 >>"))]), [], flags=["encrypted-archive"],
+            not_flags=["malformed"], what="encrypted")
+        self.assert_judged(message([("application/pdf", "broken.pdf", samples.pdf_of(
+            [(b"/Filter /FlateDecode", b"BT (CONFIDENTIAL-PLAN) Tj ET" + bytes(32))]))]),
+            ["plan"], flags=["malformed"], what="a page that does not inflate")
 
     def test_utf16_text_is_read(self):
         """Excel's "Unicode Text" and Notepad's "Unicode" (UTF-16 with a byte order

@@ -12,6 +12,7 @@ import smtplib
 import unittest
 import zipfile
 
+import samples
 import swtest
 
 RULES = """\
@@ -248,6 +249,13 @@ class Actions(unittest.TestCase):
             # S/MIME opaque signed (openssl cms -sign -nodetach): the signed
             # entity inside holds the card.
             "s/mime opaque signed": head + sample_body("smime_signed.eml"),
+            # A PDF whose page draws the card from a Flate (zlib) content
+            # stream: only its inflated text says it.
+            "card in a pdf's compressed page": head +
+            b"Content-Type: application/pdf; name=\"quote.pdf\"\r\n"
+            b"Content-Transfer-Encoding: base64\r\n\r\n" +
+            base64.encodebytes(samples.pdf_of([(b"/Filter /FlateDecode", samples.flate(
+                b"BT 72 712 Td (card 4111 1111 1111 1111) Tj ET"))])) + b"\r\n",
         }
         for what, message in crafted.items():
             with self.assertRaises(smtplib.SMTPDataError, msg=what) as caught:
