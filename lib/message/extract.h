@@ -104,7 +104,9 @@ bool extract_is_compound_file(const struct spool *data);
  * the top of a message and one in an archive:
  *  - text by its head (extract_looks_like_text()): its first max_text bytes
  *    as they are, *KIND EXTRACT_TEXT_BYTES (the caller converts them);
- *  - an exact image (image_is_exact()): nothing - pixels, read whole;
+ *  - an exact image (image_walk_spool()): the text runs of its metadata
+ *    (extract_image_text()), not its pixels - or of every byte when it has
+ *    more metadata than a walk keeps;
  *  - a PDF from its header to its last %%EOF (pdf.h): its syntax and
  *    streams for their text runs, Flate streams inflated (on BUDGET's
  *    expansion and ratio: a limit is reported and the rest read as it
@@ -133,6 +135,21 @@ bool extract_is_compound_file(const struct spool *data);
 int extract_file_text(const struct spool *data, int id, struct extract_budget *budget,
                       const struct extract_callbacks *cb, char **text, size_t *len,
                       enum extract_text_kind *kind, char *err, size_t errlen);
+
+struct image_walk;
+
+/*
+ * The text of an exact image's metadata (image.h), as walked by W: each
+ * piece's text runs, PNG zTXt and compressed iTXt text inflated on BUDGET.
+ * Problems go to CB as those of file ID (a cut, a limit; compressed text
+ * that does not inflate: EXTRACT_MALFORMED).  *TEXT and *LEN as
+ * extract_file_text() gives them.  Returns 0; 1 when W kept only part of
+ * the metadata (image_walk_text()): the caller then reads every byte of
+ * the file for its runs; -1 with ERR filled when out of memory.
+ */
+int extract_image_text(const struct image_walk *w, int id, struct extract_budget *budget,
+                       const struct extract_callbacks *cb, char **text, size_t *len,
+                       char *err, size_t errlen);
 
 /*
  * True when DATA looks like text (no NUL bytes and few control bytes in its

@@ -1,16 +1,21 @@
 /*
- * extract_internal - what extract_text.c shares with extract_pdf.c: the
- * text runs of binary data (as extract_file_text() in extract.h describes
- * them), fed in pieces, and the reading of a PDF through its structure.
- * Not for use outside lib/message's extract*.c.
+ * extract_internal - what extract_text.c, extract_feed.c and
+ * extract_pdf.c share: the text runs of binary data (as
+ * extract_file_text() in extract.h describes them), fed in pieces; a feed
+ * that holds them to a file's limits and inflates; the reading of a PDF
+ * through its structure.  Not for use outside lib/message's extract*.c.
  */
 #ifndef SENDWATCH_EXTRACT_INTERNAL_H
 #define SENDWATCH_EXTRACT_INTERNAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <zlib.h>
 
 #include "buf.h"
 #include "extract.h"
+#include "image.h"
 #include "spool.h"
 
 /* The text runs of bytes as they are fed: kept runs, joined by '\n', in OUT.
@@ -35,6 +40,54 @@ int text_runs_end(struct text_runs *t);
 int text_runs_take(struct text_runs *t, char **text, size_t *len);
 
 void text_runs_free(struct text_runs *t);
+
+/*
+ * Text runs fed within a file's limits: at most BUDGET->max_text bytes in
+ * all (then CUT), and what is inflated charged to BUDGET's expanded bytes
+ * and held to max_ratio times the file's size (then OVER).  Single-threaded.
+ */
+struct text_feed {
+    struct text_runs runs;
+    struct extract_budget *budget;
+    uint64_t allowed;  /* bytes the file may inflate to */
+    uint64_t inflated; /* by the file so far */
+    size_t fed;        /* bytes given to the runs */
+    bool cut;
+    enum { TEXT_FEED_OVER_NONE, TEXT_FEED_OVER_EXPANDED, TEXT_FEED_OVER_RATIO } over;
+    bool nomem;
+    z_stream z;
+    bool z_ready;
+    unsigned char *out;
+};
+
+/* A feed for a file of SIZE bytes on BUDGET. */
+void text_feed_init(struct text_feed *f, struct extract_budget *budget, uint64_t size);
+
+/* Feeds N bytes at P (what passes max_text is dropped, and CUT set).  0, or
+ * -1 when out of memory. */
+int text_feed(struct text_feed *f, const unsigned char *p, size_t n);
+
+/* The same, then ends the run: the bytes are a piece of the file of their own. */
+int text_feed_piece(struct text_feed *f, const unsigned char *p, size_t n);
+
+/*
+ * Feeds the zlib data at P (N bytes) inflated, as a piece of its own.
+ * Returns 0 when it inflated to its end (*REST: bytes after the compressed
+ * data, not fed), 1 when it does not inflate (what did before the error
+ * was fed), 2 when max_text or a limit stopped it (CUT or OVER set), -1
+ * when out of memory.
+ */
+int text_feed_inflated(struct text_feed *f, const unsigned char *p, size_t n,
+                       size_t *rest);
+
+/* Reports CUT and OVER through CB as problems of file ID, WHAT of SIZE bytes
+ * ("a PDF"). */
+void text_feed_report(const struct text_feed *f, const struct extract_callbacks *cb,
+                      int id, const char *what, uint64_t size);
+
+/* As text_runs_take() and text_runs_free(). */
+int text_feed_take(struct text_feed *f, char **text, size_t *len);
+void text_feed_free(struct text_feed *f);
 
 /*
  * The text of DATA read as a PDF (extract_pdf.c): when it is one from its

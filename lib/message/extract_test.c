@@ -359,12 +359,126 @@ static void test_pdf_limits(void **state)
     free(zeros);
 }
 
+/* Appends a PNG chunk of TYPE with the N bytes at DATA to F (the CRC is not checked). */
+static void png_chunk(FILE *f, const char *type, const void *data, size_t n)
+{
+    unsigned char len[4] = {(unsigned char)(n >> 24), (unsigned char)(n >> 16),
+                            (unsigned char)(n >> 8), (unsigned char)n};
+    fwrite(len, 1, 4, f);
+    fwrite(type, 1, 4, f);
+    fwrite(data, 1, n, f);
+    fwrite("CRC!", 1, 4, f);
+}
+
+/* How many times NEEDLE is in TEXT.  Not inlined: GCC 12 then takes TEXT for the
+ * buffer freed before it in the caller (-Wdangling-pointer). */
+__attribute__((noinline)) static size_t occurrences(const char *text, const char *needle)
+{
+    size_t n = 0;
+    for (const char *at = strstr(text, needle); at != NULL; at = strstr(at + 1, needle))
+        n++;
+    return n;
+}
+
+/* What an exact image's bytes give, and the problems reported. */
+static char *image_text(const char *img, size_t len, unsigned *problems)
+{
+    struct spool *sp = spool_of(img, len);
+    char *text;
+    size_t text_len;
+    enum extract_text_kind kind;
+    struct reported r;
+    file_text(sp, 1 << 20, 1 << 20, &text, &text_len, &kind, &r);
+    spool_free(sp);
+    *problems = r.problems;
+    return text;
+}
+
+/* An exact image's metadata is read - JPEG comments and application segments,
+ * PNG text chunks (compressed ones inflated), GIF comments across their
+ * sub-blocks - and its pixels are not. */
+static void test_image_metadata(void **state)
+{
+    (void)state;
+    unsigned problems;
+    char *img, *text;
+    size_t len, zlen;
+
+    /* JPEG: a comment, an APP1 segment, then a scan whose data spell a secret. */
+    FILE *f = open_memstream(&img, &len);
+    fwrite("\xff\xd8\xff\xfe\x00\x13社外秘 COMMENT\xff\xe1\x00\x0a"
+           "Exif\0\0AB",
+           1, 35, f);
+    fwrite("\xff\xda\x00\x08\x01\x01\x00\x00\x3f\x00PIXELS-4111\xff\xd9", 1, 23, f);
+    fclose(f);
+    text = image_text(img, len, &problems);
+    assert_non_null(text);
+    assert_non_null(strstr(text, "社外秘 COMMENT"));
+    assert_null(strstr(text, "PIXELS"));
+    assert_int_equal(problems, 0);
+    free(text);
+    free(img);
+
+    /* PNG: tEXt, zTXt and compressed iTXt, pixels in IDAT. */
+    static const char secret[] = "\xe7\xa4\xbe\xe5\xa4\x96\xe7\xa7\x98 ZTEXT-PLAN";
+    unsigned char *z = deflated(secret, sizeof(secret) - 1, &zlen);
+    unsigned char chunk[256];
+    f = open_memstream(&img, &len);
+    fwrite("\x89PNG\r\n\x1a\n", 1, 8, f);
+    png_chunk(f, "IHDR", "\0\0\0\1\0\0\0\1\x08\x02\0\0\0", 13);
+    png_chunk(f, "tEXt", "Comment\0PLAIN-TEXT-PLAN", 23);
+    memcpy(chunk, "Comment\0\0", 9);
+    memcpy(chunk + 9, z, zlen);
+    png_chunk(f, "zTXt", chunk, 9 + zlen);
+    memcpy(chunk, "Title\0\1\0ja\0Title\0", 17);
+    memcpy(chunk + 17, z, zlen);
+    png_chunk(f, "iTXt", chunk, 17 + zlen);
+    png_chunk(f, "IDAT", "PIXELS-4111-1111", 16);
+    png_chunk(f, "IEND", "", 0);
+    fclose(f);
+    text = image_text(img, len, &problems);
+    assert_non_null(text);
+    assert_non_null(strstr(text, "PLAIN-TEXT-PLAN"));
+    assert_int_equal(occurrences(text, "社外秘 ZTEXT-PLAN"), 2); /* zTXt, iTXt */
+    assert_null(strstr(text, "PIXELS"));
+    assert_int_equal(problems, 0);
+    free(text);
+    free(img);
+
+    /* A zTXt that does not inflate: read as it is, and told. */
+    f = open_memstream(&img, &len);
+    fwrite("\x89PNG\r\n\x1a\n", 1, 8, f);
+    png_chunk(f, "IHDR", "\0\0\0\1\0\0\0\1\x08\x02\0\0\0", 13);
+    png_chunk(f, "zTXt", "Comment\0\0NOT-ZLIB-AT-ALL", 24);
+    png_chunk(f, "IEND", "", 0);
+    fclose(f);
+    text = image_text(img, len, &problems);
+    assert_non_null(strstr(text, "NOT-ZLIB-AT-ALL"));
+    assert_int_equal(problems, EXTRACT_MALFORMED);
+    free(text);
+    free(img);
+
+    /* GIF: a comment in two sub-blocks, a word across them, is one text. */
+    f = open_memstream(&img, &len);
+    fwrite("GIF89a\1\0\1\0\0\0\0", 1, 13, f);
+    fwrite("\x21\xfe\x08SECRET-P\x06LAN-42\0", 1, 19, f);
+    fwrite("\x2c\0\0\0\0\1\0\1\0\0\x02\x02PX\0\x3b", 1, 16, f);
+    fclose(f);
+    text = image_text(img, len, &problems);
+    assert_non_null(text);
+    assert_non_null(strstr(text, "SECRET-PLAN-42"));
+    assert_int_equal(problems, 0);
+    free(text);
+    free(img);
+    free(z);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_file_text),        cmocka_unit_test(test_image_not_exact),
         cmocka_unit_test(test_run_across_reads), cmocka_unit_test(test_pdf),
-        cmocka_unit_test(test_pdf_limits),
+        cmocka_unit_test(test_pdf_limits),       cmocka_unit_test(test_image_metadata),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

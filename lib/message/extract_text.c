@@ -376,12 +376,93 @@ static int read_head(const struct spool *data, size_t want, char **text, char *e
     return 0;
 }
 
+/* Feeds a zTXt chunk (keyword, NUL, method, zlib data) or an iTXt one (keyword,
+ * NUL, compression flag, method, language, NUL, translated keyword, NUL, text:
+ * zlib data when flagged) of N bytes at P, its text inflated.  0, 1 when its
+ * text does not inflate (fed as it is), -1 out of memory. */
+static int feed_png_text(struct text_feed *f, const unsigned char *p, size_t n, bool itxt)
+{
+    const unsigned char *nul = memchr(p, '\0', n);
+    size_t at = nul ? (size_t)(nul - p) + 1 : n; /* past the keyword */
+    bool compressed = at < n && (!itxt || p[at] == 1);
+
+    if (itxt && compressed) {
+        /* The flag and method, then two NUL-terminated fields. */
+        at += 2;
+        for (int field = 0; field < 2 && at < n; field++) {
+            const unsigned char *end = memchr(p + at, '\0', n - at);
+            at = end ? (size_t)(end - p) + 1 : n;
+        }
+    } else if (compressed) {
+        at++; /* the method */
+    }
+    if (at > n)
+        at = n;
+    if (text_feed_piece(f, p, at) != 0)
+        return -1;
+    if (!compressed)
+        return text_feed_piece(f, p + at, n - at);
+    size_t rest;
+    int rc = text_feed_inflated(f, p + at, n - at, &rest);
+    if (rc == 0)
+        return text_feed_piece(f, p + (n - rest), rest);
+    if (rc < 0 || text_feed_piece(f, p + at, n - at) != 0)
+        return -1;
+    return rc == 1 ? 1 : 0;
+}
+
+int extract_image_text(const struct image_walk *w, int id, struct extract_budget *budget,
+                       const struct extract_callbacks *cb, char **text, size_t *len,
+                       char *err, size_t errlen)
+{
+    const unsigned char *bytes;
+    const struct image_text_piece *pieces;
+    size_t count, size = 0;
+    unsigned broken = 0;
+    struct text_feed f;
+    int rc = 0;
+
+    *text = NULL;
+    *len = 0;
+    if (!image_walk_text(w, &bytes, &pieces, &count))
+        return 1;
+    for (size_t i = 0; i < count; i++)
+        size += pieces[i].len;
+    text_feed_init(&f, budget, size);
+    for (size_t i = 0; i < count && rc >= 0; i++) {
+        const struct image_text_piece *pc = &pieces[i];
+        const unsigned char *p = bytes + pc->start;
+        if (pc->kind != IMAGE_TEXT_MORE && text_runs_end(&f.runs) != 0)
+            rc = -1;
+        else if (pc->kind == IMAGE_TEXT_PNG_ZTXT || pc->kind == IMAGE_TEXT_PNG_ITXT) {
+            int r = feed_png_text(&f, p, pc->len, pc->kind == IMAGE_TEXT_PNG_ITXT);
+            broken += r == 1;
+            rc = r < 0 ? -1 : 0;
+        } else {
+            rc = text_feed(&f, p, pc->len);
+        }
+    }
+    if (rc == 0 && text_feed_take(&f, text, len) != 0)
+        rc = -1;
+    if (rc < 0) {
+        errbuf_set(err, errlen, "out of memory");
+    } else {
+        text_feed_report(&f, cb, id, "an image's metadata", size);
+        if (broken > 0)
+            cb->problem(cb->ctx, id, EXTRACT_MALFORMED,
+                        "compressed text in a PNG does not inflate; read as it is");
+    }
+    text_feed_free(&f);
+    return rc;
+}
+
 int extract_file_text(const struct spool *data, int id, struct extract_budget *budget,
                       const struct extract_callbacks *cb, char **text, size_t *len,
                       enum extract_text_kind *kind, char *err, size_t errlen)
 {
     uint64_t size = spool_size(data);
     size_t want = size > budget->max_text ? budget->max_text : (size_t)size;
+    struct image_walk *image;
 
     *text = NULL;
     *len = 0;
@@ -392,8 +473,15 @@ int extract_file_text(const struct spool *data, int id, struct extract_budget *b
         if (read_head(data, want, text, err, errlen) != 0)
             return -1;
         *len = want;
-    } else if (image_is_exact(data)) {
-        return 0; /* pixels, whole: nothing to read, nothing cut */
+    } else if ((image = image_walk_spool(data)) != NULL) {
+        /* Pixels, whole: only the metadata is read, and cut as it says. */
+        int rc = extract_image_text(image, id, budget, cb, text, len, err, errlen);
+        image_walk_free(image);
+        *kind = EXTRACT_TEXT_UTF8;
+        if (rc != 1)
+            return rc;
+        if (text_runs_read(data, want, text, len, err, errlen) != 0)
+            return -1; /* more metadata than a walk keeps: every byte's runs */
     } else {
         *kind = EXTRACT_TEXT_UTF8;
         int rc = extract_pdf_text(data, id, budget, cb, text, len, err, errlen);

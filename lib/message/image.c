@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
+
 /* Where a format walk is: the header it collects next, or the bytes it passes over. */
 enum image_state {
     /* PNG */
@@ -32,9 +34,17 @@ struct image_walk {
     unsigned char hdr[16];
     size_t have, need;
     unsigned char marker; /* JPEG: the segment being read */
+    unsigned char label;  /* GIF: the extension being read; 0 in image data */
+    bool label_started;   /* GIF: a sub-block of it was kept */
     bool seen_chunk;      /* PNG: IHDR came first */
     bool ended;           /* the format's last byte was seen */
     bool bad;             /* not the format, or bytes after its end */
+    /* The pieces that may hold text (image.h), kept as they are skipped. */
+    uint64_t capture; /* bytes of the skip ahead that belong to the last piece */
+    struct buf text;
+    struct image_text_piece *pieces;
+    size_t npieces;
+    bool text_overflow;
 };
 
 static void walk_expect(struct image_walk *w, enum image_state state, size_t need)
@@ -49,6 +59,43 @@ static void walk_skip(struct image_walk *w, uint64_t skip, enum image_state then
 {
     walk_expect(w, then, need);
     w->skip = skip;
+}
+
+/*
+ * The next LEN bytes, which the walk skips, are a piece of KIND that may
+ * hold text: kept, up to IMAGE_TEXT_MAX bytes and IMAGE_TEXT_PIECES pieces
+ * in all (then TEXT_OVERFLOW).  Called right after walk_skip().
+ */
+static void walk_capture(struct image_walk *w, uint64_t len, enum image_text_kind kind)
+{
+    if (w->text_overflow || len == 0)
+        return;
+    if (len > IMAGE_TEXT_MAX - w->text.len || w->npieces == IMAGE_TEXT_PIECES) {
+        w->text_overflow = true;
+        return;
+    }
+    if (w->pieces == NULL &&
+        (w->pieces = malloc(IMAGE_TEXT_PIECES * sizeof(*w->pieces))) == NULL) {
+        w->text_overflow = true; /* out of memory: as if too much to keep */
+        return;
+    }
+    w->pieces[w->npieces++] = (struct image_text_piece){w->text.len, 0, kind};
+    w->capture = len;
+}
+
+/* Keeps the N bytes at P, skipped, when they belong to the piece being captured. */
+static void walk_keep(struct image_walk *w, const unsigned char *p, size_t n)
+{
+    size_t k = w->capture < n ? (size_t)w->capture : n;
+    if (k == 0)
+        return;
+    w->capture -= k;
+    if (buf_append(&w->text, p, k) != 0) {
+        w->text_overflow = true;
+        w->capture = 0;
+        return;
+    }
+    w->pieces[w->npieces - 1].len += k;
 }
 
 static uint32_t be32(const unsigned char *p)
@@ -82,6 +129,13 @@ static void walk_png(struct image_walk *w)
             return;
         }
         walk_skip(w, (uint64_t)len + 4, PNG_CHUNK, 8); /* data and CRC */
+        /* Any chunk but the header and the pixels may carry text (tEXt,
+         * iTXt, zTXt, eXIf, a private chunk). */
+        if (memcmp(h + 4, "IHDR", 4) != 0 && memcmp(h + 4, "IDAT", 4) != 0)
+            walk_capture(w, len,
+                         memcmp(h + 4, "zTXt", 4) == 0   ? IMAGE_TEXT_PNG_ZTXT
+                         : memcmp(h + 4, "iTXt", 4) == 0 ? IMAGE_TEXT_PNG_ITXT
+                                                         : IMAGE_TEXT_NEW);
         return;
     }
     case PNG_END_CRC:
@@ -134,6 +188,12 @@ static void walk_jpeg(struct image_walk *w)
             w->bad = true;
         /* After a scan header (SOS) come its entropy-coded data. */
         walk_skip(w, len - 2u, w->marker == 0xda ? JPEG_ENTROPY : JPEG_FF, 1);
+        /* Application segments (EXIF, XMP, ICC, ...), comments and markers
+         * a decoder does not know may carry text; the tables, frame and
+         * scan headers are numbers. */
+        if (!((w->marker >= 0xc0 && w->marker <= 0xcf) || /* SOFn, DHT, DAC */
+              (w->marker >= 0xda && w->marker <= 0xdf)))  /* SOS DQT DNL DRI DHP EXP */
+            walk_capture(w, len - 2u, IMAGE_TEXT_NEW);
         return;
     }
     case JPEG_AFTER_FF:
@@ -171,19 +231,29 @@ static void walk_gif(struct image_walk *w)
             w->bad = true;
         return;
     case GIF_LABEL:
+        /* Every extension but the graphic control one may carry text: a
+         * comment, plain text, an application's data (XMP). */
+        w->label = h[0] == 0xf9 ? 0 : h[0];
+        w->label_started = false;
         walk_expect(w, GIF_SUBSIZE, 1);
         return;
     case GIF_IMAGE:
+        w->label = 0;
         walk_skip(w, h[8] & 0x80 ? 3u << ((h[8] & 7) + 1) : 0, GIF_LZW, 1);
         return;
     case GIF_LZW:
         walk_expect(w, GIF_SUBSIZE, 1);
         return;
     case GIF_SUBSIZE:
-        if (h[0] == 0)
+        if (h[0] == 0) {
             walk_expect(w, GIF_BLOCK, 1);
-        else
-            walk_skip(w, h[0], GIF_SUBSIZE, 1);
+            return;
+        }
+        walk_skip(w, h[0], GIF_SUBSIZE, 1);
+        if (w->label != 0) { /* an extension's sub-blocks are one text */
+            walk_capture(w, h[0], w->label_started ? IMAGE_TEXT_MORE : IMAGE_TEXT_NEW);
+            w->label_started = true;
+        }
         return;
     default:
         w->bad = true;
@@ -199,6 +269,8 @@ void image_walk_feed(struct image_walk *w, const unsigned char *p, size_t n)
         }
         if (w->skip > 0) {
             size_t k = w->skip < n ? (size_t)w->skip : n;
+            if (w->capture > 0)
+                walk_keep(w, p, k);
             w->skip -= k;
             p += k;
             n -= k;
@@ -248,7 +320,20 @@ struct image_walk *image_walk_new(enum image_format format)
 
 void image_walk_free(struct image_walk *w)
 {
+    if (w != NULL) {
+        buf_free(&w->text);
+        free(w->pieces);
+    }
     free(w);
+}
+
+bool image_walk_text(const struct image_walk *w, const unsigned char **bytes,
+                     const struct image_text_piece **pieces, size_t *count)
+{
+    *bytes = (const unsigned char *)w->text.data;
+    *pieces = w->pieces;
+    *count = w->npieces;
+    return !w->text_overflow;
 }
 
 bool image_walk_failed(const struct image_walk *w)
@@ -278,33 +363,44 @@ static bool image_format_of(const void *head, size_t len, enum image_format *for
     return true;
 }
 
-bool image_is_exact(const struct spool *data)
+struct image_walk *image_walk_spool(const struct spool *data)
 {
     enum { CHUNK = 65536 };
     unsigned char *buf = malloc(CHUNK);
     char err[128];
     enum image_format format;
     struct image_walk *w = NULL;
-    bool exact = false;
 
     if (buf == NULL)
-        return false;
+        return NULL;
     ssize_t n = spool_read_at(data, 0, buf, 8, err, sizeof(err));
     if (n <= 0 || !image_format_of(buf, (size_t)n, &format) ||
         (w = image_walk_new(format)) == NULL)
         goto done;
     for (uint64_t at = 0; !w->bad;) {
         n = spool_read_at(data, at, buf, CHUNK, err, sizeof(err));
-        if (n < 0)
-            goto done; /* not known to be an image: read as anything else */
+        if (n < 0) {
+            w->bad = true; /* not known to be an image: read as anything else */
+            break;
+        }
         if (n == 0)
             break;
         image_walk_feed(w, buf, (size_t)n);
         at += (uint64_t)n;
     }
-    exact = image_walk_complete(w);
+    if (!image_walk_complete(w)) {
+        image_walk_free(w);
+        w = NULL;
+    }
 done:
-    image_walk_free(w);
     free(buf);
+    return w;
+}
+
+bool image_is_exact(const struct spool *data)
+{
+    struct image_walk *w = image_walk_spool(data);
+    bool exact = w != NULL;
+    image_walk_free(w);
     return exact;
 }

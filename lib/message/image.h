@@ -4,10 +4,14 @@
  * data from SOI to EOI, GIF blocks to the trailer, with nothing after.
  * The structure is walked, not the pixels (no CRC, no decompression).
  *
- * Such an exact image holds nothing for a rule to read: the view's probe
- * spares a large one the spool (view_probe.h), and extract_file_text()
- * reads no text runs out of one.  Both decide with this one walk, so the
- * probe's skip and the full reading agree.  A "PNG" that is a CSV after
+ * Such an exact image holds nothing for a rule to read but its metadata:
+ * the walk keeps the pieces that may carry text as it passes them (PNG
+ * chunks other than IHDR and IDAT - tEXt, zTXt, iTXt, eXIf -, JPEG
+ * application segments - EXIF, XMP - and comments, GIF comment, plain
+ * text and application extensions), and extract_image_text() reads them;
+ * the pixels are not read.  The view's probe spares a large image the
+ * spool (view_probe.h) and extract_file_text() reads a spooled one; both
+ * decide with this one walk, so they agree.  A "PNG" that is a CSV after
  * its magic, or a real one with bytes appended, is not exact.
  *
  * Pure; thread-safe (a walk belongs to its caller).  Nothing is logged.
@@ -21,6 +25,24 @@
 #include "spool.h"
 
 enum image_format { IMAGE_PNG, IMAGE_JPEG, IMAGE_GIF };
+
+/* Bytes and pieces of metadata a walk keeps at most (then image_walk_text()
+ * says so): a photo's EXIF and XMP are tens of KB. */
+#define IMAGE_TEXT_MAX    (1024 * 1024)
+#define IMAGE_TEXT_PIECES 4096
+
+enum image_text_kind {
+    IMAGE_TEXT_NEW,      /* a piece of its own */
+    IMAGE_TEXT_MORE,     /* the previous piece goes on (GIF sub-blocks) */
+    IMAGE_TEXT_PNG_ZTXT, /* a zTXt chunk: keyword, NUL, method, zlib data */
+    IMAGE_TEXT_PNG_ITXT, /* an iTXt chunk: its text zlib-compressed when flagged */
+};
+
+/* A piece of metadata: LEN bytes at START of the walk's kept bytes. */
+struct image_text_piece {
+    size_t start, len;
+    enum image_text_kind kind;
+};
 
 struct image_walk;
 
@@ -37,6 +59,20 @@ bool image_walk_failed(const struct image_walk *w);
 
 /* True when the bytes fed so far are the whole image: its last byte seen, none after. */
 bool image_walk_complete(const struct image_walk *w);
+
+/*
+ * The pieces of the image that may hold text, kept while it was walked:
+ * *COUNT pieces into *BYTES, borrowed until the walk is freed.  False when
+ * there were more than IMAGE_TEXT_MAX bytes or IMAGE_TEXT_PIECES pieces
+ * (those kept are given; the rest are not).
+ */
+bool image_walk_text(const struct image_walk *w, const unsigned char **bytes,
+                     const struct image_text_piece **pieces, size_t *count);
+
+/* The walk of DATA, an exact image of the format its first bytes name read
+ * to its end, with its metadata; NULL for anything else, and when DATA
+ * cannot be read or memory runs out. */
+struct image_walk *image_walk_spool(const struct spool *data);
 
 /*
  * True when DATA is an exact image of the format its first bytes name

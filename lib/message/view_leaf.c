@@ -7,6 +7,7 @@
 
 #include "charset.h"
 #include "extract.h"
+#include "image.h"
 #include "view_decode.h"
 #include "view_header.h"
 #include "view_internal.h"
@@ -90,6 +91,8 @@ static bool view_name_ends(const char *name, const char *ext)
     return n > e && strcasecmp(name + n - e, ext) == 0;
 }
 
+static struct extract_callbacks view_extract_callbacks(struct view *v);
+static void view_image_metadata(struct view *v, const struct image_walk *w, int index);
 static void view_extract(struct view *v, const struct spool *data, const char *name,
                          int index, unsigned depth, bool plain);
 
@@ -318,10 +321,15 @@ void view_leaf(struct view *v, GMimePart *part, unsigned depth)
                   "a %s part has %zu other Content-Type headers: read as each", info.type,
                   ntypes);
     uint64_t probed_size;
+    struct image_walk *image;
     if (!info.body && content != NULL && nencodings <= 1 && ntypes == 0 &&
         info.names.n <= 1 && depth < v->limits.max_depth &&
-        view_probe_skippable(content, info.type, info.name, &probed_size)) {
-        view_add_attachment(v, &info.names, info.type, probed_size, -1, depth);
+        view_probe_skippable(content, info.type, info.name, &probed_size, &image)) {
+        int index =
+            view_add_attachment(v, &info.names, info.type, probed_size, -1, depth);
+        if (index >= 0)
+            view_image_metadata(v, image, index);
+        image_walk_free(image);
         view_names_clear(&info.names);
         return;
     }
@@ -404,6 +412,35 @@ static void view_extract_problem(void *ctx, int id, enum extract_problem what,
     view_note(v, what == EXTRACT_LIMIT ? VIEW_LIMIT_EXCEEDED : VIEW_MALFORMED, "%s", why);
 }
 
+/* The callbacks through which the extract module reports to V. */
+static struct extract_callbacks view_extract_callbacks(struct view *v)
+{
+    return (struct extract_callbacks){
+        .ctx = v,
+        .entry = view_extract_entry,
+        .text = view_extract_text,
+        .problem = view_extract_problem,
+    };
+}
+
+/* The text of the metadata of image INDEX, which the probe walked (its pixels
+ * are not read). */
+static void view_image_metadata(struct view *v, const struct image_walk *w, int index)
+{
+    struct extract_callbacks cb = view_extract_callbacks(v);
+    char *text, err[256];
+    size_t len;
+
+    int rc = extract_image_text(w, index, &v->budget, &cb, &text, &len, err, sizeof(err));
+    if (rc != 0) {
+        view_fail(v, rc < 0 ? err : "an image's metadata was not all kept");
+        return;
+    }
+    if (text != NULL)
+        view_add_owned_bytes(v, VIEW_ATTACHMENT_TEXT, NULL, index, "UTF-8", text, text,
+                             len, false);
+}
+
 /*
  * An Office document with a password is not a zip but an OLE compound
  * file (it starts with D0 CF 11 E0): flag it, its text cannot be read.
@@ -450,12 +487,7 @@ static void view_plain_file(struct view *v, const struct spool *data, int index,
 static void view_extract(struct view *v, const struct spool *data, const char *name,
                          int index, unsigned depth, bool plain)
 {
-    static const struct extract_callbacks callbacks_template = {
-        .entry = view_extract_entry,
-        .text = view_extract_text,
-        .problem = view_extract_problem,
-    };
-    struct extract_callbacks cb = callbacks_template;
+    struct extract_callbacks cb = view_extract_callbacks(v);
     char err[256];
 
     if (spool_size(data) == 0)
@@ -473,7 +505,6 @@ static void view_extract(struct view *v, const struct spool *data, const char *n
                       v->limits.max_depth);
         return;
     }
-    cb.ctx = v;
     int rc = extract_archive(data, name, index, depth, &v->budget, &cb, err, sizeof(err));
     if (rc < 0) {
         view_fail(v, err);

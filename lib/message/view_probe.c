@@ -12,14 +12,16 @@
  * A large image costs its decoding and, read the usual way, a copy in a
  * spool (RAM, or a temp file past message_memory_limit) that libarchive,
  * the text test and the exact-image walk then look at.  An exact image
- * yields no text (extract_file_text()), so the copy is spared when the
- * outcome is known to be the same:
+ * yields only the text of its metadata, which its walk keeps
+ * (extract_file_text(), extract_image_text()), so the copy is spared when
+ * the outcome is known to be the same:
  *  - the name agrees with the type (none, no extension, or the type's own:
  *    a name saying text, office or archive is read as usual);
  *  - the image, decoded in full by GMime's decoder, is its format from the
  *    first byte to the last (image.h: the same walk the full reading
  *    makes), with nothing after (a "PNG" that is a CSV after its magic, or
- *    a real one with data appended, is read as usual);
+ *    a real one with data appended, is read as usual), and its walk kept
+ *    all of its metadata (the caller reads it from the walk);
  *  - base64 that GMime would read differently depending on how it is cut
  *    ('=' before the end) is read as usual;
  *  - the usual reading would find nothing: extract_sniff() gives libarchive
@@ -95,7 +97,7 @@ static void probe_take(struct probe_read *pr, const unsigned char *p, size_t n)
  */
 static bool probe_walk(GMimeStream *stream, enum image_format format, unsigned char *head,
                        size_t *head_len, unsigned char *tail, size_t *tail_len,
-                       uint64_t *size)
+                       uint64_t *size, struct image_walk **walk)
 {
     unsigned char *in = g_malloc(PROBE_READ), *out = g_malloc(PROBE_READ / 4 * 3 + 4);
     struct probe_read pr = {.head = head, .tail = g_malloc(PROBE_TAIL)};
@@ -118,7 +120,12 @@ static bool probe_walk(GMimeStream *stream, enum image_format format, unsigned c
         if (image_walk_failed(pr.walk))
             goto done;
     }
-    ok = image_walk_complete(pr.walk);
+    const unsigned char *text;
+    const struct image_text_piece *pieces;
+    size_t npieces;
+    /* More metadata than a walk keeps: the full reading reads every byte. */
+    ok = image_walk_complete(pr.walk) &&
+         image_walk_text(pr.walk, &text, &pieces, &npieces);
     if (ok) {
         /* The tail in order: the last min(total, PROBE_TAIL) bytes. */
         size_t len = pr.total < PROBE_TAIL ? (size_t)pr.total : PROBE_TAIL;
@@ -129,6 +136,8 @@ static bool probe_walk(GMimeStream *stream, enum image_format format, unsigned c
         *tail_len = len;
         *head_len = pr.head_len;
         *size = pr.total;
+        *walk = pr.walk;
+        pr.walk = NULL;
     }
 done:
     image_walk_free(pr.walk);
@@ -152,7 +161,7 @@ static bool probe_name_agrees(const char *name, const char *const *exts)
 }
 
 bool view_probe_skippable(GMimeDataWrapper *content, const char *type, const char *name,
-                          uint64_t *size)
+                          uint64_t *size, struct image_walk **walk)
 {
     static const char *const png[] = {"png", NULL};
     static const char *const jpeg[] = {"jpg", "jpeg", "jpe", "jfif", NULL};
@@ -181,11 +190,16 @@ bool view_probe_skippable(GMimeDataWrapper *content, const char *type, const cha
     unsigned char *head = g_malloc(PROBE_HEAD), *tail = g_malloc(PROBE_TAIL);
     size_t head_len = 0, tail_len = 0;
     uint64_t total = 0;
-    bool skip =
-        probe_walk(stream, kinds[k].format, head, &head_len, tail, &tail_len, &total) &&
-        extract_sniff(head, head_len, tail, tail_len, total);
-    if (skip)
+    struct image_walk *w = NULL;
+    bool skip = probe_walk(stream, kinds[k].format, head, &head_len, tail, &tail_len,
+                           &total, &w) &&
+                extract_sniff(head, head_len, tail, tail_len, total);
+    if (skip) {
         *size = total;
+        *walk = w;
+    } else {
+        image_walk_free(w);
+    }
     g_free(head);
     g_free(tail);
     return skip;

@@ -3,8 +3,8 @@
  * inspected: decoded and walked in full, it must be what its type says to
  * its last byte (image.h), and everything the full reading would do with
  * it (look for an archive or compressed data, take it for text, read its
- * text runs unless it is an exact image) must find nothing (the how is
- * explained in view_probe.c).  Nothing is cut, so no flag is set.  Private
+ * text runs unless it is an exact image) must find nothing but the
+ * metadata its walk keeps (the how is explained in view_probe.c).  Private
  * to the view module; thread-safe.
  */
 #ifndef SENDWATCH_VIEW_PROBE_H
@@ -14,12 +14,16 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+struct image_walk;
+
 /*
  * True when a part of TYPE named NAME (decoded; NULL or "" for none) needs
- * no further reading: *SIZE is then its decoded size.  False means: read it
- * in full as usual (the content stream is left reset).
+ * no further reading than its metadata: *SIZE is then its decoded size and
+ * *WALK its walk (image.h), whose metadata the caller reads
+ * (extract_image_text()) and which it frees.  False means: read it in full
+ * as usual (the content stream is left reset).
  */
 bool view_probe_skippable(GMimeDataWrapper *content, const char *type, const char *name,
-                          uint64_t *size);
+                          uint64_t *size, struct image_walk **walk);
 
 #endif

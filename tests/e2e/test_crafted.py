@@ -333,6 +333,33 @@ class Crafted(unittest.TestCase):
             [(b"/Filter /FlateDecode", b"BT (CONFIDENTIAL-PLAN) Tj ET" + bytes(32))]))]),
             ["plan"], flags=["malformed"], what="a page that does not inflate")
 
+    def test_image_metadata_is_read(self):
+        """An image that is one to its end, large enough for the probe that
+        spares it the spool (600 KB), still has its metadata read: a CSV of
+        cards in a JPEG comment, 社外秘 in a PNG's compressed zTXt chunk, a GIF
+        comment.  Its pixels are not read, and no flag is set."""
+        photo = jpeg(600 * 1024)
+        with_comment = (photo[:2] + b"\xff\xfe" + struct.pack(">H", len(CARDS) + 2)
+                        + CARDS.encode() + photo[2:])
+        screen = png(600 * 1024)
+        ztxt = png_chunk(b"zTXt", b"Comment\0\0" + zlib.compress("社外秘".encode()))
+        with_ztxt = screen[:33] + ztxt + screen[33:]
+        gif = (b"GIF89a" + struct.pack("<HHBBB", 1, 1, 0, 0, 0)
+               + b"\x21\xfe" + bytes([len(CARDS[:250])]) + CARDS[:250].encode() + b"\0"
+               + b"\x2c" + struct.pack("<HHHHB", 0, 0, 1, 1, 0) + b"\x02\x02PX\0\x3b")
+        samples_ = {
+            "a JPEG comment": (("image/jpeg", "photo.jpg", with_comment), ["cards"]),
+            "a PNG zTXt chunk": (("image/png", "screen.png", with_ztxt), ["secret"]),
+            "a GIF comment": (("image/gif", "icon.gif", gif), ["cards"]),
+        }
+        for what, (part, rules) in samples_.items():
+            with self.subTest(what):
+                got = self.assert_judged(message([part]), rules, what=what)
+                self.assertEqual(got["flags"], [], got)
+        got = self.judge(message([("image/jpeg", "photo.jpg", photo),
+                                  ("image/png", "screen.png", screen)]))
+        self.assertEqual((got["rules"], got["flags"]), ([], []), got)
+
     def test_utf16_text_is_read(self):
         """Excel's "Unicode Text" and Notepad's "Unicode" (UTF-16 with a byte order
         mark, no charset label), at top level and inside a zip, and UTF-16 without

@@ -249,6 +249,15 @@ class Actions(unittest.TestCase):
             # S/MIME opaque signed (openssl cms -sign -nodetach): the signed
             # entity inside holds the card.
             "s/mime opaque signed": head + sample_body("smime_signed.eml"),
+            # An exact JPEG with the card in its comment segment (exiftool
+            # -Comment): large enough for the probe that spares it the spool.
+            "card in a jpeg comment": head +
+            b"Content-Type: image/jpeg; name=\"photo.jpg\"\r\n"
+            b"Content-Transfer-Encoding: base64\r\n\r\n" +
+            base64.encodebytes(b"\xff\xd8\xff\xfe\x00\x1dlist: 4111 1111 1111 1111\r\n"
+                               b"\xff\xda\x00\x08\x01\x01\x00\x00\x3f\x00"
+                               + bytes(i % 255 for i in range(300000)) + b"\xff\xd9")
+            + b"\r\n",
             # A PDF whose page draws the card from a Flate (zlib) content
             # stream: only its inflated text says it.
             "card in a pdf's compressed page": head +
