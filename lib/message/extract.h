@@ -126,7 +126,7 @@ bool extract_is_compound_file(const struct spool *data);
  *    Costly on data that looks random (compressed streams): most of it
  *    comes out as runs of noise.
  * At most BUDGET->max_text bytes are read as text; a cut is reported
- * (EXTRACT_LIMIT, never for an exact image), as is every other problem,
+ * (EXTRACT_LIMIT; an exact image's pixels are no cut), as is every other problem,
  * through CB's problem callback for ID (CB's text callback is not used).
  * *TEXT is malloc'ed and NUL-terminated (*LEN bytes), NULL when nothing is
  * read; the caller frees it.  Returns 0, or -1 with ERR filled (out of

@@ -24,14 +24,13 @@
  *    all of its metadata (the caller reads it from the walk);
  *  - base64 that GMime would read differently depending on how it is cut
  *    ('=' before the end) is read as usual;
- *  - the usual reading would find nothing: extract_sniff() gives libarchive
- *    the decoded head and tail at their offsets and answers only when it
- *    needed no other byte, and the start is not text.
- * So the outcome is the usual reading's, nothing is cut, and no flag is
- * needed.  PDFs are not probed: the full reading takes the text runs of
- * any file that is no exact image (PDF syntax, and whatever a fake PDF
- * carries between its first and last lines), so no check of a PDF's ends
- * or layout could say that reading finds nothing.
+ *  - the usual reading would find nothing else: extract_sniff() gives
+ *    libarchive the decoded head and tail at their offsets and answers
+ *    only when it needed no other byte, and the start is not text.
+ * So the outcome is the usual reading's: the caller reads the metadata
+ * from the walk as extract_file_text() would from the spool, with the same
+ * cuts and flags.  PDFs are not probed: their reading (extract_pdf.c) needs
+ * the whole file, and skipping one would need all of it walked anyway.
  */
 /* Encoded bytes; smaller parts cost little anyway. */
 #define PROBE_MIN (192 * 1024)
