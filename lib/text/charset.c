@@ -772,3 +772,43 @@ int charset_run_to_utf8(const char *in, size_t len, struct charset_result *out)
     char *none = NULL;
     return convert(NULL, in, len, &none, true, out);
 }
+
+int charset_from_utf8(const char *to, const char *in, size_t len, char **out,
+                      size_t *outlen)
+{
+    iconv_t cd = iconv_open(to, "UTF-8");
+    struct buf b = {0};
+    char *inp = (char *)in;
+    size_t inleft = len;
+    int rc = 0;
+
+    *out = NULL;
+    *outlen = 0;
+    if (cd == (iconv_t)-1)
+        return -1;
+    for (;;) {
+        if (buf_reserve(&b, inleft * 4 + 16) != 0) {
+            rc = -1;
+            break;
+        }
+        char *outp = b.data + b.len;
+        size_t outleft = b.cap - b.len - 1;
+        size_t r = iconv(cd, &inp, &inleft, &outp, &outleft);
+        b.len = (size_t)(outp - b.data);
+        if (r != (size_t)-1)
+            break;
+        if (errno != E2BIG) {
+            rc = 1; /* no form in TO (EILSEQ), or no UTF-8 */
+            break;
+        }
+    }
+    iconv_close(cd);
+    if (rc != 0) {
+        buf_free(&b);
+        return rc;
+    }
+    b.data[b.len] = '\0';
+    *out = b.data;
+    *outlen = b.len;
+    return 0;
+}

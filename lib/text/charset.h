@@ -79,6 +79,15 @@ int charset_to_utf8_owned(const char *label, char *in, size_t len,
 int charset_run_to_utf8(const char *in, size_t len, struct charset_result *out);
 
 /*
+ * Converts LEN bytes of IN, valid UTF-8, to charset TO (an iconv name,
+ * "CP932" say) exactly: *OUT (malloc'ed, NUL-terminated, *OUTLEN bytes).
+ * Returns 0; 1 when a character of IN has no form in TO or IN is no UTF-8
+ * (nothing is given then); -1 when out of memory or iconv does not know TO.
+ */
+int charset_from_utf8(const char *to, const char *in, size_t len, char **out,
+                      size_t *outlen);
+
+/*
  * Closes what the conversions keep open (iconv modules stay loaded between
  * conversions, see charset.c).  Once, at exit, after the last conversion
  * in any thread; none may follow.

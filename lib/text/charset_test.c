@@ -224,10 +224,30 @@ static void test_unicode_forms(void **state)
     }
 }
 
+/* UTF-8 to CP932 exactly (zip names for old Japanese Explorer): what has no form fails.
+ */
+static void test_from_utf8(void **state)
+{
+    (void)state;
+    char *out;
+    size_t len;
+
+    assert_int_equal(charset_from_utf8("CP932", "社外秘リスト.csv", 22, &out, &len), 0);
+    assert_int_equal(len, 16);
+    assert_memory_equal(out, "\x8e\xd0\x8aO\x94\xe9\x83\x8a\x83X\x83g.csv", 16);
+    assert_int_equal(out[len], '\0');
+    free(out);
+    assert_int_equal(charset_from_utf8("CP932", "memo \xf0\x9f\x93\x9d", 9, &out, &len),
+                     1);
+    assert_null(out);
+    assert_int_equal(charset_from_utf8("CP932", "bad \xff", 5, &out, &len), 1);
+    assert_int_equal(charset_from_utf8("NO-SUCH-CHARSET", "a", 1, &out, &len), -1);
+}
+
 int main(void)
 {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_cases),
-                                       cmocka_unit_test(test_unicode_forms),
-                                       cmocka_unit_test(test_runs)};
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_cases), cmocka_unit_test(test_unicode_forms),
+        cmocka_unit_test(test_runs), cmocka_unit_test(test_from_utf8)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
