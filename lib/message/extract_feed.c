@@ -93,9 +93,9 @@ int text_feed_inflated(struct text_feed *f, const unsigned char *p, size_t n,
             return -1;
         }
         if (got > 0 && (!text_feed_charge(f, got) || text_feed(f, f->out, got) != 0))
-            return f->nomem ? -1 : 2;
+            return f->nomem ? -1 : text_runs_end(&f->runs) != 0 ? -1 : 2;
         if (f->cut)
-            return 2;
+            return text_runs_end(&f->runs) != 0 ? -1 : 2;
     } while (zr == Z_OK);
     if (text_runs_end(&f->runs) != 0) {
         f->nomem = true;

@@ -90,6 +90,14 @@ int text_feed_take(struct text_feed *f, char **text, size_t *len);
 void text_feed_free(struct text_feed *f);
 
 /*
+ * Feeds the metadata an image walk W kept (image_walk_text()), each piece
+ * a run of its own, PNG zTXt and compressed iTXt text inflated (*BROKEN
+ * counts those that do not inflate; they are fed as they are).  Returns 0;
+ * 1 when W kept only part of it (nothing fed); -1 when out of memory.
+ */
+int text_feed_image(struct text_feed *f, const struct image_walk *w, unsigned *broken);
+
+/*
  * The text of DATA read as a PDF (extract_pdf.c): when it is one from its
  * first byte to its last (pdf_walk() exact), its syntax and the streams
  * that can hold text are read for their runs, Flate streams inflated on

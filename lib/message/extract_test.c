@@ -302,17 +302,38 @@ static void test_pdf(void **state)
     free(pdf);
     free(tail);
 
-    /* Not a PDF to its end: every byte read for its runs, as any binary; the
-     * compressed text is then not read, and nothing says so (XXX: as for any
-     * binary with compressed data). */
+    /* Not a PDF to its end: read loosely - every byte's runs, the data after
+     * each "stream" inflated where it inflates - and said to be malformed. */
     pdf = make_pdf(plain, 2, "", &plen);
     pdf = realloc(pdf, plen + 20);
     memcpy(pdf + plen, "GARBAGE-AFTER-EOF\n", 18);
     text = pdf_text(pdf, plen + 18, 1 << 20, 1 << 20, &problems);
     assert_non_null(strstr(text, "GARBAGE-AFTER-EOF"));
     assert_non_null(strstr(text, "PIXELS-4111"));
-    assert_null(strstr(text, "社外秘 plan"));
-    assert_int_equal(problems, 0);
+    assert_non_null(strstr(text, "社外秘 plan"));
+    assert_int_equal(problems, EXTRACT_MALFORMED);
+    free(text);
+    free(pdf);
+
+    /* Filters not decoded here: read raw and reported unreadable (image codecs
+     * alone are not: pixels, read raw as any binary).  A JPEG's comment in a PDF
+     * is read, its pixels are not. */
+    static const char jpeg_with_comment[] =
+        "\xff\xd8\xff\xfe\x00\x0fJPEG-IN-A-PDF\xff\xda\x00\x08\x01\x01\x00\x00\x3f"
+        "\x00PIXELS-4111\xff\xd9";
+    struct pdf_part filtered[] = {
+        {"/Filter [/FlateDecode /FlateDecode]", z, zlen},
+        {"/Filter /ASCIIHexDecode", BYTES("434F4E464944454E5449414C>")},
+        {"/Subtype /Image /Filter /JPXDecode", BYTES("JPX-PIXELS-RAW")},
+        {"/Subtype /Image /Filter /DCTDecode", BYTES(jpeg_with_comment)},
+    };
+    pdf = make_pdf(filtered, 4, "", &plen);
+    text = pdf_text(pdf, plen, 1 << 20, 1 << 20, &problems);
+    assert_non_null(strstr(text, "434F4E464944454E5449414C"));
+    assert_non_null(strstr(text, "JPX-PIXELS-RAW"));
+    assert_non_null(strstr(text, "JPEG-IN-A-PDF"));
+    assert_null(strstr(text, "PIXELS-4111"));
+    assert_int_equal(problems, EXTRACT_UNREADABLE);
     free(text);
     free(pdf);
     free(z);
@@ -341,6 +362,26 @@ static void test_pdf_limits(void **state)
     free(text);
     free(pdf);
     free(z);
+
+    /* Pixels read last: an image that inflates past max_text, placed before the
+     * page, does not keep the page's text from being read (the cut is told). */
+    static const char page[] = "BT (PAGE-TEXT-PLAN) Tj ET";
+    size_t plen2;
+    unsigned char *zpage = deflated(page, sizeof(page) - 1, &plen2);
+    memset(zeros, 'x', 4000);
+    unsigned char *zimage = deflated(zeros, 4000, &zlen);
+    struct pdf_part image_first[] = {
+        {"/Subtype /Image /Filter /FlateDecode", zimage, zlen},
+        {"/Filter /FlateDecode", zpage, plen2},
+    };
+    pdf = make_pdf(image_first, 2, "", &plen);
+    text = pdf_text(pdf, plen, 1000, 1 << 20, &problems);
+    assert_non_null(strstr(text, "PAGE-TEXT-PLAN"));
+    assert_int_equal(problems, EXTRACT_LIMIT);
+    free(text);
+    free(pdf);
+    free(zpage);
+    free(zimage);
 
     /* max_text: 5000 bytes of text, 1000 read. */
     memset(zeros, 'a', 5000);
@@ -409,11 +450,15 @@ static void test_image_metadata(void **state)
     fwrite("\xff\xd8\xff\xfe\x00\x13社外秘 COMMENT\xff\xe1\x00\x0a"
            "Exif\0\0AB",
            1, 35, f);
+    fwrite("\xff\xdb\x00\x0f"
+           "DQT-SECRET-1\x00",
+           1, 17, f); /* a table made long */
     fwrite("\xff\xda\x00\x08\x01\x01\x00\x00\x3f\x00PIXELS-4111\xff\xd9", 1, 23, f);
     fclose(f);
     text = image_text(img, len, &problems);
     assert_non_null(text);
     assert_non_null(strstr(text, "社外秘 COMMENT"));
+    assert_non_null(strstr(text, "DQT-SECRET-1"));
     assert_null(strstr(text, "PIXELS"));
     assert_int_equal(problems, 0);
     free(text);
@@ -427,6 +472,7 @@ static void test_image_metadata(void **state)
     fwrite("\x89PNG\r\n\x1a\n", 1, 8, f);
     png_chunk(f, "IHDR", "\0\0\0\1\0\0\0\1\x08\x02\0\0\0", 13);
     png_chunk(f, "tEXt", "Comment\0PLAIN-TEXT-PLAN", 23);
+    png_chunk(f, "IHDR", "SECOND-IHDR-TEXT", 16);
     memcpy(chunk, "Comment\0\0", 9);
     memcpy(chunk + 9, z, zlen);
     png_chunk(f, "zTXt", chunk, 9 + zlen);
@@ -439,6 +485,7 @@ static void test_image_metadata(void **state)
     text = image_text(img, len, &problems);
     assert_non_null(text);
     assert_non_null(strstr(text, "PLAIN-TEXT-PLAN"));
+    assert_non_null(strstr(text, "SECOND-IHDR-TEXT"));
     assert_int_equal(occurrences(text, "社外秘 ZTEXT-PLAN"), 2); /* zTXt, iTXt */
     assert_null(strstr(text, "PIXELS"));
     assert_int_equal(problems, 0);
@@ -462,11 +509,13 @@ static void test_image_metadata(void **state)
     f = open_memstream(&img, &len);
     fwrite("GIF89a\1\0\1\0\0\0\0", 1, 13, f);
     fwrite("\x21\xfe\x08SECRET-P\x06LAN-42\0", 1, 19, f);
+    fwrite("\x21\xf9\x0cGCE-HIDDEN-1\0", 1, 16, f); /* graphic control, made long */
     fwrite("\x2c\0\0\0\0\1\0\1\0\0\x02\x02PX\0\x3b", 1, 16, f);
     fclose(f);
     text = image_text(img, len, &problems);
     assert_non_null(text);
     assert_non_null(strstr(text, "SECRET-PLAN-42"));
+    assert_non_null(strstr(text, "GCE-HIDDEN-1"));
     assert_int_equal(problems, 0);
     free(text);
     free(img);

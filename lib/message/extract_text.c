@@ -411,6 +411,31 @@ static int feed_png_text(struct text_feed *f, const unsigned char *p, size_t n, 
     return rc == 1 ? 1 : 0;
 }
 
+int text_feed_image(struct text_feed *f, const struct image_walk *w, unsigned *broken)
+{
+    const unsigned char *bytes;
+    const struct image_text_piece *pieces;
+    size_t count;
+
+    if (!image_walk_text(w, &bytes, &pieces, &count))
+        return 1;
+    for (size_t i = 0; i < count; i++) {
+        const struct image_text_piece *pc = &pieces[i];
+        const unsigned char *p = bytes + pc->start;
+        if (pc->kind != IMAGE_TEXT_MORE && text_runs_end(&f->runs) != 0)
+            return -1;
+        if (pc->kind == IMAGE_TEXT_PNG_ZTXT || pc->kind == IMAGE_TEXT_PNG_ITXT) {
+            int r = feed_png_text(f, p, pc->len, pc->kind == IMAGE_TEXT_PNG_ITXT);
+            if (r < 0)
+                return -1;
+            *broken += r == 1;
+        } else if (text_feed(f, p, pc->len) != 0) {
+            return -1;
+        }
+    }
+    return text_runs_end(&f->runs) != 0 ? -1 : 0;
+}
+
 int extract_image_text(const struct image_walk *w, int id, struct extract_budget *budget,
                        const struct extract_callbacks *cb, char **text, size_t *len,
                        char *err, size_t errlen)
@@ -420,7 +445,6 @@ int extract_image_text(const struct image_walk *w, int id, struct extract_budget
     size_t count, size = 0;
     unsigned broken = 0;
     struct text_feed f;
-    int rc = 0;
 
     *text = NULL;
     *len = 0;
@@ -429,19 +453,7 @@ int extract_image_text(const struct image_walk *w, int id, struct extract_budget
     for (size_t i = 0; i < count; i++)
         size += pieces[i].len;
     text_feed_init(&f, budget, size);
-    for (size_t i = 0; i < count && rc >= 0; i++) {
-        const struct image_text_piece *pc = &pieces[i];
-        const unsigned char *p = bytes + pc->start;
-        if (pc->kind != IMAGE_TEXT_MORE && text_runs_end(&f.runs) != 0)
-            rc = -1;
-        else if (pc->kind == IMAGE_TEXT_PNG_ZTXT || pc->kind == IMAGE_TEXT_PNG_ITXT) {
-            int r = feed_png_text(&f, p, pc->len, pc->kind == IMAGE_TEXT_PNG_ITXT);
-            broken += r == 1;
-            rc = r < 0 ? -1 : 0;
-        } else {
-            rc = text_feed(&f, p, pc->len);
-        }
-    }
+    int rc = text_feed_image(&f, w, &broken);
     if (rc == 0 && text_feed_take(&f, text, len) != 0)
         rc = -1;
     if (rc < 0) {
@@ -480,8 +492,13 @@ int extract_file_text(const struct spool *data, int id, struct extract_budget *b
         *kind = EXTRACT_TEXT_UTF8;
         if (rc != 1)
             return rc;
+        /* More metadata than a walk keeps: every byte's runs, and told, as
+         * compressed text in it is then not inflated. */
         if (text_runs_read(data, want, text, len, err, errlen) != 0)
-            return -1; /* more metadata than a walk keeps: every byte's runs */
+            return -1;
+        cb->problem(cb->ctx, id, EXTRACT_LIMIT,
+                    "an image has more metadata than is kept (1 MB, 4096 pieces): "
+                    "read for the runs of all its bytes");
     } else {
         *kind = EXTRACT_TEXT_UTF8;
         int rc = extract_pdf_text(data, id, budget, cb, text, len, err, errlen);

@@ -34,7 +34,7 @@ struct image_walk {
     unsigned char hdr[16];
     size_t have, need;
     unsigned char marker; /* JPEG: the segment being read */
-    unsigned char label;  /* GIF: the extension being read; 0 in image data */
+    bool in_extension;    /* GIF: in an extension's sub-blocks, not image data */
     bool label_started;   /* GIF: a sub-block of it was kept */
     bool seen_chunk;      /* PNG: IHDR came first */
     bool ended;           /* the format's last byte was seen */
@@ -121,6 +121,7 @@ static void walk_png(struct image_walk *w)
         if (len > 0x7fffffffu ||
             (!w->seen_chunk && (memcmp(h + 4, "IHDR", 4) != 0 || len != 13)))
             w->bad = true;
+        bool first = !w->seen_chunk; /* IHDR, 13 bytes of numbers: not kept */
         w->seen_chunk = true;
         if (memcmp(h + 4, "IEND", 4) == 0) {
             if (len != 0)
@@ -129,9 +130,9 @@ static void walk_png(struct image_walk *w)
             return;
         }
         walk_skip(w, (uint64_t)len + 4, PNG_CHUNK, 8); /* data and CRC */
-        /* Any chunk but the header and the pixels may carry text (tEXt,
-         * iTXt, zTXt, eXIf, a private chunk). */
-        if (memcmp(h + 4, "IHDR", 4) != 0 && memcmp(h + 4, "IDAT", 4) != 0)
+        /* Any chunk but the pixels and the first header may carry text
+         * (tEXt, iTXt, zTXt, eXIf, a private chunk, a second "IHDR"). */
+        if (memcmp(h + 4, "IDAT", 4) != 0 && !first)
             walk_capture(w, len,
                          memcmp(h + 4, "zTXt", 4) == 0   ? IMAGE_TEXT_PNG_ZTXT
                          : memcmp(h + 4, "iTXt", 4) == 0 ? IMAGE_TEXT_PNG_ITXT
@@ -188,12 +189,10 @@ static void walk_jpeg(struct image_walk *w)
             w->bad = true;
         /* After a scan header (SOS) come its entropy-coded data. */
         walk_skip(w, len - 2u, w->marker == 0xda ? JPEG_ENTROPY : JPEG_FF, 1);
-        /* Application segments (EXIF, XMP, ICC, ...), comments and markers
-         * a decoder does not know may carry text; the tables, frame and
-         * scan headers are numbers. */
-        if (!((w->marker >= 0xc0 && w->marker <= 0xcf) || /* SOFn, DHT, DAC */
-              (w->marker >= 0xda && w->marker <= 0xdf)))  /* SOS DQT DNL DRI DHP EXP */
-            walk_capture(w, len - 2u, IMAGE_TEXT_NEW);
+        /* Every segment may carry text - application segments (EXIF, XMP,
+         * ICC), comments, and tables or headers longer than their numbers
+         * need; only the entropy-coded data (pixels) is not kept. */
+        walk_capture(w, len - 2u, IMAGE_TEXT_NEW);
         return;
     }
     case JPEG_AFTER_FF:
@@ -231,14 +230,14 @@ static void walk_gif(struct image_walk *w)
             w->bad = true;
         return;
     case GIF_LABEL:
-        /* Every extension but the graphic control one may carry text: a
-         * comment, plain text, an application's data (XMP). */
-        w->label = h[0] == 0xf9 ? 0 : h[0];
+        /* Every extension may carry text: a comment, plain text, an
+         * application's data (XMP), a graphic control block made longer. */
+        w->in_extension = true;
         w->label_started = false;
         walk_expect(w, GIF_SUBSIZE, 1);
         return;
     case GIF_IMAGE:
-        w->label = 0;
+        w->in_extension = false;
         walk_skip(w, h[8] & 0x80 ? 3u << ((h[8] & 7) + 1) : 0, GIF_LZW, 1);
         return;
     case GIF_LZW:
@@ -250,7 +249,7 @@ static void walk_gif(struct image_walk *w)
             return;
         }
         walk_skip(w, h[0], GIF_SUBSIZE, 1);
-        if (w->label != 0) { /* an extension's sub-blocks are one text */
+        if (w->in_extension) { /* an extension's sub-blocks are one text */
             walk_capture(w, h[0], w->label_started ? IMAGE_TEXT_MORE : IMAGE_TEXT_NEW);
             w->label_started = true;
         }

@@ -52,7 +52,8 @@ struct pdf_dict_keys {
     unsigned length_gen;
     size_t filter_count;
     char filters[PDF_MAX_FILTERS][PDF_MAX_NAME + 1];
-    bool encrypt; /* an /Encrypt key */
+    bool encrypt;                   /* an /Encrypt key */
+    char subtype[PDF_MAX_NAME + 1]; /* /Subtype's name, decoded; "" for none */
 };
 
 struct pdf_walker {
@@ -318,7 +319,7 @@ struct pdf_frame {
 };
 
 /* Which key of the outer dictionary is being read. */
-enum pdf_key { KEY_OTHER, KEY_LENGTH, KEY_FILTER, KEY_ENCRYPT };
+enum pdf_key { KEY_OTHER, KEY_LENGTH, KEY_FILTER, KEY_ENCRYPT, KEY_SUBTYPE };
 
 /*
  * Reads one direct object from I (ISO 32000-1 7.3), with an explicit stack
@@ -360,6 +361,7 @@ static bool parse_object(struct pdf_walker *w, size_t i, size_t *end,
                 key = strcmp(name, "Length") == 0    ? KEY_LENGTH
                       : strcmp(name, "Filter") == 0  ? KEY_FILTER
                       : strcmp(name, "Encrypt") == 0 ? KEY_ENCRYPT
+                      : strcmp(name, "Subtype") == 0 ? KEY_SUBTYPE
                                                      : KEY_OTHER;
                 if (key == KEY_LENGTH)
                     keys->length_kind = LENGTH_NONE; /* until a usable value */
@@ -401,6 +403,8 @@ static bool parse_object(struct pdf_walker *w, size_t i, size_t *end,
                 key == KEY_FILTER && (depth == 1 || (depth == 2 && !stack[1].dict));
             if (filter && keys->filter_count++ < PDF_MAX_FILTERS)
                 name_decode(w, &t, keys->filters[keys->filter_count - 1]);
+            else if (key == KEY_SUBTYPE && depth == 1)
+                name_decode(w, &t, keys->subtype);
         } else if (t.type == TOK_EOF) {
             return walk_fail(w, t.start, "the file ends inside an object");
         } else if (!(t.type == TOK_REAL || t.type == TOK_STRING || t.type == TOK_HEX ||
@@ -611,6 +615,7 @@ static bool walk_stream(struct pdf_walker *w, const struct pdf_token *num,
         .length = (size_t)len,
         .data = p + i,
         .filter_count = keys->filter_count,
+        .subtype = keys->subtype,
     };
     for (size_t f = 0; f < keys->filter_count && f < PDF_MAX_FILTERS; f++)
         s.filters[f] = keys->filters[f];

@@ -68,6 +68,7 @@ struct pdf_stream {
      * the true count; only the first PDF_MAX_FILTERS are in FILTERS. */
     size_t filter_count;
     const char *filters[PDF_MAX_FILTERS];
+    const char *subtype; /* /Subtype's name ("Image", "XML"), decoded; "" for none */
 };
 
 /* What the walk calls back; any may be NULL.  Each returns 0 to go on,

@@ -30,6 +30,7 @@ struct seal {
     enum seal_method method;
     enum seal_names names;
     size_t kept_utf8;
+    size_t files; /* added and set up */
     bool done;
 };
 
@@ -180,6 +181,14 @@ int seal_add(struct seal *s, const char *name, time_t mtime, const struct spool 
     f->mtime = mtime;
     zip_error_init(&f->error);
     zip_int64_t index = zip_file_add(s->zip, written, src, flags);
+    if (index < 0 && cp932 != NULL &&
+        zip_error_code_zip(zip_get_error(s->zip)) == ZIP_ER_INVAL) {
+        /* libzip refuses a name without the UTF-8 flag whose bytes read as
+         * UTF-8 (the CP932 of "ﾃｽ" does): that name is written in UTF-8. */
+        zip_error_clear(s->zip);
+        s->kept_utf8++;
+        index = zip_file_add(s->zip, name, src, ZIP_FL_ENC_UTF_8);
+    }
     free(cp932);
     if (index < 0) {
         errbuf_set(err, errlen, "cannot add a file to the zip: %s", zip_strerror(s->zip));
@@ -195,8 +204,10 @@ int seal_add(struct seal *s, const char *name, time_t mtime, const struct spool 
         zip_file_set_mtime(s->zip, i, mtime, 0) < 0) {
         errbuf_set(err, errlen, "cannot set up a file of the zip: %s",
                    zip_strerror(s->zip));
+        zip_delete(s->zip, i); /* never left in the zip half set up (unencrypted) */
         return -1;
     }
+    s->files++;
     return 0;
 }
 
@@ -207,6 +218,12 @@ int seal_finish(struct seal *s, int *fd, uint64_t *size, char *err, size_t errle
     *fd = -1;
     *size = 0;
     s->done = true;
+    /* libzip holds its own copy for the close; ours is not needed any more. */
+    OPENSSL_cleanse(s->password, strlen(s->password));
+    if (s->files == 0) {
+        errbuf_set(err, errlen, "a zip with no file in it");
+        return -1;
+    }
     if (zip_close(s->zip) != 0) {
         errbuf_set(err, errlen, "cannot write the zip: %s", zip_strerror(s->zip));
         zip_discard(s->zip);

@@ -15,7 +15,8 @@
  * CP932 without it for the Japanese Windows Explorer of before Windows 10
  * 1903, which ignores the flag and shows UTF-8 as garbage.  A name with a
  * character CP932 lacks (an emoji, say) is written in UTF-8 with the flag
- * even then, and counted (seal_names_kept_utf8()).
+ * even then, and counted (seal_names_kept_utf8()); so is a name whose CP932
+ * bytes happen to read as UTF-8, which libzip will not write unflagged.
  *
  * The file data is read from the caller's spools when the zip is written
  * (seal_finish()), 64 KB at a time: nothing is held whole in memory.  The
@@ -69,11 +70,10 @@ int seal_add(struct seal *s, const char *name, time_t mtime, const struct spool 
              bool compress, char *err, size_t errlen);
 
 /*
- * Writes the zip.  Returns 0 with *FD an open read-only descriptor of it
- * (positioned at 0; the file has no name any more; the caller closes it)
- * and *SIZE its length; -1 with ERR filled (a full disk, a read error from
- * a spool, a libzip error).  Either way the seal is done: only
- * seal_free() may follow.
+ * Writes the zip (of at least one file).  Returns 0 with *FD an open read-only descriptor
+ * of it (positioned at 0; the file has no name any more; the caller closes it) and *SIZE
+ * its length; -1 with ERR filled (a full disk, a read error from a spool, a libzip
+ * error).  Either way the seal is done: only seal_free() may follow.
  */
 int seal_finish(struct seal *s, int *fd, uint64_t *size, char *err, size_t errlen);
 

@@ -79,10 +79,12 @@ static struct spool *spool_of(const void *data, size_t len)
 static const struct {
     const char *name;
     bool compress;
+    bool utf8_in_cp932; /* written in UTF-8 even when CP932 is asked for */
 } files[] = {
-    {"社外秘リスト.csv", true},
-    {"写真 2026.jpg", false},
-    {"memo \xf0\x9f\x93\x9d.txt", true},
+    {"社外秘リスト.csv", true, false},
+    {"写真 2026.jpg", false, false},
+    {"memo \xf0\x9f\x93\x9d.txt", true, true}, /* CP932 has no emoji */
+    {"ﾃｽ.txt", true, true}, /* its CP932 bytes (C3 BD) read as UTF-8: libzip says no */
 };
 #define NFILES (sizeof(files) / sizeof(*files))
 
@@ -104,6 +106,8 @@ static int setup(void **state)
         contents[1][i] = (unsigned char)((i * 2654435761u) >> 13);
     contents[2] = (unsigned char *)strdup("note\n");
     lengths[2] = 5;
+    contents[3] = (unsigned char *)strdup("half-width katakana\n");
+    lengths[3] = 20;
     return 0;
 }
 
@@ -147,7 +151,7 @@ static void make_zip(enum seal_method method, enum seal_names names, const char 
     uint64_t size;
     if (seal_finish(s, &fd, &size, err, sizeof(err)) != 0)
         fail_msg("seal_finish: %s", err);
-    assert_int_equal(seal_names_kept_utf8(s), names == SEAL_NAMES_CP932 ? 1 : 0);
+    assert_int_equal(seal_names_kept_utf8(s), names == SEAL_NAMES_CP932 ? 2 : 0);
     seal_free(s);
     for (size_t i = 0; i < NFILES; i++)
         spool_free(spools[i]);
@@ -171,7 +175,7 @@ static void make_zip(enum seal_method method, enum seal_names names, const char 
 static void written_name(size_t i, enum seal_names names, char *out, size_t outlen)
 {
     snprintf(out, outlen, "%s", files[i].name);
-    if (names != SEAL_NAMES_CP932)
+    if (names != SEAL_NAMES_CP932 || files[i].utf8_in_cp932)
         return;
     iconv_t cd = iconv_open("CP932", "UTF-8");
     assert_true(cd != (iconv_t)-1);
@@ -280,6 +284,15 @@ static void test_bad_input(void **state)
     assert_int_equal(seal_add(s, "a.txt", 0, sp, true, err, sizeof(err)), 0);
     assert_int_equal(seal_add(s, "a.txt", 0, sp, true, err, sizeof(err)), -1);
     seal_free(s); /* never finished: its file goes too */
+
+    /* A zip of nothing is refused, not written empty. */
+    s = seal_new(SEAL_AES256, SEAL_NAMES_UTF8, "Pa55word", workdir, err, sizeof(err));
+    int fd;
+    uint64_t size;
+    assert_int_equal(seal_finish(s, &fd, &size, err, sizeof(err)), -1);
+    assert_string_equal(err, "a zip with no file in it");
+    assert_int_equal(fd, -1);
+    seal_free(s);
     spool_free(sp);
 
     char *argv[] = {"sh", "-c", "ls \"$0\" | grep -c '^seal-' ", workdir, NULL};

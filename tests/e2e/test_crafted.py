@@ -191,27 +191,31 @@ class Crafted(unittest.TestCase):
         named .png, a PDF that is a CSV after its first line.  Real images and PDFs
         are read in full (exact sizes), fire nothing and set no flag."""
         csv_png = b"\x89PNG\r\n\x1a\n" + (CARDS * 130).encode()
-        samples = {
+        crafted = {
             "cards.csv as image/png": message([("image/png", "cards.csv", csv_png)]),
             "PNG magic then CSV, named .png": message([("image/png", "scan.png", csv_png)]),
             "PDF first line then CSV": message([("application/pdf", "quote.pdf", pdf(
                 0, (CARDS * 130).encode()))]),
         }
-        for what, raw in samples.items():
+        for what, raw in crafted.items():
             with self.subTest(what):
                 self.assert_judged(raw, ["cards"], not_flags=["limit-exceeded"], what=what)
         real = [("image/png", "screen.png", png(600 * 1024)),
                 ("image/jpeg", "photo.jpg", jpeg(600 * 1024)),
-                ("application/pdf", "catalog.pdf", pdf(200 * 1024))]
+                ("application/pdf", "catalog.pdf", samples.pdf_of(
+                    [(b"/Filter /FlateDecode", samples.flate(b"q 600 0 0 800 0 0 cm /I Do Q")),
+                     (b"/Subtype /Image /Filter /DCTDecode", jpeg(200 * 1024))]))]
         got = self.judge(message(real))
         self.assertEqual(got["rules"], [], got)
         self.assertEqual(got["flags"], [], got)
         self.assertEqual([(a["name"], a["size"]) for a in got["attachments"]],
                          [(name, len(data)) for _, name, data in real])
-        # A PDF is read for its text runs, up to scan_text_limit: past it, the
-        # cut is flagged (an image whole to its end is not cut, however long).
+        # A file that starts like a PDF but is none to its end is read for its
+        # runs, up to scan_text_limit: past it, the cut is flagged, and so is
+        # the broken PDF (an image whole to its end is not cut, however long).
         self.assert_judged(message([("application/pdf", "catalog.pdf", pdf(600 * 1024))]),
-                           ["cut"], flags=["limit-exceeded"], what="PDF past the limit")
+                           ["cut"], flags=["limit-exceeded", "malformed"],
+                           what="PDF past the limit")
 
     def test_binary_head_is_no_pass(self):
         """A file that is neither an archive nor text by its head - the magic of
