@@ -13,7 +13,9 @@
  *  - a stream under image codecs alone (JPX, JBIG2, CCITT) is read for
  *    its raw runs, as any binary; under any other filter or chain
  *    (ASCII85, ASCIIHex, LZW, RunLength, Flate twice...) too, and that is
- *    reported unreadable: its text is not decoded;
+ *    reported unreadable: its text is not decoded; so is a Flate stream
+ *    with a PNG predictor (read inflated, its rows not undone), images and
+ *    cross-reference streams aside;
  *  - image streams (/Subtype /Image) are read last, in a second walk, so
  *    that inflated pixels never use up max_text before a page's text.
  * A file that starts like a PDF but is not one to its end is read loosely
@@ -113,7 +115,16 @@ static int pdf_on_stream(void *ctx, const struct pdf_stream *s)
     if (r->feed.cut)
         return 0;
     int rc = 1;
-    if (s->filter_count == 1 && strcmp(s->filters[0], "FlateDecode") == 0)
+    bool flate = s->filter_count == 1 && strcmp(s->filters[0], "FlateDecode") == 0;
+    /* A PNG predictor turns Flate's output into rows of differences: not
+     * undone here, so said - but for pixels and cross-reference tables,
+     * which use it most and hold no text a reader shows. */
+    if (flate && s->predictor && !image && strcmp(s->type, "XRef") != 0 &&
+        r->undecoded++ == 0)
+        snprintf(r->undecoded_filter, sizeof(r->undecoded_filter),
+                 "FlateDecode with a "
+                 "predictor");
+    if (flate)
         rc = pdf_flate(r, s);
     else if (s->filter_count == 1 && strcmp(s->filters[0], "DCTDecode") == 0)
         rc = pdf_jpeg(r, s);

@@ -336,6 +336,26 @@ static void test_pdf(void **state)
     assert_int_equal(problems, EXTRACT_UNREADABLE);
     free(text);
     free(pdf);
+    /* A PNG predictor on Flate is not undone: said, but for images and
+     * cross-reference streams. */
+    struct pdf_part predicted[] = {
+        {"/Type /XRef /Filter /FlateDecode /DecodeParms << /Predictor 12 /Columns 5 >>",
+         z, zlen},
+        {"/Subtype /Image /Filter /FlateDecode /DecodeParms << /Predictor 15 >>", z,
+         zlen},
+    };
+    pdf = make_pdf(predicted, 2, "", &plen);
+    text = pdf_text(pdf, plen, 1 << 20, 1 << 20, &problems);
+    assert_int_equal(problems, 0);
+    free(text);
+    free(pdf);
+    predicted[1].dict = "/Filter /FlateDecode /DecodeParms [null << /Pred#69ctor 2 >>]";
+    pdf = make_pdf(predicted, 2, "", &plen);
+    text = pdf_text(pdf, plen, 1 << 20, 1 << 20, &problems);
+    assert_int_equal(problems, EXTRACT_UNREADABLE);
+    free(text);
+    free(pdf);
+
     free(z);
 }
 

@@ -54,6 +54,8 @@ struct pdf_dict_keys {
     char filters[PDF_MAX_FILTERS][PDF_MAX_NAME + 1];
     bool encrypt;                   /* an /Encrypt key */
     char subtype[PDF_MAX_NAME + 1]; /* /Subtype's name, decoded; "" for none */
+    char type[PDF_MAX_NAME + 1];    /* /Type's name, decoded; "" for none */
+    bool predictor;                 /* /DecodeParms names a /Predictor */
 };
 
 struct pdf_walker {
@@ -319,12 +321,21 @@ struct pdf_frame {
 };
 
 /* Which key of the outer dictionary is being read. */
-enum pdf_key { KEY_OTHER, KEY_LENGTH, KEY_FILTER, KEY_ENCRYPT, KEY_SUBTYPE };
+enum pdf_key {
+    KEY_OTHER,
+    KEY_LENGTH,
+    KEY_FILTER,
+    KEY_ENCRYPT,
+    KEY_SUBTYPE,
+    KEY_TYPE,
+    KEY_DECODEPARMS,
+};
 
 /*
  * Reads one direct object from I (ISO 32000-1 7.3), with an explicit stack
  * of at most PDF_MAX_DEPTH containers; *END is where it ends.  When it is
- * a dictionary, KEYS gets its extent, /Length and /Filter.  False when it
+ * a dictionary, KEYS gets its extent, /Length, /Filter and the other keys
+ * struct pdf_dict_keys holds.  False when it
  * is no object (the walk is then marked not exact).
  */
 static bool parse_object(struct pdf_walker *w, size_t i, size_t *end,
@@ -358,17 +369,26 @@ static bool parse_object(struct pdf_walker *w, size_t i, size_t *end,
                 /* Decoded: a reader takes /F#69lter for /Filter (7.3.5). */
                 char name[PDF_MAX_NAME + 1];
                 name_decode(w, &t, name);
-                key = strcmp(name, "Length") == 0    ? KEY_LENGTH
-                      : strcmp(name, "Filter") == 0  ? KEY_FILTER
-                      : strcmp(name, "Encrypt") == 0 ? KEY_ENCRYPT
-                      : strcmp(name, "Subtype") == 0 ? KEY_SUBTYPE
-                                                     : KEY_OTHER;
+                key = strcmp(name, "Length") == 0        ? KEY_LENGTH
+                      : strcmp(name, "Filter") == 0      ? KEY_FILTER
+                      : strcmp(name, "Encrypt") == 0     ? KEY_ENCRYPT
+                      : strcmp(name, "Subtype") == 0     ? KEY_SUBTYPE
+                      : strcmp(name, "Type") == 0        ? KEY_TYPE
+                      : strcmp(name, "DecodeParms") == 0 ? KEY_DECODEPARMS
+                                                         : KEY_OTHER;
                 if (key == KEY_LENGTH)
                     keys->length_kind = LENGTH_NONE; /* until a usable value */
                 else if (key == KEY_FILTER)
                     keys->filter_count = 0;
                 else if (key == KEY_ENCRYPT)
                     keys->encrypt = true;
+            } else if (key == KEY_DECODEPARMS) {
+                /* A /Predictor in the decode parameters (a dictionary, or an
+                 * array of them) changes what Flate gives back. */
+                char name[PDF_MAX_NAME + 1];
+                name_decode(w, &t, name);
+                if (strcmp(name, "Predictor") == 0)
+                    keys->predictor = true;
             }
             continue;
         } else if (t.type == TOK_DICT_OPEN || t.type == TOK_ARRAY_OPEN) {
@@ -405,6 +425,8 @@ static bool parse_object(struct pdf_walker *w, size_t i, size_t *end,
                 name_decode(w, &t, keys->filters[keys->filter_count - 1]);
             else if (key == KEY_SUBTYPE && depth == 1)
                 name_decode(w, &t, keys->subtype);
+            else if (key == KEY_TYPE && depth == 1)
+                name_decode(w, &t, keys->type);
         } else if (t.type == TOK_EOF) {
             return walk_fail(w, t.start, "the file ends inside an object");
         } else if (!(t.type == TOK_REAL || t.type == TOK_STRING || t.type == TOK_HEX ||
@@ -616,6 +638,8 @@ static bool walk_stream(struct pdf_walker *w, const struct pdf_token *num,
         .data = p + i,
         .filter_count = keys->filter_count,
         .subtype = keys->subtype,
+        .type = keys->type,
+        .predictor = keys->predictor,
     };
     for (size_t f = 0; f < keys->filter_count && f < PDF_MAX_FILTERS; f++)
         s.filters[f] = keys->filters[f];

@@ -69,6 +69,8 @@ struct pdf_stream {
     size_t filter_count;
     const char *filters[PDF_MAX_FILTERS];
     const char *subtype; /* /Subtype's name ("Image", "XML"), decoded; "" for none */
+    const char *type;    /* /Type's name ("XRef", "ObjStm"), decoded; "" for none */
+    bool predictor;      /* /DecodeParms (or one of an array of them) has a /Predictor */
 };
 
 /* What the walk calls back; any may be NULL.  Each returns 0 to go on,
