@@ -1,8 +1,39 @@
 /* view_decode - see view_decode.h. */
 #include "view_decode.h"
 
+#include <limits.h>
+#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
+
+size_t view_base64_step(const unsigned char *in, size_t len, unsigned char *out,
+                        int *state, guint32 *save)
+{
+    const unsigned char *p = in, *end = in + len;
+    unsigned char *o = out;
+
+    while (p < end) {
+        const unsigned char *nl = memchr(p, '\n', (size_t)(end - p));
+        const unsigned char *stop = nl ? nl + 1 : end;
+        size_t line = (size_t)((nl ? nl : end) - p);
+        if (line > 0 && p[line - 1] == '\r')
+            line--;
+        /* At a quantum's start, a whole line of quanta without '=' decodes the
+         * same through OpenSSL's block decoder, twice as fast; anything else
+         * (a pad, a stray character, a line cut by the read) is GMime's. */
+        int got = -1;
+        if (*state == 0 && nl != NULL && line > 0 && line % 4 == 0 && line <= INT_MAX &&
+            memchr(p, '=', line) == NULL)
+            got = EVP_DecodeBlock(o, p, (int)line);
+        if (got >= 0)
+            o += got;
+        else
+            o +=
+                g_mime_encoding_base64_decode_step(p, (size_t)(stop - p), o, state, save);
+        p = stop;
+    }
+    return (size_t)(o - out);
+}
 
 /* Feeds IN (LEN bytes) through STATE into OUT.  0, or -1 on a write error. */
 static int decode_step(GMimeEncoding *state, const char *in, size_t len, GMimeStream *out)
@@ -10,7 +41,11 @@ static int decode_step(GMimeEncoding *state, const char *in, size_t len, GMimeSt
     char buf[8192 + 16];
     while (len > 0) {
         size_t take = len < 8192 ? len : 8192;
-        size_t n = g_mime_encoding_step(state, in, take, buf);
+        size_t n =
+            state->encoding == GMIME_CONTENT_ENCODING_BASE64 && !state->encode
+                ? view_base64_step((const unsigned char *)in, take, (unsigned char *)buf,
+                                   &state->state, &state->save)
+                : g_mime_encoding_step(state, in, take, buf);
         if (n > 0 && g_mime_stream_write(out, buf, n) != (ssize_t)n)
             return -1;
         in += take;

@@ -29,6 +29,15 @@ int view_decode(GMimeStream *raw, GMimeContentEncoding encoding, GMimeStream *ou
                 bool *after_pad);
 
 /*
+ * g_mime_encoding_base64_decode_step() with the same arguments and the same
+ * output, faster: whole lines of complete quanta without padding, met at a
+ * quantum's start, go through OpenSSL's EVP_DecodeBlock(); everything else
+ * through GMime.  OUT must have room for LEN / 4 * 3 + 3 bytes.
+ */
+size_t view_base64_step(const unsigned char *in, size_t len, unsigned char *out,
+                        int *state, guint32 *save);
+
+/*
  * The transfer encodings OBJ's Content-Transfer-Encoding headers name, in
  * header order, one of each kind (view_decode_same), into ENCODINGS (at
  * most MAX; 4 holds every kind); their number.  0 when it has none.

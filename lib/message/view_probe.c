@@ -7,6 +7,7 @@
 
 #include "extract.h"
 #include "image.h"
+#include "view_decode.h"
 
 /*
  * A large image costs its decoding and, read the usual way, a copy in a
@@ -114,7 +115,7 @@ static bool probe_walk(GMimeStream *stream, enum image_format format, unsigned c
             goto done;
         if (n == 0)
             break;
-        size_t m = g_mime_encoding_base64_decode_step(in, (size_t)n, out, &state, &save);
+        size_t m = view_base64_step(in, (size_t)n, out, &state, &save);
         probe_take(&pr, out, m);
         if (image_walk_failed(pr.walk))
             goto done;
