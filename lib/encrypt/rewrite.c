@@ -72,8 +72,7 @@ static bool find_delimiter(struct rewrite *r, struct leaf *l, const char *bounda
 
     if (buf == NULL)
         return rewrite_fail(r, "out of memory");
-    if (n > 0 &&
-        spool_read_at(r->message, from, buf, n, err, sizeof(err)) != (ssize_t)n) {
+    if (spool_read_full(r->message, from, buf, n, err, sizeof(err)) != 0) {
         free(buf);
         return rewrite_fail(r, "cannot read the message: %s", err);
     }
@@ -286,14 +285,8 @@ static bool zip_part(struct rewrite *r, int zip_fd, struct spool *out)
         char last[2], err[256];
         if (size >= 2 && spool_read_at(tmp, size - 2, last, 2, err, sizeof(err)) == 2)
             keep -= last[1] == '\n' ? (last[0] == '\r' ? 2 : 1) : 0;
-        char buf[COPY_CHUNK];
-        for (uint64_t at = 0; ok && at < keep;) {
-            size_t want = keep - at < sizeof(buf) ? (size_t)(keep - at) : sizeof(buf);
-            ssize_t n = spool_read_at(tmp, at, buf, want, err, sizeof(err));
-            if (n <= 0 || spool_write(out, buf, (size_t)n, err, sizeof(err)) != 0)
-                ok = rewrite_fail(r, "cannot write the zip's part: %s", err);
-            at += n > 0 ? (uint64_t)n : 0;
-        }
+        if (spool_copy(tmp, 0, keep, out, err, sizeof(err)) != 0)
+            ok = rewrite_fail(r, "cannot write the zip's part: %s", err);
     }
     spool_free(tmp);
     g_mime_format_options_free(fmt);
@@ -306,15 +299,9 @@ static bool zip_part(struct rewrite *r, int zip_fd, struct spool *out)
 /* Copies MESSAGE's bytes [FROM, TO) to OUT. */
 static bool copy_range(struct rewrite *r, uint64_t from, uint64_t to, struct spool *out)
 {
-    char buf[COPY_CHUNK], err[256];
-    while (from < to) {
-        size_t want = to - from < sizeof(buf) ? (size_t)(to - from) : sizeof(buf);
-        ssize_t n = spool_read_at(r->message, from, buf, want, err, sizeof(err));
-        if (n <= 0 || spool_write(out, buf, (size_t)n, err, sizeof(err)) != 0)
-            return rewrite_fail(r, "cannot copy the message: %s", n <= 0 ? err : err);
-        from += (uint64_t)n;
-    }
-    return true;
+    char err[256];
+    return spool_copy(r->message, from, to, out, err, sizeof(err)) == 0 ||
+           rewrite_fail(r, "cannot copy the message: %s", err);
 }
 
 /* Appends a copy of STREAM's bytes to *OUT (a malloc'ed buffer). */

@@ -67,14 +67,12 @@ static bool pdf_image_codec(const char *name)
 }
 
 /*
- * The stream S if it is an exact JPEG under DCTDecode alone: its metadata
+ * The stream S, under DCTDecode alone, if it is an exact JPEG: its metadata
  * is read, its pixels are not.  1 when it is no such JPEG (nothing read),
  * 0, or -1 when out of memory.
  */
 static int pdf_jpeg(struct pdf_read *r, const struct pdf_stream *s)
 {
-    if (s->filter_count != 1 || strcmp(s->filters[0], "DCTDecode") != 0)
-        return 1;
     struct image_walk *w = image_walk_new(IMAGE_JPEG);
     if (w == NULL)
         return 1; /* then it is read raw, which costs only time */
@@ -192,17 +190,9 @@ int extract_pdf_text(const struct spool *data, int id, struct extract_budget *bu
                    (unsigned long long)size);
         return -1;
     }
-    for (uint64_t have = 0; have < size;) {
-        ssize_t n =
-            spool_read_at(data, have, bytes + have, (size_t)(size - have), err, errlen);
-        if (n <= 0) {
-            if (n == 0)
-                errbuf_set(err, errlen, "the spool ends before its %llu bytes",
-                           (unsigned long long)size);
-            free(bytes);
-            return -1;
-        }
-        have += (uint64_t)n;
+    if (spool_read_full(data, 0, bytes, (size_t)size, err, errlen) != 0) {
+        free(bytes);
+        return -1;
     }
 
     struct pdf_read r = {0};

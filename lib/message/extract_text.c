@@ -355,23 +355,16 @@ static int read_head(const struct spool *data, size_t want, char **text, char *e
                      size_t errlen)
 {
     char *buf = malloc(want + 1);
-    size_t got = 0;
 
     if (buf == NULL) {
         errbuf_set(err, errlen, "out of memory");
         return -1;
     }
-    while (got < want) {
-        ssize_t n = spool_read_at(data, got, buf + got, want - got, err, errlen);
-        if (n <= 0) {
-            if (n == 0)
-                errbuf_set(err, errlen, "short read of a spool");
-            free(buf);
-            return -1;
-        }
-        got += (size_t)n;
+    if (spool_read_full(data, 0, buf, want, err, errlen) != 0) {
+        free(buf);
+        return -1;
     }
-    buf[got] = '\0';
+    buf[want] = '\0';
     *text = buf;
     return 0;
 }

@@ -784,7 +784,6 @@ enum pdf_walk_result pdf_walk(const struct spool *data, const struct pdf_callbac
 {
     uint64_t size = spool_size(data);
     unsigned char *buf;
-    size_t have = 0;
     enum pdf_walk_result result;
 
     if (size >= SIZE_MAX || (buf = malloc(size > 0 ? (size_t)size : 1)) == NULL) {
@@ -792,19 +791,11 @@ enum pdf_walk_result pdf_walk(const struct spool *data, const struct pdf_callbac
                    (unsigned long long)size);
         return PDF_ERROR;
     }
-    while (have < size) {
-        ssize_t got =
-            spool_read_at(data, have, buf + have, (size_t)size - have, err, errlen);
-        if (got <= 0) {
-            if (got == 0)
-                errbuf_set(err, errlen, "the spool ends before its %llu bytes",
-                           (unsigned long long)size);
-            free(buf);
-            return PDF_ERROR;
-        }
-        have += (size_t)got;
+    if (spool_read_full(data, 0, buf, (size_t)size, err, errlen) != 0) {
+        free(buf);
+        return PDF_ERROR;
     }
-    result = pdf_walk_bytes(buf, have, cb, ctx, err, errlen);
+    result = pdf_walk_bytes(buf, (size_t)size, cb, ctx, err, errlen);
     free(buf);
     return result;
 }

@@ -251,3 +251,34 @@ ssize_t spool_read_at(const struct spool *sp, uint64_t offset, void *buf, size_t
     memcpy(buf, sp->cache + (offset - sp->cache_off), len);
     return (ssize_t)len;
 }
+
+int spool_read_full(const struct spool *sp, uint64_t offset, void *buf, size_t len,
+                    char *err, size_t errlen)
+{
+    for (size_t got = 0; got < len;) {
+        ssize_t n =
+            spool_read_at(sp, offset + got, (char *)buf + got, len - got, err, errlen);
+        if (n <= 0) {
+            if (n == 0)
+                errbuf_set(err, errlen, "the spool ends before its %llu bytes",
+                           (unsigned long long)(offset + len));
+            return -1;
+        }
+        got += (size_t)n;
+    }
+    return 0;
+}
+
+int spool_copy(const struct spool *from, uint64_t start, uint64_t end, struct spool *to,
+               char *err, size_t errlen)
+{
+    char buf[65536];
+    while (start < end) {
+        size_t want = end - start < sizeof(buf) ? (size_t)(end - start) : sizeof(buf);
+        if (spool_read_full(from, start, buf, want, err, errlen) != 0 ||
+            spool_write(to, buf, want, err, errlen) != 0)
+            return -1;
+        start += want;
+    }
+    return 0;
+}

@@ -60,4 +60,18 @@ bool spool_spilled(const struct spool *sp);
 ssize_t spool_read_at(const struct spool *sp, uint64_t offset, void *buf, size_t len,
                       char *err, size_t errlen);
 
+/*
+ * Reads exactly LEN bytes at OFFSET into BUF.  Returns 0, or -1 with ERR
+ * filled (a read error, or the spool ending first).
+ */
+int spool_read_full(const struct spool *sp, uint64_t offset, void *buf, size_t len,
+                    char *err, size_t errlen);
+
+/*
+ * Appends the bytes of FROM between offsets START and END to TO.  Returns 0,
+ * or -1 with ERR filled (a read error, the spool ending first, a write error).
+ */
+int spool_copy(const struct spool *from, uint64_t start, uint64_t end, struct spool *to,
+               char *err, size_t errlen);
+
 #endif

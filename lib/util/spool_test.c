@@ -210,6 +210,34 @@ static void test_write_error(void **state)
     spool_free(sp);
 }
 
+/* spool_read_full() reads exactly or says the spool ended; spool_copy() copies a range,
+ * across the spill file's reads. */
+static void test_read_full_and_copy(void **state)
+{
+    (void)state;
+    char err[256], buf[16];
+    struct spool *a = spool_new(8, "/tmp"), *b = spool_new(1 << 20, "/tmp");
+    assert_non_null(a);
+    assert_non_null(b);
+    static char data[200000];
+    for (size_t i = 0; i < sizeof(data); i++)
+        data[i] = (char)('a' + i % 26);
+    assert_int_equal(spool_write(a, data, sizeof(data), err, sizeof(err)), 0);
+    assert_int_equal(spool_read_full(a, 26, buf, 5, err, sizeof(err)), 0);
+    assert_memory_equal(buf, "abcde", 5);
+    assert_int_equal(spool_read_full(a, sizeof(data) - 2, buf, 5, err, sizeof(err)), -1);
+    assert_string_equal(err, "the spool ends before its 200003 bytes");
+    assert_int_equal(spool_copy(a, 3, sizeof(data) - 1, b, err, sizeof(err)), 0);
+    assert_int_equal(spool_size(b), sizeof(data) - 4);
+    char *copy = malloc(sizeof(data));
+    assert_int_equal(spool_read_full(b, 0, copy, sizeof(data) - 4, err, sizeof(err)), 0);
+    assert_memory_equal(copy, data + 3, sizeof(data) - 4);
+    assert_int_equal(spool_copy(a, 10, sizeof(data) + 5, b, err, sizeof(err)), -1);
+    free(copy);
+    spool_free(a);
+    spool_free(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -219,6 +247,7 @@ int main(void)
         cmocka_unit_test(test_take_memory),
         cmocka_unit_test(test_bad_temp_dir),
         cmocka_unit_test(test_write_error),
+        cmocka_unit_test(test_read_full_and_copy),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
