@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "policy.h"
 #include "privilege.h"
 #include "rules.h"
 
@@ -60,6 +61,13 @@ int command_reload(const char *config_path, int argc, char **argv)
     if (cfg == NULL)
         return 1;
     struct rules *rules = commands_load_rules(cfg, err, sizeof(err));
+    struct encrypt_policy *policy =
+        rules != NULL ? commands_load_policy(cfg, err, sizeof(err)) : NULL;
+    encrypt_policy_free(policy);
+    if (rules != NULL && policy == NULL) {
+        rules_free(rules);
+        rules = NULL;
+    }
     if (rules == NULL) {
         fprintf(stderr,
                 "sendwatch: %s\nsendwatch: not reloaded: the milter keeps its rules\n",

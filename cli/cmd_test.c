@@ -1,21 +1,30 @@
 /*
- * sendwatch test MESSAGE.eml [--from A] [--to B]... [--json]
+ * sendwatch test MESSAGE.eml [--from A] [--to B]... [--json] [--out FILE]
  *
  * Shows which rules match a saved message, where, and what would be done,
- * through the same inspection code the milter runs.  Nothing is sent,
- * stored or changed.  Without --from/--to the envelope comes from the
- * From and To/Cc/Bcc headers.  Started as root, it reads the rules and
- * the message and then becomes run_user before it parses any of the mail.
+ * through the same inspection code the milter runs - the encryption too:
+ * the zip's name, the files in it and the password (the tester is an
+ * admin's tool).  --out writes the message as it would leave (its body
+ * sealed as the milter would seal it) to FILE, which must not exist yet.
+ * Nothing is sent, stored or changed.  Without --from/--to the envelope
+ * comes from the From and To/Cc/Bcc headers.  Started as root, it reads
+ * the rules and the message, opens FILE, and then becomes run_user before
+ * it parses any of the mail.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "commands.h"
+#include "encrypt.h"
+#include "fdio.h"
 #include "inspect.h"
 #include "json.h"
 #include "log.h"
@@ -29,6 +38,71 @@ struct test_envelope {
     const char **rcpts;
     size_t nrcpts;
 };
+
+/* What sealing the message did, when the decision was to encrypt. */
+struct test_sealing {
+    bool tried;
+    enum encrypt_outcome outcome;
+    struct encrypt_result result;
+    char error[512];
+};
+
+static const char *outcome_name(enum encrypt_outcome o)
+{
+    switch (o) {
+    case ENCRYPT_DONE:
+        return "sealed";
+    case ENCRYPT_NOTHING:
+        return "nothing to seal";
+    case ENCRYPT_FAILED:
+        return "failed (the milter would answer 451)";
+    case ENCRYPT_REFUSED:
+        return "refused (the milter would answer 554)";
+    }
+    return "?";
+}
+
+static void json_list(FILE *out, char *const *list, size_t n)
+{
+    bool first = true;
+    fputc('[', out);
+    for (size_t i = 0; i < n; i++) {
+        json_sep(out, &first);
+        json_string(out, list[i]);
+    }
+    fputc(']', out);
+}
+
+/* The "encryption" member of --json (sendwatch(8)). */
+static void print_json_encryption(FILE *out, const struct inspection *in,
+                                  const struct test_sealing *sealing)
+{
+    const struct encrypt_result *r = &sealing->result;
+    bool done = sealing->tried && sealing->outcome == ENCRYPT_DONE;
+    fprintf(out, "\"encryption\":{\"encrypt\":%s,\"because\":",
+            in->encryption.encrypt ? "true" : "false");
+    json_string(out, encrypt_source_name(in->encryption.source));
+    fputc(',', out);
+    json_key(out, "why");
+    json_string(out, in->encryption.why);
+    fputc(',', out);
+    json_key(out, "outcome");
+    json_string(out, sealing->tried ? outcome_name(sealing->outcome) : NULL);
+    fputc(',', out);
+    json_key(out, "error");
+    json_string(out, sealing->error[0] ? sealing->error : NULL);
+    fputc(',', out);
+    json_key(out, "zip");
+    json_string(out, done ? r->zip_name : NULL);
+    fputs(",\"files\":", out);
+    json_list(out, r->files, done ? r->nfiles : 0);
+    fputs(",\"left\":", out);
+    json_list(out, r->left, r->nleft);
+    fputc(',', out);
+    json_key(out, "password");
+    json_string(out, done ? r->password : NULL);
+    fprintf(out, ",\"zip_size\":%llu},", (unsigned long long)(done ? r->zip_size : 0));
+}
 
 static void print_flags(FILE *out, unsigned flags, bool as_json)
 {
@@ -54,7 +128,8 @@ static void print_flags(FILE *out, unsigned flags, bool as_json)
  * place, in the order they are documented - long, and kept so.
  */
 static void print_json(FILE *out, const char *path, uint64_t size,
-                       const struct test_envelope *env, const struct inspection *in)
+                       const struct test_envelope *env, const struct inspection *in,
+                       const struct test_sealing *sealing)
 {
     const struct view *v = in->view;
     const struct rules_verdict *vd = &in->verdict;
@@ -142,13 +217,15 @@ static void print_json(FILE *out, const char *path, uint64_t size,
     fprintf(out, "],\"hold\":{\"seconds\":%u,\"because\":", in->hold_seconds);
     json_string(out, inspect_hold_source_name(in->hold_source));
     fputs("},", out);
+    print_json_encryption(out, in, sealing);
     json_key(out, "reject_text");
     json_string(out, vd->reject_text);
     fputs("}\n", out);
 }
 
 static void print_text(FILE *out, const char *path, uint64_t size,
-                       const struct test_envelope *env, const struct inspection *in)
+                       const struct test_envelope *env, const struct inspection *in,
+                       const struct test_sealing *sealing)
 {
     const struct view *v = in->view;
     const struct rules_verdict *vd = &in->verdict;
@@ -200,6 +277,66 @@ static void print_text(FILE *out, const char *path, uint64_t size,
                                                          : "hold policy (hold_enable)");
     if (vd->reject_text)
         fprintf(out, "reject text: 550 5.7.1 %s\n", vd->reject_text);
+    fprintf(out, "encryption:  %s (%s)\n", in->encryption.encrypt ? "yes" : "no",
+            SHOWN(a, in->encryption.why));
+    const struct encrypt_result *r = &sealing->result;
+    if (sealing->tried)
+        fprintf(out, "  outcome:   %s%s%s\n", outcome_name(sealing->outcome),
+                sealing->error[0] ? ": " : "",
+                sealing->error[0] ? SHOWN(a, sealing->error) : "");
+    if (sealing->tried && sealing->outcome == ENCRYPT_DONE) {
+        fprintf(out, "  zip:       %s (%llu bytes)\n", SHOWN(a, r->zip_name),
+                (unsigned long long)r->zip_size);
+        for (size_t i = 0; i < r->nfiles; i++)
+            fprintf(out, "  holds:     %s\n", SHOWN(a, r->files[i]));
+        fprintf(out, "  password:  %s\n", r->password);
+    }
+    for (size_t i = 0; i < r->nleft; i++)
+        fprintf(out, "  left:      %s (an encrypted archive already)\n",
+                SHOWN(a, r->left[i]));
+}
+
+/*
+ * Seals the message as the milter would, when the decision says so, into
+ * SEALING; with OUT (>= 0) writes the message as it would leave.  0, or
+ * -1 when the message could not be written out (said on stderr).
+ */
+static int seal_for_test(const struct encrypt_policy *policy, const char *path,
+                         struct spool *message, const struct inspection *in, int out_fd,
+                         struct test_sealing *sealing)
+{
+    const struct config *cfg = encrypt_policy_config(policy);
+    struct spool *body = NULL;
+    char err[512];
+    if (in->encryption.encrypt) {
+        struct encrypt_request req = {.queue_id = "NOQUEUE", .now = time(NULL)};
+        body = spool_new(cfg->message_memory_limit, cfg->temp_dir);
+        if (body == NULL)
+            return -1;
+        sealing->tried = true;
+        sealing->outcome =
+            encrypt_message(policy, in->view, message, &req, body, &sealing->result,
+                            sealing->error, sizeof(sealing->error));
+    }
+    int rc = 0;
+    if (out_fd >= 0) {
+        bool sealed = sealing->tried && sealing->outcome == ENCRYPT_DONE;
+        bool refused = sealing->tried && sealing->outcome < 0;
+        uint64_t head = sealed ? sealing->result.body_start : spool_size(message);
+        if (refused) {
+            fprintf(stderr,
+                    "sendwatch: %s: not written out: the milter would not send it\n",
+                    path);
+            rc = -1;
+        } else if (spool_copy_to_fd(message, 0, head, out_fd, err, sizeof(err)) != 0 ||
+                   (sealed && spool_copy_to_fd(body, 0, spool_size(body), out_fd, err,
+                                               sizeof(err)) != 0)) {
+            fprintf(stderr, "sendwatch: cannot write the message out: %s\n", err);
+            rc = -1;
+        }
+    }
+    spool_free(body);
+    return rc;
 }
 
 /* Reads FP (opened from PATH) into a spool the way the milter collects a message. */
@@ -324,7 +461,9 @@ int command_test(const char *config_path, int argc, char **argv)
     static const struct option options[] = {{"from", required_argument, NULL, 'f'},
                                             {"to", required_argument, NULL, 't'},
                                             {"json", no_argument, NULL, 'j'},
+                                            {"out", required_argument, NULL, 'o'},
                                             {NULL, 0, NULL, 0}};
+    const char *out_path = NULL;
     struct test_envelope env = {0};
     bool as_json = false, have_from = false;
     int opt, status = 1;
@@ -342,10 +481,12 @@ int command_test(const char *config_path, int argc, char **argv)
             env.rcpts[env.nrcpts++] = optarg;
         } else if (opt == 'j') {
             as_json = true;
+        } else if (opt == 'o') {
+            out_path = optarg;
         } else {
             free(env.rcpts);
             fprintf(stderr, "usage: sendwatch [-c FILE] test MESSAGE.eml [--from A] "
-                            "[--to B]... [--json]\n");
+                            "[--to B]... [--json] [--out FILE]\n");
             return 2;
         }
     }
@@ -353,7 +494,7 @@ int command_test(const char *config_path, int argc, char **argv)
         free(env.rcpts);
         fprintf(stderr,
                 "usage: sendwatch [-c FILE] test MESSAGE.eml [--from A] [--to B]... "
-                "[--json]\n");
+                "[--json] [--out FILE]\n");
         return 2;
     }
     const char *path = argv[optind];
@@ -363,12 +504,25 @@ int command_test(const char *config_path, int argc, char **argv)
     struct inspection in = {0};
     char err[1024], *private_dir = NULL;
     struct store *users = NULL;
+    struct encrypt_policy *policy = NULL;
+    struct test_sealing sealing = {0};
+    int out_fd = -1;
 
     if (cfg == NULL)
         goto done;
     rules = commands_load_rules(cfg, err, sizeof(err));
-    if (rules == NULL) {
+    if (rules != NULL)
+        policy = commands_load_policy(cfg, err, sizeof(err));
+    if (rules == NULL || policy == NULL) {
         fprintf(stderr, "sendwatch: %s\n", err);
+        goto done;
+    }
+    /* Opened before the drop, never over an existing file or a link. */
+    if (out_path != NULL &&
+        (out_fd = open(out_path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                       0600)) < 0) {
+        fprintf(stderr, "sendwatch: %s: cannot create it: %m%s\n", out_path,
+                errno == EEXIST ? " (--out never overwrites a file)" : "");
         goto done;
     }
     FILE *fp = fopen(path, "rbe");
@@ -407,26 +561,33 @@ int command_test(const char *config_path, int argc, char **argv)
         env.nrcpts = header_rcpts ? n : 0;
     }
     if (rc == 0)
-        rc = inspect_evaluate(cfg, rules, users, spool_size(sp), env.sender, env.rcpts,
-                              env.nrcpts, &in, err, sizeof(err));
+        rc = inspect_evaluate(cfg, rules, policy, users, spool_size(sp), env.sender,
+                              env.rcpts, env.nrcpts, &in, err, sizeof(err));
     if (rc != 0) {
         fprintf(stderr, "sendwatch: %s: %s\n", path, err);
     } else if (in.verdict.error[0] != '\0') {
         fprintf(stderr, "sendwatch: %s: %s (the milter would answer 451)\n", path,
                 in.verdict.error);
     } else {
+        int written = seal_for_test(policy, path, sp, &in, out_fd, &sealing);
         if (as_json)
-            print_json(stdout, path, spool_size(sp), &env, &in);
+            print_json(stdout, path, spool_size(sp), &env, &in, &sealing);
         else
-            print_text(stdout, path, spool_size(sp), &env, &in);
-        status = 0;
+            print_text(stdout, path, spool_size(sp), &env, &in, &sealing);
+        status = written == 0 ? 0 : 1;
     }
+    encrypt_result_clear(&sealing.result);
     inspect_free(&in);
     if (header_rcpts != NULL) {
         free(header_rcpts);
         env.rcpts = NULL;
     }
 done:
+    if (out_fd >= 0 && close(out_fd) != 0 && status == 0) {
+        fprintf(stderr, "sendwatch: %s: %m\n", out_path);
+        status = 1;
+    }
+    encrypt_policy_free(policy);
     free(env.rcpts);
     spool_free(sp);
     store_close(users);

@@ -31,6 +31,11 @@ struct config *commands_load_config(const char *config_path);
 struct rules;
 struct rules *commands_load_rules(const struct config *cfg, char *err, size_t errlen);
 
+/* The encryption policy (its domain table) loaded the same way.  NULL with ERR. */
+struct encrypt_policy;
+struct encrypt_policy *commands_load_policy(const struct config *cfg, char *err,
+                                            size_t errlen);
+
 /*
  * Becomes run_user (when root: LMDB's files keep belonging to the daemons)
  * and opens the state store, or says why on stderr and returns NULL.

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "policy.h"
 #include "preflight.h"
 #include "privilege.h"
 #include "rules.h"
@@ -37,6 +38,15 @@ struct rules *commands_load_rules(const struct config *cfg, char *err, size_t er
     struct rules *rules = fs ? rules_load_from(fs, cfg->rules_dir, err, errlen) : NULL;
     files_free(fs);
     return rules;
+}
+
+struct encrypt_policy *commands_load_policy(const struct config *cfg, char *err,
+                                            size_t errlen)
+{
+    struct files *fs = preflight_files(cfg, NULL, err, errlen);
+    struct encrypt_policy *p = fs ? encrypt_policy_new(cfg, fs, err, errlen) : NULL;
+    files_free(fs);
+    return p;
 }
 
 struct store *commands_open_store(const struct config *cfg, bool read_only)
@@ -91,6 +101,14 @@ int command_check(const char *config_path, int argc, char **argv)
     else
         fprintf(stderr, "sendwatch: %s\n", err);
     rules_free(rules);
+    struct encrypt_policy *policy = commands_load_policy(cfg, err, sizeof(err));
+    if (policy == NULL) {
+        fprintf(stderr, "sendwatch: %s\n", err);
+        status = 1;
+    } else if (cfg->encrypt_domains_file[0] != '\0') {
+        printf("%s: ok\n", cfg->encrypt_domains_file);
+    }
+    encrypt_policy_free(policy);
     struct check_report report = {0};
     if (preflight_milter(cfg, config_path, NULL, report_to_stderr, &report) == 0)
         printf(

@@ -7,6 +7,7 @@
 
 #include "holdd.h"
 #include "log.h"
+#include "password_job.h"
 #include "queueid.h"
 #include "address.h"
 
@@ -33,8 +34,11 @@ static int collect_jobs(void *ctx, const char *key, size_t key_len, const void *
         k[key_len] = '\0';
         time_t not_before;
         char qid[64];
-        if (hold_parse_notice_job_key(k, &not_before, qid, sizeof(qid)) &&
-            not_before > b->now) {
+        bool parsed = hold_parse_notice_job_key(k, &not_before, qid, sizeof(qid)) ||
+                      password_job_parse_key(k, &not_before, qid, sizeof(qid));
+        if (parsed && not_before == PASSWORD_JOB_WAITING)
+            return 1; /* the rest wait for releases: hold_close() makes them due */
+        if (parsed && not_before > b->now) {
             b->next = not_before;
             return 1;
         }
@@ -326,6 +330,119 @@ static time_t confirm_queued(struct holdd *h, char keys[][128], const char **qid
     return waits ? q.until : 0;
 }
 
+/* Records how the notices of one password job went (holdd_txn). */
+struct password_outcome {
+    const char *key;
+    const struct password_job_record *r;
+    const bool *done;
+    const char *why;
+    long attempt;
+    time_t wait;
+};
+
+static int password_outcome_fn(void *ctx, struct store_txn *t, char *err, size_t errlen)
+{
+    struct password_outcome *o = ctx;
+    return password_job_outcome(t, o->key, o->r, o->done, time(NULL), o->why, &o->attempt,
+                                &o->wait, err, errlen);
+}
+
+/*
+ * Sends the password notices of job KEY (QID's): one to each addressee
+ * still to be told, HELPER_MAX_NOTICES at a time, and records how they
+ * went - the job goes when all are sent, else waits with the rest (the
+ * backoff of hold notices).  A job that cannot be read is dropped, said.
+ * 0, or -1 when the store failed (the job stays due).
+ */
+static int send_password_job(struct holdd *h, const char *key, const char *qid)
+{
+    struct password_job_record r;
+    char err[512], why[400] = "", detail[HELPER_DETAIL_SIZE] = "";
+    int found = password_job_get(h->store, key, &r, err, sizeof(err));
+    if (found == 0)
+        return 0;
+    if (found < 0) {
+        log_error("%s: password notice dropped: %s", qid, err);
+        return holdd_txn(h, key, drop_job_fn, (void *)key);
+    }
+    int *external = calloc(r.nrecipients + 1, sizeof(*external));
+    bool *done = calloc(r.nto + 1, sizeof(*done));
+    char **messages = calloc(r.nto + 1, sizeof(*messages));
+    if (external == NULL || done == NULL || messages == NULL) {
+        snprintf(why, sizeof(why), "out of memory");
+    } else {
+        for (size_t i = 0; i < r.nrecipients; i++)
+            external[i] = !address_is_internal(
+                r.recipients[i], (const char *const *)h->cfg->internal_domains);
+        time_t sent;
+        char qid_of_key[64];
+        if (!password_job_parse_key(key, &sent, qid_of_key, sizeof(qid_of_key)))
+            sent = r.created;
+        for (size_t i = 0; i < r.nto && why[0] == '\0'; i++) {
+            struct notice_password np = {
+                .queue_id = r.queue_id,
+                .to = r.to[i],
+                .sender = r.sender,
+                .recipients = (const char *const *)r.recipients,
+                .external = external,
+                .nrecipients = r.nrecipients,
+                .subject = r.subject,
+                .zip_name = r.zip_name,
+                .files = (const char *const *)r.files,
+                .nfiles = r.nfiles,
+                .password = r.password,
+                .sent = sent,
+            };
+            if (strlen(r.to[i]) >= HELPER_ADDR_SIZE)
+                snprintf(why, sizeof(why), "an address is too long");
+            else
+                messages[i] =
+                    notice_password_message(h->cfg, h->templates, &np, why, sizeof(why));
+        }
+    }
+    for (size_t at = 0; why[0] == '\0' && at < r.nto; at += HELPER_MAX_NOTICES) {
+        size_t n = r.nto - at < HELPER_MAX_NOTICES ? r.nto - at : HELPER_MAX_NOTICES;
+        enum helper_result res[HELPER_MAX_NOTICES];
+        if (helper_submit(h->helper, (const char *const *)r.to + at,
+                          (const char *const *)messages + at, n, res, detail, err,
+                          sizeof(err)) != 0) {
+            snprintf(why, sizeof(why), "%.*s", (int)sizeof(why) - 1, err);
+            break;
+        }
+        for (size_t j = 0; j < n; j++) {
+            done[at + j] = res[j] == HELPER_DONE;
+            if (!done[at + j])
+                snprintf(why, sizeof(why), "%s: %.*s", helper_result_name(res[j]),
+                         (int)sizeof(why) - 40, detail);
+        }
+    }
+    struct password_outcome o = {.key = key, .r = &r, .done = done, .why = why};
+    int rc = done != NULL
+                 ? holdd_txn(h, "the password notices sent", password_outcome_fn, &o)
+                 : -1;
+    if (rc == 0) {
+        for (size_t i = 0; i < r.nto; i++) {
+            char shown[400];
+            if (done[i])
+                log_info("%s: password notice sent to <%s>", qid,
+                         log_escape(shown, sizeof(shown), r.to[i], strlen(r.to[i])));
+        }
+        if (o.attempt > 0)
+            log_error("%s: password notice failed (attempt %ld), retrying in %lld s: %s",
+                      qid, o.attempt, (long long)o.wait, why);
+    }
+    for (size_t i = 0; messages != NULL && i < r.nto; i++)
+        if (messages[i] != NULL) {
+            explicit_bzero(messages[i], strlen(messages[i]));
+            free(messages[i]);
+        }
+    free(messages);
+    free(done);
+    free(external);
+    password_job_record_clear(&r);
+    return rc;
+}
+
 /*
  * Sends the notices that are due, for mail seen in HOLD, a batch of
  * HELPER_MAX_NOTICES at a time.  Returns when the outbox wants looking at
@@ -346,6 +463,14 @@ time_t notices_process(struct holdd *h)
     }
     for (size_t i = 0; i < b.n; i++) {
         time_t not_before;
+        if (password_job_parse_key(b.keys[i], &not_before, qid_text[n],
+                                   sizeof(qid_text[n])) &&
+            queueid_classify(qid_text[n]) != QUEUEID_INVALID) {
+            /* The mail has left (not held, or released): the password may go. */
+            if (!holdd_stopping && send_password_job(h, b.keys[i], qid_text[n]) != 0)
+                return b.now + 5;
+            continue;
+        }
         if (!hold_parse_notice_job_key(b.keys[i], &not_before, qid_text[n],
                                        sizeof(qid_text[n])) ||
             queueid_classify(qid_text[n]) == QUEUEID_INVALID) {

@@ -6,8 +6,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "encrypt.h"
 #include "hold.h"
 #include "log.h"
+#include "password_job.h"
 #include "quarantine.h"
 #include "queueid.h"
 
@@ -144,7 +146,7 @@ static void reply_text(char *dst, size_t len, const char *s)
  */
 static sfsistat apply_hold(SMFICTX *ctx, const struct config *cfg, struct store *store,
                            const struct apply_message *msg, const struct inspection *in,
-                           long seconds)
+                           long seconds, const struct password_job *password)
 {
     char err[512];
 
@@ -195,6 +197,8 @@ static sfsistat apply_hold(SMFICTX *ctx, const struct config *cfg, struct store 
     };
     struct store_txn *t = store_begin(store, err, sizeof(err));
     int rc = t != NULL && hold_add(t, &hm, err, sizeof(err)) == 0 ? 0 : -1;
+    if (rc == 0 && password != NULL)
+        rc = password_job_add(t, password, true, now, err, sizeof(err));
     if (rc == 0)
         rc = store_commit(t, err, sizeof(err));
     else
@@ -215,15 +219,243 @@ static sfsistat apply_hold(SMFICTX *ctx, const struct config *cfg, struct store 
     return SMFIS_CONTINUE;
 }
 
-sfsistat apply_verdict(SMFICTX *ctx, const struct config *cfg, struct store *store,
+/*
+ * What Postfix's message_size_limit counts beyond the message the milter
+ * sees: the envelope records of the queue file (sender, each recipient,
+ * attributes).  A rewrite is refused when its size and this exceed the limit.
+ */
+#define APPLY_SIZE_HEADROOM(nrcpt) (1024 + 300 * (uint64_t)(nrcpt))
+
+static void apply_progress(void *ctx)
+{
+    smfi_progress(ctx);
+}
+
+/* Sends BODY as the new body, in chunks back to back (nothing else in between). */
+static int replace_body(SMFICTX *ctx, const struct apply_message *msg, struct spool *body)
+{
+    static _Thread_local unsigned char chunk[65535];
+    char err[256];
+    for (uint64_t at = 0, size = spool_size(body); at < size;) {
+        size_t want = size - at < sizeof(chunk) ? (size_t)(size - at) : sizeof(chunk);
+        ssize_t n = spool_read_at(body, at, chunk, want, err, sizeof(err));
+        if (n <= 0) {
+            log_error("%s: cannot read the encrypted body back: %s", msg->queue_id,
+                      n < 0 ? err : "short read");
+            return -1;
+        }
+        if (smfi_replacebody(ctx, chunk, (int)n) != MI_SUCCESS) {
+            log_error("%s: cannot replace the body (the MTA refused it)", msg->queue_id);
+            return -1;
+        }
+        at += (uint64_t)n;
+    }
+    return 0;
+}
+
+/* The password notice's addressees (password_notice_to) into TO; their count. */
+static size_t notice_addressees(const struct config *cfg, const struct apply_message *msg,
+                                const struct rules_verdict *v, const char **to)
+{
+    size_t n = 0;
+    bool sender = strcmp(cfg->password_notice_to, "recipients") != 0;
+    bool recipients = strcmp(cfg->password_notice_to, "sender") != 0;
+    if (sender && msg->sender[0] != '\0')
+        to[n++] = msg->sender;
+    for (size_t i = 0; recipients && v->deliver_original && i < msg->nrecipients; i++)
+        to[n++] = msg->recipients[i];
+    for (size_t i = 0; recipients && i < v->nforward; i++)
+        to[n++] = v->forward[i];
+    return n;
+}
+
+/*
+ * Seals the targeted attachments (encrypt.h) and replaces the body.
+ * SMFIS_CONTINUE with *SEALED set when it was done (RES holds the zip's
+ * name, files and password), or not when nothing was to be sealed; any
+ * other answer refuses or defers the message, logged.
+ */
+static sfsistat apply_encrypt(SMFICTX *ctx, const struct config *cfg,
+                              const struct encrypt_policy *policy,
+                              const struct apply_message *msg,
+                              const struct inspection *in, struct encrypt_result *res,
+                              bool *sealed)
+{
+    char err[512], reply[300];
+    struct spool *body = spool_new(cfg->message_memory_limit, cfg->temp_dir);
+    struct encrypt_request req = {
+        .queue_id = msg->queue_id,
+        .now = time(NULL),
+        .progress = apply_progress,
+        .progress_ctx = ctx,
+    };
+    *sealed = false;
+    if (body == NULL) {
+        log_error("%s: cannot encrypt: out of memory", msg->queue_id);
+        return apply_tempfail(ctx);
+    }
+    enum encrypt_outcome o =
+        encrypt_message(policy, in->view, msg->spool, &req, body, res, err, sizeof(err));
+    for (size_t i = 0; i < res->nleft; i++) {
+        char shown[300];
+        log_info("%s: encrypt: left as it was (an encrypted archive already): \"%s\"",
+                 msg->queue_id,
+                 log_escape(shown, sizeof(shown), res->left[i], strlen(res->left[i])));
+    }
+    sfsistat answer = SMFIS_CONTINUE;
+    if (o == ENCRYPT_FAILED) {
+        log_error("%s: temporary failure: cannot encrypt the attachments: %s",
+                  msg->queue_id, err);
+        answer = apply_tempfail(ctx);
+    } else if (o == ENCRYPT_REFUSED) {
+        log_warning("%s: rejected: the attachments must be encrypted and cannot be: %s",
+                    msg->queue_id, err);
+        snprintf(reply, sizeof(reply),
+                 "sendwatch: the attachments must be encrypted and this message's "
+                 "cannot be (queue ID %s)",
+                 msg->queue_id);
+        smfi_setreply(ctx, "554", "5.6.0", reply);
+        answer = SMFIS_REJECT;
+    } else if (o == ENCRYPT_NOTHING) {
+        log_info("%s: encrypt: no attachment to seal", msg->queue_id);
+    } else {
+        uint64_t size = res->body_start + spool_size(body);
+        if (cfg->message_size_limit > 0 && size + APPLY_SIZE_HEADROOM(msg->nrecipients) >
+                                               (uint64_t)cfg->message_size_limit) {
+            log_warning("%s: rejected: %llu bytes once its attachments are encrypted, "
+                        "over message_size_limit (%zu)",
+                        msg->queue_id, (unsigned long long)size, cfg->message_size_limit);
+            snprintf(reply, sizeof(reply),
+                     "sendwatch: message too large once its attachments are encrypted "
+                     "(%llu bytes; the limit is %zu)",
+                     (unsigned long long)size, cfg->message_size_limit);
+            smfi_setreply(ctx, "552", "5.3.4", reply);
+            answer = SMFIS_REJECT;
+        } else if (smfi_progress(ctx) != MI_SUCCESS ||
+                   replace_body(ctx, msg, body) != 0) {
+            answer = apply_tempfail(ctx);
+        } else {
+            char zip[300];
+            log_info("%s: encrypt: %zu file(s) sealed into \"%s\", %llu bytes (%s), new "
+                     "size %llu%s",
+                     msg->queue_id, res->nfiles,
+                     log_escape(zip, sizeof(zip), res->zip_name, strlen(res->zip_name)),
+                     (unsigned long long)res->zip_size, cfg->encrypt_method,
+                     (unsigned long long)size,
+                     res->kept_utf8 ? ", some names kept in UTF-8 (no CP932 for them)"
+                                    : "");
+            *sealed = true;
+        }
+    }
+    spool_free(body);
+    return answer;
+}
+
+/* The password notice's JOB of a message not held: committed alone, holdd woken. */
+static int apply_password_job(const struct config *cfg, struct store *store,
+                              const struct password_job *job, const char *queue_id)
+{
+    char err[512];
+    struct store_txn *t = store_begin(store, err, sizeof(err));
+    int rc = -1;
+    if (t != NULL && password_job_add(t, job, false, time(NULL), err, sizeof(err)) != 0)
+        store_abort(t);
+    else if (t != NULL)
+        rc = store_commit(t, err, sizeof(err));
+    if (rc != 0) {
+        log_error("%s: cannot record the password notice: %s", queue_id, err);
+        return -1;
+    }
+    hold_wake(cfg->holdd_socket);
+    return 0;
+}
+
+/* Everything after the rules' refusals: seal, change recipients, hold, answer. */
+static sfsistat apply_delivery(SMFICTX *ctx, const struct config *cfg,
+                               const struct encrypt_policy *policy, struct store *store,
+                               const struct apply_message *msg,
+                               const struct inspection *in)
+{
+    const struct rules_verdict *v = &in->verdict;
+    long hold = in->hold_seconds; /* the decision: rules, policy, sender (inspect.h) */
+    struct encrypt_result sealed_as = {0};
+    bool sealed = false;
+    sfsistat answer = SMFIS_CONTINUE;
+
+    if (in->encryption.encrypt && policy != NULL) {
+        if (in->encryption.exempted > 0)
+            log_info("%s: encrypt: %s", msg->queue_id, in->encryption.why);
+        answer = apply_encrypt(ctx, cfg, policy, msg, in, &sealed_as, &sealed);
+        if (answer != SMFIS_CONTINUE)
+            goto done;
+    }
+    if (!v->deliver_original) {
+        if (v->nforward == 0) {
+            answer = SMFIS_DISCARD;
+            goto done;
+        }
+        /* Remove first, then add: Postfix's delete would also remove a forward
+         * address that is one of the original recipients, added just before. */
+        for (size_t i = 0; i < msg->nrecipients; i++)
+            if (smfi_delrcpt(ctx, msg->recipients_raw[i]) != MI_SUCCESS) {
+                log_error("%s: cannot remove recipient %s", msg->queue_id,
+                          msg->recipients[i]);
+                answer = apply_tempfail(ctx);
+                goto done;
+            }
+    }
+    for (size_t i = 0; i < v->nforward; i++) {
+        char bracketed[300];
+        snprintf(bracketed, sizeof(bracketed), "<%s>", v->forward[i]);
+        if (smfi_addrcpt(ctx, bracketed) != MI_SUCCESS) {
+            log_error("%s: cannot add recipient %s", msg->queue_id, v->forward[i]);
+            answer = apply_tempfail(ctx);
+            goto done;
+        }
+    }
+    const char **to = calloc(msg->nrecipients + v->nforward + 1, sizeof(*to));
+    if (to == NULL) {
+        log_error("%s: out of memory", msg->queue_id);
+        answer = apply_tempfail(ctx);
+        goto done;
+    }
+    struct password_job job = {
+        .queue_id = msg->queue_id,
+        .sender = msg->sender,
+        .subject = view_subject(in->view),
+        .recipients = msg->recipients,
+        .nrecipients = msg->nrecipients,
+        .files = sealed_as.files,
+        .nfiles = sealed_as.nfiles,
+        .zip_name = sealed_as.zip_name,
+        .password = sealed_as.password,
+        .to = to,
+        .nto = notice_addressees(cfg, msg, v, to),
+    };
+    if (sealed && job.nto == 0)
+        log_warning("%s: encrypt: nobody to send the password to (a bounce, and "
+                    "password_notice_to = sender)",
+                    msg->queue_id);
+    const struct password_job *pj = sealed && job.nto > 0 ? &job : NULL;
+    if (hold > 0)
+        answer = apply_hold(ctx, cfg, store, msg, in, hold, pj);
+    else if (pj != NULL && apply_password_job(cfg, store, pj, msg->queue_id) != 0)
+        answer = apply_tempfail(ctx);
+    free(to);
+done:
+    encrypt_result_clear(&sealed_as);
+    return answer;
+}
+
+sfsistat apply_verdict(SMFICTX *ctx, const struct config *cfg,
+                       const struct encrypt_policy *encryption, struct store *store,
                        const struct apply_message *msg, const struct inspection *in)
 {
     const struct rules_verdict *v = &in->verdict;
     char rules[512], actions[1024], subject[256], sender[300];
-    long hold = in->hold_seconds; /* the decision: rules, policy, sender (inspect.h) */
 
     if (v->nmatched == 0)
-        return hold > 0 ? apply_hold(ctx, cfg, store, msg, in, hold) : SMFIS_CONTINUE;
+        return apply_delivery(ctx, cfg, encryption, store, msg, in);
     inspect_describe_rules(v, rules, sizeof(rules));
     inspect_describe_actions(in, actions, sizeof(actions));
     const char *s = view_subject(in->view);
@@ -244,25 +476,5 @@ sfsistat apply_verdict(SMFICTX *ctx, const struct config *cfg, struct store *sto
         smfi_setreply(ctx, "451", "4.7.1", "sendwatch: message deferred by policy");
         return SMFIS_TEMPFAIL;
     }
-    if (!v->deliver_original) {
-        if (v->nforward == 0)
-            return SMFIS_DISCARD;
-        /* Remove first, then add: Postfix's delete would also remove a forward
-         * address that is one of the original recipients, added just before. */
-        for (size_t i = 0; i < msg->nrecipients; i++)
-            if (smfi_delrcpt(ctx, msg->recipients_raw[i]) != MI_SUCCESS) {
-                log_error("%s: cannot remove recipient %s", msg->queue_id,
-                          msg->recipients[i]);
-                return apply_tempfail(ctx);
-            }
-    }
-    for (size_t i = 0; i < v->nforward; i++) {
-        char bracketed[300];
-        snprintf(bracketed, sizeof(bracketed), "<%s>", v->forward[i]);
-        if (smfi_addrcpt(ctx, bracketed) != MI_SUCCESS) {
-            log_error("%s: cannot add recipient %s", msg->queue_id, v->forward[i]);
-            return apply_tempfail(ctx);
-        }
-    }
-    return hold > 0 ? apply_hold(ctx, cfg, store, msg, in, hold) : SMFIS_CONTINUE;
+    return apply_delivery(ctx, cfg, encryption, store, msg, in);
 }

@@ -2,8 +2,11 @@
  * apply - carries out a verdict in the milter, at end-of-message.
  *
  * Stored copies first (Maildir file and LMDB index entry, committed before
- * anything is answered), then the recipients (forward adds, "store" or
- * "forward" alone removes the original ones), then the answer to Postfix.
+ * anything is answered; they keep the message as it came), then the
+ * attachments sealed (the body replaced, the password notice's job
+ * committed with the hold record, if any), then the recipients (forward
+ * adds, "store" or "forward" alone removes the original ones), then the
+ * answer to Postfix.
  * Any failure on the way answers tempfail: the client retries, and a
  * message is never delivered past a rule that could not be carried out.
  * Logs one audit line per message that matched a rule.
@@ -16,6 +19,7 @@
 
 #include "config.h"
 #include "inspect.h"
+#include "policy.h"
 #include "spool.h"
 #include "store.h"
 
@@ -26,11 +30,12 @@ struct apply_message {
     char *const *recipients;     /* as addresses */
     char *const *recipients_raw; /* as given in RCPT TO, for smfi_delrcpt */
     size_t nrecipients;
-    const struct spool *spool;
+    struct spool *spool;
 };
 
 /* Returns the libmilter answer for the message. */
-sfsistat apply_verdict(SMFICTX *ctx, const struct config *cfg, struct store *store,
+sfsistat apply_verdict(SMFICTX *ctx, const struct config *cfg,
+                       const struct encrypt_policy *encryption, struct store *store,
                        const struct apply_message *msg, const struct inspection *in);
 
 #endif

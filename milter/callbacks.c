@@ -121,7 +121,8 @@ static char *callbacks_copy_address(const char *arg)
  * redirect add and remove recipients; hold adds the marker header, and a
  * marker header the client wrote is removed.
  */
-#define CALLBACKS_ACTIONS (SMFIF_ADDRCPT | SMFIF_DELRCPT | SMFIF_ADDHDRS | SMFIF_CHGHDRS)
+#define CALLBACKS_ACTIONS                                                                \
+    (SMFIF_ADDRCPT | SMFIF_DELRCPT | SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_CHGBODY)
 
 static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
                              unsigned long f2, unsigned long f3, unsigned long *pf0,
@@ -314,9 +315,9 @@ static sfsistat callbacks_inspect(SMFICTX *ctx, struct message *msg, const char 
     struct inspection in;
     char err[512];
 
-    if (inspect_message(cfg, msg->snap->rules, callbacks_store, msg->spool, msg->sender,
-                        (const char *const *)msg->recipients, msg->nrecipients, &in, err,
-                        sizeof(err)) != 0) {
+    if (inspect_message(cfg, msg->snap->rules, msg->snap->encryption, callbacks_store,
+                        msg->spool, msg->sender, (const char *const *)msg->recipients,
+                        msg->nrecipients, &in, err, sizeof(err)) != 0) {
         log_error("%s: from=<%s>: temporary failure: cannot inspect: %s", queue_id,
                   sender, err);
         return callbacks_tempfail(ctx);
@@ -352,7 +353,8 @@ static sfsistat callbacks_inspect(SMFICTX *ctx, struct message *msg, const char 
             .nrecipients = msg->nrecipients,
             .spool = msg->spool,
         };
-        verdict = apply_verdict(ctx, cfg, callbacks_store, &am, &in);
+        verdict =
+            apply_verdict(ctx, cfg, msg->snap->encryption, callbacks_store, &am, &in);
     }
     inspect_free(&in);
     return verdict;

@@ -16,6 +16,7 @@ struct snapshot_owned {
     struct snapshot pub; /* first: callers see only this */
     struct config *cfg;
     struct rules *rules;
+    struct encrypt_policy *encryption;
     unsigned refs; /* guarded by snapshot_lock */
 };
 
@@ -26,6 +27,7 @@ static struct loader *snapshot_loader; /* reads as root on reload; NULL: read di
 
 static void snapshot_destroy(struct snapshot_owned *s)
 {
+    encrypt_policy_free(s->encryption);
     rules_free(s->rules);
     config_free(s->cfg);
     free(s);
@@ -51,12 +53,15 @@ static struct snapshot_owned *snapshot_load(struct files *fs, char *err, size_t 
     }
     if (s->cfg != NULL)
         s->rules = rules_load_from(fs, s->cfg->rules_dir, err, errlen);
-    if (s->cfg == NULL || s->rules == NULL) {
+    if (s->rules != NULL)
+        s->encryption = encrypt_policy_new(s->cfg, fs, err, errlen);
+    if (s->cfg == NULL || s->rules == NULL || s->encryption == NULL) {
         snapshot_destroy(s);
         return NULL;
     }
     s->pub.cfg = s->cfg;
     s->pub.rules = s->rules;
+    s->pub.encryption = s->encryption;
     s->refs = 1; /* the reference held as "current" */
     return s;
 }

@@ -1,11 +1,12 @@
 /*
- * snapshot - the config and rules in force, shared by all sessions.
+ * snapshot - the config, rules and encryption policy in force, shared by
+ * all sessions.
  *
  * A snapshot is immutable and reference-counted (OpenDKIM's pattern): a
  * message pins the snapshot current at MAIL FROM and keeps it to the end,
  * so a reload never changes the rules under a message in flight.
  * snapshot_reload() builds a new snapshot from the same config file and
- * swaps it in only if config and rules both load; otherwise the old one
+ * swaps it in only if config, rules and policy all load; otherwise the old one
  * stays and the reason comes back.  When the milter was started as root,
  * the files are read as root by the loader (and refused where run_user
  * could have changed them: preflight_guard), although the milter runs as
@@ -17,11 +18,13 @@
 #include <stddef.h>
 
 #include "config.h"
+#include "policy.h"
 #include "rules.h"
 
 struct snapshot {
     const struct config *cfg;
     const struct rules *rules;
+    const struct encrypt_policy *encryption; /* with its domain table */
 };
 
 /* Loads the first snapshot from CONFIG_PATH (copied).  0, or -1 with ERR. */

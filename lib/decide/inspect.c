@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "errbuf.h"
@@ -45,6 +46,34 @@ static int decide_hold(const struct config *cfg, struct store *users, const char
     return 0;
 }
 
+/*
+ * Whether the attachments are sealed: the rules' "action encrypt" and the
+ * admin's encrypt_attachments, for everyone who gets the message.
+ */
+static int decide_encryption(const struct config *cfg, const struct encrypt_policy *p,
+                             const char *const *recipients, size_t nrecipients,
+                             struct inspection *in, char *err, size_t errlen)
+{
+    const struct rules_verdict *v = &in->verdict;
+    memset(&in->encryption, 0, sizeof(in->encryption));
+    if (p == NULL || v->reject_text != NULL || v->tempfail ||
+        (!v->deliver_original && v->nforward == 0))
+        return 0;
+    size_t n = 0;
+    const char **to = calloc(nrecipients + v->nforward + 1, sizeof(*to));
+    if (to == NULL) {
+        errbuf_set(err, errlen, "out of memory");
+        return -1;
+    }
+    for (size_t i = 0; v->deliver_original && i < nrecipients; i++)
+        to[n++] = recipients[i];
+    for (size_t i = 0; i < v->nforward; i++)
+        to[n++] = v->forward[i];
+    encrypt_decide(p, v->encrypt, cfg->encrypt_attachments, to, n, &in->encryption);
+    free(to);
+    return 0;
+}
+
 struct view_limits inspect_limits(const struct config *cfg)
 {
     return (struct view_limits){
@@ -69,9 +98,9 @@ int inspect_view(const struct config *cfg, const struct spool *message,
 }
 
 int inspect_evaluate(const struct config *cfg, const struct rules *rules,
-                     struct store *users, uint64_t size, const char *sender,
-                     const char *const *recipients, size_t nrecipients,
-                     struct inspection *in, char *err, size_t errlen)
+                     const struct encrypt_policy *encryption, struct store *users,
+                     uint64_t size, const char *sender, const char *const *recipients,
+                     size_t nrecipients, struct inspection *in, char *err, size_t errlen)
 {
     struct rules_envelope env = {
         .sender = sender,
@@ -86,7 +115,9 @@ int inspect_evaluate(const struct config *cfg, const struct rules *rules,
         errbuf_set(err, errlen, "out of memory");
         return -1;
     }
-    if (decide_hold(cfg, users, sender, in, err, errlen) != 0) {
+    if (decide_hold(cfg, users, sender, in, err, errlen) != 0 ||
+        decide_encryption(cfg, encryption, recipients, nrecipients, in, err, errlen) !=
+            0) {
         inspect_free(in);
         return -1;
     }
@@ -94,14 +125,15 @@ int inspect_evaluate(const struct config *cfg, const struct rules *rules,
 }
 
 int inspect_message(const struct config *cfg, const struct rules *rules,
-                    struct store *users, const struct spool *message, const char *sender,
+                    const struct encrypt_policy *encryption, struct store *users,
+                    const struct spool *message, const char *sender,
                     const char *const *recipients, size_t nrecipients,
                     struct inspection *out, char *err, size_t errlen)
 {
     if (inspect_view(cfg, message, out, err, errlen) != 0)
         return -1;
-    return inspect_evaluate(cfg, rules, users, spool_size(message), sender, recipients,
-                            nrecipients, out, err, errlen);
+    return inspect_evaluate(cfg, rules, encryption, users, spool_size(message), sender,
+                            recipients, nrecipients, out, err, errlen);
 }
 
 void inspect_free(struct inspection *in)
@@ -143,6 +175,8 @@ char *inspect_describe_actions(const struct inspection *in, char *buf, size_t le
     }
     for (size_t i = 0; i < v->nforward; i++)
         append(buf, len, "%sforward:%s", *buf ? " " : "", v->forward[i]);
+    if (in->encryption.encrypt)
+        append(buf, len, "%sencrypt", *buf ? " " : "");
     if (!v->deliver_original)
         append(buf, len, "%s%s", *buf ? " " : "", v->nforward ? "redirect" : "discard");
     else if (in->hold_seconds > 0)

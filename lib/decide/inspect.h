@@ -2,7 +2,8 @@
  * inspect - what sendwatch decides about one message, before anything is
  * done to it: the view is built, the rules are evaluated, and the admin's
  * policy and the sender's own settings are laid over the rules' verdict
- * (today: how long the message is held).  This module owns that decision.
+ * (how long the message is held; whether its attachments are sealed,
+ * policy.h).  This module owns that decision.
  *
  * sendwatch-milter and "sendwatch test" both call it, so an admin's test
  * shows exactly what the milter would do with the same message, envelope,
@@ -16,6 +17,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "policy.h"
 #include "rules.h"
 #include "spool.h"
 #include "store.h"
@@ -36,6 +38,9 @@ struct inspection {
      * the longest of a rule's hold and the policy's, and why. */
     unsigned hold_seconds;
     enum inspect_hold_source hold_source;
+    /* Whether the attachments are sealed (for the recipients who get the
+     * message: the original ones and any a rule forwards to), and why. */
+    struct encrypt_decision encryption;
 };
 
 /* "rule", "policy", "sender" or "none". */
@@ -46,14 +51,16 @@ struct view_limits inspect_limits(const struct config *cfg);
 
 /*
  * Inspects MESSAGE sent by SENDER to RECIPIENTS; the sender's own settings
- * come from USERS (the state store; NULL: the admin's policy alone).
+ * come from USERS (the state store; NULL: the admin's policy alone), the
+ * encryption policy from ENCRYPTION (NULL: nothing is encrypted).
  * Returns 0 with OUT filled (release with inspect_free()), or -1 with
  * ERR (out of memory, a spill file that cannot be written, the sender's
  * settings unreadable).  OUT->verdict.error set means a matcher could not
  * run: the caller must fail closed.
  */
 int inspect_message(const struct config *cfg, const struct rules *rules,
-                    struct store *users, const struct spool *message, const char *sender,
+                    const struct encrypt_policy *encryption, struct store *users,
+                    const struct spool *message, const char *sender,
                     const char *const *recipients, size_t nrecipients,
                     struct inspection *out, char *err, size_t errlen);
 void inspect_free(struct inspection *in);
@@ -68,13 +75,14 @@ void inspect_free(struct inspection *in);
 int inspect_view(const struct config *cfg, const struct spool *message,
                  struct inspection *out, char *err, size_t errlen);
 int inspect_evaluate(const struct config *cfg, const struct rules *rules,
-                     struct store *users, uint64_t size, const char *sender,
-                     const char *const *recipients, size_t nrecipients,
-                     struct inspection *in, char *err, size_t errlen);
+                     const struct encrypt_policy *encryption, struct store *users,
+                     uint64_t size, const char *sender, const char *const *recipients,
+                     size_t nrecipients, struct inspection *in, char *err, size_t errlen);
 
 /*
  * The decision's actions as words, e.g. "store:secret forward:a@b deliver"
- * or "reject", "tempfail", "discard", "hold:600s".  Returns BUF.
+ * or "reject", "tempfail", "discard", "hold:600s", "encrypt deliver".
+ * Returns BUF.
  */
 char *inspect_describe_actions(const struct inspection *in, char *buf, size_t len);
 

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "files.h"
 #include "inspect.h"
 #include "record.h"
 #include "user_settings.h"
@@ -22,7 +23,10 @@ static struct store *users;
 static struct rules *rules;
 static char err[1024];
 
-static const char rules_text[] = "rule rule-hold\n"
+static const char rules_text[] = "rule seal\n"
+                                 "    match subject keywords \"sealme\"\n"
+                                 "    action encrypt\n"
+                                 "rule rule-hold\n"
                                  "    match subject keywords \"holdme\"\n"
                                  "    action hold 20m\n"
                                  "rule no-cards\n"
@@ -114,6 +118,18 @@ static const struct {
      INSPECT_HOLD_RULE},
     {"user_settings_allowed = yes\nhold_enable = yes\n", "erin@corp.example",
      "bob@partner.example", "plain", "hi", "hold:2700s", 2700, INSPECT_HOLD_SENDER},
+    /* Encryption: the policy for external mail, a rule for any; never for what is
+     * refused or discarded. */
+    {"encrypt_attachments = yes\n", "alice@corp.example", "bob@partner.example", "plain",
+     "hi", "encrypt deliver", 0, INSPECT_HOLD_NONE},
+    {"encrypt_attachments = yes\n", "alice@corp.example", "dave@corp.example", "plain",
+     "hi", "deliver", 0, INSPECT_HOLD_NONE},
+    {"", "alice@corp.example", "dave@corp.example", "sealme", "hi", "encrypt deliver", 0,
+     INSPECT_HOLD_NONE},
+    {"encrypt_attachments = yes\nhold_enable = yes\n", "alice@corp.example",
+     "bob@partner.example", "plain", "hi", "encrypt hold:600s", 600, INSPECT_HOLD_POLICY},
+    {"encrypt_attachments = yes\n", "alice@corp.example", "bob@partner.example", "plain",
+     "card 4111", "reject", 0, INSPECT_HOLD_NONE},
 };
 
 static void test_decision_table(void **state)
@@ -133,8 +149,12 @@ static void test_decision_table(void **state)
         assert_int_equal(spool_write(sp, message, strlen(message), err, sizeof(err)), 0);
         struct inspection in;
         const char *rcpts[] = {cases[i].rcpt};
-        if (inspect_message(cfg, rules, users, sp, cases[i].sender, rcpts, 1, &in, err,
-                            sizeof(err)) != 0)
+        struct files *fs = files_new();
+        struct encrypt_policy *policy = encrypt_policy_new(cfg, fs, err, sizeof(err));
+        files_free(fs);
+        assert_non_null(policy);
+        if (inspect_message(cfg, rules, policy, users, sp, cases[i].sender, rcpts, 1, &in,
+                            err, sizeof(err)) != 0)
             fail_msg("case %zu: %s", i, err);
         inspect_describe_actions(&in, actions, sizeof(actions));
         if (strcmp(actions, cases[i].want_actions) != 0 ||
@@ -145,6 +165,7 @@ static void test_decision_table(void **state)
                      cases[i].want_actions, cases[i].want_seconds,
                      inspect_hold_source_name(cases[i].want_source));
         inspect_free(&in);
+        encrypt_policy_free(policy);
         spool_free(sp);
         config_free(cfg);
     }
@@ -162,8 +183,8 @@ static void test_no_store_means_the_admins_policy(void **state)
     assert_int_equal(spool_write(sp, message, strlen(message), err, sizeof(err)), 0);
     struct inspection in;
     const char *rcpts[] = {"bob@partner.example"};
-    assert_int_equal(inspect_message(cfg, rules, NULL, sp, "carol@corp.example", rcpts, 1,
-                                     &in, err, sizeof(err)),
+    assert_int_equal(inspect_message(cfg, rules, NULL, NULL, sp, "carol@corp.example",
+                                     rcpts, 1, &in, err, sizeof(err)),
                      0);
     assert_int_equal(in.hold_seconds, 600);
     assert_int_equal(in.hold_source, INSPECT_HOLD_POLICY);

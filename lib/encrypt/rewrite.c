@@ -35,6 +35,8 @@ struct rewrite {
     char *err;
     size_t errlen;
     bool failed;
+    bool refused; /* the first failure was the message's structure */
+    size_t names_kept_utf8;
 };
 
 static bool rewrite_fail(struct rewrite *r, const char *fmt, ...)
@@ -50,6 +52,10 @@ static bool rewrite_fail(struct rewrite *r, const char *fmt, ...)
     r->failed = true;
     return false;
 }
+
+/* rewrite_fail() for what the message is, not the system: a retry fails the same. */
+#define rewrite_refuse(r, ...)                                                           \
+    ((r)->refused = !(r)->failed, rewrite_fail((r), __VA_ARGS__))
 
 /* The raw content stream of PART: its bounds are its content's place in the message. */
 static GMimeStream *content_stream(GMimePart *part)
@@ -109,16 +115,11 @@ static void walk(struct rewrite *r, GMimeObject *obj, const char *boundary)
         GMimeMultipart *m = GMIME_MULTIPART(obj);
         const char *b = g_mime_multipart_get_boundary(m);
         if (b == NULL || *b == '\0') {
-            rewrite_fail(r, "a multipart without a boundary");
+            rewrite_refuse(r, "a multipart without a boundary");
             return;
         }
         for (int i = 0; i < g_mime_multipart_get_count(m); i++)
             walk(r, g_mime_multipart_get_part(m, i), b);
-        return;
-    }
-    if (boundary == NULL) {
-        rewrite_fail(r, "a message that is no multipart: its attachment cannot be "
-                        "replaced in its body alone");
         return;
     }
     if (r->nleaves == r->cap) {
@@ -152,11 +153,16 @@ static void walk(struct rewrite *r, GMimeObject *obj, const char *boundary)
     l->chosen = r->choose(r->ctx, &offered);
     g_free(type);
     if (l->chosen && l->part == NULL) {
-        rewrite_fail(r, "a chosen part that is no leaf with content");
+        rewrite_refuse(r, "a chosen part that is no leaf with content");
+        return;
+    }
+    if (l->chosen && boundary == NULL) {
+        rewrite_refuse(r, "a message that is no multipart: its attachment cannot be "
+                          "replaced in its body alone");
         return;
     }
     if (l->chosen && !find_delimiter(r, l, boundary)) {
-        rewrite_fail(r, "the delimiter line before a chosen part was not found");
+        rewrite_refuse(r, "the delimiter line before a chosen part was not found");
         return;
     }
     r->nleaves++;
@@ -233,8 +239,8 @@ static bool seal_chosen(struct rewrite *r, int *zip_fd, uint64_t *zip_size,
         ssize_t n = g_mime_data_wrapper_write_to_stream(w, out);
         const char *werr = view_stream_error(out);
         if (n < 0 || werr != NULL)
-            ok = rewrite_fail(r, "cannot decode an attachment: %s",
-                              werr ? werr : "a read or decoding error");
+            ok = rewrite_refuse(r, "cannot decode an attachment: %s",
+                                werr ? werr : "a read or decoding error");
         g_object_unref(out);
         if (!ok)
             break;
@@ -246,8 +252,12 @@ static bool seal_chosen(struct rewrite *r, int *zip_fd, uint64_t *zip_size,
         }
         (*sealed)++;
     }
+    if (ok && o->progress != NULL)
+        seal_set_progress(s, o->progress, o->progress_ctx);
     if (ok && seal_finish(s, zip_fd, zip_size, err, sizeof(err)) != 0)
         ok = rewrite_fail(r, "%s", err);
+    if (ok)
+        r->names_kept_utf8 = seal_names_kept_utf8(s);
     seal_free(s); /* after the spools' last read */
     g_ptr_array_free(spools, TRUE);
     g_ptr_array_free(names, TRUE);
@@ -394,8 +404,8 @@ static bool verify(struct rewrite *r, GMimeStream *message, uint64_t body_start,
     g_object_unref(whole);
     g_object_unref(head);
     g_object_unref(cat);
-    return ok || rewrite_fail(r, "the rewritten message does not hold what it should: "
-                                 "not sent");
+    return ok || rewrite_refuse(r, "the rewritten message does not hold what it should: "
+                                   "not sent");
 }
 
 int rewrite_seal(struct spool *message, const struct rewrite_options *options,
@@ -417,7 +427,7 @@ int rewrite_seal(struct spool *message, const struct rewrite_options *options,
 
     memset(result, 0, sizeof(*result));
     if (msg == NULL) {
-        rewrite_fail(&r, "the message does not parse");
+        rewrite_refuse(&r, "the message does not parse");
         goto done;
     }
     walk(&r, g_mime_message_get_mime_part(msg), NULL);
@@ -437,6 +447,7 @@ int rewrite_seal(struct spool *message, const struct rewrite_options *options,
     char line[2];
     if (spool_read_at(message, blank, line, 2, err, errlen) == 2)
         body_start += line[0] == '\r' && line[1] == '\n' ? 2 : line[0] == '\n' ? 1 : 0;
+    result->body_start = body_start;
     int zip_fd = -1;
     if (!seal_chosen(&r, &zip_fd, &result->zip_size, &result->sealed))
         goto done;
@@ -462,6 +473,8 @@ int rewrite_seal(struct spool *message, const struct rewrite_options *options,
         verify(&r, stream, body_start, body, body_from))
         rc = 0;
 done:
+    result->refused = r.failed && r.refused;
+    result->names_kept_utf8 = r.names_kept_utf8;
     if (msg)
         g_object_unref(msg);
     g_object_unref(parser);

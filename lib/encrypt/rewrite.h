@@ -39,6 +39,9 @@ struct rewrite_options {
     const char *zip_name; /* UTF-8: the zip attachment's file name */
     const char *temp_dir;
     size_t memory_limit; /* bytes of a spool kept in RAM */
+    /* Called now and then while the zip is written (seal_set_progress()); may be NULL. */
+    void (*progress)(void *ctx);
+    void *progress_ctx;
 };
 
 /* A leaf part of the message, as the caller sees it to choose. */
@@ -53,8 +56,12 @@ struct rewrite_leaf {
 typedef bool (*rewrite_choose_fn)(void *ctx, const struct rewrite_leaf *leaf);
 
 struct rewrite_result {
-    size_t sealed;     /* parts that went into the zip */
-    uint64_t zip_size; /* bytes of the zip, before base64 */
+    size_t sealed;          /* parts that went into the zip */
+    uint64_t zip_size;      /* bytes of the zip, before base64 */
+    uint64_t body_start;    /* where MESSAGE's body starts: what BODY replaces */
+    size_t names_kept_utf8; /* see seal_names_kept_utf8() */
+    bool refused;           /* -1 for what the message is (its structure, an attachment
+                             * that does not decode): a retry would fail the same */
 };
 
 /*

@@ -129,8 +129,14 @@ static void rewrite_and_check(const char *nl)
 {
     char *original = sample(nl), err[256];
     struct spool *message = spool_of(original), *body = spool_new(1 << 20, workdir);
-    struct rewrite_options o = {SEAL_AES256,        SEAL_NAMES_UTF8, "Pa55word-test",
-                                "添付ファイル.zip", workdir,         1 << 20};
+    struct rewrite_options o = {SEAL_AES256,
+                                SEAL_NAMES_UTF8,
+                                "Pa55word-test",
+                                "添付ファイル.zip",
+                                workdir,
+                                1 << 20,
+                                NULL,
+                                NULL};
     struct rewrite_result result;
     size_t offered = 0;
 
@@ -218,8 +224,8 @@ static void test_nothing_and_refused(void **state)
     (void)state;
     char *original = sample("\r\n"), err[256];
     struct spool *message = spool_of(original), *body = spool_new(1 << 20, workdir);
-    struct rewrite_options o = {SEAL_AES256, SEAL_NAMES_UTF8, "pw-pw-pw-pw",
-                                "a.zip",     workdir,         1 << 20};
+    struct rewrite_options o = {SEAL_AES256, SEAL_NAMES_UTF8, "pw-pw-pw-pw", "a.zip",
+                                workdir,     1 << 20,         NULL,          NULL};
     struct rewrite_result result;
 
     assert_int_equal(
@@ -231,7 +237,11 @@ static void test_nothing_and_refused(void **state)
     assert_int_equal(
         rewrite_seal(message, &o, choose_all, NULL, body, &result, err, sizeof(err)), -1);
     assert_non_null(strstr(err, "no multipart"));
+    assert_true(result.refused);
     assert_int_equal(spool_size(body), 0);
+    /* The same message with nothing chosen (plain text mail) is no error. */
+    assert_int_equal(
+        rewrite_seal(message, &o, choose_none, NULL, body, &result, err, sizeof(err)), 1);
     spool_free(message);
     spool_free(body);
     g_free(original);

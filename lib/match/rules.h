@@ -24,7 +24,9 @@
  * and "count N".  FIELDS is a comma list of subject, body, attachment-name,
  * attachment-text, header:NAME, any.  "require all" makes every matcher
  * necessary (default: any one).  Actions: store FOLDER, forward ADDRESS,
- * deliver, discard, reject "TEXT", tempfail, hold DURATION (1m to 60m).
+ * deliver, discard, reject "TEXT", tempfail, hold DURATION (1m to 60m),
+ * encrypt (seal the attachments as the encryption policy says; on its own
+ * it delivers).
  * SIZE, DURATION, N, ADDRESS, FOLDER and NAME are read by parse.h's
  * parse_size, parse_duration, parse_number, parse_address and parse_name.
  *
@@ -107,6 +109,7 @@ struct rules_verdict {
     unsigned hold_seconds;   /* 0: no hold */
     const char *reject_text; /* set: reject with 550 5.7.1 and this text */
     bool tempfail;
+    bool encrypt;    /* a matching rule says "action encrypt" */
     bool external;   /* some recipient is outside internal_domains */
     char error[256]; /* set when a matcher could not run: fail closed */
 };

@@ -393,11 +393,16 @@ static int apply_rule(struct rules_verdict *v, const struct rule *r)
         break;
     case DELIVERY_DELIVER:
         break;
-    case DELIVERY_DISCARD:
     case DELIVERY_UNSET:
+        if (r->encrypt)
+            break; /* encrypt alone delivers, sealed */
+        v->deliver_original = false;
+        break;
+    case DELIVERY_DISCARD:
         v->deliver_original = false;
         break;
     }
+    v->encrypt = v->encrypt || r->encrypt;
     return 0;
 }
 

@@ -86,6 +86,8 @@ struct rule {
     enum delivery delivery;
     char *reject_text;
     unsigned hold_seconds;
+    bool encrypt; /* "action encrypt": seal the attachments; delivers unless
+                   * another action says otherwise */
 };
 
 struct rules {

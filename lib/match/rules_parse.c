@@ -615,8 +615,8 @@ static bool parse_action(struct parser *p, struct word *t, size_t n)
     struct rule *r = p->current;
     if (n < 2) {
         parse_error(p, t[0].column,
-                    "action needs a verb (store, forward, deliver, discard, "
-                    "reject, tempfail, hold)");
+                    "action needs a verb (store, forward, deliver, encrypt, "
+                    "discard, reject, tempfail, hold)");
         return false;
     }
     const char *verb = t[1].text;
@@ -646,6 +646,10 @@ static bool parse_action(struct parser *p, struct word *t, size_t n)
     }
     if (strcmp(verb, "deliver") == 0)
         return set_delivery(p, &t[1], DELIVERY_DELIVER);
+    if (strcmp(verb, "encrypt") == 0) {
+        r->encrypt = true;
+        return true;
+    }
     if (strcmp(verb, "discard") == 0)
         return set_delivery(p, &t[1], DELIVERY_DISCARD);
     if (strcmp(verb, "tempfail") == 0)
@@ -702,8 +706,17 @@ static bool finish_rule(struct parser *p, unsigned rule_line)
         return true;
     p->line = rule_line;
     bool ok = true;
-    if (r->nstore == 0 && r->nforward == 0 && r->delivery == DELIVERY_UNSET) {
+    if (r->nstore == 0 && r->nforward == 0 && !r->encrypt &&
+        r->delivery == DELIVERY_UNSET) {
         parse_error(p, 1, "rule %s has no action", r->name);
+        ok = false;
+    } else if (r->encrypt &&
+               (r->delivery == DELIVERY_DISCARD || r->delivery == DELIVERY_REJECT ||
+                r->delivery == DELIVERY_TEMPFAIL)) {
+        parse_error(p, 1,
+                    "rule %s: encrypt cannot be combined with discard, reject or "
+                    "tempfail (nothing would be sent)",
+                    r->name);
         ok = false;
     } else if (r->nforward > 0 &&
                (r->delivery == DELIVERY_DISCARD || r->delivery == DELIVERY_REJECT ||

@@ -99,6 +99,11 @@ static const struct {
     {"rule a\n    action forward audit@example.com\n    action reject \"no\"\n",
      "t.rules:1:1: rule a: forward cannot be combined with discard, reject or tempfail "
      "(nothing would be sent)"},
+    {"rule a\n    action encrypt\n    action discard\n",
+     "t.rules:1:1: rule a: encrypt cannot be combined with discard, reject or tempfail "
+     "(nothing would be sent)"},
+    {"rule a\n    action encrypt now\n",
+     "t.rules:2:20: action encrypt takes no argument"},
     {"rule a\n    action forward not-an-address\n",
      "t.rules:2:20: bad address \"not-an-address\": expected local-part@domain; there is "
      "no '@'"},
@@ -369,6 +374,27 @@ static void test_verdict(void **state)
     assert_string_equal(v.reject_text, "Confidential mail may not leave");
     assert_true(v.tempfail);
     assert_int_equal(v.hold_seconds, 0);
+    rules_verdict_free(&v);
+    rules_free(rs);
+
+    /* encrypt alone delivers, sealed; with store it still delivers; it joins a hold. */
+    rs = parse_ok("rule e\n    match subject keywords \"社外秘\"\n    action encrypt\n"
+                  "rule n\n    size > 1\n    action hold 5m\n");
+    assert_int_equal(rules_evaluate(rs, view, &env, &v), 0);
+    assert_true(v.encrypt);
+    assert_true(v.deliver_original);
+    assert_int_equal(v.hold_seconds, 300);
+    rules_verdict_free(&v);
+    rules_free(rs);
+    rs = parse_ok("rule e\n    size > 1\n    action encrypt\n    action store s\n");
+    assert_int_equal(rules_evaluate(rs, view, &env, &v), 0);
+    assert_true(v.encrypt);
+    assert_true(v.deliver_original);
+    rules_verdict_free(&v);
+    rules_free(rs);
+    rs = parse_ok("rule e\n    size > 1000000\n    action encrypt\n");
+    assert_int_equal(rules_evaluate(rs, view, &env, &v), 0);
+    assert_false(v.encrypt);
     rules_verdict_free(&v);
     rules_free(rs);
 

@@ -2,6 +2,7 @@
 #include "notice.h"
 
 #include <gmime/gmime.h>
+#include <openssl/crypto.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,16 +23,37 @@ static char *flat(const char *s)
     return out;
 }
 
+/* Frees S, a text that held a password, wiped first. */
+static void password_free_text(char *s)
+{
+    if (s != NULL)
+        OPENSSL_cleanse(s, strlen(s));
+    free(s);
+}
+
 /* The languages a template exists for; config's "language" is one of them. */
 static const char *const notice_languages[] = {"ja", "en"};
 #define NOTICE_NLANG (sizeof(notice_languages) / sizeof(*notice_languages))
 
-/* The header lines a template may have, and the placeholders it may use. */
+/* The header lines a template may have, and the placeholders each kind may use. */
 static const char *const template_headers[] = {"Subject", "External-Mark",
                                                "No-Attachments"};
-static const char *const placeholders[] = {"subject",     "sender",       "recipients",
-                                           "attachments", "deadline",     "size",
-                                           "queue_id",    "send_now_url", "delete_url"};
+static const char *const hold_placeholders[] = {
+    "subject", "sender",   "recipients",   "attachments", "deadline",
+    "size",    "queue_id", "send_now_url", "delete_url",  NULL};
+static const char *const password_placeholders[] = {"subject",  "sender",   "recipients",
+                                                    "zip_name", "files",    "password",
+                                                    "sent",     "queue_id", NULL};
+
+/* The kinds of notice: the file names' start, the placeholders they may use. */
+static const struct {
+    const char *file;
+    const char *const *placeholders;
+} notice_kinds[] = {
+    {"hold-notice", hold_placeholders},
+    {"password-notice", password_placeholders},
+};
+#define NOTICE_NKINDS (sizeof(notice_kinds) / sizeof(*notice_kinds))
 
 struct notice_template {
     char *head; /* the header lines */
@@ -39,13 +61,13 @@ struct notice_template {
 };
 
 struct notice_templates {
-    struct notice_template lang[NOTICE_NLANG];
+    struct notice_template kind[NOTICE_NKINDS][NOTICE_NLANG];
 };
 
-/* Checks that every {word} in TEXT (from line LINE of PATH on) is a known
- * placeholder.  true, or false with ERR. */
+/* Checks that every {word} in TEXT (from line LINE of PATH on) is one of
+ * KNOWN (NULL-terminated).  true, or false with ERR. */
 static bool check_placeholders(const char *path, const char *text, unsigned line,
-                               char *err, size_t errlen)
+                               const char *const *known_list, char *err, size_t errlen)
 {
     for (const char *p = text; *p; p++) {
         if (*p == '\n')
@@ -58,16 +80,15 @@ static bool check_placeholders(const char *path, const char *text, unsigned line
         if (n == 0 || p[1 + n] != '}')
             continue; /* not a placeholder: a brace as text */
         bool known = false;
-        for (size_t i = 0; i < sizeof(placeholders) / sizeof(*placeholders) && !known;
-             i++)
-            known =
-                strlen(placeholders[i]) == n && strncmp(p + 1, placeholders[i], n) == 0;
+        for (size_t i = 0; known_list[i] != NULL && !known; i++)
+            known = strlen(known_list[i]) == n && strncmp(p + 1, known_list[i], n) == 0;
         if (!known) {
-            errbuf_set(err, errlen,
-                       "%s:%u: unknown placeholder {%.*s} (known: {subject} {sender} "
-                       "{recipients} {attachments} {deadline} {size} {queue_id} "
-                       "{send_now_url} {delete_url})",
-                       path, line, (int)n, p + 1);
+            char list[256] = "";
+            for (size_t i = 0; known_list[i] != NULL; i++)
+                snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s{%s}",
+                         i ? " " : "", known_list[i]);
+            errbuf_set(err, errlen, "%s:%u: unknown placeholder {%.*s} (known: %s)", path,
+                       line, (int)n, p + 1, list);
             return false;
         }
     }
@@ -76,7 +97,8 @@ static bool check_placeholders(const char *path, const char *text, unsigned line
 
 /* Parses and checks the template TEXT read from PATH into T. */
 static bool parse_template(const char *path, const char *text, size_t len,
-                           struct notice_template *t, char *err, size_t errlen)
+                           const char *const *placeholders, struct notice_template *t,
+                           char *err, size_t errlen)
 {
     if (!g_utf8_validate(text, (gssize)len, NULL) || strlen(text) != len) {
         errbuf_set(err, errlen, "%s: not UTF-8 text", path);
@@ -112,8 +134,8 @@ static bool parse_template(const char *path, const char *text, size_t len,
         errbuf_set(err, errlen, "out of memory");
         return false;
     }
-    return check_placeholders(path, t->head, 1, err, errlen) &&
-           check_placeholders(path, t->body, line + 1, err, errlen);
+    return check_placeholders(path, t->head, 1, placeholders, err, errlen) &&
+           check_placeholders(path, t->body, line + 1, placeholders, err, errlen);
 }
 
 struct notice_templates *notice_templates_load(struct files *fs, const char *dir,
@@ -124,22 +146,21 @@ struct notice_templates *notice_templates_load(struct files *fs, const char *dir
         errbuf_set(err, errlen, "out of memory");
         return NULL;
     }
-    for (size_t i = 0; i < NOTICE_NLANG; i++) {
-        char path[1024], why[768];
-        const char *text;
-        size_t len;
-        snprintf(path, sizeof(path), "%s/hold-notice.%s.txt", dir, notice_languages[i]);
-        if (files_read(fs, path, &text, &len, why, sizeof(why)) != 0) {
-            errbuf_set(err, errlen, "notice_template_dir: %s", why);
-            notice_templates_free(ts);
-            return NULL;
+    for (size_t k = 0; k < NOTICE_NKINDS; k++)
+        for (size_t i = 0; i < NOTICE_NLANG; i++) {
+            char path[1024], why[768];
+            const char *text;
+            size_t len;
+            snprintf(path, sizeof(path), "%s/%s.%s.txt", dir, notice_kinds[k].file,
+                     notice_languages[i]);
+            if (files_read(fs, path, &text, &len, why, sizeof(why)) != 0 ||
+                !parse_template(path, text, len, notice_kinds[k].placeholders,
+                                &ts->kind[k][i], why, sizeof(why))) {
+                errbuf_set(err, errlen, "notice_template_dir: %s", why);
+                notice_templates_free(ts);
+                return NULL;
+            }
         }
-        if (!parse_template(path, text, len, &ts->lang[i], why, sizeof(why))) {
-            errbuf_set(err, errlen, "notice_template_dir: %s", why);
-            notice_templates_free(ts);
-            return NULL;
-        }
-    }
     return ts;
 }
 
@@ -147,10 +168,11 @@ void notice_templates_free(struct notice_templates *ts)
 {
     if (ts == NULL)
         return;
-    for (size_t i = 0; i < NOTICE_NLANG; i++) {
-        free(ts->lang[i].head);
-        free(ts->lang[i].body);
-    }
+    for (size_t k = 0; k < NOTICE_NKINDS; k++)
+        for (size_t i = 0; i < NOTICE_NLANG; i++) {
+            free(ts->kind[k][i].head);
+            free(ts->kind[k][i].body);
+        }
     free(ts);
 }
 
@@ -210,11 +232,11 @@ void notice_init(void)
 
 /*
  * The notice as GMime makes it: From notice_sender, To SENDER, the
- * SUBJECT RFC 2047-encoded, BODY as UTF-8 in base64.  A malloc'ed string
- * with LF line ends, or NULL.
+ * SUBJECT RFC 2047-encoded, BODY as UTF-8 in base64, KIND in its
+ * X-Sendwatch-Notice header.  A malloc'ed string with LF line ends, or NULL.
  */
 static char *build_message(const struct config *cfg, const char *sender,
-                           const char *subject, const char *body)
+                           const char *subject, const char *body, const char *kind)
 {
     GMimeMessage *m = g_mime_message_new(TRUE);
     InternetAddress *from = internet_address_mailbox_new(NULL, cfg->notice_sender);
@@ -232,7 +254,7 @@ static char *build_message(const struct config *cfg, const char *sender,
     g_free(msgid);
     /* RFC 3834: an automatic message; vacation responders stay quiet. */
     g_mime_object_set_header(GMIME_OBJECT(m), "Auto-Submitted", "auto-generated", NULL);
-    g_mime_object_set_header(GMIME_OBJECT(m), "X-Sendwatch-Notice", "hold", NULL);
+    g_mime_object_set_header(GMIME_OBJECT(m), "X-Sendwatch-Notice", kind, NULL);
     GMimeTextPart *part = g_mime_text_part_new_with_subtype("plain");
     g_mime_text_part_set_charset(part, "UTF-8");
     g_mime_text_part_set_text(part, body);
@@ -249,6 +271,33 @@ static char *build_message(const struct config *cfg, const char *sender,
     return result;
 }
 
+/* The template of KIND (index into notice_kinds) in CFG's language. */
+static const struct notice_template *
+template_of(const struct config *cfg, const struct notice_templates *ts, size_t kind)
+{
+    for (size_t i = 0; i < NOTICE_NLANG; i++)
+        if (strcmp(notice_languages[i], cfg->language) == 0)
+            return &ts->kind[kind][i];
+    return &ts->kind[kind][0];
+}
+
+/* "  ADDRESS MARK\n" per recipient (MARK after the external ones), into B. */
+static void recipient_lines(struct buf *b, const char *const *recipients,
+                            const int *external, size_t n, const char *mark)
+{
+    for (size_t i = 0; i < n; i++) {
+        char *r = flat(recipients[i]);
+        buf_append(b, "  ", 2);
+        buf_append(b, r, strlen(r));
+        if (external[i] && mark != NULL) {
+            buf_append(b, " ", 1);
+            buf_append(b, mark, strlen(mark));
+        }
+        buf_append(b, "\n", 1);
+        free(r);
+    }
+}
+
 char *notice_hold_message(const struct config *cfg, const struct notice_templates *ts,
                           const struct notice_hold *h, char *err, size_t errlen)
 {
@@ -257,10 +306,7 @@ char *notice_hold_message(const struct config *cfg, const struct notice_template
         errbuf_set(err, errlen, "no sender to notify (a bounce)");
         return NULL;
     }
-    const struct notice_template *tmpl = &ts->lang[0];
-    for (size_t i = 0; i < NOTICE_NLANG; i++)
-        if (strcmp(notice_languages[i], cfg->language) == 0)
-            tmpl = &ts->lang[i];
+    const struct notice_template *tmpl = template_of(cfg, ts, 0);
     const char *body_tmpl = tmpl->body;
     char *subject_tmpl = template_header(tmpl->head, "Subject");
     char *mark = template_header(tmpl->head, "External-Mark");
@@ -268,17 +314,7 @@ char *notice_hold_message(const struct config *cfg, const struct notice_template
 
     /* The values, each on lines of its own, control characters removed. */
     struct buf rcpts = {0}, atts = {0};
-    for (size_t i = 0; i < h->nrecipients; i++) {
-        char *r = flat(h->recipients[i]);
-        buf_append(&rcpts, "  ", 2);
-        buf_append(&rcpts, r, strlen(r));
-        if (h->external[i] && mark != NULL) {
-            buf_append(&rcpts, " ", 1);
-            buf_append(&rcpts, mark, strlen(mark));
-        }
-        buf_append(&rcpts, "\n", 1);
-        free(r);
-    }
+    recipient_lines(&rcpts, h->recipients, h->external, h->nrecipients, mark);
     for (size_t i = 0; i < h->nattachments; i++) {
         char *a = flat(h->attachments[i]);
         buf_append(&atts, "  ", 2);
@@ -313,7 +349,7 @@ char *notice_hold_message(const struct config *cfg, const struct notice_template
     char *body = fill(body_tmpl, slots, nslots);
     char *flat_subject = flat(notice_subject);
 
-    result = build_message(cfg, sender, flat_subject, body);
+    result = build_message(cfg, sender, flat_subject, body, "hold");
     if (result == NULL)
         errbuf_set(err, errlen, "cannot build the notice");
 
@@ -327,5 +363,61 @@ char *notice_hold_message(const struct config *cfg, const struct notice_template
     free(subject_tmpl);
     free(mark);
     free(none);
+    return result;
+}
+
+char *notice_password_message(const struct config *cfg, const struct notice_templates *ts,
+                              const struct notice_password *p, char *err, size_t errlen)
+{
+    if (p->to == NULL || p->to[0] == '\0') {
+        errbuf_set(err, errlen, "nobody to send the password to");
+        return NULL;
+    }
+    const struct notice_template *tmpl = template_of(cfg, ts, 1);
+    char *subject_tmpl = template_header(tmpl->head, "Subject");
+    char *mark = template_header(tmpl->head, "External-Mark");
+    struct buf rcpts = {0}, files = {0};
+    recipient_lines(&rcpts, p->recipients, p->external, p->nrecipients, mark);
+    for (size_t i = 0; i < p->nfiles; i++) {
+        char *f = flat(p->files[i]);
+        buf_append(&files, "  ", 2);
+        buf_append(&files, f, strlen(f));
+        buf_append(&files, "\n", 1);
+        free(f);
+    }
+    char sent[64];
+    struct tm tm;
+    strftime(sent, sizeof(sent), "%Y-%m-%d %H:%M:%S %Z", localtime_r(&p->sent, &tm));
+    char *subject = flat(p->subject), *sender = flat(p->sender), *zip = flat(p->zip_name);
+    char *password = flat(p->password);
+    const struct slot slots[] = {
+        {"subject", subject},
+        {"sender", sender},
+        {"recipients", rcpts.data ? rcpts.data : ""},
+        {"zip_name", zip},
+        {"files", files.data ? files.data : ""},
+        {"password", password},
+        {"sent", sent},
+        {"queue_id", p->queue_id},
+    };
+    size_t nslots = sizeof(slots) / sizeof(*slots);
+    char *notice_subject = fill(subject_tmpl ? subject_tmpl : "{subject}", slots, nslots);
+    char *body = fill(tmpl->body, slots, nslots);
+    char *flat_subject = flat(notice_subject);
+    char *result = build_message(cfg, p->to, flat_subject, body, "password");
+    if (result == NULL)
+        errbuf_set(err, errlen, "cannot build the notice");
+    free(flat_subject);
+    free(notice_subject);
+    if (body != NULL)
+        password_free_text(body);
+    free(subject);
+    free(sender);
+    free(zip);
+    password_free_text(password);
+    buf_free(&rcpts);
+    buf_free(&files);
+    free(subject_tmpl);
+    free(mark);
     return result;
 }

@@ -1,14 +1,18 @@
 /*
- * notice - the hold notice mail sent to the sender of held mail.
+ * notice - the mail sendwatch sends to people: the hold notice to the
+ * sender of held mail, and the password notice that carries the password
+ * of a sealed zip (to the sender, the recipients or both).
  *
- * Built from a template admins can change (notice_template_dir/
- * hold-notice.LANG.txt), loaded and checked once at start: header lines,
- * a blank line, then the body.
+ * Built from templates admins can change (notice_template_dir/
+ * hold-notice.LANG.txt and password-notice.LANG.txt), loaded and checked
+ * once at start: header lines, a blank line, then the body.
  * Template headers: "Subject:" (the notice's subject; {subject} is the
- * held mail's), "External-Mark:" (put after recipients outside
- * internal_domains), "No-Attachments:" (shown when there are none).
- * Placeholders in the subject and body: {subject} {sender} {recipients}
- * {attachments} {deadline} {size} {queue_id} {send_now_url} {delete_url}.
+ * mail's), "External-Mark:" (put after recipients outside
+ * internal_domains), "No-Attachments:" (hold: shown when there are none).
+ * Placeholders in the hold notice: {subject} {sender} {recipients}
+ * {attachments} {deadline} {size} {queue_id} {send_now_url} {delete_url};
+ * in the password notice: {subject} {sender} {recipients} {zip_name}
+ * {files} {password} {sent} {queue_id}.
  *
  * The message itself is made by GMime: the subject RFC 2047-encoded, the
  * body UTF-8 in base64, From/To as proper mailboxes.  Values from the held
@@ -40,12 +44,28 @@ struct notice_hold {
 /* Once per process, before notices are built (GMime's own setup). */
 void notice_init(void);
 
-/* The hold-notice templates of every language, read and checked. */
+/* What a password notice says; all borrowed. */
+struct notice_password {
+    const char *queue_id;
+    const char *to; /* who this notice goes to */
+    const char *sender;
+    const char *const *recipients;
+    const int *external;
+    size_t nrecipients;
+    const char *subject;
+    const char *zip_name;
+    const char *const *files;
+    size_t nfiles;
+    const char *password;
+    time_t sent; /* when the mail left (its release, or its acceptance) */
+};
+
+/* The templates of every kind and language, read and checked. */
 struct notice_templates;
 struct files;
 
 /*
- * Reads DIR/hold-notice.ja.txt and DIR/hold-notice.en.txt through FS (see
+ * Reads DIR/KIND.LANG.txt for both kinds and languages through FS (see
  * files.h: holdd reads them as root, before it drops privileges) and
  * checks them: UTF-8, only the template headers above, a blank line, and
  * no {placeholder} but the ones above.  The caller owns the result
@@ -62,5 +82,13 @@ void notice_templates_free(struct notice_templates *ts);
  */
 char *notice_hold_message(const struct config *cfg, const struct notice_templates *ts,
                           const struct notice_hold *h, char *err, size_t errlen);
+
+/*
+ * The password notice P, in config's language, in a malloc'ed string
+ * (the caller wipes it: it holds the password); NULL with ERR.  The
+ * notice says X-Sendwatch-Notice: password.
+ */
+char *notice_password_message(const struct config *cfg, const struct notice_templates *ts,
+                              const struct notice_password *p, char *err, size_t errlen);
 
 #endif

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <glib.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,14 +25,25 @@ static const char good_en[] = "Subject: [Held] {subject}\n"
                               "Held until {deadline}: {send_now_url}\n"
                               "{recipients}";
 
-static void write_template(const char *lang, const char *text)
+static const char good_password[] = "Subject: [Password] {subject}\n"
+                                    "External-Mark: (external)\n"
+                                    "\n"
+                                    "{zip_name} holds\n{files}for\n{recipients}"
+                                    "Password: {password}\nsent {sent}\n";
+
+static void write_kind(const char *kind, const char *lang, const char *text)
 {
     char path[512];
-    snprintf(path, sizeof(path), "%s/hold-notice.%s.txt", dir, lang);
+    snprintf(path, sizeof(path), "%s/%s.%s.txt", dir, kind, lang);
     FILE *fp = fopen(path, "w");
     assert_non_null(fp);
     fputs(text, fp);
     fclose(fp);
+}
+
+static void write_template(const char *lang, const char *text)
+{
+    write_kind("hold-notice", lang, text);
 }
 
 static struct notice_templates *load(void)
@@ -46,7 +58,11 @@ static int setup(void **state)
 {
     (void)state;
     notice_init();
-    return mkdtemp(dir) ? 0 : -1;
+    if (mkdtemp(dir) == NULL)
+        return -1;
+    write_kind("password-notice", "ja", good_password);
+    write_kind("password-notice", "en", good_password);
+    return 0;
 }
 
 static int teardown(void **state)
@@ -56,6 +72,10 @@ static int teardown(void **state)
     snprintf(path, sizeof(path), "%s/hold-notice.ja.txt", dir);
     unlink(path);
     snprintf(path, sizeof(path), "%s/hold-notice.en.txt", dir);
+    unlink(path);
+    snprintf(path, sizeof(path), "%s/password-notice.ja.txt", dir);
+    unlink(path);
+    snprintf(path, sizeof(path), "%s/password-notice.en.txt", dir);
     unlink(path);
     return rmdir(dir);
 }
@@ -142,12 +162,69 @@ static void test_message_from_templates(void **state)
     notice_templates_free(ts);
 }
 
+static void test_password_message(void **state)
+{
+    (void)state;
+    write_template("en", good_en);
+    write_template("ja", good_en);
+    /* A hold notice cannot be made to carry a password. */
+    write_kind("password-notice", "en", "Subject: x\n\n{send_now_url}\n");
+    assert_null(load());
+    assert_non_null(strstr(err, "password-notice.en.txt:3: unknown placeholder "
+                                "{send_now_url} (known: {subject} {sender} {recipients} "
+                                "{zip_name} {files} {password} {sent} {queue_id})"));
+    write_kind("password-notice", "en", good_password);
+    struct notice_templates *ts = load();
+    assert_non_null(ts);
+    static const char conf[] = "language = en\nnotice_sender = sw@corp.example\n";
+    struct config *cfg = config_parse(conf, strlen(conf), "t.conf", err, sizeof(err));
+    const char *rcpts[] = {"bob@partner.example", "carol@corp.example"};
+    int external[] = {1, 0};
+    const char *files[] = {"見積書.xlsx", "list\r\nBcc: x.csv"};
+    struct notice_password p = {.queue_id = "4fRbNh1Cz5zJ4Mk",
+                                .to = "bob@partner.example",
+                                .sender = "alice@corp.example",
+                                .recipients = rcpts,
+                                .external = external,
+                                .nrecipients = 2,
+                                .subject = "見積",
+                                .zip_name = "見積書.zip",
+                                .files = files,
+                                .nfiles = 2,
+                                .password = "Xk7pQ2mR9tWz",
+                                .sent = 2000000000};
+    char *m = notice_password_message(cfg, ts, &p, err, sizeof(err));
+    assert_non_null(m);
+    assert_non_null(strstr(m, "To: bob@partner.example\n"));
+    assert_non_null(strstr(m, "X-Sendwatch-Notice: password\n"));
+    assert_non_null(strstr(m, "Subject: [Password] =?"));
+    /* The body is base64: decode it to look. */
+    const char *b64 = strstr(m, "\n\n");
+    assert_non_null(b64);
+    gsize n;
+    guchar *body = g_base64_decode(b64 + 2, &n);
+    gchar *text = g_strndup((const gchar *)body, n);
+    assert_non_null(
+        strstr(text, "見積書.zip holds\n  見積書.xlsx\n  list  Bcc: x.csv\n"));
+    assert_non_null(
+        strstr(text, "  bob@partner.example (external)\n  carol@corp.example\n"));
+    assert_non_null(strstr(text, "Password: Xk7pQ2mR9tWz\n"));
+    g_free(text);
+    g_free(body);
+    free(m);
+    p.to = "";
+    assert_null(notice_password_message(cfg, ts, &p, err, sizeof(err)));
+    config_free(cfg);
+    notice_templates_free(ts);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_shipped_templates_load),
         cmocka_unit_test(test_bad_templates_are_refused),
         cmocka_unit_test(test_message_from_templates),
+        cmocka_unit_test(test_password_message),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -40,3 +40,8 @@ int password_new(char *out, size_t len)
     OPENSSL_cleanse(random, sizeof(random));
     return 0;
 }
+
+void password_wipe(void *p, size_t len)
+{
+    OPENSSL_cleanse(p, len);
+}

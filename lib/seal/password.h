@@ -26,4 +26,7 @@ extern const char password_alphabet[];
  */
 int password_new(char *out, size_t len);
 
+/* Overwrites LEN bytes at P so that the compiler cannot drop it (OPENSSL_cleanse). */
+void password_wipe(void *p, size_t len);
+
 #endif

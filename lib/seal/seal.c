@@ -32,6 +32,8 @@ struct seal {
     size_t kept_utf8;
     size_t files; /* added and set up */
     bool done;
+    void (*progress)(void *ctx);
+    void *progress_ctx;
 };
 
 static zip_int64_t seal_file_read(void *userdata, void *data, zip_uint64_t len,
@@ -128,6 +130,22 @@ struct seal *seal_new(enum seal_method method, enum seal_names names,
         return NULL;
     }
     return s;
+}
+
+static void seal_progress(zip_t *zip, double done, void *ud)
+{
+    (void)zip;
+    (void)done;
+    struct seal *s = ud;
+    s->progress(s->progress_ctx);
+}
+
+void seal_set_progress(struct seal *s, void (*fn)(void *ctx), void *ctx)
+{
+    s->progress = fn;
+    s->progress_ctx = ctx;
+    zip_register_progress_callback_with_state(s->zip, 0.01, fn ? seal_progress : NULL,
+                                              NULL, s);
 }
 
 /* Is NAME fit to be a file in the zip: not empty, ".", "..", no path, no controls? */

@@ -77,6 +77,13 @@ int seal_add(struct seal *s, const char *name, time_t mtime, const struct spool 
  */
 int seal_finish(struct seal *s, int *fd, uint64_t *size, char *err, size_t errlen);
 
+/*
+ * Calls FN(CTX) while seal_finish() writes the zip, at every hundredth of
+ * the work and at least once: long work can tell whoever waits that it is
+ * alive (the milter's smfi_progress).  Before seal_finish().
+ */
+void seal_set_progress(struct seal *s, void (*fn)(void *ctx), void *ctx);
+
 /* How many names seal_add() wrote in UTF-8 when CP932 was asked for. */
 size_t seal_names_kept_utf8(const struct seal *s);
 

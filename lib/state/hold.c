@@ -12,6 +12,7 @@
 
 #include "errbuf.h"
 #include "queueid.h"
+#include "password_job.h"
 #include "record.h"
 
 static const char *const state_names[] = {"held", "released", "deleted", "gone",
@@ -345,11 +346,16 @@ int hold_close(struct store_txn *t, const char *queue_id, enum hold_state state,
     snprintf(stamp, sizeof(stamp), "%lld", (long long)when);
     static const char *const names[] = {"state", "outcome", "outcome_time", NULL};
     const char *values[] = {hold_state_name(state), why, stamp, NULL};
-    return update_held(t, queue_id, names, values, 0, err, errlen);
+    int rc = update_held(t, queue_id, names, values, 0, err, errlen);
+    /* The password of a sealed zip follows the mail: out at its release, never
+     * after a delete. */
+    if (rc == 0 &&
+        password_job_settle(t, queue_id, state == HOLD_RELEASED, when, err, errlen) != 0)
+        return -1;
+    return rc;
 }
 
-/* The wait after the ATTEMPTS+1st failure: 5 s, doubling, at most 5 minutes. */
-static time_t hold_backoff(long attempts)
+time_t hold_backoff(long attempts)
 {
     time_t wait = 5;
     for (long i = 0; i < attempts && wait < 300; i++)

@@ -143,7 +143,9 @@ int hold_reschedule(struct store_txn *t, const char *queue_id, time_t when, char
 
 /*
  * Closes QUEUE_ID in T: STATE (released, deleted, gone), the time and
- * a reason; its due entry goes.  0, 1 when it was not held, -1 with ERR.
+ * a reason; its due entry goes, and its password notice's job, waiting
+ * for the release (password_job.h), is made due (released) or dropped.
+ * 0, 1 when it was not held, -1 with ERR.
  */
 int hold_close(struct store_txn *t, const char *queue_id, enum hold_state state,
                time_t when, const char *why, char *err, size_t errlen);
@@ -167,6 +169,9 @@ int hold_confirm_queued(struct store_txn *t, const char *queue_id, time_t now, c
 int hold_attempt_failed(struct store_txn *t, const char *queue_id, time_t now,
                         enum hold_action action, const char *by, const char *why,
                         long *attempt, time_t *wait, char *err, size_t errlen);
+
+/* The wait after the ATTEMPTS+1st failure: 5 s, doubling, at most 5 minutes. */
+time_t hold_backoff(long attempts);
 
 /*
  * Notice jobs (outbox): key "%016x.QUEUE_ID.hold", the time before which

@@ -32,10 +32,18 @@ struct record *record_new(void)
     return r;
 }
 
+void record_wipe(void *data, size_t len)
+{
+    if (data != NULL)
+        explicit_bzero(data, len);
+}
+
 void record_free(struct record *r)
 {
     if (r == NULL)
         return;
+    /* A record may have carried a password (password_job.h). */
+    record_wipe(r->b.data, r->b.len);
     buf_free(&r->b);
     free(r);
 }

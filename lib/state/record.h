@@ -23,7 +23,11 @@
 struct record;
 
 struct record *record_new(void);
+/* Frees R, its bytes overwritten first (a record may carry a secret). */
 void record_free(struct record *r);
+
+/* Overwrites LEN bytes of DATA (NULL allowed) so that the compiler keeps it. */
+void record_wipe(void *data, size_t len);
 
 /* Appends NAME=VALUE.  0, or -1 when out of memory. */
 int record_add(struct record *r, const char *name, const char *value);

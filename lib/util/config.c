@@ -26,6 +26,9 @@ enum config_type {
     CONFIG_URL, /* http:// or https://, printable, nothing HTML or a header would mind */
     CONFIG_ADDRESS,   /* parse_addr_spec: local-part[@domain], safe in sendmail's argv */
     CONFIG_NODE_NAME, /* parse_node_name: one DNS label, as the links' token takes it */
+    CONFIG_OPTIONAL_PATH, /* an absolute path, or empty: not used */
+    CONFIG_TARGETS,       /* encrypt_targets: all, documents, archives, .ext words */
+    CONFIG_ZIP_NAME,      /* encrypt_zip_name: a file name template */
 };
 
 struct config_param {
@@ -39,6 +42,10 @@ struct config_param {
 
 static const char *const hold_scopes[] = {"external", "all", NULL};
 static const char *const languages[] = {"ja", "en", NULL};
+static const char *const encrypt_methods[] = {"aes256", "zipcrypto", NULL};
+static const char *const notice_targets[] = {"sender", "recipients", "both", NULL};
+static const char *const name_charsets[] = {"utf8", "cp932", NULL};
+static const char *const encrypted_handling[] = {"leave", "seal", "reject", NULL};
 
 /* clang-format off */
 #define PARAM(name, type, def) {#name, type, offsetof(struct config, name), def, 0, 0, NULL}
@@ -81,6 +88,17 @@ static const struct config_param config_params[] = {
     PARAM(web_base_url, CONFIG_URL, "http://localhost:8025"),
     PARAM(web_key_file, CONFIG_PATH, "/etc/sendwatch/web.key"),
     PARAM(node_name, CONFIG_NODE_NAME, "mx1"),
+    SIZE_PARAM(message_size_limit, "10240000", 0, 64ULL * 1024 * 1024 * 1024),
+    PARAM(encrypt_attachments, CONFIG_BOOL, "no"),
+    PARAM(encrypt_targets, CONFIG_TARGETS, "all"),
+    CHOICE_PARAM(encrypt_scope, "external", hold_scopes),
+    CHOICE_PARAM(encrypt_method, "aes256", encrypt_methods),
+    CHOICE_PARAM(encrypt_name_charset, "utf8", name_charsets),
+    PARAM(encrypt_zip_name, CONFIG_ZIP_NAME, "{first}.zip"),
+    CHOICE_PARAM(encrypt_already_encrypted, "leave", encrypted_handling),
+    PARAM(encrypt_domains_file, CONFIG_OPTIONAL_PATH, ""),
+    UINT_PARAM(password_length, "12", 8, 64),
+    CHOICE_PARAM(password_notice_to, "sender", notice_targets),
 };
 
 #define CONFIG_NPARAMS (sizeof(config_params) / sizeof(config_params[0]))
@@ -198,6 +216,73 @@ nomem:
 }
 
 /*
+ * encrypt_targets: words, commas or spaces between: "all", "documents",
+ * "archives", or a file name extension (".xlsx" or "xlsx": letters,
+ * digits, '_', '-', '+', at most 16).  NULL when fine, else WHY.
+ */
+static const char *config_check_targets(const char *value, char *why, size_t len)
+{
+    size_t words = 0;
+    for (const char *p = value; *p;) {
+        size_t n = strcspn(p, ", \t");
+        if (n == 0) {
+            p++;
+            continue;
+        }
+        words++;
+        if (!((n == 3 && memcmp(p, "all", 3) == 0) ||
+              (n == 9 && memcmp(p, "documents", 9) == 0) ||
+              (n == 8 && memcmp(p, "archives", 8) == 0))) {
+            const char *e = p[0] == '.' ? p + 1 : p;
+            size_t en = (size_t)(p + n - e);
+            bool ok = en > 0 && en <= 16;
+            for (size_t i = 0; ok && i < en; i++)
+                ok = (e[i] >= 'a' && e[i] <= 'z') || (e[i] >= 'A' && e[i] <= 'Z') ||
+                     (e[i] >= '0' && e[i] <= '9') || strchr("_-+", e[i]) != NULL;
+            if (!ok) {
+                errbuf_set(why, len,
+                           "\"%.*s\" is neither all, documents, archives nor a file "
+                           "name extension",
+                           (int)n, p);
+                return why;
+            }
+        }
+        p += n;
+    }
+    return words == 0 ? "expected all, documents, archives or extensions" : NULL;
+}
+
+/*
+ * encrypt_zip_name: UTF-8 text without controls, '/' or '\\', whose
+ * placeholders are {first} (the first file's name less its extension),
+ * {date} (YYYYMMDD) and {queue_id}.  NULL when fine, else WHY.
+ */
+static const char *config_check_zip_name(const char *value, char *why, size_t len)
+{
+    if (value[0] == '\0' || strlen(value) > 200)
+        return "expected a file name of 1 to 200 bytes";
+    for (const char *c = value; *c; c++) {
+        if ((unsigned char)*c < 0x20 || *c == 0x7f || *c == '/' || *c == '\\')
+            return "control characters, '/' and '\\' are not allowed in it";
+        if (*c == '{') {
+            const char *end = strchr(c, '}');
+            size_t n = end ? (size_t)(end - c - 1) : 0;
+            if (end == NULL || !((n == 5 && memcmp(c + 1, "first", 5) == 0) ||
+                                 (n == 4 && memcmp(c + 1, "date", 4) == 0) ||
+                                 (n == 8 && memcmp(c + 1, "queue_id", 8) == 0))) {
+                errbuf_set(why, len,
+                           "unknown placeholder at \"%.20s\" (known: {first}, {date}, "
+                           "{queue_id})",
+                           c);
+                return why;
+            }
+            c = end;
+        }
+    }
+    return NULL;
+}
+
+/*
  * Stores VALUE into CFG for parameter P.  On a bad value returns -1 with
  * a message (without the FILE:LINE prefix) in ERR; -2 when out of memory.
  * Long because it is the one switch over the parameter types: every type
@@ -280,6 +365,16 @@ static int config_set(struct config *cfg, const struct config_param *p, const ch
     case CONFIG_PATH:
         if (value[0] != '/')
             why = "expected an absolute path";
+        break;
+    case CONFIG_OPTIONAL_PATH:
+        if (value[0] != '\0' && value[0] != '/')
+            why = "expected an absolute path, or nothing";
+        break;
+    case CONFIG_TARGETS:
+        why = config_check_targets(value, reason, sizeof(reason));
+        break;
+    case CONFIG_ZIP_NAME:
+        why = config_check_zip_name(value, reason, sizeof(reason));
         break;
     case CONFIG_SOCKET:
         (void)config_valid_socket(value, &why);

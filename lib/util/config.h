@@ -55,7 +55,19 @@ struct config {
     char *web_base_url;           /* links in notices start with it */
     char *web_key_file;           /* HMAC key of the links (hex, mode 0600) */
     char *node_name;              /* this host, in links (/n/NODE/...) */
-    char *source;                 /* the file this came from, for messages */
+    size_t message_size_limit;    /* Postfix's: a rewritten message larger than
+                                   * this is refused by the milter (0: no limit) */
+    bool encrypt_attachments;     /* seal attachments into a password zip */
+    char *encrypt_targets;        /* "all", "documents", "archives", ".ext" words */
+    char *encrypt_scope;          /* "external" or "all", as hold_scope */
+    char *encrypt_method;         /* "aes256" or "zipcrypto" */
+    char *encrypt_name_charset;   /* names in the zip: "utf8" or "cp932" */
+    char *encrypt_zip_name;       /* template: {first} {date} {queue_id} */
+    char *encrypt_already_encrypted; /* "leave", "seal" or "reject" */
+    char *encrypt_domains_file;      /* "DOMAIN encrypt|none" lines; "" for none */
+    unsigned password_length;        /* characters of a generated password, 8-64 */
+    char *password_notice_to;        /* "sender", "recipients" or "both" */
+    char *source;                    /* the file this came from, for messages */
 };
 
 /* Reads and validates FILE.  Returns NULL and fills ERR on any problem. */

@@ -282,3 +282,20 @@ int spool_copy(const struct spool *from, uint64_t start, uint64_t end, struct sp
     }
     return 0;
 }
+
+int spool_copy_to_fd(const struct spool *from, uint64_t start, uint64_t end, int fd,
+                     char *err, size_t errlen)
+{
+    char buf[65536];
+    while (start < end) {
+        size_t want = end - start < sizeof(buf) ? (size_t)(end - start) : sizeof(buf);
+        if (spool_read_full(from, start, buf, want, err, errlen) != 0)
+            return -1;
+        if (fdio_write_all(fd, buf, want) != 0) {
+            errbuf_set(err, errlen, "write: %s", strerror(errno));
+            return -1;
+        }
+        start += want;
+    }
+    return 0;
+}

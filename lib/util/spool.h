@@ -74,4 +74,8 @@ int spool_read_full(const struct spool *sp, uint64_t offset, void *buf, size_t l
 int spool_copy(const struct spool *from, uint64_t start, uint64_t end, struct spool *to,
                char *err, size_t errlen);
 
+/* The same into the descriptor FD (a write error: ERR says errno's words). */
+int spool_copy_to_fd(const struct spool *from, uint64_t start, uint64_t end, int fd,
+                     char *err, size_t errlen);
+
 #endif

@@ -33,6 +33,8 @@ class Install(unittest.TestCase):
                      "usr/share/sendwatch/templates/hold-notice.ja.txt",
                      "etc/sendwatch/templates/hold-notice.ja.txt",
                      "etc/sendwatch/templates/hold-notice.en.txt",
+                     "etc/sendwatch/templates/password-notice.ja.txt",
+                     "etc/sendwatch/templates/password-notice.en.txt",
                      "etc/sendwatch/sendwatch.conf", "etc/sendwatch/rules"):
             self.assertTrue(os.path.exists(os.path.join(dest, path)), "missing " + path)
         self.assertTrue(os.access(os.path.join(dest, "usr/share/sendwatch/contrib/bypass/"
