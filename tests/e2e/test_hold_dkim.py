@@ -6,6 +6,7 @@ does not run milters again: released mail would leave unsigned.  The
 marker header keeps the chain whole; the signature must verify on arrival.
 """
 
+import base64
 import os
 import pwd
 import re
@@ -22,7 +23,8 @@ SENDER = "alice@corp.sendwatch.test"
 class HoldDkim(unittest.TestCase):
     def setUp(self):
         self.stack = swtest.Stack("holddkim", holdd=True, config_extra={
-            "hold_enable": "yes", "hold_minutes": "30", "hold_scope": "external"})
+            "hold_enable": "yes", "hold_minutes": "30", "hold_scope": "external",
+            "encrypt_attachments": "yes"})
         work = self.stack.workdir
         keys = os.path.join(work, "dkim")
         os.makedirs(keys)
@@ -105,6 +107,27 @@ class HoldDkim(unittest.TestCase):
         self.assertTrue(dkim.verify(got.raw, dnsfunc=self.dns), got.raw[:2000])
         # And the check can fail: one changed byte in the body breaks it.
         tampered = got.raw.replace(b"check the signature", b"check the signaturE")
+        self.assertFalse(dkim.verify(tampered, dnsfunc=self.dns))
+
+    def test_sealed_mail_carries_a_valid_signature(self):
+        """The signer after sendwatch signs the rewritten body: it verifies."""
+        csv = base64.b64encode("名前,カード\r\n山田,4111 1111 1111 1111\r\n".encode()).decode()
+        msg = ("From: <%s>\r\nTo: <bob@partner.example>\r\nSubject: signed sealed\r\n"
+               "Message-ID: <signed-sealed@sendwatch.test>\r\nMIME-Version: 1.0\r\n"
+               "Content-Type: multipart/mixed; boundary=b\r\n\r\n"
+               "--b\r\nContent-Type: text/plain\r\n\r\nthe list\r\n"
+               "--b\r\nContent-Type: text/csv; name=list.csv\r\n"
+               "Content-Transfer-Encoding: base64\r\n\r\n%s\r\n--b--\r\n" % (SENDER, csv))
+        qid = self.stack.postfix.submit(SENDER, ["bob@partner.example"], msg)
+        swtest.poll(lambda: any(e["queue_id"] == qid and e["queue_name"] == "hold"
+                                for e in self.stack.postfix.queue()), 30, "%s in HOLD" % qid)
+        r = self.stack.sendwatch("held", "release", qid)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        got = self.stack.find("<signed-sealed@sendwatch.test>")
+        self.assertIn(b"Content-Type: application/zip", got.raw)
+        self.assertNotIn(csv.encode(), got.raw)
+        self.assertTrue(dkim.verify(got.raw, dnsfunc=self.dns), got.raw[:3000])
+        tampered = got.raw.replace(b"the list", b"the List")
         self.assertFalse(dkim.verify(tampered, dnsfunc=self.dns))
 
 
