@@ -220,6 +220,37 @@ class Encrypt(EncryptBase):
             self.assertEqual(r.returncode, 1)
             self.assertIn("never overwrites", r.stderr)
 
+    def test_full_disk_while_sealing_tempfails(self):
+        """temp_dir fills up while the zip is written: 451, a log line that says
+        so, nothing queued - and the same message goes through once there is room."""
+        import pwd
+        tmp = os.path.join(self.stack.workdir, "tmp")
+        user = pwd.getpwnam(swtest.RUN_USER)
+        r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k,mode=0700,uid=%d,gid=%d"
+                            % (user.pw_uid, user.pw_gid), "sendwatch-full", tmp],
+                           capture_output=True, text=True)
+        if r.returncode != 0:
+            self.skipTest("cannot mount a small tmpfs here: " + r.stderr.strip())
+        big = os.urandom(400 * 1024)  # kept in memory (message_memory_limit), not the zip
+        subject = "full disk quote"
+        msg = message(subject).replace(b64_lines(XLSX).encode(), b64_lines(big).encode())
+        try:
+            with self.assertRaises(smtplib.SMTPDataError) as caught:
+                self.stack.postfix.submit(SENDER, ["bob@partner.example"], msg)
+            self.assertEqual(caught.exception.smtp_code, 451)
+        finally:
+            subprocess.run(["umount", tmp], check=True)
+        log = self.stack.milter.log_text()
+        self.assertRegex(log, r"temporary failure: cannot encrypt the attachments: .*"
+                              r"(No space left on device|Write error)")
+        self.assertEqual([e for e in self.stack.postfix.queue()
+                          if e.get("queue_name") != "hold"], [])
+        qid = self.stack.postfix.submit(SENDER, ["bob@partner.example"], msg)
+        got = self.delivered(subject)
+        self.assertEqual(len([p for p in got.message.walk()
+                              if p.get_content_type() == "application/zip"]), 1)
+        self.password_notice(qid)
+
     def reload_with(self, text):
         with open(self.stack.config_path, "w", encoding="utf-8") as f:
             f.write(text)
