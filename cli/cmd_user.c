@@ -1,9 +1,11 @@
 /*
  * sendwatch user show ADDRESS
- * sendwatch user set ADDRESS NAME=VALUE...   (hold_enable=yes|no, hold_minutes=1-60;
+ * sendwatch user set ADDRESS NAME=VALUE...   (hold_enable=yes|no, hold_minutes=1-60,
+ *                                             encrypt_enable=yes|no,
+ *                                             password_notice_to=sender|recipients|both;
  *                                             NAME=default removes the user's own value)
  *
- * A sender's own hold settings, in LMDB ("users").  They count only with
+ * A sender's own hold and encryption settings, in LMDB ("users").  They count only with
  * user_settings_allowed = yes.  Run as root it first becomes run_user.
  */
 #include <stdio.h>
@@ -18,8 +20,9 @@ static int usage(void)
 {
     fprintf(stderr, "usage: sendwatch [-c FILE] user show ADDRESS\n"
                     "       sendwatch [-c FILE] user set ADDRESS NAME=VALUE...\n"
-                    "NAME: hold_enable (yes|no), hold_minutes (1-60); VALUE default: the "
-                    "admin's\n");
+                    "NAME: hold_enable (yes|no), hold_minutes (1-60), encrypt_enable "
+                    "(yes|no),\n      password_notice_to (sender|recipients|both); VALUE "
+                    "default: the admin's\n");
     return 2;
 }
 

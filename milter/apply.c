@@ -253,13 +253,15 @@ static int replace_body(SMFICTX *ctx, const struct apply_message *msg, struct sp
     return 0;
 }
 
-/* The password notice's addressees (password_notice_to) into TO; their count. */
-static size_t notice_addressees(const struct config *cfg, const struct apply_message *msg,
-                                const struct rules_verdict *v, const char **to)
+/* The password notice's addressees (password_notice_to, the sender's or the
+ * admin's) into TO; their count. */
+static size_t notice_addressees(const struct inspection *in,
+                                const struct apply_message *msg, const char **to)
 {
+    const struct rules_verdict *v = &in->verdict;
     size_t n = 0;
-    bool sender = strcmp(cfg->password_notice_to, "recipients") != 0;
-    bool recipients = strcmp(cfg->password_notice_to, "sender") != 0;
+    bool sender = strcmp(in->password_notice_to, "recipients") != 0;
+    bool recipients = strcmp(in->password_notice_to, "sender") != 0;
     if (sender && msg->sender[0] != '\0')
         to[n++] = msg->sender;
     for (size_t i = 0; recipients && v->deliver_original && i < msg->nrecipients; i++)
@@ -430,7 +432,7 @@ static sfsistat apply_delivery(SMFICTX *ctx, const struct config *cfg,
         .zip_name = sealed_as.zip_name,
         .password = sealed_as.password,
         .to = to,
-        .nto = notice_addressees(cfg, msg, v, to),
+        .nto = notice_addressees(in, msg, to),
     };
     if (sealed && job.nto == 0)
         log_warning("%s: encrypt: nobody to send the password to (a bounce, and "

@@ -48,17 +48,29 @@ static int decide_hold(const struct config *cfg, struct store *users, const char
 
 /*
  * Whether the attachments are sealed: the rules' "action encrypt" and the
- * admin's encrypt_attachments, for everyone who gets the message.
+ * admin's encrypt_attachments (or the sender's own), for everyone who gets
+ * the message; and who gets the password.
  */
 static int decide_encryption(const struct config *cfg, const struct encrypt_policy *p,
+                             struct store *users, const char *sender,
                              const char *const *recipients, size_t nrecipients,
                              struct inspection *in, char *err, size_t errlen)
 {
     const struct rules_verdict *v = &in->verdict;
+    struct user_settings_encrypt mine;
+    char why[512];
     memset(&in->encryption, 0, sizeof(in->encryption));
+    snprintf(in->password_notice_to, sizeof(in->password_notice_to), "%s",
+             cfg->password_notice_to);
     if (p == NULL || v->reject_text != NULL || v->tempfail ||
         (!v->deliver_original && v->nforward == 0))
         return 0;
+    if (user_settings_encrypt_policy(cfg, users, sender, &mine, why, sizeof(why)) != 0) {
+        errbuf_set(err, errlen, "cannot read the sender's settings: %s", why);
+        return -1;
+    }
+    snprintf(in->password_notice_to, sizeof(in->password_notice_to), "%s",
+             mine.notice_to);
     size_t n = 0;
     const char **to = calloc(nrecipients + v->nforward + 1, sizeof(*to));
     if (to == NULL) {
@@ -69,8 +81,11 @@ static int decide_encryption(const struct config *cfg, const struct encrypt_poli
         to[n++] = recipients[i];
     for (size_t i = 0; i < v->nforward; i++)
         to[n++] = v->forward[i];
-    encrypt_decide(p, v->encrypt, cfg->encrypt_attachments, to, n, &in->encryption);
+    encrypt_decide(p, v->encrypt, mine.enable, to, n, &in->encryption);
     free(to);
+    if (in->encryption.source == ENCRYPT_SOURCE_POLICY && mine.from_user &&
+        mine.enable != cfg->encrypt_attachments)
+        in->encryption.source = ENCRYPT_SOURCE_SENDER;
     return 0;
 }
 
@@ -116,8 +131,8 @@ int inspect_evaluate(const struct config *cfg, const struct rules *rules,
         return -1;
     }
     if (decide_hold(cfg, users, sender, in, err, errlen) != 0 ||
-        decide_encryption(cfg, encryption, recipients, nrecipients, in, err, errlen) !=
-            0) {
+        decide_encryption(cfg, encryption, users, sender, recipients, nrecipients, in,
+                          err, errlen) != 0) {
         inspect_free(in);
         return -1;
     }

@@ -41,6 +41,7 @@ struct inspection {
     /* Whether the attachments are sealed (for the recipients who get the
      * message: the original ones and any a rule forwards to), and why. */
     struct encrypt_decision encryption;
+    char password_notice_to[12]; /* who gets the password: the sender's or the admin's */
 };
 
 /* "rule", "policy", "sender" or "none". */

@@ -45,15 +45,21 @@ static int setup(void **state)
     rules = rules_parse(rules_text, strlen(rules_text), "t.rules", dir, err, sizeof(err));
     if (users == NULL || rules == NULL)
         return -1;
-    /* carol turned her hold off; erin wants 45 minutes. */
-    const char *who[] = {"carol@corp.example", "erin@corp.example"};
-    const char *name[] = {"hold_enable", "hold_minutes"};
-    const char *value[] = {"no", "45"};
-    for (size_t i = 0; i < 2; i++) {
+    /* carol turned her hold off; erin wants 45 minutes; frank wants his mail
+     * encrypted, the password to everyone; gina wants no encryption. */
+    const char *who[] = {"carol@corp.example", "erin@corp.example", "frank@corp.example",
+                         "frank@corp.example", "gina@corp.example"};
+    const char *name[] = {"hold_enable", "hold_minutes", "encrypt_enable",
+                          "password_notice_to", "encrypt_enable"};
+    const char *value[] = {"no", "45", "yes", "both", "no"};
+    for (size_t i = 0; i < 5; i++) {
+        if (i == 3)
+            continue; /* frank's second setting joins his first record below */
         struct record *r = record_new();
         char key[128];
         size_t len;
         if (r == NULL || record_add(r, name[i], value[i]) != 0 ||
+            (i == 2 && record_add(r, name[3], value[3]) != 0) ||
             !user_settings_key(who[i], key, sizeof(key)))
             return -1;
         const char *bytes = record_bytes(r, &len);
@@ -130,6 +136,18 @@ static const struct {
      "bob@partner.example", "plain", "hi", "encrypt hold:600s", 600, INSPECT_HOLD_POLICY},
     {"encrypt_attachments = yes\n", "alice@corp.example", "bob@partner.example", "plain",
      "card 4111", "reject", 0, INSPECT_HOLD_NONE},
+    /* The sender's own encrypt_enable, only where allowed. */
+    {"user_settings_allowed = yes\n", "frank@corp.example", "bob@partner.example",
+     "plain", "hi", "encrypt deliver", 0, INSPECT_HOLD_NONE},
+    {"", "frank@corp.example", "bob@partner.example", "plain", "hi", "deliver", 0,
+     INSPECT_HOLD_NONE},
+    {"encrypt_attachments = yes\nuser_settings_allowed = yes\n", "gina@corp.example",
+     "bob@partner.example", "plain", "hi", "deliver", 0, INSPECT_HOLD_NONE},
+    {"encrypt_attachments = yes\n", "gina@corp.example", "bob@partner.example", "plain",
+     "hi", "encrypt deliver", 0, INSPECT_HOLD_NONE},
+    /* A rule's encrypt is the admin's: the sender cannot turn it off. */
+    {"user_settings_allowed = yes\n", "gina@corp.example", "bob@partner.example",
+     "sealme", "hi", "encrypt deliver", 0, INSPECT_HOLD_NONE},
 };
 
 static void test_decision_table(void **state)
@@ -171,6 +189,40 @@ static void test_decision_table(void **state)
     }
 }
 
+/* The sender's settings name themselves as the reason, and who gets the password. */
+static void test_sender_encryption_settings(void **state)
+{
+    (void)state;
+    static const char conf[] =
+        "user_settings_allowed = yes\ninternal_domains = corp.example\n";
+    struct config *cfg = config_parse(conf, strlen(conf), "t.conf", err, sizeof(err));
+    assert_non_null(cfg);
+    struct files *fs = files_new();
+    struct encrypt_policy *policy = encrypt_policy_new(cfg, fs, err, sizeof(err));
+    files_free(fs);
+    static const char message[] = "Subject: x\r\n\r\nhi\r\n";
+    struct spool *sp = spool_new(1 << 20, "/tmp");
+    assert_int_equal(spool_write(sp, message, strlen(message), err, sizeof(err)), 0);
+    struct inspection in;
+    const char *rcpts[] = {"bob@partner.example"};
+    assert_int_equal(inspect_message(cfg, rules, policy, users, sp, "frank@corp.example",
+                                     rcpts, 1, &in, err, sizeof(err)),
+                     0);
+    assert_true(in.encryption.encrypt);
+    assert_string_equal(encrypt_source_name(in.encryption.source), "sender");
+    assert_string_equal(in.password_notice_to, "both");
+    inspect_free(&in);
+    assert_int_equal(inspect_message(cfg, rules, policy, users, sp, "alice@corp.example",
+                                     rcpts, 1, &in, err, sizeof(err)),
+                     0);
+    assert_false(in.encryption.encrypt);
+    assert_string_equal(in.password_notice_to, "sender");
+    inspect_free(&in);
+    encrypt_policy_free(policy);
+    spool_free(sp);
+    config_free(cfg);
+}
+
 /* Without a store (a bare machine) the admin's policy alone decides. */
 static void test_no_store_means_the_admins_policy(void **state)
 {
@@ -199,6 +251,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_decision_table),
         cmocka_unit_test(test_no_store_means_the_admins_policy),
+        cmocka_unit_test(test_sender_encryption_settings),
     };
     int rc = cmocka_run_group_tests(tests, setup, teardown);
     view_shutdown();

@@ -140,7 +140,7 @@ const struct config *encrypt_policy_config(const struct encrypt_policy *p)
 
 const char *encrypt_source_name(enum encrypt_source s)
 {
-    static const char *const names[] = {"none", "rule", "policy"};
+    static const char *const names[] = {"none", "rule", "policy", "sender"};
     return (unsigned)s < sizeof(names) / sizeof(*names) ? names[s] : "none";
 }
 

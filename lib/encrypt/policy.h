@@ -45,9 +45,10 @@ enum encrypt_source {
     ENCRYPT_SOURCE_NONE,   /* not encrypted */
     ENCRYPT_SOURCE_RULE,   /* a rule's "action encrypt" */
     ENCRYPT_SOURCE_POLICY, /* encrypt_attachments, encrypt_scope, the domain table */
+    ENCRYPT_SOURCE_SENDER, /* the sender's own encrypt_enable (user_settings_allowed) */
 };
 
-/* "none", "rule", "policy". */
+/* "none", "rule", "policy", "sender". */
 const char *encrypt_source_name(enum encrypt_source s);
 
 struct encrypt_decision {

@@ -30,6 +30,8 @@ static const struct {
 } user_settings_table[] = {
     {USER_SETTING_HOLD_ENABLE, "hold_enable"},
     {USER_SETTING_HOLD_MINUTES, "hold_minutes"},
+    {USER_SETTING_ENCRYPT_ENABLE, "encrypt_enable"},
+    {USER_SETTING_PASSWORD_NOTICE_TO, "password_notice_to"},
 };
 #define USER_NSETTINGS (sizeof(user_settings_table) / sizeof(*user_settings_table))
 
@@ -38,14 +40,26 @@ static const struct {
 
 static void user_setting_unknown(char *err, size_t errlen, const char *name)
 {
-    errbuf_set(err, errlen, "unknown setting \"%s\" (hold_enable, hold_minutes)", name);
+    errbuf_set(err, errlen,
+               "unknown setting \"%s\" (hold_enable, hold_minutes, encrypt_enable, "
+               "password_notice_to)",
+               name);
 }
 
 int user_settings_check(const char *name, const char *value, char *err, size_t errlen)
 {
-    if (strcmp(name, "hold_enable") == 0) {
+    if (strcmp(name, "hold_enable") == 0 || strcmp(name, "encrypt_enable") == 0) {
         if (strcmp(value, "yes") != 0 && strcmp(value, "no") != 0) {
-            errbuf_set(err, errlen, "hold_enable must be yes or no");
+            errbuf_set(err, errlen, "%s must be yes or no", name);
+            return -1;
+        }
+        return 0;
+    }
+    if (strcmp(name, "password_notice_to") == 0) {
+        if (strcmp(value, "sender") != 0 && strcmp(value, "recipients") != 0 &&
+            strcmp(value, "both") != 0) {
+            errbuf_set(err, errlen,
+                       "password_notice_to must be sender, recipients or both");
             return -1;
         }
         return 0;
@@ -82,8 +96,12 @@ int user_settings_parse(struct user_settings *s, const char *name, const char *v
         return -1;
     if (bit == USER_SETTING_HOLD_ENABLE)
         s->hold_enable = strcmp(value, "yes") == 0;
-    else
+    else if (bit == USER_SETTING_HOLD_MINUTES)
         s->hold_minutes = (unsigned)strtoul(value, NULL, 10);
+    else if (bit == USER_SETTING_ENCRYPT_ENABLE)
+        s->encrypt_enable = strcmp(value, "yes") == 0;
+    else
+        snprintf(s->password_notice_to, sizeof(s->password_notice_to), "%s", value);
     s->set |= bit;
     return (int)bit;
 }
@@ -105,6 +123,10 @@ const char *user_settings_value(const struct user_settings *s, enum user_setting
         snprintf(buf, len, "%s", s->hold_enable ? "yes" : "no");
     else if (setting == USER_SETTING_HOLD_MINUTES)
         snprintf(buf, len, "%u", s->hold_minutes);
+    else if (setting == USER_SETTING_ENCRYPT_ENABLE)
+        snprintf(buf, len, "%s", s->encrypt_enable ? "yes" : "no");
+    else if (setting == USER_SETTING_PASSWORD_NOTICE_TO)
+        snprintf(buf, len, "%s", s->password_notice_to);
     else
         return NULL;
     return buf;
@@ -312,6 +334,30 @@ int user_settings_hold_policy(const struct config *cfg, struct store *st,
     }
     if (s.set & USER_SETTING_HOLD_MINUTES) {
         out->minutes = s.hold_minutes;
+        out->from_user = true;
+    }
+    return 0;
+}
+
+int user_settings_encrypt_policy(const struct config *cfg, struct store *st,
+                                 const char *sender, struct user_settings_encrypt *out,
+                                 char *err, size_t errlen)
+{
+    struct user_settings s;
+
+    out->enable = cfg->encrypt_attachments;
+    snprintf(out->notice_to, sizeof(out->notice_to), "%s", cfg->password_notice_to);
+    out->from_user = false;
+    if (!cfg->user_settings_allowed || st == NULL)
+        return 0;
+    if (user_settings_get(st, sender, &s, err, errlen) < 0)
+        return -1;
+    if (s.set & USER_SETTING_ENCRYPT_ENABLE) {
+        out->enable = s.encrypt_enable;
+        out->from_user = true;
+    }
+    if (s.set & USER_SETTING_PASSWORD_NOTICE_TO) {
+        snprintf(out->notice_to, sizeof(out->notice_to), "%s", s.password_notice_to);
         out->from_user = true;
     }
     return 0;

@@ -1,9 +1,11 @@
 /*
- * user_settings - a sender's own hold settings, where the admin allows them
+ * user_settings - a sender's own settings, where the admin allows them
  * (user_settings_allowed = yes), and the owner of their records.
  *
  * Kept in LMDB ("users", keyed by the lower-case address) as a record
- * (record module) with any of: hold_enable (yes|no), hold_minutes (1-60).
+ * (record module) with any of: hold_enable (yes|no), hold_minutes (1-60),
+ * encrypt_enable (yes|no: the sender's encrypt_attachments),
+ * password_notice_to (sender|recipients|both).
  * Only this module reads or writes those records: callers see a struct
  * user_settings.  A setting a user has not made falls back to the admin's.
  * The admin's hold_scope and the rules' hold actions always apply.
@@ -34,14 +36,18 @@
 enum user_setting {
     USER_SETTING_HOLD_ENABLE = 1u << 0,
     USER_SETTING_HOLD_MINUTES = 1u << 1,
+    USER_SETTING_ENCRYPT_ENABLE = 1u << 2,
+    USER_SETTING_PASSWORD_NOTICE_TO = 1u << 3,
 };
-#define USER_SETTINGS_ALL 0x3u
+#define USER_SETTINGS_ALL 0xfu
 
 /* A sender's own settings. */
 struct user_settings {
     unsigned set;     /* the USER_SETTING_* the user has made; the rest are the admin's */
     bool hold_enable; /* when set has USER_SETTING_HOLD_ENABLE */
-    unsigned hold_minutes; /* 1-60, when set has USER_SETTING_HOLD_MINUTES */
+    unsigned hold_minutes;       /* 1-60, when set has USER_SETTING_HOLD_MINUTES */
+    bool encrypt_enable;         /* when set has USER_SETTING_ENCRYPT_ENABLE */
+    char password_notice_to[12]; /* "sender", "recipients", "both" (..._NOTICE_TO) */
     /* What get and foreach could not read (put ignores both): */
     unsigned ignored; /* USER_SETTING_* stored with a value refused (edited by hand) */
     bool unreadable;  /* get: the stored record is of another version or damaged */
@@ -128,6 +134,21 @@ struct user_settings_hold {
 int user_settings_hold_policy(const struct config *cfg, struct store *st,
                               const char *sender, struct user_settings_hold *out,
                               char *err, size_t errlen);
+
+struct user_settings_encrypt {
+    bool enable;        /* encrypt_attachments, the sender's or the admin's */
+    char notice_to[12]; /* password_notice_to, the sender's or the admin's */
+    bool from_user;     /* the sender's own settings decided either */
+};
+
+/*
+ * The encryption policy for SENDER: the admin's encrypt_attachments and
+ * password_notice_to, with the user's own over them when CFG allows them
+ * (ST may be NULL).  0, or -1 with ERR (a store error: fail closed).
+ */
+int user_settings_encrypt_policy(const struct config *cfg, struct store *st,
+                                 const char *sender, struct user_settings_encrypt *out,
+                                 char *err, size_t errlen);
 
 /* The users key of ADDRESS (lower case) into KEY; false when ADDRESS is unusable. */
 bool user_settings_key(const char *address, char *key, size_t len);

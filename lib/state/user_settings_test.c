@@ -41,7 +41,15 @@ static const struct {
     {"hold_minutes", "61", "hold_minutes must be a number from 1 to 60"},
     {"hold_minutes", "10m", "hold_minutes must be a number from 1 to 60"},
     {"hold_minutes", "-5", "hold_minutes must be a number from 1 to 60"},
-    {"language", "ja", "unknown setting \"language\" (hold_enable, hold_minutes)"},
+    {"encrypt_enable", "no", NULL},
+    {"encrypt_enable", "1", "encrypt_enable must be yes or no"},
+    {"password_notice_to", "both", NULL},
+    {"password_notice_to", "recipients", NULL},
+    {"password_notice_to", "everyone",
+     "password_notice_to must be sender, recipients or both"},
+    {"language", "ja",
+     "unknown setting \"language\" (hold_enable, hold_minutes, encrypt_enable, "
+     "password_notice_to)"},
 };
 
 static void test_checks(void **state)
@@ -238,8 +246,11 @@ static void test_put_refuses(void **state)
     (void)state;
     char path[] = "/tmp/user_settings_test.XXXXXX";
     struct store *st = open_store(path);
-    struct user_settings good = {
-        .set = USER_SETTINGS_ALL, .hold_enable = true, .hold_minutes = 9};
+    struct user_settings good = {.set = USER_SETTINGS_ALL,
+                                 .hold_enable = true,
+                                 .hold_minutes = 9,
+                                 .encrypt_enable = true,
+                                 .password_notice_to = "both"};
     assert_int_equal(user_settings_put(st, "dave@corp.example", &good, USER_SETTINGS_ALL,
                                        err, sizeof(err)),
                      0);
@@ -279,8 +290,12 @@ static void test_put_refuses(void **state)
     } parses[] = {
         {"hold_minutes", "61", "hold_minutes must be a number from 1 to 60"},
         {"hold_enable", "on", "hold_enable must be yes or no"},
-        {"color", "blue", "unknown setting \"color\" (hold_enable, hold_minutes)"},
-        {"color", NULL, "unknown setting \"color\" (hold_enable, hold_minutes)"},
+        {"color", "blue",
+         "unknown setting \"color\" (hold_enable, hold_minutes, encrypt_enable, "
+         "password_notice_to)"},
+        {"color", NULL,
+         "unknown setting \"color\" (hold_enable, hold_minutes, encrypt_enable, "
+         "password_notice_to)"},
     };
     for (size_t i = 0; i < sizeof(parses) / sizeof(*parses); i++) {
         struct user_settings s = {0};
