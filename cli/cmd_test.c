@@ -302,8 +302,8 @@ static void print_text(FILE *out, const char *path, uint64_t size,
  * -1 when the message could not be written out (said on stderr).
  */
 static int seal_for_test(const struct encrypt_policy *policy, const char *path,
-                         struct spool *message, const struct inspection *in, int out_fd,
-                         struct test_sealing *sealing)
+                         struct spool *message, const struct inspection *in,
+                         size_t nrecipients, int out_fd, struct test_sealing *sealing)
 {
     const struct config *cfg = encrypt_policy_config(policy);
     struct spool *body = NULL;
@@ -323,7 +323,14 @@ static int seal_for_test(const struct encrypt_policy *policy, const char *path,
         bool sealed = sealing->tried && sealing->outcome == ENCRYPT_DONE;
         bool refused = sealing->tried && sealing->outcome < 0;
         uint64_t head = sealed ? sealing->result.body_start : spool_size(message);
-        if (refused) {
+        uint64_t size = head + (sealed ? spool_size(body) : 0);
+        if (sealed && !encrypt_size_fits(cfg, size, nrecipients)) {
+            fprintf(stderr,
+                    "sendwatch: %s: not written out: %llu bytes once sealed, over "
+                    "message_size_limit (%zu): the milter would answer 552\n",
+                    path, (unsigned long long)size, cfg->message_size_limit);
+            rc = -1;
+        } else if (refused) {
             fprintf(stderr,
                     "sendwatch: %s: not written out: the milter would not send it\n",
                     path);
@@ -569,7 +576,7 @@ int command_test(const char *config_path, int argc, char **argv)
         fprintf(stderr, "sendwatch: %s: %s (the milter would answer 451)\n", path,
                 in.verdict.error);
     } else {
-        int written = seal_for_test(policy, path, sp, &in, out_fd, &sealing);
+        int written = seal_for_test(policy, path, sp, &in, env.nrcpts, out_fd, &sealing);
         if (as_json)
             print_json(stdout, path, spool_size(sp), &env, &in, &sealing);
         else
@@ -587,6 +594,9 @@ done:
         fprintf(stderr, "sendwatch: %s: %m\n", out_path);
         status = 1;
     }
+    if (out_fd >= 0 && status != 0)
+        fprintf(stderr, "sendwatch: %s is left as it is (empty, or cut short)\n",
+                out_path);
     encrypt_policy_free(policy);
     free(env.rcpts);
     spool_free(sp);

@@ -348,16 +348,26 @@ static int password_outcome_fn(void *ctx, struct store_txn *t, char *err, size_t
 }
 
 /*
+ * A job whose notices keep failing is given up after this many attempts
+ * (with the backoff of hold.h, some two hours): its password must not
+ * wait in the store for ever.
+ */
+#define PASSWORD_JOB_MAX_ATTEMPTS 30
+
+/*
  * Sends the password notices of job KEY (QID's): one to each addressee
  * still to be told, HELPER_MAX_NOTICES at a time, and records how they
  * went - the job goes when all are sent, else waits with the rest (the
- * backoff of hold notices).  A job that cannot be read is dropped, said.
- * 0, or -1 when the store failed (the job stays due).
+ * backoff of hold notices).  An addressee no notice can ever reach (an
+ * address the helper refuses, too long, a notice that cannot be built) is
+ * dropped with an error line, and does not hold up the others.  A job
+ * that cannot be read, or that failed PASSWORD_JOB_MAX_ATTEMPTS times,
+ * is dropped, said.  0, or -1 when the store failed (the job stays due).
  */
 static int send_password_job(struct holdd *h, const char *key, const char *qid)
 {
     struct password_job_record r;
-    char err[512], why[400] = "", detail[HELPER_DETAIL_SIZE] = "";
+    char err[512], why[400] = "", detail[HELPER_DETAIL_SIZE] = "", shown[400];
     int found = password_job_get(h->store, key, &r, err, sizeof(err));
     if (found == 0)
         return 0;
@@ -365,78 +375,99 @@ static int send_password_job(struct holdd *h, const char *key, const char *qid)
         log_error("%s: password notice dropped: %s", qid, err);
         return holdd_txn(h, key, drop_job_fn, (void *)key);
     }
+    if (r.attempts >= PASSWORD_JOB_MAX_ATTEMPTS) {
+        log_error("%s: password notice given up after %ld attempts; the sender must "
+                  "send the password another way",
+                  qid, r.attempts);
+        password_job_record_clear(&r);
+        return holdd_txn(h, key, drop_job_fn, (void *)key);
+    }
     int *external = calloc(r.nrecipients + 1, sizeof(*external));
     bool *done = calloc(r.nto + 1, sizeof(*done));
     char **messages = calloc(r.nto + 1, sizeof(*messages));
-    if (external == NULL || done == NULL || messages == NULL) {
-        snprintf(why, sizeof(why), "out of memory");
-    } else {
-        for (size_t i = 0; i < r.nrecipients; i++)
-            external[i] = !address_is_internal(
-                r.recipients[i], (const char *const *)h->cfg->internal_domains);
-        time_t sent;
-        char qid_of_key[64];
-        if (!password_job_parse_key(key, &sent, qid_of_key, sizeof(qid_of_key)))
-            sent = r.created;
-        for (size_t i = 0; i < r.nto && why[0] == '\0'; i++) {
-            struct notice_password np = {
-                .queue_id = r.queue_id,
-                .to = r.to[i],
-                .sender = r.sender,
-                .recipients = (const char *const *)r.recipients,
-                .external = external,
-                .nrecipients = r.nrecipients,
-                .subject = r.subject,
-                .zip_name = r.zip_name,
-                .files = (const char *const *)r.files,
-                .nfiles = r.nfiles,
-                .password = r.password,
-                .sent = sent,
-            };
-            if (strlen(r.to[i]) >= HELPER_ADDR_SIZE)
-                snprintf(why, sizeof(why), "an address is too long");
-            else
-                messages[i] =
-                    notice_password_message(h->cfg, h->templates, &np, why, sizeof(why));
-        }
+    const char **rcpts = calloc(r.nto + 1, sizeof(*rcpts));
+    const char **texts = calloc(r.nto + 1, sizeof(*texts));
+    size_t *at = calloc(r.nto + 1, sizeof(*at)), n = 0;
+    int rc = -1;
+    if (external == NULL || done == NULL || messages == NULL || rcpts == NULL ||
+        texts == NULL || at == NULL) {
+        log_error("%s: password notice: out of memory", qid);
+        goto out;
     }
-    for (size_t at = 0; why[0] == '\0' && at < r.nto; at += HELPER_MAX_NOTICES) {
-        size_t n = r.nto - at < HELPER_MAX_NOTICES ? r.nto - at : HELPER_MAX_NOTICES;
+    for (size_t i = 0; i < r.nrecipients; i++)
+        external[i] = !address_is_internal(r.recipients[i],
+                                           (const char *const *)h->cfg->internal_domains);
+    for (size_t i = 0; i < r.nto; i++) {
+        char cause[400] = "";
+        struct notice_password np = {
+            .queue_id = r.queue_id,
+            .to = r.to[i],
+            .sender = r.sender,
+            .recipients = (const char *const *)r.recipients,
+            .external = external,
+            .nrecipients = r.nrecipients,
+            .subject = r.subject,
+            .zip_name = r.zip_name,
+            .files = (const char *const *)r.files,
+            .nfiles = r.nfiles,
+            .password = r.password,
+            .sent = r.sent,
+        };
+        if (strlen(r.to[i]) >= HELPER_ADDR_SIZE)
+            snprintf(cause, sizeof(cause), "the address is too long");
+        else
+            messages[i] =
+                notice_password_message(h->cfg, h->templates, &np, cause, sizeof(cause));
+        if (messages[i] == NULL) {
+            done[i] = true; /* never sendable: dropped, said */
+            log_error("%s: password notice to <%s> cannot be sent: %s", qid,
+                      log_escape(shown, sizeof(shown), r.to[i], strlen(r.to[i])), cause);
+            continue;
+        }
+        rcpts[n] = r.to[i];
+        texts[n] = messages[i];
+        at[n++] = i;
+    }
+    for (size_t first = 0; first < n; first += HELPER_MAX_NOTICES) {
+        size_t k = n - first < HELPER_MAX_NOTICES ? n - first : HELPER_MAX_NOTICES;
         enum helper_result res[HELPER_MAX_NOTICES];
-        if (helper_submit(h->helper, (const char *const *)r.to + at,
-                          (const char *const *)messages + at, n, res, detail, err,
+        if (helper_submit(h->helper, rcpts + first, texts + first, k, res, detail, err,
                           sizeof(err)) != 0) {
             snprintf(why, sizeof(why), "%.*s", (int)sizeof(why) - 1, err);
             break;
         }
-        for (size_t j = 0; j < n; j++) {
-            done[at + j] = res[j] == HELPER_DONE;
-            if (!done[at + j])
+        for (size_t j = 0; j < k; j++) {
+            size_t i = at[first + j];
+            if (res[j] == HELPER_DONE) {
+                done[i] = true;
+                log_info("%s: password notice sent to <%s>", qid,
+                         log_escape(shown, sizeof(shown), r.to[i], strlen(r.to[i])));
+            } else if (res[j] == HELPER_REFUSED) {
+                done[i] = true; /* the helper will refuse it every time */
+                log_error("%s: password notice to <%s> refused: %s", qid,
+                          log_escape(shown, sizeof(shown), r.to[i], strlen(r.to[i])),
+                          detail);
+            } else {
                 snprintf(why, sizeof(why), "%s: %.*s", helper_result_name(res[j]),
                          (int)sizeof(why) - 40, detail);
+            }
         }
     }
     struct password_outcome o = {.key = key, .r = &r, .done = done, .why = why};
-    int rc = done != NULL
-                 ? holdd_txn(h, "the password notices sent", password_outcome_fn, &o)
-                 : -1;
-    if (rc == 0) {
-        for (size_t i = 0; i < r.nto; i++) {
-            char shown[400];
-            if (done[i])
-                log_info("%s: password notice sent to <%s>", qid,
-                         log_escape(shown, sizeof(shown), r.to[i], strlen(r.to[i])));
-        }
-        if (o.attempt > 0)
-            log_error("%s: password notice failed (attempt %ld), retrying in %lld s: %s",
-                      qid, o.attempt, (long long)o.wait, why);
-    }
+    rc = holdd_txn(h, "the password notices sent", password_outcome_fn, &o);
+    if (rc == 0 && o.attempt > 0)
+        log_error("%s: password notice failed (attempt %ld), retrying in %lld s: %s", qid,
+                  o.attempt, (long long)o.wait, why);
+out:
     for (size_t i = 0; messages != NULL && i < r.nto; i++)
         if (messages[i] != NULL) {
             explicit_bzero(messages[i], strlen(messages[i]));
             free(messages[i]);
         }
     free(messages);
+    free(rcpts);
+    free(texts);
+    free(at);
     free(done);
     free(external);
     password_job_record_clear(&r);
@@ -466,7 +497,7 @@ time_t notices_process(struct holdd *h)
         if (password_job_parse_key(b.keys[i], &not_before, qid_text[n],
                                    sizeof(qid_text[n])) &&
             queueid_classify(qid_text[n]) != QUEUEID_INVALID) {
-            /* The mail has left (not held, or released): the password may go. */
+            /* Released, or not held (password_job.h says what that means). */
             if (!holdd_stopping && send_password_job(h, b.keys[i], qid_text[n]) != 0)
                 return b.now + 5;
             continue;

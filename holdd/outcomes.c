@@ -78,13 +78,17 @@ static int record_unmoved(struct store_txn *t, const struct attempt *a,
         return attempt_failed(t, a, why, err, errlen);
     }
     const char *q = listing_queue(l, qid);
-    if (q == NULL || strcmp(q, "hold") != 0) {
-        if (q == NULL)
-            snprintf(why, sizeof(why), "no longer in the queue");
-        else
-            snprintf(why, sizeof(why), "not in hold but in %s", q);
+    if (q == NULL) {
+        snprintf(why, sizeof(why), "no longer in the queue");
         log_warning("%s: gone: %s", qid, why);
         return hold_close(t, qid, HOLD_GONE, time(NULL), why, err, errlen);
+    }
+    if (strcmp(q, "hold") != 0) {
+        /* Released outside sendwatch (postsuper -H by hand): it is on its way,
+         * as reconcile says of such mail, and its password notice may go. */
+        snprintf(why, sizeof(why), "released outside sendwatch: in %s", q);
+        log_warning("%s: released: %s", qid, why);
+        return hold_close(t, qid, HOLD_RELEASED, time(NULL), why, err, errlen);
     }
     snprintf(why, sizeof(why), "postsuper left it in hold%s%s", *detail ? ": " : "",
              detail);

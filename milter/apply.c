@@ -219,13 +219,6 @@ static sfsistat apply_hold(SMFICTX *ctx, const struct config *cfg, struct store 
     return SMFIS_CONTINUE;
 }
 
-/*
- * What Postfix's message_size_limit counts beyond the message the milter
- * sees: the envelope records of the queue file (sender, each recipient,
- * attributes).  A rewrite is refused when its size and this exceed the limit.
- */
-#define APPLY_SIZE_HEADROOM(nrcpt) (1024 + 300 * (uint64_t)(nrcpt))
-
 static void apply_progress(void *ctx)
 {
     smfi_progress(ctx);
@@ -292,6 +285,15 @@ static sfsistat apply_encrypt(SMFICTX *ctx, const struct config *cfg,
         .progress_ctx = ctx,
     };
     *sealed = false;
+    if (queueid_classify(msg->queue_id) == QUEUEID_INVALID) {
+        /* The password notice is found by the queue ID: without one it could
+         * never be sent, and the zip would reach nobody who can open it. */
+        log_error("%s: cannot encrypt a message without a valid queue ID (is \"i\" in "
+                  "milter_end_of_data_macros?)",
+                  msg->queue_id);
+        spool_free(body);
+        return apply_tempfail(ctx);
+    }
     if (body == NULL) {
         log_error("%s: cannot encrypt: out of memory", msg->queue_id);
         return apply_tempfail(ctx);
@@ -322,8 +324,7 @@ static sfsistat apply_encrypt(SMFICTX *ctx, const struct config *cfg,
         log_info("%s: encrypt: no attachment to seal", msg->queue_id);
     } else {
         uint64_t size = res->body_start + spool_size(body);
-        if (cfg->message_size_limit > 0 && size + APPLY_SIZE_HEADROOM(msg->nrecipients) >
-                                               (uint64_t)cfg->message_size_limit) {
+        if (!encrypt_size_fits(cfg, size, msg->nrecipients)) {
             log_warning("%s: rejected: %llu bytes once its attachments are encrypted, "
                         "over message_size_limit (%zu)",
                         msg->queue_id, (unsigned long long)size, cfg->message_size_limit);

@@ -81,7 +81,8 @@ static int decide_encryption(const struct config *cfg, const struct encrypt_poli
         to[n++] = recipients[i];
     for (size_t i = 0; i < v->nforward; i++)
         to[n++] = v->forward[i];
-    encrypt_decide(p, v->encrypt, mine.enable, to, n, &in->encryption);
+    encrypt_decide(p, v->encrypt, mine.enable, cfg->encrypt_attachments, to, n,
+                   &in->encryption);
     free(to);
     if (in->encryption.source == ENCRYPT_SOURCE_POLICY && mine.from_user &&
         mine.enable != cfg->encrypt_attachments)

@@ -180,6 +180,13 @@ done:
     return rc;
 }
 
+bool encrypt_size_fits(const struct config *cfg, uint64_t size, size_t nrecipients)
+{
+    uint64_t envelope = 1024 + 300 * (uint64_t)nrecipients;
+    return cfg->message_size_limit == 0 ||
+           size + envelope <= (uint64_t)cfg->message_size_limit;
+}
+
 void encrypt_result_clear(struct encrypt_result *out)
 {
     for (size_t i = 0; i < out->nfiles; i++)

@@ -17,6 +17,7 @@
 #ifndef SENDWATCH_ENCRYPT_H
 #define SENDWATCH_ENCRYPT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -65,6 +66,14 @@ enum encrypt_outcome encrypt_message(const struct encrypt_policy *p,
                                      const struct encrypt_request *req,
                                      struct spool *body, struct encrypt_result *out,
                                      char *err, size_t errlen);
+
+/*
+ * Whether a sealed message of SIZE bytes (as the milter sees it) to
+ * NRECIPIENTS fits Postfix's message_size_limit (CFG's copy; 0: no limit),
+ * with room for what the limit counts beyond it: the queue file's
+ * envelope records, 1 KB and 300 bytes a recipient.
+ */
+bool encrypt_size_fits(const struct config *cfg, uint64_t size, size_t nrecipients);
 
 /* Frees OUT's lists and wipes its password. */
 void encrypt_result_clear(struct encrypt_result *out);

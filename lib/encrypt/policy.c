@@ -157,15 +157,18 @@ static enum domains_action table_action(const struct encrypt_policy *p,
 }
 
 void encrypt_decide(const struct encrypt_policy *p, bool rule_wants, bool policy_wants,
-                    const char *const *recipients, size_t nrecipients,
+                    bool table_binds, const char *const *recipients, size_t nrecipients,
                     struct encrypt_decision *out)
 {
     const char *const *internal = (const char *const *)p->cfg->internal_domains;
     const char *exempt_example = NULL;
     size_t wanted = 0;
 
+    bool table_only = false; /* the sender said no, the table's "encrypt" lines bind */
     memset(out, 0, sizeof(*out));
-    if (!rule_wants && !policy_wants) {
+    if (!rule_wants && !policy_wants && table_binds && p->domains != NULL)
+        table_only = true;
+    else if (!rule_wants && !policy_wants) {
         snprintf(out->why, sizeof(out->why), "%s",
                  p->cfg->encrypt_attachments ? "turned off for this sender"
                                              : "encrypt_attachments = no, no rule asks");
@@ -183,26 +186,32 @@ void encrypt_decide(const struct encrypt_policy *p, bool rule_wants, bool policy
             wants = true;
         } else {
             wants = rule_wants ||
-                    (p->scope_all || !address_is_internal(recipients[i], internal));
+                    (!table_only &&
+                     (p->scope_all || !address_is_internal(recipients[i], internal)));
         }
         wanted += wants;
     }
     if (wanted == 0) {
         out->exempted = 0;
         snprintf(out->why, sizeof(out->why), "%s",
-                 exempt_example != NULL ? "every recipient outside the scope or exempted "
-                                          "by encrypt_domains_file"
-                                        : "encrypt_scope = external and every recipient "
-                                          "is internal");
+                 table_only ? "turned off for this sender"
+                 : exempt_example != NULL
+                     ? "every recipient outside the scope or exempted "
+                       "by encrypt_domains_file"
+                     : "encrypt_scope = external and every recipient "
+                       "is internal");
         return;
     }
     out->encrypt = true;
     out->source = rule_wants ? ENCRYPT_SOURCE_RULE : ENCRYPT_SOURCE_POLICY;
-    int w = snprintf(out->why, sizeof(out->why), "%s",
-                     rule_wants     ? "a rule says action encrypt"
-                     : p->scope_all ? "encrypt_attachments = yes, encrypt_scope = all"
-                                    : "encrypt_attachments = yes and a recipient is "
-                                      "external");
+    int w =
+        snprintf(out->why, sizeof(out->why), "%s",
+                 rule_wants     ? "a rule says action encrypt"
+                 : table_only   ? "turned off for this sender, but encrypt_domains_file "
+                                  "says encrypt for a recipient's domain"
+                 : p->scope_all ? "encrypt_attachments = yes, encrypt_scope = all"
+                                : "encrypt_attachments = yes and a recipient is "
+                                  "external");
     if (exempt_example != NULL && w > 0 && (size_t)w < sizeof(out->why))
         snprintf(out->why + w, sizeof(out->why) - (size_t)w,
                  "; recipients under different actions get the strictest: %zu exempted "

@@ -61,11 +61,13 @@ struct encrypt_decision {
 
 /*
  * The decision for a message to RECIPIENTS: RULE_WANTS when a rule said
- * "action encrypt", POLICY_WANTS when the admin's encrypt_attachments
- * (or the sender's own setting) says yes.
+ * "action encrypt", POLICY_WANTS when encrypt_attachments - the sender's
+ * own setting where allowed, else the admin's - says yes.  TABLE_BINDS
+ * when the admin's encrypt_attachments says yes: then the table's
+ * "encrypt" lines apply even for a sender who turned encryption off.
  */
 void encrypt_decide(const struct encrypt_policy *p, bool rule_wants, bool policy_wants,
-                    const char *const *recipients, size_t nrecipients,
+                    bool table_binds, const char *const *recipients, size_t nrecipients,
                     struct encrypt_decision *out);
 
 /*

@@ -66,48 +66,55 @@ static void test_who_gets_it_encrypted(void **state)
     const char *mixed[] = {"pat@partner.example", "eve@other.example"};
     const char *routed[] = {"pat%partner.example@other.example"};
 
-    encrypt_decide(p, false, true, external, 1, &d);
+    encrypt_decide(p, false, true, true, external, 1, &d);
     assert_true(d.encrypt);
     assert_int_equal(d.source, ENCRYPT_SOURCE_POLICY);
     /* The table lists the internal domain "encrypt": it counts even when internal. */
-    encrypt_decide(p, false, true, internal, 1, &d);
+    encrypt_decide(p, false, true, true, internal, 1, &d);
     assert_true(d.encrypt);
-    encrypt_decide(p, false, true, partner, 1, &d);
+    encrypt_decide(p, false, true, true, partner, 1, &d);
     assert_false(d.encrypt);
     assert_non_null(strstr(d.why, "exempted"));
-    encrypt_decide(p, false, true, secure, 1, &d);
+    encrypt_decide(p, false, true, true, secure, 1, &d);
     assert_true(d.encrypt);
     /* Recipients under different actions: the strictest for all, and said. */
-    encrypt_decide(p, false, true, mixed, 2, &d);
+    encrypt_decide(p, false, true, true, mixed, 2, &d);
     assert_true(d.encrypt);
     assert_int_equal(d.exempted, 1);
     assert_non_null(strstr(d.why, "strictest"));
     /* An address that may route elsewhere is never exempted. */
-    encrypt_decide(p, false, true, routed, 1, &d);
+    encrypt_decide(p, false, true, true, routed, 1, &d);
     assert_true(d.encrypt);
     /* Off: nothing, unless a rule asks; a rule ignores encrypt_scope but not the table.
      */
-    encrypt_decide(p, false, false, external, 1, &d);
+    encrypt_decide(p, false, false, false, external, 1, &d);
     assert_false(d.encrypt);
-    encrypt_decide(p, true, false, partner, 1, &d);
+    encrypt_decide(p, true, false, false, partner, 1, &d);
     assert_false(d.encrypt);
-    encrypt_decide(p, true, false, external, 1, &d);
+    encrypt_decide(p, true, false, false, external, 1, &d);
     assert_true(d.encrypt);
     assert_int_equal(d.source, ENCRYPT_SOURCE_RULE);
+    /* A sender who turned it off: the table's "encrypt" lines still bind, the
+     * policy's scope does not. */
+    encrypt_decide(p, false, false, true, secure, 1, &d);
+    assert_true(d.encrypt);
+    assert_non_null(strstr(d.why, "turned off for this sender, but"));
+    encrypt_decide(p, false, false, true, external, 1, &d);
+    assert_false(d.encrypt);
     encrypt_policy_free(p);
     config_free(cfg);
 
     /* Without a table, scope external leaves internal mail alone; scope all does not. */
     p = policy_of("encrypt_attachments = yes\n", &cfg);
-    encrypt_decide(p, false, true, internal_sub, 1, &d);
+    encrypt_decide(p, false, true, true, internal_sub, 1, &d);
     assert_false(d.encrypt);
     assert_non_null(strstr(d.why, "internal"));
-    encrypt_decide(p, true, false, internal_sub, 1, &d);
+    encrypt_decide(p, true, false, false, internal_sub, 1, &d);
     assert_true(d.encrypt);
     encrypt_policy_free(p);
     config_free(cfg);
     p = policy_of("encrypt_attachments = yes\nencrypt_scope = all\n", &cfg);
-    encrypt_decide(p, false, true, internal_sub, 1, &d);
+    encrypt_decide(p, false, true, true, internal_sub, 1, &d);
     assert_true(d.encrypt);
     encrypt_policy_free(p);
     config_free(cfg);

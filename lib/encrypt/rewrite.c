@@ -148,7 +148,12 @@ static void walk(struct rewrite *r, GMimeObject *obj, const char *boundary)
         .index = r->nleaves,
         .type = type ? type : "application/octet-stream",
         .name = name,
-        .attachment = name != NULL || (d && g_mime_content_disposition_is_attachment(d)),
+        /* As the view counts them (view_leaf.c): a file name, an attachment
+         * disposition, or any type but the text/plain and text/html of a body. */
+        .attachment = name != NULL ||
+                      (d && g_mime_content_disposition_is_attachment(d)) ||
+                      (type != NULL && g_ascii_strcasecmp(type, "text/plain") != 0 &&
+                       g_ascii_strcasecmp(type, "text/html") != 0),
     };
     l->chosen = r->choose(r->ctx, &offered);
     g_free(type);
@@ -238,9 +243,11 @@ static bool seal_chosen(struct rewrite *r, int *zip_fd, uint64_t *zip_size,
         GMimeDataWrapper *w = g_mime_part_get_content(l->part);
         ssize_t n = g_mime_data_wrapper_write_to_stream(w, out);
         const char *werr = view_stream_error(out);
+        /* GMime's decoders do not fail on bad input: an error here is a read
+         * of the message or a write of the spill file (a full temp_dir). */
         if (n < 0 || werr != NULL)
-            ok = rewrite_refuse(r, "cannot decode an attachment: %s",
-                                werr ? werr : "a read or decoding error");
+            ok = rewrite_fail(r, "cannot decode an attachment: %s",
+                              werr ? werr : "a read error");
         g_object_unref(out);
         if (!ok)
             break;
@@ -395,7 +402,10 @@ static bool verify(struct rewrite *r, GMimeStream *message, uint64_t body_start,
             ok = was == NULL ? !GMIME_IS_PART(now) : same_content(was, now);
         }
     }
-    ok = ok && k == got->len && view_stream_error(whole) == NULL;
+    char read_error[256] = ""; /* copied: the stream goes before it is reported */
+    if (view_stream_error(whole) != NULL)
+        snprintf(read_error, sizeof(read_error), "%s", view_stream_error(whole));
+    ok = ok && k == got->len && read_error[0] == '\0';
     g_ptr_array_free(got, TRUE);
     if (msg)
         g_object_unref(msg);
@@ -404,6 +414,8 @@ static bool verify(struct rewrite *r, GMimeStream *message, uint64_t body_start,
     g_object_unref(whole);
     g_object_unref(head);
     g_object_unref(cat);
+    if (!ok && read_error[0] != '\0')
+        return rewrite_fail(r, "cannot read the rewritten body back: %s", read_error);
     return ok || rewrite_refuse(r, "the rewritten message does not hold what it should: "
                                    "not sent");
 }

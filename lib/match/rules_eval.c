@@ -394,8 +394,10 @@ static int apply_rule(struct rules_verdict *v, const struct rule *r)
     case DELIVERY_DELIVER:
         break;
     case DELIVERY_UNSET:
-        if (r->encrypt)
-            break; /* encrypt alone delivers, sealed */
+        /* encrypt alone delivers, sealed; with store or forward it is their
+         * quarantine or redirect, sealed. */
+        if (r->encrypt && r->nstore == 0 && r->nforward == 0)
+            break;
         v->deliver_original = false;
         break;
     case DELIVERY_DISCARD:

@@ -377,7 +377,8 @@ static void test_verdict(void **state)
     rules_verdict_free(&v);
     rules_free(rs);
 
-    /* encrypt alone delivers, sealed; with store it still delivers; it joins a hold. */
+    /* encrypt alone delivers, sealed; with store alone it quarantines; it joins a hold.
+     */
     rs = parse_ok("rule e\n    match subject keywords \"社外秘\"\n    action encrypt\n"
                   "rule n\n    size > 1\n    action hold 5m\n");
     assert_int_equal(rules_evaluate(rs, view, &env, &v), 0);
@@ -387,6 +388,13 @@ static void test_verdict(void **state)
     rules_verdict_free(&v);
     rules_free(rs);
     rs = parse_ok("rule e\n    size > 1\n    action encrypt\n    action store s\n");
+    assert_int_equal(rules_evaluate(rs, view, &env, &v), 0);
+    assert_true(v.encrypt);
+    assert_false(v.deliver_original); /* store without deliver still quarantines */
+    rules_verdict_free(&v);
+    rules_free(rs);
+    rs = parse_ok("rule e\n    size > 1\n    action encrypt\n    action store s\n"
+                  "    action deliver\n");
     assert_int_equal(rules_evaluate(rs, view, &env, &v), 0);
     assert_true(v.encrypt);
     assert_true(v.deliver_original);

@@ -202,27 +202,48 @@ struct slot {
     const char *value;
 };
 
-/* TEXT with every {name} of SLOTS replaced; unknown braces stay as they are. */
+/*
+ * TEXT with every {name} of SLOTS replaced; unknown braces stay as they
+ * are.  Two passes, the second into a buffer of the size the first
+ * measured: a value (a password) is never in a buffer that grows and
+ * leaves an unwiped copy behind.  NULL when out of memory.
+ */
 static char *fill(const char *text, const struct slot *slots, size_t nslots)
 {
-    struct buf b = {0};
-    for (const char *p = text; *p;) {
-        bool done = false;
-        if (*p == '{')
-            for (size_t i = 0; i < nslots && !done; i++) {
-                size_t n = strlen(slots[i].name);
-                if (strncmp(p + 1, slots[i].name, n) == 0 && p[1 + n] == '}') {
-                    buf_append(&b, slots[i].value, strlen(slots[i].value));
-                    p += n + 2;
-                    done = true;
+    char *out = NULL;
+    size_t size = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        size_t o = 0;
+        for (const char *p = text; *p;) {
+            bool done = false;
+            if (*p == '{')
+                for (size_t i = 0; i < nslots && !done; i++) {
+                    size_t n = strlen(slots[i].name);
+                    if (strncmp(p + 1, slots[i].name, n) == 0 && p[1 + n] == '}') {
+                        size_t vlen = strlen(slots[i].value);
+                        if (out != NULL)
+                            memcpy(out + o, slots[i].value, vlen);
+                        o += vlen;
+                        p += n + 2;
+                        done = true;
+                    }
                 }
+            if (!done) {
+                if (out != NULL)
+                    out[o] = *p;
+                o++;
+                p++;
             }
-        if (!done)
-            buf_append(&b, p++, 1);
+        }
+        if (out != NULL) {
+            out[o] = '\0';
+            break;
+        }
+        size = o + 1;
+        if ((out = malloc(size)) == NULL)
+            return NULL;
     }
-    if (b.data == NULL)
-        buf_append(&b, "", 0);
-    return b.data;
+    return out;
 }
 
 void notice_init(void)
@@ -267,6 +288,8 @@ static char *build_message(const struct config *cfg, const char *sender,
     g_mime_format_options_free(opts);
     g_object_unref(m);
     char *result = text ? strdup(text) : NULL;
+    if (text != NULL)
+        OPENSSL_cleanse(text, strlen(text)); /* a password notice's text */
     g_free(text);
     return result;
 }
@@ -349,7 +372,9 @@ char *notice_hold_message(const struct config *cfg, const struct notice_template
     char *body = fill(body_tmpl, slots, nslots);
     char *flat_subject = flat(notice_subject);
 
-    result = build_message(cfg, sender, flat_subject, body, "hold");
+    result = body != NULL && notice_subject != NULL
+                 ? build_message(cfg, sender, flat_subject, body, "hold")
+                 : NULL;
     if (result == NULL)
         errbuf_set(err, errlen, "cannot build the notice");
 
@@ -404,11 +429,13 @@ char *notice_password_message(const struct config *cfg, const struct notice_temp
     char *notice_subject = fill(subject_tmpl ? subject_tmpl : "{subject}", slots, nslots);
     char *body = fill(tmpl->body, slots, nslots);
     char *flat_subject = flat(notice_subject);
-    char *result = build_message(cfg, p->to, flat_subject, body, "password");
+    char *result = body != NULL && notice_subject != NULL
+                       ? build_message(cfg, p->to, flat_subject, body, "password")
+                       : NULL;
     if (result == NULL)
         errbuf_set(err, errlen, "cannot build the notice");
-    free(flat_subject);
-    free(notice_subject);
+    password_free_text(flat_subject); /* a template may put {password} there too */
+    password_free_text(notice_subject);
     if (body != NULL)
         password_free_text(body);
     free(subject);

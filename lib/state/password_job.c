@@ -53,21 +53,24 @@ int password_job_add(struct store_txn *t, const struct password_job *j, bool hel
     struct record *r = record_new();
     char created[32];
     snprintf(created, sizeof(created), "%lld", (long long)now);
+    /* The password goes last: nothing appended after it can make the record's
+     * buffer grow and leave an unwiped copy behind (record_free wipes). */
     bool ok =
         r != NULL && record_add(r, "queue_id", j->queue_id) == 0 &&
         record_add(r, "sender", j->sender) == 0 &&
         record_add(r, "subject", j->subject) == 0 &&
         add_all(r, "recipient", (const char *const *)j->recipients, j->nrecipients) &&
         add_all(r, "file", (const char *const *)j->files, j->nfiles) &&
-        record_add(r, "zip", j->zip_name) == 0 &&
-        record_add(r, "password", j->password) == 0 && add_all(r, "to", j->to, j->nto) &&
-        record_add(r, "created", created) == 0;
+        record_add(r, "zip", j->zip_name) == 0 && add_all(r, "to", j->to, j->nto) &&
+        record_add(r, "created", created) == 0 &&
+        (held || record_add(r, "sent", created) == 0) &&
+        record_add(r, "password", j->password) == 0;
     int rc = -1;
     if (!ok)
         errbuf_set(err, errlen, "out of memory");
     else
         rc = put_job(t, j->queue_id, held ? PASSWORD_JOB_WAITING : now, r, err, errlen);
-    record_free(r); /* the record's bytes held the password: see record.c */
+    record_free(r);
     return rc;
 }
 
@@ -82,9 +85,24 @@ int password_job_settle(struct store_txn *t, const char *queue_id, bool released
         return found;
     int rc = store_txn_del(t, STORE_OUTBOX, key, err, errlen);
     if (rc == 0 && released) {
-        char due[128];
-        password_job_key(due, sizeof(due), now, queue_id);
-        rc = store_txn_put(t, STORE_OUTBOX, due, data, len, err, errlen);
+        /* The same job, due now, saying when the mail left; the password last. */
+        static const char *const drop[] = {"sent", "password", NULL};
+        struct record *r = record_copy_without(data, len, drop);
+        char *password = record_get(data, len, "password", 0);
+        char sent[32];
+        snprintf(sent, sizeof(sent), "%lld", (long long)now);
+        if (r == NULL || password == NULL || record_add(r, "sent", sent) != 0 ||
+            record_add(r, "password", password) != 0) {
+            errbuf_set(err, errlen, "out of memory, or the job of %s is damaged",
+                       queue_id);
+            rc = -1;
+        } else {
+            rc = put_job(t, queue_id, now, r, err, errlen);
+        }
+        if (password != NULL)
+            record_wipe(password, strlen(password));
+        free(password);
+        record_free(r);
     }
     record_wipe(data, len);
     free(data);
@@ -148,6 +166,7 @@ int password_job_get(struct store *st, const char *key, struct password_job_reco
         return -1;
     }
     char *created = record_get(data, len, "created", 0);
+    char *sent = record_get(data, len, "sent", 0);
     char *attempts = record_get(data, len, "attempts", 0);
     r->queue_id = record_get(data, len, "queue_id", 0);
     r->sender = record_get(data, len, "sender", 0);
@@ -158,8 +177,10 @@ int password_job_get(struct store *st, const char *key, struct password_job_reco
     r->files = get_all(data, len, "file", &r->nfiles);
     r->to = get_all(data, len, "to", &r->nto);
     r->created = created ? (time_t)strtoll(created, NULL, 10) : 0;
+    r->sent = sent ? (time_t)strtoll(sent, NULL, 10) : r->created;
     r->attempts = attempts ? strtol(attempts, NULL, 10) : 0;
     free(created);
+    free(sent);
     free(attempts);
     record_wipe(data, len);
     free(data);
@@ -191,8 +212,9 @@ int password_job_outcome(struct store_txn *t, const char *key,
         return 0;
     *attempt = r->attempts + 1;
     *wait = hold_backoff(r->attempts);
-    char created[32], count[32];
+    char created[32], sent[32], count[32];
     snprintf(created, sizeof(created), "%lld", (long long)r->created);
+    snprintf(sent, sizeof(sent), "%lld", (long long)r->sent);
     snprintf(count, sizeof(count), "%ld", *attempt);
     struct record *rec = record_new();
     bool ok =
@@ -201,13 +223,13 @@ int password_job_outcome(struct store_txn *t, const char *key,
         record_add(rec, "subject", r->subject) == 0 &&
         add_all(rec, "recipient", (const char *const *)r->recipients, r->nrecipients) &&
         add_all(rec, "file", (const char *const *)r->files, r->nfiles) &&
-        record_add(rec, "zip", r->zip_name) == 0 &&
-        record_add(rec, "password", r->password) == 0;
+        record_add(rec, "zip", r->zip_name) == 0;
     for (size_t i = 0; ok && i < r->nto; i++)
         ok = done[i] || record_add(rec, "to", r->to[i]) == 0;
     ok = ok && record_add(rec, "created", created) == 0 &&
-         record_add(rec, "attempts", count) == 0 &&
-         record_add(rec, "error", why ? why : "not sent") == 0;
+         record_add(rec, "sent", sent) == 0 && record_add(rec, "attempts", count) == 0 &&
+         record_add(rec, "error", why ? why : "not sent") == 0 &&
+         record_add(rec, "password", r->password) == 0; /* last: see password_job_add */
     int rc = -1;
     if (!ok)
         errbuf_set(err, errlen, "out of memory");

@@ -12,9 +12,17 @@
  *
  * Value: a record (record.h) with queue_id, sender, subject, recipient
  * (one per recipient of the mail), file (one per file in the zip), zip,
- * password, to (one per addressee still to be told), created, attempts
- * and error.  The state store is run_user's, mode 0600; the job goes as
- * soon as its last notice is sent.  Nothing here logs.
+ * to (one per addressee still to be told), created, sent (when the mail
+ * left: accepted, or released), attempts, error, and the password, last,
+ * so that no growth of the record's buffer leaves an unwiped copy.  The
+ * state store is run_user's, mode 0600; the job goes as soon as its last
+ * notice is sent, but LMDB does not zero the pages it frees (a password
+ * may stay in data.mdb until the page is reused).  Nothing here logs.
+ *
+ * For mail that is not held the job is due at once: the milter commits
+ * it before Postfix has queued the message, so a later milter's or the
+ * client's refusal can still leave a password notice for mail that was
+ * never sent (harmless: the password opens nothing that left).
  */
 #ifndef SENDWATCH_PASSWORD_JOB_H
 #define SENDWATCH_PASSWORD_JOB_H
@@ -75,6 +83,7 @@ struct password_job_record {
     char **to;
     size_t nto;
     time_t created;
+    time_t sent; /* when the mail left: accepted (not held) or released */
     long attempts;
 };
 

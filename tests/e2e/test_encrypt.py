@@ -184,6 +184,25 @@ class Encrypt(EncryptBase):
         part, password = self.check_sealed("sealed quote", qid)
         self.assertIn("encrypt: 3 file(s) sealed into", self.stack.milter.log_text())
 
+    def test_an_attachment_without_a_name_is_sealed_too(self):
+        """A PDF part with no name and no disposition is a file all the same
+        (the rules read it as one): it is sealed, never left in clear."""
+        subject = "nameless quote"
+        msg = ("From: <%s>\r\nTo: <bob@partner.example>\r\nSubject: %s\r\n"
+               "Message-ID: <nameless-quote@sendwatch.test>\r\nMIME-Version: 1.0\r\n"
+               "Content-Type: multipart/mixed; boundary=b\r\n\r\n"
+               "--b\r\nContent-Type: text/plain\r\n\r\nsee the pdf\r\n"
+               "--b\r\nContent-Type: application/pdf\r\nContent-Transfer-Encoding: base64"
+               "\r\n\r\n%s\r\n--b--\r\n" % (SENDER, subject, b64_lines(PDF))).encode()
+        qid = self.stack.postfix.submit(SENDER, ["bob@partner.example"], msg)
+        got = self.delivered(subject)
+        self.assertNotIn(b"application/pdf", got.raw)
+        part = self.zip_of(got)
+        notice = self.password_notice(qid)
+        password = re.search(r"パスワード: (\S+)", notice.message.get_content()).group(1)
+        files, _ = self.extract(part.get_payload(decode=True), password)
+        self.assertEqual(list(files.values()), [PDF])
+
     def test_internal_only_mail_is_untouched(self):
         subject = "internal quote"
         qid = self.send(subject, to=("carol@corp.sendwatch.test",))
