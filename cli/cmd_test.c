@@ -101,7 +101,11 @@ static void print_json_encryption(FILE *out, const struct inspection *in,
     fputc(',', out);
     json_key(out, "password");
     json_string(out, done ? r->password : NULL);
-    fprintf(out, ",\"zip_size\":%llu},", (unsigned long long)(done ? r->zip_size : 0));
+    /* The sender's own password is never shown (the milter opens it with the
+     * key; the tester seals with a fresh one of its own): only that it exists. */
+    fprintf(out, ",\"zip_size\":%llu,\"own_password\":%s},",
+            (unsigned long long)(done ? r->zip_size : 0),
+            in->own_password[0] ? "true" : "false");
 }
 
 static void print_flags(FILE *out, unsigned flags, bool as_json)
@@ -289,7 +293,8 @@ static void print_text(FILE *out, const char *path, uint64_t size,
                 (unsigned long long)r->zip_size);
         for (size_t i = 0; i < r->nfiles; i++)
             fprintf(out, "  holds:     %s\n", SHOWN(a, r->files[i]));
-        fprintf(out, "  password:  %s\n", r->password);
+        fprintf(out, "  password:  %s%s\n", r->password,
+                in->own_password[0] ? " (the milter would use the sender's own)" : "");
     }
     for (size_t i = 0; i < r->nleft; i++)
         fprintf(out, "  left:      %s (an encrypted archive already)\n",

@@ -5,7 +5,14 @@
  *                                             password_notice_to=sender|recipients|both;
  *                                             NAME=default removes the user's own value)
  *
- * A sender's own hold and encryption settings, in LMDB ("users").  They count only with
+ * sendwatch user password ADDRESS --hint TEXT   (the password on standard input)
+ * sendwatch user password ADDRESS --remove
+ *
+ * A sender's own hold and encryption settings, in LMDB ("users").  A zip
+ * password of the sender's own is read from standard input (never from
+ * the command line, where ps shows it), sealed under web_key_file
+ * (secret.h; the key is read as root, before the drop) and stored with
+ * its hint; it counts with user_password_allowed = yes.  They count only with
  * user_settings_allowed = yes.  Run as root it first becomes run_user.
  */
 #include <stdio.h>
@@ -13,6 +20,8 @@
 #include <string.h>
 
 #include "commands.h"
+#include "privilege.h"
+#include "secret.h"
 #include "store.h"
 #include "user_settings.h"
 
@@ -20,6 +29,8 @@ static int usage(void)
 {
     fprintf(stderr, "usage: sendwatch [-c FILE] user show ADDRESS\n"
                     "       sendwatch [-c FILE] user set ADDRESS NAME=VALUE...\n"
+                    "       sendwatch [-c FILE] user password ADDRESS --hint TEXT "
+                    "(password on stdin) | --remove\n"
                     "NAME: hold_enable (yes|no), hold_minutes (1-60), encrypt_enable "
                     "(yes|no),\n      password_notice_to (sender|recipients|both); VALUE "
                     "default: the admin's\n");
@@ -45,7 +56,7 @@ static int user_show(const struct config *cfg, struct store *store, const char *
 {
     struct user_settings s;
     struct user_settings_hold policy;
-    char err[1024], value[16];
+    char err[1024], value[USER_SETTING_VALUE_MAX];
 
     if (user_settings_get(store, key, &s, err, sizeof(err)) < 0 ||
         user_settings_hold_policy(cfg, store, key, &policy, err, sizeof(err)) != 0) {
@@ -54,6 +65,8 @@ static int user_show(const struct config *cfg, struct store *store, const char *
     }
     for (unsigned bit = 1; bit & USER_SETTINGS_ALL; bit <<= 1) {
         const char *v = user_settings_value(&s, bit, value, sizeof(value));
+        if (v != NULL && bit == USER_SETTING_ZIP_PASSWORD)
+            v = "(set, sealed)"; /* not even its sealed form on a terminal */
         printf("%-13s %s\n", user_settings_name(bit), v ? v : "(the admin's)");
     }
     printf("in effect:    hold %s, %u minutes%s\n", policy.enable ? "on" : "off",
@@ -64,6 +77,90 @@ static int user_show(const struct config *cfg, struct store *store, const char *
     return 0;
 }
 
+/* Reads the password: the first line of standard input.  0, or -1 (said). */
+static int read_password(char *out, size_t len)
+{
+    if (fgets(out, (int)len, stdin) == NULL) {
+        fprintf(stderr, "sendwatch: no password on standard input\n");
+        return -1;
+    }
+    out[strcspn(out, "\r\n")] = '\0';
+    size_t n = strlen(out);
+    bool ok = n >= 8 && n <= SECRET_PLAIN_MAX;
+    for (size_t i = 0; ok && i < n; i++)
+        ok = out[i] > 0x20 && out[i] < 0x7f;
+    if (!ok) {
+        /* Printable ASCII only: ZipCrypto and every unzip tool agree on those bytes. */
+        fprintf(stderr,
+                "sendwatch: a zip password is 8 to %d printable ASCII characters, "
+                "no spaces\n",
+                SECRET_PLAIN_MAX);
+        explicit_bzero(out, len);
+        return -1;
+    }
+    return 0;
+}
+
+/* "user password ADDRESS --hint TEXT | --remove". */
+static int user_password(const char *config_path, const char *key, int argc, char **argv)
+{
+    struct user_settings change = {0};
+    char err[1024], plain[SECRET_PLAIN_MAX + 8];
+    bool remove = argc == 4 && strcmp(argv[3], "--remove") == 0;
+    if (!remove && (argc != 5 || strcmp(argv[3], "--hint") != 0))
+        return usage();
+    if (!remove && user_settings_parse(&change, "zip_password_hint", argv[4], err,
+                                       sizeof(err)) < 0) {
+        fprintf(stderr, "sendwatch: %s\n", err);
+        return 2;
+    }
+    struct config *cfg = commands_load_config(config_path);
+    if (cfg == NULL)
+        return 1;
+    int status = 1;
+    struct token_key k;
+    if (!remove) {
+        if (token_key_load(cfg->web_key_file, &k, err, sizeof(err)) != 0) {
+            fprintf(stderr, "sendwatch: %s\n", err);
+            config_free(cfg);
+            return 1;
+        }
+        char sealed[SECRET_TEXT_MAX];
+        int rc = read_password(plain, sizeof(plain));
+        if (rc == 0)
+            rc = secret_seal(&k, plain, sealed, sizeof(sealed), err, sizeof(err));
+        explicit_bzero(plain, sizeof(plain));
+        explicit_bzero(&k, sizeof(k));
+        if (rc != 0 ||
+            user_settings_parse(&change, "zip_password", sealed, err, sizeof(err)) < 0) {
+            if (rc == 0)
+                fprintf(stderr, "sendwatch: %s\n", err);
+            config_free(cfg);
+            return 1;
+        }
+    }
+    struct store *store = commands_open_store(cfg, false);
+    if (store != NULL &&
+        user_settings_put(store, key, &change,
+                          USER_SETTING_ZIP_PASSWORD | USER_SETTING_ZIP_PASSWORD_HINT, err,
+                          sizeof(err)) != 0) {
+        fprintf(stderr, "sendwatch: %s\n", err);
+    } else if (store != NULL) {
+        printf("%s: %s%s\n", key,
+               remove ? "own zip password removed (a fresh one per message)"
+                      : "own zip password saved, sealed under web_key_file; password "
+                        "notices carry its hint",
+               cfg->user_password_allowed && cfg->user_settings_allowed
+                   ? ""
+                   : " (it counts once user_settings_allowed and user_password_allowed "
+                     "are yes)");
+        status = 0;
+    }
+    store_close(store);
+    config_free(cfg);
+    return status;
+}
+
 int command_user(const char *config_path, int argc, char **argv)
 {
     char err[1024], key[330];
@@ -72,6 +169,13 @@ int command_user(const char *config_path, int argc, char **argv)
 
     if (argc < 3)
         return usage();
+    if (strcmp(argv[1], "password") == 0) {
+        if (!user_settings_key(argv[2], key, sizeof(key))) {
+            fprintf(stderr, "sendwatch: \"%s\" is not a mail address\n", argv[2]);
+            return 2;
+        }
+        return user_password(config_path, key, argc, argv);
+    }
     bool show = strcmp(argv[1], "show") == 0, set = strcmp(argv[1], "set") == 0;
     if ((!show && !set) || (show && argc != 3) || (set && argc < 4))
         return usage();

@@ -110,7 +110,7 @@ int command_check(const char *config_path, int argc, char **argv)
     }
     encrypt_policy_free(policy);
     struct check_report report = {0};
-    if (preflight_milter(cfg, config_path, NULL, report_to_stderr, &report) == 0)
+    if (preflight_milter(cfg, config_path, NULL, report_to_stderr, &report, NULL) == 0)
         printf(
             "sendwatch-milter: would start (directories, socket and pid file places)\n");
     else

@@ -51,14 +51,22 @@ static int empty_dir(const char *dir)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char err[512] = "";
-    struct spool *message = spool_new(1 << 20, workdir), *body = spool_new(1 << 20, workdir);
+    struct spool *message = spool_new(1 << 20, workdir),
+                 *body = spool_new(1 << 20, workdir);
     if (message == NULL || body == NULL ||
         spool_write(message, data, size, err, sizeof(err)) != 0)
         abort();
-    struct rewrite_options o = {SEAL_AES256, SEAL_NAMES_UTF8, "fuzz-password",
-                                "attachments.zip", workdir, 1 << 20, NULL, NULL};
+    struct rewrite_options o = {SEAL_AES256,
+                                SEAL_NAMES_UTF8,
+                                "fuzz-password",
+                                "attachments.zip",
+                                workdir,
+                                1 << 20,
+                                NULL,
+                                NULL};
     struct rewrite_result r;
-    int rc = rewrite_seal(message, &o, choose_attachments, NULL, body, &r, err, sizeof(err));
+    int rc =
+        rewrite_seal(message, &o, choose_attachments, NULL, body, &r, err, sizeof(err));
     FUZZ_CHECK(rc == 0 || rc == 1 || rc == -1, "rc %d", rc);
     if (rc == 0)
         FUZZ_CHECK(r.sealed > 0 && r.zip_size > 0 && spool_size(body) > 0,

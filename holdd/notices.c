@@ -410,7 +410,8 @@ static int send_password_job(struct holdd *h, const char *key, const char *qid)
             .zip_name = r.zip_name,
             .files = (const char *const *)r.files,
             .nfiles = r.nfiles,
-            .password = r.password,
+            .password = r.own ? NULL : r.password,
+            .hint = r.own ? r.password : NULL, /* the job holds the hint only */
             .sent = r.sent,
         };
         if (strlen(r.to[i]) >= HELPER_ADDR_SIZE)

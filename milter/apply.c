@@ -10,6 +10,7 @@
 #include "hold.h"
 #include "log.h"
 #include "password_job.h"
+#include "secret.h"
 #include "quarantine.h"
 #include "queueid.h"
 
@@ -272,9 +273,10 @@ static size_t notice_addressees(const struct inspection *in,
  */
 static sfsistat apply_encrypt(SMFICTX *ctx, const struct config *cfg,
                               const struct encrypt_policy *policy,
+                              const struct token_key *password_key,
                               const struct apply_message *msg,
                               const struct inspection *in, struct encrypt_result *res,
-                              bool *sealed)
+                              bool *sealed, bool *own)
 {
     char err[512], reply[300];
     struct spool *body = spool_new(cfg->message_memory_limit, cfg->temp_dir);
@@ -298,8 +300,29 @@ static sfsistat apply_encrypt(SMFICTX *ctx, const struct config *cfg,
         log_error("%s: cannot encrypt: out of memory", msg->queue_id);
         return apply_tempfail(ctx);
     }
+    /* The sender's own password, where allowed: opened with the key read at
+     * start.  One that cannot be opened (no key, another key) is replaced by
+     * a fresh one, said: the notice then carries that password. */
+    char mine[SECRET_PLAIN_MAX + 1] = "";
+    *own = false;
+    if (in->own_password[0] != '\0') {
+        if (password_key == NULL)
+            log_warning(
+                "%s: encrypt: the sender's own password cannot be used (the key was "
+                "not loaded at start: restart the milter): a fresh one is made",
+                msg->queue_id);
+        else if (secret_open(password_key, in->own_password, mine, sizeof(mine), err,
+                             sizeof(err)) != 0)
+            log_warning("%s: encrypt: the sender's own password cannot be opened (%s): a "
+                        "fresh one is made",
+                        msg->queue_id, err);
+        else
+            *own = true;
+    }
+    req.password = *own ? mine : NULL;
     enum encrypt_outcome o =
         encrypt_message(policy, in->view, msg->spool, &req, body, res, err, sizeof(err));
+    password_wipe(mine, sizeof(mine));
     for (size_t i = 0; i < res->nleft; i++) {
         char shown[300];
         log_info("%s: encrypt: left as it was (an encrypted archive already): \"%s\"",
@@ -339,12 +362,12 @@ static sfsistat apply_encrypt(SMFICTX *ctx, const struct config *cfg,
             answer = apply_tempfail(ctx);
         } else {
             char zip[300];
-            log_info("%s: encrypt: %zu file(s) sealed into \"%s\", %llu bytes (%s), new "
-                     "size %llu%s",
+            log_info("%s: encrypt: %zu file(s) sealed into \"%s\", %llu bytes (%s, %s "
+                     "password), new size %llu%s",
                      msg->queue_id, res->nfiles,
                      log_escape(zip, sizeof(zip), res->zip_name, strlen(res->zip_name)),
                      (unsigned long long)res->zip_size, cfg->encrypt_method,
-                     (unsigned long long)size,
+                     *own ? "the sender's own" : "a fresh", (unsigned long long)size,
                      res->kept_utf8 ? ", some names kept in UTF-8 (no CP932 for them)"
                                     : "");
             *sealed = true;
@@ -375,20 +398,22 @@ static int apply_password_job(const struct config *cfg, struct store *store,
 
 /* Everything after the rules' refusals: seal, change recipients, hold, answer. */
 static sfsistat apply_delivery(SMFICTX *ctx, const struct config *cfg,
-                               const struct encrypt_policy *policy, struct store *store,
+                               const struct encrypt_policy *policy,
+                               const struct token_key *password_key, struct store *store,
                                const struct apply_message *msg,
                                const struct inspection *in)
 {
     const struct rules_verdict *v = &in->verdict;
     long hold = in->hold_seconds; /* the decision: rules, policy, sender (inspect.h) */
     struct encrypt_result sealed_as = {0};
-    bool sealed = false;
+    bool sealed = false, own = false;
     sfsistat answer = SMFIS_CONTINUE;
 
     if (in->encryption.encrypt && policy != NULL) {
         if (in->encryption.exempted > 0)
             log_info("%s: encrypt: %s", msg->queue_id, in->encryption.why);
-        answer = apply_encrypt(ctx, cfg, policy, msg, in, &sealed_as, &sealed);
+        answer = apply_encrypt(ctx, cfg, policy, password_key, msg, in, &sealed_as,
+                               &sealed, &own);
         if (answer != SMFIS_CONTINUE)
             goto done;
     }
@@ -431,7 +456,9 @@ static sfsistat apply_delivery(SMFICTX *ctx, const struct config *cfg,
         .files = sealed_as.files,
         .nfiles = sealed_as.nfiles,
         .zip_name = sealed_as.zip_name,
-        .password = sealed_as.password,
+        /* The sender's own password never goes in the job: its hint does. */
+        .password = own ? in->own_password_hint : sealed_as.password,
+        .own = own,
         .to = to,
         .nto = notice_addressees(in, msg, to),
     };
@@ -451,14 +478,15 @@ done:
 }
 
 sfsistat apply_verdict(SMFICTX *ctx, const struct config *cfg,
-                       const struct encrypt_policy *encryption, struct store *store,
+                       const struct encrypt_policy *encryption,
+                       const struct token_key *password_key, struct store *store,
                        const struct apply_message *msg, const struct inspection *in)
 {
     const struct rules_verdict *v = &in->verdict;
     char rules[512], actions[1024], subject[256], sender[300];
 
     if (v->nmatched == 0)
-        return apply_delivery(ctx, cfg, encryption, store, msg, in);
+        return apply_delivery(ctx, cfg, encryption, password_key, store, msg, in);
     inspect_describe_rules(v, rules, sizeof(rules));
     inspect_describe_actions(in, actions, sizeof(actions));
     const char *s = view_subject(in->view);
@@ -479,5 +507,5 @@ sfsistat apply_verdict(SMFICTX *ctx, const struct config *cfg,
         smfi_setreply(ctx, "451", "4.7.1", "sendwatch: message deferred by policy");
         return SMFIS_TEMPFAIL;
     }
-    return apply_delivery(ctx, cfg, encryption, store, msg, in);
+    return apply_delivery(ctx, cfg, encryption, password_key, store, msg, in);
 }

@@ -38,6 +38,7 @@ struct connection {
 };
 
 static struct store *callbacks_store;
+static const struct token_key *callbacks_password_key; /* NULL: not loaded */
 
 static void message_free(struct message *msg)
 {
@@ -353,8 +354,8 @@ static sfsistat callbacks_inspect(SMFICTX *ctx, struct message *msg, const char 
             .nrecipients = msg->nrecipients,
             .spool = msg->spool,
         };
-        verdict =
-            apply_verdict(ctx, cfg, msg->snap->encryption, callbacks_store, &am, &in);
+        verdict = apply_verdict(ctx, cfg, msg->snap->encryption, callbacks_password_key,
+                                callbacks_store, &am, &in);
     }
     inspect_free(&in);
     return verdict;
@@ -428,6 +429,11 @@ static sfsistat cb_close(SMFICTX *ctx)
 void callbacks_set_store(struct store *store)
 {
     callbacks_store = store;
+}
+
+void callbacks_set_password_key(const struct token_key *key)
+{
+    callbacks_password_key = key;
 }
 
 int callbacks_register(void)

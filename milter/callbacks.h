@@ -25,4 +25,12 @@ int callbacks_register(void);
 /* The state store the callbacks write to; set before smfi_main(). */
 void callbacks_set_store(struct store *store);
 
+/*
+ * The key that opens the senders' own zip passwords (loaded as root at
+ * start, with user_password_allowed); borrowed.  Without it such a
+ * password cannot be used and a fresh one is made instead, said in the log.
+ */
+struct token_key;
+void callbacks_set_password_key(const struct token_key *key);
+
 #endif

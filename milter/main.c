@@ -136,7 +136,10 @@ int main(int argc, char **argv)
     const char *pidfile_option = pidfile; /* for messages: -p, or the setting */
     if (pidfile == NULL)
         pidfile = cfg->milter_pid_file;
-    if (preflight_milter(cfg, config_path, pidfile_option, log_problem, NULL) != 0) {
+    /* Read as root: it opens the senders' own zip passwords (secret.h). */
+    static struct token_key password_key;
+    if (preflight_milter(cfg, config_path, pidfile_option, log_problem, NULL,
+                         &password_key) != 0) {
         log_error("not started: fix the above (sendwatch check says the same)");
         goto done;
     }
@@ -167,6 +170,8 @@ int main(int argc, char **argv)
         goto done;
     }
     callbacks_set_store(store);
+    if (cfg->user_password_allowed)
+        callbacks_set_password_key(&password_key);
     if (fdio_write_pidfile(pidfile) != 0)
         log_warning("cannot write pid file %s: %s", pidfile, strerror(errno));
 

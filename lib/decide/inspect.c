@@ -60,6 +60,7 @@ static int decide_encryption(const struct config *cfg, const struct encrypt_poli
     struct user_settings_encrypt mine;
     char why[512];
     memset(&in->encryption, 0, sizeof(in->encryption));
+    in->own_password[0] = in->own_password_hint[0] = '\0';
     snprintf(in->password_notice_to, sizeof(in->password_notice_to), "%s",
              cfg->password_notice_to);
     if (p == NULL || v->reject_text != NULL || v->tempfail ||
@@ -71,6 +72,9 @@ static int decide_encryption(const struct config *cfg, const struct encrypt_poli
     }
     snprintf(in->password_notice_to, sizeof(in->password_notice_to), "%s",
              mine.notice_to);
+    snprintf(in->own_password, sizeof(in->own_password), "%s", mine.zip_password);
+    snprintf(in->own_password_hint, sizeof(in->own_password_hint), "%s",
+             mine.zip_password_hint);
     size_t n = 0;
     const char **to = calloc(nrecipients + v->nforward + 1, sizeof(*to));
     if (to == NULL) {

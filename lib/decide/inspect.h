@@ -21,6 +21,7 @@
 #include "rules.h"
 #include "spool.h"
 #include "store.h"
+#include "user_settings.h"
 #include "view.h"
 
 /* Why a message is held. */
@@ -42,6 +43,10 @@ struct inspection {
      * message: the original ones and any a rule forwards to), and why. */
     struct encrypt_decision encryption;
     char password_notice_to[12]; /* who gets the password: the sender's or the admin's */
+    /* The sender's own zip password, sealed (secret.h), and its hint: "" when
+     * none or not allowed (user_password_allowed). */
+    char own_password[USER_SETTING_VALUE_MAX];
+    char own_password_hint[104];
 };
 
 /* "rule", "policy", "sender" or "none". */

@@ -126,7 +126,17 @@ enum encrypt_outcome encrypt_message(const struct encrypt_policy *p,
     enum encrypt_outcome rc;
 
     memset(out, 0, sizeof(*out));
-    if (password_new(out->password, cfg->password_length) != 0) {
+    if (req->password != NULL) {
+        size_t n = strlen(req->password);
+        if (n < PASSWORD_MIN || n > PASSWORD_MAX) {
+            errbuf_set(err, errlen,
+                       "the sender's own password is not %d to %d characters",
+                       PASSWORD_MIN, PASSWORD_MAX);
+            rc = ENCRYPT_FAILED;
+            goto done;
+        }
+        memcpy(out->password, req->password, n + 1);
+    } else if (password_new(out->password, cfg->password_length) != 0) {
         errbuf_set(err, errlen, "cannot make a password: the CSPRNG failed");
         rc = ENCRYPT_FAILED;
         goto done;

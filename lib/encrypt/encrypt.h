@@ -32,6 +32,8 @@ struct encrypt_request {
     time_t now;                  /* for {date} */
     void (*progress)(void *ctx); /* while the zip is written; may be NULL */
     void *progress_ctx;
+    const char *password; /* the sender's own (PASSWORD_MIN to PASSWORD_MAX
+                           * characters); NULL: a fresh one of password_length */
 };
 
 struct encrypt_result {

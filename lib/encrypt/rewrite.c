@@ -354,8 +354,9 @@ static bool same_content(GMimeObject *a, GMimeObject *b)
     if (sa == NULL || sb == NULL)
         return sa == sb;
     GByteArray *x = g_byte_array_new(), *y = g_byte_array_new();
+    /* An empty GByteArray has no data pointer: memcmp may not see NULL. */
     bool same = read_all(sa, x) && read_all(sb, y) && x->len == y->len &&
-                memcmp(x->data, y->data, x->len) == 0;
+                (x->len == 0 || memcmp(x->data, y->data, x->len) == 0);
     g_byte_array_unref(x);
     g_byte_array_unref(y);
     return same;

@@ -37,13 +37,13 @@ static const char *const notice_languages[] = {"ja", "en"};
 
 /* The header lines a template may have, and the placeholders each kind may use. */
 static const char *const template_headers[] = {"Subject", "External-Mark",
-                                               "No-Attachments"};
+                                               "No-Attachments", "Own-Password"};
 static const char *const hold_placeholders[] = {
     "subject", "sender",   "recipients",   "attachments", "deadline",
     "size",    "queue_id", "send_now_url", "delete_url",  NULL};
-static const char *const password_placeholders[] = {"subject",  "sender",   "recipients",
-                                                    "zip_name", "files",    "password",
-                                                    "sent",     "queue_id", NULL};
+static const char *const password_placeholders[] = {
+    "subject",  "sender", "recipients", "zip_name", "files",
+    "password", "hint",   "sent",       "queue_id", NULL};
 
 /* The kinds of notice: the file names' start, the placeholders they may use. */
 static const struct {
@@ -120,10 +120,11 @@ static bool parse_template(const char *path, const char *text, size_t len,
                 known || (strlen(template_headers[i]) == (size_t)(colon - l) &&
                           strncasecmp(l, template_headers[i], (size_t)(colon - l)) == 0);
         if (!known) {
-            errbuf_set(err, errlen,
-                       "%s:%u: expected a header line (Subject:, External-Mark:, "
-                       "No-Attachments:) or the blank line before the body",
-                       path, line);
+            errbuf_set(
+                err, errlen,
+                "%s:%u: expected a header line (Subject:, External-Mark:, "
+                "No-Attachments:, Own-Password:) or the blank line before the body",
+                path, line);
             return false;
         }
         l = end + 1;
@@ -414,14 +415,25 @@ char *notice_password_message(const struct config *cfg, const struct notice_temp
     struct tm tm;
     strftime(sent, sizeof(sent), "%Y-%m-%d %H:%M:%S %Z", localtime_r(&p->sent, &tm));
     char *subject = flat(p->subject), *sender = flat(p->sender), *zip = flat(p->zip_name);
-    char *password = flat(p->password);
+    /* The sender's own password never goes in a notice: its hint does. */
+    char *hint = flat(p->hint != NULL ? p->hint : "");
+    char *password = NULL;
+    if (p->hint != NULL) {
+        char *own = template_header(tmpl->head, "Own-Password");
+        const struct slot hint_slot[] = {{"hint", hint}};
+        password = fill(own != NULL ? own : "({hint})", hint_slot, 1);
+        free(own);
+    } else {
+        password = flat(p->password);
+    }
     const struct slot slots[] = {
         {"subject", subject},
         {"sender", sender},
         {"recipients", rcpts.data ? rcpts.data : ""},
         {"zip_name", zip},
         {"files", files.data ? files.data : ""},
-        {"password", password},
+        {"password", password ? password : ""},
+        {"hint", hint},
         {"sent", sent},
         {"queue_id", p->queue_id},
     };
@@ -442,6 +454,7 @@ char *notice_password_message(const struct config *cfg, const struct notice_temp
     free(sender);
     free(zip);
     password_free_text(password);
+    free(hint);
     buf_free(&rcpts);
     buf_free(&files);
     free(subject_tmpl);

@@ -8,11 +8,13 @@
  * once at start: header lines, a blank line, then the body.
  * Template headers: "Subject:" (the notice's subject; {subject} is the
  * mail's), "External-Mark:" (put after recipients outside
- * internal_domains), "No-Attachments:" (hold: shown when there are none).
+ * internal_domains), "No-Attachments:" (hold: shown when there are none),
+ * "Own-Password:" (password: what {password} says when the sender chose
+ * the password, with {hint}).
  * Placeholders in the hold notice: {subject} {sender} {recipients}
  * {attachments} {deadline} {size} {queue_id} {send_now_url} {delete_url};
  * in the password notice: {subject} {sender} {recipients} {zip_name}
- * {files} {password} {sent} {queue_id}.
+ * {files} {password} {hint} {sent} {queue_id}.
  *
  * The message itself is made by GMime: the subject RFC 2047-encoded, the
  * body UTF-8 in base64, From/To as proper mailboxes.  Values from the held
@@ -57,7 +59,10 @@ struct notice_password {
     const char *const *files;
     size_t nfiles;
     const char *password;
-    time_t sent; /* when the mail left (its release, or its acceptance) */
+    const char *hint; /* non-NULL: the zip has the sender's own password, which the
+                       * notice never carries: {password} says the Own-Password:
+                       * header's text, with {hint} this */
+    time_t sent;      /* when the mail left (its release, or its acceptance) */
 };
 
 /* The templates of every kind and language, read and checked. */

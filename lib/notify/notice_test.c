@@ -101,7 +101,8 @@ static const struct {
      "{attachments} {deadline} {size} {queue_id} {send_now_url} {delete_url})"},
     {"Subject: {subjct}\n\nbody\n", ":1: unknown placeholder {subjct}"},
     {"Subject: x\nBcc: someone@example.com\n\nbody\n",
-     ":2: expected a header line (Subject:, External-Mark:, No-Attachments:) or the "
+     ":2: expected a header line (Subject:, External-Mark:, No-Attachments:, "
+     "Own-Password:) or the "
      "blank "
      "line before the body"},
     {"Subject: x\nbody without a blank line\n", ": no blank line after its header lines"},
@@ -172,7 +173,8 @@ static void test_password_message(void **state)
     assert_null(load());
     assert_non_null(strstr(err, "password-notice.en.txt:3: unknown placeholder "
                                 "{send_now_url} (known: {subject} {sender} {recipients} "
-                                "{zip_name} {files} {password} {sent} {queue_id})"));
+                                "{zip_name} {files} {password} {hint} {sent} "
+                                "{queue_id})"));
     write_kind("password-notice", "en", good_password);
     struct notice_templates *ts = load();
     assert_non_null(ts);
@@ -209,6 +211,20 @@ static void test_password_message(void **state)
     assert_non_null(
         strstr(text, "  bob@partner.example (external)\n  carol@corp.example\n"));
     assert_non_null(strstr(text, "Password: Xk7pQ2mR9tWz\n"));
+    g_free(text);
+    g_free(body);
+    free(m);
+    /* The sender's own password: the hint, never a password, and the template's
+     * Own-Password text (here the default, absent from the template). */
+    p.password = NULL;
+    p.hint = "いつもの\r\nBcc: x";
+    m = notice_password_message(cfg, ts, &p, err, sizeof(err));
+    assert_non_null(m);
+    b64 = strstr(m, "\n\n");
+    body = g_base64_decode(b64 + 2, &n);
+    text = g_strndup((const gchar *)body, n);
+    assert_non_null(strstr(text, "Password: (いつもの  Bcc: x)\n"));
+    assert_null(strstr(text, "Xk7pQ2mR9tWz"));
     g_free(text);
     g_free(body);
     free(m);

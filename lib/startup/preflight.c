@@ -232,24 +232,6 @@ struct files *preflight_files(const struct config *cfg, const char *config_path,
     return fs;
 }
 
-int preflight_milter(const struct config *cfg, const char *config_path,
-                     const char *pidfile, preflight_report report, void *ctx)
-{
-    struct preflight p = {cfg, report, ctx, 0, false};
-    if (!check_run_user(&p))
-        return p.fatal;
-    check_read_as_root(&p, "config", config_path);
-    check_dir(&p, "state_dir", cfg->state_dir, R_OK | W_OK | X_OK);
-    check_dir(&p, "temp_dir", cfg->temp_dir, W_OK | X_OK);
-    check_dir(&p, "quarantine_dir", cfg->quarantine_dir, W_OK | X_OK);
-    if (strncmp(cfg->milter_socket, "unix:", 5) == 0 ||
-        strncmp(cfg->milter_socket, "local:", 6) == 0)
-        check_parent(&p, "milter_socket", strchr(cfg->milter_socket, ':') + 1);
-    check_parent(&p, pidfile ? "-p" : "milter_pid_file",
-                 pidfile ? pidfile : cfg->milter_pid_file);
-    return p.fatal;
-}
-
 /* SETTING's PATH: a program root will run - executable, and out of run_user's reach. */
 static void check_root_program(struct preflight *p, const char *setting, const char *path)
 {
@@ -281,6 +263,27 @@ static void check_key(struct preflight *p, struct token_key *out)
     if (out != NULL)
         *out = key;
     OPENSSL_cleanse(&key, sizeof(key));
+}
+
+int preflight_milter(const struct config *cfg, const char *config_path,
+                     const char *pidfile, preflight_report report, void *ctx,
+                     struct token_key *key)
+{
+    struct preflight p = {cfg, report, ctx, 0, false};
+    if (!check_run_user(&p))
+        return p.fatal;
+    check_read_as_root(&p, "config", config_path);
+    check_dir(&p, "state_dir", cfg->state_dir, R_OK | W_OK | X_OK);
+    check_dir(&p, "temp_dir", cfg->temp_dir, W_OK | X_OK);
+    check_dir(&p, "quarantine_dir", cfg->quarantine_dir, W_OK | X_OK);
+    if (strncmp(cfg->milter_socket, "unix:", 5) == 0 ||
+        strncmp(cfg->milter_socket, "local:", 6) == 0)
+        check_parent(&p, "milter_socket", strchr(cfg->milter_socket, ':') + 1);
+    check_parent(&p, pidfile ? "-p" : "milter_pid_file",
+                 pidfile ? pidfile : cfg->milter_pid_file);
+    if (cfg->user_password_allowed)
+        check_key(&p, key);
+    return p.fatal;
 }
 
 int preflight_holdd(const struct config *cfg, const char *config_path,

@@ -64,6 +64,7 @@ int password_job_add(struct store_txn *t, const struct password_job *j, bool hel
         record_add(r, "zip", j->zip_name) == 0 && add_all(r, "to", j->to, j->nto) &&
         record_add(r, "created", created) == 0 &&
         (held || record_add(r, "sent", created) == 0) &&
+        (!j->own || record_add(r, "own", "yes") == 0) &&
         record_add(r, "password", j->password) == 0;
     int rc = -1;
     if (!ok)
@@ -168,6 +169,9 @@ int password_job_get(struct store *st, const char *key, struct password_job_reco
     char *created = record_get(data, len, "created", 0);
     char *sent = record_get(data, len, "sent", 0);
     char *attempts = record_get(data, len, "attempts", 0);
+    char *own = record_get(data, len, "own", 0);
+    r->own = own != NULL && strcmp(own, "yes") == 0;
+    free(own);
     r->queue_id = record_get(data, len, "queue_id", 0);
     r->sender = record_get(data, len, "sender", 0);
     r->subject = record_get(data, len, "subject", 0);
@@ -229,6 +233,7 @@ int password_job_outcome(struct store_txn *t, const char *key,
     ok = ok && record_add(rec, "created", created) == 0 &&
          record_add(rec, "sent", sent) == 0 && record_add(rec, "attempts", count) == 0 &&
          record_add(rec, "error", why ? why : "not sent") == 0 &&
+         (!r->own || record_add(rec, "own", "yes") == 0) &&
          record_add(rec, "password", r->password) == 0; /* last: see password_job_add */
     int rc = -1;
     if (!ok)

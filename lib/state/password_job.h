@@ -46,7 +46,8 @@ struct password_job {
     char *const *files; /* the names in the zip */
     size_t nfiles;
     const char *zip_name;
-    const char *password;
+    const char *password;  /* or, when OWN, the hint of the sender's own password */
+    bool own;              /* the sender's own password: the job keeps its hint only */
     const char *const *to; /* who gets the notice */
     size_t nto;
 };
@@ -75,7 +76,8 @@ int password_job_settle(struct store_txn *t, const char *queue_id, bool released
 
 /* A job as stored, decoded; strings malloc'ed (password_job_record_clear()). */
 struct password_job_record {
-    char *queue_id, *sender, *subject, *zip_name, *password;
+    char *queue_id, *sender, *subject, *zip_name, *password; /* password: or the hint */
+    bool own; /* the sender's own password: PASSWORD is its hint */
     char **recipients;
     size_t nrecipients;
     char **files;

@@ -32,6 +32,8 @@ static const struct {
     {USER_SETTING_HOLD_MINUTES, "hold_minutes"},
     {USER_SETTING_ENCRYPT_ENABLE, "encrypt_enable"},
     {USER_SETTING_PASSWORD_NOTICE_TO, "password_notice_to"},
+    {USER_SETTING_ZIP_PASSWORD, "zip_password"},
+    {USER_SETTING_ZIP_PASSWORD_HINT, "zip_password_hint"},
 };
 #define USER_NSETTINGS (sizeof(user_settings_table) / sizeof(*user_settings_table))
 
@@ -42,7 +44,7 @@ static void user_setting_unknown(char *err, size_t errlen, const char *name)
 {
     errbuf_set(err, errlen,
                "unknown setting \"%s\" (hold_enable, hold_minutes, encrypt_enable, "
-               "password_notice_to)",
+               "password_notice_to, zip_password, zip_password_hint)",
                name);
 }
 
@@ -51,6 +53,34 @@ int user_settings_check(const char *name, const char *value, char *err, size_t e
     if (strcmp(name, "hold_enable") == 0 || strcmp(name, "encrypt_enable") == 0) {
         if (strcmp(value, "yes") != 0 && strcmp(value, "no") != 0) {
             errbuf_set(err, errlen, "%s must be yes or no", name);
+            return -1;
+        }
+        return 0;
+    }
+    if (strcmp(name, "zip_password") == 0) {
+        /* Its sealed form only (secret.h): the plain password never gets here. */
+        size_t n = strlen(value);
+        bool ok = n > 3 && n < USER_SETTING_VALUE_MAX && strncmp(value, "s1.", 3) == 0;
+        for (size_t i = 3; ok && i < n; i++)
+            ok = strchr(
+                     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=",
+                     value[i]) != NULL;
+        if (!ok) {
+            errbuf_set(err, errlen,
+                       "zip_password must be set with \"sendwatch user "
+                       "password\", which seals it");
+            return -1;
+        }
+        return 0;
+    }
+    if (strcmp(name, "zip_password_hint") == 0) {
+        size_t n = strlen(value);
+        bool ok = n >= 1 && n <= 100;
+        for (size_t i = 0; ok && i < n; i++)
+            ok = (unsigned char)value[i] >= 0x20 && value[i] != 0x7f;
+        if (!ok) {
+            errbuf_set(err, errlen,
+                       "zip_password_hint must be 1 to 100 bytes of text, one line");
             return -1;
         }
         return 0;
@@ -100,8 +130,12 @@ int user_settings_parse(struct user_settings *s, const char *name, const char *v
         s->hold_minutes = (unsigned)strtoul(value, NULL, 10);
     else if (bit == USER_SETTING_ENCRYPT_ENABLE)
         s->encrypt_enable = strcmp(value, "yes") == 0;
-    else
+    else if (bit == USER_SETTING_PASSWORD_NOTICE_TO)
         snprintf(s->password_notice_to, sizeof(s->password_notice_to), "%s", value);
+    else if (bit == USER_SETTING_ZIP_PASSWORD)
+        snprintf(s->zip_password, sizeof(s->zip_password), "%s", value);
+    else
+        snprintf(s->zip_password_hint, sizeof(s->zip_password_hint), "%s", value);
     s->set |= bit;
     return (int)bit;
 }
@@ -127,6 +161,10 @@ const char *user_settings_value(const struct user_settings *s, enum user_setting
         snprintf(buf, len, "%s", s->encrypt_enable ? "yes" : "no");
     else if (setting == USER_SETTING_PASSWORD_NOTICE_TO)
         snprintf(buf, len, "%s", s->password_notice_to);
+    else if (setting == USER_SETTING_ZIP_PASSWORD)
+        snprintf(buf, len, "%s", s->zip_password);
+    else if (setting == USER_SETTING_ZIP_PASSWORD_HINT)
+        snprintf(buf, len, "%s", s->zip_password_hint);
     else
         return NULL;
     return buf;
@@ -191,7 +229,7 @@ int user_settings_put(struct store *st, const char *address,
                       const struct user_settings *s, unsigned which, char *err,
                       size_t errlen)
 {
-    char key[USER_KEY_MAX], values[USER_NSETTINGS][16];
+    char key[USER_KEY_MAX], values[USER_NSETTINGS][USER_SETTING_VALUE_MAX];
     const char *drop[USER_NSETTINGS + 1];
     size_t ndrop = 0;
 
@@ -345,9 +383,9 @@ int user_settings_encrypt_policy(const struct config *cfg, struct store *st,
 {
     struct user_settings s;
 
+    memset(out, 0, sizeof(*out));
     out->enable = cfg->encrypt_attachments;
     snprintf(out->notice_to, sizeof(out->notice_to), "%s", cfg->password_notice_to);
-    out->from_user = false;
     if (!cfg->user_settings_allowed || st == NULL)
         return 0;
     if (user_settings_get(st, sender, &s, err, errlen) < 0)
@@ -359,6 +397,14 @@ int user_settings_encrypt_policy(const struct config *cfg, struct store *st,
     if (s.set & USER_SETTING_PASSWORD_NOTICE_TO) {
         snprintf(out->notice_to, sizeof(out->notice_to), "%s", s.password_notice_to);
         out->from_user = true;
+    }
+    /* A password of one's own counts only with its hint: the notice carries
+     * the hint, and without one the recipient would have nothing. */
+    if (cfg->user_password_allowed && (s.set & USER_SETTING_ZIP_PASSWORD) &&
+        (s.set & USER_SETTING_ZIP_PASSWORD_HINT)) {
+        snprintf(out->zip_password, sizeof(out->zip_password), "%s", s.zip_password);
+        snprintf(out->zip_password_hint, sizeof(out->zip_password_hint), "%s",
+                 s.zip_password_hint);
     }
     return 0;
 }

@@ -5,7 +5,8 @@
  * Kept in LMDB ("users", keyed by the lower-case address) as a record
  * (record module) with any of: hold_enable (yes|no), hold_minutes (1-60),
  * encrypt_enable (yes|no: the sender's encrypt_attachments),
- * password_notice_to (sender|recipients|both).
+ * password_notice_to (sender|recipients|both), zip_password (sealed, see
+ * secret.h) and zip_password_hint (1 to 100 bytes of text).
  * Only this module reads or writes those records: callers see a struct
  * user_settings.  A setting a user has not made falls back to the admin's.
  * The admin's hold_scope and the rules' hold actions always apply.
@@ -38,8 +39,13 @@ enum user_setting {
     USER_SETTING_HOLD_MINUTES = 1u << 1,
     USER_SETTING_ENCRYPT_ENABLE = 1u << 2,
     USER_SETTING_PASSWORD_NOTICE_TO = 1u << 3,
+    USER_SETTING_ZIP_PASSWORD = 1u << 4,
+    USER_SETTING_ZIP_PASSWORD_HINT = 1u << 5,
 };
-#define USER_SETTINGS_ALL 0xfu
+#define USER_SETTINGS_ALL 0x3fu
+
+/* The longest value of a setting, NUL included (a sealed zip password). */
+#define USER_SETTING_VALUE_MAX 160
 
 /* A sender's own settings. */
 struct user_settings {
@@ -48,6 +54,11 @@ struct user_settings {
     unsigned hold_minutes;       /* 1-60, when set has USER_SETTING_HOLD_MINUTES */
     bool encrypt_enable;         /* when set has USER_SETTING_ENCRYPT_ENABLE */
     char password_notice_to[12]; /* "sender", "recipients", "both" (..._NOTICE_TO) */
+    /* The sender's own zip password, sealed under the key file (secret.h:
+     * "s1." and base64; only "sendwatch user password" writes it), and the
+     * hint the password notice carries instead of it. */
+    char zip_password[USER_SETTING_VALUE_MAX];
+    char zip_password_hint[104];
     /* What get and foreach could not read (put ignores both): */
     unsigned ignored; /* USER_SETTING_* stored with a value refused (edited by hand) */
     bool unreadable;  /* get: the stored record is of another version or damaged */
@@ -139,6 +150,10 @@ struct user_settings_encrypt {
     bool enable;        /* encrypt_attachments, the sender's or the admin's */
     char notice_to[12]; /* password_notice_to, the sender's or the admin's */
     bool from_user;     /* the sender's own settings decided either */
+    /* With user_password_allowed: the sender's own sealed password and its
+     * hint ("" when none, or not allowed). */
+    char zip_password[USER_SETTING_VALUE_MAX];
+    char zip_password_hint[104];
 };
 
 /*

@@ -47,9 +47,21 @@ static const struct {
     {"password_notice_to", "recipients", NULL},
     {"password_notice_to", "everyone",
      "password_notice_to must be sender, recipients or both"},
+    /* Only the sealed form (secret.h) is a zip_password: never the password. */
+    {"zip_password", "s1.AAAABBBBCCCC+/==", NULL},
+    {"zip_password", "hunter22",
+     "zip_password must be set with \"sendwatch user password\", which seals it"},
+    {"zip_password", "s1.a b",
+     "zip_password must be set with \"sendwatch user password\", "
+     "which seals it"},
+    {"zip_password_hint", "いつもの合言葉", NULL},
+    {"zip_password_hint", "",
+     "zip_password_hint must be 1 to 100 bytes of text, one line"},
+    {"zip_password_hint", "a\nb",
+     "zip_password_hint must be 1 to 100 bytes of text, one line"},
     {"language", "ja",
      "unknown setting \"language\" (hold_enable, hold_minutes, encrypt_enable, "
-     "password_notice_to)"},
+     "password_notice_to, zip_password, zip_password_hint)"},
 };
 
 static void test_checks(void **state)
@@ -250,7 +262,9 @@ static void test_put_refuses(void **state)
                                  .hold_enable = true,
                                  .hold_minutes = 9,
                                  .encrypt_enable = true,
-                                 .password_notice_to = "both"};
+                                 .password_notice_to = "both",
+                                 .zip_password = "s1.AAAA",
+                                 .zip_password_hint = "h"};
     assert_int_equal(user_settings_put(st, "dave@corp.example", &good, USER_SETTINGS_ALL,
                                        err, sizeof(err)),
                      0);
@@ -292,10 +306,10 @@ static void test_put_refuses(void **state)
         {"hold_enable", "on", "hold_enable must be yes or no"},
         {"color", "blue",
          "unknown setting \"color\" (hold_enable, hold_minutes, encrypt_enable, "
-         "password_notice_to)"},
+         "password_notice_to, zip_password, zip_password_hint)"},
         {"color", NULL,
          "unknown setting \"color\" (hold_enable, hold_minutes, encrypt_enable, "
-         "password_notice_to)"},
+         "password_notice_to, zip_password, zip_password_hint)"},
     };
     for (size_t i = 0; i < sizeof(parses) / sizeof(*parses); i++) {
         struct user_settings s = {0};

@@ -99,6 +99,7 @@ static const struct config_param config_params[] = {
     PARAM(encrypt_domains_file, CONFIG_OPTIONAL_PATH, ""),
     UINT_PARAM(password_length, "12", 8, 64),
     CHOICE_PARAM(password_notice_to, "sender", notice_targets),
+    PARAM(user_password_allowed, CONFIG_BOOL, "no"),
 };
 
 #define CONFIG_NPARAMS (sizeof(config_params) / sizeof(config_params[0]))

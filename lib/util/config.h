@@ -67,6 +67,9 @@ struct config {
     char *encrypt_domains_file;      /* "DOMAIN encrypt|none" lines; "" for none */
     unsigned password_length;        /* characters of a generated password, 8-64 */
     char *password_notice_to;        /* "sender", "recipients" or "both" */
+    bool user_password_allowed;      /* senders may keep a zip password of their
+                                      * own (with user_settings_allowed; the notice
+                                      * then carries their hint, not the password) */
     char *source;                    /* the file this came from, for messages */
 };
 

@@ -370,5 +370,46 @@ class EncryptHeld(EncryptBase):
         self.assertEqual(self.notices(qid), [])
 
 
+class EncryptOwnPassword(EncryptBase):
+    CONFIG = {"user_settings_allowed": "yes", "user_password_allowed": "yes"}
+    PASSWORD = "Tokyo-2026!pass"
+
+    def test_the_senders_own_password_and_only_its_hint_in_the_notice(self):
+        r = self.stack.sendwatch("user", "password", SENDER, "--hint", "いつもの合言葉",
+                                 stdin=self.PASSWORD + "\n")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertNotIn(self.PASSWORD, r.stdout + r.stderr)
+        r = self.stack.sendwatch("user", "show", SENDER)
+        self.assertIn("zip_password  (set, sealed)", r.stdout)
+        self.assertIn("zip_password_hint いつもの合言葉", r.stdout)
+        # Only "user password" writes one; a plain one through "user set" is refused.
+        r = self.stack.sendwatch("user", "set", SENDER, "zip_password=hunter22")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("zip_password must be set with", r.stderr)
+        qid = self.send("own password quote")
+        got = self.delivered("own password quote")
+        files, _ = self.extract(self.zip_of(got).get_payload(decode=True), self.PASSWORD)
+        self.assertEqual(files["顧客リスト.csv"], CSV)
+        body = self.password_notice(qid).message.get_content()
+        self.assertIn("送信者が決めたパスワードです（ヒント: いつもの合言葉）", body)
+        self.assertNotIn(self.PASSWORD, body)
+        self.assertIn("the sender's own password", self.stack.milter.log_text())
+        # Nowhere in clear: not in the logs, not in the state store's file.
+        for log in (self.stack.milter.log_text(), self.stack.holdd.log_text()):
+            self.assertNotIn(self.PASSWORD, log)
+        with open(os.path.join(self.stack.workdir, "state", "data.mdb"), "rb") as f:
+            self.assertNotIn(self.PASSWORD.encode(), f.read())
+        # Removed: a fresh password per message again.
+        r = self.stack.sendwatch("user", "password", SENDER, "--remove")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        qid = self.send("fresh again quote")
+        body = self.password_notice(qid).message.get_content()
+        fresh = re.search(r"パスワード: (\S+)", body).group(1)
+        self.assertNotEqual(fresh, self.PASSWORD)
+        files, _ = self.extract(self.zip_of(self.delivered("fresh again quote"))
+                                .get_payload(decode=True), fresh)
+        self.assertEqual(files["plan.pdf"], PDF)
+
+
 if __name__ == "__main__":
     swtest.main()

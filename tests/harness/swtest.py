@@ -921,11 +921,11 @@ class Stack:
             f.write(text)
         os.chmod(path, 0o644)
 
-    def sendwatch(self, *args):
-        """Runs the sendwatch command with this stack's config."""
+    def sendwatch(self, *args, stdin=None):
+        """Runs the sendwatch command with this stack's config (STDIN: its input)."""
         return subprocess.run([binary("sendwatch"), "-c", self.config_path] + list(args),
                               capture_output=True, text=True, encoding="utf-8",
-                              errors="replace", timeout=120)
+                              errors="replace", timeout=120, input=stdin)
 
     def delivered(self):
         """The sink's messages that Postfix has logged as sent.
