@@ -15,9 +15,12 @@
  * its hint; it counts with user_password_allowed = yes.  They count only with
  * user_settings_allowed = yes.  Run as root it first becomes run_user.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
+#include <unistd.h>
 
 #include "commands.h"
 #include "privilege.h"
@@ -77,23 +80,43 @@ static int user_show(const struct config *cfg, struct store *store, const char *
     return 0;
 }
 
-/* Reads the password: the first line of standard input.  0, or -1 (said). */
+/*
+ * Reads the password: the first line of standard input, byte by byte with
+ * read(2) (no stdio buffer keeps a copy) and, from a terminal, without
+ * echo.  0, or -1 (said).
+ */
 static int read_password(char *out, size_t len)
 {
-    if (fgets(out, (int)len, stdin) == NULL) {
-        fprintf(stderr, "sendwatch: no password on standard input\n");
-        return -1;
+    struct termios saved, quiet;
+    bool tty = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved) == 0;
+    if (tty) {
+        quiet = saved;
+        quiet.c_lflag &= ~(tcflag_t)ECHO;
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+        fputs("password: ", stderr);
     }
-    out[strcspn(out, "\r\n")] = '\0';
-    size_t n = strlen(out);
+    size_t n = 0;
+    char c;
+    ssize_t got;
+    while ((got = read(STDIN_FILENO, &c, 1)) == 1 && c != '\n' && n + 1 < len)
+        out[n++] = c;
+    while (n > 0 && out[n - 1] == '\r')
+        n--;
+    out[n] = '\0';
+    c = '\0';
+    if (tty) {
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved);
+        fputc('\n', stderr);
+    }
     bool ok = n >= 8 && n <= SECRET_PLAIN_MAX;
     for (size_t i = 0; ok && i < n; i++)
         ok = out[i] > 0x20 && out[i] < 0x7f;
     if (!ok) {
         /* Printable ASCII only: ZipCrypto and every unzip tool agree on those bytes. */
         fprintf(stderr,
-                "sendwatch: a zip password is 8 to %d printable ASCII characters, "
-                "no spaces\n",
+                "sendwatch: %s: a zip password is 8 to %d printable ASCII characters, "
+                "no spaces, on one line of standard input\n",
+                n == 0 && got <= 0 ? "no password" : "not a usable password",
                 SECRET_PLAIN_MAX);
         explicit_bzero(out, len);
         return -1;
@@ -118,23 +141,40 @@ static int user_password(const char *config_path, const char *key, int argc, cha
     if (cfg == NULL)
         return 1;
     int status = 1;
-    struct token_key k;
     if (!remove) {
-        if (token_key_load(cfg->web_key_file, &k, err, sizeof(err)) != 0) {
-            fprintf(stderr, "sendwatch: %s\n", err);
+        /* The key as the milter accepts it: root's or run_user's, 0600. */
+        struct token_key file_key;
+        struct secret_key k;
+        uid_t owner = geteuid();
+        gid_t group;
+        err[0] = '\0';
+        if (privilege_lookup(cfg->run_user, &owner, &group, err, sizeof(err)) != 0)
+            owner = geteuid();
+        err[0] = '\0';
+        if (token_key_load_owned(cfg->web_key_file, owner, &file_key, err, sizeof(err)) !=
+                0 ||
+            secret_key_derive(&file_key, &k) != 0) {
+            explicit_bzero(&file_key, sizeof(file_key));
+            fprintf(stderr, "sendwatch: %s\n", err[0] ? err : "cannot derive the key");
             config_free(cfg);
             return 1;
         }
+        explicit_bzero(&file_key, sizeof(file_key));
         char sealed[SECRET_TEXT_MAX];
         int rc = read_password(plain, sizeof(plain));
-        if (rc == 0)
-            rc = secret_seal(&k, plain, sealed, sizeof(sealed), err, sizeof(err));
+        if (rc == 0 &&
+            secret_seal(&k, key, plain, sealed, sizeof(sealed), err, sizeof(err)) != 0) {
+            fprintf(stderr, "sendwatch: %s\n", err);
+            rc = -1;
+        }
         explicit_bzero(plain, sizeof(plain));
         explicit_bzero(&k, sizeof(k));
-        if (rc != 0 ||
+        if (rc == 0 &&
             user_settings_parse(&change, "zip_password", sealed, err, sizeof(err)) < 0) {
-            if (rc == 0)
-                fprintf(stderr, "sendwatch: %s\n", err);
+            fprintf(stderr, "sendwatch: %s\n", err);
+            rc = -1;
+        }
+        if (rc != 0) {
             config_free(cfg);
             return 1;
         }

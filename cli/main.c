@@ -159,7 +159,9 @@ static const struct command {
     {"key", "new: make web_key_file, the key that signs the links in notices",
      command_key},
     {"token", "verify URL: is a link from a notice genuine, and for what", command_token},
-    {"user", "show ADDRESS | set ADDRESS NAME=VALUE...: a sender's own hold settings",
+    {"user",
+     "show ADDRESS | set ADDRESS NAME=VALUE... | password ADDRESS --hint TEXT|--remove: "
+     "a sender's own settings",
      command_user},
 };
 

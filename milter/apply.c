@@ -273,7 +273,7 @@ static size_t notice_addressees(const struct inspection *in,
  */
 static sfsistat apply_encrypt(SMFICTX *ctx, const struct config *cfg,
                               const struct encrypt_policy *policy,
-                              const struct token_key *password_key,
+                              const struct secret_key *password_key,
                               const struct apply_message *msg,
                               const struct inspection *in, struct encrypt_result *res,
                               bool *sealed, bool *own)
@@ -303,16 +303,18 @@ static sfsistat apply_encrypt(SMFICTX *ctx, const struct config *cfg,
     /* The sender's own password, where allowed: opened with the key read at
      * start.  One that cannot be opened (no key, another key) is replaced by
      * a fresh one, said: the notice then carries that password. */
-    char mine[SECRET_PLAIN_MAX + 1] = "";
+    char mine[SECRET_PLAIN_MAX + 1] = "", context[330]; /* sealed for the sender */
     *own = false;
+    snprintf(err, sizeof(err), "the sender's address is no key");
     if (in->own_password[0] != '\0') {
         if (password_key == NULL)
             log_warning(
                 "%s: encrypt: the sender's own password cannot be used (the key was "
                 "not loaded at start: restart the milter): a fresh one is made",
                 msg->queue_id);
-        else if (secret_open(password_key, in->own_password, mine, sizeof(mine), err,
-                             sizeof(err)) != 0)
+        else if (!user_settings_key(msg->sender, context, sizeof(context)) ||
+                 secret_open(password_key, context, in->own_password, mine, sizeof(mine),
+                             err, sizeof(err)) != 0)
             log_warning("%s: encrypt: the sender's own password cannot be opened (%s): a "
                         "fresh one is made",
                         msg->queue_id, err);
@@ -399,7 +401,7 @@ static int apply_password_job(const struct config *cfg, struct store *store,
 /* Everything after the rules' refusals: seal, change recipients, hold, answer. */
 static sfsistat apply_delivery(SMFICTX *ctx, const struct config *cfg,
                                const struct encrypt_policy *policy,
-                               const struct token_key *password_key, struct store *store,
+                               const struct secret_key *password_key, struct store *store,
                                const struct apply_message *msg,
                                const struct inspection *in)
 {
@@ -479,7 +481,7 @@ done:
 
 sfsistat apply_verdict(SMFICTX *ctx, const struct config *cfg,
                        const struct encrypt_policy *encryption,
-                       const struct token_key *password_key, struct store *store,
+                       const struct secret_key *password_key, struct store *store,
                        const struct apply_message *msg, const struct inspection *in)
 {
     const struct rules_verdict *v = &in->verdict;

@@ -35,10 +35,10 @@ struct apply_message {
 
 /* Returns the libmilter answer for the message. */
 /* PASSWORD_KEY opens senders' own zip passwords (secret.h); NULL: not loaded. */
-struct token_key;
+struct secret_key;
 sfsistat apply_verdict(SMFICTX *ctx, const struct config *cfg,
                        const struct encrypt_policy *encryption,
-                       const struct token_key *password_key, struct store *store,
+                       const struct secret_key *password_key, struct store *store,
                        const struct apply_message *msg, const struct inspection *in);
 
 #endif

@@ -38,7 +38,7 @@ struct connection {
 };
 
 static struct store *callbacks_store;
-static const struct token_key *callbacks_password_key; /* NULL: not loaded */
+static const struct secret_key *callbacks_password_key; /* NULL: not loaded */
 
 static void message_free(struct message *msg)
 {
@@ -431,7 +431,7 @@ void callbacks_set_store(struct store *store)
     callbacks_store = store;
 }
 
-void callbacks_set_password_key(const struct token_key *key)
+void callbacks_set_password_key(const struct secret_key *key)
 {
     callbacks_password_key = key;
 }

@@ -30,7 +30,7 @@ void callbacks_set_store(struct store *store);
  * start, with user_password_allowed); borrowed.  Without it such a
  * password cannot be used and a fresh one is made instead, said in the log.
  */
-struct token_key;
-void callbacks_set_password_key(const struct token_key *key);
+struct secret_key;
+void callbacks_set_password_key(const struct secret_key *key);
 
 #endif

@@ -26,6 +26,7 @@
 #include "fdio.h"
 #include "log.h"
 #include "preflight.h"
+#include "secret.h"
 #include "privilege.h"
 #include "snapshot.h"
 #include "store.h"
@@ -136,10 +137,19 @@ int main(int argc, char **argv)
     const char *pidfile_option = pidfile; /* for messages: -p, or the setting */
     if (pidfile == NULL)
         pidfile = cfg->milter_pid_file;
-    /* Read as root: it opens the senders' own zip passwords (secret.h). */
-    static struct token_key password_key;
-    if (preflight_milter(cfg, config_path, pidfile_option, log_problem, NULL,
-                         &password_key) != 0) {
+    /* Read as root; only the key derived from it, which opens the senders'
+     * own zip passwords, is kept (secret.h): never the one that signs links. */
+    static struct secret_key password_key;
+    struct token_key file_key = {.len = 0};
+    int fatal =
+        preflight_milter(cfg, config_path, pidfile_option, log_problem, NULL, &file_key);
+    if (fatal == 0 && cfg->user_password_allowed &&
+        secret_key_derive(&file_key, &password_key) != 0) {
+        log_error("cannot derive the password key from web_key_file (OpenSSL)");
+        fatal = 1;
+    }
+    explicit_bzero(&file_key, sizeof(file_key));
+    if (fatal != 0) {
         log_error("not started: fix the above (sendwatch check says the same)");
         goto done;
     }

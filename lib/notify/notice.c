@@ -221,9 +221,12 @@ static char *fill(const char *text, const struct slot *slots, size_t nslots)
                 for (size_t i = 0; i < nslots && !done; i++) {
                     size_t n = strlen(slots[i].name);
                     if (strncmp(p + 1, slots[i].name, n) == 0 && p[1 + n] == '}') {
-                        size_t vlen = strlen(slots[i].value);
+                        /* A value flat() could not copy (out of memory) is empty;
+                         * the callers refuse a notice whose password is. */
+                        const char *v = slots[i].value ? slots[i].value : "";
+                        size_t vlen = strlen(v);
                         if (out != NULL)
-                            memcpy(out + o, slots[i].value, vlen);
+                            memcpy(out + o, v, vlen);
                         o += vlen;
                         p += n + 2;
                         done = true;
@@ -421,7 +424,8 @@ char *notice_password_message(const struct config *cfg, const struct notice_temp
     if (p->hint != NULL) {
         char *own = template_header(tmpl->head, "Own-Password");
         const struct slot hint_slot[] = {{"hint", hint}};
-        password = fill(own != NULL ? own : "({hint})", hint_slot, 1);
+        password = fill(own != NULL ? own : "(the sender's own password; hint: {hint})",
+                        hint_slot, 1);
         free(own);
     } else {
         password = flat(p->password);
@@ -432,7 +436,7 @@ char *notice_password_message(const struct config *cfg, const struct notice_temp
         {"recipients", rcpts.data ? rcpts.data : ""},
         {"zip_name", zip},
         {"files", files.data ? files.data : ""},
-        {"password", password ? password : ""},
+        {"password", password},
         {"hint", hint},
         {"sent", sent},
         {"queue_id", p->queue_id},
@@ -441,7 +445,9 @@ char *notice_password_message(const struct config *cfg, const struct notice_temp
     char *notice_subject = fill(subject_tmpl ? subject_tmpl : "{subject}", slots, nslots);
     char *body = fill(tmpl->body, slots, nslots);
     char *flat_subject = flat(notice_subject);
-    char *result = body != NULL && notice_subject != NULL
+    /* Never a password notice without its password (or hint). */
+    char *result = body != NULL && notice_subject != NULL && password != NULL &&
+                           hint != NULL && password[0] != '\0'
                        ? build_message(cfg, p->to, flat_subject, body, "password")
                        : NULL;
     if (result == NULL)

@@ -223,7 +223,8 @@ static void test_password_message(void **state)
     b64 = strstr(m, "\n\n");
     body = g_base64_decode(b64 + 2, &n);
     text = g_strndup((const gchar *)body, n);
-    assert_non_null(strstr(text, "Password: (いつもの  Bcc: x)\n"));
+    assert_non_null(
+        strstr(text, "Password: (the sender's own password; hint: いつもの  Bcc: x)\n"));
     assert_null(strstr(text, "Xk7pQ2mR9tWz"));
     g_free(text);
     g_free(body);

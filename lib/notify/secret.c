@@ -15,9 +15,9 @@
 #define TAG_LEN       16
 #define RAW_MAX       (NONCE_LEN + SECRET_PLAIN_MAX + TAG_LEN)
 
-/* The cipher key: HKDF-SHA256 of the key file's bytes.  0, or -1. */
-static int derive(const struct token_key *key, unsigned char out[32])
+int secret_key_derive(const struct token_key *key, struct secret_key *derived)
 {
+    unsigned char *out = derived->bytes;
     EVP_KDF *kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
     EVP_KDF_CTX *ctx = kdf ? EVP_KDF_CTX_new(kdf) : NULL;
     static const char info[] = "sendwatch secret v1";
@@ -41,28 +41,35 @@ bool secret_is_sealed(const char *text)
     if (n <= prefix || n >= SECRET_TEXT_MAX ||
         strncmp(text, SECRET_PREFIX, prefix) != 0 || (n - prefix) % 4 != 0)
         return false;
-    for (const char *c = text + prefix; *c; c++)
+    /* Canonical base64: '=' only as the last one or two characters. */
+    size_t pad = 0;
+    while (pad < 3 && n - pad > prefix && text[n - pad - 1] == '=')
+        pad++;
+    if (pad > 2)
+        return false;
+    for (const char *c = text + prefix; c < text + n - pad; c++)
         if (!((*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') ||
-              (*c >= '0' && *c <= '9') || *c == '+' || *c == '/' || *c == '='))
+              (*c >= '0' && *c <= '9') || *c == '+' || *c == '/'))
             return false;
     return true;
 }
 
-int secret_seal(const struct token_key *key, const char *plain, char *out, size_t outlen,
-                char *err, size_t errlen)
+int secret_seal(const struct secret_key *key, const char *context, const char *plain,
+                char *out, size_t outlen, char *err, size_t errlen)
 {
     size_t n = strlen(plain);
-    unsigned char k[32], raw[RAW_MAX];
-    int len = 0, fin = 0, rc = -1;
+    unsigned char raw[RAW_MAX];
+    int len = 0, fin = 0, aad = 0, rc = -1;
     EVP_CIPHER_CTX *c = NULL;
 
     if (n == 0 || n > SECRET_PLAIN_MAX || outlen < SECRET_TEXT_MAX) {
         errbuf_set(err, errlen, "a secret is 1 to %d bytes", SECRET_PLAIN_MAX);
         return -1;
     }
-    if (derive(key, k) != 0 || RAND_bytes(raw, NONCE_LEN) != 1 ||
-        (c = EVP_CIPHER_CTX_new()) == NULL ||
-        EVP_EncryptInit_ex(c, EVP_aes_256_gcm(), NULL, k, raw) != 1 ||
+    if (RAND_bytes(raw, NONCE_LEN) != 1 || (c = EVP_CIPHER_CTX_new()) == NULL ||
+        EVP_EncryptInit_ex(c, EVP_aes_256_gcm(), NULL, key->bytes, raw) != 1 ||
+        EVP_EncryptUpdate(c, NULL, &aad, (const unsigned char *)context,
+                          (int)strlen(context)) != 1 ||
         EVP_EncryptUpdate(c, raw + NONCE_LEN, &len, (const unsigned char *)plain,
                           (int)n) != 1 ||
         EVP_EncryptFinal_ex(c, raw + NONCE_LEN + len, &fin) != 1 ||
@@ -77,16 +84,15 @@ int secret_seal(const struct token_key *key, const char *plain, char *out, size_
     rc = 0;
 done:
     EVP_CIPHER_CTX_free(c);
-    OPENSSL_cleanse(k, sizeof(k));
     OPENSSL_cleanse(raw, sizeof(raw));
     return rc;
 }
 
-int secret_open(const struct token_key *key, const char *text, char *out, size_t outlen,
-                char *err, size_t errlen)
+int secret_open(const struct secret_key *key, const char *context, const char *text,
+                char *out, size_t outlen, char *err, size_t errlen)
 {
-    unsigned char k[32], raw[RAW_MAX + 4], plain[SECRET_PLAIN_MAX + 16];
-    int len = 0, fin = 0, rc = -1;
+    unsigned char raw[RAW_MAX + 4], plain[SECRET_PLAIN_MAX + 16];
+    int len = 0, fin = 0, aad = 0, rc = -1;
     EVP_CIPHER_CTX *c = NULL;
 
     if (!secret_is_sealed(text) || outlen <= SECRET_PLAIN_MAX) {
@@ -108,13 +114,16 @@ int secret_open(const struct token_key *key, const char *text, char *out, size_t
         goto done;
     }
     int ctlen = n - NONCE_LEN - TAG_LEN;
-    if (derive(key, k) != 0 || (c = EVP_CIPHER_CTX_new()) == NULL ||
-        EVP_DecryptInit_ex(c, EVP_aes_256_gcm(), NULL, k, raw) != 1 ||
+    if ((c = EVP_CIPHER_CTX_new()) == NULL ||
+        EVP_DecryptInit_ex(c, EVP_aes_256_gcm(), NULL, key->bytes, raw) != 1 ||
+        EVP_DecryptUpdate(c, NULL, &aad, (const unsigned char *)context,
+                          (int)strlen(context)) != 1 ||
         EVP_DecryptUpdate(c, plain, &len, raw + NONCE_LEN, ctlen) != 1 ||
         EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, TAG_LEN, raw + NONCE_LEN + ctlen) !=
             1 ||
         EVP_DecryptFinal_ex(c, plain + len, &fin) != 1) {
-        errbuf_set(err, errlen, "made with another key, or changed");
+        errbuf_set(err, errlen,
+                   "made with another key or for another address, or changed");
         goto done;
     }
     size_t plen = (size_t)len + (size_t)fin;
@@ -127,7 +136,6 @@ int secret_open(const struct token_key *key, const char *text, char *out, size_t
     rc = 0;
 done:
     EVP_CIPHER_CTX_free(c);
-    OPENSSL_cleanse(k, sizeof(k));
     OPENSSL_cleanse(raw, sizeof(raw));
     OPENSSL_cleanse(plain, sizeof(plain));
     return rc;

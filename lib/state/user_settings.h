@@ -54,9 +54,10 @@ struct user_settings {
     unsigned hold_minutes;       /* 1-60, when set has USER_SETTING_HOLD_MINUTES */
     bool encrypt_enable;         /* when set has USER_SETTING_ENCRYPT_ENABLE */
     char password_notice_to[12]; /* "sender", "recipients", "both" (..._NOTICE_TO) */
-    /* The sender's own zip password, sealed under the key file (secret.h:
-     * "s1." and base64; only "sendwatch user password" writes it), and the
-     * hint the password notice carries instead of it. */
+    /* The sender's own zip password, sealed under the key file for this
+     * address (secret.h: "s1." and base64; "sendwatch user password" seals
+     * it - a sealed value set by hand opens for its own address only), and
+     * the hint the password notice carries instead of it. */
     char zip_password[USER_SETTING_VALUE_MAX];
     char zip_password_hint[104];
     /* What get and foreach could not read (put ignores both): */
