@@ -24,7 +24,7 @@ import swtest  # noqa: E402
 
 DEFAULT_DIR = "/var/tmp/sendwatch-demo"
 DEMO_RULES = """\
-# Two rules to try: see the README and sendwatch.rules(5) for more.
+# Rules to try: see the README and sendwatch.rules(5) for more.
 rule demo-confidential
     match subject,body,attachment-name,attachment-text keywords "社外秘" "confidential"
     action store confidential
@@ -37,6 +37,10 @@ rule demo-cards
 rule demo-hold
     match subject keywords "hold me"
     action hold 2m
+
+rule demo-encrypt
+    match subject keywords "secure"
+    action encrypt
 """
 SMTPD_PORT = 2525
 SINK_PORT = 2526
@@ -134,6 +138,10 @@ Try the demo rules ({rules}/10-demo.rules):
       -> held for 2 minutes; alice gets a notice with send-now/delete links (in {dir}/sink/):
          {sw} -c {conf} held list
          {sw} -c {conf} held release QUEUE_ID     (or: delete, reschedule)
+  swaks --server 127.0.0.1:{port} --from alice@corp.example --to bob@partner.example \\
+        --header "Subject: secure quote" --attach /etc/os-release
+      -> the attachment arrives sealed in an AES-256 zip (os-release.zip); alice gets
+         the password in a separate notice, [Password] secure quote (in {dir}/sink/)
   {sw} -c {conf} test SOME.eml     what the rules make of a saved message
 
 Stop it:  scripts/demo stop

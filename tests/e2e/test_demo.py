@@ -48,6 +48,19 @@ class Demo(unittest.TestCase):
             self.assertIn("%s held" % qid, listed.stdout)
             swtest.poll(lambda: any("[Held] hold me" in swtest.read_text(os.path.join(sink, f))
                                     for f in os.listdir(sink)), 60, "the hold notice")
+            # The encrypt rule: the attachment arrives sealed, the password separately.
+            s = subprocess.run(["swaks", "--server", "127.0.0.1:%d" % port, "--from",
+                                "alice@corp.example", "--to", "bob@partner.example",
+                                "--header", "Subject: secure quote", "--attach",
+                                "/etc/os-release"], capture_output=True, **TEXT, timeout=60)
+            self.assertIn("250 2.0.0 Ok: queued as", s.stdout)
+
+            def sealed_and_told():
+                texts = [swtest.read_text(os.path.join(sink, f)) for f in os.listdir(sink)]
+                return (any("Subject: secure quote" in t and "application/zip" in t and
+                            "filename=os-release.zip" in t.replace('"', '') for t in texts) and
+                        any("X-Sendwatch-Notice: password" in t for t in texts))
+            swtest.poll(sealed_and_told, 60, "the sealed mail and its password notice")
         finally:
             r = subprocess.run(["/usr/bin/python3", DEMO, "stop", "--dir", d],
                                capture_output=True, **TEXT, timeout=120)

@@ -335,6 +335,52 @@ class EncryptCp932Zipcrypto(EncryptBase):
             self.assertIn("顧客リスト.csv".encode("cp932"), r.stdout)
 
 
+class EncryptMixedRecipients(EncryptBase):
+    """A partner exempted by the domain table, beside a recipient who is not:
+    the strictest action for all - both get the zip, and the log says so."""
+    TABLE = None
+
+    @classmethod
+    def setUpClass(cls):
+        # Root's file in /tmp (sticky, root owns the entry): read at start as root.
+        import tempfile as tf
+        fd, cls.TABLE = tf.mkstemp(prefix="sendwatch-domains-")
+        os.write(fd, b"partner.example none\n")
+        os.close(fd)
+        os.chmod(cls.TABLE, 0o644)
+        cls.CONFIG = {"encrypt_domains_file": cls.TABLE}
+        super().setUpClass()
+
+    @classmethod
+    def tearDownClass(cls):
+        super().tearDownClass()
+        os.unlink(cls.TABLE)
+
+    def test_the_strictest_for_all(self):
+        # The partner alone: exempted, sent as it was.
+        subject = "partner only quote"
+        qid = self.send(subject, to=("bob@partner.example",))
+        self.assertEqual(segments(self.delivered(subject).raw), segments(message(subject)))
+        self.assertEqual(self.notices(qid), [])
+        # The partner and another outside recipient: sealed for both.
+        subject = "mixed quote"
+        qid = self.send(subject, to=("bob@partner.example", "dan@other.example"))
+        got = [m for m in self.stack.delivered()
+               if m.header("Message-ID") == "<mixed-quote@sendwatch.test>"]
+        swtest.poll(lambda: len([m for m in self.stack.delivered()
+                                 if m.header("Message-ID") == "<mixed-quote@sendwatch.test>"
+                                 ]) >= 1, 60, "the mixed message")
+        got = [m for m in self.stack.delivered()
+               if m.header("Message-ID") == "<mixed-quote@sendwatch.test>"]
+        rcpts = sorted(r for m in got for r in m.rcpts)
+        self.assertEqual(rcpts, ["bob@partner.example", "dan@other.example"])
+        for m in got:
+            self.zip_of(m)
+        self.password_notice(qid)
+        self.assertIn("recipients under different actions get the strictest: 1 exempted",
+                      self.stack.milter.log_text())
+
+
 class EncryptHeld(EncryptBase):
     CONFIG = {"hold_enable": "yes", "hold_minutes": "30"}
 
@@ -350,9 +396,12 @@ class EncryptHeld(EncryptBase):
         self.assertEqual(self.notices(qid), [])
         r = self.stack.sendwatch("held", "release", qid)
         self.assertEqual(r.returncode, 0, r.stderr)
-        self.check_sealed("held quote", qid)
+        part, password = self.check_sealed("held quote", qid)
         r = self.stack.sendwatch("held", "show", qid)
         self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertNotIn(password, r.stdout + r.stderr)
+        r = self.stack.sendwatch("held", "list", "--json")
+        self.assertNotIn(password, r.stdout)
 
     def test_no_password_after_a_delete(self):
         qid = self.send("deleted quote")
