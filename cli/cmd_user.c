@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "password.h"
 #include "privilege.h"
 #include "secret.h"
 #include "store.h"
@@ -108,16 +109,16 @@ static int read_password(char *out, size_t len)
         tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved);
         fputc('\n', stderr);
     }
-    bool ok = n >= 8 && n <= SECRET_PLAIN_MAX;
+    bool ok = n >= PASSWORD_MIN && n <= PASSWORD_MAX;
     for (size_t i = 0; ok && i < n; i++)
         ok = out[i] > 0x20 && out[i] < 0x7f;
     if (!ok) {
         /* Printable ASCII only: ZipCrypto and every unzip tool agree on those bytes. */
         fprintf(stderr,
-                "sendwatch: %s: a zip password is 8 to %d printable ASCII characters, "
+                "sendwatch: %s: a zip password is %d to %d printable ASCII characters, "
                 "no spaces, on one line of standard input\n",
                 n == 0 && got <= 0 ? "no password" : "not a usable password",
-                SECRET_PLAIN_MAX);
+                PASSWORD_MIN, PASSWORD_MAX);
         explicit_bzero(out, len);
         return -1;
     }

@@ -20,6 +20,7 @@
 #include "hold.h"
 #include "notice.h"
 #include "store.h"
+#include "secret.h"
 #include "token.h"
 
 /* Set by SIGTERM/SIGINT; every job's loop stops at it. */
@@ -58,6 +59,7 @@ struct holdd {
     int wake;                           /* the wake-up socket */
     struct notice_templates *templates; /* read as root at start */
     struct token_key key;               /* web_key_file, read as root at start */
+    struct secret_key secret;           /* derived from it: opens the jobs' passwords */
     unsigned told_not_ours;             /* "not ours" lines logged (at most 100) */
     struct holdd_scratch *scratch;
 };

@@ -164,6 +164,11 @@ int main(int argc, char **argv)
         log_error("not started: fix the above (sendwatch check says the same)");
         goto done;
     }
+    if (secret_key_derive(&h.key, &h.secret) != 0) {
+        log_error(
+            "not started: cannot derive the password key from web_key_file (OpenSSL)");
+        goto done;
+    }
     if (!foreground && daemon(0, 0) != 0) {
         log_error("cannot become a daemon: %s", strerror(errno));
         goto done;
@@ -238,6 +243,7 @@ done:
     notice_templates_free(h.templates);
     free(h.scratch);
     OPENSSL_cleanse(&h.key, sizeof(h.key));
+    OPENSSL_cleanse(&h.secret, sizeof(h.secret));
     config_free(cfg);
     log_close();
     return status;

@@ -382,6 +382,16 @@ static int send_password_job(struct holdd *h, const char *key, const char *qid)
         password_job_record_clear(&r);
         return holdd_txn(h, key, drop_job_fn, (void *)key);
     }
+    /* The password (or hint) as the milter sealed it for this queue ID. */
+    char opened[SECRET_PLAIN_MAX + 1];
+    if (secret_open(&h->secret, r.queue_id, r.password, opened, sizeof(opened), err,
+                    sizeof(err)) != 0) {
+        log_error("%s: password notice dropped: its password cannot be opened (%s; was "
+                  "web_key_file replaced?): the sender must send it another way",
+                  qid, err);
+        password_job_record_clear(&r);
+        return holdd_txn(h, key, drop_job_fn, (void *)key);
+    }
     int *external = calloc(r.nrecipients + 1, sizeof(*external));
     bool *done = calloc(r.nto + 1, sizeof(*done));
     char **messages = calloc(r.nto + 1, sizeof(*messages));
@@ -410,8 +420,8 @@ static int send_password_job(struct holdd *h, const char *key, const char *qid)
             .zip_name = r.zip_name,
             .files = (const char *const *)r.files,
             .nfiles = r.nfiles,
-            .password = r.own ? NULL : r.password,
-            .hint = r.own ? r.password : NULL, /* the job holds the hint only */
+            .password = r.own ? NULL : opened,
+            .hint = r.own ? opened : NULL, /* the job holds the hint only */
             .sent = r.sent,
         };
         if (strlen(r.to[i]) >= HELPER_ADDR_SIZE)
@@ -471,6 +481,7 @@ out:
     free(at);
     free(done);
     free(external);
+    explicit_bzero(opened, sizeof(opened));
     password_job_record_clear(&r);
     return rc;
 }

@@ -468,6 +468,21 @@ static sfsistat apply_delivery(SMFICTX *ctx, const struct config *cfg,
         log_warning("%s: encrypt: nobody to send the password to (a bounce, and "
                     "password_notice_to = sender)",
                     msg->queue_id);
+    /* The job keeps the password (or the hint) sealed for this queue ID:
+     * it is never in the state store in clear. */
+    char kept[SECRET_TEXT_MAX] = "", why[256];
+    if (sealed && job.nto > 0) {
+        if (password_key == NULL ||
+            secret_seal(password_key, msg->queue_id, job.password, kept, sizeof(kept),
+                        why, sizeof(why)) != 0) {
+            log_error("%s: cannot seal the password for its notice: %s", msg->queue_id,
+                      password_key == NULL ? "no key (web_key_file) loaded" : why);
+            free(to);
+            answer = apply_tempfail(ctx);
+            goto done;
+        }
+        job.password = kept;
+    }
     const struct password_job *pj = sealed && job.nto > 0 ? &job : NULL;
     if (hold > 0)
         answer = apply_hold(ctx, cfg, store, msg, in, hold, pj);

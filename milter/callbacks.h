@@ -26,9 +26,9 @@ int callbacks_register(void);
 void callbacks_set_store(struct store *store);
 
 /*
- * The key that opens the senders' own zip passwords (loaded as root at
- * start, with user_password_allowed); borrowed.  Without it such a
- * password cannot be used and a fresh one is made instead, said in the log.
+ * The key derived from web_key_file at start (secret.h): it seals the
+ * password a notice job keeps and opens the senders' own; borrowed.
+ * Without it nothing is sealed: encryption answers 451.
  */
 struct secret_key;
 void callbacks_set_password_key(const struct secret_key *key);

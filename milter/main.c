@@ -137,14 +137,14 @@ int main(int argc, char **argv)
     const char *pidfile_option = pidfile; /* for messages: -p, or the setting */
     if (pidfile == NULL)
         pidfile = cfg->milter_pid_file;
-    /* Read as root; only the key derived from it, which opens the senders'
-     * own zip passwords, is kept (secret.h): never the one that signs links. */
+    /* Read as root; only the key derived from it, which seals the passwords
+     * of password notices and opens the senders' own (secret.h), is kept:
+     * never the one that signs links. */
     static struct secret_key password_key;
     struct token_key file_key = {.len = 0};
     int fatal =
         preflight_milter(cfg, config_path, pidfile_option, log_problem, NULL, &file_key);
-    if (fatal == 0 && cfg->user_password_allowed &&
-        secret_key_derive(&file_key, &password_key) != 0) {
+    if (fatal == 0 && secret_key_derive(&file_key, &password_key) != 0) {
         log_error("cannot derive the password key from web_key_file (OpenSSL)");
         fatal = 1;
     }
@@ -180,8 +180,7 @@ int main(int argc, char **argv)
         goto done;
     }
     callbacks_set_store(store);
-    if (cfg->user_password_allowed)
-        callbacks_set_password_key(&password_key);
+    callbacks_set_password_key(&password_key);
     if (fdio_write_pidfile(pidfile) != 0)
         log_warning("cannot write pid file %s: %s", pidfile, strerror(errno));
 

@@ -23,8 +23,9 @@
 
 #include "token.h"
 
-#define SECRET_PLAIN_MAX 64  /* bytes of a secret at the most */
-#define SECRET_TEXT_MAX  160 /* its sealed text, NUL included */
+/* Bytes of a secret at the most: a zip password (64) or a password hint (100). */
+#define SECRET_PLAIN_MAX 128
+#define SECRET_TEXT_MAX  224 /* its sealed text, NUL included */
 
 /* The cipher key, derived from the key file's (wipe it when done). */
 struct secret_key {

@@ -281,8 +281,7 @@ int preflight_milter(const struct config *cfg, const char *config_path,
         check_parent(&p, "milter_socket", strchr(cfg->milter_socket, ':') + 1);
     check_parent(&p, pidfile ? "-p" : "milter_pid_file",
                  pidfile ? pidfile : cfg->milter_pid_file);
-    if (cfg->user_password_allowed)
-        check_key(&p, key);
+    check_key(&p, key);
     return p.fatal;
 }
 

@@ -54,8 +54,8 @@ struct files *preflight_files(const struct config *cfg, const char *config_path,
 /*
  * sendwatch-milter: run_user, state_dir, temp_dir, quarantine_dir, the
  * directory of a unix milter_socket and of PIDFILE (the -p option; NULL:
- * milter_pid_file); with user_password_allowed, the key that seals the
- * senders' own zip passwords (web_key_file) is loaded into *KEY (NULL:
+ * milter_pid_file); and web_key_file, from which the key that seals zip
+ * passwords at rest is derived (secret.h), loaded into *KEY (NULL:
  * checked only).  (Config and rules go through preflight_files.)
  */
 int preflight_milter(const struct config *cfg, const char *config_path,

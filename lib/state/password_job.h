@@ -13,11 +13,10 @@
  * Value: a record (record.h) with queue_id, sender, subject, recipient
  * (one per recipient of the mail), file (one per file in the zip), zip,
  * to (one per addressee still to be told), created, sent (when the mail
- * left: accepted, or released), attempts, error, and the password, last,
- * so that no growth of the record's buffer leaves an unwiped copy.  The
- * state store is run_user's, mode 0600; the job goes as soon as its last
- * notice is sent, but LMDB does not zero the pages it frees (a password
- * may stay in data.mdb until the page is reused).  Nothing here logs.
+ * left: accepted, or released), attempts, error, and the password - as
+ * the milter sealed it for the queue ID (secret.h), so that it is never in
+ * the store in clear; holdd opens it - last.  The job goes as soon as its
+ * last notice is sent.  Nothing here logs.
  *
  * For mail that is not held the job is due at once: the milter commits
  * it before Postfix has queued the message, so a later milter's or the
@@ -46,7 +45,7 @@ struct password_job {
     char *const *files; /* the names in the zip */
     size_t nfiles;
     const char *zip_name;
-    const char *password;  /* or, when OWN, the hint of the sender's own password */
+    const char *password;  /* sealed (secret.h): the password, or when OWN the hint */
     bool own;              /* the sender's own password: the job keeps its hint only */
     const char *const *to; /* who gets the notice */
     size_t nto;

@@ -245,28 +245,36 @@ class MilterStartup(unittest.TestCase):
         self.dir = swtest.make_workdir("milter-start")
         self.conf = os.path.join(self.dir, "sendwatch.conf")
 
-    def base(self):
+    def base(self, key_name="web.key"):
         """Settings every start needs: rules (root's), state, spill, quarantine and
-        run directories (the run user's)."""
+        run directories (the run user's), the key (KEY_NAME, made when it is the
+        usual one)."""
         rules = os.path.join(self.dir, "rules")
         os.makedirs(rules, exist_ok=True)
         for d in ("state", "tmp", "quarantine", "run"):
             os.makedirs(os.path.join(self.dir, d), exist_ok=True)
             swtest.chown_to(os.path.join(self.dir, d), swtest.RUN_USER)
+        # The link key, root's and 0600: the milter derives its password key from it.
+        key = os.path.join(self.dir, key_name)
+        if key_name == "web.key" and not os.path.exists(key):
+            fd = os.open(key, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            os.write(fd, (os.urandom(32).hex() + "\n").encode())
+            os.close(fd)
         return ("rules_dir = %s\nstate_dir = %s/state\nmilter_pid_file = %s/run/milter.pid\n"
-                "quarantine_dir = %s/quarantine\n" % (rules, self.dir, self.dir, self.dir))
+                "quarantine_dir = %s/quarantine\nweb_key_file = %s\n"
+                % (rules, self.dir, self.dir, self.dir, key))
 
-    def start(self, text):
+    def start(self, text, key_name="web.key"):
         if "temp_dir" not in text:
             text += "temp_dir = %s/tmp\n" % self.dir
         with open(self.conf, "w", encoding="utf-8") as f:
-            f.write(self.base() + text)
+            f.write(self.base(key_name) + text)
         return run(swtest.binary("sendwatch-milter"), "-f", "-c", self.conf)
 
     def test_bad_config(self):
         r = self.start("temp_dir = tmp\n")
         self.assertEqual(r.returncode, 1)
-        self.assertIn(":5: bad value for temp_dir", r.stderr)
+        self.assertIn(":6: bad value for temp_dir", r.stderr)
 
     def test_unwritable_temp_dir(self):
         tmp = os.path.join(self.dir, "roots-tmp")
@@ -284,6 +292,14 @@ class MilterStartup(unittest.TestCase):
         self.assertEqual(r.returncode, 1)
         self.assertIn("milter_socket: the directory of %s: sendwatch cannot write to it: "
                       "Permission denied" % self.dir, r.stderr)
+
+    def test_needs_the_key_file(self):
+        """The milter seals zip passwords with a key derived from web_key_file:
+        without the file it does not start, and says so."""
+        r = self.start("milter_socket = unix:%s/run/m.sock\n" % self.dir, key_name="nope.key")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("web_key_file %s/nope.key: No such file or directory (make one with "
+                      "\"sendwatch key new\")" % self.dir, r.stderr)
 
     def test_refuses_root_as_run_user(self):
         r = self.start("milter_socket = unix:%s/run/m.sock\nrun_user = root\n" % self.dir)

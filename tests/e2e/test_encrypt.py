@@ -402,6 +402,10 @@ class EncryptHeld(EncryptBase):
         self.assertNotIn(password, r.stdout + r.stderr)
         r = self.stack.sendwatch("held", "list", "--json")
         self.assertNotIn(password, r.stdout)
+        # The job kept it sealed: never in the state store's file in clear, not
+        # even in pages LMDB freed when the job went.
+        with open(os.path.join(self.stack.workdir, "state", "data.mdb"), "rb") as f:
+            self.assertNotIn(password.encode(), f.read())
 
     def test_no_password_after_a_delete(self):
         qid = self.send("deleted quote")
