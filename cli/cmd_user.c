@@ -59,11 +59,11 @@ static void report_unread(const char *key, const struct user_settings *s)
 static int user_show(const struct config *cfg, struct store *store, const char *key)
 {
     struct user_settings s;
-    struct user_settings_hold policy;
+    struct user_settings_policy policy;
     char err[1024], value[USER_SETTING_VALUE_MAX];
 
     if (user_settings_get(store, key, &s, err, sizeof(err)) < 0 ||
-        user_settings_hold_policy(cfg, store, key, &policy, err, sizeof(err)) != 0) {
+        user_settings_policy(cfg, store, key, &policy, err, sizeof(err)) != 0) {
         fprintf(stderr, "sendwatch: %s\n", err);
         return 1;
     }
@@ -73,10 +73,13 @@ static int user_show(const struct config *cfg, struct store *store, const char *
             v = "(set, sealed)"; /* not even its sealed form on a terminal */
         printf("%-13s %s\n", user_settings_name(bit), v ? v : "(the admin's)");
     }
-    printf("in effect:    hold %s, %u minutes%s\n", policy.enable ? "on" : "off",
-           policy.minutes,
+    printf("in effect:    hold %s, %u minutes%s\n", policy.hold.enable ? "on" : "off",
+           policy.hold.minutes,
            cfg->user_settings_allowed ? ""
                                       : " (user_settings_allowed = no: the admin's)");
+    printf("              encryption %s, password notice to %s%s\n",
+           policy.encrypt.enable ? "on" : "off", policy.encrypt.notice_to,
+           policy.encrypt.zip_password[0] ? ", the sender's own password" : "");
     report_unread(key, &s);
     return 0;
 }

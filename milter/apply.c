@@ -248,7 +248,8 @@ static int replace_body(SMFICTX *ctx, const struct apply_message *msg, struct sp
 }
 
 /* The password notice's addressees (password_notice_to, the sender's or the
- * admin's) into TO; their count. */
+ * admin's) into TO (room for the sender, the recipients and the forwards);
+ * their count. */
 static size_t notice_addressees(const struct inspection *in,
                                 const struct apply_message *msg, const char **to)
 {
@@ -279,7 +280,6 @@ static sfsistat apply_encrypt(SMFICTX *ctx, const struct config *cfg,
                               bool *sealed, bool *own)
 {
     char err[512], reply[300];
-    struct spool *body = spool_new(cfg->message_memory_limit, cfg->temp_dir);
     struct encrypt_request req = {
         .queue_id = msg->queue_id,
         .now = time(NULL),
@@ -293,33 +293,28 @@ static sfsistat apply_encrypt(SMFICTX *ctx, const struct config *cfg,
         log_error("%s: cannot encrypt a message without a valid queue ID (is \"i\" in "
                   "milter_end_of_data_macros?)",
                   msg->queue_id);
-        spool_free(body);
         return apply_tempfail(ctx);
     }
+    struct spool *body = spool_new(cfg->message_memory_limit, cfg->temp_dir);
     if (body == NULL) {
         log_error("%s: cannot encrypt: out of memory", msg->queue_id);
         return apply_tempfail(ctx);
     }
-    /* The sender's own password, where allowed: opened with the key read at
-     * start.  One that cannot be opened (no key, another key) is replaced by
-     * a fresh one, said: the notice then carries that password. */
-    char mine[SECRET_PLAIN_MAX + 1] = "", context[330]; /* sealed for the sender */
+    /* The sender's own password, where allowed: opened with the key derived
+     * at start, for the sender's address.  One that cannot be opened (the
+     * key replaced) is replaced by a fresh one, said: the notice then
+     * carries that password. */
+    char mine[SECRET_PLAIN_MAX + 1] = "", context[330];
     *own = false;
-    snprintf(err, sizeof(err), "the sender's address is no key");
     if (in->own_password[0] != '\0') {
-        if (password_key == NULL)
-            log_warning(
-                "%s: encrypt: the sender's own password cannot be used (the key was "
-                "not loaded at start: restart the milter): a fresh one is made",
-                msg->queue_id);
-        else if (!user_settings_key(msg->sender, context, sizeof(context)) ||
-                 secret_open(password_key, context, in->own_password, mine, sizeof(mine),
-                             err, sizeof(err)) != 0)
+        snprintf(err, sizeof(err), "the sender's address is no key");
+        *own = user_settings_key(msg->sender, context, sizeof(context)) &&
+               secret_open(password_key, context, in->own_password, mine, sizeof(mine),
+                           err, sizeof(err)) == 0;
+        if (!*own)
             log_warning("%s: encrypt: the sender's own password cannot be opened (%s): a "
                         "fresh one is made",
                         msg->queue_id, err);
-        else
-            *own = true;
     }
     req.password = *own ? mine : NULL;
     enum encrypt_outcome o =
@@ -398,6 +393,53 @@ static int apply_password_job(const struct config *cfg, struct store *store,
     return 0;
 }
 
+/*
+ * The password notice's job of the message sealed as SEALED_AS into *JOB:
+ * its addressees in a malloc'ed array (the caller frees job->to), KEPT
+ * (SECRET_TEXT_MAX bytes) the password - or, OWN, the sender's hint -
+ * sealed for the queue ID: it is never in the state store in clear.
+ * 1 ready, 0 nobody to tell (logged), -1 out of memory or it cannot be
+ * sealed (logged).
+ */
+static int password_job_of(const struct secret_key *key, const struct apply_message *msg,
+                           const struct inspection *in,
+                           const struct encrypt_result *sealed_as, bool own, char *kept,
+                           struct password_job *job)
+{
+    char why[256];
+    const char **to = calloc(msg->nrecipients + in->verdict.nforward + 1, sizeof(*to));
+    if (to == NULL) {
+        log_error("%s: cannot record the password notice: out of memory", msg->queue_id);
+        return -1;
+    }
+    *job = (struct password_job){
+        .queue_id = msg->queue_id,
+        .sender = msg->sender,
+        .subject = view_subject(in->view),
+        .recipients = msg->recipients,
+        .nrecipients = msg->nrecipients,
+        .files = sealed_as->files,
+        .nfiles = sealed_as->nfiles,
+        .zip_name = sealed_as->zip_name,
+        .password = kept,
+        .own = own,
+        .to = to,
+        .nto = notice_addressees(in, msg, to),
+    };
+    if (job->nto == 0) {
+        log_warning("%s: encrypt: nobody to send the password to (a bounce, and "
+                    "password_notice_to = sender)",
+                    msg->queue_id);
+        return 0;
+    }
+    if (secret_seal(key, msg->queue_id, own ? in->own_password_hint : sealed_as->password,
+                    kept, SECRET_TEXT_MAX, why, sizeof(why)) != 0) {
+        log_error("%s: cannot seal the password for its notice: %s", msg->queue_id, why);
+        return -1;
+    }
+    return 1;
+}
+
 /* Everything after the rules' refusals: seal, change recipients, hold, answer. */
 static sfsistat apply_delivery(SMFICTX *ctx, const struct config *cfg,
                                const struct encrypt_policy *policy,
@@ -443,52 +485,19 @@ static sfsistat apply_delivery(SMFICTX *ctx, const struct config *cfg,
             goto done;
         }
     }
-    const char **to = calloc(msg->nrecipients + v->nforward + 1, sizeof(*to));
-    if (to == NULL) {
-        log_error("%s: out of memory", msg->queue_id);
+    /* Sealed: the password notice's job goes with the hold record, or alone. */
+    struct password_job job = {.to = NULL};
+    char kept[SECRET_TEXT_MAX];
+    int ready =
+        sealed ? password_job_of(password_key, msg, in, &sealed_as, own, kept, &job) : 0;
+    const struct password_job *pj = ready > 0 ? &job : NULL;
+    if (ready < 0)
         answer = apply_tempfail(ctx);
-        goto done;
-    }
-    struct password_job job = {
-        .queue_id = msg->queue_id,
-        .sender = msg->sender,
-        .subject = view_subject(in->view),
-        .recipients = msg->recipients,
-        .nrecipients = msg->nrecipients,
-        .files = sealed_as.files,
-        .nfiles = sealed_as.nfiles,
-        .zip_name = sealed_as.zip_name,
-        /* The sender's own password never goes in the job: its hint does. */
-        .password = own ? in->own_password_hint : sealed_as.password,
-        .own = own,
-        .to = to,
-        .nto = notice_addressees(in, msg, to),
-    };
-    if (sealed && job.nto == 0)
-        log_warning("%s: encrypt: nobody to send the password to (a bounce, and "
-                    "password_notice_to = sender)",
-                    msg->queue_id);
-    /* The job keeps the password (or the hint) sealed for this queue ID:
-     * it is never in the state store in clear. */
-    char kept[SECRET_TEXT_MAX] = "", why[256];
-    if (sealed && job.nto > 0) {
-        if (password_key == NULL ||
-            secret_seal(password_key, msg->queue_id, job.password, kept, sizeof(kept),
-                        why, sizeof(why)) != 0) {
-            log_error("%s: cannot seal the password for its notice: %s", msg->queue_id,
-                      password_key == NULL ? "no key (web_key_file) loaded" : why);
-            free(to);
-            answer = apply_tempfail(ctx);
-            goto done;
-        }
-        job.password = kept;
-    }
-    const struct password_job *pj = sealed && job.nto > 0 ? &job : NULL;
-    if (hold > 0)
+    else if (hold > 0)
         answer = apply_hold(ctx, cfg, store, msg, in, hold, pj);
     else if (pj != NULL && apply_password_job(cfg, store, pj, msg->queue_id) != 0)
         answer = apply_tempfail(ctx);
-    free(to);
+    free((void *)job.to);
 done:
     encrypt_result_clear(&sealed_as);
     return answer;

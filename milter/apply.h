@@ -34,7 +34,8 @@ struct apply_message {
 };
 
 /* Returns the libmilter answer for the message. */
-/* PASSWORD_KEY opens senders' own zip passwords (secret.h); NULL: not loaded. */
+/* PASSWORD_KEY (secret.h, derived at start) seals the password a notice job
+ * keeps and opens the senders' own; never NULL. */
 struct secret_key;
 sfsistat apply_verdict(SMFICTX *ctx, const struct config *cfg,
                        const struct encrypt_policy *encryption,

@@ -38,7 +38,7 @@ struct connection {
 };
 
 static struct store *callbacks_store;
-static const struct secret_key *callbacks_password_key; /* NULL: not loaded */
+static const struct secret_key *callbacks_password_key; /* set at start (main.c) */
 
 static void message_free(struct message *msg)
 {

@@ -27,8 +27,8 @@ void callbacks_set_store(struct store *store);
 
 /*
  * The key derived from web_key_file at start (secret.h): it seals the
- * password a notice job keeps and opens the senders' own; borrowed.
- * Without it nothing is sealed: encryption answers 451.
+ * password a notice job keeps and opens the senders' own; borrowed, and
+ * set before smfi_main().
  */
 struct secret_key;
 void callbacks_set_password_key(const struct secret_key *key);

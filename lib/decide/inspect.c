@@ -21,29 +21,22 @@ const char *inspect_hold_source_name(enum inspect_hold_source s)
  * hold and the policy's (the admin's hold_enable/hold_scope/hold_minutes,
  * or the sender's own settings where allowed).
  */
-static int decide_hold(const struct config *cfg, struct store *users, const char *sender,
-                       struct inspection *in, char *err, size_t errlen)
+static void decide_hold(const struct config *cfg, const struct user_settings_hold *policy,
+                        struct inspection *in)
 {
-    struct user_settings_hold policy;
-    char why[512];
-    if (user_settings_hold_policy(cfg, users, sender, &policy, why, sizeof(why)) != 0) {
-        errbuf_set(err, errlen, "cannot read the sender's settings: %s", why);
-        return -1;
-    }
     const struct rules_verdict *v = &in->verdict;
     in->hold_seconds = 0;
     in->hold_source = INSPECT_HOLD_NONE;
     if (v->reject_text != NULL || v->tempfail ||
         (!v->deliver_original && v->nforward == 0))
-        return 0; /* refused or discarded: nothing leaves, nothing waits */
+        return; /* refused or discarded: nothing leaves, nothing waits */
     in->hold_seconds = v->hold_seconds;
     in->hold_source = in->hold_seconds > 0 ? INSPECT_HOLD_RULE : INSPECT_HOLD_NONE;
     bool in_scope = strcmp(cfg->hold_scope, "all") == 0 || in->verdict.external;
-    if (policy.enable && in_scope && policy.minutes * 60 > in->hold_seconds) {
-        in->hold_seconds = policy.minutes * 60;
-        in->hold_source = policy.from_user ? INSPECT_HOLD_SENDER : INSPECT_HOLD_POLICY;
+    if (policy->enable && in_scope && policy->minutes * 60 > in->hold_seconds) {
+        in->hold_seconds = policy->minutes * 60;
+        in->hold_source = policy->from_user ? INSPECT_HOLD_SENDER : INSPECT_HOLD_POLICY;
     }
-    return 0;
 }
 
 /*
@@ -52,13 +45,11 @@ static int decide_hold(const struct config *cfg, struct store *users, const char
  * the message; and who gets the password.
  */
 static int decide_encryption(const struct config *cfg, const struct encrypt_policy *p,
-                             struct store *users, const char *sender,
+                             const struct user_settings_encrypt *mine,
                              const char *const *recipients, size_t nrecipients,
                              struct inspection *in, char *err, size_t errlen)
 {
     const struct rules_verdict *v = &in->verdict;
-    struct user_settings_encrypt mine;
-    char why[512];
     memset(&in->encryption, 0, sizeof(in->encryption));
     in->own_password[0] = in->own_password_hint[0] = '\0';
     snprintf(in->password_notice_to, sizeof(in->password_notice_to), "%s",
@@ -66,15 +57,11 @@ static int decide_encryption(const struct config *cfg, const struct encrypt_poli
     if (p == NULL || v->reject_text != NULL || v->tempfail ||
         (!v->deliver_original && v->nforward == 0))
         return 0;
-    if (user_settings_encrypt_policy(cfg, users, sender, &mine, why, sizeof(why)) != 0) {
-        errbuf_set(err, errlen, "cannot read the sender's settings: %s", why);
-        return -1;
-    }
     snprintf(in->password_notice_to, sizeof(in->password_notice_to), "%s",
-             mine.notice_to);
-    snprintf(in->own_password, sizeof(in->own_password), "%s", mine.zip_password);
+             mine->notice_to);
+    snprintf(in->own_password, sizeof(in->own_password), "%s", mine->zip_password);
     snprintf(in->own_password_hint, sizeof(in->own_password_hint), "%s",
-             mine.zip_password_hint);
+             mine->zip_password_hint);
     size_t n = 0;
     const char **to = calloc(nrecipients + v->nforward + 1, sizeof(*to));
     if (to == NULL) {
@@ -85,11 +72,11 @@ static int decide_encryption(const struct config *cfg, const struct encrypt_poli
         to[n++] = recipients[i];
     for (size_t i = 0; i < v->nforward; i++)
         to[n++] = v->forward[i];
-    encrypt_decide(p, v->encrypt, mine.enable, cfg->encrypt_attachments, to, n,
+    encrypt_decide(p, v->encrypt, mine->enable, cfg->encrypt_attachments, to, n,
                    &in->encryption);
     free(to);
-    if (in->encryption.source == ENCRYPT_SOURCE_POLICY && mine.from_user &&
-        mine.enable != cfg->encrypt_attachments)
+    if (in->encryption.source == ENCRYPT_SOURCE_POLICY && mine->from_user &&
+        mine->enable != cfg->encrypt_attachments)
         in->encryption.source = ENCRYPT_SOURCE_SENDER;
     return 0;
 }
@@ -135,8 +122,16 @@ int inspect_evaluate(const struct config *cfg, const struct rules *rules,
         errbuf_set(err, errlen, "out of memory");
         return -1;
     }
-    if (decide_hold(cfg, users, sender, in, err, errlen) != 0 ||
-        decide_encryption(cfg, encryption, users, sender, recipients, nrecipients, in,
+    /* The sender's settings, read once for both decisions. */
+    struct user_settings_policy mine;
+    char why[512];
+    if (user_settings_policy(cfg, users, sender, &mine, why, sizeof(why)) != 0) {
+        errbuf_set(err, errlen, "cannot read the sender's settings: %s", why);
+        inspect_free(in);
+        return -1;
+    }
+    decide_hold(cfg, &mine.hold, in);
+    if (decide_encryption(cfg, encryption, &mine.encrypt, recipients, nrecipients, in,
                           err, errlen) != 0) {
         inspect_free(in);
         return -1;

@@ -79,13 +79,14 @@ static bool choose(void *ctx, const struct rewrite_leaf *leaf)
     if (!leaf->attachment || g_ascii_strncasecmp(leaf->type, "message/", 8) == 0 ||
         !encrypt_policy_targets(c->p, leaf->name, leaf->type))
         return false;
+    enum encrypt_already already = encrypt_policy_settings(c->p)->already;
     if (leaf->name != NULL && already_encrypted(c->view, leaf->name)) {
-        if (strcmp(cfg->encrypt_already_encrypted, "reject") == 0) {
+        if (already == ENCRYPT_ALREADY_REJECT) {
             c->refuse = true;
             snprintf(c->refused_name, sizeof(c->refused_name), "%s", leaf->name);
             return false;
         }
-        if (strcmp(cfg->encrypt_already_encrypted, "leave") == 0) {
+        if (already == ENCRYPT_ALREADY_LEAVE) {
             g_ptr_array_add(c->left, g_strdup(leaf->name));
             return false;
         }
@@ -147,10 +148,8 @@ enum encrypt_outcome encrypt_message(const struct encrypt_policy *p,
     c.zip_name = out->zip_name;
     c.zip_name_len = sizeof(out->zip_name);
     struct rewrite_options o = {
-        .method =
-            strcmp(cfg->encrypt_method, "zipcrypto") == 0 ? SEAL_ZIPCRYPTO : SEAL_AES256,
-        .names = strcmp(cfg->encrypt_name_charset, "cp932") == 0 ? SEAL_NAMES_CP932
-                                                                 : SEAL_NAMES_UTF8,
+        .method = encrypt_policy_settings(p)->method,
+        .names = encrypt_policy_settings(p)->names,
         .password = out->password,
         .zip_name = out->zip_name,
         .temp_dir = cfg->temp_dir,

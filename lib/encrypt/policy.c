@@ -24,6 +24,7 @@ struct encrypt_policy {
     unsigned classes;        /* TARGET_* */
     char **extensions;       /* lower case, without the dot; NULL-terminated */
     bool scope_all;
+    struct encrypt_settings settings;
 };
 
 /* Office, PDF, text, CSV and ODF files, and Japan's Ichitaro (.jtd). */
@@ -102,6 +103,15 @@ struct encrypt_policy *encrypt_policy_new(const struct config *cfg, struct files
     }
     p->cfg = cfg;
     p->scope_all = strcmp(cfg->encrypt_scope, "all") == 0;
+    /* The words config accepted, as what the sealer takes. */
+    p->settings.method =
+        strcmp(cfg->encrypt_method, "zipcrypto") == 0 ? SEAL_ZIPCRYPTO : SEAL_AES256;
+    p->settings.names = strcmp(cfg->encrypt_name_charset, "cp932") == 0 ? SEAL_NAMES_CP932
+                                                                        : SEAL_NAMES_UTF8;
+    p->settings.already =
+        strcmp(cfg->encrypt_already_encrypted, "reject") == 0 ? ENCRYPT_ALREADY_REJECT
+        : strcmp(cfg->encrypt_already_encrypted, "seal") == 0 ? ENCRYPT_ALREADY_SEAL
+                                                              : ENCRYPT_ALREADY_LEAVE;
     if (!g_utf8_validate(cfg->encrypt_zip_name, -1, NULL)) {
         errbuf_set(err, errlen, "encrypt_zip_name: \"%s\" is not UTF-8",
                    cfg->encrypt_zip_name);
@@ -131,6 +141,11 @@ void encrypt_policy_free(struct encrypt_policy *p)
     domains_free(p->domains);
     free_list(p->extensions);
     free(p);
+}
+
+const struct encrypt_settings *encrypt_policy_settings(const struct encrypt_policy *p)
+{
+    return &p->settings;
 }
 
 const struct config *encrypt_policy_config(const struct encrypt_policy *p)

@@ -26,6 +26,7 @@
 
 #include "config.h"
 #include "domains.h"
+#include "seal.h"
 
 struct files;
 struct encrypt_policy;
@@ -76,6 +77,21 @@ void encrypt_decide(const struct encrypt_policy *p, bool rule_wants, bool policy
  */
 bool encrypt_policy_targets(const struct encrypt_policy *p, const char *name,
                             const char *type);
+
+/* What encrypt_already_encrypted says of an attachment that is one already. */
+enum encrypt_already {
+    ENCRYPT_ALREADY_LEAVE,  /* left as it is, logged */
+    ENCRYPT_ALREADY_SEAL,   /* sealed with the rest */
+    ENCRYPT_ALREADY_REJECT, /* the message is refused */
+};
+
+/* How the zip is made: the config's words, compiled once with the policy. */
+struct encrypt_settings {
+    enum seal_method method;      /* encrypt_method */
+    enum seal_names names;        /* encrypt_name_charset */
+    enum encrypt_already already; /* encrypt_already_encrypted */
+};
+const struct encrypt_settings *encrypt_policy_settings(const struct encrypt_policy *p);
 
 /* The config the policy was made from. */
 const struct config *encrypt_policy_config(const struct encrypt_policy *p);

@@ -308,15 +308,16 @@ template_of(const struct config *cfg, const struct notice_templates *ts, size_t 
     return &ts->kind[kind][0];
 }
 
-/* "  ADDRESS MARK\n" per recipient (MARK after the external ones), into B. */
-static void recipient_lines(struct buf *b, const char *const *recipients,
-                            const int *external, size_t n, const char *mark)
+/* "  ITEM MARK\n" per item, control characters out (MARK after those MARKED says; MARKED
+ * may be NULL), into B. */
+static void indented_lines(struct buf *b, const char *const *items, const int *marked,
+                           size_t n, const char *mark)
 {
     for (size_t i = 0; i < n; i++) {
-        char *r = flat(recipients[i]);
+        char *r = flat(items[i]);
         buf_append(b, "  ", 2);
-        buf_append(b, r, strlen(r));
-        if (external[i] && mark != NULL) {
+        buf_append(b, r ? r : "", r ? strlen(r) : 0);
+        if (marked != NULL && marked[i] && mark != NULL) {
             buf_append(b, " ", 1);
             buf_append(b, mark, strlen(mark));
         }
@@ -341,19 +342,12 @@ char *notice_hold_message(const struct config *cfg, const struct notice_template
 
     /* The values, each on lines of its own, control characters removed. */
     struct buf rcpts = {0}, atts = {0};
-    recipient_lines(&rcpts, h->recipients, h->external, h->nrecipients, mark);
-    for (size_t i = 0; i < h->nattachments; i++) {
-        char *a = flat(h->attachments[i]);
-        buf_append(&atts, "  ", 2);
-        buf_append(&atts, a, strlen(a));
-        buf_append(&atts, "\n", 1);
-        free(a);
-    }
-    if (h->nattachments == 0) {
-        buf_append(&atts, "  ", 2);
-        buf_append(&atts, none ? none : "-", strlen(none ? none : "-"));
-        buf_append(&atts, "\n", 1);
-    }
+    indented_lines(&rcpts, h->recipients, h->external, h->nrecipients, mark);
+    const char *no_attachment = none ? none : "-";
+    if (h->nattachments > 0)
+        indented_lines(&atts, h->attachments, NULL, h->nattachments, NULL);
+    else
+        indented_lines(&atts, &no_attachment, NULL, 1, NULL);
     char deadline[64], size[32];
     struct tm tm;
     strftime(deadline, sizeof(deadline), "%Y-%m-%d %H:%M:%S %Z",
@@ -406,14 +400,8 @@ char *notice_password_message(const struct config *cfg, const struct notice_temp
     char *subject_tmpl = template_header(tmpl->head, "Subject");
     char *mark = template_header(tmpl->head, "External-Mark");
     struct buf rcpts = {0}, files = {0};
-    recipient_lines(&rcpts, p->recipients, p->external, p->nrecipients, mark);
-    for (size_t i = 0; i < p->nfiles; i++) {
-        char *f = flat(p->files[i]);
-        buf_append(&files, "  ", 2);
-        buf_append(&files, f, strlen(f));
-        buf_append(&files, "\n", 1);
-        free(f);
-    }
+    indented_lines(&rcpts, p->recipients, p->external, p->nrecipients, mark);
+    indented_lines(&files, p->files, NULL, p->nfiles, NULL);
     char sent[64];
     struct tm tm;
     strftime(sent, sizeof(sent), "%Y-%m-%d %H:%M:%S %Z", localtime_r(&p->sent, &tm));

@@ -37,12 +37,8 @@ bool hold_state_parse(const char *name, enum hold_state *s)
 
 void hold_record_clear(struct hold_record *r)
 {
-    for (size_t i = 0; i < r->nrecipients; i++)
-        free(r->recipients[i]);
-    for (size_t i = 0; i < r->nattachments; i++)
-        free(r->attachments[i]);
-    free(r->recipients);
-    free(r->attachments);
+    record_free_all(r->recipients, r->nrecipients);
+    record_free_all(r->attachments, r->nattachments);
     free(r->sender);
     free(r->subject);
     free(r->outcome);
@@ -50,31 +46,6 @@ void hold_record_clear(struct hold_record *r)
     free(r->retry);
     free(r->retry_by);
     memset(r, 0, sizeof(*r));
-}
-
-/* NAME's value as a number (0 when absent or not a number). */
-static long long get_number(const char *data, size_t len, const char *name)
-{
-    char *v = record_get(data, len, name, 0), *end = NULL;
-    long long n = v ? strtoll(v, &end, 10) : 0;
-    if (v == NULL || end == v || *end != '\0')
-        n = 0;
-    free(v);
-    return n;
-}
-
-/* All values of NAME into a new array. */
-static char **get_all(const char *data, size_t len, const char *name, size_t *n)
-{
-    size_t count = 0;
-    for (char *v; (v = record_get(data, len, name, count)) != NULL; count++)
-        free(v);
-    char **all = calloc(count + 1, sizeof(*all));
-    *n = 0;
-    for (size_t i = 0; all != NULL && i < count; i++)
-        if ((all[i] = record_get(data, len, name, i)) != NULL)
-            (*n)++;
-    return all;
 }
 
 /* Decodes a hold record.  0, or -1 (not a record of this version, or out of memory). */
@@ -97,18 +68,18 @@ static int hold_record_decode(const char *data, size_t len, struct hold_record *
     r->notice_error = record_get(data, len, "notice_error", 0);
     r->retry = record_get(data, len, "retry", 0);
     r->retry_by = record_get(data, len, "retry_by", 0);
-    r->recipients = get_all(data, len, "recipient", &r->nrecipients);
-    r->attachments = get_all(data, len, "attachment", &r->nattachments);
-    r->size = (uint64_t)get_number(data, len, "size");
-    r->created = (time_t)get_number(data, len, "created");
-    r->deadline = (time_t)get_number(data, len, "deadline");
-    r->due = (time_t)get_number(data, len, "due");
-    r->queued = (time_t)get_number(data, len, "queued");
-    r->outcome_time = (time_t)get_number(data, len, "outcome_time");
-    r->attempts = (long)get_number(data, len, "attempts");
-    r->notice_sent = (time_t)get_number(data, len, "notice_sent");
-    r->notice_attempts = (long)get_number(data, len, "notice_attempts");
-    r->notice_retry = (time_t)get_number(data, len, "notice_retry");
+    r->recipients = record_get_all(data, len, "recipient", &r->nrecipients);
+    r->attachments = record_get_all(data, len, "attachment", &r->nattachments);
+    r->size = (uint64_t)record_get_number(data, len, "size");
+    r->created = (time_t)record_get_number(data, len, "created");
+    r->deadline = (time_t)record_get_number(data, len, "deadline");
+    r->due = (time_t)record_get_number(data, len, "due");
+    r->queued = (time_t)record_get_number(data, len, "queued");
+    r->outcome_time = (time_t)record_get_number(data, len, "outcome_time");
+    r->attempts = (long)record_get_number(data, len, "attempts");
+    r->notice_sent = (time_t)record_get_number(data, len, "notice_sent");
+    r->notice_attempts = (long)record_get_number(data, len, "notice_attempts");
+    r->notice_retry = (time_t)record_get_number(data, len, "notice_retry");
     if (r->sender == NULL)
         r->sender = strdup("");
     if (r->subject == NULL)
@@ -408,22 +379,34 @@ int hold_attempt_failed(struct store_txn *t, const char *queue_id, time_t now,
     return update_held(t, queue_id, names, values, retry_at, err, errlen);
 }
 
+void hold_outbox_key(char *buf, size_t len, time_t not_before, const char *queue_id,
+                     const char *kind)
+{
+    snprintf(buf, len, "%016llx.%s.%s",
+             (unsigned long long)(not_before < 0 ? 0 : not_before), queue_id, kind);
+}
+
+bool hold_parse_outbox_key(const char *key, const char *kind, time_t *not_before,
+                           char *qid, size_t qidlen)
+{
+    size_t len = strlen(key);
+    const char *dot = strrchr(key, '.');
+    if (len < 18 || key[16] != '.' || dot == NULL || dot < key + 17 ||
+        strcmp(dot + 1, kind) != 0)
+        return false;
+    return hold_parse_due_key(key, (size_t)(dot - key), not_before, qid, qidlen) &&
+           qid[0];
+}
+
 void hold_notice_job_key(char *buf, size_t len, time_t not_before, const char *queue_id)
 {
-    snprintf(buf, len, "%016llx.%s.hold",
-             (unsigned long long)(not_before < 0 ? 0 : not_before), queue_id);
+    hold_outbox_key(buf, len, not_before, queue_id, "hold");
 }
 
 bool hold_parse_notice_job_key(const char *key, time_t *not_before, char *qid,
                                size_t qidlen)
 {
-    size_t len = strlen(key);
-    const char *kind = strrchr(key, '.');
-    if (len < 18 || key[16] != '.' || kind == NULL || kind < key + 17 ||
-        strcmp(kind, ".hold") != 0)
-        return false;
-    return hold_parse_due_key(key, (size_t)(kind - key), not_before, qid, qidlen) &&
-           qid[0];
+    return hold_parse_outbox_key(key, "hold", not_before, qid, qidlen);
 }
 
 int hold_notice_outcome(struct store_txn *t, const char *job_key, const char *queue_id,
@@ -520,8 +503,8 @@ static int request_one(void *ctx, const char *key, size_t key_len, const void *v
     if (ok) {
         snprintf(r.queue_id, sizeof(r.queue_id), "%s", qid);
         snprintf(r.by, sizeof(r.by), "%s", by ? by : "?");
-        r.when = (time_t)get_number(value, len, "when");
-        r.created = (time_t)get_number(value, len, "created");
+        r.when = (time_t)record_get_number(value, len, "when");
+        r.created = (time_t)record_get_number(value, len, "created");
     }
     free(action);
     free(qid);

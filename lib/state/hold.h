@@ -174,10 +174,18 @@ int hold_attempt_failed(struct store_txn *t, const char *queue_id, time_t now,
 time_t hold_backoff(long attempts);
 
 /*
- * Notice jobs (outbox): key "%016x.QUEUE_ID.hold", the time before which
- * the job waits (its creation, or the retry after a failure), so keys are
- * in the order they are due.
+ * Outbox jobs: key "%016x.QUEUE_ID.KIND", the time before which the job
+ * waits (its creation, or the retry after a failure), so keys are in the
+ * order they are due.  KIND is "hold" (the hold notice, below) or
+ * "password" (password_job.h).  The parser checks the kind and the queue
+ * ID's presence; false for any other key.
  */
+void hold_outbox_key(char *buf, size_t len, time_t not_before, const char *queue_id,
+                     const char *kind);
+bool hold_parse_outbox_key(const char *key, const char *kind, time_t *not_before,
+                           char *qid, size_t qidlen);
+
+/* The hold notice's job keys: hold_outbox_key() of kind "hold". */
 void hold_notice_job_key(char *buf, size_t len, time_t not_before, const char *queue_id);
 bool hold_parse_notice_job_key(const char *key, time_t *not_before, char *qid,
                                size_t qidlen);

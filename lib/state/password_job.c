@@ -12,19 +12,12 @@
 
 void password_job_key(char *buf, size_t len, time_t not_before, const char *queue_id)
 {
-    snprintf(buf, len, "%016llx.%s.password",
-             (unsigned long long)(not_before < 0 ? 0 : not_before), queue_id);
+    hold_outbox_key(buf, len, not_before, queue_id, "password");
 }
 
 bool password_job_parse_key(const char *key, time_t *not_before, char *qid, size_t qidlen)
 {
-    size_t len = strlen(key);
-    const char *kind = strrchr(key, '.');
-    if (len < 18 || key[16] != '.' || kind == NULL || kind < key + 17 ||
-        strcmp(kind, ".password") != 0)
-        return false;
-    return hold_parse_due_key(key, (size_t)(kind - key), not_before, qid, qidlen) &&
-           qid[0];
+    return hold_parse_outbox_key(key, "password", not_before, qid, qidlen);
 }
 
 /* Adds NAME once per value of LIST. */
@@ -53,8 +46,6 @@ int password_job_add(struct store_txn *t, const struct password_job *j, bool hel
     struct record *r = record_new();
     char created[32];
     snprintf(created, sizeof(created), "%lld", (long long)now);
-    /* The password goes last: nothing appended after it can make the record's
-     * buffer grow and leave an unwiped copy behind (record_free wipes). */
     bool ok =
         r != NULL && record_add(r, "queue_id", j->queue_id) == 0 &&
         record_add(r, "sender", j->sender) == 0 &&
@@ -75,79 +66,59 @@ int password_job_add(struct store_txn *t, const struct password_job *j, bool hel
     return rc;
 }
 
-int password_job_settle(struct store_txn *t, const char *queue_id, bool released,
-                        time_t now, char *err, size_t errlen)
+/*
+ * Moves the job KEY in T to the key of QUEUE_ID at WHEN, its fields DROP
+ * (NULL-terminated) replaced by NAMES = VALUES (NULL-terminated; a name
+ * may repeat); every other field is kept as stored, those this version
+ * does not know included.  0 (also when there is no such job), or -1.
+ */
+static int move_job(struct store_txn *t, const char *key, const char *queue_id,
+                    time_t when, const char *const *drop, const char *const *names,
+                    const char *const *values, char *err, size_t errlen)
 {
-    char key[128], *data = NULL;
+    char *data = NULL;
     size_t len = 0;
-    password_job_key(key, sizeof(key), PASSWORD_JOB_WAITING, queue_id);
     int found = store_txn_get(t, STORE_OUTBOX, key, &data, &len, err, errlen);
     if (found <= 0)
         return found;
-    int rc = store_txn_del(t, STORE_OUTBOX, key, err, errlen);
-    if (rc == 0 && released) {
-        /* The same job, due now, saying when the mail left; the password last. */
-        static const char *const drop[] = {"sent", "password", NULL};
-        struct record *r = record_copy_without(data, len, drop);
-        char *password = record_get(data, len, "password", 0);
-        char sent[32];
-        snprintf(sent, sizeof(sent), "%lld", (long long)now);
-        if (r == NULL || password == NULL || record_add(r, "sent", sent) != 0 ||
-            record_add(r, "password", password) != 0) {
-            errbuf_set(err, errlen, "out of memory, or the job of %s is damaged",
-                       queue_id);
-            rc = -1;
-        } else {
-            rc = put_job(t, queue_id, now, r, err, errlen);
-        }
-        if (password != NULL)
-            record_wipe(password, strlen(password));
-        free(password);
-        record_free(r);
-    }
-    record_wipe(data, len);
+    struct record *r = record_copy_without(data, len, drop);
+    bool ok = r != NULL;
+    for (size_t i = 0; ok && names[i] != NULL; i++)
+        ok = record_add(r, names[i], values[i]) == 0;
+    int rc = -1;
+    if (!ok)
+        errbuf_set(err, errlen, "out of memory, or the job %s is damaged", key);
+    else if (store_txn_del(t, STORE_OUTBOX, key, err, errlen) == 0)
+        rc = put_job(t, queue_id, when, r, err, errlen);
+    record_free(r);
     free(data);
     return rc;
 }
 
-/* Every value of NAME in DATA, as a malloc'ed array (*N of them); NULL when out of
- * memory. */
-static char **get_all(const char *data, size_t len, const char *name, size_t *n)
+int password_job_settle(struct store_txn *t, const char *queue_id, bool released,
+                        time_t now, char *err, size_t errlen)
 {
-    char **list = calloc(1, sizeof(*list));
-    *n = 0;
-    for (char *v; list != NULL && (v = record_get(data, len, name, *n)) != NULL;) {
-        char **grown = realloc(list, (*n + 2) * sizeof(*grown));
-        if (grown == NULL) {
-            free(v);
-            break;
-        }
-        list = grown;
-        list[(*n)++] = v;
-        list[*n] = NULL;
-    }
-    return list;
-}
-
-static void free_all(char **list, size_t n)
-{
-    for (size_t i = 0; list != NULL && i < n; i++)
-        free(list[i]);
-    free(list);
+    char key[128], sent[32];
+    password_job_key(key, sizeof(key), PASSWORD_JOB_WAITING, queue_id);
+    if (!released)
+        return store_txn_del(t, STORE_OUTBOX, key, err, errlen);
+    /* The same job, due now, saying when the mail left. */
+    snprintf(sent, sizeof(sent), "%lld", (long long)now);
+    static const char *const drop[] = {"sent", NULL};
+    const char *const names[] = {"sent", NULL}, *const values[] = {sent, NULL};
+    return move_job(t, key, queue_id, now, drop, names, values, err, errlen);
 }
 
 void password_job_record_clear(struct password_job_record *r)
 {
-    if (r->password != NULL)
-        record_wipe(r->password, strlen(r->password));
     free(r->password);
     free(r->queue_id);
     free(r->sender);
     free(r->subject);
     free(r->zip_name);
-    free_all(r->recipients, r->nrecipients);
-    free_all(r->files, r->nfiles);
-    free_all(r->to, r->nto);
+    record_free_all(r->recipients, r->nrecipients);
+    record_free_all(r->files, r->nfiles);
+    record_free_all(r->to, r->nto);
     memset(r, 0, sizeof(*r));
 }
 
@@ -162,13 +133,9 @@ int password_job_get(struct store *st, const char *key, struct password_job_reco
         return found;
     if (record_version(data, len) != RECORD_VERSION) {
         errbuf_set(err, errlen, "the job %s is of another record version", key);
-        record_wipe(data, len);
         free(data);
         return -1;
     }
-    char *created = record_get(data, len, "created", 0);
-    char *sent = record_get(data, len, "sent", 0);
-    char *attempts = record_get(data, len, "attempts", 0);
     char *own = record_get(data, len, "own", 0);
     r->own = own != NULL && strcmp(own, "yes") == 0;
     free(own);
@@ -177,16 +144,14 @@ int password_job_get(struct store *st, const char *key, struct password_job_reco
     r->subject = record_get(data, len, "subject", 0);
     r->zip_name = record_get(data, len, "zip", 0);
     r->password = record_get(data, len, "password", 0);
-    r->recipients = get_all(data, len, "recipient", &r->nrecipients);
-    r->files = get_all(data, len, "file", &r->nfiles);
-    r->to = get_all(data, len, "to", &r->nto);
-    r->created = created ? (time_t)strtoll(created, NULL, 10) : 0;
-    r->sent = sent ? (time_t)strtoll(sent, NULL, 10) : r->created;
-    r->attempts = attempts ? strtol(attempts, NULL, 10) : 0;
-    free(created);
-    free(sent);
-    free(attempts);
-    record_wipe(data, len);
+    r->recipients = record_get_all(data, len, "recipient", &r->nrecipients);
+    r->files = record_get_all(data, len, "file", &r->nfiles);
+    r->to = record_get_all(data, len, "to", &r->nto);
+    r->created = (time_t)record_get_number(data, len, "created");
+    r->sent = (time_t)record_get_number(data, len, "sent");
+    if (r->sent == 0)
+        r->sent = r->created; /* a job made before "sent" was kept */
+    r->attempts = (long)record_get_number(data, len, "attempts");
     free(data);
     if (r->queue_id == NULL || r->sender == NULL || r->password == NULL ||
         r->zip_name == NULL || r->recipients == NULL || r->files == NULL ||
@@ -207,39 +172,36 @@ int password_job_outcome(struct store_txn *t, const char *key,
 {
     *attempt = 0;
     *wait = 0;
-    if (store_txn_del(t, STORE_OUTBOX, key, err, errlen) != 0)
-        return -1;
     size_t left = 0;
     for (size_t i = 0; i < r->nto; i++)
         left += !done[i];
     if (left == 0)
-        return 0;
+        return store_txn_del(t, STORE_OUTBOX, key, err, errlen);
     *attempt = r->attempts + 1;
     *wait = hold_backoff(r->attempts);
-    char created[32], sent[32], count[32];
-    snprintf(created, sizeof(created), "%lld", (long long)r->created);
-    snprintf(sent, sizeof(sent), "%lld", (long long)r->sent);
+    /* The job again, later, with the addressees still to be told. */
+    char count[32];
     snprintf(count, sizeof(count), "%ld", *attempt);
-    struct record *rec = record_new();
-    bool ok =
-        rec != NULL && record_add(rec, "queue_id", r->queue_id) == 0 &&
-        record_add(rec, "sender", r->sender) == 0 &&
-        record_add(rec, "subject", r->subject) == 0 &&
-        add_all(rec, "recipient", (const char *const *)r->recipients, r->nrecipients) &&
-        add_all(rec, "file", (const char *const *)r->files, r->nfiles) &&
-        record_add(rec, "zip", r->zip_name) == 0;
-    for (size_t i = 0; ok && i < r->nto; i++)
-        ok = done[i] || record_add(rec, "to", r->to[i]) == 0;
-    ok = ok && record_add(rec, "created", created) == 0 &&
-         record_add(rec, "sent", sent) == 0 && record_add(rec, "attempts", count) == 0 &&
-         record_add(rec, "error", why ? why : "not sent") == 0 &&
-         (!r->own || record_add(rec, "own", "yes") == 0) &&
-         record_add(rec, "password", r->password) == 0; /* last: see password_job_add */
+    const char **names = calloc(left + 3, sizeof(*names));
+    const char **values = calloc(left + 3, sizeof(*values));
     int rc = -1;
-    if (!ok)
+    if (names == NULL || values == NULL) {
         errbuf_set(err, errlen, "out of memory");
-    else
-        rc = put_job(t, r->queue_id, now + *wait, rec, err, errlen);
-    record_free(rec);
+    } else {
+        size_t n = 0;
+        for (size_t i = 0; i < r->nto; i++)
+            if (!done[i]) {
+                names[n] = "to";
+                values[n++] = r->to[i];
+            }
+        names[n] = "attempts";
+        values[n++] = count;
+        names[n] = "error";
+        values[n++] = why ? why : "not sent";
+        static const char *const drop[] = {"to", "attempts", "error", NULL};
+        rc = move_job(t, key, r->queue_id, now + *wait, drop, names, values, err, errlen);
+    }
+    free(names);
+    free(values);
     return rc;
 }

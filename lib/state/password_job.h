@@ -75,8 +75,9 @@ int password_job_settle(struct store_txn *t, const char *queue_id, bool released
 
 /* A job as stored, decoded; strings malloc'ed (password_job_record_clear()). */
 struct password_job_record {
-    char *queue_id, *sender, *subject, *zip_name, *password; /* password: or the hint */
-    bool own; /* the sender's own password: PASSWORD is its hint */
+    char *queue_id, *sender, *subject, *zip_name;
+    char *password; /* sealed (secret.h): the password, or when OWN the hint */
+    bool own;       /* the sender's own password: PASSWORD is its hint */
     char **recipients;
     size_t nrecipients;
     char **files;
@@ -88,7 +89,7 @@ struct password_job_record {
     long attempts;
 };
 
-/* Frees R's strings, the password wiped first. */
+/* Frees R's strings. */
 void password_job_record_clear(struct password_job_record *r);
 
 /* The job KEY read in a transaction of its own: 1 found, 0 gone, -1 with ERR

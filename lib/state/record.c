@@ -32,18 +32,10 @@ struct record *record_new(void)
     return r;
 }
 
-void record_wipe(void *data, size_t len)
-{
-    if (data != NULL)
-        explicit_bzero(data, len);
-}
-
 void record_free(struct record *r)
 {
     if (r == NULL)
         return;
-    /* A record may have carried a password (password_job.h). */
-    record_wipe(r->b.data, r->b.len);
     buf_free(&r->b);
     free(r);
 }
@@ -197,4 +189,34 @@ struct record *record_copy_without(const char *data, size_t len, const char *con
         }
     }
     return r;
+}
+
+long long record_get_number(const char *data, size_t len, const char *name)
+{
+    char *v = record_get(data, len, name, 0), *end = NULL;
+    long long n = v ? strtoll(v, &end, 10) : 0;
+    if (v == NULL || end == v || *end != '\0')
+        n = 0;
+    free(v);
+    return n;
+}
+
+char **record_get_all(const char *data, size_t len, const char *name, size_t *n)
+{
+    size_t count = 0;
+    for (char *v; (v = record_get(data, len, name, count)) != NULL; count++)
+        free(v);
+    char **all = calloc(count + 1, sizeof(*all));
+    *n = 0;
+    for (size_t i = 0; all != NULL && i < count; i++)
+        if ((all[i] = record_get(data, len, name, i)) != NULL)
+            (*n)++;
+    return all;
+}
+
+void record_free_all(char **list, size_t n)
+{
+    for (size_t i = 0; list != NULL && i < n; i++)
+        free(list[i]);
+    free(list);
 }

@@ -23,11 +23,7 @@
 struct record;
 
 struct record *record_new(void);
-/* Frees R, its bytes overwritten first (a record may carry a secret). */
 void record_free(struct record *r);
-
-/* Overwrites LEN bytes of DATA (NULL allowed) so that the compiler keeps it. */
-void record_wipe(void *data, size_t len);
 
 /* Appends NAME=VALUE.  0, or -1 when out of memory. */
 int record_add(struct record *r, const char *name, const char *value);
@@ -55,6 +51,17 @@ char *record_get(const char *data, size_t len, const char *name, size_t index);
  * record whose version is not RECORD_VERSION: a newer sendwatch wrote it.
  */
 int record_version(const char *data, size_t len);
+
+/* The first value of NAME in DATA as a whole decimal number; 0 when absent or not one. */
+long long record_get_number(const char *data, size_t len, const char *name);
+
+/*
+ * Every value of NAME in DATA, in order, as a malloc'ed NULL-terminated
+ * array of malloc'ed strings (*N of them; fewer when out of memory), or
+ * NULL when out of memory.  Free it with record_free_all().
+ */
+char **record_get_all(const char *data, size_t len, const char *name, size_t *n);
+void record_free_all(char **list, size_t n);
 
 /*
  * Steps through the fields of the encoded record DATA in order, decoding

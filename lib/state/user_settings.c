@@ -352,58 +352,40 @@ int user_settings_foreach(struct store *st,
     return rc;
 }
 
-int user_settings_hold_policy(const struct config *cfg, struct store *st,
-                              const char *sender, struct user_settings_hold *out,
-                              char *err, size_t errlen)
+int user_settings_policy(const struct config *cfg, struct store *st, const char *sender,
+                         struct user_settings_policy *out, char *err, size_t errlen)
 {
     struct user_settings s;
+    struct user_settings_hold *h = &out->hold;
+    struct user_settings_encrypt *e = &out->encrypt;
 
-    out->enable = cfg->hold_enable;
-    out->minutes = cfg->hold_minutes;
-    out->from_user = false;
+    memset(out, 0, sizeof(*out));
+    h->enable = cfg->hold_enable;
+    h->minutes = cfg->hold_minutes;
+    e->enable = cfg->encrypt_attachments;
+    snprintf(e->notice_to, sizeof(e->notice_to), "%s", cfg->password_notice_to);
     if (!cfg->user_settings_allowed || st == NULL)
         return 0;
     /* Values were checked when set; a bad one (edited by hand) is not in s.set. */
     if (user_settings_get(st, sender, &s, err, errlen) < 0)
         return -1;
-    if (s.set & USER_SETTING_HOLD_ENABLE) {
-        out->enable = s.hold_enable;
-        out->from_user = true;
-    }
-    if (s.set & USER_SETTING_HOLD_MINUTES) {
-        out->minutes = s.hold_minutes;
-        out->from_user = true;
-    }
-    return 0;
-}
-
-int user_settings_encrypt_policy(const struct config *cfg, struct store *st,
-                                 const char *sender, struct user_settings_encrypt *out,
-                                 char *err, size_t errlen)
-{
-    struct user_settings s;
-
-    memset(out, 0, sizeof(*out));
-    out->enable = cfg->encrypt_attachments;
-    snprintf(out->notice_to, sizeof(out->notice_to), "%s", cfg->password_notice_to);
-    if (!cfg->user_settings_allowed || st == NULL)
-        return 0;
-    if (user_settings_get(st, sender, &s, err, errlen) < 0)
-        return -1;
-    if (s.set & USER_SETTING_ENCRYPT_ENABLE) {
-        out->enable = s.encrypt_enable;
-        out->from_user = true;
-    }
-    if (s.set & USER_SETTING_PASSWORD_NOTICE_TO) {
-        snprintf(out->notice_to, sizeof(out->notice_to), "%s", s.password_notice_to);
-        out->from_user = true;
-    }
+    if (s.set & USER_SETTING_HOLD_ENABLE)
+        h->enable = s.hold_enable;
+    if (s.set & USER_SETTING_HOLD_MINUTES)
+        h->minutes = s.hold_minutes;
+    h->from_user = (s.set & (USER_SETTING_HOLD_ENABLE | USER_SETTING_HOLD_MINUTES)) != 0;
+    if (s.set & USER_SETTING_ENCRYPT_ENABLE)
+        e->enable = s.encrypt_enable;
+    if (s.set & USER_SETTING_PASSWORD_NOTICE_TO)
+        snprintf(e->notice_to, sizeof(e->notice_to), "%s", s.password_notice_to);
+    e->from_user =
+        (s.set & (USER_SETTING_ENCRYPT_ENABLE | USER_SETTING_PASSWORD_NOTICE_TO)) != 0;
     /* A password of one's own counts only with its hint: the notice carries
      * the hint, and without one the recipient would have nothing. */
     if (cfg->user_password_allowed && (s.set & USER_SETTING_ZIP_PASSWORD) &&
         (s.set & USER_SETTING_ZIP_PASSWORD_HINT)) {
-        snprintf(out->zip_password, sizeof(out->zip_password), "%s", s.zip_password);
-        snprintf(out->zip_password_hint, sizeof(out->zip_password_hint), "%s",
+        snprintf(e->zip_password, sizeof(e->zip_password), "%s", s.zip_password);
+        snprintf(e->zip_password_hint, sizeof(e->zip_password_hint), "%s",
                  s.zip_password_hint);
     }
     return 0;

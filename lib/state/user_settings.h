@@ -138,15 +138,6 @@ struct user_settings_hold {
     bool from_user; /* the sender's own settings decided (not the admin's) */
 };
 
-/*
- * The hold policy for SENDER: the admin's, with the user's own settings
- * over it when CFG allows them (ST may be NULL: the admin's alone).
- * 0, or -1 with ERR (a store error: the caller fails closed).
- */
-int user_settings_hold_policy(const struct config *cfg, struct store *st,
-                              const char *sender, struct user_settings_hold *out,
-                              char *err, size_t errlen);
-
 struct user_settings_encrypt {
     bool enable;        /* encrypt_attachments, the sender's or the admin's */
     char notice_to[12]; /* password_notice_to, the sender's or the admin's */
@@ -157,14 +148,21 @@ struct user_settings_encrypt {
     char zip_password_hint[104];
 };
 
+/* What a sender's mail gets: the admin's settings with the sender's own over them. */
+struct user_settings_policy {
+    struct user_settings_hold hold;
+    struct user_settings_encrypt encrypt;
+};
+
 /*
- * The encryption policy for SENDER: the admin's encrypt_attachments and
- * password_notice_to, with the user's own over them when CFG allows them
- * (ST may be NULL).  0, or -1 with ERR (a store error: fail closed).
+ * The hold and encryption policy for SENDER: the admin's (hold_enable,
+ * hold_minutes, encrypt_attachments, password_notice_to), with the user's
+ * own settings over it when CFG allows them (ST may be NULL: the admin's
+ * alone), from one read of the store.  0, or -1 with ERR (a store error:
+ * the caller fails closed).
  */
-int user_settings_encrypt_policy(const struct config *cfg, struct store *st,
-                                 const char *sender, struct user_settings_encrypt *out,
-                                 char *err, size_t errlen);
+int user_settings_policy(const struct config *cfg, struct store *st, const char *sender,
+                         struct user_settings_policy *out, char *err, size_t errlen);
 
 /* The users key of ADDRESS (lower case) into KEY; false when ADDRESS is unusable. */
 bool user_settings_key(const char *address, char *key, size_t len);

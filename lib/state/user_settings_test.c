@@ -103,21 +103,24 @@ static void test_policy(void **state)
     struct config *no = config_parse(denied, strlen(denied), "d.conf", err, sizeof(err));
     assert_non_null(yes);
     assert_non_null(no);
-    struct user_settings_hold h;
+    struct user_settings_policy p;
+    const struct user_settings_hold *h = &p.hold;
     assert_int_equal(
-        user_settings_hold_policy(yes, st, "Bob@corp.example", &h, err, sizeof(err)), 0);
-    assert_true(h.enable);
-    assert_int_equal(h.minutes, 7);
-    assert_true(h.from_user);
+        user_settings_policy(yes, st, "Bob@corp.example", &p, err, sizeof(err)), 0);
+    assert_true(h->enable);
+    assert_int_equal(h->minutes, 7);
+    assert_true(h->from_user);
     assert_int_equal(
-        user_settings_hold_policy(no, st, "bob@corp.example", &h, err, sizeof(err)), 0);
-    assert_false(h.enable);
-    assert_false(h.from_user);
+        user_settings_policy(no, st, "bob@corp.example", &p, err, sizeof(err)), 0);
+    assert_false(h->enable);
+    assert_false(h->from_user);
     assert_int_equal(
-        user_settings_hold_policy(yes, st, "nobody@corp.example", &h, err, sizeof(err)),
-        0);
-    assert_false(h.enable);
-    assert_false(h.from_user);
+        user_settings_policy(yes, st, "nobody@corp.example", &p, err, sizeof(err)), 0);
+    assert_false(h->enable);
+    assert_false(h->from_user);
+    assert_false(p.encrypt.enable);
+    assert_false(p.encrypt.from_user);
+    assert_string_equal(p.encrypt.notice_to, "sender");
     config_free(yes);
     config_free(no);
     store_close(st);
