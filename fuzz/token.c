@@ -37,7 +37,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 static bool same_token(const struct token *a, const struct token *b)
 {
     return strcmp(a->node, b->node) == 0 && strcmp(a->queue_id, b->queue_id) == 0 &&
-           strcmp(a->action, b->action) == 0 && a->expiry == b->expiry;
+           strcmp(a->action, b->action) == 0 && a->expiry == b->expiry &&
+           strcmp(a->address, b->address) == 0;
 }
 
 /* Checks the fields of a token that verified. */
@@ -49,9 +50,16 @@ static void check_fields(const struct token *t, time_t now)
     FUZZ_CHECK(memchr(t->node, '\0', sizeof(t->node)) != NULL &&
                    parse_node_name(t->node, NULL, 0) == 0,
                "node");
-    FUZZ_CHECK(queueid_valid(t->queue_id), "queue ID %s", t->queue_id);
-    FUZZ_CHECK(strcmp(t->action, "release") == 0 || strcmp(t->action, "delete") == 0,
-               "action %s", t->action);
+    if (token_action_is_user(t->action)) {
+        FUZZ_CHECK(t->queue_id[0] == '\0', "queue ID %s in a user's token", t->queue_id);
+        FUZZ_CHECK(parse_addr_spec(t->address, 0, NULL, 0) == 0, "address %s",
+                   t->address);
+    } else {
+        FUZZ_CHECK(queueid_valid(t->queue_id), "queue ID %s", t->queue_id);
+        FUZZ_CHECK(strcmp(t->action, "release") == 0 || strcmp(t->action, "delete") == 0,
+                   "action %s", t->action);
+        FUZZ_CHECK(t->address[0] == '\0', "address %s in a message's token", t->address);
+    }
     FUZZ_CHECK(t->expiry >= now, "expired %lld", (long long)t->expiry);
     FUZZ_CHECK(token_make(&key, t, again, sizeof(again)) == 0, "cannot make it again");
     FUZZ_CHECK(token_verify(&key, again, now, &t2) == TOKEN_OK && same_token(t, &t2),

@@ -106,14 +106,61 @@ int token_key_create(const char *path, char *err, size_t errlen)
     return rc;
 }
 
+bool token_action_is_user(const char *action)
+{
+    return strcmp(action, "signin") == 0 || strcmp(action, "center") == 0;
+}
+
 static bool valid_fields(const struct token *t)
 {
     /* The node name as the config takes it (one DNS label: no '.', which splits). */
-    return memchr(t->node, '\0', sizeof(t->node)) != NULL &&
-           parse_node_name(t->node, NULL, 0) == 0 &&
-           queueid_classify(t->queue_id) != QUEUEID_INVALID &&
-           (strcmp(t->action, "release") == 0 || strcmp(t->action, "delete") == 0) &&
-           t->expiry > 0;
+    if (memchr(t->node, '\0', sizeof(t->node)) == NULL ||
+        parse_node_name(t->node, NULL, 0) != 0 || t->expiry <= 0 ||
+        memchr(t->address, '\0', sizeof(t->address)) == NULL)
+        return false;
+    if (token_action_is_user(t->action))
+        return t->queue_id[0] == '\0' && parse_addr_spec(t->address, 0, NULL, 0) == 0;
+    return queueid_classify(t->queue_id) != QUEUEID_INVALID && t->address[0] == '\0' &&
+           (strcmp(t->action, "release") == 0 || strcmp(t->action, "delete") == 0);
+}
+
+/* LEN bytes of IN as base64url without padding into OUT (room for 4/3 LEN + 3). */
+static void base64url(const unsigned char *in, size_t len, char *out)
+{
+    unsigned char b64[4 * TOKEN_MAX / 3 + 8];
+    int n = EVP_EncodeBlock(b64, in, (int)len);
+    while (n > 0 && b64[n - 1] == '=')
+        n--;
+    for (int i = 0; i < n; i++)
+        out[i] = b64[i] == '+' ? '-' : b64[i] == '/' ? '_' : (char)b64[i];
+    out[n] = '\0';
+}
+
+/* Decodes base64url without padding TEXT into OUT (LEN bytes, NUL-terminated). */
+static bool unbase64url(const char *text, char *out, size_t len)
+{
+    size_t n = strlen(text);
+    unsigned char b64[TOKEN_MAX + 4], raw[TOKEN_MAX];
+    if (n == 0 || n % 4 == 1 || n + 3 >= sizeof(b64))
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = text[i];
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+              (c >= '0' && c <= '9') || c == '-' || c == '_'))
+            return false;
+        b64[i] = c == '-' ? '+' : c == '_' ? '/' : (unsigned char)c;
+    }
+    size_t pad = (4 - n % 4) % 4;
+    memset(b64 + n, '=', pad);
+    int got = EVP_DecodeBlock(raw, b64, (int)(n + pad));
+    if (got < 0)
+        return false;
+    got -= (int)pad; /* EVP_DecodeBlock counts the padding as zero bytes */
+    if (got <= 0 || (size_t)got >= len || memchr(raw, '\0', (size_t)got) != NULL)
+        return false;
+    memcpy(out, raw, (size_t)got);
+    out[got] = '\0';
+    return true;
 }
 
 /* base64url without padding of the HMAC of PAYLOAD into OUT. */
@@ -121,16 +168,10 @@ static void sign(const struct token_key *key, const char *payload, char *out)
 {
     unsigned char mac[EVP_MAX_MD_SIZE];
     unsigned int maclen = 0;
-    unsigned char b64[2 * EVP_MAX_MD_SIZE];
 
     HMAC(EVP_sha256(), key->bytes, (int)key->len, (const unsigned char *)payload,
          strlen(payload), mac, &maclen);
-    int n = EVP_EncodeBlock(b64, mac, (int)maclen);
-    while (n > 0 && b64[n - 1] == '=')
-        n--;
-    for (int i = 0; i < n; i++)
-        out[i] = b64[i] == '+' ? '-' : b64[i] == '/' ? '_' : (char)b64[i];
-    out[n] = '\0';
+    base64url(mac, maclen, out);
 }
 
 int token_make(const struct token_key *key, const struct token *t, char *out,
@@ -139,7 +180,12 @@ int token_make(const struct token_key *key, const struct token *t, char *out,
     char payload[TOKEN_MAX], signature[64];
     if (!valid_fields(t))
         return -1;
-    int n = snprintf(payload, sizeof(payload), "v1.%s.%s.%s.%lld", t->node, t->queue_id,
+    char subject[4 * sizeof(t->address) / 3 + 4];
+    if (token_action_is_user(t->action))
+        base64url((const unsigned char *)t->address, strlen(t->address), subject);
+    else
+        snprintf(subject, sizeof(subject), "%s", t->queue_id);
+    int n = snprintf(payload, sizeof(payload), "v1.%s.%s.%s.%lld", t->node, subject,
                      t->action, (long long)t->expiry);
     if (n < 0 || (size_t)n >= sizeof(payload))
         return -1;
@@ -172,12 +218,18 @@ enum token_status token_verify(const struct token_key *key, const char *text, ti
         part[n++] = p;
     if (n != 5 || strtok_r(NULL, ".", &save) != NULL ||
         strlen(part[1]) >= sizeof(parsed.node) ||
-        strlen(part[2]) >= sizeof(parsed.queue_id) ||
         strlen(part[3]) >= sizeof(parsed.action))
         return TOKEN_MALFORMED;
     strcpy(parsed.node, part[1]);
-    strcpy(parsed.queue_id, part[2]);
     strcpy(parsed.action, part[3]);
+    if (token_action_is_user(parsed.action)) {
+        if (!unbase64url(part[2], parsed.address, sizeof(parsed.address)))
+            return TOKEN_MALFORMED;
+    } else {
+        if (strlen(part[2]) >= sizeof(parsed.queue_id))
+            return TOKEN_MALFORMED;
+        strcpy(parsed.queue_id, part[2]);
+    }
     char *end;
     errno = 0;
     parsed.expiry = (time_t)strtoll(part[4], &end, 10);

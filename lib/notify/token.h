@@ -24,9 +24,10 @@
 
 #include "parse.h"
 
+/* The link's path below web_base_url: /n/NODE/hold/TOKEN, /n/NODE/me/TOKEN. */
 #define TOKEN_KEY_MIN 32 /* bytes of key at the least */
 #define TOKEN_KEY_MAX 128
-#define TOKEN_MAX     256 /* room for a token with its NUL */
+#define TOKEN_MAX     512 /* room for a token with its NUL */
 
 struct token_key {
     unsigned char bytes[TOKEN_KEY_MAX];
@@ -50,12 +51,22 @@ int token_key_load_owned(const char *path, uid_t owner, struct token_key *key, c
  */
 int token_key_create(const char *path, char *err, size_t errlen);
 
+/*
+ * The actions: "release" and "delete" act on one held message (QUEUE_ID);
+ * "signin" (a one-time sign-in link mailed on request) and "center" (the
+ * filter center link in notices) open a user's own pages (ADDRESS, which
+ * goes into the token as base64url, so it needs no escaping either).
+ */
 struct token {
     char node[PARSE_NODE_NAME_MAX + 1]; /* parse_node_name(): the config's node_name */
-    char queue_id[64];
-    char action[16]; /* "release" or "delete" */
+    char queue_id[64];                  /* release, delete; "" otherwise */
+    char action[16];                    /* "release", "delete", "signin", "center" */
     time_t expiry;
+    char address[256]; /* signin, center: the user (parse_addr_spec); "" otherwise */
 };
+
+/* Whether ACTION is one of a user's own (signin, center) rather than a message's. */
+bool token_action_is_user(const char *action);
 
 /* Makes the token for T into OUT (TOKEN_MAX bytes).  0, or -1 on bad fields. */
 int token_make(const struct token_key *key, const struct token *t, char *out,

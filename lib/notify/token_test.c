@@ -38,7 +38,7 @@ static int teardown(void **state)
     return rmdir(dir);
 }
 
-static const struct token sample = {"mx1", "4fRbNh1Cz5zJ4Mk", "release", 2000000000};
+static const struct token sample = {"mx1", "4fRbNh1Cz5zJ4Mk", "release", 2000000000, ""};
 
 static void test_round_trip(void **state)
 {
@@ -53,6 +53,40 @@ static void test_round_trip(void **state)
     assert_string_equal(got.node, "mx1");
     assert_int_equal(got.expiry, 2000000000);
     assert_int_equal(token_verify(&key, text, 2000000001, &got), TOKEN_EXPIRED);
+}
+
+/* A user's token carries the address (base64url) and nothing else. */
+static void test_user_token(void **state)
+{
+    (void)state;
+    char text[TOKEN_MAX];
+    struct token t = {.node = "mx1",
+                      .action = "signin",
+                      .expiry = 2000000000,
+                      .address = "taro.yamada+x@corp.example"},
+                 got;
+    assert_int_equal(token_make(&key, &t, text, sizeof(text)), 0);
+    assert_null(strchr(text, '@'));
+    assert_null(strchr(text, '+'));
+    assert_int_equal(token_verify(&key, text, 1999999999, &got), TOKEN_OK);
+    assert_string_equal(got.address, "taro.yamada+x@corp.example");
+    assert_string_equal(got.action, "signin");
+    assert_string_equal(got.queue_id, "");
+    /* a user's action with a queue ID, or a message's with an address: refused */
+    struct token bad = t;
+    snprintf(bad.queue_id, sizeof(bad.queue_id), "4fRbNh1Cz5zJ4Mk");
+    assert_int_equal(token_make(&key, &bad, text, sizeof(text)), -1);
+    bad = sample;
+    snprintf(bad.address, sizeof(bad.address), "a@b.example");
+    assert_int_equal(token_make(&key, &bad, text, sizeof(text)), -1);
+    /* a center link for another address needs its own signature */
+    t.action[0] = '\0';
+    snprintf(t.action, sizeof(t.action), "center");
+    assert_int_equal(token_make(&key, &t, text, sizeof(text)), 0);
+    char *at = strstr(text, ".center.");
+    assert_non_null(at);
+    at[-1] = at[-1] == 'A' ? 'B' : 'A';
+    assert_int_not_equal(token_verify(&key, text, 0, &got), TOKEN_OK);
 }
 
 /* Every single changed byte is refused; none is ever taken as valid. */
@@ -200,6 +234,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_user_token),
         cmocka_unit_test(test_any_changed_byte),
         cmocka_unit_test(test_fields_are_bound),
         cmocka_unit_test(test_bad_fields_are_not_signed),

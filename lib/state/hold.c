@@ -45,47 +45,124 @@ void hold_record_clear(struct hold_record *r)
     free(r->notice_error);
     free(r->retry);
     free(r->retry_by);
+    free(r->requested);
+    free(r->requested_by);
     memset(r, 0, sizeof(*r));
 }
 
-/* Decodes a hold record.  0, or -1 (not a record of this version, or out of memory). */
+/* Appends VALUE (taken) to the list *LIST of *N; false when out of memory. */
+static bool push_value(char ***list, size_t *n, char *value)
+{
+    char **grown = realloc(*list, (*n + 2) * sizeof(**list));
+    if (grown == NULL) {
+        free(value);
+        return false;
+    }
+    *list = grown;
+    grown[(*n)++] = value;
+    grown[*n] = NULL;
+    return true;
+}
+
+/* The string fields of a record, by name. */
+static char **string_field(struct hold_record *r, const char *name, size_t n)
+{
+#define FIELD(f)                                                                         \
+    if (n == sizeof(#f) - 1 && memcmp(name, #f, n) == 0)                                 \
+        return &r->f;
+    FIELD(sender)
+    FIELD(subject)
+    FIELD(outcome)
+    FIELD(notice_error)
+    FIELD(retry)
+    FIELD(retry_by)
+    FIELD(requested)
+    FIELD(requested_by)
+#undef FIELD
+    return NULL;
+}
+
+/* The time and count fields of a record, by name. */
+static long long *number_field(const char *name, size_t n, long long *scratch)
+{
+    static const char *const names[] = {
+        "size",         "created",        "deadline",
+        "due",          "queued",         "outcome_time",
+        "attempts",     "notice_sent",    "notice_attempts",
+        "notice_retry", "requested_time", NULL};
+    for (size_t i = 0; names[i] != NULL; i++)
+        if (strlen(names[i]) == n && memcmp(names[i], name, n) == 0)
+            return &scratch[i];
+    return NULL;
+}
+
+/*
+ * Decodes a hold record in one pass over its fields (listing 10,000 of
+ * them for a page must not scan each record once per field).  0, or -1
+ * (not a record of this version, or out of memory).
+ */
 static int hold_record_decode(const char *data, size_t len, struct hold_record *r)
 {
     memset(r, 0, sizeof(*r));
-    char *qid = record_get(data, len, "queue_id", 0),
-         *state = record_get(data, len, "state", 0);
-    bool ok = qid != NULL && strlen(qid) < sizeof(r->queue_id) &&
-              hold_state_parse(state, &r->state);
-    if (ok)
-        snprintf(r->queue_id, sizeof(r->queue_id), "%s", qid);
-    free(qid);
-    free(state);
-    if (!ok)
+    if (record_version(data, len) != RECORD_VERSION)
         return -1;
-    r->sender = record_get(data, len, "sender", 0);
-    r->subject = record_get(data, len, "subject", 0);
-    r->outcome = record_get(data, len, "outcome", 0);
-    r->notice_error = record_get(data, len, "notice_error", 0);
-    r->retry = record_get(data, len, "retry", 0);
-    r->retry_by = record_get(data, len, "retry_by", 0);
-    r->recipients = record_get_all(data, len, "recipient", &r->nrecipients);
-    r->attachments = record_get_all(data, len, "attachment", &r->nattachments);
-    r->size = (uint64_t)record_get_number(data, len, "size");
-    r->created = (time_t)record_get_number(data, len, "created");
-    r->deadline = (time_t)record_get_number(data, len, "deadline");
-    r->due = (time_t)record_get_number(data, len, "due");
-    r->queued = (time_t)record_get_number(data, len, "queued");
-    r->outcome_time = (time_t)record_get_number(data, len, "outcome_time");
-    r->attempts = (long)record_get_number(data, len, "attempts");
-    r->notice_sent = (time_t)record_get_number(data, len, "notice_sent");
-    r->notice_attempts = (long)record_get_number(data, len, "notice_attempts");
-    r->notice_retry = (time_t)record_get_number(data, len, "notice_retry");
-    if (r->sender == NULL)
-        r->sender = strdup("");
-    if (r->subject == NULL)
-        r->subject = strdup("");
-    if (r->sender == NULL || r->subject == NULL || r->recipients == NULL ||
-        r->attachments == NULL) {
+    long long numbers[11] = {0};
+    bool ok = true, have_qid = false, have_state = false;
+    size_t pos = 0, namelen;
+    const char *name;
+    char *value;
+    r->recipients = calloc(1, sizeof(char *));
+    r->attachments = calloc(1, sizeof(char *));
+    ok = r->recipients != NULL && r->attachments != NULL;
+    int more;
+    while (ok && (more = record_next(data, len, &pos, &name, &namelen, &value)) == 1) {
+        char **str;
+        long long *num;
+        if (namelen == 8 && memcmp(name, "queue_id", 8) == 0) {
+            have_qid = strlen(value) < sizeof(r->queue_id);
+            if (have_qid)
+                snprintf(r->queue_id, sizeof(r->queue_id), "%s", value);
+            free(value);
+        } else if (namelen == 5 && memcmp(name, "state", 5) == 0) {
+            have_state = hold_state_parse(value, &r->state);
+            free(value);
+        } else if (namelen == 9 && memcmp(name, "recipient", 9) == 0) {
+            ok = push_value(&r->recipients, &r->nrecipients, value);
+        } else if (namelen == 10 && memcmp(name, "attachment", 10) == 0) {
+            ok = push_value(&r->attachments, &r->nattachments, value);
+        } else if ((str = string_field(r, name, namelen)) != NULL) {
+            if (*str == NULL)
+                *str = value; /* the first value counts, as record_get() reads */
+            else
+                free(value);
+        } else if ((num = number_field(name, namelen, numbers)) != NULL) {
+            char *end;
+            long long v = strtoll(value, &end, 10);
+            if (*num == 0 && end != value && *end == '\0')
+                *num = v;
+            free(value);
+        } else {
+            free(value);
+        }
+    }
+    if (ok && more < 0)
+        ok = false;
+    r->size = (uint64_t)numbers[0];
+    r->created = (time_t)numbers[1];
+    r->deadline = (time_t)numbers[2];
+    r->due = (time_t)numbers[3];
+    r->queued = (time_t)numbers[4];
+    r->outcome_time = (time_t)numbers[5];
+    r->attempts = (long)numbers[6];
+    r->notice_sent = (time_t)numbers[7];
+    r->notice_attempts = (long)numbers[8];
+    r->notice_retry = (time_t)numbers[9];
+    r->requested_time = (time_t)numbers[10];
+    if (ok && r->sender == NULL)
+        ok = (r->sender = strdup("")) != NULL;
+    if (ok && r->subject == NULL)
+        ok = (r->subject = strdup("")) != NULL;
+    if (!ok || !have_qid || !have_state) {
         hold_record_clear(r);
         return -1;
     }
@@ -534,46 +611,78 @@ void hold_wake(const char *socket_path)
     close(fd);
 }
 
+/* Puts one request for holdd into T. */
+static int put_request(struct store_txn *t, enum hold_action action, const char *queue_id,
+                       time_t when, const char *by, char *err, size_t errlen)
+{
+    static unsigned long sequence;
+    struct timespec now;
+    char key[96];
+    clock_gettime(CLOCK_REALTIME, &now);
+    /* Time-ordered, and unique across processes: pid and a counter. */
+    snprintf(key, sizeof(key), "%016llx.%09ld.%d.%lu", (unsigned long long)now.tv_sec,
+             now.tv_nsec, (int)getpid(),
+             __atomic_add_fetch(&sequence, 1, __ATOMIC_RELAXED));
+    struct record *r = record_new();
+    int ok = r != NULL && record_add(r, "action", hold_action_name(action)) == 0 &&
+             record_add(r, "queue_id", queue_id) == 0 && add_time(r, "when", when) == 0 &&
+             record_add(r, "by", by) == 0 && add_time(r, "created", now.tv_sec) == 0;
+    if (!ok) {
+        record_free(r);
+        errbuf_set(err, errlen, "out of memory");
+        return -1;
+    }
+    size_t len = 0;
+    const char *bytes = record_bytes(r, &len);
+    int rc = store_txn_put(t, STORE_REQUESTS, key, bytes, len, err, errlen);
+    record_free(r);
+    return rc;
+}
+
 int hold_request_many(struct store *st, const char *socket_path, enum hold_action action,
                       const char *const *queue_ids, size_t n, time_t when, const char *by,
                       char *err, size_t errlen)
 {
-    static unsigned long sequence;
     struct store_txn *t = store_begin(st, err, errlen);
     if (t == NULL)
         return -1;
-    for (size_t i = 0; i < n; i++) {
-        struct timespec now;
-        char key[96];
-        clock_gettime(CLOCK_REALTIME, &now);
-        /* Time-ordered, and unique across processes: pid and a counter. */
-        snprintf(key, sizeof(key), "%016llx.%09ld.%d.%lu", (unsigned long long)now.tv_sec,
-                 now.tv_nsec, (int)getpid(),
-                 __atomic_add_fetch(&sequence, 1, __ATOMIC_RELAXED));
-        struct record *r = record_new();
-        int ok = r != NULL && record_add(r, "action", hold_action_name(action)) == 0 &&
-                 record_add(r, "queue_id", queue_ids[i]) == 0 &&
-                 add_time(r, "when", when) == 0 && record_add(r, "by", by) == 0 &&
-                 add_time(r, "created", now.tv_sec) == 0;
-        if (!ok) {
-            record_free(r);
-            store_abort(t);
-            errbuf_set(err, errlen, "out of memory");
-            return -1;
-        }
-        size_t len = 0;
-        const char *bytes = record_bytes(r, &len);
-        int rc = store_txn_put(t, STORE_REQUESTS, key, bytes, len, err, errlen);
-        record_free(r);
-        if (rc != 0) {
+    for (size_t i = 0; i < n; i++)
+        if (put_request(t, action, queue_ids[i], when, by, err, errlen) != 0) {
             store_abort(t);
             return -1;
         }
-    }
     if (store_commit(t, err, errlen) != 0)
         return -1;
     hold_wake(socket_path);
     return 0;
+}
+
+int hold_request_once(struct store_txn *t, enum hold_action action, const char *queue_id,
+                      const char *by, time_t now, struct hold_record *found, char *err,
+                      size_t errlen)
+{
+    if (action == HOLD_RESCHEDULE) {
+        errbuf_set(err, errlen, "a one-time request is a release or a delete");
+        return -1;
+    }
+    int rc = hold_get(t, queue_id, found, err, errlen);
+    if (rc <= 0)
+        return rc < 0 ? -1 : HOLD_ONCE_UNKNOWN;
+    if (found->state != HOLD_HELD)
+        return HOLD_ONCE_CLOSED;
+    if (found->requested != NULL)
+        return HOLD_ONCE_ASKED;
+    char stamp[32];
+    snprintf(stamp, sizeof(stamp), "%lld", (long long)now);
+    static const char *const names[] = {"requested", "requested_by", "requested_time",
+                                        NULL};
+    const char *values[] = {hold_action_name(action), by, stamp, NULL};
+    rc = update_held(t, queue_id, names, values, found->due, err, errlen);
+    if (rc != 0)
+        return rc < 0 ? -1 : HOLD_ONCE_CLOSED;
+    if (put_request(t, action, queue_id, 0, by, err, errlen) != 0)
+        return -1;
+    return HOLD_ONCE_QUEUED;
 }
 
 int hold_request(struct store *st, const char *socket_path, enum hold_action action,

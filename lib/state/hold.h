@@ -69,6 +69,11 @@ struct hold_record {
     long notice_attempts;
     char *notice_error; /* the last failed notice's reason, or NULL */
     time_t notice_retry;
+    /* A request from the web (hold_request_once): its action's name, who
+     * asked and when; NULL/0 when none was made. */
+    char *requested;
+    char *requested_by;
+    time_t requested_time;
 };
 
 void hold_record_clear(struct hold_record *r);
@@ -214,6 +219,26 @@ int hold_request(struct store *st, const char *socket, enum hold_action action,
 int hold_request_many(struct store *st, const char *socket, enum hold_action action,
                       const char *const *queue_ids, size_t n, time_t when, const char *by,
                       char *err, size_t errlen);
+
+/* What hold_request_once() found. */
+enum hold_once {
+    HOLD_ONCE_QUEUED,  /* the request is queued (commit T, then hold_wake()) */
+    HOLD_ONCE_ASKED,   /* a release or delete was asked for already: nothing done */
+    HOLD_ONCE_CLOSED,  /* not held any more (released, deleted, gone): nothing done */
+    HOLD_ONCE_UNKNOWN, /* no hold record */
+};
+
+/*
+ * The web's release and delete: asked once per message.  In T, when
+ * QUEUE_ID is held and nobody asked yet, marks its record as asked
+ * (requested, requested_by, requested_time = NOW) and queues the request
+ * by BY; a second ask - a replayed link, a second click - finds the mark
+ * and changes nothing.  The record as found goes to *FOUND (clear it)
+ * unless UNKNOWN.  Returns an enum hold_once, or -1 with ERR.
+ */
+int hold_request_once(struct store_txn *t, enum hold_action action, const char *queue_id,
+                      const char *by, time_t now, struct hold_record *found, char *err,
+                      size_t errlen);
 
 /* Wakes holdd (a datagram to SOCKET); best effort. */
 void hold_wake(const char *socket);

@@ -10,7 +10,8 @@
 #include "errbuf.h"
 
 static const char *const store_db_names[STORE_NDBS] = {"quarantine", "held",   "due",
-                                                       "requests",   "outbox", "users"};
+                                                       "requests",   "outbox", "users",
+                                                       "audit",      "status", "used"};
 
 struct store {
     MDB_env *env;

@@ -27,6 +27,9 @@ enum store_db {
     STORE_REQUESTS,   /* "requests": time.sequence -> a request for holdd */
     STORE_OUTBOX,     /* "outbox": time.queue_id.kind -> a notice to send */
     STORE_USERS,      /* "users": lower-case address -> the sender's own settings */
+    STORE_AUDIT,      /* "audit": time.sequence -> who did what, when, from where */
+    STORE_STATUS,     /* "status": a name ("rules") -> what a daemon reports of itself */
+    STORE_USED,       /* "used": a one-time link's signature -> when it stops mattering */
     STORE_NDBS,
 };
 

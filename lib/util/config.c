@@ -29,6 +29,8 @@ enum config_type {
     CONFIG_OPTIONAL_PATH, /* an absolute path, or empty: not used */
     CONFIG_TARGETS,       /* encrypt_targets: all, documents, archives, .ext words */
     CONFIG_ZIP_NAME,      /* encrypt_zip_name: a file name template */
+    CONFIG_LISTEN,        /* HOST:PORT, [IPv6]:PORT */
+    CONFIG_TIME_ZONE,     /* a tz database name (Asia/Tokyo, UTC), or empty */
 };
 
 struct config_param {
@@ -100,6 +102,12 @@ static const struct config_param config_params[] = {
     UINT_PARAM(password_length, "12", 8, 64),
     CHOICE_PARAM(password_notice_to, "sender", notice_targets),
     PARAM(user_password_allowed, CONFIG_BOOL, "no"),
+    PARAM(web_listen, CONFIG_LISTEN, "127.0.0.1:8025"),
+    PARAM(web_tls_cert, CONFIG_OPTIONAL_PATH, ""),
+    PARAM(web_tls_key, CONFIG_OPTIONAL_PATH, ""),
+    PARAM(admins_file, CONFIG_PATH, "/etc/sendwatch/admins"),
+    UINT_PARAM(web_session_minutes, "30", 1, 1440),
+    PARAM(time_zone, CONFIG_TIME_ZONE, ""),
 };
 
 #define CONFIG_NPARAMS (sizeof(config_params) / sizeof(config_params[0]))
@@ -284,6 +292,47 @@ static const char *config_check_zip_name(const char *value, char *why, size_t le
 }
 
 /*
+ * web_listen: HOST:PORT where HOST is an IPv4 address, a host name or
+ * [IPv6].  NULL when fine, else WHY.
+ */
+static const char *config_check_listen(const char *value)
+{
+    const char *colon = strrchr(value, ':');
+    if (colon == NULL || colon == value)
+        return "expected HOST:PORT, e.g. 127.0.0.1:8025 or [::1]:8025";
+    if (!config_valid_port(colon + 1, strlen(colon + 1)))
+        return "the port must be a number from 1 to 65535";
+    size_t n = (size_t)(colon - value);
+    if (value[0] == '[' ? value[n - 1] != ']' || n < 3 : memchr(value, ':', n) != NULL)
+        return "an IPv6 address goes in brackets: [::1]:8025";
+    for (size_t i = 0; i < n; i++)
+        if (!((value[i] >= 'a' && value[i] <= 'z') ||
+              (value[i] >= 'A' && value[i] <= 'Z') ||
+              (value[i] >= '0' && value[i] <= '9') || strchr(".-:[]", value[i])))
+            return "the host must be an address or a host name";
+    return NULL;
+}
+
+/*
+ * time_zone: empty (the system's), or a tz database name: letters, digits
+ * and "_+-/", no "..", not starting with '/' - so that it names a file
+ * under /usr/share/zoneinfo and nothing else.  Whether the zone exists is
+ * asked when a program starts (timefmt.h).
+ */
+static const char *config_check_time_zone(const char *value)
+{
+    if (value[0] == '\0')
+        return NULL;
+    if (value[0] == '/' || strstr(value, "..") != NULL || strlen(value) > 64)
+        return "expected a time zone name such as Asia/Tokyo or UTC";
+    for (const char *c = value; *c; c++)
+        if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+              (*c >= '0' && *c <= '9') || strchr("_+-/", *c)))
+            return "expected a time zone name such as Asia/Tokyo or UTC";
+    return NULL;
+}
+
+/*
  * Stores VALUE into CFG for parameter P.  On a bad value returns -1 with
  * a message (without the FILE:LINE prefix) in ERR; -2 when out of memory.
  * Long because it is the one switch over the parameter types: every type
@@ -379,6 +428,12 @@ static int config_set(struct config *cfg, const struct config_param *p, const ch
         break;
     case CONFIG_SOCKET:
         (void)config_valid_socket(value, &why);
+        break;
+    case CONFIG_LISTEN:
+        why = config_check_listen(value);
+        break;
+    case CONFIG_TIME_ZONE:
+        why = config_check_time_zone(value);
         break;
     case CONFIG_NAME:
         if (parse_name(value, reason, sizeof(reason)) != 0)

@@ -70,7 +70,14 @@ struct config {
     bool user_password_allowed;      /* senders may keep a zip password of their
                                       * own (with user_settings_allowed; the notice
                                       * then carries their hint, not the password) */
-    char *source;                    /* the file this came from, for messages */
+    char *web_listen;                /* sendwatch-web: HOST:PORT (loopback by default) */
+    char *web_tls_cert;              /* PEM certificate: sendwatch-web speaks HTTPS
+                                      * itself ("": plain HTTP behind a proxy) */
+    char *web_tls_key;               /* its private key (PEM, mode 0600) */
+    char *admins_file;               /* the admin console's accounts (sendwatch admin) */
+    unsigned web_session_minutes;    /* a web session ends after this long idle */
+    char *time_zone; /* what people read times in: "Asia/Tokyo"; "": the system's */
+    char *source;    /* the file this came from, for messages */
 };
 
 /* Reads and validates FILE.  Returns NULL and fills ERR on any problem. */
