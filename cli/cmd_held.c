@@ -19,6 +19,7 @@
 #include "hold.h"
 #include "json.h"
 #include "log.h"
+#include "timefmt.h"
 #include "parse.h"
 #include "queueid.h"
 #include "store.h"
@@ -146,9 +147,8 @@ static int list_one(void *ctx, const struct hold_record *r)
         print_json(r, &st->first);
         return 0;
     }
-    char a[600], b[600], when[32];
-    struct tm tm;
-    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&r->deadline, &tm));
+    char a[600], b[600], when[TIMEFMT_MAX];
+    timefmt_local(r->deadline, when, sizeof(when));
     printf("%s %s until %s from=<%s> subject=%s\n", r->queue_id,
            hold_state_name(r->state), when,
            log_escape(a, sizeof(a), r->sender, strlen(r->sender)),

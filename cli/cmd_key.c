@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "timefmt.h"
 #include "token.h"
 
 int command_key(const char *config_path, int argc, char **argv)
@@ -62,11 +63,14 @@ int command_token(const char *config_path, int argc, char **argv)
         struct token t;
         enum token_status s = token_verify(&key, text, time(NULL), &t);
         if (s == TOKEN_OK) {
-            char when[32];
-            struct tm tm;
-            strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t.expiry, &tm));
-            printf("valid: queue_id=%s action=%s node=%s expires=%s\n", t.queue_id,
-                   t.action, t.node, when);
+            char when[TIMEFMT_MAX];
+            timefmt_local(t.expiry, when, sizeof(when));
+            if (token_action_is_user(t.action))
+                printf("valid: address=%s action=%s node=%s expires=%s\n", t.address,
+                       t.action, t.node, when);
+            else
+                printf("valid: queue_id=%s action=%s node=%s expires=%s\n", t.queue_id,
+                       t.action, t.node, when);
             status = 0;
         } else {
             printf("invalid: %s\n", token_status_text(s));

@@ -10,6 +10,7 @@
 
 #include "commands.h"
 #include "json.h"
+#include "timefmt.h"
 #include "log.h"
 #include "quarantine.h"
 #include "store.h"
@@ -71,8 +72,9 @@ static int list_one(void *ctx, const struct quarantine_entry *e)
         return 0;
     }
     /* Values come from mail: control bytes (ESC...) are shown escaped. */
-    char a[600], b[600], c[1200];
-    printf("%s %s %s/%s from=<%s> subject=%s\n", time, e->queue_id, e->folder, e->file,
+    char a[600], b[600], c[1200], local[TIMEFMT_MAX];
+    printf("%s %s %s/%s from=<%s> subject=%s\n",
+           timefmt_local(e->time, local, sizeof(local)), e->queue_id, e->folder, e->file,
            log_escape(a, sizeof(a), e->sender, strlen(e->sender)),
            log_escape(b, sizeof(b), e->subject, strlen(e->subject)));
     for (size_t i = 0; i < e->nrules; i++)

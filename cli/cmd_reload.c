@@ -15,39 +15,6 @@
 #include "privilege.h"
 #include "rules.h"
 
-/* The PID in PATH, if that process is a sendwatch-milter; else 0. */
-static long milter_pid(const char *path)
-{
-    FILE *fp = fopen(path, "re");
-    long pid = 0;
-    char comm[64] = "", proc[64];
-
-    if (fp == NULL) {
-        fprintf(stderr, "sendwatch: %s: cannot open: %s (is sendwatch-milter running?)\n",
-                path, strerror(errno));
-        return 0;
-    }
-    if (fscanf(fp, "%ld", &pid) != 1 || pid <= 1) {
-        fprintf(stderr, "sendwatch: %s: no process ID in it\n", path);
-        fclose(fp);
-        return 0;
-    }
-    fclose(fp);
-    /* A stale file may name a PID that another program now has. */
-    snprintf(proc, sizeof(proc), "/proc/%ld/comm", pid);
-    fp = fopen(proc, "re");
-    if (fp == NULL || fgets(comm, sizeof(comm), fp) == NULL ||
-        strncmp(comm, "sendwatch-milt", 14) != 0) {
-        fprintf(stderr, "sendwatch: process %ld from %s is not sendwatch-milter\n", pid,
-                path);
-        if (fp)
-            fclose(fp);
-        return 0;
-    }
-    fclose(fp);
-    return pid;
-}
-
 int command_reload(const char *config_path, int argc, char **argv)
 {
     char err[1024];
@@ -85,7 +52,7 @@ int command_reload(const char *config_path, int argc, char **argv)
         config_free(cfg);
         return 1;
     }
-    long pid = milter_pid(cfg->milter_pid_file);
+    long pid = commands_daemon_pid(cfg->milter_pid_file, "sendwatch-milter");
     if (pid > 0) {
         if (kill((pid_t)pid, SIGUSR1) != 0) {
             fprintf(stderr, "sendwatch: cannot signal process %ld: %s\n", pid,

@@ -19,7 +19,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include "commands.h"
@@ -84,44 +83,17 @@ static int user_show(const struct config *cfg, struct store *store, const char *
     return 0;
 }
 
-/*
- * Reads the password: the first line of standard input, byte by byte with
- * read(2) (no stdio buffer keeps a copy) and, from a terminal, without
- * echo.  0, or -1 (said).
- */
+/* Reads the password from standard input and checks it.  0, or -1 (said). */
 static int read_password(char *out, size_t len)
 {
-    struct termios saved, quiet;
-    bool tty = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved) == 0;
-    if (tty) {
-        quiet = saved;
-        quiet.c_lflag &= ~(tcflag_t)ECHO;
-        tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
-        fputs("password: ", stderr);
-    }
-    size_t n = 0;
-    char c;
-    ssize_t got;
-    while ((got = read(STDIN_FILENO, &c, 1)) == 1 && c != '\n' && n + 1 < len)
-        out[n++] = c;
-    while (n > 0 && out[n - 1] == '\r')
-        n--;
-    out[n] = '\0';
-    c = '\0';
-    if (tty) {
-        tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved);
-        fputc('\n', stderr);
-    }
-    bool ok = n >= PASSWORD_MIN && n <= PASSWORD_MAX;
-    for (size_t i = 0; ok && i < n; i++)
-        ok = out[i] > 0x20 && out[i] < 0x7f;
-    if (!ok) {
+    size_t n = commands_read_secret("password: ", out, len);
+    if (!password_acceptable(out)) {
         /* Printable ASCII only: ZipCrypto and every unzip tool agree on those bytes. */
         fprintf(stderr,
                 "sendwatch: %s: a zip password is %d to %d printable ASCII characters, "
                 "no spaces, on one line of standard input\n",
-                n == 0 && got <= 0 ? "no password" : "not a usable password",
-                PASSWORD_MIN, PASSWORD_MAX);
+                n == 0 ? "no password" : "not a usable password", PASSWORD_MIN,
+                PASSWORD_MAX);
         explicit_bzero(out, len);
         return -1;
     }

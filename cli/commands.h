@@ -20,6 +20,20 @@ int command_held(const char *config_path, int argc, char **argv);
 int command_key(const char *config_path, int argc, char **argv);
 int command_token(const char *config_path, int argc, char **argv);
 int command_user(const char *config_path, int argc, char **argv);
+int command_admin(const char *config_path, int argc, char **argv);
+
+/*
+ * Reads one line of standard input into OUT (LEN bytes, NUL-terminated)
+ * byte by byte with read(2), so no stdio buffer keeps a copy; from a
+ * terminal it says PROMPT and does not echo.  Returns its length.
+ */
+size_t commands_read_secret(const char *prompt, char *out, size_t len);
+
+/*
+ * The PID in the pid file PATH when that process is PROGRAM (its name in
+ * /proc); else 0, said on standard error.
+ */
+long commands_daemon_pid(const char *path, const char *program);
 
 /* Loads the config, or says why on stderr and returns NULL. */
 struct config *commands_load_config(const char *config_path);

@@ -11,12 +11,16 @@
  *
  * main() only parses the global options and dispatches to a command.
  */
+#include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "commands.h"
+#include "timefmt.h"
 #include "policy.h"
 #include "preflight.h"
 #include "privilege.h"
@@ -27,9 +31,76 @@ struct config *commands_load_config(const char *config_path)
     char err[1024];
     struct config *cfg = config_load(config_path, err, sizeof(err));
 
-    if (cfg == NULL)
+    if (cfg == NULL) {
         fprintf(stderr, "sendwatch: %s\n", err);
+        return NULL;
+    }
+    /* Times people read are in the site's zone; an unknown zone is an error
+     * here as in the daemons ("sendwatch check" says so). */
+    if (timefmt_use_zone(cfg->time_zone, err, sizeof(err)) != 0) {
+        fprintf(stderr, "sendwatch: %s\n", err);
+        config_free(cfg);
+        return NULL;
+    }
     return cfg;
+}
+
+size_t commands_read_secret(const char *prompt, char *out, size_t len)
+{
+    struct termios saved, quiet;
+    bool tty = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved) == 0;
+    if (tty) {
+        quiet = saved;
+        quiet.c_lflag &= ~(tcflag_t)ECHO;
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+        fputs(prompt, stderr);
+    }
+    size_t n = 0;
+    char c;
+    while (read(STDIN_FILENO, &c, 1) == 1 && c != '\n' && n + 1 < len)
+        out[n++] = c;
+    while (n > 0 && out[n - 1] == '\r')
+        n--;
+    out[n] = '\0';
+    c = '\0';
+    if (tty) {
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved);
+        fputc('\n', stderr);
+    }
+    return n;
+}
+
+long commands_daemon_pid(const char *path, const char *program)
+{
+    FILE *fp = fopen(path, "re");
+    long pid = 0;
+    char comm[64] = "", proc[64];
+
+    if (fp == NULL) {
+        fprintf(stderr, "sendwatch: %s: cannot open: %s (is %s running?)\n", path,
+                strerror(errno), program);
+        return 0;
+    }
+    if (fscanf(fp, "%ld", &pid) != 1 || pid <= 1) {
+        fprintf(stderr, "sendwatch: %s: no process ID in it\n", path);
+        fclose(fp);
+        return 0;
+    }
+    fclose(fp);
+    /* A stale file may name a PID that another program now has; the kernel
+     * keeps 15 characters of a program's name. */
+    snprintf(proc, sizeof(proc), "/proc/%ld/comm", pid);
+    fp = fopen(proc, "re");
+    comm[0] = '\0';
+    if (fp == NULL || fgets(comm, sizeof(comm), fp) == NULL ||
+        strncmp(comm, program, strlen(program) < 15 ? strlen(program) : 15) != 0) {
+        fprintf(stderr, "sendwatch: process %ld from %s is not %s\n", pid, path, program);
+        if (fp)
+            fclose(fp);
+        return 0;
+    }
+    fclose(fp);
+    return pid;
 }
 
 struct rules *commands_load_rules(const struct config *cfg, char *err, size_t errlen)
@@ -159,6 +230,10 @@ static const struct command {
     {"key", "new: make web_key_file, the key that signs the links in notices",
      command_key},
     {"token", "verify URL: is a link from a notice genuine, and for what", command_token},
+    {"admin",
+     "list | add NAME --role ROLE | passwd NAME | role NAME ROLE | remove NAME: the "
+     "web console's admins (roles: admin, operator, auditor; passwords on stdin)",
+     command_admin},
     {"user",
      "show ADDRESS | set ADDRESS NAME=VALUE... | password ADDRESS --hint TEXT|--remove: "
      "a sender's own settings",

@@ -42,6 +42,7 @@
 #include "privilege.h"
 #include "queueid.h"
 #include "store.h"
+#include "timefmt.h"
 #include "token.h"
 
 #define RECONCILE_EVERY 60 /* seconds */
@@ -139,6 +140,13 @@ int main(int argc, char **argv)
     snprintf(ident, sizeof(ident), "%s/holdd", cfg->syslog_name);
     log_open(ident, foreground ? LOG_TARGET_STDERR : LOG_TARGET_SYSLOG);
     notice_init();
+    /* Notices tell people times in the site's zone, with the zone named. */
+    if (timefmt_use_zone(cfg->time_zone, err, sizeof(err)) != 0) {
+        log_error("not started: %s", err);
+        config_free(cfg);
+        log_close();
+        return 1;
+    }
 
     struct holdd h = {.cfg = cfg,
                       .helper = -1,

@@ -8,6 +8,8 @@
 #include "holdd.h"
 #include "log.h"
 #include "password_job.h"
+#include "signin_job.h"
+#include "user_settings.h"
 #include "queueid.h"
 #include "address.h"
 
@@ -35,7 +37,8 @@ static int collect_jobs(void *ctx, const char *key, size_t key_len, const void *
         time_t not_before;
         char qid[64];
         bool parsed = hold_parse_notice_job_key(k, &not_before, qid, sizeof(qid)) ||
-                      password_job_parse_key(k, &not_before, qid, sizeof(qid));
+                      password_job_parse_key(k, &not_before, qid, sizeof(qid)) ||
+                      signin_job_parse_key(k, &not_before);
         if (parsed && not_before == PASSWORD_JOB_WAITING)
             return 1; /* the rest wait for releases: hold_close() makes them due */
         if (parsed && not_before > b->now) {
@@ -52,24 +55,59 @@ static int drop_job_fn(void *ctx, struct store_txn *t, char *err, size_t errlen)
     return store_txn_del(t, STORE_OUTBOX, ctx, err, errlen);
 }
 
-/* The link for ACTION on the held mail QID, valid until EXPIRY. */
-static int make_url(struct holdd *h, const struct token_key *key, const char *qid,
-                    const char *action, time_t expiry, char *url, size_t len)
+/* The link of T: web_base_url/n/NODE/KIND/TOKEN into URL. */
+static int make_link(struct holdd *h, struct token *t, const char *kind, char *url,
+                     size_t len)
 {
-    struct token t = {.expiry = expiry};
     char text[TOKEN_MAX];
-    snprintf(t.node, sizeof(t.node), "%s", h->cfg->node_name);
-    snprintf(t.queue_id, sizeof(t.queue_id), "%s", qid);
-    snprintf(t.action, sizeof(t.action), "%s", action);
-    if (token_make(key, &t, text, sizeof(text)) != 0)
+    snprintf(t->node, sizeof(t->node), "%s", h->cfg->node_name);
+    if (token_make(&h->key, t, text, sizeof(text)) != 0)
         return -1;
     const char *base = h->cfg->web_base_url;
     size_t n = strlen(base);
-    int w = snprintf(url, len, "%.*s/n/%s/hold/%s",
-                     (int)(n && base[n - 1] == '/' ? n - 1 : n), base, h->cfg->node_name,
-                     text);
+    int w =
+        snprintf(url, len, "%.*s/n/%s/%s/%s", (int)(n && base[n - 1] == '/' ? n - 1 : n),
+                 base, h->cfg->node_name, kind, text);
     return w < 0 || (size_t)w >= len ? -1 : 0;
 }
+
+/* The link for ACTION on the held mail QID, valid until EXPIRY. */
+static int make_url(struct holdd *h, const char *qid, const char *action, time_t expiry,
+                    char *url, size_t len)
+{
+    struct token t = {.expiry = expiry};
+    snprintf(t.queue_id, sizeof(t.queue_id), "%s", qid);
+    snprintf(t.action, sizeof(t.action), "%s", action);
+    return make_link(h, &t, "hold", url, len);
+}
+
+/* A user's link (ACTION "center" or "signin") for ADDRESS, valid until EXPIRY. */
+static int make_user_url(struct holdd *h, const char *address, const char *action,
+                         time_t expiry, char *url, size_t len)
+{
+    struct token t = {.expiry = expiry};
+    if (strlen(address) >= sizeof(t.address))
+        return -1;
+    snprintf(t.address, sizeof(t.address), "%s", address);
+    snprintf(t.action, sizeof(t.action), "%s", action);
+    return make_link(h, &t, "me", url, len);
+}
+
+/* The language ADDRESS chose for its notices (a user setting), or NULL: the config's. */
+static const char *language_of(struct holdd *h, const char *address, char *buf,
+                               size_t len)
+{
+    struct user_settings s;
+    char err[256];
+    if (user_settings_get(h->store, address, &s, err, sizeof(err)) != 1 ||
+        !(s.set & USER_SETTING_LANGUAGE))
+        return NULL;
+    snprintf(buf, len, "%s", s.language);
+    return buf;
+}
+
+/* How long a notice's filter center link works after the mail's deadline. */
+#define CENTER_LINK_DAYS 7
 
 /* One notice of a batch: what it is for, and how it went. */
 struct notice_slot {
@@ -114,11 +152,11 @@ static void build_hold_notice(struct holdd *h, struct notice_slot *s)
     for (size_t i = 0; i < r.nrecipients; i++)
         external[i] = !address_is_internal(r.recipients[i],
                                            (const char *const *)h->cfg->internal_domains);
-    char send_now[512], delete_url[512];
-    if (make_url(h, &h->key, qid, "release", r.deadline, send_now, sizeof(send_now)) !=
-            0 ||
-        make_url(h, &h->key, qid, "delete", r.deadline, delete_url, sizeof(delete_url)) !=
-            0) {
+    char send_now[1024], delete_url[1024], center[1024], lang[4];
+    if (make_url(h, qid, "release", r.deadline, send_now, sizeof(send_now)) != 0 ||
+        make_url(h, qid, "delete", r.deadline, delete_url, sizeof(delete_url)) != 0 ||
+        make_user_url(h, r.sender, "center", r.deadline + CENTER_LINK_DAYS * 86400,
+                      center, sizeof(center)) != 0) {
         snprintf(s->why, sizeof(s->why),
                  "cannot make its links (node_name %s, web_base_url %s)",
                  h->cfg->node_name, h->cfg->web_base_url);
@@ -137,6 +175,8 @@ static void build_hold_notice(struct holdd *h, struct notice_slot *s)
         .deadline = r.deadline,
         .send_now_url = send_now,
         .delete_url = delete_url,
+        .center_url = center,
+        .language = language_of(h, r.sender, lang, sizeof(lang)),
     };
     if (strlen(r.sender) >= sizeof(s->rcpt)) {
         snprintf(s->why, sizeof(s->why), "the sender's address is too long");
@@ -424,6 +464,8 @@ static int send_password_job(struct holdd *h, const char *key, const char *qid)
             .hint = r.own ? opened : NULL, /* the job holds the hint only */
             .sent = r.sent,
         };
+        char lang[4];
+        np.language = language_of(h, r.to[i], lang, sizeof(lang));
         if (strlen(r.to[i]) >= HELPER_ADDR_SIZE)
             snprintf(cause, sizeof(cause), "the address is too long");
         else
@@ -486,6 +528,80 @@ out:
     return rc;
 }
 
+/* How long a mailed sign-in link works. */
+#define SIGNIN_LINK_MINUTES     15
+#define SIGNIN_JOB_MAX_ATTEMPTS 10
+
+static int signin_outcome_fn(void *ctx, struct store_txn *t, char *err, size_t errlen)
+{
+    const struct {
+        const char *key;
+        const struct signin_job *j;
+        bool sent;
+        time_t wait;
+    } *o = ctx;
+    return signin_job_outcome(t, o->key, o->j, o->sent, time(NULL), o->wait, err, errlen);
+}
+
+/*
+ * Mails the one-time sign-in link a user asked for on the web: signed
+ * here, now, valid SIGNIN_LINK_MINUTES (the job held only the address).
+ * A failure is retried with the hold notices' backoff, at most
+ * SIGNIN_JOB_MAX_ATTEMPTS times.  0, or -1 when the store failed.
+ */
+static int send_signin_job(struct holdd *h, const char *key)
+{
+    struct signin_job j;
+    char err[512], detail[HELPER_DETAIL_SIZE] = "", shown[400], url[1024];
+    int found = signin_job_get(h->store, key, &j, err, sizeof(err));
+    if (found == 0)
+        return 0;
+    if (found < 0 || j.attempts >= SIGNIN_JOB_MAX_ATTEMPTS) {
+        log_error("sign-in mail dropped: %s",
+                  found < 0 ? err : "too many failed attempts");
+        return holdd_txn(h, key, drop_job_fn, (void *)key);
+    }
+    log_escape(shown, sizeof(shown), j.address, strlen(j.address));
+    time_t expires = time(NULL) + SIGNIN_LINK_MINUTES * 60;
+    char *message = NULL;
+    if (make_user_url(h, j.address, "signin", expires, url, sizeof(url)) == 0) {
+        struct notice_signin ns = {.address = j.address,
+                                   .signin_url = url,
+                                   .expires = expires,
+                                   .language = j.language[0] ? j.language : NULL};
+        message = notice_signin_message(h->cfg, h->templates, &ns, err, sizeof(err));
+    } else {
+        snprintf(err, sizeof(err), "cannot make the link (node_name, web_base_url)");
+    }
+    if (message == NULL || strlen(j.address) >= HELPER_ADDR_SIZE) {
+        log_error("sign-in mail to <%s> cannot be sent: %s", shown, err);
+        free(message);
+        return holdd_txn(h, key, drop_job_fn, (void *)key);
+    }
+    const char *rcpts[1] = {j.address}, *texts[1] = {message};
+    enum helper_result res[1] = {HELPER_FAILED};
+    bool asked =
+        helper_submit(h->helper, rcpts, texts, 1, res, detail, err, sizeof(err)) == 0;
+    explicit_bzero(message, strlen(message)); /* it holds a working sign-in link */
+    free(message);
+    struct {
+        const char *key;
+        const struct signin_job *j;
+        bool sent;
+        time_t wait;
+    } o = {key, &j, asked && (res[0] == HELPER_DONE || res[0] == HELPER_REFUSED),
+           hold_backoff(j.attempts)};
+    int rc = holdd_txn(h, "the sign-in mail", signin_outcome_fn, &o);
+    if (asked && res[0] == HELPER_DONE)
+        log_info("sign-in link sent to <%s>", shown);
+    else if (asked && res[0] == HELPER_REFUSED)
+        log_error("sign-in mail to <%s> refused: %s", shown, detail);
+    else
+        log_error("sign-in mail to <%s> failed (attempt %ld), retrying in %lld s: %s",
+                  shown, j.attempts + 1, (long long)o.wait, asked ? detail : err);
+    return rc;
+}
+
 /*
  * Sends the notices that are due, for mail seen in HOLD, a batch of
  * HELPER_MAX_NOTICES at a time.  Returns when the outbox wants looking at
@@ -506,6 +622,11 @@ time_t notices_process(struct holdd *h)
     }
     for (size_t i = 0; i < b.n; i++) {
         time_t not_before;
+        if (signin_job_parse_key(b.keys[i], &not_before)) {
+            if (!holdd_stopping && send_signin_job(h, b.keys[i]) != 0)
+                return b.now + 5;
+            continue;
+        }
         if (password_job_parse_key(b.keys[i], &not_before, qid_text[n],
                                    sizeof(qid_text[n])) &&
             queueid_classify(qid_text[n]) != QUEUEID_INVALID) {

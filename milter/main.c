@@ -29,7 +29,9 @@
 #include "secret.h"
 #include "privilege.h"
 #include "snapshot.h"
+#include "status.h"
 #include "store.h"
+#include "timefmt.h"
 #include "view.h"
 
 static int open_socket_fn(void *ctx)
@@ -68,6 +70,30 @@ static int open_socket(const struct config *cfg, char *err, size_t errlen)
  * pthread_cancel(): ASan's thread teardown trips over a cancelled sigwait.) */
 static atomic_bool reload_stop;
 
+static struct store *status_store; /* where the rules' status goes */
+
+/*
+ * Records how the last load of the rules went, for the web's rule status
+ * page: OK, or the error and the rules still in force.
+ */
+static void record_rules_status(bool ok, const char *error)
+{
+    static time_t loaded;
+    const struct snapshot *s = snapshot_acquire();
+    struct rules_status rs = {
+        .time = time(NULL), .ok = ok, .rules = rules_count(s->rules)};
+    if (ok || loaded == 0)
+        loaded = rs.time;
+    rs.loaded = loaded;
+    snprintf(rs.dir, sizeof(rs.dir), "%s", s->cfg->rules_dir);
+    snprintf(rs.error, sizeof(rs.error), "%s", error ? error : "");
+    snapshot_release(s);
+    char err[512];
+    if (status_store != NULL &&
+        status_rules_put(status_store, &rs, err, sizeof(err)) != 0)
+        log_warning("cannot record the rules' status: %s", err);
+}
+
 /* The reload thread: SIGUSR1 makes it load config and rules anew. */
 static void *reload_thread(void *arg)
 {
@@ -80,10 +106,13 @@ static void *reload_thread(void *arg)
         if (atomic_load(&reload_stop))
             return NULL;
         char info[256], err[1024];
-        if (snapshot_reload(info, sizeof(info), err, sizeof(err)) == 0)
+        if (snapshot_reload(info, sizeof(info), err, sizeof(err)) == 0) {
             log_info("reloaded: %s", info);
-        else
+            record_rules_status(true, NULL);
+        } else {
             log_error("reload failed, keeping the rules in force: %s", err);
+            record_rules_status(false, err);
+        }
     }
     return NULL;
 }
@@ -121,6 +150,10 @@ int main(int argc, char **argv)
     snprintf(ident, sizeof(ident), "%s/milter", cfg->syslog_name);
     log_open(ident, foreground ? LOG_TARGET_STDERR : LOG_TARGET_SYSLOG);
     view_init();
+    if (timefmt_use_zone(cfg->time_zone, err, sizeof(err)) != 0) {
+        log_error("not started: %s", err);
+        goto done;
+    }
 
     /* Block libmilter's signals and ours before the socket exists: a TERM
      * that comes before smfi_main() then waits for libmilter's signal
@@ -180,6 +213,8 @@ int main(int argc, char **argv)
         goto done;
     }
     callbacks_set_store(store);
+    status_store = store;
+    record_rules_status(true, NULL);
     callbacks_set_password_key(&password_key);
     if (fdio_write_pidfile(pidfile) != 0)
         log_warning("cannot write pid file %s: %s", pidfile, strerror(errno));

@@ -1,5 +1,6 @@
 /* notice - see notice.h. */
 #include "notice.h"
+#include "timefmt.h"
 
 #include <gmime/gmime.h>
 #include <openssl/crypto.h>
@@ -39,11 +40,14 @@ static const char *const notice_languages[] = {"ja", "en"};
 static const char *const template_headers[] = {"Subject", "External-Mark",
                                                "No-Attachments", "Own-Password"};
 static const char *const hold_placeholders[] = {
-    "subject", "sender",   "recipients",   "attachments", "deadline",
-    "size",    "queue_id", "send_now_url", "delete_url",  NULL};
+    "subject",  "sender",       "recipients", "attachments", "deadline", "size",
+    "queue_id", "send_now_url", "delete_url", "center_url",  NULL};
 static const char *const password_placeholders[] = {
     "subject",  "sender", "recipients", "zip_name", "files",
     "password", "hint",   "sent",       "queue_id", NULL};
+
+static const char *const signin_placeholders[] = {"address", "signin_url", "expires",
+                                                  NULL};
 
 /* The kinds of notice: the file names' start, the placeholders they may use. */
 static const struct {
@@ -52,6 +56,7 @@ static const struct {
 } notice_kinds[] = {
     {"hold-notice", hold_placeholders},
     {"password-notice", password_placeholders},
+    {"signin-notice", signin_placeholders},
 };
 #define NOTICE_NKINDS (sizeof(notice_kinds) / sizeof(*notice_kinds))
 
@@ -298,10 +303,14 @@ static char *build_message(const struct config *cfg, const char *sender,
     return result;
 }
 
-/* The template of KIND (index into notice_kinds) in CFG's language. */
-static const struct notice_template *
-template_of(const struct config *cfg, const struct notice_templates *ts, size_t kind)
+/* The template of KIND (index into notice_kinds) in LANG, or else CFG's language. */
+static const struct notice_template *template_of(const struct config *cfg,
+                                                 const struct notice_templates *ts,
+                                                 size_t kind, const char *lang)
 {
+    for (size_t i = 0; lang != NULL && i < NOTICE_NLANG; i++)
+        if (strcmp(notice_languages[i], lang) == 0)
+            return &ts->kind[kind][i];
     for (size_t i = 0; i < NOTICE_NLANG; i++)
         if (strcmp(notice_languages[i], cfg->language) == 0)
             return &ts->kind[kind][i];
@@ -334,7 +343,7 @@ char *notice_hold_message(const struct config *cfg, const struct notice_template
         errbuf_set(err, errlen, "no sender to notify (a bounce)");
         return NULL;
     }
-    const struct notice_template *tmpl = template_of(cfg, ts, 0);
+    const struct notice_template *tmpl = template_of(cfg, ts, 0, h->language);
     const char *body_tmpl = tmpl->body;
     char *subject_tmpl = template_header(tmpl->head, "Subject");
     char *mark = template_header(tmpl->head, "External-Mark");
@@ -348,10 +357,8 @@ char *notice_hold_message(const struct config *cfg, const struct notice_template
         indented_lines(&atts, h->attachments, NULL, h->nattachments, NULL);
     else
         indented_lines(&atts, &no_attachment, NULL, 1, NULL);
-    char deadline[64], size[32];
-    struct tm tm;
-    strftime(deadline, sizeof(deadline), "%Y-%m-%d %H:%M:%S %Z",
-             localtime_r(&h->deadline, &tm));
+    char deadline[TIMEFMT_MAX], size[32];
+    timefmt_local(h->deadline, deadline, sizeof(deadline));
     snprintf(size, sizeof(size), "%llu", h->size);
     char *subject = flat(h->subject), *sender = flat(h->sender);
     const struct slot slots[] = {
@@ -364,6 +371,7 @@ char *notice_hold_message(const struct config *cfg, const struct notice_template
         {"queue_id", h->queue_id},
         {"send_now_url", h->send_now_url},
         {"delete_url", h->delete_url},
+        {"center_url", h->center_url ? h->center_url : ""},
     };
     size_t nslots = sizeof(slots) / sizeof(*slots);
     char *notice_subject = fill(subject_tmpl ? subject_tmpl : "{subject}", slots, nslots);
@@ -396,15 +404,14 @@ char *notice_password_message(const struct config *cfg, const struct notice_temp
         errbuf_set(err, errlen, "nobody to send the password to");
         return NULL;
     }
-    const struct notice_template *tmpl = template_of(cfg, ts, 1);
+    const struct notice_template *tmpl = template_of(cfg, ts, 1, p->language);
     char *subject_tmpl = template_header(tmpl->head, "Subject");
     char *mark = template_header(tmpl->head, "External-Mark");
     struct buf rcpts = {0}, files = {0};
     indented_lines(&rcpts, p->recipients, p->external, p->nrecipients, mark);
     indented_lines(&files, p->files, NULL, p->nfiles, NULL);
-    char sent[64];
-    struct tm tm;
-    strftime(sent, sizeof(sent), "%Y-%m-%d %H:%M:%S %Z", localtime_r(&p->sent, &tm));
+    char sent[TIMEFMT_MAX];
+    timefmt_local(p->sent, sent, sizeof(sent));
     char *subject = flat(p->subject), *sender = flat(p->sender), *zip = flat(p->zip_name);
     /* The sender's own password never goes in a notice: its hint does. */
     char *hint = flat(p->hint != NULL ? p->hint : "");
@@ -453,5 +460,39 @@ char *notice_password_message(const struct config *cfg, const struct notice_temp
     buf_free(&files);
     free(subject_tmpl);
     free(mark);
+    return result;
+}
+
+char *notice_signin_message(const struct config *cfg, const struct notice_templates *ts,
+                            const struct notice_signin *n, char *err, size_t errlen)
+{
+    if (n->address == NULL || n->address[0] == '\0' || n->signin_url == NULL) {
+        errbuf_set(err, errlen, "nobody to send a sign-in link to");
+        return NULL;
+    }
+    const struct notice_template *tmpl = template_of(cfg, ts, 2, n->language);
+    char *subject_tmpl = template_header(tmpl->head, "Subject");
+    char expires[TIMEFMT_MAX];
+    timefmt_local(n->expires, expires, sizeof(expires));
+    char *address = flat(n->address);
+    const struct slot slots[] = {
+        {"address", address},
+        {"signin_url", n->signin_url},
+        {"expires", expires},
+    };
+    size_t nslots = sizeof(slots) / sizeof(*slots);
+    char *notice_subject = fill(subject_tmpl ? subject_tmpl : "sendwatch", slots, nslots);
+    char *body = fill(tmpl->body, slots, nslots);
+    char *flat_subject = flat(notice_subject);
+    char *result = body != NULL && notice_subject != NULL
+                       ? build_message(cfg, n->address, flat_subject, body, "signin")
+                       : NULL;
+    if (result == NULL)
+        errbuf_set(err, errlen, "cannot build the notice");
+    free(flat_subject);
+    free(notice_subject);
+    free(body);
+    free(address);
+    free(subject_tmpl);
     return result;
 }

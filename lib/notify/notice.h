@@ -4,7 +4,8 @@
  * of a sealed zip (to the sender, the recipients or both).
  *
  * Built from templates admins can change (notice_template_dir/
- * hold-notice.LANG.txt and password-notice.LANG.txt), loaded and checked
+ * hold-notice.LANG.txt, password-notice.LANG.txt and signin-notice.LANG.txt),
+ * loaded and checked
  * once at start: header lines, a blank line, then the body.
  * Template headers: "Subject:" (the notice's subject; {subject} is the
  * mail's), "External-Mark:" (put after recipients outside
@@ -12,7 +13,8 @@
  * "Own-Password:" (password: what {password} says when the sender chose
  * the password, with {hint}).
  * Placeholders in the hold notice: {subject} {sender} {recipients}
- * {attachments} {deadline} {size} {queue_id} {send_now_url} {delete_url};
+ * {attachments} {deadline} {size} {queue_id} {send_now_url} {delete_url}
+ * {center_url} (the sender's filter center);
  * in the password notice: {subject} {sender} {recipients} {zip_name}
  * {files} {password} {hint} {sent} {queue_id}.
  *
@@ -41,6 +43,8 @@ struct notice_hold {
     unsigned long long size;
     time_t deadline;
     const char *send_now_url, *delete_url;
+    const char *center_url; /* the sender's filter center; NULL: none */
+    const char *language;   /* "ja", "en"; NULL: the config's */
 };
 
 /* Once per process, before notices are built (GMime's own setup). */
@@ -59,10 +63,19 @@ struct notice_password {
     const char *const *files;
     size_t nfiles;
     const char *password;
-    const char *hint; /* non-NULL: the zip has the sender's own password, which the
-                       * notice never carries: {password} says the Own-Password:
-                       * header's text, with {hint} this */
-    time_t sent;      /* when the mail left (its release, or its acceptance) */
+    const char *hint;     /* non-NULL: the zip has the sender's own password, which the
+                           * notice never carries: {password} says the Own-Password:
+                           * header's text, with {hint} this */
+    time_t sent;          /* when the mail left (its release, or its acceptance) */
+    const char *language; /* "ja", "en"; NULL: the config's */
+};
+
+/* What a sign-in notice says: the one-time link to a user's filter center. */
+struct notice_signin {
+    const char *address; /* who asked, and gets it */
+    const char *signin_url;
+    time_t expires;
+    const char *language; /* NULL: the config's */
 };
 
 /* The templates of every kind and language, read and checked. */
@@ -95,5 +108,12 @@ char *notice_hold_message(const struct config *cfg, const struct notice_template
  */
 char *notice_password_message(const struct config *cfg, const struct notice_templates *ts,
                               const struct notice_password *p, char *err, size_t errlen);
+
+/*
+ * The sign-in notice N (signin-notice.LANG.txt: placeholders {address}
+ * {signin_url} {expires}), X-Sendwatch-Notice: signin.  NULL with ERR.
+ */
+char *notice_signin_message(const struct config *cfg, const struct notice_templates *ts,
+                            const struct notice_signin *n, char *err, size_t errlen);
 
 #endif

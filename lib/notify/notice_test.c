@@ -62,6 +62,8 @@ static int setup(void **state)
         return -1;
     write_kind("password-notice", "ja", good_password);
     write_kind("password-notice", "en", good_password);
+    write_kind("signin-notice", "ja", "Subject: s\n\n{signin_url} {expires} {address}\n");
+    write_kind("signin-notice", "en", "Subject: s\n\n{signin_url} {expires} {address}\n");
     return 0;
 }
 
@@ -76,6 +78,10 @@ static int teardown(void **state)
     snprintf(path, sizeof(path), "%s/password-notice.ja.txt", dir);
     unlink(path);
     snprintf(path, sizeof(path), "%s/password-notice.en.txt", dir);
+    unlink(path);
+    snprintf(path, sizeof(path), "%s/signin-notice.ja.txt", dir);
+    unlink(path);
+    snprintf(path, sizeof(path), "%s/signin-notice.en.txt", dir);
     unlink(path);
     return rmdir(dir);
 }
@@ -98,7 +104,8 @@ static const struct {
 } bad_templates[] = {
     {"Subject: x\n\n{sender} {sendnow_url}\n",
      ":3: unknown placeholder {sendnow_url} (known: {subject} {sender} {recipients} "
-     "{attachments} {deadline} {size} {queue_id} {send_now_url} {delete_url})"},
+     "{attachments} {deadline} {size} {queue_id} {send_now_url} {delete_url} "
+     "{center_url})"},
     {"Subject: {subjct}\n\nbody\n", ":1: unknown placeholder {subjct}"},
     {"Subject: x\nBcc: someone@example.com\n\nbody\n",
      ":2: expected a header line (Subject:, External-Mark:, No-Attachments:, "

@@ -45,3 +45,12 @@ void password_wipe(void *p, size_t len)
 {
     OPENSSL_cleanse(p, len);
 }
+
+bool password_acceptable(const char *s)
+{
+    size_t n = strlen(s);
+    bool ok = n >= PASSWORD_MIN && n <= PASSWORD_MAX;
+    for (size_t i = 0; ok && i < n; i++)
+        ok = s[i] > 0x20 && s[i] < 0x7f;
+    return ok;
+}

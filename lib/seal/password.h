@@ -10,6 +10,7 @@
 #ifndef SENDWATCH_PASSWORD_H
 #define SENDWATCH_PASSWORD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Shortest and longest password_length allowed. */
@@ -25,6 +26,13 @@ extern const char password_alphabet[];
  * or the CSPRNG fails (then OUT holds "").
  */
 int password_new(char *out, size_t len);
+
+/*
+ * Whether S may be a sender's own zip password: PASSWORD_MIN to
+ * PASSWORD_MAX printable ASCII characters, no spaces - the bytes ZipCrypto
+ * and every unzip tool agree on, whatever the locale.
+ */
+bool password_acceptable(const char *s);
 
 /* Overwrites LEN bytes at P so that the compiler cannot drop it (OPENSSL_cleanse). */
 void password_wipe(void *p, size_t len);

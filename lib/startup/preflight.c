@@ -322,3 +322,106 @@ int preflight_holdd(const struct config *cfg, const char *config_path,
         notice_templates_free(ts);
     return p.fatal;
 }
+
+/* The owner a secret file may have besides root: run_user (ourselves when not root). */
+static uid_t secret_owner(const struct preflight *p)
+{
+    uid_t uid = geteuid();
+    gid_t gid;
+    char err[256];
+    if (uid == 0 && privilege_lookup(p->cfg->run_user, &uid, &gid, err, sizeof(err)) != 0)
+        uid = 0;
+    return uid;
+}
+
+/* SETTING's file PATH read whole (through FS, guarded) into a malloc'ed copy. */
+static char *read_whole(struct preflight *p, struct files *fs, const char *setting,
+                        const char *path)
+{
+    const char *data;
+    size_t len;
+    char err[768];
+    if (files_read(fs, path, &data, &len, err, sizeof(err)) != 0) {
+        say(p, true, "%s: %s", setting, err);
+        return NULL;
+    }
+    char *copy = malloc(len + 1);
+    if (copy == NULL) {
+        say(p, true, "%s: out of memory", setting);
+        return NULL;
+    }
+    memcpy(copy, data, len);
+    copy[len] = '\0';
+    return copy;
+}
+
+int preflight_web(const struct config *cfg, const char *config_path, const char *pidfile,
+                  preflight_report report, void *ctx, struct preflight_web *out)
+{
+    struct preflight p = {cfg, report, ctx, 0, false};
+    char err[1024];
+    if (out != NULL)
+        memset(out, 0, sizeof(*out));
+    if (!check_run_user(&p))
+        return p.fatal;
+    check_read_as_root(&p, "config", config_path);
+    check_dir(&p, "state_dir", cfg->state_dir, R_OK | W_OK | X_OK);
+    check_dir(&p, "quarantine_dir", cfg->quarantine_dir, R_OK | W_OK | X_OK);
+    check_dir(&p, "temp_dir", cfg->temp_dir, R_OK | W_OK | X_OK);
+    check_parent(&p, "holdd_socket", cfg->holdd_socket);
+    check_parent(&p, pidfile ? "-p" : "web_pid_file",
+                 pidfile ? pidfile : cfg->web_pid_file);
+    if (p.lost_root)
+        return p.fatal;
+    if ((cfg->web_tls_cert[0] == '\0') != (cfg->web_tls_key[0] == '\0'))
+        say(&p, true, "web_tls_cert and web_tls_key: give both, or neither");
+    struct token_key key;
+    check_key(&p, &key);
+    struct files *fs = preflight_files(cfg, NULL, err, sizeof(err));
+    if (fs == NULL) {
+        say(&p, true, "%s", err);
+        return p.fatal;
+    }
+    struct admins admins = {0};
+    bool missing = false;
+    check_read_as_root(&p, "admins_file", cfg->admins_file);
+    if (admins_load(fs, cfg->admins_file, secret_owner(&p), &admins, &missing, err,
+                    sizeof(err)) != 0)
+        say(&p, true, "%s", err);
+    else if (missing || admins.n == 0)
+        say(&p, false,
+            "admins_file %s: no admins yet: nobody can sign in to the admin console "
+            "(sendwatch admin add NAME --role admin)",
+            cfg->admins_file);
+    char *cert = NULL, *tls_key = NULL;
+    if (cfg->web_tls_cert[0] != '\0' && cfg->web_tls_key[0] != '\0') {
+        struct stat st;
+        cert = read_whole(&p, fs, "web_tls_cert", cfg->web_tls_cert);
+        if (stat(cfg->web_tls_key, &st) == 0 && (st.st_mode & 077) != 0)
+            say(&p, true, "web_tls_key %s: others may read it (chmod 600)",
+                cfg->web_tls_key);
+        else
+            tls_key = read_whole(&p, fs, "web_tls_key", cfg->web_tls_key);
+    }
+    files_free(fs);
+    if (out != NULL && p.fatal == 0) {
+        out->key = key;
+        out->admins = admins;
+        out->tls_cert = cert;
+        out->tls_key = tls_key;
+    } else {
+        admins_free(&admins);
+        free(cert);
+        if (tls_key != NULL)
+            OPENSSL_clear_free(tls_key, strlen(tls_key));
+    }
+    OPENSSL_cleanse(&key, sizeof(key));
+    return p.fatal;
+}
+
+int preflight_web_admins(struct files *fs, const struct config *cfg, struct admins *out,
+                         char *err, size_t errlen)
+{
+    struct preflight p = {cfg, NULL, NULL, 0, false};
+    return admins_load(fs, cfg->admins_file, secret_owner(&p), out, NULL, err, errlen);
+}

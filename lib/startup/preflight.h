@@ -25,6 +25,7 @@
 #include <stdbool.h>
 
 #include "config.h"
+#include "admins.h"
 #include "files.h"
 #include "notice.h"
 #include "token.h"
@@ -72,5 +73,27 @@ int preflight_milter(const struct config *cfg, const char *config_path,
 int preflight_holdd(const struct config *cfg, const char *config_path,
                     const char *pidfile, preflight_report report, void *ctx,
                     struct notice_templates **templates, struct token_key *key);
+
+/* What sendwatch-web reads as root (the caller frees the strings and the list). */
+struct preflight_web {
+    struct token_key key; /* web_key_file */
+    struct admins admins; /* admins_file (empty when there is none yet) */
+    char *tls_cert;       /* web_tls_cert, PEM; NULL without TLS */
+    char *tls_key;        /* web_tls_key, PEM; NULL without TLS */
+};
+
+/*
+ * sendwatch-web: run_user, state_dir, quarantine_dir, temp_dir, the
+ * directories of holdd_socket and PIDFILE (the -p option; NULL:
+ * web_pid_file), web_key_file, admins_file (mode 0600, owner root or
+ * run_user; missing or empty is a warning: nobody can sign in yet) and
+ * the TLS files when set.  What it read goes to *OUT (NULL: checked only).
+ */
+int preflight_web(const struct config *cfg, const char *config_path, const char *pidfile,
+                  preflight_report report, void *ctx, struct preflight_web *out);
+
+/* admins_file read again through FS (the web's root loader, on reload). */
+int preflight_web_admins(struct files *fs, const struct config *cfg, struct admins *out,
+                         char *err, size_t errlen);
 
 #endif

@@ -611,9 +611,8 @@ void hold_wake(const char *socket_path)
     close(fd);
 }
 
-/* Puts one request for holdd into T. */
-static int put_request(struct store_txn *t, enum hold_action action, const char *queue_id,
-                       time_t when, const char *by, char *err, size_t errlen)
+int hold_request_in(struct store_txn *t, enum hold_action action, const char *queue_id,
+                    time_t when, const char *by, char *err, size_t errlen)
 {
     static unsigned long sequence;
     struct timespec now;
@@ -647,7 +646,7 @@ int hold_request_many(struct store *st, const char *socket_path, enum hold_actio
     if (t == NULL)
         return -1;
     for (size_t i = 0; i < n; i++)
-        if (put_request(t, action, queue_ids[i], when, by, err, errlen) != 0) {
+        if (hold_request_in(t, action, queue_ids[i], when, by, err, errlen) != 0) {
             store_abort(t);
             return -1;
         }
@@ -680,7 +679,7 @@ int hold_request_once(struct store_txn *t, enum hold_action action, const char *
     rc = update_held(t, queue_id, names, values, found->due, err, errlen);
     if (rc != 0)
         return rc < 0 ? -1 : HOLD_ONCE_CLOSED;
-    if (put_request(t, action, queue_id, 0, by, err, errlen) != 0)
+    if (hold_request_in(t, action, queue_id, 0, by, err, errlen) != 0)
         return -1;
     return HOLD_ONCE_QUEUED;
 }

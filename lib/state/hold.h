@@ -215,6 +215,10 @@ int hold_request(struct store *st, const char *socket, enum hold_action action,
                  const char *queue_id, time_t when, const char *by, char *err,
                  size_t errlen);
 
+/* The request alone, in T (the caller commits, then hold_wake()s). */
+int hold_request_in(struct store_txn *t, enum hold_action action, const char *queue_id,
+                    time_t when, const char *by, char *err, size_t errlen);
+
 /* The same for N queue IDs at once, in one transaction. */
 int hold_request_many(struct store *st, const char *socket, enum hold_action action,
                       const char *const *queue_ids, size_t n, time_t when, const char *by,

@@ -441,3 +441,56 @@ int quarantine_entry_foreach(struct store *st, enum quarantine_order order,
     }
     return rc;
 }
+
+/* Whether NAME may name a folder or file of ours: no '/', no leading '.'. */
+static bool copy_name_ok(const char *name)
+{
+    return name[0] != '\0' && name[0] != '.' && strchr(name, '/') == NULL &&
+           strlen(name) < 256;
+}
+
+/* Calls FN on E's copy, in new/ then cur/; FN's first result that is not ENOENT. */
+static int on_copy(const char *dir, const struct quarantine_entry *e,
+                   int (*fn)(const char *path), char *err, size_t errlen)
+{
+    if (!copy_name_ok(e->folder) || !copy_name_ok(e->file)) {
+        errbuf_set(err, errlen, "quarantine entry %s: a folder or file name not ours",
+                   e->key ? e->key : "?");
+        return -1;
+    }
+    static const char *const subdirs[] = {"new", "cur"};
+    int rc = -1;
+    for (size_t i = 0; i < 2; i++) {
+        char path[1400];
+        snprintf(path, sizeof(path), "%s/%s/%s/%s", dir, e->folder, subdirs[i], e->file);
+        rc = fn(path);
+        if (rc >= 0 || errno != ENOENT)
+            break;
+    }
+    if (rc < 0)
+        errbuf_set(err, errlen, "%s/%s/{new,cur}/%s: %s", dir, e->folder, e->file,
+                   strerror(errno));
+    return rc;
+}
+
+static int open_read(const char *path)
+{
+    return open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+}
+
+int quarantine_open_copy(const char *dir, const struct quarantine_entry *e, char *err,
+                         size_t errlen)
+{
+    return on_copy(dir, e, open_read, err, errlen);
+}
+
+int quarantine_entry_del(struct store_txn *t, const char *key, char *err, size_t errlen)
+{
+    return store_txn_del(t, STORE_QUARANTINE, key, err, errlen);
+}
+
+int quarantine_remove_copy(const char *dir, const struct quarantine_entry *e, char *err,
+                           size_t errlen)
+{
+    return on_copy(dir, e, unlink, err, errlen) < 0 ? -1 : 0;
+}

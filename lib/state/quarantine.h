@@ -87,6 +87,22 @@ int quarantine_entry_get(struct store *st, const char *key, struct quarantine_en
  */
 void quarantine_entry_free(struct quarantine_entry *e);
 
+/*
+ * Opens E's stored copy in DIR (quarantine_dir) for reading: FOLDER/new/FILE,
+ * or FOLDER/cur/FILE once a mail client has seen it.  Names with '/' or a
+ * leading '.' are refused, and no symlink is followed.  The descriptor,
+ * or -1 with ERR.
+ */
+int quarantine_open_copy(const char *dir, const struct quarantine_entry *e, char *err,
+                         size_t errlen);
+
+/* Removes the index entry KEY in T (the caller's change, with its audit line). */
+int quarantine_entry_del(struct store_txn *t, const char *key, char *err, size_t errlen);
+
+/* Removes E's stored copy from DIR (after its entry is gone).  0, or -1 with ERR. */
+int quarantine_remove_copy(const char *dir, const struct quarantine_entry *e, char *err,
+                           size_t errlen);
+
 /* The order quarantine_entry_foreach() walks in: key order, i.e. time order. */
 enum quarantine_order {
     QUARANTINE_OLDEST_FIRST,

@@ -34,6 +34,7 @@ static const struct {
     {USER_SETTING_PASSWORD_NOTICE_TO, "password_notice_to"},
     {USER_SETTING_ZIP_PASSWORD, "zip_password"},
     {USER_SETTING_ZIP_PASSWORD_HINT, "zip_password_hint"},
+    {USER_SETTING_LANGUAGE, "language"},
 };
 #define USER_NSETTINGS (sizeof(user_settings_table) / sizeof(*user_settings_table))
 
@@ -44,7 +45,7 @@ static void user_setting_unknown(char *err, size_t errlen, const char *name)
 {
     errbuf_set(err, errlen,
                "unknown setting \"%s\" (hold_enable, hold_minutes, encrypt_enable, "
-               "password_notice_to, zip_password, zip_password_hint)",
+               "password_notice_to, zip_password, zip_password_hint, language)",
                name);
 }
 
@@ -94,6 +95,13 @@ int user_settings_check(const char *name, const char *value, char *err, size_t e
         }
         return 0;
     }
+    if (strcmp(name, "language") == 0) {
+        if (strcmp(value, "ja") != 0 && strcmp(value, "en") != 0) {
+            errbuf_set(err, errlen, "language must be ja or en");
+            return -1;
+        }
+        return 0;
+    }
     if (strcmp(name, "hold_minutes") == 0) {
         unsigned long long m;
         if (parse_number(value, &m, NULL, 0) != 0 || m < 1 || m > 60) {
@@ -134,6 +142,8 @@ int user_settings_parse(struct user_settings *s, const char *name, const char *v
         snprintf(s->password_notice_to, sizeof(s->password_notice_to), "%s", value);
     else if (bit == USER_SETTING_ZIP_PASSWORD)
         snprintf(s->zip_password, sizeof(s->zip_password), "%s", value);
+    else if (bit == USER_SETTING_LANGUAGE)
+        snprintf(s->language, sizeof(s->language), "%s", value);
     else
         snprintf(s->zip_password_hint, sizeof(s->zip_password_hint), "%s", value);
     s->set |= bit;
@@ -165,6 +175,8 @@ const char *user_settings_value(const struct user_settings *s, enum user_setting
         snprintf(buf, len, "%s", s->zip_password);
     else if (setting == USER_SETTING_ZIP_PASSWORD_HINT)
         snprintf(buf, len, "%s", s->zip_password_hint);
+    else if (setting == USER_SETTING_LANGUAGE)
+        snprintf(buf, len, "%s", s->language);
     else
         return NULL;
     return buf;

@@ -6,7 +6,8 @@
  * (record module) with any of: hold_enable (yes|no), hold_minutes (1-60),
  * encrypt_enable (yes|no: the sender's encrypt_attachments),
  * password_notice_to (sender|recipients|both), zip_password (sealed, see
- * secret.h) and zip_password_hint (1 to 100 bytes of text).
+ * secret.h), zip_password_hint (1 to 100 bytes of text) and language
+ * (ja|en: the notices the user gets, and the web's pages).
  * Only this module reads or writes those records: callers see a struct
  * user_settings.  A setting a user has not made falls back to the admin's.
  * The admin's hold_scope and the rules' hold actions always apply.
@@ -41,8 +42,9 @@ enum user_setting {
     USER_SETTING_PASSWORD_NOTICE_TO = 1u << 3,
     USER_SETTING_ZIP_PASSWORD = 1u << 4,
     USER_SETTING_ZIP_PASSWORD_HINT = 1u << 5,
+    USER_SETTING_LANGUAGE = 1u << 6, /* of the notices to the user and of the web */
 };
-#define USER_SETTINGS_ALL 0x3fu
+#define USER_SETTINGS_ALL 0x7fu
 
 /* The longest value of a setting, NUL included (a sealed zip password). */
 #define USER_SETTING_VALUE_MAX 160
@@ -60,6 +62,7 @@ struct user_settings {
      * the hint the password notice carries instead of it. */
     char zip_password[USER_SETTING_VALUE_MAX];
     char zip_password_hint[104];
+    char language[3]; /* "ja" or "en" (USER_SETTING_LANGUAGE) */
     /* What get and foreach could not read (put ignores both): */
     unsigned ignored; /* USER_SETTING_* stored with a value refused (edited by hand) */
     bool unreadable;  /* get: the stored record is of another version or damaged */

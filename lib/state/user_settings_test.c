@@ -59,9 +59,11 @@ static const struct {
      "zip_password_hint must be 1 to 100 bytes of text, one line"},
     {"zip_password_hint", "a\nb",
      "zip_password_hint must be 1 to 100 bytes of text, one line"},
-    {"language", "ja",
-     "unknown setting \"language\" (hold_enable, hold_minutes, encrypt_enable, "
-     "password_notice_to, zip_password, zip_password_hint)"},
+    {"language", "ja", NULL},
+    {"language", "fr", "language must be ja or en"},
+    {"colour", "blue",
+     "unknown setting \"colour\" (hold_enable, hold_minutes, encrypt_enable, "
+     "password_notice_to, zip_password, zip_password_hint, language)"},
 };
 
 static void test_checks(void **state)
@@ -267,7 +269,8 @@ static void test_put_refuses(void **state)
                                  .encrypt_enable = true,
                                  .password_notice_to = "both",
                                  .zip_password = "s1.AAAA",
-                                 .zip_password_hint = "h"};
+                                 .zip_password_hint = "h",
+                                 .language = "en"};
     assert_int_equal(user_settings_put(st, "dave@corp.example", &good, USER_SETTINGS_ALL,
                                        err, sizeof(err)),
                      0);
@@ -309,10 +312,10 @@ static void test_put_refuses(void **state)
         {"hold_enable", "on", "hold_enable must be yes or no"},
         {"color", "blue",
          "unknown setting \"color\" (hold_enable, hold_minutes, encrypt_enable, "
-         "password_notice_to, zip_password, zip_password_hint)"},
+         "password_notice_to, zip_password, zip_password_hint, language)"},
         {"color", NULL,
          "unknown setting \"color\" (hold_enable, hold_minutes, encrypt_enable, "
-         "password_notice_to, zip_password, zip_password_hint)"},
+         "password_notice_to, zip_password, zip_password_hint, language)"},
     };
     for (size_t i = 0; i < sizeof(parses) / sizeof(*parses); i++) {
         struct user_settings s = {0};

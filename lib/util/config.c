@@ -106,6 +106,7 @@ static const struct config_param config_params[] = {
     PARAM(web_tls_cert, CONFIG_OPTIONAL_PATH, ""),
     PARAM(web_tls_key, CONFIG_OPTIONAL_PATH, ""),
     PARAM(admins_file, CONFIG_PATH, "/etc/sendwatch/admins"),
+    PARAM(web_pid_file, CONFIG_PATH, "/run/sendwatch/web.pid"),
     UINT_PARAM(web_session_minutes, "30", 1, 1440),
     PARAM(time_zone, CONFIG_TIME_ZONE, ""),
 };

@@ -75,6 +75,7 @@ struct config {
                                       * itself ("": plain HTTP behind a proxy) */
     char *web_tls_key;               /* its private key (PEM, mode 0600) */
     char *admins_file;               /* the admin console's accounts (sendwatch admin) */
+    char *web_pid_file;              /* where sendwatch-web writes its PID */
     unsigned web_session_minutes;    /* a web session ends after this long idle */
     char *time_zone; /* what people read times in: "Asia/Tokyo"; "": the system's */
     char *source;    /* the file this came from, for messages */

@@ -45,11 +45,13 @@ static void log_emit(int priority, const char *fmt, va_list ap)
     struct tm tm;
     char stamp[32];
     clock_gettime(CLOCK_REALTIME, &now);
-    localtime_r(&now.tv_sec, &tm);
+    /* UTC, said: a log is read beside Postfix's and other hosts' (time_zone
+     * is for what people read in notices and pages). */
+    gmtime_r(&now.tv_sec, &tm);
     strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
     /* One fprintf per line: stdio locks the stream, so threads don't interleave. */
-    fprintf(stderr, "%s.%03ld %s: %s%s\n", stamp, now.tv_nsec / 1000000, log_ident, level,
-            line);
+    fprintf(stderr, "%s.%03ldZ %s: %s%s\n", stamp, now.tv_nsec / 1000000, log_ident,
+            level, line);
 }
 
 void log_info(const char *fmt, ...)

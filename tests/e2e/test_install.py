@@ -35,6 +35,9 @@ class Install(unittest.TestCase):
                      "etc/sendwatch/templates/hold-notice.en.txt",
                      "etc/sendwatch/templates/password-notice.ja.txt",
                      "etc/sendwatch/templates/password-notice.en.txt",
+                     "etc/sendwatch/templates/signin-notice.ja.txt",
+                     "etc/sendwatch/templates/signin-notice.en.txt",
+                     "usr/sbin/sendwatch-web",
                      "etc/sendwatch/sendwatch.conf", "etc/sendwatch/rules"):
             self.assertTrue(os.path.exists(os.path.join(dest, path)), "missing " + path)
         self.assertTrue(os.access(os.path.join(dest, "usr/share/sendwatch/contrib/bypass/"

@@ -231,6 +231,7 @@ def pid_alive(pid):
 def binary(name):
     """Path of one of our programs in the build directory."""
     sub = {"sendwatch-milter": "milter", "sendwatch": "cli", "sendwatch-holdd": "holdd",
+           "sendwatch-web": "web",
            "sendwatch-helper": "holdd",
            "nullmilter": "bench"}[name]
     path = os.path.abspath(os.path.join(BUILD_DIR, sub, name))
@@ -786,7 +787,8 @@ class Stack:
 
     def __init__(self, tag, config_extra=None, main_extra=None, milter_wrapper=None,
                  listeners=None, sink_dump=True, workdir=None, smtpd_port=None,
-                 sink_port=None, rules=None, holdd=False, ports_may_change=False):
+                 sink_port=None, rules=None, holdd=False, ports_may_change=False,
+                 web=False):
         check_setup()
         self.workdir = workdir or make_workdir(tag)
         for d in ("log", "run", "state", "tmp", "quarantine"):
@@ -829,6 +831,15 @@ class Stack:
             "holdd_helper": binary("sendwatch-helper"),
         }
         self.holdd_socket = settings["holdd_socket"]
+        self.admins_path = os.path.join(self.etc, "admins")
+        settings["admins_file"] = self.admins_path
+        settings["web_pid_file"] = os.path.join(self.workdir, "run", "web.pid")
+        self.web_pid_file = settings["web_pid_file"]
+        self.web_port = None
+        if web:
+            self.web_port = free_port()
+            settings["web_listen"] = "127.0.0.1:%d" % self.web_port
+            settings["web_base_url"] = "http://127.0.0.1:%d" % self.web_port
         settings.update(config_extra or {})
         with open(self.config_path, "w", encoding="utf-8") as f:
             for k, v in settings.items():
@@ -843,6 +854,11 @@ class Stack:
                                port=smtpd_port, port_may_change=ports_may_change)
         self.sink.on_port_change = self.postfix.set_relay_port
         self.milter = Milter(self.workdir, self.config_path, wrapper=milter_wrapper)
+        self.web = None
+        if web:
+            self.web = Milter(self.workdir, self.config_path,
+                              program=binary("sendwatch-web"),
+                              log_path=os.path.join(self.workdir, "log", "web.log"))
         self.holdd = None
         if holdd:
             self.holdd = Milter(self.workdir, self.config_path,
@@ -850,7 +866,10 @@ class Stack:
                                 log_path=os.path.join(self.workdir, "log", "holdd.log"))
 
     def daemons(self):
-        return [d for d in (self.milter, self.holdd) if d is not None]
+        return [d for d in (self.milter, self.holdd, self.web) if d is not None]
+
+    def web_url(self, path=""):
+        return "http://127.0.0.1:%d%s" % (self.web_port, path)
 
     def start(self):
         try:
@@ -859,6 +878,9 @@ class Stack:
             self.postfix.start()
             if self.holdd:
                 self.holdd.start(self.holdd_socket)
+            if self.web:
+                # Its pid file is written once it serves.
+                self.web.start(self.web_pid_file)
         except BaseException:
             try:
                 self.stop()
@@ -886,6 +908,8 @@ class Stack:
                 errors.append(e)
                 return None
 
+        if self.web:
+            step(self.web.stop)
         if self.holdd:
             step(self.holdd.stop)
         step(self.postfix.stop)

@@ -1,0 +1,62 @@
+/* status - see status.h. */
+#include "status.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "errbuf.h"
+#include "record.h"
+
+int status_rules_put(struct store *st, const struct rules_status *s, char *err,
+                     size_t errlen)
+{
+    char time_text[32], loaded[32], rules[32];
+    snprintf(time_text, sizeof(time_text), "%lld", (long long)s->time);
+    snprintf(loaded, sizeof(loaded), "%lld", (long long)s->loaded);
+    snprintf(rules, sizeof(rules), "%lu", s->rules);
+    struct record *r = record_new();
+    int ok = r != NULL && record_add(r, "time", time_text) == 0 &&
+             record_add(r, "result", s->ok ? "ok" : "failed") == 0 &&
+             record_add(r, "rules", rules) == 0 && record_add(r, "loaded", loaded) == 0 &&
+             record_add(r, "dir", s->dir) == 0 && record_add(r, "error", s->error) == 0;
+    if (!ok) {
+        record_free(r);
+        errbuf_set(err, errlen, "out of memory");
+        return -1;
+    }
+    size_t len = 0;
+    const char *bytes = record_bytes(r, &len);
+    int rc = store_put(st, STORE_STATUS, "rules", bytes, len, err, errlen);
+    record_free(r);
+    return rc;
+}
+
+int status_rules_get(struct store *st, struct rules_status *s, char *err, size_t errlen)
+{
+    char *data = NULL;
+    size_t len = 0;
+    memset(s, 0, sizeof(*s));
+    int rc = store_get(st, STORE_STATUS, "rules", &data, &len, err, errlen);
+    if (rc <= 0)
+        return rc;
+    if (record_version(data, len) != RECORD_VERSION) {
+        free(data);
+        errbuf_set(err, errlen, "status of the rules: a record this version cannot read");
+        return -1;
+    }
+    char *result = record_get(data, len, "result", 0),
+         *dir = record_get(data, len, "dir", 0),
+         *error = record_get(data, len, "error", 0);
+    s->time = (time_t)record_get_number(data, len, "time");
+    s->loaded = (time_t)record_get_number(data, len, "loaded");
+    s->rules = (unsigned long)record_get_number(data, len, "rules");
+    s->ok = result != NULL && strcmp(result, "ok") == 0;
+    snprintf(s->dir, sizeof(s->dir), "%s", dir ? dir : "");
+    snprintf(s->error, sizeof(s->error), "%s", error ? error : "");
+    free(result);
+    free(dir);
+    free(error);
+    free(data);
+    return 1;
+}

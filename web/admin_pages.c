@@ -1,0 +1,981 @@
+/*
+ * admin_pages - the admin console under /admin: sign-in, the held queue,
+ * the quarantine (list and one message), the audit log, rule status and
+ * settings.  What a role may open:
+ *   admin     everything
+ *   operator  the held queue (list, release, delete, reschedule)
+ *   auditor   the quarantine, read-only
+ * Any other page is 403 for that role - the pages check, not the menu.
+ */
+#include <ctype.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "address.h"
+#include "audit.h"
+#include "hold.h"
+#include "html.h"
+#include "log.h"
+#include "quarantine.h"
+#include "queueid.h"
+#include "status.h"
+#include "timefmt.h"
+#include "view.h"
+#include "inspect.h"
+
+#define PAGE_ROWS 50
+
+enum page_need { NEED_HELD = 1, NEED_QUARANTINE = 2, NEED_ADMIN = 4 };
+
+/* Whether the signed-in admin may open a page that needs NEED; else a 403 or the login.
+ */
+static bool allowed(struct request *r, struct page *p, unsigned need)
+{
+    if (r->session.kind != SESSION_ADMIN) {
+        page_redirect(p, "/admin/login");
+        return false;
+    }
+    enum admin_role role = r->session.role;
+    bool ok = role == ADMIN_ROLE_ADMIN ||
+              (need == NEED_HELD && role == ADMIN_ROLE_OPERATOR) ||
+              (need == NEED_QUARANTINE && role == ADMIN_ROLE_AUDITOR);
+    if (!ok)
+        error_page(r, p, MHD_HTTP_FORBIDDEN,
+                   L(r, "Not for your role", "権限がありません"),
+                   L(r, "Your role may not open this page.",
+                     "あなたのロールではこのページを開けません。"));
+    return ok;
+}
+
+static void forbidden_form(struct request *r, struct page *p)
+{
+    error_page(r, p, MHD_HTTP_FORBIDDEN,
+               L(r, "Form refused", "フォームを受け付けられません"),
+               L(r,
+                 "This form did not come from this console, or your sign-in has ended. "
+                 "Nothing was done.",
+                 "このフォームはこの画面から送られたものではないか、サインインが終了して"
+                 "います。何も実行していません。"));
+}
+
+static void audit_self(struct request *r, const char *action, const char *target,
+                       const char *result)
+{
+    char who[300];
+    snprintf(who, sizeof(who), "admin:%s", r->session.name);
+    web_audit(r, who, action, target, result);
+}
+
+/* ---- sign-in ---- */
+
+static void login_form(struct request *r, struct page *p, const char *problem)
+{
+    html_begin(r, p, L(r, "Admin console sign-in", "管理コンソール サインイン"));
+    if (problem != NULL)
+        html_printf(p, "<p class=\"notice bad\" id=\"problem\">%s</p>", problem);
+    html_printf(p, "<form method=\"post\" action=\"/admin/login\">");
+    html_csrf(r, p, NULL);
+    html_printf(p,
+                "<label>%s <input type=\"text\" name=\"name\" id=\"name\" "
+                "autocomplete=\"username\" required></label>"
+                "<label>%s <input type=\"password\" name=\"password\" id=\"password\" "
+                "autocomplete=\"current-password\" required></label>"
+                "<button id=\"login\">%s</button></form>",
+                L(r, "Name", "名前"), L(r, "Password", "パスワード"),
+                L(r, "Sign in", "サインイン"));
+    html_end(r, p);
+}
+
+static void login(struct request *r, struct page *p)
+{
+    if (!r->post) {
+        if (r->session.kind == SESSION_ADMIN) {
+            page_redirect(p, "/admin");
+            return;
+        }
+        login_form(r, p, NULL);
+        return;
+    }
+    if (!csrf_valid(r, NULL)) {
+        forbidden_form(r, p);
+        return;
+    }
+    const char *name = request_field(r, "name"), *password = request_field(r, "password");
+    if (name == NULL || password == NULL || strlen(name) > ADMIN_NAME_MAX ||
+        strlen(password) > ADMIN_PASSWORD_MAX) {
+        p->status = MHD_HTTP_BAD_REQUEST;
+        login_form(
+            r, p,
+            L(r, "Enter a name and a password.", "名前とパスワードを入力してください。"));
+        return;
+    }
+    char by_name[300], by_ip[100];
+    long wait_name, wait_ip;
+    snprintf(by_name, sizeof(by_name), "login:%s", name);
+    snprintf(by_ip, sizeof(by_ip), "ip:%s", r->from);
+    bool may_name = throttle_allows(r->w, by_name, &wait_name),
+         may_ip = throttle_allows(r->w, by_ip, &wait_ip);
+    if (!may_name || !may_ip) {
+        char who[300];
+        snprintf(who, sizeof(who), "admin:%s", name);
+        web_audit(r, who, "login", "", "refused: throttled");
+        p->status = MHD_HTTP_TOO_MANY_REQUESTS;
+        login_form(r, p,
+                   L(r, "Too many failed sign-ins. Wait a while and try again.",
+                     "サインインの失敗が続いたため、しばらく受け付けません。時間をおいて"
+                     "やり直してください。"));
+        return;
+    }
+    /* The hash is copied out of the list: scrypt runs without the lock. */
+    char hash[ADMIN_HASH_MAX];
+    bool known = false;
+    pthread_rwlock_rdlock(&r->w->admins_lock);
+    const struct admin *a = admins_find(&r->w->admins, name);
+    if (a != NULL) {
+        memcpy(hash, a->hash, sizeof(hash));
+        known = true;
+    }
+    pthread_rwlock_unlock(&r->w->admins_lock);
+    bool ok = admin_password_matches(known ? hash : NULL, password);
+    char who[300];
+    snprintf(who, sizeof(who), "admin:%s", name);
+    if (!ok) {
+        throttle_failed(r->w, by_name);
+        throttle_failed(r->w, by_ip);
+        web_audit(r, who, "login", "", "refused: wrong name or password");
+        p->status = MHD_HTTP_UNAUTHORIZED;
+        login_form(r, p,
+                   L(r, "Wrong name or password.", "名前またはパスワードが違います。"));
+        return;
+    }
+    char id[64];
+    if (session_start(r->w, SESSION_ADMIN, name, r->from, id) != 0) {
+        error_page(r, p, MHD_HTTP_SERVICE_UNAVAILABLE,
+                   L(r, "Not signed in", "サインインできません"),
+                   L(r, "No session could be started. Try again.",
+                     "セッションを開始できませんでした。"));
+        return;
+    }
+    throttle_clear(r->w, by_name);
+    web_audit(r, who, "login", "", "ok");
+    page_cookie(r, p, "sw_session", id, (long)r->w->cfg->web_session_minutes * 60 * 48);
+    page_redirect(p, "/admin");
+}
+
+static void logout(struct request *r, struct page *p)
+{
+    if (r->session.kind != SESSION_ADMIN) {
+        page_redirect(p, "/admin/login");
+        return;
+    }
+    if (!r->post || !csrf_valid(r, NULL)) {
+        forbidden_form(r, p);
+        return;
+    }
+    audit_self(r, "logout", "", "ok");
+    session_end(r->w, r->session.id);
+    page_cookie(r, p, "sw_session", "", 0);
+    page_redirect(p, "/admin/login");
+}
+
+/* ---- the held queue ---- */
+
+struct held_row {
+    char queue_id[64];
+    char *sender, *subject, *first_rcpt;
+    size_t nrcpt;
+    bool external;
+    time_t created, deadline, outcome_time;
+    enum hold_state state;
+    bool requested;
+};
+
+struct held_list {
+    struct request *r;
+    const char *state; /* "held", "released", "deleted", "all" */
+    const char *q;     /* text to find in sender, recipients, subject */
+    struct held_row *rows;
+    size_t n, cap;
+    bool failed;
+};
+
+/* Whether NEEDLE occurs in HAY, ignoring ASCII case. */
+static bool contains(const char *hay, const char *needle)
+{
+    return needle[0] == '\0' || strcasestr(hay, needle) != NULL;
+}
+
+static int collect_held(void *ctx, const struct hold_record *h)
+{
+    struct held_list *l = ctx;
+    if (strcmp(l->state, "all") != 0 && strcmp(l->state, hold_state_name(h->state)) != 0)
+        return 0;
+    bool match = contains(h->sender, l->q) || contains(h->subject, l->q) ||
+                 contains(h->queue_id, l->q);
+    for (size_t i = 0; !match && i < h->nrecipients; i++)
+        match = contains(h->recipients[i], l->q);
+    if (!match)
+        return 0;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? 2 * l->cap : 256;
+        struct held_row *grown = realloc(l->rows, cap * sizeof(*grown));
+        if (grown == NULL) {
+            l->failed = true;
+            return 1;
+        }
+        l->rows = grown;
+        l->cap = cap;
+    }
+    struct held_row *row = &l->rows[l->n];
+    memset(row, 0, sizeof(*row));
+    snprintf(row->queue_id, sizeof(row->queue_id), "%s", h->queue_id);
+    row->sender = strdup(h->sender);
+    row->subject = strdup(h->subject);
+    row->first_rcpt = strdup(h->nrecipients ? h->recipients[0] : "");
+    row->nrcpt = h->nrecipients;
+    for (size_t i = 0; i < h->nrecipients; i++)
+        row->external =
+            row->external ||
+            !address_is_internal(h->recipients[i],
+                                 (const char *const *)l->r->w->cfg->internal_domains);
+    row->created = h->created;
+    row->deadline = h->deadline;
+    row->outcome_time = h->outcome_time;
+    row->state = h->state;
+    row->requested = h->requested != NULL;
+    l->n++;
+    if (row->sender == NULL || row->subject == NULL || row->first_rcpt == NULL) {
+        l->failed = true;
+        return 1;
+    }
+    return 0;
+}
+
+/* Held mail first by deadline (what leaves next); closed mail newest first. */
+static int row_order(const void *a, const void *b)
+{
+    const struct held_row *x = a, *y = b;
+    if ((x->state == HOLD_HELD) != (y->state == HOLD_HELD))
+        return x->state == HOLD_HELD ? -1 : 1;
+    if (x->state == HOLD_HELD)
+        return x->deadline < y->deadline ? -1 : x->deadline > y->deadline;
+    return x->created > y->created ? -1 : x->created < y->created;
+}
+
+static size_t page_number(struct request *r)
+{
+    const char *v = request_arg(r, "page");
+    char *end;
+    unsigned long n = v ? strtoul(v, &end, 10) : 1;
+    return v == NULL || *end != '\0' || n < 1 || n > 1000000 ? 1 : (size_t)n;
+}
+
+/* Previous/next links that keep the filters in QUERY (already URL-safe). */
+static void pager(struct page *p, struct request *r, const char *base, const char *query,
+                  size_t page, bool more)
+{
+    html_printf(p, "<p class=\"pages\">");
+    if (page > 1)
+        html_printf(p, "<a id=\"prev\" href=\"%s?%spage=%zu\">%s</a>", base, query,
+                    page - 1, L(r, "Previous", "前へ"));
+    html_printf(p, "<span>%s %zu</span>", L(r, "Page", "ページ"), page);
+    if (more)
+        html_printf(p, "<a id=\"next\" href=\"%s?%spage=%zu\">%s</a>", base, query,
+                    page + 1, L(r, "Next", "次へ"));
+    html_printf(p, "</p>");
+}
+
+/* VALUE percent-encoded into OUT, for a query string. */
+static const char *url_encode(const char *value, char *out, size_t len)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t o = 0;
+    for (const unsigned char *c = (const unsigned char *)value; *c && o + 4 < len; c++) {
+        if (isalnum(*c) || strchr("-._~@", *c))
+            out[o++] = (char)*c;
+        else {
+            out[o++] = '%';
+            out[o++] = hex[*c >> 4];
+            out[o++] = hex[*c & 15];
+        }
+    }
+    out[o] = '\0';
+    return out;
+}
+
+static void held_actions(struct request *r, struct page *p)
+{
+    if (!csrf_valid(r, NULL)) {
+        forbidden_form(r, p);
+        return;
+    }
+    const char *action = request_field(r, "action"), *ids[FORM_MAX_FIELDS];
+    size_t n = request_fields(r, "id", ids, FORM_MAX_FIELDS);
+    enum hold_action a;
+    if (action == NULL || !hold_action_parse(action, &a) || n == 0) {
+        error_page(
+            r, p, MHD_HTTP_BAD_REQUEST, L(r, "Nothing chosen", "選択されていません"),
+            L(r, "Choose messages and an action.", "メールと操作を選んでください。"));
+        return;
+    }
+    time_t when = 0;
+    if (a == HOLD_RESCHEDULE) {
+        const char *m = request_field(r, "minutes");
+        char *end;
+        long minutes = m ? strtol(m, &end, 10) : -1;
+        if (m == NULL || *end != '\0' || minutes < 0 || minutes > 60 * 24 * 7) {
+            error_page(r, p, MHD_HTTP_BAD_REQUEST, L(r, "Bad time", "時間が不正です"),
+                       L(r, "Give the minutes from now, 0 to 10080.",
+                         "今からの分数を 0〜10080 で指定してください。"));
+            return;
+        }
+        when = time(NULL) + minutes * 60;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (queueid_classify(ids[i]) != QUEUEID_LONG) {
+            error_page(r, p, MHD_HTTP_BAD_REQUEST,
+                       L(r, "Bad queue ID", "キューIDが不正です"),
+                       L(r, "Only Postfix's long queue IDs can be acted on.",
+                         "操作できるのは Postfix の長いキューIDだけです。"));
+            return;
+        }
+    char who[300], by[300], err[512];
+    snprintf(who, sizeof(who), "admin:%s", r->session.name);
+    snprintf(by, sizeof(by), "web:admin:%s", r->session.name);
+    struct store_txn *t = store_begin(r->w->store, err, sizeof(err));
+    int rc = t ? 0 : -1;
+    size_t queued = 0;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        const char *result = "ok";
+        if (a == HOLD_RESCHEDULE) {
+            rc = hold_request_in(t, a, ids[i], when, by, err, sizeof(err));
+            queued++;
+        } else {
+            struct hold_record h = {0};
+            int once =
+                hold_request_once(t, a, ids[i], by, time(NULL), &h, err, sizeof(err));
+            hold_record_clear(&h);
+            rc = once < 0 ? -1 : 0;
+            result = once == HOLD_ONCE_QUEUED   ? "ok"
+                     : once == HOLD_ONCE_ASKED  ? "refused: asked already"
+                     : once == HOLD_ONCE_CLOSED ? "refused: not held"
+                                                : "refused: unknown";
+            queued += once == HOLD_ONCE_QUEUED;
+        }
+        struct audit_entry e = {.who = who,
+                                .action = action,
+                                .target = ids[i],
+                                .from = r->from,
+                                .result = result};
+        if (rc == 0)
+            rc = audit_add(t, &e, err, sizeof(err));
+        if (rc == 0)
+            log_info("audit: %s from %s: %s %s: %s", who, r->from, action, ids[i],
+                     result);
+    }
+    if (rc == 0 && store_commit(t, err, sizeof(err)) != 0)
+        rc = -1;
+    else if (rc != 0 && t != NULL)
+        store_abort(t);
+    if (rc != 0) {
+        log_error("held queue: %s by %s: %s", action, who, err);
+        error_page(r, p, MHD_HTTP_SERVICE_UNAVAILABLE,
+                   L(r, "Not done", "実行できませんでした"),
+                   L(r, "The requests could not be recorded; nothing was done.",
+                     "要求を記録できませんでした。何も実行していません。"));
+        return;
+    }
+    hold_wake(r->w->cfg->holdd_socket);
+    char location[64];
+    snprintf(location, sizeof(location), "/admin/held?done=%zu", queued);
+    page_redirect(p, location);
+}
+
+static void held(struct request *r, struct page *p)
+{
+    if (!allowed(r, p, NEED_HELD))
+        return;
+    if (r->post) {
+        held_actions(r, p);
+        return;
+    }
+    const char *state = request_arg(r, "state"), *q = request_arg(r, "q");
+    enum hold_state s;
+    if (state == NULL || (strcmp(state, "all") != 0 && !hold_state_parse(state, &s)))
+        state = "held";
+    if (q == NULL || strlen(q) > 200)
+        q = "";
+    struct held_list l = {.r = r, .state = state, .q = q};
+    char err[512];
+    size_t skipped = 0;
+    if (hold_foreach(r->w->store, collect_held, &l, &skipped, err, sizeof(err)) != 0 ||
+        l.failed) {
+        log_error("held queue: %s", l.failed ? "out of memory" : err);
+        p->failed = true;
+    }
+    qsort(l.rows, l.n, sizeof(*l.rows), row_order);
+    size_t page = page_number(r), first = (page - 1) * PAGE_ROWS;
+    html_begin(r, p, L(r, "Held mail", "保留メール"));
+    const char *done = request_arg(r, "done");
+    if (done != NULL)
+        html_printf(p, "<p class=\"notice good\" id=\"done\">%s %s</p>",
+                    L(r, "Requests queued:", "受け付けた要求:"), done);
+    html_printf(p,
+                "<form class=\"filters\" method=\"get\" action=\"/admin/held\">"
+                "<label>%s <select name=\"state\">",
+                L(r, "State", "状態"));
+    static const char *const states[] = {"held", "released", "deleted", "gone", "all"};
+    for (size_t i = 0; i < 5; i++)
+        html_printf(p, "<option value=\"%s\"%r>%s</option>", states[i],
+                    strcmp(state, states[i]) == 0 ? " selected" : "", states[i]);
+    html_printf(
+        p,
+        "</select></label><label>%s <input type=\"text\" name=\"q\" value=\"%s\"></label>"
+        "<button>%s</button></form>",
+        L(r, "Sender, recipient, subject or queue ID", "差出人・宛先・件名・キューID"), q,
+        L(r, "Filter", "絞り込み"));
+    html_printf(p, "<p id=\"count\">%zu %s</p>", l.n, L(r, "messages", "件"));
+    html_printf(p, "<form method=\"post\" action=\"/admin/held\">");
+    html_csrf(r, p, NULL);
+    html_printf(p,
+                "<table id=\"held\"><thead><tr><th></th><th>%s</th><th>%s</th><th>%s</th>"
+                "<th>%s</th><th>%s</th><th>%s</th></tr></thead><tbody>",
+                L(r, "Queue ID", "キューID"), L(r, "From", "差出人"), L(r, "To", "宛先"),
+                L(r, "Subject", "件名"), L(r, "Sends at", "送信予定"),
+                L(r, "State", "状態"));
+    for (size_t i = first; i < l.n && i < first + PAGE_ROWS; i++) {
+        struct held_row *row = &l.rows[i];
+        html_printf(p, "<tr><td>");
+        if (row->state == HOLD_HELD)
+            html_printf(p, "<input type=\"checkbox\" name=\"id\" value=\"%s\">",
+                        row->queue_id);
+        html_printf(p, "</td><td>%s</td><td>%s</td><td>%s", row->queue_id, row->sender,
+                    row->first_rcpt);
+        if (row->nrcpt > 1)
+            html_printf(p, " +%zu", row->nrcpt - 1);
+        if (row->external)
+            html_printf(p, " <span class=\"external\">%s</span>",
+                        L(r, "(external)", "（社外）"));
+        html_printf(p, "</td><td class=\"subject\">%s</td><td>", row->subject);
+        html_time(p, row->deadline);
+        html_printf(p, "</td><td>%s%s</td></tr>", hold_state_name(row->state),
+                    row->requested && row->state == HOLD_HELD
+                        ? L(r, " (asked)", "（要求済み）")
+                        : "");
+    }
+    html_printf(p, "</tbody></table>");
+    html_printf(p,
+                "<p><button name=\"action\" value=\"release\" class=\"release\" "
+                "id=\"release\">%s</button><button name=\"action\" value=\"delete\" "
+                "class=\"delete\" id=\"delete\">%s</button> <label class=\"inline\">%s "
+                "<input type=\"number\" name=\"minutes\" value=\"10\" min=\"0\" "
+                "max=\"10080\"></label><button name=\"action\" value=\"reschedule\" "
+                "id=\"reschedule\">%s</button></p></form>",
+                L(r, "Send now", "今すぐ送信"), L(r, "Delete", "削除"),
+                L(r, "minutes from now:", "今から（分）:"),
+                L(r, "Reschedule", "送信時刻を変更"));
+    char qs[700], enc[600];
+    snprintf(qs, sizeof(qs), "state=%s&q=%s&", state, url_encode(q, enc, sizeof(enc)));
+    pager(p, r, "/admin/held", qs, page, first + PAGE_ROWS < l.n);
+    if (skipped)
+        html_printf(p, "<p class=\"notice bad\">%zu %s</p>", skipped,
+                    L(r, "records of another version were skipped.",
+                      "件の別バージョンの記録を読み飛ばしました。"));
+    html_end(r, p);
+    for (size_t i = 0; i < l.n; i++) {
+        free(l.rows[i].sender);
+        free(l.rows[i].subject);
+        free(l.rows[i].first_rcpt);
+    }
+    free(l.rows);
+}
+
+/* ---- the quarantine ---- */
+
+struct quarantine_list {
+    struct request *r;
+    struct page *p;
+    const char *sender, *rule, *date;
+    size_t skip, shown, matched;
+};
+
+static bool entry_matches(const struct quarantine_list *l,
+                          const struct quarantine_entry *e)
+{
+    if (!contains(e->sender, l->sender))
+        return false;
+    if (l->rule[0] != '\0') {
+        bool found = false;
+        for (size_t i = 0; !found && i < e->nrules; i++)
+            found = strcmp(e->rules[i], l->rule) == 0;
+        if (!found)
+            return false;
+    }
+    if (l->date[0] != '\0') {
+        char day[16];
+        struct tm tm;
+        strftime(day, sizeof(day), "%Y-%m-%d", localtime_r(&e->time, &tm));
+        if (strcmp(day, l->date) != 0)
+            return false;
+    }
+    return true;
+}
+
+static int quarantine_row(void *ctx, const struct quarantine_entry *e)
+{
+    struct quarantine_list *l = ctx;
+    struct request *r = l->r;
+    struct page *p = l->p;
+    if (!entry_matches(l, e))
+        return 0;
+    l->matched++;
+    if (l->matched <= l->skip || l->shown > PAGE_ROWS)
+        return 0;
+    if (++l->shown > PAGE_ROWS)
+        return 0; /* one more than a page: there is a next one */
+    char key[1600];
+    html_printf(p, "<tr><td>");
+    html_time(p, e->time);
+    html_printf(p, "</td><td>%s</td><td>%s", e->sender,
+                e->nrecipients ? e->recipients[0] : "");
+    if (e->nrecipients > 1)
+        html_printf(p, " +%zu", e->nrecipients - 1);
+    html_printf(p,
+                "</td><td><a class=\"open\" "
+                "href=\"/admin/quarantine/view?key=%s\">%s</a></td><td>",
+                url_encode(e->key, key, sizeof(key)),
+                e->subject[0] ? e->subject : L(r, "(no subject)", "（件名なし）"));
+    for (size_t i = 0; i < e->nrules; i++)
+        html_printf(p, "%r%s", i ? ", " : "", e->rules[i]);
+    html_printf(p, "</td></tr>");
+    return 0;
+}
+
+static void quarantine(struct request *r, struct page *p)
+{
+    if (!allowed(r, p, NEED_QUARANTINE))
+        return;
+    const char *sender = request_arg(r, "sender"), *rule = request_arg(r, "rule"),
+               *date = request_arg(r, "date");
+    struct quarantine_list l = {.r = r,
+                                .p = p,
+                                .sender = sender && strlen(sender) <= 200 ? sender : "",
+                                .rule = rule && strlen(rule) <= 200 ? rule : "",
+                                .date = date && strlen(date) == 10 ? date : ""};
+    size_t page = page_number(r);
+    l.skip = (page - 1) * PAGE_ROWS;
+    html_begin(r, p, L(r, "Quarantine", "隔離メール"));
+    html_printf(p,
+                "<form class=\"filters\" method=\"get\" action=\"/admin/quarantine\">"
+                "<label>%s <input type=\"text\" name=\"sender\" value=\"%s\"></label>"
+                "<label>%s <input type=\"text\" name=\"rule\" value=\"%s\"></label>"
+                "<label>%s <input type=\"text\" name=\"date\" placeholder=\"YYYY-MM-DD\" "
+                "value=\"%s\"></label><button>%s</button></form>",
+                L(r, "Sender", "差出人"), l.sender, L(r, "Rule", "ルール"), l.rule,
+                L(r, "Date", "日付"), l.date, L(r, "Filter", "絞り込み"));
+    html_printf(p,
+                "<table id=\"quarantine\"><thead><tr><th>%s</th><th>%s</th><th>%s</th>"
+                "<th>%s</th><th>%s</th></tr></thead><tbody>",
+                L(r, "Stored", "保存日時"), L(r, "From", "差出人"), L(r, "To", "宛先"),
+                L(r, "Subject", "件名"), L(r, "Rules", "ルール"));
+    char err[512];
+    struct quarantine_skipped skipped;
+    if (quarantine_entry_foreach(r->w->store, QUARANTINE_NEWEST_FIRST, quarantine_row, &l,
+                                 &skipped, err, sizeof(err)) != 0) {
+        log_error("quarantine: %s", err);
+        html_printf(p, "</tbody></table><p class=\"notice bad\">%s</p>",
+                    L(r, "The quarantine could not be read.",
+                      "隔離メールを読み取れませんでした。"));
+        html_end(r, p);
+        return;
+    }
+    html_printf(p, "</tbody></table>");
+    char qs[1400], a[400], b[400], c[64];
+    snprintf(qs, sizeof(qs), "sender=%s&rule=%s&date=%s&",
+             url_encode(l.sender, a, sizeof(a)), url_encode(l.rule, b, sizeof(b)),
+             url_encode(l.date, c, sizeof(c)));
+    pager(p, r, "/admin/quarantine", qs, page, l.shown > PAGE_ROWS);
+    if (skipped.version + skipped.incomplete)
+        html_printf(p, "<p class=\"notice bad\">%zu %s</p>",
+                    skipped.version + skipped.incomplete,
+                    L(r, "entries this version cannot read were skipped.",
+                      "件の読めない記録を読み飛ばしました。"));
+    html_end(r, p);
+}
+
+/* TEXT (LEN bytes) escaped, with every occurrence of the SNIPPETS marked. */
+static void marked_text(struct page *p, const char *text, size_t len,
+                        char *const *snippets, size_t n)
+{
+    size_t pos = 0;
+    while (pos < len) {
+        size_t best = len, best_len = 0;
+        for (size_t i = 0; i < n; i++) {
+            size_t sl = strlen(snippets[i]);
+            if (sl == 0 || sl > len - pos)
+                continue;
+            const char *hit = memmem(text + pos, len - pos, snippets[i], sl);
+            if (hit != NULL && (size_t)(hit - text) < best) {
+                best = (size_t)(hit - text);
+                best_len = sl;
+            }
+        }
+        html_escape(p, text + pos, best - pos);
+        if (best_len == 0)
+            break;
+        html_printf(p, "<mark>");
+        html_escape(p, text + best, best_len);
+        html_printf(p, "</mark>");
+        pos = best + best_len;
+    }
+}
+
+/* The snippets of an entry's match lines ("RULE FIELD: SNIPPET"), malloc'ed. */
+static char **match_snippets(const struct quarantine_entry *e, size_t *n)
+{
+    char **out = calloc(e->nmatches + 1, sizeof(*out));
+    *n = 0;
+    for (size_t i = 0; out != NULL && i < e->nmatches; i++) {
+        const char *colon = strstr(e->matches[i], ": ");
+        if (colon != NULL && colon[2] != '\0' && (out[*n] = strdup(colon + 2)) != NULL)
+            (*n)++;
+    }
+    return out;
+}
+
+static void quarantine_view(struct request *r, struct page *p)
+{
+    if (!allowed(r, p, NEED_QUARANTINE))
+        return;
+    const char *key = request_arg(r, "key");
+    char err[512];
+    struct quarantine_entry *e = NULL;
+    int found = key && strlen(key) < 600
+                    ? quarantine_entry_get(r->w->store, key, &e, err, sizeof(err))
+                    : 0;
+    if (found <= 0) {
+        if (found < 0)
+            log_error("quarantine entry: %s", err);
+        error_page(
+            r, p, found < 0 ? MHD_HTTP_SERVICE_UNAVAILABLE : MHD_HTTP_NOT_FOUND,
+            L(r, "No such message", "該当するメールはありません"),
+            L(r, "The quarantine has no such entry (deleted, or a wrong link).",
+              "隔離メールにその記録はありません（削除済みか、リンクの誤りです）。"));
+        return;
+    }
+    html_begin(r, p, L(r, "Quarantined message", "隔離メール"));
+    html_printf(
+        p, "<dl class=\"facts\"><dt>%s</dt><dd id=\"subject\">%s</dd><dt>%s</dt><dd>",
+        L(r, "Subject", "件名"), e->subject, L(r, "Stored", "保存日時"));
+    html_time(p, e->time);
+    html_printf(p, "</dd><dt>%s</dt><dd>%s</dd><dt>%s</dt><dd>%s</dd><dt>%s</dt><dd><ul>",
+                L(r, "Queue ID", "キューID"), e->queue_id, L(r, "From", "差出人"),
+                e->sender, L(r, "Recipients", "宛先"));
+    for (size_t i = 0; i < e->nrecipients; i++) {
+        html_printf(p, "<li>%s", e->recipients[i]);
+        if (!address_is_internal(e->recipients[i],
+                                 (const char *const *)r->w->cfg->internal_domains))
+            html_printf(p, " <span class=\"external\">%s</span>",
+                        L(r, "(external)", "（社外）"));
+        html_printf(p, "</li>");
+    }
+    html_printf(p, "</ul></dd><dt>%s</dt><dd id=\"rules\">", L(r, "Rules", "ルール"));
+    for (size_t i = 0; i < e->nrules; i++)
+        html_printf(p, "%r%s", i ? ", " : "", e->rules[i]);
+    html_printf(p, "</dd><dt>%s</dt><dd><ul id=\"matches\">",
+                L(r, "Matched", "一致箇所"));
+    size_t nsnippets = 0;
+    char **snippets = match_snippets(e, &nsnippets);
+    for (size_t i = 0; i < e->nmatches; i++)
+        html_printf(p, "<li>%s</li>", e->matches[i]);
+    html_printf(p, "</ul></dd></dl>");
+
+    /* The copy itself, read as text through the same view the rules use:
+     * decoded, converted, HTML reduced to text - never rendered. */
+    int fd = quarantine_open_copy(r->w->cfg->quarantine_dir, e, err, sizeof(err));
+    struct spool *sp =
+        fd >= 0 ? spool_new(r->w->cfg->message_memory_limit, r->w->cfg->temp_dir) : NULL;
+    struct view *v = NULL;
+    if (sp != NULL) {
+        char chunk[65536];
+        ssize_t got;
+        int rc = 0;
+        while (rc == 0 && (got = read(fd, chunk, sizeof(chunk))) > 0)
+            rc = spool_write(sp, chunk, (size_t)got, err, sizeof(err));
+        struct view_limits limits = inspect_limits(r->w->cfg);
+        if (rc == 0)
+            v = view_build(sp, &limits, err, sizeof(err));
+    }
+    if (fd >= 0)
+        close(fd);
+    if (v == NULL) {
+        log_error("quarantine %s: %s", e->key, err);
+        html_printf(p, "<p class=\"notice bad\" id=\"unreadable\">%s</p>",
+                    L(r, "The stored copy could not be read.",
+                      "保存されたメールを読み取れませんでした。"));
+    } else {
+        html_printf(p, "<h2>%s</h2><table id=\"headers\">", L(r, "Headers", "ヘッダー"));
+        for (size_t i = 0; i < view_text_count(v); i++) {
+            const struct view_text *t = view_text_at(v, i);
+            if (t->field != VIEW_HEADER || t->attachment >= 0 ||
+                strncasecmp(t->name ? t->name : "", "X-Sendwatch-", 12) == 0)
+                continue;
+            html_printf(p, "<tr><th>%s</th><td>", t->name ? t->name : "");
+            marked_text(p, t->text, t->len, snippets, nsnippets);
+            html_printf(p, "</td></tr>");
+        }
+        html_printf(p, "</table><h2>%s</h2>", L(r, "Text", "本文"));
+        for (size_t i = 0; i < view_text_count(v); i++) {
+            const struct view_text *t = view_text_at(v, i);
+            if (t->field != VIEW_BODY)
+                continue;
+            html_printf(p, "<pre class=\"text\">");
+            marked_text(p, t->text, t->len, snippets, nsnippets);
+            html_printf(p, "</pre>");
+        }
+        html_printf(
+            p,
+            "<h2>%s</h2><table id=\"attachments\"><thead><tr><th>%s</th><th>%s</th>"
+            "<th>%s</th></tr></thead><tbody>",
+            L(r, "Attachments", "添付ファイル"), L(r, "Name", "名前"),
+            L(r, "Type", "種類"), L(r, "Size", "サイズ"));
+        for (size_t i = 0; i < view_attachment_count(v); i++) {
+            const struct view_attachment *a = view_attachment_at(v, i);
+            html_printf(p, "<tr><td>%r%s%r</td><td>%s</td><td>%lld</td></tr>",
+                        a->depth ? "&#8627; " : "", a->name[0] ? a->name : "-",
+                        a->encrypted ? " &#128274;" : "", a->content_type,
+                        (long long)a->size);
+        }
+        html_printf(p, "</tbody></table>");
+        view_free(v);
+    }
+    spool_free(sp);
+    if (r->session.role == ADMIN_ROLE_ADMIN) {
+        html_printf(p, "<form method=\"post\" action=\"/admin/quarantine/delete\">");
+        html_csrf(r, p, NULL);
+        html_printf(
+            p,
+            "<input type=\"hidden\" name=\"key\" value=\"%s\"><button class=\"delete\" "
+            "id=\"delete\">%s</button></form>",
+            e->key, L(r, "Delete this copy", "この保存メールを削除"));
+    }
+    html_end(r, p);
+    for (size_t i = 0; i < nsnippets; i++)
+        free(snippets[i]);
+    free(snippets);
+    quarantine_entry_free(e);
+}
+
+static void quarantine_delete(struct request *r, struct page *p)
+{
+    if (!allowed(r, p, NEED_ADMIN))
+        return;
+    if (!r->post || !csrf_valid(r, NULL)) {
+        forbidden_form(r, p);
+        return;
+    }
+    const char *key = request_field(r, "key");
+    char err[512];
+    struct quarantine_entry *e = NULL;
+    int found = key && strlen(key) < 600
+                    ? quarantine_entry_get(r->w->store, key, &e, err, sizeof(err))
+                    : 0;
+    if (found <= 0) {
+        error_page(r, p, MHD_HTTP_NOT_FOUND,
+                   L(r, "No such message", "該当するメールはありません"),
+                   L(r, "The quarantine has no such entry; nothing was deleted.",
+                     "隔離メールにその記録はありません。何も削除していません。"));
+        return;
+    }
+    char who[300];
+    snprintf(who, sizeof(who), "admin:%s", r->session.name);
+    struct audit_entry a = {.who = who,
+                            .action = "quarantine-delete",
+                            .target = e->key,
+                            .from = r->from,
+                            .result = "ok"};
+    struct store_txn *t = store_begin(r->w->store, err, sizeof(err));
+    int rc = t && quarantine_entry_del(t, e->key, err, sizeof(err)) == 0 &&
+                     audit_add(t, &a, err, sizeof(err)) == 0
+                 ? store_commit(t, err, sizeof(err))
+                 : -1;
+    if (rc != 0 && t != NULL)
+        store_abort(t);
+    /* The index entry goes first: a crash in between leaves a file
+     * without an entry (harmless, mutt still reads it), never an entry
+     * that names no file. */
+    if (rc == 0 &&
+        quarantine_remove_copy(r->w->cfg->quarantine_dir, e, err, sizeof(err)) != 0)
+        log_warning("quarantine %s: entry deleted, the file stays: %s", e->key, err);
+    if (rc != 0) {
+        log_error("quarantine delete %s: %s", e->key, err);
+        error_page(
+            r, p, MHD_HTTP_SERVICE_UNAVAILABLE,
+            L(r, "Not deleted", "削除できませんでした"),
+            L(r, "The entry could not be deleted.", "記録を削除できませんでした。"));
+    } else {
+        log_info("audit: %s from %s: quarantine-delete %s: ok", who, r->from, e->key);
+        page_redirect(p, "/admin/quarantine");
+    }
+    quarantine_entry_free(e);
+}
+
+/* ---- audit log, rules, settings ---- */
+
+struct audit_rows {
+    struct request *r;
+    struct page *p;
+    size_t n;
+};
+
+static int audit_row(void *ctx, const struct audit_entry *e)
+{
+    struct audit_rows *a = ctx;
+    if (a->n++ == PAGE_ROWS)
+        return 1; /* one more than a page: there is a next one */
+    html_printf(a->p, "<tr><td>");
+    html_time(a->p, e->time);
+    html_printf(a->p, "</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>",
+                e->who, e->action, e->target, e->from, e->result);
+    return 0;
+}
+
+static void audit_log(struct request *r, struct page *p)
+{
+    if (!allowed(r, p, NEED_ADMIN))
+        return;
+    size_t page = page_number(r);
+    html_begin(r, p, L(r, "Audit log", "監査ログ"));
+    html_printf(
+        p,
+        "<table id=\"audit\"><thead><tr><th>%s</th><th>%s</th><th>%s</th><th>%s</th>"
+        "<th>%s</th><th>%s</th></tr></thead><tbody>",
+        L(r, "When", "日時"), L(r, "Who", "誰が"), L(r, "What", "操作"),
+        L(r, "On", "対象"), L(r, "From", "接続元"), L(r, "Result", "結果"));
+    struct audit_rows a = {r, p, 0};
+    char err[512];
+    if (audit_foreach_newest(r->w->store, (page - 1) * PAGE_ROWS, audit_row, &a, err,
+                             sizeof(err)) != 0)
+        log_error("audit log: %s", err);
+    html_printf(p, "</tbody></table>");
+    pager(p, r, "/admin/audit", "", page, a.n > PAGE_ROWS);
+    html_end(r, p);
+}
+
+static void rules_status(struct request *r, struct page *p)
+{
+    if (!allowed(r, p, NEED_ADMIN))
+        return;
+    struct rules_status s;
+    char err[512];
+    int found = status_rules_get(r->w->store, &s, err, sizeof(err));
+    html_begin(r, p, L(r, "Rule status", "ルールの状態"));
+    if (found <= 0) {
+        html_printf(p, "<p class=\"notice bad\">%s</p>",
+                    found < 0 ? err
+                              : L(r, "The milter has not reported its rules yet.",
+                                  "milter はまだルールの状態を報告していません。"));
+        html_end(r, p);
+        return;
+    }
+    html_printf(p,
+                "<dl class=\"facts\" id=\"status\"><dt>%s</dt><dd id=\"result\">%s</dd>",
+                L(r, "Last load", "最後の読み込み"),
+                s.ok ? L(r, "ok", "成功") : L(r, "failed", "失敗"));
+    html_printf(p, "<dt>%s</dt><dd>", L(r, "Tried", "実行日時"));
+    html_time(p, s.time);
+    html_printf(p, "</dd><dt>%s</dt><dd id=\"count\">%lld</dd><dt>%s</dt><dd>",
+                L(r, "Rules in force", "適用中のルール数"), (long long)s.rules,
+                L(r, "Loaded", "読み込み日時"));
+    html_time(p, s.loaded);
+    html_printf(p, "</dd><dt>%s</dt><dd>%s</dd>", L(r, "Directory", "ディレクトリ"),
+                s.dir);
+    if (!s.ok)
+        html_printf(p, "<dt>%s</dt><dd class=\"external\" id=\"error\">%s</dd>",
+                    L(r, "Error (the rules before it stay in force)",
+                      "エラー（以前のルールが適用されたままです）"),
+                    s.error);
+    html_printf(p, "</dl>");
+    html_end(r, p);
+}
+
+static void settings(struct request *r, struct page *p)
+{
+    if (!allowed(r, p, NEED_ADMIN))
+        return;
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    if (out != NULL) {
+        config_print(r->w->cfg, out);
+        fclose(out);
+    }
+    html_begin(r, p, L(r, "Settings", "設定"));
+    html_printf(p,
+                "<h2>%s</h2><table id=\"admins\"><thead><tr><th>%s</th><th>%s</th></tr>"
+                "</thead><tbody>",
+                L(r, "Admins", "管理者"), L(r, "Name", "名前"), L(r, "Role", "ロール"));
+    pthread_rwlock_rdlock(&r->w->admins_lock);
+    for (size_t i = 0; i < r->w->admins.n; i++)
+        html_printf(p, "<tr><td>%s</td><td>%s</td></tr>", r->w->admins.list[i].name,
+                    admin_role_name(r->w->admins.list[i].role));
+    pthread_rwlock_unlock(&r->w->admins_lock);
+    html_printf(
+        p,
+        "</tbody></table><p>%s</p><h2>%s</h2><pre class=\"text\" id=\"config\">%s</pre>",
+        L(r, "Admins are managed with \"sendwatch admin\".",
+          "管理者は「sendwatch admin」で管理します。"),
+        L(r, "Configuration in force", "適用中の設定"), text ? text : "");
+    free(text);
+    html_end(r, p);
+}
+
+void admin_page(struct request *r, struct page *p, const char *path)
+{
+    if (strcmp(path, "/admin/login") == 0) {
+        login(r, p);
+        return;
+    }
+    if (strcmp(path, "/admin/logout") == 0) {
+        logout(r, p);
+        return;
+    }
+    if (strcmp(path, "/admin") == 0 || strcmp(path, "/admin/") == 0) {
+        if (r->session.kind != SESSION_ADMIN)
+            page_redirect(p, "/admin/login");
+        else
+            page_redirect(p, r->session.role == ADMIN_ROLE_AUDITOR ? "/admin/quarantine"
+                                                                   : "/admin/held");
+        return;
+    }
+    /* Pages that only show refuse a POST; forms post where they change. */
+    static const struct {
+        const char *path;
+        void (*fn)(struct request *, struct page *);
+        bool post;
+    } routes[] = {
+        {"/admin/held", held, true},
+        {"/admin/quarantine", quarantine, false},
+        {"/admin/quarantine/view", quarantine_view, false},
+        {"/admin/quarantine/delete", quarantine_delete, true},
+        {"/admin/audit", audit_log, false},
+        {"/admin/rules", rules_status, false},
+        {"/admin/settings", settings, false},
+    };
+    for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
+        if (strcmp(path, routes[i].path) == 0) {
+            if (r->post && !routes[i].post) {
+                error_page(r, p, MHD_HTTP_METHOD_NOT_ALLOWED,
+                           L(r, "Not a form", "フォームではありません"),
+                           L(r, "This page only shows.", "このページは表示専用です。"));
+                return;
+            }
+            routes[i].fn(r, p);
+            return;
+        }
+    error_page(r, p, MHD_HTTP_NOT_FOUND, L(r, "No such page", "ページがありません"),
+               L(r, "There is no such page.", "そのようなページはありません。"));
+}
