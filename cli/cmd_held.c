@@ -86,6 +86,9 @@ static size_t record_fields(const struct hold_record *r, struct shown_field *f,
     ONE("notice_attempts", number(num[6], 32, r->notice_attempts, true));
     ONE("notice_error", r->notice_error);
     ONE("notice_retry", number(num[7], 32, r->notice_retry, true));
+    ONE("requested", r->requested);
+    ONE("requested_by", r->requested_by);
+    ONE("requested_time", number(num[10], 32, r->requested_time, true));
 #undef ONE
 #undef MANY
     return n;
@@ -93,8 +96,8 @@ static size_t record_fields(const struct hold_record *r, struct shown_field *f,
 
 static void print_json(const struct hold_record *r, bool *first)
 {
-    struct shown_field f[24];
-    char num[10][32];
+    struct shown_field f[28];
+    char num[11][32];
     size_t n = record_fields(r, f, num);
     json_sep(stdout, first);
     fputc('{', stdout);
@@ -120,8 +123,8 @@ static void print_json(const struct hold_record *r, bool *first)
 /* One field per line; values come from mail, so control bytes are shown escaped. */
 static void print_text(const struct hold_record *r)
 {
-    struct shown_field f[24];
-    char num[10][32], shown[1200];
+    struct shown_field f[28];
+    char num[11][32], shown[1200];
     size_t n = record_fields(r, f, num);
     for (size_t i = 0; i < n; i++) {
         if (!f[i].many && f[i].value != NULL)

@@ -192,6 +192,11 @@ int command_check(const char *config_path, int argc, char **argv)
                "templates, link key)\n");
     else
         status = 1;
+    if (preflight_web(cfg, config_path, NULL, report_to_stderr, &report, NULL) == 0)
+        printf("sendwatch-web: would start (directories, link key, admins_file, TLS "
+               "files)\n");
+    else
+        status = 1;
     for (size_t i = 0; i < report.nsaid; i++)
         free(report.said[i]);
     config_free(cfg);

@@ -75,20 +75,46 @@ static const char **stored_matches(const struct inspection *in)
     return lines;
 }
 
+/* The text each hit matched (for the web to mark it), malloc'ed; NULL when out of memory.
+ */
+static const char **stored_found(const struct inspection *in)
+{
+    size_t n = in->verdict.nhits;
+    const char **found = calloc(n ? n : 1, sizeof(*found));
+    for (size_t i = 0; found != NULL && i < n; i++) {
+        const struct rules_hit *h = &in->verdict.hits[i];
+        size_t len = strlen(h->snippet);
+        size_t at = h->match_at < len ? h->match_at : len;
+        size_t mlen = h->match_len < len - at ? h->match_len : len - at;
+        if ((found[i] = strndup(h->snippet + at, mlen)) == NULL) {
+            for (size_t j = 0; j < i; j++)
+                free((char *)found[j]);
+            free(found);
+            found = NULL;
+        }
+    }
+    return found;
+}
+
 /* Stores a copy in each folder the verdict names, indexed in LMDB. */
 static int apply_store(const struct config *cfg, struct store *store,
                        const struct apply_message *msg, const struct inspection *in,
                        const char *rules)
 {
     char *prefix = stored_prefix(msg, rules);
-    const char **matches = stored_matches(in);
+    const char **matches = stored_matches(in), **found = stored_found(in);
     char err[512], file[256];
     int rc = 0;
 
-    if (prefix == NULL || matches == NULL) {
+    if (prefix == NULL || matches == NULL || found == NULL) {
         log_error("%s: cannot store a copy: out of memory", msg->queue_id);
         free(prefix);
+        for (size_t i = 0; matches != NULL && i < in->verdict.nhits; i++)
+            free((char *)matches[i]);
         free(matches);
+        for (size_t i = 0; found != NULL && i < in->verdict.nhits; i++)
+            free((char *)found[i]);
+        free(found);
         return -1;
     }
     /* The index entry of each copy (see "sendwatch quarantine list"). */
@@ -103,6 +129,8 @@ static int apply_store(const struct config *cfg, struct store *store,
         .nrules = in->verdict.nmatched,
         .matches = matches,
         .nmatches = in->verdict.nhits,
+        .found = found,
+        .nfound = in->verdict.nhits,
     };
     for (size_t i = 0; i < in->verdict.nstore && rc == 0; i++) {
         const char *folder = in->verdict.store[i];
@@ -120,9 +148,12 @@ static int apply_store(const struct config *cfg, struct store *store,
             rc = -1;
         }
     }
-    for (size_t i = 0; i < in->verdict.nhits; i++)
+    for (size_t i = 0; i < in->verdict.nhits; i++) {
         free((char *)matches[i]);
+        free((char *)found[i]);
+    }
     free(matches);
+    free(found);
     free(prefix);
     return rc;
 }

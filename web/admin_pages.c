@@ -633,14 +633,28 @@ static void marked_text(struct page *p, const char *text, size_t len,
     }
 }
 
-/* The snippets of an entry's match lines ("RULE FIELD: SNIPPET"), malloc'ed. */
+/*
+ * What to mark in the message: the text each hit matched (found), or, for
+ * entries stored before that was kept, the snippets of the match lines
+ * ("RULE FIELD: SNIPPET", trimmed).  Malloc'ed, *N of them.
+ */
 static char **match_snippets(const struct quarantine_entry *e, size_t *n)
 {
-    char **out = calloc(e->nmatches + 1, sizeof(*out));
+    size_t total = e->nfound ? e->nfound : e->nmatches;
+    char **out = calloc(total + 1, sizeof(*out));
     *n = 0;
-    for (size_t i = 0; out != NULL && i < e->nmatches; i++) {
-        const char *colon = strstr(e->matches[i], ": ");
-        if (colon != NULL && colon[2] != '\0' && (out[*n] = strdup(colon + 2)) != NULL)
+    for (size_t i = 0; out != NULL && i < total; i++) {
+        const char *text = e->nfound ? e->found[i] : strstr(e->matches[i], ": ");
+        if (text == NULL)
+            continue;
+        if (!e->nfound)
+            text += 2;
+        while (*text == ' ')
+            text++;
+        size_t len = strlen(text);
+        while (len > 0 && text[len - 1] == ' ')
+            len--;
+        if (len > 0 && (out[*n] = strndup(text, len)) != NULL)
             (*n)++;
     }
     return out;

@@ -57,6 +57,10 @@ void html_escape(struct page *p, const char *s, size_t n)
         case '\'':
             rep = "&#39;";
             break;
+        case '\r':
+            /* CRLF is a line end; a CR alone starts a line too. */
+            rep = i + 1 < n && u[i + 1] == '\n' ? "" : "\n";
+            break;
         default:
             if ((u[i] < 0x20 && u[i] != '\t' && u[i] != '\n') || u[i] == 0x7f) {
                 rep = "\xef\xbf\xbd";

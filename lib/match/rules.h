@@ -94,6 +94,7 @@ struct rules_hit {
         *header;    /* header name for VIEW_HEADER, else NULL (borrowed from the view) */
     int attachment; /* -1 if none */
     char *snippet;  /* owned: the match with some context, one line */
+    size_t match_at, match_len; /* where in the snippet the match itself is */
 };
 
 struct rules_verdict {

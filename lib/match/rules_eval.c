@@ -230,8 +230,12 @@ static bool condition_holds(const struct condition *c, const struct view *view,
     return holds != c->negate;
 }
 
-/* A one-line snippet of TEXT around [start, end), cut at UTF-8 boundaries. */
-static char *make_snippet(const char *text, size_t len, size_t start, size_t end)
+/*
+ * A one-line snippet of TEXT around [start, end), cut at UTF-8 boundaries;
+ * where it starts in TEXT into *FROM_OUT.
+ */
+static char *make_snippet(const char *text, size_t len, size_t start, size_t end,
+                          size_t *from_out)
 {
     size_t from = start > RULES_CONTEXT ? start - RULES_CONTEXT : 0;
     size_t to = end + RULES_CONTEXT < len ? end + RULES_CONTEXT : len;
@@ -242,6 +246,7 @@ static char *make_snippet(const char *text, size_t len, size_t start, size_t end
     char *s = malloc(to - from + 1);
     if (s == NULL)
         return NULL;
+    *from_out = from;
     for (size_t i = from; i < to; i++)
         s[i - from] =
             (text[i] == '\n' || text[i] == '\r' || text[i] == '\t') ? ' ' : text[i];
@@ -266,7 +271,10 @@ static void record_hit(struct eval *e, const struct matcher *m, size_t start, si
     h->field = e->text->field;
     h->header = e->text->name;
     h->attachment = e->text->attachment;
-    h->snippet = make_snippet(e->text->text, e->text->len, start, end);
+    size_t from = 0;
+    h->snippet = make_snippet(e->text->text, e->text->len, start, end, &from);
+    h->match_at = start - from;
+    h->match_len = end - start;
     if (h->snippet == NULL) {
         e->failed = true;
         return;

@@ -127,7 +127,7 @@ struct entry_decoded {
     struct quarantine_entry e; /* first: quarantine_entry_free() casts back */
     char *key;
     char *single[ENTRY_NSINGLE];
-    struct entry_list rcpt, rule, match;
+    struct entry_list rcpt, rule, match, found;
 };
 
 /* What decoding one stored value came to. */
@@ -194,6 +194,7 @@ static void entry_clear(struct entry_decoded *d)
     entry_list_clear(&d->rcpt);
     entry_list_clear(&d->rule);
     entry_list_clear(&d->match);
+    entry_list_clear(&d->found);
 }
 
 static bool entry_name_is(const char *name, size_t len, const char *want)
@@ -231,6 +232,7 @@ static enum entry_status entry_decode(const char *key, size_t key_len, const cha
         struct entry_list *list = entry_name_is(name, nlen, "rcpt")    ? &d->rcpt
                                   : entry_name_is(name, nlen, "rule")  ? &d->rule
                                   : entry_name_is(name, nlen, "match") ? &d->match
+                                  : entry_name_is(name, nlen, "found") ? &d->found
                                                                        : NULL;
         for (size_t i = 0; i < ENTRY_NSINGLE && list == NULL && slot == NULL; i++)
             if (entry_name_is(name, nlen, entry_single[i]))
@@ -271,6 +273,8 @@ static enum entry_status entry_decode(const char *key, size_t key_len, const cha
     e->nrules = d->rule.n;
     e->matches = (const char *const *)d->match.v;
     e->nmatches = d->match.n;
+    e->found = (const char *const *)d->found.v;
+    e->nfound = d->found.n;
     return ENTRY_OK;
 }
 
@@ -298,7 +302,8 @@ int quarantine_entry_put(struct store *st, const struct quarantine_entry *e, cha
             return -1;
         }
     if ((e->nrecipients > 0 && e->recipients == NULL) ||
-        (e->nrules > 0 && e->rules == NULL) || (e->nmatches > 0 && e->matches == NULL)) {
+        (e->nrules > 0 && e->rules == NULL) || (e->nmatches > 0 && e->matches == NULL) ||
+        (e->nfound > 0 && e->found == NULL)) {
         errbuf_set(err, errlen, "a quarantine index entry with a count but no list");
         return -1;
     }
@@ -319,7 +324,8 @@ int quarantine_entry_put(struct store *st, const struct quarantine_entry *e, cha
         ok = record_add(r, entry_single[i], single[i]) == 0;
     ok = ok && entry_add_all(r, "rcpt", e->recipients, e->nrecipients) &&
          entry_add_all(r, "rule", e->rules, e->nrules) &&
-         entry_add_all(r, "match", e->matches, e->nmatches);
+         entry_add_all(r, "match", e->matches, e->nmatches) &&
+         entry_add_all(r, "found", e->found, e->nfound);
     if (!ok) {
         record_free(r);
         errbuf_set(err, errlen, "out of memory");

@@ -14,7 +14,7 @@
  * there), so key order is time order, and two copies never share a key
  * (the Maildir name is unique).  Its value is a record (record module):
  * time (YYYY-MM-DDTHH:MM:SSZ), queue_id, folder, file, sender and subject,
- * all required, then one rcpt, rule and match line per value.  Readers
+ * all required, then one rcpt, rule, match and found line per value.  Readers
  * skip, and count, an entry of another record version (a newer sendwatch
  * wrote it) or one whose required fields are missing or unreadable: they
  * never guess and never crash on one.
@@ -63,6 +63,9 @@ struct quarantine_entry {
     size_t nrules;
     const char *const *matches; /* one line per hit: "RULE FIELD: SNIPPET" */
     size_t nmatches;
+    const char *const *found; /* per hit, the text that matched itself (for marking
+                               * it); entries stored before it have none */
+    size_t nfound;
 };
 
 /*

@@ -34,9 +34,17 @@ class CheckCommand(unittest.TestCase):
         """A complete installation (the harness's) passes every check."""
         stack = swtest.Stack("cli-check", rules={
             "10-a.rules": "rule a\n    match body keywords \"x\"\n    action deliver\n"})
+        # Without admins the web would start, but nobody could sign in: said.
+        r = run(swtest.binary("sendwatch"), "-c", stack.config_path, "check")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("no admins yet", r.stderr)
+        r = stack.sendwatch("admin", "add", "root-admin", "--role", "admin",
+                            stdin="a long password\n")
+        self.assertEqual(r.returncode, 0, r.stderr)
         r = run(swtest.binary("sendwatch"), "-c", stack.config_path, "check")
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(r.stderr, "")
+        self.assertIn("sendwatch-web: would start", r.stdout)
         self.assertEqual(r.stdout.splitlines()[:2], ["%s: ok" % stack.config_path,
                                                      "%s: 1 rules ok" % stack.rules_dir])
         self.assertIn("sendwatch-milter: would start", r.stdout)
