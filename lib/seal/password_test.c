@@ -52,11 +52,30 @@ static void test_fresh_and_unbiased(void **state)
     }
 }
 
+/* A sender's own password: 8-64 printable ASCII characters, no spaces. */
+static void test_acceptable(void **state)
+{
+    (void)state;
+    assert_true(password_acceptable("Secret-123"));
+    assert_true(password_acceptable("12345678"));
+    assert_false(password_acceptable("1234567"));
+    assert_false(password_acceptable("with space here"));
+    assert_false(password_acceptable("パスワードです"));
+    assert_false(password_acceptable("tab\there-xyz"));
+    char long_one[66];
+    memset(long_one, 'a', 65);
+    long_one[65] = '\0';
+    assert_false(password_acceptable(long_one));
+    long_one[64] = '\0';
+    assert_true(password_acceptable(long_one));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_length_and_alphabet),
         cmocka_unit_test(test_fresh_and_unbiased),
+        cmocka_unit_test(test_acceptable),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -299,6 +299,66 @@ static void test_backoff(void **state)
     hold_record_clear(&r);
 }
 
+struct count_for {
+    const char *queue_id;
+    size_t n;
+};
+
+static int count_request(void *ctx, const struct hold_request *r, bool malformed)
+{
+    struct count_for *c = ctx;
+    c->n += !malformed && strcmp(r->queue_id, c->queue_id) == 0;
+    return 0;
+}
+
+/* The web's release and delete: once per message, whoever asks again. */
+static void test_request_once(void **state)
+{
+    (void)state;
+    const char *qid = "4fRbNh1Cz5zJ4M9";
+    add(qid, 1000);
+    struct hold_record r;
+    struct store_txn *t = store_begin(st, err, sizeof(err));
+    assert_int_equal(hold_request_once(t, HOLD_RESCHEDULE, qid, "web:link", 1001, &r, err,
+                                       sizeof(err)),
+                     -1);
+    assert_int_equal(
+        hold_request_once(t, HOLD_RELEASE, qid, "web:link", 1001, &r, err, sizeof(err)),
+        HOLD_ONCE_QUEUED);
+    hold_record_clear(&r);
+    /* a second ask in the same or a later transaction finds the mark */
+    assert_int_equal(hold_request_once(t, HOLD_DELETE, qid, "web:user:alice", 1002, &r,
+                                       err, sizeof(err)),
+                     HOLD_ONCE_ASKED);
+    assert_string_equal(r.requested, "release");
+    assert_string_equal(r.requested_by, "web:link");
+    assert_int_equal(r.requested_time, 1001);
+    hold_record_clear(&r);
+    assert_int_equal(store_commit(t, err, sizeof(err)), 0);
+    /* exactly one request queued, and the due entry kept (holdd still owns the deadline)
+     */
+    struct count_for c = {qid, 0};
+    assert_int_equal(hold_requests_foreach(st, 100, count_request, &c, err, sizeof(err)),
+                     0);
+    assert_int_equal(c.n, 1);
+    assert_int_equal(hold_get_stored(st, qid, &r, err, sizeof(err)), 1);
+    assert_int_equal(r.due, 1600);
+    assert_int_equal(r.state, HOLD_HELD);
+    hold_record_clear(&r);
+    /* closed: nothing to ask; unknown: said */
+    t = store_begin(st, err, sizeof(err));
+    assert_int_equal(
+        hold_close(t, qid, HOLD_RELEASED, 1003, "requested", err, sizeof(err)), 0);
+    assert_int_equal(
+        hold_request_once(t, HOLD_DELETE, qid, "x", 1004, &r, err, sizeof(err)),
+        HOLD_ONCE_CLOSED);
+    hold_record_clear(&r);
+    assert_int_equal(hold_request_once(t, HOLD_DELETE, "4fRbNh1Cz5zJ4M8", "x", 1004, &r,
+                                       err, sizeof(err)),
+                     HOLD_ONCE_UNKNOWN);
+    store_abort(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -309,6 +369,7 @@ int main(void)
         cmocka_unit_test(test_due_keys),
         cmocka_unit_test(test_notice_job_waits_for_the_queue_file),
         cmocka_unit_test(test_backoff),
+        cmocka_unit_test(test_request_once),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -77,6 +77,8 @@ static const char *const matches_a[] = {"secret subject: 社外秘 plan",
                                         "my-number body: 1234 5678 9018"};
 static const char *const rcpts_c[] = {"dave@partner.example"};
 
+static const char *const found_a[] = {"社外秘", "4111 1111"};
+
 /* What is put, in time order; C shares A's second. */
 static const struct quarantine_entry entries[] = {
     {
@@ -93,6 +95,8 @@ static const struct quarantine_entry entries[] = {
         .nrules = 2,
         .matches = matches_a,
         .nmatches = 2,
+        .found = found_a,
+        .nfound = 2,
     },
     {
         .time = 1795845600,
@@ -160,6 +164,7 @@ static void check_entry(const char *what, const struct quarantine_entry *got,
     check_list(what, "rules", got->rules, got->nrules, want->rules, want->nrules);
     check_list(what, "matches", got->matches, got->nmatches, want->matches,
                want->nmatches);
+    check_list(what, "found", got->found, got->nfound, want->found, want->nfound);
 }
 
 /* What a walk saw: copies of the keys, each entry checked against entries[]. */
