@@ -24,7 +24,6 @@
 #include "status.h"
 #include "timefmt.h"
 #include "view.h"
-#include "inspect.h"
 
 #define PAGE_ROWS 50
 
@@ -719,7 +718,7 @@ static void quarantine_view(struct request *r, struct page *p)
         int rc = 0;
         while (rc == 0 && (got = read(fd, chunk, sizeof(chunk))) > 0)
             rc = spool_write(sp, chunk, (size_t)got, err, sizeof(err));
-        struct view_limits limits = inspect_limits(r->w->cfg);
+        struct view_limits limits = view_limits_from(r->w->cfg);
         if (rc == 0)
             v = view_build(sp, &limits, err, sizeof(err));
     }

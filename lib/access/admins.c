@@ -8,6 +8,7 @@
 #include <openssl/evp.h>
 #include <openssl/kdf.h>
 #include <openssl/rand.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -137,6 +138,12 @@ static bool parse_hash(const char *hash, unsigned *log2n, unsigned *r, unsigned 
     return true;
 }
 
+/*
+ * One check at a time: each takes a 16 MB scrypt buffer, and logins are
+ * rare - a burst of them waits here instead of multiplying the memory.
+ */
+static pthread_mutex_t scrypt_lock = PTHREAD_MUTEX_INITIALIZER;
+
 bool admin_password_matches(const char *hash, const char *password)
 {
     unsigned log2n, r, p;
@@ -151,8 +158,10 @@ bool admin_password_matches(const char *hash, const char *password)
         memset(salt, 0x5a, saltlen);
         memset(want, 0, keylen);
     }
+    pthread_mutex_lock(&scrypt_lock);
     bool match = scrypt(password, salt, saltlen, log2n, r, p, got, keylen) == 0 &&
                  CRYPTO_memcmp(got, want, keylen) == 0;
+    pthread_mutex_unlock(&scrypt_lock);
     OPENSSL_cleanse(got, sizeof(got));
     return real && match;
 }

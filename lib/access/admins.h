@@ -15,8 +15,9 @@
  *
  * Ownership: struct admins owns its entries (admins_free).  Checking a
  * password costs a scrypt run on purpose (about 16 MB, tens of ms), and
- * the same for a name that does not exist, so the time does not tell.
- * Never logs.
+ * the same for a name that does not exist, so the time does not tell;
+ * checks run one at a time (a burst of logins queues, its memory does not
+ * add up).  Thread-safe.  Never logs.
  */
 #ifndef SENDWATCH_ADMINS_H
 #define SENDWATCH_ADMINS_H

@@ -81,23 +81,10 @@ static int decide_encryption(const struct config *cfg, const struct encrypt_poli
     return 0;
 }
 
-struct view_limits inspect_limits(const struct config *cfg)
-{
-    return (struct view_limits){
-        .max_depth = cfg->archive_max_depth,
-        .max_entries = cfg->archive_max_entries,
-        .max_expanded = cfg->archive_max_expanded,
-        .max_ratio = cfg->archive_max_ratio,
-        .max_text = cfg->scan_text_limit,
-        .memory_limit = cfg->message_memory_limit,
-        .temp_dir = cfg->temp_dir,
-    };
-}
-
 int inspect_view(const struct config *cfg, const struct spool *message,
                  struct inspection *out, char *err, size_t errlen)
 {
-    struct view_limits limits = inspect_limits(cfg);
+    struct view_limits limits = view_limits_from(cfg);
 
     memset(out, 0, sizeof(*out));
     out->view = view_build(message, &limits, err, errlen);

@@ -52,8 +52,6 @@ struct inspection {
 /* "rule", "policy", "sender" or "none". */
 const char *inspect_hold_source_name(enum inspect_hold_source s);
 
-/* The view's limits as the config sets them. */
-struct view_limits inspect_limits(const struct config *cfg);
 
 /*
  * Inspects MESSAGE sent by SENDER to RECIPIENTS; the sender's own settings

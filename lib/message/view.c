@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "charset.h"
+#include "config.h"
 #include "errbuf.h"
 #include "markup.h"
 #include "normalize.h"
@@ -432,4 +433,17 @@ const char *view_field_name(enum view_field field)
         return "attachment-text";
     }
     return "unknown";
+}
+
+struct view_limits view_limits_from(const struct config *cfg)
+{
+    return (struct view_limits){
+        .max_depth = cfg->archive_max_depth,
+        .max_entries = cfg->archive_max_entries,
+        .max_expanded = cfg->archive_max_expanded,
+        .max_ratio = cfg->archive_max_ratio,
+        .max_text = cfg->scan_text_limit,
+        .memory_limit = cfg->message_memory_limit,
+        .temp_dir = cfg->temp_dir,
+    };
 }

@@ -112,6 +112,10 @@ struct view_limits {
     const char *temp_dir;  /* where larger decoded attachments go */
 };
 
+/* The limits as the config sets them (archive_max_*, scan_text_limit, ...). */
+struct config;
+struct view_limits view_limits_from(const struct config *cfg);
+
 struct view;
 
 /* Once per process, before threads start. */
