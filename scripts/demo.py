@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""The local demo: a private Postfix + sendwatch-milter + a sink, left running.
+"""The local demo: a private Postfix + sendwatch (milter, holdd, web) + a sink, left running.
 
   demo.py start [--build DIR] [--dir DIR]   (re)start the demo
   demo.py stop [--dir DIR]                  stop what start started
@@ -13,6 +13,7 @@ demo.json there, and stop ends exactly those, by PID.
 import argparse
 import json
 import os
+import secrets
 import shutil
 import signal
 import subprocess
@@ -44,6 +45,7 @@ rule demo-encrypt
 """
 SMTPD_PORT = 2525
 SINK_PORT = 2526
+WEB_PORT = 8025
 
 
 def cmdline(pid):
@@ -63,8 +65,8 @@ def stop(demo_dir):
         state = json.load(f)
     subprocess.run(["postfix", "-c", state["postfix_config"], "stop"],
                    capture_output=True)
-    # holdd first (it drives Postfix), the milter, the sink.
-    for name in ("holdd", "milter", "sink"):
+    # The web and holdd first (holdd drives Postfix), the milter, the sink.
+    for name in ("web", "holdd", "milter", "sink"):
         if name + "_pid" not in state:
             continue
         pid = state[name + "_pid"]
@@ -88,16 +90,22 @@ def start(demo_dir, build):
     os.chmod(demo_dir, 0o755)
     smtpd_port = SMTPD_PORT if not swtest.port_open(SMTPD_PORT) else swtest.free_port()
     sink_port = SINK_PORT if not swtest.port_open(SINK_PORT) else swtest.free_port()
+    web_port = WEB_PORT if not swtest.port_open(WEB_PORT) else swtest.free_port()
     # Should a port be taken between the check above and the bind, the
     # harness may move to another: the ports printed below are the real ones.
     stack = swtest.Stack("demo", workdir=demo_dir, smtpd_port=smtpd_port,
                          sink_port=sink_port, config_extra={"syslog_name": "sendwatch-demo"},
                          rules={"10-demo.rules": DEMO_RULES}, holdd=True,
-                         ports_may_change=True)
+                         ports_may_change=True, web=True, web_port=web_port)
     # Notices in English; the harness gives the stack the source tree's
     # templates and a fresh link key, in its root-only etc directory.
     with open(stack.config_path, "a", encoding="utf-8") as f:
-        f.write("language = en\n")
+        f.write("language = en\nuser_settings_allowed = yes\n")
+    # The console's first admin, with a fresh password shown once below.
+    password = secrets.token_urlsafe(12)
+    r = stack.sendwatch("admin", "add", "admin", "--role", "admin", stdin=password + "\n")
+    if r.returncode != 0:
+        sys.exit("demo: sendwatch admin add: " + r.stderr)
     stack.start()
     state = {
         "postfix_config": stack.postfix.config_dir,
@@ -108,6 +116,8 @@ def start(demo_dir, build):
         "holdd_pid": stack.holdd.proc.pid,
         "holdd_program": "sendwatch-holdd",
         "sink_program": "smtp-sink",
+        "web_pid": stack.web.proc.pid,
+        "web_program": "sendwatch-web",
     }
     with open(os.path.join(demo_dir, "demo.json"), "w", encoding="utf-8") as f:
         json.dump(state, f, indent=2)
@@ -116,6 +126,8 @@ sendwatch demo running in {dir}
   Postfix (private instance)  smtp://127.0.0.1:{port}   config {dir}/postfix
   sendwatch-milter            {conf}, log {dir}/log/milter.log
   sendwatch-holdd             releases held mail, log {dir}/log/holdd.log
+  sendwatch-web               {web}  (admin console: {web}/admin, log {dir}/log/web.log)
+                              sign in as "admin" with the password {password}
   the internet (smtp-sink)    127.0.0.1:{sink}, saves each message in {dir}/sink/
 
 Send a mail through it:
@@ -135,7 +147,8 @@ Try the demo rules ({rules}/10-demo.rules):
       -> rejected: 550 5.7.1 Card numbers may not leave the company
   swaks --server 127.0.0.1:{port} --from alice@corp.example --to bob@partner.example \\
         --header "Subject: hold me"
-      -> held for 2 minutes; alice gets a notice with send-now/delete links (in {dir}/sink/):
+      -> held for 2 minutes; alice gets a notice (in {dir}/sink/) whose send-now and
+         delete links open pages of sendwatch-web; the held queue is also at {web}/admin/held:
          {sw} -c {conf} held list
          {sw} -c {conf} held release QUEUE_ID     (or: delete, reschedule)
   swaks --server 127.0.0.1:{port} --from alice@corp.example --to bob@partner.example \\
@@ -146,7 +159,8 @@ Try the demo rules ({rules}/10-demo.rules):
 
 Stop it:  scripts/demo stop
 """.format(dir=demo_dir, port=stack.postfix.port, sink=stack.sink.port,
-           sw=swtest.binary("sendwatch"), conf=stack.config_path, rules=stack.rules_dir))
+           sw=swtest.binary("sendwatch"), conf=stack.config_path, rules=stack.rules_dir,
+           web=stack.web_url(), password=password))
 
 
 def main():

@@ -1,10 +1,13 @@
 #!/usr/bin/python3
 """The README's demo: it starts, the printed swaks line delivers, stop stops."""
 
+import http.cookiejar
 import os
 import re
 import subprocess
 import unittest
+import urllib.parse
+import urllib.request
 
 import swtest
 
@@ -61,6 +64,19 @@ class Demo(unittest.TestCase):
                             "filename=os-release.zip" in t.replace('"', '') for t in texts) and
                         any("X-Sendwatch-Notice: password" in t for t in texts))
             swtest.poll(sealed_and_told, 60, "the sealed mail and its password notice")
+            # The web: the printed console URL and password sign in, and the
+            # held mail is there.
+            web = re.search(r"admin console: (http://127\.0\.0\.1:\d+)/admin", r.stdout).group(1)
+            password = re.search(r'sign in as "admin" with the password (\S+)', r.stdout).group(1)
+            jar = http.cookiejar.CookieJar()
+            opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+            page = opener.open(web + "/admin/login", timeout=30).read().decode()
+            csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+            form = urllib.parse.urlencode({"csrf": csrf, "name": "admin",
+                                           "password": password}).encode()
+            page = opener.open(urllib.request.Request(web + "/admin/login", data=form),
+                               timeout=30).read().decode()
+            self.assertIn(qid, page)
         finally:
             r = subprocess.run(["/usr/bin/python3", DEMO, "stop", "--dir", d],
                                capture_output=True, **TEXT, timeout=120)

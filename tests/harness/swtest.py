@@ -778,7 +778,8 @@ class Stack:
     WORKDIR, SMTPD_PORT and SINK_PORT replace the temporary ones (the demo);
     the ports are then used as given unless PORTS_MAY_CHANGE;
     RULES maps file names in rules_dir to their text; HOLDD also runs
-    sendwatch-holdd (started after Postfix, stopped before it).
+    sendwatch-holdd (started after Postfix, stopped before it); WEB also runs
+    sendwatch-web on WEB_PORT (default: a free one), its links' base URL.
 
     stop() fails unless every daemon exited with status 0 (see Milter).
     Used as a context manager (with stack: ...) it stops on leaving, and an
@@ -788,7 +789,7 @@ class Stack:
     def __init__(self, tag, config_extra=None, main_extra=None, milter_wrapper=None,
                  listeners=None, sink_dump=True, workdir=None, smtpd_port=None,
                  sink_port=None, rules=None, holdd=False, ports_may_change=False,
-                 web=False):
+                 web=False, web_port=None):
         check_setup()
         self.workdir = workdir or make_workdir(tag)
         for d in ("log", "run", "state", "tmp", "quarantine"):
@@ -837,7 +838,7 @@ class Stack:
         self.web_pid_file = settings["web_pid_file"]
         self.web_port = None
         if web:
-            self.web_port = free_port()
+            self.web_port = web_port or free_port()
             settings["web_listen"] = "127.0.0.1:%d" % self.web_port
             settings["web_base_url"] = "http://127.0.0.1:%d" % self.web_port
         settings.update(config_extra or {})
