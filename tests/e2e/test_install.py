@@ -37,7 +37,7 @@ class Install(unittest.TestCase):
                      "etc/sendwatch/templates/password-notice.en.txt",
                      "etc/sendwatch/templates/signin-notice.ja.txt",
                      "etc/sendwatch/templates/signin-notice.en.txt",
-                     "usr/sbin/sendwatch-web",
+                     "usr/sbin/sendwatch-web", "usr/share/man/man8/sendwatch-web.8",
                      "etc/sendwatch/sendwatch.conf", "etc/sendwatch/rules"):
             self.assertTrue(os.path.exists(os.path.join(dest, path)), "missing " + path)
         self.assertTrue(os.access(os.path.join(dest, "usr/share/sendwatch/contrib/bypass/"

@@ -1,10 +1,14 @@
 #!/usr/bin/python3
-"""sendwatch-milter under valgrind: no memory errors, no leaks, after real mail."""
+"""sendwatch-milter, holdd and web under valgrind: no memory errors, no leaks, after real use."""
 
+import http.cookiejar
 import os
 import re
 import signal
 import smtplib
+import urllib.error
+import urllib.parse
+import urllib.request
 import unittest
 
 import swtest
@@ -105,6 +109,78 @@ class ValgrindClean(unittest.TestCase):
                          ["sendwatch-helper", "sendwatch-holdd"], texts)
         for command, text in zip(commands, texts):
             self.assertIn("ERROR SUMMARY: 0 errors", text, "%s:\n%s" % (command, text))
+
+    def test_web_is_valgrind_clean(self):
+        """sendwatch-web through every page, its forms and refusals, and a reload."""
+        stack = swtest.Stack("valgrind-web", holdd=True, web=True,
+                             rules={"10-vg.rules": RULES},
+                             config_extra={"hold_enable": "yes", "hold_scope": "all",
+                                           "user_settings_allowed": "yes",
+                                           "user_password_allowed": "yes"})
+        r = stack.sendwatch("admin", "add", "vg", "--role", "admin", stdin="vg-password-1\n")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        stack.web.wrapper = VALGRIND
+        jar = http.cookiejar.CookieJar()
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+
+        def get(path_or_url, data=None, use=opener):
+            url = path_or_url if path_or_url.startswith("http") else stack.web_url(path_or_url)
+            req = urllib.request.Request(url, data=urllib.parse.urlencode(data).encode()
+                                         if data is not None else None)
+            try:
+                with use.open(req, timeout=120) as resp:
+                    return resp.status, resp.read().decode()
+            except urllib.error.HTTPError as e:
+                return e.code, e.read().decode()
+
+        def csrf(page):
+            return re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+
+        with stack.start():  # stopping fails unless the web exited 0 (valgrind: 99)
+            with open("/proc/%d/exe" % stack.web.proc.pid, "rb"):
+                self.assertIn("memcheck", os.readlink("/proc/%d/exe" % stack.web.proc.pid))
+            stack.postfix.submit("alice@corp.sendwatch.test", ["bob@partner.example"],
+                                       swtest.make_message("vg web CONFIDENTIAL", b"x\r\n"))
+            swtest.poll(lambda: "hold notice sent" in stack.holdd.log_text(), 120, "a notice")
+            notice = next(m for m in stack.delivered()
+                          if b"X-Sendwatch-Notice: hold" in m.raw)
+            links = re.findall(r"http://\S+", notice.message.get_body().get_content())
+            status, page = get(links[0])
+            self.assertEqual(status, 200)
+            self.assertEqual(get(links[0], {"csrf": csrf(page), "action": "release"})[0], 200)
+            self.assertEqual(get(links[0], {"csrf": csrf(page), "action": "release"})[0], 409)
+            self.assertEqual(get(links[0][:-3] + "AAA")[0], 403)
+            self.assertEqual(get("/n/mx1/hold/garbage")[0], 400)
+            self.assertEqual(get("/nowhere")[0], 404)
+            self.assertEqual(get("/admin/held", {"x": "y" * 300000})[0], 413)
+            status, page = get(links[2])  # the filter center
+            user = urllib.request.build_opener(
+                urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+            status, page = get(links[2], {"csrf": csrf(page)}, use=user)
+            self.assertEqual(status, 200)
+            status, page = get("/me/settings", use=user)
+            self.assertEqual(get("/me/settings", {"csrf": csrf(page), "hold_minutes": "9",
+                                                  "zip_password": "Secret-123",
+                                                  "zip_password_hint": "the usual",
+                                                  "language": "ja"}, use=user)[0], 200)
+            status, page = get("/signin")
+            self.assertEqual(get("/signin", {"csrf": csrf(page),
+                                             "address": "carol@corp.sendwatch.test"})[0], 200)
+            status, page = get("/admin/login")
+            status, page = get("/admin/login", {"csrf": csrf(page), "name": "vg",
+                                                "password": "vg-password-1"})
+            self.assertEqual(status, 200, page)
+            swtest.poll(lambda: "secret" in stack.sendwatch("quarantine", "list").stdout, 60,
+                        "the stored copy")
+            status, page = get("/admin/quarantine")
+            key = re.search(r'quarantine/view\?key=([^"]+)"', page).group(1)
+            for path in ("/admin/held?state=all&q=vg", "/admin/quarantine/view?key=" + key,
+                         "/admin/audit", "/admin/rules", "/admin/settings", "/?lang=ja"):
+                self.assertEqual(get(path)[0], 200, path)
+            status, page = get("/admin/held")
+            os.kill(stack.web.proc.pid, signal.SIGHUP)
+            swtest.poll(lambda: "admins_file reloaded" in stack.web.log_text(), 120, "a reload")
+            self.assertEqual(get("/admin/logout", {"csrf": csrf(page)})[0], 200)
 
 
 if __name__ == "__main__":
