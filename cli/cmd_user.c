@@ -2,7 +2,8 @@
  * sendwatch user show ADDRESS
  * sendwatch user set ADDRESS NAME=VALUE...   (hold_enable=yes|no, hold_minutes=1-60,
  *                                             encrypt_enable=yes|no,
- *                                             password_notice_to=sender|recipients|both;
+ *                                             password_notice_to=sender|recipients|both,
+ *                                             language=ja|en;
  *                                             NAME=default removes the user's own value)
  *
  * sendwatch user password ADDRESS --hint TEXT   (the password on standard input)
@@ -35,8 +36,8 @@ static int usage(void)
                     "       sendwatch [-c FILE] user password ADDRESS --hint TEXT "
                     "(password on stdin) | --remove\n"
                     "NAME: hold_enable (yes|no), hold_minutes (1-60), encrypt_enable "
-                    "(yes|no),\n      password_notice_to (sender|recipients|both); VALUE "
-                    "default: the admin's\n");
+                    "(yes|no),\n      password_notice_to (sender|recipients|both), "
+                    "language (ja|en); VALUE default: the admin's\n");
     return 2;
 }
 

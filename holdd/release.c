@@ -33,6 +33,8 @@ static int collect_due(void *ctx, const char *key, size_t key_len, const void *v
 /*
  * Splits the due IDs: a record whose last attempt failed is retried as
  * what it was - a delete stays a delete, and a request keeps its asker.
+ * A delete asked on the web (requested) that holdd has not carried out
+ * yet wins over the deadline too: the sender was told it would not leave.
  */
 static void split_due(struct holdd *h, size_t *nrelease, size_t *ndelete)
 {
@@ -42,10 +44,17 @@ static void split_due(struct holdd *h, size_t *nrelease, size_t *ndelete)
     for (size_t i = 0; i < b->n; i++) {
         struct hold_record r;
         int found = hold_get_stored(h->store, b->ids[i], &r, err, sizeof(err));
-        bool delete = found == 1 && r.retry != NULL && strcmp(r.retry, "delete") == 0;
-        const char *by = NULL;
-        if (found == 1 && r.retry_by != NULL && r.retry_by[0] != '\0') {
-            snprintf(b->by[i], sizeof(b->by[i]), "%s", r.retry_by);
+        bool retried = found == 1 && r.retry != NULL && strcmp(r.retry, "delete") == 0;
+        bool asked =
+            found == 1 && r.requested != NULL && strcmp(r.requested, "delete") == 0;
+        bool delete = retried || asked;
+        const char *by = NULL, *who = retried ? r.retry_by
+                                      : asked ? r.requested_by
+                                              : NULL;
+        if (found == 1 && who == NULL)
+            who = r.retry_by;
+        if (found == 1 && who != NULL && who[0] != '\0') {
+            snprintf(b->by[i], sizeof(b->by[i]), "%s", who);
             by = b->by[i];
         }
         if (found == 1)

@@ -114,13 +114,15 @@ static void login(struct request *r, struct page *p)
     char by_name[300], by_ip[100];
     long wait_name, wait_ip;
     snprintf(by_name, sizeof(by_name), "login:%s", name);
-    snprintf(by_ip, sizeof(by_ip), "ip:%s", r->from);
+    throttle_client_key(r, "ip:", by_ip, sizeof(by_ip));
     bool may_name = throttle_allows(r->w, by_name, &wait_name),
          may_ip = throttle_allows(r->w, by_ip, &wait_ip);
     if (!may_name || !may_ip) {
-        char who[300];
-        snprintf(who, sizeof(who), "admin:%s", name);
-        web_audit(r, who, "login", "", "refused: throttled");
+        /* Logged, not written to the store: a client hammering the form
+         * must not be able to fill it. */
+        char shown[300];
+        log_warning("login of admin:%s from %s refused: throttled",
+                    log_escape(shown, sizeof(shown), name, strlen(name)), r->from);
         p->status = MHD_HTTP_TOO_MANY_REQUESTS;
         login_form(r, p,
                    L(r, "Too many failed sign-ins. Wait a while and try again.",
@@ -347,6 +349,7 @@ static void held_actions(struct request *r, struct page *p)
     struct store_txn *t = store_begin(r->w->store, err, sizeof(err));
     int rc = t ? 0 : -1;
     size_t queued = 0;
+    static __thread const char *results[FORM_MAX_FIELDS];
     for (size_t i = 0; rc == 0 && i < n; i++) {
         const char *result = "ok";
         if (a == HOLD_RESCHEDULE) {
@@ -358,10 +361,7 @@ static void held_actions(struct request *r, struct page *p)
                 hold_request_once(t, a, ids[i], by, time(NULL), &h, err, sizeof(err));
             hold_record_clear(&h);
             rc = once < 0 ? -1 : 0;
-            result = once == HOLD_ONCE_QUEUED   ? "ok"
-                     : once == HOLD_ONCE_ASKED  ? "refused: asked already"
-                     : once == HOLD_ONCE_CLOSED ? "refused: not held"
-                                                : "refused: unknown";
+            result = web_once_result(once);
             queued += once == HOLD_ONCE_QUEUED;
         }
         struct audit_entry e = {.who = who,
@@ -371,14 +371,15 @@ static void held_actions(struct request *r, struct page *p)
                                 .result = result};
         if (rc == 0)
             rc = audit_add(t, &e, err, sizeof(err));
-        if (rc == 0)
-            log_info("audit: %s from %s: %s %s: %s", who, r->from, action, ids[i],
-                     result);
+        results[i] = result;
     }
-    if (rc == 0 && store_commit(t, err, sizeof(err)) != 0)
+    if (rc == 0 && store_commit(t, err, sizeof(err)) != 0) /* it freed T */
         rc = -1;
     else if (rc != 0 && t != NULL)
         store_abort(t);
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        log_info("audit: %s from %s: %s %s: %s", who, r->from, action, ids[i],
+                 results[i]);
     if (rc != 0) {
         log_error("held queue: %s by %s: %s", action, who, err);
         error_page(r, p, MHD_HTTP_SERVICE_UNAVAILABLE,
@@ -605,26 +606,41 @@ static void quarantine(struct request *r, struct page *p)
     html_end(r, p);
 }
 
-/* TEXT (LEN bytes) escaped, with every occurrence of the SNIPPETS marked. */
+/*
+ * TEXT (LEN bytes) escaped, with every occurrence of the SNIPPETS marked.
+ * Each snippet's next hit is remembered, so the text is searched once per
+ * snippet, not once per hit (a hostile copy may repeat a word 100,000 times).
+ */
 static void marked_text(struct page *p, const char *text, size_t len,
                         char *const *snippets, size_t n)
 {
+    size_t next[64], lens[64];
+    if (n > 64)
+        n = 64;
+    for (size_t i = 0; i < n; i++) {
+        lens[i] = strlen(snippets[i]);
+        const char *hit = lens[i] ? memmem(text, len, snippets[i], lens[i]) : NULL;
+        next[i] = hit ? (size_t)(hit - text) : SIZE_MAX;
+    }
     size_t pos = 0;
     while (pos < len) {
-        size_t best = len, best_len = 0;
+        size_t best = SIZE_MAX, best_len = 0;
         for (size_t i = 0; i < n; i++) {
-            size_t sl = strlen(snippets[i]);
-            if (sl == 0 || sl > len - pos)
-                continue;
-            const char *hit = memmem(text + pos, len - pos, snippets[i], sl);
-            if (hit != NULL && (size_t)(hit - text) < best) {
-                best = (size_t)(hit - text);
-                best_len = sl;
+            if (next[i] != SIZE_MAX && next[i] < pos) {
+                /* overlapped by a mark already made: look again from here */
+                const char *hit = memmem(text + pos, len - pos, snippets[i], lens[i]);
+                next[i] = hit ? (size_t)(hit - text) : SIZE_MAX;
+            }
+            if (next[i] < best || (next[i] == best && lens[i] > best_len)) {
+                best = next[i];
+                best_len = lens[i];
             }
         }
-        html_escape(p, text + pos, best - pos);
-        if (best_len == 0)
+        if (best == SIZE_MAX) {
+            html_escape(p, text + pos, len - pos);
             break;
+        }
+        html_escape(p, text + pos, best - pos);
         html_printf(p, "<mark>");
         html_escape(p, text + best, best_len);
         html_printf(p, "</mark>");
@@ -664,7 +680,7 @@ static void quarantine_view(struct request *r, struct page *p)
     if (!allowed(r, p, NEED_QUARANTINE))
         return;
     const char *key = request_arg(r, "key");
-    char err[512];
+    char err[512] = "";
     struct quarantine_entry *e = NULL;
     int found = key && strlen(key) < 600
                     ? quarantine_entry_get(r->w->store, key, &e, err, sizeof(err))
@@ -782,6 +798,11 @@ static void quarantine_view(struct request *r, struct page *p)
     quarantine_entry_free(e);
 }
 
+static int entry_del_fn(void *ctx, struct store_txn *t, char *err, size_t errlen)
+{
+    return quarantine_entry_del(t, ctx, err, errlen);
+}
+
 static void quarantine_delete(struct request *r, struct page *p)
 {
     if (!allowed(r, p, NEED_ADMIN))
@@ -805,18 +826,9 @@ static void quarantine_delete(struct request *r, struct page *p)
     }
     char who[300];
     snprintf(who, sizeof(who), "admin:%s", r->session.name);
-    struct audit_entry a = {.who = who,
-                            .action = "quarantine-delete",
-                            .target = e->key,
-                            .from = r->from,
-                            .result = "ok"};
-    struct store_txn *t = store_begin(r->w->store, err, sizeof(err));
-    int rc = t && quarantine_entry_del(t, e->key, err, sizeof(err)) == 0 &&
-                     audit_add(t, &a, err, sizeof(err)) == 0
-                 ? store_commit(t, err, sizeof(err))
-                 : -1;
-    if (rc != 0 && t != NULL)
-        store_abort(t);
+    struct audit_entry a = {
+        .who = who, .action = "quarantine-delete", .target = e->key, .result = "ok"};
+    int rc = web_change(r, entry_del_fn, (void *)e->key, &a, err, sizeof(err));
     /* The index entry goes first: a crash in between leaves a file
      * without an entry (harmless, mutt still reads it), never an entry
      * that names no file. */
@@ -830,7 +842,6 @@ static void quarantine_delete(struct request *r, struct page *p)
             L(r, "Not deleted", "削除できませんでした"),
             L(r, "The entry could not be deleted.", "記録を削除できませんでした。"));
     } else {
-        log_info("audit: %s from %s: quarantine-delete %s: ok", who, r->from, e->key);
         page_redirect(p, "/admin/quarantine");
     }
     quarantine_entry_free(e);

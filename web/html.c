@@ -185,8 +185,8 @@ static void user_nav(struct request *r, struct page *p)
 
 void html_begin(struct request *r, struct page *p, const char *title)
 {
-    /* The language switch keeps the page (its path), never a query. */
-    const char *path = r->url;
+    /* The language switch is a query on the page itself ("?lang=ja"): a
+     * link built from the request's path could lead off-site ("//x"). */
     html_printf(p,
                 "<!DOCTYPE html>\n<html lang=\"%s\"><head><meta charset=\"utf-8\">"
                 "<meta name=\"viewport\" content=\"width=device-width\">"
@@ -199,10 +199,10 @@ void html_begin(struct request *r, struct page *p, const char *title)
     else if (r->session.kind == SESSION_USER)
         user_nav(r, p);
     html_printf(p,
-                "<span class=\"lang\"><a href=\"%s?lang=ja\" lang=\"ja\">日本語</a> | "
-                "<a href=\"%s?lang=en\" lang=\"en\">English</a></span></header><main>"
+                "<span class=\"lang\"><a href=\"?lang=ja\" lang=\"ja\">日本語</a> | "
+                "<a href=\"?lang=en\" lang=\"en\">English</a></span></header><main>"
                 "<h1>%s</h1>",
-                path, path, title);
+                title);
 }
 
 void html_end(struct request *r, struct page *p)

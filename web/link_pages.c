@@ -204,32 +204,17 @@ static void act(struct request *r, struct page *p, const struct token *t,
                      "「今すぐ送信」か「削除」を選んでください。"));
         return;
     }
-    char err[512];
-    struct hold_record h = {0};
-    struct store_txn *txn = store_begin(r->w->store, err, sizeof(err));
-    int rc = txn ? hold_request_once(txn, a, t->queue_id, "web:link", time(NULL), &h, err,
-                                     sizeof(err))
-                 : -1;
-    const char *result = rc == HOLD_ONCE_QUEUED    ? "ok"
-                         : rc == HOLD_ONCE_ASKED   ? "refused: asked already"
-                         : rc == HOLD_ONCE_CLOSED  ? "refused: not held"
-                         : rc == HOLD_ONCE_UNKNOWN ? "refused: unknown"
-                                                   : "failed";
-    if (rc >= 0) {
-        char sender[300];
-        snprintf(sender, sizeof(sender), "link:%s", h.sender ? h.sender : "");
-        struct audit_entry e = {.who = sender,
-                                .action = action,
-                                .target = t->queue_id,
-                                .from = r->from,
-                                .result = result};
-        if (audit_add(txn, &e, err, sizeof(err)) != 0)
-            rc = -1;
-    }
-    if (rc >= 0 && store_commit(txn, err, sizeof(err)) != 0)
-        rc = -1;
-    else if (rc < 0 && txn != NULL)
-        store_abort(txn);
+    char err[512], who[300];
+    struct hold_record h;
+    /* Who asked is whoever holds the link: the audit line names the sender
+     * it was mailed to, as the record says. */
+    struct hold_record peek;
+    int known = hold_get_stored(r->w->store, t->queue_id, &peek, err, sizeof(err));
+    snprintf(who, sizeof(who), "link:%s", known == 1 ? peek.sender : "");
+    if (known == 1)
+        hold_record_clear(&peek);
+    int rc = web_request_once(r, a, t->queue_id, "web:link", who, &h, err, sizeof(err));
+    const char *result = web_once_result(rc);
     if (rc < 0) {
         log_error("%s: %s from %s by link: %s", t->queue_id, action, r->from, err);
         hold_record_clear(&h);
@@ -245,7 +230,6 @@ static void act(struct request *r, struct page *p, const struct token *t,
     log_info("%s: %s asked from %s by link (sender %s): %s", t->queue_id, action, r->from,
              h.sender ? h.sender : "?", result);
     if (rc == HOLD_ONCE_QUEUED) {
-        hold_wake(r->w->cfg->holdd_socket);
         hold_record_clear(&h);
         page_redirect(p, r->url);
         return;

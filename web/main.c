@@ -30,24 +30,12 @@
 #include "html.h"
 #include "log.h"
 #include "preflight.h"
+#include "signin_job.h"
 #include "privilege.h"
 #include "timefmt.h"
+#include "user_settings.h"
 #include "view.h"
 #include "web.h"
-
-void web_audit(struct request *r, const char *who, const char *action, const char *target,
-               const char *result)
-{
-    char err[512];
-    struct audit_entry e = {.who = who,
-                            .action = action,
-                            .target = target,
-                            .from = r->from,
-                            .result = result};
-    log_info("audit: %s from %s: %s %s: %s", who, r->from, action, target, result);
-    if (audit_add_stored(r->w->store, &e, err, sizeof(err)) != 0)
-        log_error("cannot write the audit line: %s", err);
-}
 
 /* The POST form, a field at a time (libmicrohttpd may hand one in pieces). */
 static enum MHD_Result form_field(void *cls, enum MHD_ValueKind kind, const char *key,
@@ -106,6 +94,16 @@ static void pick_language(struct request *r, struct page *p)
     if (cookie != NULL && (strcmp(cookie, "ja") == 0 || strcmp(cookie, "en") == 0)) {
         snprintf(r->lang, sizeof(r->lang), "%s", cookie);
         return;
+    }
+    /* A signed-in user's own language setting, then the browser's. */
+    if (r->session.kind == SESSION_USER) {
+        struct user_settings us;
+        char err[256];
+        if (user_settings_get(r->w->store, r->session.name, &us, err, sizeof(err)) == 1 &&
+            (us.set & USER_SETTING_LANGUAGE)) {
+            snprintf(r->lang, sizeof(r->lang), "%s", us.language);
+            return;
+        }
     }
     const char *accept = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
                                                      MHD_HTTP_HEADER_ACCEPT_LANGUAGE);
@@ -220,6 +218,21 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         else if (sa != NULL && sa->sa_family == AF_INET6)
             inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, r->from,
                       sizeof(r->from));
+        /* Behind the admin's reverse proxy, the client is the last address
+         * the proxy added - believed only from loopback, where the proxy is. */
+        const char *xff =
+            MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Forwarded-For");
+        if (w->cfg->web_behind_proxy && xff != NULL &&
+            (strcmp(r->from, "127.0.0.1") == 0 || strcmp(r->from, "::1") == 0)) {
+            const char *last = strrchr(xff, ',');
+            last = last ? last + 1 : xff;
+            while (*last == ' ')
+                last++;
+            unsigned char probe[16];
+            if (inet_pton(AF_INET, last, probe) == 1 ||
+                inet_pton(AF_INET6, last, probe) == 1)
+                snprintf(r->from, sizeof(r->from), "%s", last);
+        }
         const char *fc = MHD_lookup_connection_value(conn, MHD_COOKIE_KIND, "sw_form");
         if (fc != NULL && strlen(fc) == 43)
             snprintf(r->form_cookie, sizeof(r->form_cookie), "%s", fc);
@@ -328,11 +341,31 @@ static void reload_admins(struct web *w)
     struct admins old = w->admins;
     w->admins = fresh;
     pthread_rwlock_unlock(&w->admins_lock);
-    for (size_t i = 0; i < old.n; i++)
-        if (admins_find(&fresh, old.list[i].name) == NULL)
+    /* Removed, or given a new password: their sessions end (a session of
+     * someone who knew the old password must not outlive it). */
+    for (size_t i = 0; i < old.n; i++) {
+        const struct admin *now = admins_find(&fresh, old.list[i].name);
+        if (now == NULL || strcmp(now->hash, old.list[i].hash) != 0)
             sessions_end_admin(w, old.list[i].name);
+    }
     log_info("admins_file reloaded: %zu admins", fresh.n);
     admins_free(&old);
+}
+
+/* The audit log's old entries and the marks of expired one-time links go. */
+static void housekeeping(struct web *w)
+{
+    char err[512];
+    size_t n = 0;
+    time_t now = time(NULL);
+    if (audit_prune(w->store, now - (time_t)w->cfg->audit_keep_days * 86400, &n, err,
+                    sizeof(err)) != 0)
+        log_error("audit log: cannot drop old entries: %s", err);
+    else if (n > 0)
+        log_info("audit log: %zu entries older than %u days dropped", n,
+                 w->cfg->audit_keep_days);
+    if (signin_links_sweep(w->store, now, &n, err, sizeof(err)) != 0)
+        log_error("cannot sweep used sign-in links: %s", err);
 }
 
 /*
@@ -442,10 +475,16 @@ int main(int argc, char **argv)
         log_warning("cannot write pid file %s: %s", pidfile, strerror(errno));
     log_info("starting: config %s, listening on %s%s, %zu admins", args.config_path,
              cfg->web_listen, pre.tls_cert ? " (https)" : "", w.admins.n);
+    housekeeping(&w);
     for (;;) {
-        int sig = 0;
-        if (sigwait(&set, &sig) != 0)
+        /* Signals, and once an hour the housekeeping. */
+        struct timespec hour = {3600, 0};
+        int sig = sigtimedwait(&set, NULL, &hour);
+        if (sig < 0) {
+            if (errno == EAGAIN)
+                housekeeping(&w);
             continue;
+        }
         if (sig == SIGHUP) {
             reload_admins(&w);
             continue;

@@ -5,7 +5,8 @@
  * Sessions live in this process only (a restart signs everyone out): an
  * id of 32 random bytes (base64url) in an HttpOnly, SameSite=Strict
  * cookie, Secure behind https; found by comparing ids in constant time;
- * ended after web_session_minutes idle.  An admin's role is looked up in
+ * ended after web_session_minutes idle, and 12 hours after sign-in
+ * however active.  An admin's role is looked up in
  * admins_file's current list on every request, so a changed role counts
  * at once and a removed admin is signed out.
  *
@@ -14,6 +15,7 @@
  * or, before sign-in, a random cookie of its own ("f:VALUE"): another
  * site can neither read nor make one.
  */
+#include <arpa/inet.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -33,8 +35,11 @@ struct session {
     char id[64];
     char name[256];
     char csrf[64];
-    time_t last;
+    time_t created, last;
 };
+
+/* However active, a session ends this long after its sign-in. */
+#define SESSION_MAX_AGE (12 * 3600)
 
 struct sessions {
     pthread_mutex_t lock;
@@ -105,11 +110,15 @@ int session_start(struct web *w, enum session_kind kind, const char *name,
     struct session *slot = NULL, *oldest = NULL;
     for (size_t i = 0; i < SESSIONS_MAX; i++) {
         struct session *e = &s->list[i];
-        if (e->used && now - e->last > (time_t)s->idle)
-            e->used = false; /* idle too long: ended */
+        if (e->used &&
+            (now - e->last > (time_t)s->idle || now - e->created > SESSION_MAX_AGE))
+            e->used = false; /* idle too long, or too old: ended */
         if (!e->used && slot == NULL)
             slot = e;
-        if (e->used && (oldest == NULL || e->last < oldest->last))
+        /* Full: a user's session goes before an admin's, the least recently used. */
+        if (e->used && (oldest == NULL ||
+                        (e->kind == SESSION_USER && oldest->kind != SESSION_USER) ||
+                        (e->kind == oldest->kind && e->last < oldest->last)))
             oldest = e;
     }
     if (slot == NULL) {
@@ -119,6 +128,7 @@ int session_start(struct web *w, enum session_kind kind, const char *name,
     memset(slot, 0, sizeof(*slot));
     slot->used = true;
     slot->kind = kind;
+    slot->created = now;
     slot->last = now;
     snprintf(slot->id, sizeof(slot->id), "%s", fresh);
     snprintf(slot->name, sizeof(slot->name), "%s", name);
@@ -145,7 +155,7 @@ void session_lookup(struct request *r)
         struct session *e = &s->list[i];
         /* Every live slot is compared, in constant time: no early exit. */
         if (e->used && CRYPTO_memcmp(e->id, cookie, 43) == 0 && !found) {
-            if (now - e->last > (time_t)s->idle) {
+            if (now - e->last > (time_t)s->idle || now - e->created > SESSION_MAX_AGE) {
                 e->used = false;
                 continue;
             }
@@ -231,6 +241,31 @@ bool csrf_valid(const struct request *r, const char *link)
     return strlen(got) == strlen(want) && CRYPTO_memcmp(got, want, strlen(want)) == 0;
 }
 
+void csrf_for_link_in_browser(struct request *r, const char *link, char *out, size_t len)
+{
+    if (r->form_cookie[0] == '\0') {
+        if (random_id(r->form_cookie) != 0) {
+            snprintf(out, len, "-");
+            return;
+        }
+        r->new_form_cookie = true;
+    }
+    char binding[TOKEN_MAX + 80];
+    snprintf(binding, sizeof(binding), "b:%s|%s", link, r->form_cookie);
+    csrf_token(r->w, binding, out, len);
+}
+
+bool csrf_valid_link_in_browser(const struct request *r, const char *link)
+{
+    const char *got = request_field(r, "csrf");
+    char want[64], binding[TOKEN_MAX + 80];
+    if (got == NULL || r->form_cookie[0] == '\0' || r->new_form_cookie)
+        return false;
+    snprintf(binding, sizeof(binding), "b:%s|%s", link, r->form_cookie);
+    csrf_token(r->w, binding, want, sizeof(want));
+    return strlen(got) == strlen(want) && CRYPTO_memcmp(got, want, strlen(want)) == 0;
+}
+
 /*
  * The throttle: per key, failures in the last 15 minutes; from the 5th on,
  * each try waits 2^(failures-5) seconds more (at most 15 minutes).  A
@@ -280,7 +315,13 @@ static struct throttle_entry *throttle_find(struct throttle *t, const char *key,
             return e;
         if (!e->key[0] && free_slot == NULL)
             free_slot = e;
-        if (e->key[0] && (oldest == NULL || e->last < oldest->last))
+        /* A full table drops the oldest entry that locks nobody out, so a
+         * flood of new keys cannot wash out an account's backoff. */
+        if (e->key[0] &&
+            (oldest == NULL ||
+             (e->failures < THROTTLE_FREE) > (oldest->failures < THROTTLE_FREE) ||
+             ((e->failures < THROTTLE_FREE) == (oldest->failures < THROTTLE_FREE) &&
+              e->last < oldest->last)))
             oldest = e;
     }
     if (!make)
@@ -326,4 +367,34 @@ void throttle_clear(struct web *w, const char *key)
     if (e != NULL)
         e->key[0] = '\0';
     pthread_mutex_unlock(&w->throttle->lock);
+}
+
+bool throttle_take(struct web *w, const char *key, unsigned max)
+{
+    time_t now = time(NULL);
+    pthread_mutex_lock(&w->throttle->lock);
+    struct throttle_entry *e = throttle_find(w->throttle, key, now, true);
+    bool ok = e->failures < max;
+    e->failures++;
+    e->last = now;
+    pthread_mutex_unlock(&w->throttle->lock);
+    return ok;
+}
+
+void throttle_client_key(const struct request *r, const char *prefix, char *out,
+                         size_t len)
+{
+    /* An IPv6 client can change its address within its /64 at will. */
+    const char *from = r->from;
+    if (strchr(from, ':') != NULL) {
+        struct in6_addr a;
+        char text[INET6_ADDRSTRLEN];
+        if (inet_pton(AF_INET6, from, &a) == 1) {
+            memset(a.s6_addr + 8, 0, 8);
+            inet_ntop(AF_INET6, &a, text, sizeof(text));
+            snprintf(out, len, "%s%s/64", prefix, text);
+            return;
+        }
+    }
+    snprintf(out, len, "%s%s", prefix, from);
 }

@@ -81,6 +81,16 @@ static void signin_form(struct request *r, struct page *p)
     html_end(r, p);
 }
 
+struct signin_add {
+    const char *address, *lang;
+};
+
+static int signin_add_fn(void *ctx, struct store_txn *t, char *err, size_t errlen)
+{
+    const struct signin_add *a = ctx;
+    return signin_job_add(t, a->address, a->lang, time(NULL), err, errlen);
+}
+
 static void signin(struct request *r, struct page *p)
 {
     if (!r->post) {
@@ -96,37 +106,27 @@ static void signin(struct request *r, struct page *p)
     if (given != NULL && strlen(given) < sizeof(address))
         lower(given, address, sizeof(address));
     char by_ip[100], by_addr[300];
-    long wait_ip, wait_addr;
-    snprintf(by_ip, sizeof(by_ip), "signin-ip:%s", r->from);
+    throttle_client_key(r, "signin-ip:", by_ip, sizeof(by_ip));
     snprintf(by_addr, sizeof(by_addr), "signin:%s", address);
     bool valid = address[0] && parse_addr_spec(address, 0, why, sizeof(why)) == 0;
     bool ours = valid && address_is_internal(
                              address, (const char *const *)r->w->cfg->internal_domains);
-    bool ip_ok = throttle_allows(r->w, by_ip, &wait_ip);
-    throttle_failed(r->w, by_ip); /* every request counts against the client */
-    bool addr_ok = ip_ok && ours && throttle_allows(r->w, by_addr, &wait_addr);
+    /* Every request counts against the client; a mail against its address. */
+    bool ip_ok = throttle_take(r->w, by_ip, SIGNIN_PER_IP);
+    bool addr_ok = ip_ok && ours && throttle_take(r->w, by_addr, SIGNIN_PER_ADDR);
     const char *result = !valid     ? "refused: not an address"
                          : !ip_ok   ? "refused: throttled (client)"
                          : !ours    ? "refused: not internal"
                          : !addr_ok ? "refused: throttled (address)"
                                     : "ok";
     if (addr_ok) {
-        throttle_failed(r->w, by_addr);
         char err[512];
         struct audit_entry e = {.who = "anonymous",
                                 .action = "signin-mail",
                                 .target = address,
-                                .from = r->from,
                                 .result = "ok"};
-        struct store_txn *t = store_begin(r->w->store, err, sizeof(err));
-        int rc =
-            t && signin_job_add(t, address, r->lang, time(NULL), err, sizeof(err)) == 0 &&
-                    audit_add(t, &e, err, sizeof(err)) == 0
-                ? store_commit(t, err, sizeof(err))
-                : -1;
-        if (rc != 0 && t != NULL)
-            store_abort(t);
-        if (rc != 0) {
+        struct signin_add add = {address, r->lang};
+        if (web_change(r, signin_add_fn, &add, &e, err, sizeof(err)) != 0) {
             log_error("sign-in mail for %s: %s", address, err);
             error_page(r, p, MHD_HTTP_SERVICE_UNAVAILABLE,
                        L(r, "Not sent", "送信できませんでした"),
@@ -136,10 +136,15 @@ static void signin(struct request *r, struct page *p)
                          "してください。"));
             return;
         }
-        log_info("audit: anonymous from %s: signin-mail %s: ok", r->from, address);
         hold_wake(r->w->cfg->holdd_socket);
     } else {
-        web_audit(r, "anonymous", "signin-mail", valid ? address : "", result);
+        /* Refusals are logged, not written to the store: an anonymous
+         * client must not be able to fill it. */
+        char shown[300];
+        log_info("sign-in mail from %s for %s: %s", r->from,
+                 log_escape(shown, sizeof(shown), valid ? address : "",
+                            valid ? strlen(address) : 0),
+                 result);
     }
     /* The same page whatever happened: it tells nobody which addresses exist. */
     if (!ip_ok)
@@ -162,17 +167,25 @@ static int link_used(struct store_txn *t, const char *text, time_t expiry, bool 
                      char *err, size_t errlen)
 {
     const char *sig = strrchr(text, '.');
-    char key[128], *value = NULL;
-    size_t len = 0;
-    snprintf(key, sizeof(key), "signin.%s", sig ? sig + 1 : text);
-    int rc = store_txn_get(t, STORE_USED, key, &value, &len, err, errlen);
-    free(value);
-    if (rc != 0 || !mark)
-        return rc;
-    char until[32];
-    snprintf(until, sizeof(until), "%lld", (long long)expiry);
-    return store_txn_put(t, STORE_USED, key, until, strlen(until), err, errlen) == 0 ? 0
-                                                                                     : -1;
+    return signin_link_used(t, sig ? sig + 1 : text, expiry, mark, err, errlen);
+}
+
+/* Marks a one-time link used, in the transaction of its sign-in's audit line. */
+struct mark_used {
+    const char *text;
+    time_t expiry;
+    bool once;
+    int used;
+    struct audit_entry *e;
+};
+
+static int mark_used_fn(void *ctx, struct store_txn *t, char *err, size_t errlen)
+{
+    struct mark_used *m = ctx;
+    m->used = m->once ? link_used(t, m->text, m->expiry, true, err, errlen) : 0;
+    if (m->used == 1)
+        m->e->result = "refused: link used";
+    return m->used < 0 ? -1 : 0;
 }
 
 void user_link_page(struct request *r, struct page *p, const char *node, const char *text)
@@ -226,13 +239,15 @@ void user_link_page(struct request *r, struct page *p, const char *node, const c
                     L(r, "Open the filter center as",
                       "次のアドレスでフィルターセンターを開きます:"),
                     t.address);
-        html_csrf(r, p, text);
+        char token[64];
+        csrf_for_link_in_browser(r, text, token, sizeof(token));
+        html_printf(p, "<input type=\"hidden\" name=\"csrf\" value=\"%s\">", token);
         html_printf(p, "<button id=\"open\">%s</button></form>",
                     L(r, "Open my filter center", "フィルターセンターを開く"));
         html_end(r, p);
         return;
     }
-    if (!csrf_valid(r, text)) {
+    if (!csrf_valid_link_in_browser(r, text)) {
         form_refused(r, p);
         return;
     }
@@ -243,23 +258,15 @@ void user_link_page(struct request *r, struct page *p, const char *node, const c
                             .target = t.action,
                             .from = r->from,
                             .result = "ok"};
-    struct store_txn *txn = store_begin(r->w->store, err, sizeof(err));
-    int used = txn && once ? link_used(txn, text, t.expiry, true, err, sizeof(err)) : 0;
-    if (used == 1)
-        e.result = "refused: link used";
-    int rc = txn && used >= 0 && audit_add(txn, &e, err, sizeof(err)) == 0
-                 ? store_commit(txn, err, sizeof(err))
-                 : -1;
-    if (rc != 0 && txn != NULL)
-        store_abort(txn);
-    if (rc != 0) {
+    struct mark_used mark = {text, t.expiry, once, 0, &e};
+    if (web_change(r, mark_used_fn, &mark, &e, err, sizeof(err)) != 0) {
         log_error("sign-in of %s: %s", t.address, err);
         error_page(r, p, MHD_HTTP_SERVICE_UNAVAILABLE,
                    L(r, "Not signed in", "サインインできません"),
                    L(r, "Try again in a minute.", "少し待ってからやり直してください。"));
         return;
     }
-    log_info("audit: %s from %s: signin %s: %s", who, r->from, t.action, e.result);
+    int used = mark.used;
     if (used == 1) {
         error_page(r, p, MHD_HTTP_GONE, L(r, "Link used", "使用済みのリンク"),
                    L(r, "This sign-in link has been used already; it works once.",
@@ -403,6 +410,38 @@ static void my_mail(struct request *r, struct page *p)
     free(m.rows);
 }
 
+/* A user's release or delete: only of their own mail, once (web_change). */
+struct my_once {
+    const char *address;
+    enum hold_action action;
+    const char *queue_id, *by;
+    struct audit_entry *e;
+    int outcome;
+    bool mine;
+};
+
+static int my_once_fn(void *ctx, struct store_txn *t, char *err, size_t errlen)
+{
+    struct my_once *o = ctx;
+    struct hold_record h;
+    int found = hold_get(t, o->queue_id, &h, err, errlen);
+    if (found < 0)
+        return -1;
+    o->mine = found == 1 && strcasecmp(h.sender, o->address) == 0;
+    if (found == 1)
+        hold_record_clear(&h);
+    if (!o->mine) {
+        o->e->result = "refused: no such mail of theirs";
+        return 0;
+    }
+    o->outcome =
+        hold_request_once(t, o->action, o->queue_id, o->by, time(NULL), &h, err, errlen);
+    if (o->outcome >= 0)
+        hold_record_clear(&h);
+    o->e->result = web_once_result(o->outcome);
+    return o->outcome < 0 ? -1 : 0;
+}
+
 static void my_act(struct request *r, struct page *p)
 {
     if (!csrf_valid(r, NULL)) {
@@ -418,49 +457,26 @@ static void my_act(struct request *r, struct page *p)
                      "「今すぐ送信」か「削除」を選んでください。"));
         return;
     }
-    char err[512], by[300];
+    char err[512], by[300], who[300];
     snprintf(by, sizeof(by), "web:user:%s", r->session.name);
-    struct store_txn *t = store_begin(r->w->store, err, sizeof(err));
-    struct hold_record h = {0};
-    /* Another user's mail is "no such mail": the record is read first. */
-    int found = t ? hold_get(t, id, &h, err, sizeof(err)) : -1;
-    bool mine = found == 1 && strcasecmp(h.sender, r->session.name) == 0;
-    if (found == 1)
-        hold_record_clear(&h);
-    if (!mine) {
-        if (t)
-            store_abort(t);
-        audit_user(r, action, id,
-                   found < 0 ? "failed" : "refused: no such mail of theirs");
-        error_page(r, p, found < 0 ? MHD_HTTP_SERVICE_UNAVAILABLE : MHD_HTTP_NOT_FOUND,
-                   L(r, "No such mail", "該当するメールはありません"),
-                   L(r, "You have no held mail with that ID.",
-                     "その ID の保留メールはありません。"));
-        return;
-    }
-    int rc = hold_request_once(t, a, id, by, time(NULL), &h, err, sizeof(err));
-    const char *result = rc == HOLD_ONCE_QUEUED  ? "ok"
-                         : rc == HOLD_ONCE_ASKED ? "refused: asked already"
-                                                 : "refused: not held";
-    char who[300];
     snprintf(who, sizeof(who), "user:%s", r->session.name);
-    struct audit_entry e = {
-        .who = who, .action = action, .target = id, .from = r->from, .result = result};
-    if (rc >= 0 && (audit_add(t, &e, err, sizeof(err)) != 0 ||
-                    store_commit(t, err, sizeof(err)) != 0))
-        rc = -1;
-    else if (rc < 0)
-        store_abort(t);
-    hold_record_clear(&h);
-    if (rc < 0) {
-        log_error("%s: %s by %s: %s", id, action, who, err);
-        error_page(r, p, MHD_HTTP_SERVICE_UNAVAILABLE,
-                   L(r, "Not done", "実行できませんでした"),
-                   L(r, "Nothing was done; try again in a minute.",
-                     "何も実行していません。少し待ってからやり直してください。"));
+    struct audit_entry e = {.who = who, .action = action, .target = id};
+    struct my_once o = {r->session.name, a, id, by, &e, -1, false};
+    int rc = web_change(r, my_once_fn, &o, &e, err, sizeof(err));
+    if (rc != 0 || !o.mine) {
+        if (rc != 0)
+            log_error("%s: %s by %s: %s", id, action, who, err);
+        /* Another user's mail is "no such mail", never "not yours". */
+        error_page(r, p, rc != 0 ? MHD_HTTP_SERVICE_UNAVAILABLE : MHD_HTTP_NOT_FOUND,
+                   rc != 0 ? L(r, "Not done", "実行できませんでした")
+                           : L(r, "No such mail", "該当するメールはありません"),
+                   rc != 0 ? L(r, "Nothing was done; try again in a minute.",
+                               "何も実行していません。少し待ってからやり直してください。")
+                           : L(r, "You have no held mail with that ID.",
+                               "その ID の保留メールはありません。"));
         return;
     }
-    log_info("audit: %s from %s: %s %s: %s", who, r->from, action, id, result);
+    rc = o.outcome;
     if (rc == HOLD_ONCE_QUEUED)
         hold_wake(r->w->cfg->holdd_socket);
     page_redirect(p, rc == HOLD_ONCE_QUEUED ? "/me?done=1" : "/me");
@@ -567,6 +583,18 @@ static void settings_form(struct request *r, struct page *p, const char *problem
     html_end(r, p);
 }
 
+struct settings_put {
+    const char *address;
+    const struct user_settings *s;
+    unsigned which;
+};
+
+static int settings_put_fn(void *ctx, struct store_txn *t, char *err, size_t errlen)
+{
+    const struct settings_put *p = ctx;
+    return user_settings_put_in(t, p->address, p->s, p->which, err, errlen);
+}
+
 static void settings_save(struct request *r, struct page *p)
 {
     const struct config *cfg = r->w->cfg;
@@ -645,11 +673,18 @@ static void settings_save(struct request *r, struct page *p)
             which |= USER_SETTING_ZIP_PASSWORD_HINT;
         OPENSSL_cleanse(&now, sizeof(now));
     }
-    int rc = user_settings_put(r->w->store, r->session.name, &s, which, err, sizeof(err));
+    /* The audit line names the settings changed, never a value (a password). */
+    char what[200] = "", who[300];
+    for (unsigned bit = 1; bit & USER_SETTINGS_ALL; bit <<= 1)
+        if (which & bit)
+            snprintf(what + strlen(what), sizeof(what) - strlen(what), "%s%s",
+                     what[0] ? "," : "", user_settings_name((enum user_setting)bit));
+    snprintf(who, sizeof(who), "user:%s", r->session.name);
+    struct audit_entry e = {
+        .who = who, .action = "settings", .target = what, .result = "ok"};
+    struct settings_put put = {r->session.name, &s, which};
+    int rc = web_change(r, settings_put_fn, &put, &e, err, sizeof(err));
     OPENSSL_cleanse(&s, sizeof(s));
-    char what[32];
-    snprintf(what, sizeof(what), "0x%x", which);
-    audit_user(r, "settings", what, rc == 0 ? "ok" : "failed");
     if (rc != 0) {
         p->status = MHD_HTTP_BAD_REQUEST;
         settings_form(r, p, err, false);

@@ -2,7 +2,8 @@
  * sendwatch-web - what its parts share: the daemon's state (struct web),
  * one request as the pages see it (struct request), and the pages.
  *
- * Parts, a file each: main.c (start, privileges, libmicrohttpd), http.c
+ * Parts, a file each: main.c (start, privileges, libmicrohttpd), changes.c
+ * (state changes with their audit lines), http.c
  * (requests and responses: forms, cookies, security headers), html.c
  * (pages built with every value escaped, in Japanese or English),
  * session.c (sign-ins, CSRF, login throttling), link_pages.c (the notice
@@ -124,6 +125,13 @@ void sessions_end_admin(struct web *w, const char *name);
 void csrf_token(const struct web *w, const char *binding, char *out, size_t len);
 /* Whether R's POST carries the CSRF token its session, form cookie or LINK binds. */
 bool csrf_valid(const struct request *r, const char *link);
+/*
+ * For a sign-in link's button: a token bound to the link and to this
+ * browser's form cookie, so that a page elsewhere cannot post someone's own
+ * link for them and sign a victim into the attacker's filter center.
+ */
+void csrf_for_link_in_browser(struct request *r, const char *link, char *out, size_t len);
+bool csrf_valid_link_in_browser(const struct request *r, const char *link);
 /* The token R's forms must carry (for the session or the form cookie). */
 void csrf_for_request(struct request *r, char *out, size_t len);
 struct throttle *throttle_new(void);
@@ -132,6 +140,14 @@ void throttle_free(struct throttle *t);
 bool throttle_allows(struct web *w, const char *key, long *wait);
 void throttle_failed(struct web *w, const char *key);
 void throttle_clear(struct web *w, const char *key);
+/*
+ * Counts one event for KEY and says whether it is within MAX per 15
+ * minutes (a count that ends 15 minutes after the last event).
+ */
+bool throttle_take(struct web *w, const char *key, unsigned max);
+/* PREFIX and R's client as a throttle key: an IPv4 address, or an IPv6 /64. */
+void throttle_client_key(const struct request *r, const char *prefix, char *out,
+                         size_t len);
 
 /* The pages: each builds P for R (and returns nothing: P says it all). */
 void link_page(struct request *r, struct page *p, const char *node, const char *token);
@@ -143,6 +159,34 @@ void user_link_page(struct request *r, struct page *p, const char *node,
 /* A page that says what went wrong, with STATUS. */
 void error_page(struct request *r, struct page *p, int status, const char *title,
                 const char *text);
+
+/*
+ * A change and its audit line E (its from is R's client) in one write
+ * transaction: FN(CTX, T) writes the change (FN may be NULL), then the line;
+ * nothing is written unless both are.  Logged as an audit line too.  0, or
+ * -1 with ERR.  FN may put what it found in CTX and still return 0; what
+ * it writes then decides E's result, so FN may fill E through CTX as well.
+ */
+struct audit_entry;
+struct store_txn;
+int web_change(struct request *r,
+               int (*fn)(void *ctx, struct store_txn *t, char *err, size_t errlen),
+               void *ctx, const struct audit_entry *e, char *err, size_t errlen);
+
+/*
+ * The web's release or delete of QUEUE_ID, asked once (hold_request_once)
+ * by BY ("web:link", "web:user:ADDRESS", "web:admin:NAME"), with its audit
+ * line for WHO; holdd is woken when it was queued.  Returns the enum
+ * hold_once with the record as found in *FOUND (clear it), or -1 with ERR
+ * (nothing written).
+ */
+enum hold_action;
+struct hold_record;
+int web_request_once(struct request *r, enum hold_action action, const char *queue_id,
+                     const char *by, const char *who, struct hold_record *found,
+                     char *err, size_t errlen);
+/* An outcome of web_request_once() as the audit log words it. */
+const char *web_once_result(int outcome);
 
 /* Logs and records an audit line of its own (a change that wrote nothing else). */
 void web_audit(struct request *r, const char *who, const char *action, const char *target,

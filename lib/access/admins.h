@@ -5,7 +5,7 @@
  *   NAME  letters, digits, '.', '_', '-' (1 to 64)
  *   ROLE  admin (everything, settings and admins too), operator (the held
  *         queue: list, release, delete, reschedule), auditor (the
- *         quarantine and the audit log, read-only)
+ *         quarantine, read-only)
  *   HASH  $scrypt$ln=LOG2N,r=R,p=P$SALT$KEY, SALT and KEY base64: scrypt
  *         through OpenSSL's EVP_KDF, never the password itself.
  * It holds secrets: mode 0600, owned by root or run_user.  sendwatch-web

@@ -52,7 +52,6 @@ struct inspection {
 /* "rule", "policy", "sender" or "none". */
 const char *inspect_hold_source_name(enum inspect_hold_source s);
 
-
 /*
  * Inspects MESSAGE sent by SENDER to RECIPIENTS; the sender's own settings
  * come from USERS (the state store; NULL: the admin's policy alone), the

@@ -43,4 +43,10 @@ int audit_foreach_newest(struct store *st, size_t skip,
                          int (*fn)(void *ctx, const struct audit_entry *e), void *ctx,
                          char *err, size_t errlen);
 
+/*
+ * Drops the entries older than BEFORE (audit_keep_days), oldest first, in
+ * transactions of 512; how many into *N.  0, or -1 with ERR.
+ */
+int audit_prune(struct store *st, time_t before, size_t *n, char *err, size_t errlen);
+
 #endif

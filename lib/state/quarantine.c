@@ -1,6 +1,7 @@
 /* quarantine - see quarantine.h. */
 #include "quarantine.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdatomic.h>
@@ -464,14 +465,28 @@ static int on_copy(const char *dir, const struct quarantine_entry *e,
                    e->key ? e->key : "?");
         return -1;
     }
-    static const char *const subdirs[] = {"new", "cur"};
-    int rc = -1;
-    for (size_t i = 0; i < 2; i++) {
-        char path[1400];
-        snprintf(path, sizeof(path), "%s/%s/%s/%s", dir, e->folder, subdirs[i], e->file);
-        rc = fn(path);
-        if (rc >= 0 || errno != ENOENT)
-            break;
+    char path[1400];
+    snprintf(path, sizeof(path), "%s/%s/new/%s", dir, e->folder, e->file);
+    int rc = fn(path);
+    if (rc < 0 && errno == ENOENT) {
+        /* A mail client that has seen it moved it to cur/, as FILE:2,FLAGS. */
+        char cur[1100];
+        snprintf(cur, sizeof(cur), "%s/%s/cur", dir, e->folder);
+        DIR *d = opendir(cur);
+        size_t n = strlen(e->file);
+        struct dirent *de;
+        errno = ENOENT;
+        while (d != NULL && (de = readdir(d)) != NULL)
+            if (strncmp(de->d_name, e->file, n) == 0 &&
+                (de->d_name[n] == '\0' || strncmp(de->d_name + n, ":2,", 3) == 0)) {
+                snprintf(path, sizeof(path), "%s/%s", cur, de->d_name);
+                rc = fn(path);
+                break;
+            }
+        int saved = errno;
+        if (d != NULL)
+            closedir(d);
+        errno = saved;
     }
     if (rc < 0)
         errbuf_set(err, errlen, "%s/%s/{new,cur}/%s: %s", dir, e->folder, e->file,

@@ -92,7 +92,7 @@ void quarantine_entry_free(struct quarantine_entry *e);
 
 /*
  * Opens E's stored copy in DIR (quarantine_dir) for reading: FOLDER/new/FILE,
- * or FOLDER/cur/FILE once a mail client has seen it.  Names with '/' or a
+ * or FOLDER/cur/FILE:2,FLAGS once a mail client has seen it.  Names with '/' or a
  * leading '.' are refused, and no symlink is followed.  The descriptor,
  * or -1 with ERR.
  */

@@ -8,12 +8,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 #include "quarantine.h"
 
 static char dir[] = "/tmp/quarantine_test.XXXXXX";
 static char err[512];
+
+/* DIR/secret/new/NAME into BUF. */
+static char *path_of(const char *d, const char *name, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s/secret/new/%s", d, name);
+    return buf;
+}
 
 static void test_store_maildir(void **state)
 {
@@ -55,6 +63,27 @@ static void test_store_maildir(void **state)
                                       err, sizeof(err)),
                      -1);
     assert_non_null(strstr(err, "cannot create"));
+
+    /* The copy is found in new/, and in cur/ once a mail client has seen it
+     * (FILE:2,FLAGS); other names, and names not ours, are not opened. */
+    struct quarantine_entry e = {.key = "k", .folder = "secret", .file = name};
+    int fd = quarantine_open_copy(dir, &e, err, sizeof(err));
+    assert_true(fd >= 0);
+    close(fd);
+    char seen[1200];
+    snprintf(seen, sizeof(seen), "%s/secret/cur/%s:2,S", dir, name);
+    assert_int_equal(rename(path_of(dir, name, path, sizeof(path)), seen), 0);
+    fd = quarantine_open_copy(dir, &e, err, sizeof(err));
+    assert_true(fd >= 0);
+    close(fd);
+    struct quarantine_entry other = {
+        .key = "k", .folder = "secret", .file = "1.M2P3Q4.x"};
+    assert_int_equal(quarantine_open_copy(dir, &other, err, sizeof(err)), -1);
+    struct quarantine_entry sneaky = {.key = "k", .folder = "../secret", .file = name};
+    assert_int_equal(quarantine_open_copy(dir, &sneaky, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "not ours"));
+    assert_int_equal(quarantine_remove_copy(dir, &e, err, sizeof(err)), 0);
+    assert_int_equal(access(seen, F_OK), -1);
     spool_free(sp);
 }
 

@@ -105,3 +105,68 @@ int signin_job_outcome(struct store_txn *t, const char *key, const struct signin
     next.attempts++;
     return put_job(t, now + wait, &next, err, errlen);
 }
+
+int signin_link_used(struct store_txn *t, const char *sig, time_t expiry, bool mark,
+                     char *err, size_t errlen)
+{
+    char key[128], *value = NULL;
+    size_t len = 0;
+    snprintf(key, sizeof(key), "signin.%.100s", sig);
+    int rc = store_txn_get(t, STORE_USED, key, &value, &len, err, errlen);
+    free(value);
+    if (rc != 0 || !mark)
+        return rc;
+    char until[32];
+    snprintf(until, sizeof(until), "%lld", (long long)expiry);
+    return store_txn_put(t, STORE_USED, key, until, strlen(until), err, errlen) == 0 ? 0
+                                                                                     : -1;
+}
+
+struct sweep {
+    time_t now;
+    char keys[256][128];
+    size_t n;
+};
+
+static int collect_expired(void *ctx, const char *key, size_t key_len, const void *value,
+                           size_t len)
+{
+    struct sweep *s = ctx;
+    char text[32];
+    snprintf(text, sizeof(text), "%.*s", (int)(len < 31 ? len : 31), (const char *)value);
+    if (key_len < sizeof(s->keys[0]) && strtoll(text, NULL, 10) < s->now)
+        snprintf(s->keys[s->n++], sizeof(s->keys[0]), "%.*s", (int)key_len, key);
+    return s->n == 256;
+}
+
+int signin_links_sweep(struct store *st, time_t now, size_t *n, char *err, size_t errlen)
+{
+    struct sweep *s = calloc(1, sizeof(*s));
+    *n = 0;
+    if (s == NULL) {
+        errbuf_set(err, errlen, "out of memory");
+        return -1;
+    }
+    int rc = 0;
+    do {
+        s->now = now;
+        s->n = 0;
+        if (store_foreach(st, STORE_USED, collect_expired, s, err, errlen) != 0) {
+            rc = -1;
+            break;
+        }
+        struct store_txn *t = s->n ? store_begin(st, err, errlen) : NULL;
+        for (size_t i = 0; t != NULL && i < s->n && rc == 0; i++)
+            rc = store_txn_del(t, STORE_USED, s->keys[i], err, errlen);
+        if (t != NULL && rc == 0)
+            rc = store_commit(t, err, errlen);
+        else if (t != NULL)
+            store_abort(t);
+        else if (s->n)
+            rc = -1;
+        if (rc == 0)
+            *n += s->n;
+    } while (rc == 0 && s->n == 256);
+    free(s);
+    return rc;
+}

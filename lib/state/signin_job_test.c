@@ -1,4 +1,5 @@
-/* Unit tests for signin_job.c and status.c: the web's jobs for holdd, the milter's report. */
+/* Unit tests for signin_job.c and status.c: the web's jobs for holdd, the milter's
+ * report. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -50,10 +51,12 @@ static void test_job_round_trip_and_retry(void **state)
 {
     (void)state;
     struct store_txn *t = store_begin(st, err, sizeof(err));
-    assert_int_equal(signin_job_add(t, "taro@corp.example", "ja", 5000, err, sizeof(err)), 0);
+    assert_int_equal(signin_job_add(t, "taro@corp.example", "ja", 5000, err, sizeof(err)),
+                     0);
     assert_int_equal(store_commit(t, err, sizeof(err)), 0);
     char key[128] = "";
-    assert_int_equal(store_foreach(st, STORE_OUTBOX, first_key, key, err, sizeof(err)), 0);
+    assert_int_equal(store_foreach(st, STORE_OUTBOX, first_key, key, err, sizeof(err)),
+                     0);
     time_t when = 0;
     assert_true(signin_job_parse_key(key, &when));
     assert_int_equal(when, 5000);
@@ -66,10 +69,12 @@ static void test_job_round_trip_and_retry(void **state)
     assert_int_equal(j.attempts, 0);
     /* failed: it waits under a later key, its attempts counted */
     t = store_begin(st, err, sizeof(err));
-    assert_int_equal(signin_job_outcome(t, key, &j, false, 6000, 10, err, sizeof(err)), 0);
+    assert_int_equal(signin_job_outcome(t, key, &j, false, 6000, 10, err, sizeof(err)),
+                     0);
     assert_int_equal(store_commit(t, err, sizeof(err)), 0);
     assert_int_equal(signin_job_get(st, key, &j, err, sizeof(err)), 0);
-    assert_int_equal(store_foreach(st, STORE_OUTBOX, first_key, key, err, sizeof(err)), 0);
+    assert_int_equal(store_foreach(st, STORE_OUTBOX, first_key, key, err, sizeof(err)),
+                     0);
     assert_true(signin_job_parse_key(key, &when));
     assert_int_equal(when, 6010);
     assert_int_equal(signin_job_get(st, key, &j, err, sizeof(err)), 1);
@@ -79,7 +84,8 @@ static void test_job_round_trip_and_retry(void **state)
     assert_int_equal(signin_job_outcome(t, key, &j, true, 6010, 0, err, sizeof(err)), 0);
     assert_int_equal(store_commit(t, err, sizeof(err)), 0);
     key[0] = '\0';
-    assert_int_equal(store_foreach(st, STORE_OUTBOX, first_key, key, err, sizeof(err)), 0);
+    assert_int_equal(store_foreach(st, STORE_OUTBOX, first_key, key, err, sizeof(err)),
+                     0);
     assert_string_equal(key, "");
 }
 
@@ -88,7 +94,10 @@ static void test_rules_status(void **state)
     (void)state;
     struct rules_status s;
     assert_int_equal(status_rules_get(st, &s, err, sizeof(err)), 0);
-    struct rules_status w = {.time = 10, .ok = false, .rules = 3, .loaded = 5,
+    struct rules_status w = {.time = 10,
+                             .ok = false,
+                             .rules = 3,
+                             .loaded = 5,
                              .dir = "/etc/sendwatch/rules",
                              .error = "10-a.rules:2:5: unknown action"};
     assert_int_equal(status_rules_put(st, &w, err, sizeof(err)), 0);

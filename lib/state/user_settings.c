@@ -237,9 +237,9 @@ int user_settings_get(struct store *st, const char *address, struct user_setting
     return 1;
 }
 
-int user_settings_put(struct store *st, const char *address,
-                      const struct user_settings *s, unsigned which, char *err,
-                      size_t errlen)
+int user_settings_put_in(struct store_txn *t, const char *address,
+                         const struct user_settings *s, unsigned which, char *err,
+                         size_t errlen)
 {
     char key[USER_KEY_MAX], values[USER_NSETTINGS][USER_SETTING_VALUE_MAX];
     const char *drop[USER_NSETTINGS + 1];
@@ -264,19 +264,17 @@ int user_settings_put(struct store *st, const char *address,
     char *data = NULL;
     size_t len = 0;
     struct record *r = NULL;
-    struct store_txn *t = store_begin(st, err, errlen);
-    if (t == NULL)
-        return -1;
+    int rc = -1;
     int found = store_txn_get(t, STORE_USERS, key, &data, &len, err, errlen);
     if (found < 0)
-        goto fail;
+        goto out;
     int version = found == 1 ? record_version(data, len) : RECORD_VERSION;
     if (version >= 0 && version != RECORD_VERSION) {
         errbuf_set(err, errlen,
                    "%s: the stored settings are of another record version (%d; this "
                    "sendwatch writes %d): not changed",
                    key, version, RECORD_VERSION);
-        goto fail;
+        goto out;
     }
     /* The old record without the settings being changed: what stays (of a
      * damaged one, nothing). */
@@ -289,20 +287,29 @@ int user_settings_put(struct store *st, const char *address,
     }
     if (!ok) {
         errbuf_set(err, errlen, "out of memory");
-        goto fail;
+        goto out;
     }
     size_t rlen = 0;
     const char *bytes = record_bytes(r, &rlen);
-    if (store_txn_put(t, STORE_USERS, key, bytes, rlen, err, errlen) != 0)
-        goto fail;
+    rc = store_txn_put(t, STORE_USERS, key, bytes, rlen, err, errlen);
+out:
     record_free(r);
     free(data);
+    return rc;
+}
+
+int user_settings_put(struct store *st, const char *address,
+                      const struct user_settings *s, unsigned which, char *err,
+                      size_t errlen)
+{
+    struct store_txn *t = store_begin(st, err, errlen);
+    if (t == NULL)
+        return -1;
+    if (user_settings_put_in(t, address, s, which, err, errlen) != 0) {
+        store_abort(t);
+        return -1;
+    }
     return store_commit(t, err, errlen); /* frees the transaction either way */
-fail:
-    record_free(r);
-    free(data);
-    store_abort(t);
-    return -1;
 }
 
 struct user_settings_walk {

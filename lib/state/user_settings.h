@@ -90,6 +90,11 @@ int user_settings_put(struct store *st, const char *address,
                       const struct user_settings *s, unsigned which, char *err,
                       size_t errlen);
 
+/* The same in the caller's transaction T (with its audit line); the caller commits. */
+int user_settings_put_in(struct store_txn *t, const char *address,
+                         const struct user_settings *s, unsigned which, char *err,
+                         size_t errlen);
+
 /* What user_settings_foreach() skipped, for the caller to report. */
 struct user_settings_skipped {
     size_t version; /* records of another record version */

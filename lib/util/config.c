@@ -108,6 +108,8 @@ static const struct config_param config_params[] = {
     PARAM(admins_file, CONFIG_PATH, "/etc/sendwatch/admins"),
     PARAM(web_pid_file, CONFIG_PATH, "/run/sendwatch/web.pid"),
     UINT_PARAM(web_session_minutes, "30", 1, 1440),
+    UINT_PARAM(audit_keep_days, "400", 1, 36500),
+    PARAM(web_behind_proxy, CONFIG_BOOL, "no"),
     PARAM(time_zone, CONFIG_TIME_ZONE, ""),
 };
 

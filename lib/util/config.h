@@ -77,6 +77,8 @@ struct config {
     char *admins_file;               /* the admin console's accounts (sendwatch admin) */
     char *web_pid_file;              /* where sendwatch-web writes its PID */
     unsigned web_session_minutes;    /* a web session ends after this long idle */
+    unsigned audit_keep_days;        /* the audit log keeps this many days */
+    bool web_behind_proxy;           /* trust the last X-Forwarded-For from loopback */
     char *time_zone; /* what people read times in: "Asia/Tokyo"; "": the system's */
     char *source;    /* the file this came from, for messages */
 };

@@ -153,9 +153,11 @@ class ValgrindClean(unittest.TestCase):
             self.assertEqual(get("/n/mx1/hold/garbage")[0], 400)
             self.assertEqual(get("/nowhere")[0], 404)
             self.assertEqual(get("/admin/held", {"x": "y" * 300000})[0], 413)
-            status, page = get(links[2])  # the filter center
             user = urllib.request.build_opener(
                 urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+            status, page = get(links[2], use=user)  # the filter center
+            # Its form is bound to this browser's cookie: another one's is refused.
+            self.assertEqual(get(links[2], {"csrf": csrf(page)})[0], 403)
             status, page = get(links[2], {"csrf": csrf(page)}, use=user)
             self.assertEqual(status, 200)
             status, page = get("/me/settings", use=user)

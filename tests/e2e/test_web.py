@@ -221,6 +221,11 @@ class Web(unittest.TestCase):
         self.assertIn("mx2", page)
         status, page = self.fetch(base + "/not-a-token")
         self.assertEqual(status, 400)
+        # The language switch stays on the page: no path makes it lead off-site.
+        status, page = self.fetch(self.stack.web_url("//evil.example/x"))
+        self.assertEqual(status, 404)
+        self.assertIn('href="?lang=ja"', page)
+        self.assertNotIn("evil.example", page.split("<main>")[0])
         # A POST with no CSRF token is refused and does nothing.
         qid2, _ = self.send("no csrf")
         send_now2, _, _ = self.notice_links(qid2)
@@ -347,6 +352,17 @@ class Web(unittest.TestCase):
         status, page = self.fetch(self.stack.web_url("/admin/audit"),
                                   opener=self.admin_opener("boss"))
         self.assertIn("wrong name or password", page)
+        # A new password ends the account's sessions at once (SIGHUP from the CLI).
+        ops = self.admin_opener("ops")
+        self.assertEqual(self.fetch(self.stack.web_url("/admin/held"), opener=ops)[0], 200)
+        PASSWORDS["ops"] = "ops-password-new"
+        r = self.stack.sendwatch("admin", "passwd", "ops", stdin=PASSWORDS["ops"] + "\n")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("told to read", r.stdout)
+        swtest.poll(lambda: 'id="login"' in self.fetch(self.stack.web_url("/admin/held"),
+                                                       opener=ops)[1], 30,
+                    "the old session to end")
+        self.admin_opener("ops")  # the new password works
         # A form without its CSRF token, with a valid session: refused.
         status, page = self.fetch(self.stack.web_url("/admin/held"),
                                   opener=self.admin_opener("ops"), data={"action": "release",
