@@ -223,3 +223,40 @@ int helper_submit(int fd, const char *const *rcpts, const char *const *messages,
         return -1;
     return take_results(r, results, detail, err, errlen);
 }
+
+int helper_deliver(int fd, const char *sender, const char *const *rcpts, size_t n,
+                   const char *message, size_t len, enum helper_result *result,
+                   char *detail, char *err, size_t errlen)
+{
+    struct helper_request *r = new_request(HELPER_DELIVER);
+    struct helper_delivery *d = &r->delivery;
+    if (n < 1 || n > HELPER_DELIVER_RCPTS || len > HELPER_DELIVER_MAX ||
+        strlen(sender) >= sizeof(d->sender)) {
+        errbuf_set(
+            err, errlen,
+            "cannot be delivered this way: %zu recipients (1 to %d), %zu bytes (at "
+            "most %u)",
+            n, HELPER_DELIVER_RCPTS, len, HELPER_DELIVER_MAX);
+        return -1;
+    }
+    snprintf(d->sender, sizeof(d->sender), "%s", sender);
+    for (size_t i = 0; i < n; i++) {
+        if (strlen(rcpts[i]) >= sizeof(d->rcpts[i])) {
+            errbuf_set(err, errlen, "recipient %zu too long", i);
+            return -1;
+        }
+        snprintf(d->rcpts[i], sizeof(d->rcpts[i]), "%s", rcpts[i]);
+    }
+    d->nrcpts = (uint32_t)n;
+    d->len = (uint32_t)len;
+    if (fdio_write_all(fd, r, sizeof(*r)) != 0 || fdio_write_all(fd, message, len) != 0 ||
+        fdio_read_exact(fd, &reply, sizeof(reply)) != 0 ||
+        reply.protocol != HELPER_PROTOCOL) {
+        errbuf_set(err, errlen, "the root helper does not answer");
+        return -1;
+    }
+    snprintf(detail, HELPER_DETAIL_SIZE, "%.*s", HELPER_DETAIL_SIZE - 1, reply.detail);
+    *result =
+        reply.result <= HELPER_FAILED ? (enum helper_result)reply.result : HELPER_FAILED;
+    return 0;
+}

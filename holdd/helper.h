@@ -52,4 +52,14 @@ char *helper_list(int fd, size_t *len, char *err, size_t errlen);
 int helper_submit(int fd, const char *const *rcpts, const char *const *messages, size_t n,
                   enum helper_result *results, char *detail, char *err, size_t errlen);
 
+/*
+ * Sends a quarantined copy, MESSAGE (LEN bytes), on from SENDER ("": the
+ * null sender) to the N RCPTS (1 to HELPER_DELIVER_RCPTS): *RESULT DONE,
+ * REFUSED or FAILED with the words in DETAIL.  0, or -1 with ERR (too
+ * large or too many to ask; the helper is gone).
+ */
+int helper_deliver(int fd, const char *sender, const char *const *rcpts, size_t n,
+                   const char *message, size_t len, enum helper_result *result,
+                   char *detail, char *err, size_t errlen);
+
 #endif

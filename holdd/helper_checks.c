@@ -29,6 +29,10 @@ bool helper_check_ids(const struct helper_request *r, char *why, size_t whylen)
 
 bool helper_check_sizes(const struct helper_request *r, size_t *total)
 {
+    if (r->op == HELPER_DELIVER) {
+        *total = r->delivery.len;
+        return r->delivery.len <= HELPER_DELIVER_MAX;
+    }
     bool ok = r->op != HELPER_SUBMIT || r->nids <= HELPER_MAX_NOTICES;
     *total = 0;
     for (uint32_t i = 0; r->op == HELPER_SUBMIT && ok && i < r->nids; i++) {
@@ -113,5 +117,36 @@ bool helper_hold_path(const char *id, long depth, char *path, size_t len)
         *p++ = '/';
     }
     strcpy(p, id);
+    return true;
+}
+
+bool helper_check_delivery(const struct helper_delivery *d, const char *message,
+                           char *why, size_t whylen)
+{
+    char bad[200];
+    if (memchr(d->sender, '\0', HELPER_ADDR_SIZE) == NULL ||
+        (d->sender[0] != '\0' && parse_addr_spec(d->sender, 0, bad, sizeof(bad)) != 0)) {
+        errbuf_set(why, whylen, "sender refused");
+        return false;
+    }
+    if (d->nrcpts < 1 || d->nrcpts > HELPER_DELIVER_RCPTS) {
+        errbuf_set(why, whylen, "1 to %d recipients", HELPER_DELIVER_RCPTS);
+        return false;
+    }
+    for (uint32_t i = 0; i < d->nrcpts; i++)
+        if (memchr(d->rcpts[i], '\0', HELPER_ADDR_SIZE) == NULL ||
+            parse_addr_spec(d->rcpts[i], 0, bad, sizeof(bad)) != 0) {
+            errbuf_set(why, whylen, "recipient %u refused: %s", i, bad);
+            return false;
+        }
+    if (d->len == 0 || d->len > HELPER_DELIVER_MAX ||
+        memchr(message, '\0', d->len) != NULL ||
+        (memmem(message, d->len, "\n\n", 2) == NULL &&
+         memmem(message, d->len, "\r\n\r\n", 4) == NULL)) {
+        errbuf_set(why, whylen,
+                   "not a message: 1 to %u bytes of text with a header block",
+                   HELPER_DELIVER_MAX);
+        return false;
+    }
     return true;
 }

@@ -47,4 +47,12 @@ bool helper_headers_marked(const char *headers, const char *id);
  */
 bool helper_hold_path(const char *id, long depth, char *path, size_t len);
 
+/*
+ * DELIVER: the envelope (a strict addr-spec sender or the null sender,
+ * 1 to HELPER_DELIVER_RCPTS strict addr-spec recipients) and MESSAGE
+ * (D->len bytes: no NUL, a header block that ends).  True, or false with WHY.
+ */
+bool helper_check_delivery(const struct helper_delivery *d, const char *message,
+                           char *why, size_t whylen);
+
 #endif

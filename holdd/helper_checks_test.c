@@ -161,12 +161,50 @@ static void test_sizes(void **state)
     assert_false(helper_check_sizes(&r, &total));
 }
 
+/* DELIVER: strict addresses, 1 to HELPER_DELIVER_RCPTS of them, a message. */
+static void test_delivery(void **state)
+{
+    (void)state;
+    static struct helper_delivery d;
+    const char msg[] = "From: a@b.example\r\nSubject: s\r\n\r\nbody\r\n";
+    memset(&d, 0, sizeof(d));
+    snprintf(d.sender, sizeof(d.sender), "carol@corp.example");
+    snprintf(d.rcpts[0], sizeof(d.rcpts[0]), "bob@partner.example");
+    d.nrcpts = 1;
+    d.len = sizeof(msg) - 1;
+    assert_true(helper_check_delivery(&d, msg, why, sizeof(why)));
+    d.sender[0] = '\0'; /* the null sender */
+    assert_true(helper_check_delivery(&d, msg, why, sizeof(why)));
+    snprintf(d.sender, sizeof(d.sender), "-oQ/tmp@x"); /* an option, not an address */
+    assert_false(helper_check_delivery(&d, msg, why, sizeof(why)));
+    snprintf(d.sender, sizeof(d.sender), "carol@corp.example");
+    snprintf(d.rcpts[0], sizeof(d.rcpts[0]), "-bi");
+    assert_false(helper_check_delivery(&d, msg, why, sizeof(why)));
+    assert_non_null(strstr(why, "recipient 0 refused"));
+    snprintf(d.rcpts[0], sizeof(d.rcpts[0]), "bob@partner.example");
+    d.nrcpts = 0;
+    assert_false(helper_check_delivery(&d, msg, why, sizeof(why)));
+    d.nrcpts = HELPER_DELIVER_RCPTS + 1;
+    assert_false(helper_check_delivery(&d, msg, why, sizeof(why)));
+    d.nrcpts = 1;
+    d.len = 10; /* no end of the header block within it */
+    assert_false(helper_check_delivery(&d, msg, why, sizeof(why)));
+    struct helper_request r = {.op = HELPER_DELIVER};
+    size_t total = 0;
+    r.delivery.len = HELPER_DELIVER_MAX + 1;
+    assert_false(helper_check_sizes(&r, &total));
+    r.delivery.len = 100;
+    assert_true(helper_check_sizes(&r, &total));
+    assert_int_equal(total, 100);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_ids),    cmocka_unit_test(test_sizes),
-        cmocka_unit_test(test_notice), cmocka_unit_test(test_postsuper_report),
-        cmocka_unit_test(test_marker), cmocka_unit_test(test_hold_path),
+        cmocka_unit_test(test_ids),      cmocka_unit_test(test_sizes),
+        cmocka_unit_test(test_notice),   cmocka_unit_test(test_postsuper_report),
+        cmocka_unit_test(test_marker),   cmocka_unit_test(test_hold_path),
+        cmocka_unit_test(test_delivery),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -176,6 +176,34 @@ static void submit(const struct helper_request *r, const char *messages,
     }
 }
 
+/* DELIVER: the quarantined copy to its original recipients, from its sender. */
+static void deliver(const struct helper_request *r, const char *message,
+                    struct helper_reply *rep)
+{
+    const struct helper_delivery *d = &r->delivery;
+    if (!helper_check_delivery(d, message, rep->detail, sizeof(rep->detail))) {
+        rep->result = HELPER_REFUSED;
+        return;
+    }
+    char *argv[7 + HELPER_DELIVER_RCPTS + 1];
+    size_t n = 0;
+    argv[n++] = sendmail;
+    argv[n++] = "-C";
+    argv[n++] = config_dir;
+    argv[n++] = "-i";
+    argv[n++] = "-f";
+    argv[n++] = (char *)d->sender; /* "" is the null sender */
+    argv[n++] = "--";
+    for (uint32_t i = 0; i < d->nrcpts; i++)
+        argv[n++] = (char *)d->rcpts[i];
+    argv[n] = NULL;
+    struct buf err = {0};
+    int status = run(argv, message, d->len, NULL, &err);
+    if (status != 0)
+        say(rep, HELPER_FAILED, "sendmail exit %d: %s", status, tail(&err));
+    buf_free(&err);
+}
+
 /* Serves one request into REP (and for LIST, *LISTING). */
 static void serve(const struct helper_request *r, const char *message,
                   struct helper_reply *rep, struct buf *listing)
@@ -193,6 +221,8 @@ static void serve(const struct helper_request *r, const char *message,
         buf_free(&err);
     } else if (r->op == HELPER_SUBMIT) {
         submit(r, message, rep);
+    } else if (r->op == HELPER_DELIVER) {
+        deliver(r, message, rep);
     } else if (r->op == HELPER_RELEASE || r->op == HELPER_DELETE ||
                r->op == HELPER_MARKED) {
         if (!helper_check_ids(r, rep->detail, sizeof(rep->detail)))
@@ -242,8 +272,9 @@ int main(int argc, char **argv)
         }
         char *message = NULL;
         struct buf listing = {0};
-        if (r.op == HELPER_SUBMIT && ((message = malloc(total + 1)) == NULL ||
-                                      fdio_read_exact(CHANNEL, message, total) != 0))
+        if ((r.op == HELPER_SUBMIT || r.op == HELPER_DELIVER) &&
+            ((message = malloc(total + 1)) == NULL ||
+             fdio_read_exact(CHANNEL, message, total) != 0))
             return 1;
         serve(&r, message, &rep, &listing);
         free(message);

@@ -8,7 +8,8 @@
  * fixed-size structs, host byte order (both ends are one machine):
  *
  *   request  struct helper_request, then for HELPER_SUBMIT the notices'
- *            bytes, one after the other (notices[i].len each);
+ *            bytes, one after the other (notices[i].len each), for
+ *            HELPER_DELIVER the message's (delivery.len);
  *   reply    struct helper_reply, then for HELPER_LIST listing_len bytes
  *            of "postqueue -j" output, which holdd (not root) parses.
  *
@@ -17,7 +18,11 @@
  * file is in HOLD (looked up in the hold directory holdd opened for it)
  * and carries sendwatch's marker header naming that very ID; a submitted
  * notice goes from notice_sender, to one strict addr-spec, and must say
- * Auto-Submitted.  Anything else is HELPER_REFUSED, never passed on.
+ * Auto-Submitted; a delivery (a quarantined copy an admin sends on to its
+ * original recipients) goes from its strict addr-spec sender (or the null
+ * sender) to 1 to HELPER_DELIVER_RCPTS strict addr-specs, and must be a
+ * message: text without NUL, a header block ended by a blank line.
+ * Anything else is HELPER_REFUSED, never passed on.
  */
 #ifndef SENDWATCH_HOLDD_HELPER_PROTOCOL_H
 #define SENDWATCH_HOLDD_HELPER_PROTOCOL_H
@@ -39,6 +44,7 @@ enum helper_op {
     HELPER_MARKED = 3,  /* which IDs are in HOLD with sendwatch's marker (no change) */
     HELPER_LIST = 4,    /* postqueue -j, as it printed it */
     HELPER_SUBMIT = 5,  /* per notice: sendmail -f notice_sender -- rcpt, it on stdin */
+    HELPER_DELIVER = 6, /* a quarantined copy: sendmail -f SENDER -- RCPTS, it on stdin */
 };
 
 enum helper_result {
@@ -55,6 +61,16 @@ struct helper_notice {
     uint32_t len; /* its bytes, at most HELPER_MESSAGE_MAX */
 };
 
+/* DELIVER: the envelope of one quarantined copy an admin sends on. */
+#define HELPER_DELIVER_RCPTS 64
+#define HELPER_DELIVER_MAX   (64u * 1024 * 1024)
+struct helper_delivery {
+    char sender[HELPER_ADDR_SIZE]; /* "" for a bounce */
+    uint32_t nrcpts;
+    uint32_t len; /* the message's bytes, at most HELPER_DELIVER_MAX */
+    char rcpts[HELPER_DELIVER_RCPTS][HELPER_ADDR_SIZE];
+};
+
 struct helper_request {
     uint32_t protocol; /* HELPER_PROTOCOL */
     uint32_t op;       /* enum helper_op */
@@ -62,6 +78,7 @@ struct helper_request {
     union {
         char ids[HELPER_MAX_IDS][HELPER_ID_SIZE];
         struct helper_notice notices[HELPER_MAX_NOTICES];
+        struct helper_delivery delivery;
     };
 };
 

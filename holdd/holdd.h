@@ -2,7 +2,8 @@
  * holdd - what the jobs of sendwatch-holdd share: the daemon's state, in
  * one struct, and the transaction and outcome helpers.  The jobs, a file
  * each: release.c (deadlines), requests.c (release/delete/reschedule asked
- * by the CLI and the web), notices.c (the outbox), reconcile.c (LMDB
+ * by the CLI and the web), notices.c (the outbox), deliveries.c
+ * (quarantined copies an admin sends on), reconcile.c (LMDB
  * against Postfix's queue); outcomes.c records what the root helper did.
  * One thread; every function here logs its own failures.
  */
@@ -103,6 +104,15 @@ void requests_process(struct holdd *h);
 
 /* Sends the notices that are due; returns when to look again (0: nothing waits). */
 time_t notices_process(struct holdd *h);
+
+/*
+ * Sends the quarantined copy of the web job KEY (kind deliver) on to its
+ * original recipients (deliveries.c).  0, or -1 when the store failed.
+ */
+int deliver_quarantined(struct holdd *h, const char *key);
+
+/* For holdd_txn: drops the outbox job whose key is CTX. */
+int holdd_drop_job_fn(void *ctx, struct store_txn *t, char *err, size_t errlen);
 
 /* Reconciles LMDB with Postfix's queue listing. */
 void reconcile_run(struct holdd *h);

@@ -8,7 +8,7 @@
 #include "holdd.h"
 #include "log.h"
 #include "password_job.h"
-#include "signin_job.h"
+#include "web_job.h"
 #include "user_settings.h"
 #include "queueid.h"
 #include "address.h"
@@ -36,9 +36,10 @@ static int collect_jobs(void *ctx, const char *key, size_t key_len, const void *
         k[key_len] = '\0';
         time_t not_before;
         char qid[64];
+        enum web_job_kind kind;
         bool parsed = hold_parse_notice_job_key(k, &not_before, qid, sizeof(qid)) ||
                       password_job_parse_key(k, &not_before, qid, sizeof(qid)) ||
-                      signin_job_parse_key(k, &not_before);
+                      web_job_parse_key(k, &kind, &not_before);
         if (parsed && not_before == PASSWORD_JOB_WAITING)
             return 1; /* the rest wait for releases: hold_close() makes them due */
         if (parsed && not_before > b->now) {
@@ -50,7 +51,7 @@ static int collect_jobs(void *ctx, const char *key, size_t key_len, const void *
     return 0;
 }
 
-static int drop_job_fn(void *ctx, struct store_txn *t, char *err, size_t errlen)
+int holdd_drop_job_fn(void *ctx, struct store_txn *t, char *err, size_t errlen)
 {
     return store_txn_del(t, STORE_OUTBOX, ctx, err, errlen);
 }
@@ -413,14 +414,14 @@ static int send_password_job(struct holdd *h, const char *key, const char *qid)
         return 0;
     if (found < 0) {
         log_error("%s: password notice dropped: %s", qid, err);
-        return holdd_txn(h, key, drop_job_fn, (void *)key);
+        return holdd_txn(h, key, holdd_drop_job_fn, (void *)key);
     }
     if (r.attempts >= PASSWORD_JOB_MAX_ATTEMPTS) {
         log_error("%s: password notice given up after %ld attempts; the sender must "
                   "send the password another way",
                   qid, r.attempts);
         password_job_record_clear(&r);
-        return holdd_txn(h, key, drop_job_fn, (void *)key);
+        return holdd_txn(h, key, holdd_drop_job_fn, (void *)key);
     }
     /* The password (or hint) as the milter sealed it for this queue ID. */
     char opened[SECRET_PLAIN_MAX + 1];
@@ -430,7 +431,7 @@ static int send_password_job(struct holdd *h, const char *key, const char *qid)
                   "web_key_file replaced?): the sender must send it another way",
                   qid, err);
         password_job_record_clear(&r);
-        return holdd_txn(h, key, drop_job_fn, (void *)key);
+        return holdd_txn(h, key, holdd_drop_job_fn, (void *)key);
     }
     int *external = calloc(r.nrecipients + 1, sizeof(*external));
     bool *done = calloc(r.nto + 1, sizeof(*done));
@@ -536,11 +537,11 @@ static int signin_outcome_fn(void *ctx, struct store_txn *t, char *err, size_t e
 {
     const struct {
         const char *key;
-        const struct signin_job *j;
+        const struct web_job *j;
         bool sent;
         time_t wait;
     } *o = ctx;
-    return signin_job_outcome(t, o->key, o->j, o->sent, time(NULL), o->wait, err, errlen);
+    return web_job_outcome(t, o->key, o->j, o->sent, time(NULL), o->wait, err, errlen);
 }
 
 /*
@@ -551,15 +552,15 @@ static int signin_outcome_fn(void *ctx, struct store_txn *t, char *err, size_t e
  */
 static int send_signin_job(struct holdd *h, const char *key)
 {
-    struct signin_job j;
+    struct web_job j;
     char err[512], detail[HELPER_DETAIL_SIZE] = "", shown[400], url[1024];
-    int found = signin_job_get(h->store, key, &j, err, sizeof(err));
+    int found = web_job_get(h->store, key, &j, err, sizeof(err));
     if (found == 0)
         return 0;
     if (found < 0 || j.attempts >= SIGNIN_JOB_MAX_ATTEMPTS) {
         log_error("sign-in mail dropped: %s",
                   found < 0 ? err : "too many failed attempts");
-        return holdd_txn(h, key, drop_job_fn, (void *)key);
+        return holdd_txn(h, key, holdd_drop_job_fn, (void *)key);
     }
     log_escape(shown, sizeof(shown), j.address, strlen(j.address));
     time_t expires = time(NULL) + SIGNIN_LINK_MINUTES * 60;
@@ -576,7 +577,7 @@ static int send_signin_job(struct holdd *h, const char *key)
     if (message == NULL || strlen(j.address) >= HELPER_ADDR_SIZE) {
         log_error("sign-in mail to <%s> cannot be sent: %s", shown, err);
         free(message);
-        return holdd_txn(h, key, drop_job_fn, (void *)key);
+        return holdd_txn(h, key, holdd_drop_job_fn, (void *)key);
     }
     const char *rcpts[1] = {j.address}, *texts[1] = {message};
     enum helper_result res[1] = {HELPER_FAILED};
@@ -586,7 +587,7 @@ static int send_signin_job(struct holdd *h, const char *key)
     free(message);
     struct {
         const char *key;
-        const struct signin_job *j;
+        const struct web_job *j;
         bool sent;
         time_t wait;
     } o = {key, &j, asked && (res[0] == HELPER_DONE || res[0] == HELPER_REFUSED),
@@ -622,8 +623,11 @@ time_t notices_process(struct holdd *h)
     }
     for (size_t i = 0; i < b.n; i++) {
         time_t not_before;
-        if (signin_job_parse_key(b.keys[i], &not_before)) {
-            if (!holdd_stopping && send_signin_job(h, b.keys[i]) != 0)
+        enum web_job_kind kind;
+        if (web_job_parse_key(b.keys[i], &kind, &not_before)) {
+            if (!holdd_stopping &&
+                (kind == WEB_JOB_SIGNIN ? send_signin_job(h, b.keys[i])
+                                        : deliver_quarantined(h, b.keys[i])) != 0)
                 return b.now + 5;
             continue;
         }
@@ -639,7 +643,7 @@ time_t notices_process(struct holdd *h)
                                        sizeof(qid_text[n])) ||
             queueid_classify(qid_text[n]) == QUEUEID_INVALID) {
             log_warning("outbox job %s is malformed: dropped", b.keys[i]);
-            holdd_txn(h, b.keys[i], drop_job_fn, b.keys[i]);
+            holdd_txn(h, b.keys[i], holdd_drop_job_fn, b.keys[i]);
             continue;
         }
         if (n != i)

@@ -23,6 +23,7 @@
 #include "queueid.h"
 #include "status.h"
 #include "timefmt.h"
+#include "web_job.h"
 #include "view.h"
 
 #define PAGE_ROWS 50
@@ -720,7 +721,22 @@ static void quarantine_view(struct request *r, struct page *p)
     char **snippets = match_snippets(e, &nsnippets);
     for (size_t i = 0; i < e->nmatches; i++)
         html_printf(p, "<li>%s</li>", e->matches[i]);
-    html_printf(p, "</ul></dd></dl>");
+    html_printf(p, "</ul></dd>");
+    if (e->delivered != 0) {
+        html_printf(p, "<dt>%s</dt><dd id=\"delivered\">", L(r, "Delivered", "配送済み"));
+        html_time(p, e->delivered);
+        html_printf(p, " (%s %s)</dd>", L(r, "asked by", "依頼者"), e->delivered_by);
+    } else if (e->delivery_asked != 0) {
+        html_printf(p, "<dt>%s</dt><dd id=\"delivery-asked\">%s (",
+                    L(r, "Delivery", "配送"),
+                    L(r, "asked; holdd is sending it", "依頼済み・送信処理中"));
+        html_time(p, e->delivery_asked);
+        html_printf(p, ")</dd>");
+        /* Until holdd has sent it: a minute of looking again. */
+        if (time(NULL) - e->delivery_asked < 60)
+            p->refresh = 2;
+    }
+    html_printf(p, "</dl>");
 
     /* The copy itself, read as text through the same view the rules use:
      * decoded, converted, HTML reduced to text - never rendered. */
@@ -782,6 +798,18 @@ static void quarantine_view(struct request *r, struct page *p)
         view_free(v);
     }
     spool_free(sp);
+    if (r->session.role == ADMIN_ROLE_ADMIN && e->delivered == 0 &&
+        e->delivery_asked == 0) {
+        html_printf(p, "<form method=\"post\" action=\"/admin/quarantine/deliver\" "
+                       "class=\"inline\">");
+        html_csrf(r, p, NULL);
+        html_printf(p,
+                    "<input type=\"hidden\" name=\"key\" value=\"%s\"><button "
+                    "class=\"release\" id=\"deliver\">%s</button></form>",
+                    e->key,
+                    L(r, "Deliver to its original recipients (not inspected again)",
+                      "元の宛先へ配送（再検査なし）"));
+    }
     if (r->session.role == ADMIN_ROLE_ADMIN) {
         html_printf(p, "<form method=\"post\" action=\"/admin/quarantine/delete\">");
         html_csrf(r, p, NULL);
@@ -796,6 +824,81 @@ static void quarantine_view(struct request *r, struct page *p)
         free(snippets[i]);
     free(snippets);
     quarantine_entry_free(e);
+}
+
+struct deliver_ask {
+    const char *key, *by;
+    int outcome;
+    struct audit_entry *e;
+};
+
+/* Asks holdd, once, to send the copy on: the entry's mark and the job together. */
+static int deliver_ask_fn(void *ctx, struct store_txn *t, char *err, size_t errlen)
+{
+    struct deliver_ask *d = ctx;
+    time_t now = time(NULL);
+    d->outcome = quarantine_entry_ask_delivery(t, d->key, now, d->by, err, errlen);
+    if (d->outcome < 0)
+        return -1;
+    d->e->result = d->outcome == 0   ? "ok"
+                   : d->outcome == 1 ? "refused: asked or delivered already"
+                                     : "refused: no such entry";
+    if (d->outcome != 0)
+        return 0;
+    struct web_job j = {.kind = WEB_JOB_DELIVER, .created = now};
+    snprintf(j.entry, sizeof(j.entry), "%s", d->key);
+    snprintf(j.by, sizeof(j.by), "%s", d->by);
+    return web_job_add(t, &j, now, err, errlen);
+}
+
+/* POST: the copy goes on to its original recipients, without a second inspection. */
+static void quarantine_deliver(struct request *r, struct page *p)
+{
+    if (!allowed(r, p, NEED_ADMIN))
+        return;
+    if (!r->post || !csrf_valid(r, NULL)) {
+        forbidden_form(r, p);
+        return;
+    }
+    const char *key = request_field(r, "key");
+    if (key == NULL || strlen(key) >= sizeof(((struct web_job *)0)->entry)) {
+        error_page(r, p, MHD_HTTP_BAD_REQUEST,
+                   L(r, "No such message", "該当するメールはありません"),
+                   L(r, "Choose a stored copy.", "保存メールを選んでください。"));
+        return;
+    }
+    char who[300], err[512];
+    snprintf(who, sizeof(who), "admin:%s", r->session.name);
+    struct audit_entry a = {
+        .who = who, .action = "quarantine-deliver-asked", .target = key};
+    struct deliver_ask d = {key, who, -1, &a};
+    if (web_change(r, deliver_ask_fn, &d, &a, err, sizeof(err)) != 0) {
+        log_error("quarantine deliver %s: %s", key, err);
+        error_page(r, p, MHD_HTTP_SERVICE_UNAVAILABLE,
+                   L(r, "Not asked", "依頼できませんでした"),
+                   L(r, "The delivery could not be recorded; nothing was done.",
+                     "配送の依頼を記録できませんでした。何も実行していません。"));
+        return;
+    }
+    if (d.outcome != 0) {
+        error_page(
+            r, p, d.outcome == 1 ? MHD_HTTP_CONFLICT : MHD_HTTP_NOT_FOUND,
+            d.outcome == 1 ? L(r, "Already asked", "依頼済みです")
+                           : L(r, "No such message", "該当するメールはありません"),
+            d.outcome == 1
+                ? L(r,
+                    "This copy was delivered or asked for already; nothing was "
+                    "done again.",
+                    "この保存メールは配送済みか依頼済みです。重ねて実行はしていません。")
+                : L(r, "The quarantine has no such entry.",
+                    "隔離メールにその記録はありません。"));
+        return;
+    }
+    hold_wake(r->w->cfg->holdd_socket);
+    char location[1700], enc[1600];
+    snprintf(location, sizeof(location), "/admin/quarantine/view?key=%s",
+             url_encode(key, enc, sizeof(enc)));
+    page_redirect(p, location);
 }
 
 static int entry_del_fn(void *ctx, struct store_txn *t, char *err, size_t errlen)
@@ -985,6 +1088,7 @@ void admin_page(struct request *r, struct page *p, const char *path)
         {"/admin/quarantine", quarantine, false},
         {"/admin/quarantine/view", quarantine_view, false},
         {"/admin/quarantine/delete", quarantine_delete, true},
+        {"/admin/quarantine/deliver", quarantine_deliver, true},
         {"/admin/audit", audit_log, false},
         {"/admin/rules", rules_status, false},
         {"/admin/settings", settings, false},

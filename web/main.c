@@ -30,7 +30,7 @@
 #include "html.h"
 #include "log.h"
 #include "preflight.h"
-#include "signin_job.h"
+#include "web_job.h"
 #include "privilege.h"
 #include "timefmt.h"
 #include "user_settings.h"

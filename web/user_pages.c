@@ -24,7 +24,7 @@
 #include "parse.h"
 #include "password.h"
 #include "queueid.h"
-#include "signin_job.h"
+#include "web_job.h"
 #include "timefmt.h"
 #include "user_settings.h"
 
@@ -88,7 +88,10 @@ struct signin_add {
 static int signin_add_fn(void *ctx, struct store_txn *t, char *err, size_t errlen)
 {
     const struct signin_add *a = ctx;
-    return signin_job_add(t, a->address, a->lang, time(NULL), err, errlen);
+    struct web_job j = {.kind = WEB_JOB_SIGNIN, .created = time(NULL)};
+    snprintf(j.address, sizeof(j.address), "%s", a->address);
+    snprintf(j.language, sizeof(j.language), "%s", a->lang);
+    return web_job_add(t, &j, j.created, err, errlen);
 }
 
 static void signin(struct request *r, struct page *p)

@@ -129,6 +129,7 @@ struct entry_decoded {
     char *key;
     char *single[ENTRY_NSINGLE];
     struct entry_list rcpt, rule, match, found;
+    char *delivered, *delivered_by, *delivery_asked; /* optional */
 };
 
 /* What decoding one stored value came to. */
@@ -196,6 +197,9 @@ static void entry_clear(struct entry_decoded *d)
     entry_list_clear(&d->rule);
     entry_list_clear(&d->match);
     entry_list_clear(&d->found);
+    free(d->delivered);
+    free(d->delivered_by);
+    free(d->delivery_asked);
 }
 
 static bool entry_name_is(const char *name, size_t len, const char *want)
@@ -238,6 +242,12 @@ static enum entry_status entry_decode(const char *key, size_t key_len, const cha
         for (size_t i = 0; i < ENTRY_NSINGLE && list == NULL && slot == NULL; i++)
             if (entry_name_is(name, nlen, entry_single[i]))
                 slot = &d->single[i];
+        if (list == NULL && slot == NULL && entry_name_is(name, nlen, "delivered"))
+            slot = &d->delivered;
+        if (list == NULL && slot == NULL && entry_name_is(name, nlen, "delivered_by"))
+            slot = &d->delivered_by;
+        if (list == NULL && slot == NULL && entry_name_is(name, nlen, "delivery_asked"))
+            slot = &d->delivery_asked;
         if (slot != NULL && *slot == NULL) {
             *slot = value;
         } else if (list != NULL) {
@@ -276,6 +286,10 @@ static enum entry_status entry_decode(const char *key, size_t key_len, const cha
     e->nmatches = d->match.n;
     e->found = (const char *const *)d->found.v;
     e->nfound = d->found.n;
+    e->delivered = d->delivered ? (time_t)strtoll(d->delivered, NULL, 10) : 0;
+    e->delivered_by = d->delivered_by ? d->delivered_by : "";
+    e->delivery_asked =
+        d->delivery_asked ? (time_t)strtoll(d->delivery_asked, NULL, 10) : 0;
     return ENTRY_OK;
 }
 
@@ -514,4 +528,69 @@ int quarantine_remove_copy(const char *dir, const struct quarantine_entry *e, ch
                            size_t errlen)
 {
     return on_copy(dir, e, unlink, err, errlen) < 0 ? -1 : 0;
+}
+
+/*
+ * Changes the entry KEY in T: the fields NAMES get VALUES (a NULL value
+ * removes the field).  0, 1 when the entry is gone, -1 with ERR.
+ */
+static int entry_set(struct store_txn *t, const char *key, const char *const *names,
+                     const char *const *values, char *err, size_t errlen)
+{
+    char *data = NULL;
+    size_t len = 0;
+    int found = store_txn_get(t, STORE_QUARANTINE, key, &data, &len, err, errlen);
+    if (found <= 0)
+        return found < 0 ? -1 : 1;
+    struct record *r = record_copy_without(data, len, names);
+    free(data);
+    bool ok = r != NULL;
+    for (size_t i = 0; ok && names[i] != NULL; i++)
+        ok = values[i] == NULL || record_add(r, names[i], values[i]) == 0;
+    if (!ok) {
+        record_free(r);
+        errbuf_set(err, errlen, "out of memory");
+        return -1;
+    }
+    size_t rlen = 0;
+    const char *bytes = record_bytes(r, &rlen);
+    int rc = store_txn_put(t, STORE_QUARANTINE, key, bytes, rlen, err, errlen);
+    record_free(r);
+    return rc;
+}
+
+int quarantine_entry_ask_delivery(struct store_txn *t, const char *key, time_t when,
+                                  const char *by, char *err, size_t errlen)
+{
+    char *data = NULL;
+    size_t len = 0;
+    int found = store_txn_get(t, STORE_QUARANTINE, key, &data, &len, err, errlen);
+    if (found <= 0)
+        return found < 0 ? -1 : 2;
+    char *asked = record_get(data, len, "delivery_asked", 0),
+         *done = record_get(data, len, "delivered", 0);
+    free(data);
+    bool again = asked != NULL || done != NULL;
+    free(asked);
+    free(done);
+    if (again)
+        return 1;
+    char stamp[32];
+    snprintf(stamp, sizeof(stamp), "%lld", (long long)when);
+    static const char *const names[] = {"delivery_asked", "delivery_asked_by", NULL};
+    const char *values[] = {stamp, by, NULL};
+    int rc = entry_set(t, key, names, values, err, errlen);
+    return rc == 1 ? 2 : rc;
+}
+
+int quarantine_entry_delivered(struct store_txn *t, const char *key, time_t when,
+                               const char *by, bool sent, char *err, size_t errlen)
+{
+    char stamp[32];
+    snprintf(stamp, sizeof(stamp), "%lld", (long long)when);
+    static const char *const names[] = {"delivered", "delivered_by", "delivery_asked",
+                                        "delivery_asked_by", NULL};
+    /* Sent: noted for good.  Given up: the ask is taken back, to ask again. */
+    const char *values[] = {sent ? stamp : NULL, sent ? by : NULL, NULL, NULL, NULL};
+    return entry_set(t, key, names, values, err, errlen);
 }

@@ -32,6 +32,7 @@
 #ifndef SENDWATCH_QUARANTINE_H
 #define SENDWATCH_QUARANTINE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <time.h>
 
@@ -66,6 +67,9 @@ struct quarantine_entry {
     const char *const *found; /* per hit, the text that matched itself (for marking
                                * it); entries stored before it have none */
     size_t nfound;
+    time_t delivered;         /* decoded: when an admin's delivery went out (0: none) */
+    const char *delivered_by; /* decoded: who asked for it ("" when none) */
+    time_t delivery_asked;    /* decoded: when a delivery was asked, not done yet (0) */
 };
 
 /*
@@ -101,6 +105,22 @@ int quarantine_open_copy(const char *dir, const struct quarantine_entry *e, char
 
 /* Removes the index entry KEY in T (the caller's change, with its audit line). */
 int quarantine_entry_del(struct store_txn *t, const char *key, char *err, size_t errlen);
+
+/*
+ * An admin's delivery of the copy KEY to its original recipients, asked
+ * once: in T, notes it asked at WHEN by BY.  0 asked now, 1 asked or
+ * delivered already (nothing done), 2 the entry is gone, -1 with ERR.
+ */
+int quarantine_entry_ask_delivery(struct store_txn *t, const char *key, time_t when,
+                                  const char *by, char *err, size_t errlen);
+
+/*
+ * Notes in T how the delivery of KEY ended: SENT, at WHEN as BY asked (for
+ * good); not sent (given up), the ask is taken back.  0, 1 when the entry
+ * is gone, -1 with ERR.
+ */
+int quarantine_entry_delivered(struct store_txn *t, const char *key, time_t when,
+                               const char *by, bool sent, char *err, size_t errlen);
 
 /* Removes E's stored copy from DIR (after its entry is gone).  0, or -1 with ERR. */
 int quarantine_remove_copy(const char *dir, const struct quarantine_entry *e, char *err,

@@ -36,6 +36,9 @@ rule keep-copy
     match body keywords "confidential"
     action store conf
     action deliver
+rule withhold
+    match body keywords "withheld"
+    action store held-back
 """
 
 ALICE = "alice@corp.sendwatch.test"
@@ -403,10 +406,55 @@ class Web(unittest.TestCase):
         self.assertIn("release", d.find_element(By.ID, "audit").text)
         self.shot("admin-audit")
         d.get(self.stack.web_url("/admin/rules"))
-        self.assertEqual(d.find_element(By.ID, "count").text, "1")
+        self.assertEqual(d.find_element(By.ID, "count").text, "2")
+        self.assertEqual(d.find_element(By.ID, "result").text, "ok")
         d.get(self.stack.web_url("/admin/held"))
         d.find_element(By.CSS_SELECTOR, "nav form button").click()  # log out
         swtest.poll(lambda: d.find_elements(By.ID, "login"), 30, "signed out")
+
+    def test_quarantine_deliver(self):
+        """A withheld copy, sent on by an admin: once, as it came, to its recipients."""
+        Web.counter += 1
+        subject = "withheld %d" % Web.counter
+        to = ["bob@partner.example", "dave@corp.sendwatch.test"]
+        msg = swtest.make_message(subject, b"this was withheld\r\n", sender=CAROL,
+                                  to=", ".join(to))
+        self.stack.postfix.submit(CAROL, to, msg)
+        swtest.poll(lambda: subject in self.stack.sendwatch("quarantine", "list").stdout, 60,
+                    "the withheld copy")
+        self.assertEqual(self.arrived(subject), [])
+        opener = self.admin_opener("boss")
+        status, page = self.fetch(self.stack.web_url("/admin/quarantine?rule=withhold"),
+                                  opener=opener)
+        key = urllib.parse.unquote(re.search(r'quarantine/view\?key=([^"]+)"', page).group(1))
+        view = self.stack.web_url("/admin/quarantine/view?key=" + urllib.parse.quote(key))
+        status, page = self.fetch(view, opener=opener)
+        self.assertIn('id="deliver"', page)
+        # Operators and auditors may not.
+        status, _ = self.fetch(self.stack.web_url("/admin/quarantine/deliver"),
+                               opener=self.admin_opener("audit"),
+                               data={"csrf": "x", "key": key})
+        self.assertEqual(status, 403)
+        form = {"csrf": self.csrf(page), "key": key}
+        status, page = self.fetch(self.stack.web_url("/admin/quarantine/deliver"),
+                                  opener=opener, data=form)
+        self.assertEqual(status, 200)
+        status, page = self.fetch(self.stack.web_url("/admin/quarantine/deliver"),
+                                  opener=opener, data=form)
+        self.assertEqual(status, 409)  # a second click delivers nothing more
+        got = swtest.poll(lambda: self.arrived(subject), 60, "the delivered copy")
+        swtest.poll(lambda: 'id="delivered"' in self.fetch(view, opener=opener)[1], 30,
+                    "the entry noting the delivery")
+        self.assertEqual(len(got), 1)
+        m = got[0]
+        self.assertEqual(m.mail_from, CAROL)
+        self.assertEqual(sorted(m.rcpts), sorted(to))
+        self.assertNotIn(b"X-Sendwatch-Envelope", m.raw)
+        self.assertNotIn(b"X-Sendwatch-Rules", m.raw)
+        self.assertIn(b"this was withheld", m.raw)
+        status, page = self.fetch(self.stack.web_url("/admin/audit"), opener=opener)
+        self.assertIn("quarantine-deliver-asked", page)
+        self.assertIn("quarantine-deliver", page)
 
     def test_japanese_pages(self):
         qid, subject = self.send("日本語の件名")

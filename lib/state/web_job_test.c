@@ -1,4 +1,4 @@
-/* Unit tests for signin_job.c and status.c: the web's jobs for holdd, the milter's
+/* Unit tests for web_job.c and status.c: the web's jobs for holdd, the milter's
  * report. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,10 +11,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "signin_job.h"
+#include "web_job.h"
 #include "status.h"
 
-static char dir[] = "/tmp/signin_job_test.XXXXXX";
+static char dir[] = "/tmp/web_job_test.XXXXXX";
 static struct store *st;
 static char err[512];
 
@@ -51,42 +51,70 @@ static void test_job_round_trip_and_retry(void **state)
 {
     (void)state;
     struct store_txn *t = store_begin(st, err, sizeof(err));
-    assert_int_equal(signin_job_add(t, "taro@corp.example", "ja", 5000, err, sizeof(err)),
-                     0);
+    struct web_job add = {.kind = WEB_JOB_SIGNIN,
+                          .address = "taro@corp.example",
+                          .language = "ja",
+                          .created = 5000};
+    assert_int_equal(web_job_add(t, &add, 5000, err, sizeof(err)), 0);
     assert_int_equal(store_commit(t, err, sizeof(err)), 0);
     char key[128] = "";
     assert_int_equal(store_foreach(st, STORE_OUTBOX, first_key, key, err, sizeof(err)),
                      0);
     time_t when = 0;
-    assert_true(signin_job_parse_key(key, &when));
+    enum web_job_kind kind;
+    assert_true(web_job_parse_key(key, &kind, &when));
+    assert_int_equal(kind, WEB_JOB_SIGNIN);
     assert_int_equal(when, 5000);
-    assert_false(signin_job_parse_key("0000000000001388.4fRbNh1Cz5zJ4Mk.hold", &when));
-    assert_false(signin_job_parse_key("0000000000001388.signin.xyz", &when));
-    struct signin_job j;
-    assert_int_equal(signin_job_get(st, key, &j, err, sizeof(err)), 1);
+    assert_false(
+        web_job_parse_key("0000000000001388.4fRbNh1Cz5zJ4Mk.hold", &kind, &when));
+    assert_false(web_job_parse_key("0000000000001388.signin.xyz", &kind, &when));
+    struct web_job j;
+    assert_int_equal(web_job_get(st, key, &j, err, sizeof(err)), 1);
     assert_string_equal(j.address, "taro@corp.example");
     assert_string_equal(j.language, "ja");
     assert_int_equal(j.attempts, 0);
     /* failed: it waits under a later key, its attempts counted */
     t = store_begin(st, err, sizeof(err));
-    assert_int_equal(signin_job_outcome(t, key, &j, false, 6000, 10, err, sizeof(err)),
-                     0);
+    assert_int_equal(web_job_outcome(t, key, &j, false, 6000, 10, err, sizeof(err)), 0);
     assert_int_equal(store_commit(t, err, sizeof(err)), 0);
-    assert_int_equal(signin_job_get(st, key, &j, err, sizeof(err)), 0);
+    assert_int_equal(web_job_get(st, key, &j, err, sizeof(err)), 0);
     assert_int_equal(store_foreach(st, STORE_OUTBOX, first_key, key, err, sizeof(err)),
                      0);
-    assert_true(signin_job_parse_key(key, &when));
+    assert_true(web_job_parse_key(key, &kind, &when));
     assert_int_equal(when, 6010);
-    assert_int_equal(signin_job_get(st, key, &j, err, sizeof(err)), 1);
+    assert_int_equal(web_job_get(st, key, &j, err, sizeof(err)), 1);
     assert_int_equal(j.attempts, 1);
     /* sent: gone */
     t = store_begin(st, err, sizeof(err));
-    assert_int_equal(signin_job_outcome(t, key, &j, true, 6010, 0, err, sizeof(err)), 0);
+    assert_int_equal(web_job_outcome(t, key, &j, true, 6010, 0, err, sizeof(err)), 0);
     assert_int_equal(store_commit(t, err, sizeof(err)), 0);
     key[0] = '\0';
     assert_int_equal(store_foreach(st, STORE_OUTBOX, first_key, key, err, sizeof(err)),
                      0);
     assert_string_equal(key, "");
+}
+
+static void test_deliver_job(void **state)
+{
+    (void)state;
+    struct store_txn *t = store_begin(st, err, sizeof(err));
+    struct web_job add = {.kind = WEB_JOB_DELIVER,
+                          .entry = "20261128T060000Z.Q.conf.F",
+                          .by = "admin:boss",
+                          .created = 7000};
+    assert_int_equal(web_job_add(t, &add, 7000, err, sizeof(err)), 0);
+    assert_int_equal(store_commit(t, err, sizeof(err)), 0);
+    char key[128] = "";
+    assert_int_equal(store_foreach(st, STORE_OUTBOX, first_key, key, err, sizeof(err)),
+                     0);
+    struct web_job j;
+    assert_int_equal(web_job_get(st, key, &j, err, sizeof(err)), 1);
+    assert_int_equal(j.kind, WEB_JOB_DELIVER);
+    assert_string_equal(j.entry, add.entry);
+    assert_string_equal(j.by, "admin:boss");
+    t = store_begin(st, err, sizeof(err));
+    assert_int_equal(web_job_outcome(t, key, &j, true, 7001, 0, err, sizeof(err)), 0);
+    assert_int_equal(store_commit(t, err, sizeof(err)), 0);
 }
 
 static void test_rules_status(void **state)
@@ -114,6 +142,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_job_round_trip_and_retry),
+        cmocka_unit_test(test_deliver_job),
         cmocka_unit_test(test_rules_status),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -1,5 +1,5 @@
-/* signin_job - see signin_job.h. */
-#include "signin_job.h"
+/* web_job - see web_job.h. */
+#include "web_job.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,7 +9,9 @@
 #include "errbuf.h"
 #include "record.h"
 
-static int put_job(struct store_txn *t, time_t not_before, const struct signin_job *j,
+static const char *const kind_names[] = {"signin", "deliver"};
+
+static int put_job(struct store_txn *t, time_t not_before, const struct web_job *j,
                    char *err, size_t errlen)
 {
     unsigned char nonce[8];
@@ -18,16 +20,20 @@ static int put_job(struct store_txn *t, time_t not_before, const struct signin_j
         errbuf_set(err, errlen, "no random bytes");
         return -1;
     }
-    int n = snprintf(key, sizeof(key), "%016llx.signin.", (unsigned long long)not_before);
+    int n = snprintf(key, sizeof(key), "%016llx.%s.", (unsigned long long)not_before,
+                     kind_names[j->kind]);
     for (size_t i = 0; i < sizeof(nonce); i++)
         n += snprintf(key + n, sizeof(key) - (size_t)n, "%02x", nonce[i]);
     snprintf(created, sizeof(created), "%lld", (long long)j->created);
     snprintf(attempts, sizeof(attempts), "%ld", j->attempts);
     struct record *r = record_new();
-    int ok = r != NULL && record_add(r, "address", j->address) == 0 &&
-             record_add(r, "language", j->language) == 0 &&
-             record_add(r, "created", created) == 0 &&
+    int ok = r != NULL && record_add(r, "created", created) == 0 &&
              record_add(r, "attempts", attempts) == 0;
+    if (ok && j->kind == WEB_JOB_SIGNIN)
+        ok = record_add(r, "address", j->address) == 0 &&
+             record_add(r, "language", j->language) == 0;
+    if (ok && j->kind == WEB_JOB_DELIVER)
+        ok = record_add(r, "entry", j->entry) == 0 && record_add(r, "by", j->by) == 0;
     if (!ok) {
         record_free(r);
         errbuf_set(err, errlen, "out of memory");
@@ -40,68 +46,87 @@ static int put_job(struct store_txn *t, time_t not_before, const struct signin_j
     return rc;
 }
 
-int signin_job_add(struct store_txn *t, const char *address, const char *language,
-                   time_t now, char *err, size_t errlen)
+int web_job_add(struct store_txn *t, const struct web_job *j, time_t now, char *err,
+                size_t errlen)
 {
-    struct signin_job j = {.created = now};
-    if (strlen(address) >= sizeof(j.address)) {
-        errbuf_set(err, errlen, "address too long");
+    if ((unsigned)j->kind > WEB_JOB_DELIVER) {
+        errbuf_set(err, errlen, "no such web job");
         return -1;
     }
-    snprintf(j.address, sizeof(j.address), "%s", address);
-    snprintf(j.language, sizeof(j.language), "%s", language);
-    return put_job(t, now, &j, err, errlen);
+    return put_job(t, now, j, err, errlen);
 }
 
-bool signin_job_parse_key(const char *key, time_t *not_before)
+bool web_job_parse_key(const char *key, enum web_job_kind *kind, time_t *not_before)
 {
-    unsigned long long t;
-    int used = 0;
-    if (sscanf(key, "%16llx.signin.%n", &t, &used) != 1 || used != 24 ||
-        strlen(key + used) != 16 || strspn(key + used, "0123456789abcdef") != 16)
+    /* "%016x." then the kind's name, ".", 16 hex digits. */
+    if (strlen(key) < 18 || strspn(key, "0123456789abcdef") != 16 || key[16] != '.')
         return false;
-    *not_before = (time_t)t;
-    return true;
+    for (unsigned k = 0; k < 2; k++) {
+        size_t n = strlen(kind_names[k]);
+        const char *nonce = key + 17 + n + 1;
+        if (strncmp(key + 17, kind_names[k], n) == 0 && key[17 + n] == '.' &&
+            strlen(nonce) == 16 && strspn(nonce, "0123456789abcdef") == 16) {
+            *kind = (enum web_job_kind)k;
+            *not_before = (time_t)strtoull(key, NULL, 16);
+            return true;
+        }
+    }
+    return false;
 }
 
-int signin_job_get(struct store *st, const char *key, struct signin_job *j, char *err,
-                   size_t errlen)
+/* FIELD of the record DATA into OUT (LEN bytes); false when absent or too long. */
+static bool copy_field(const char *data, size_t len, const char *field, char *out,
+                       size_t outlen)
+{
+    char *v = record_get(data, len, field, 0);
+    bool ok = v != NULL && strlen(v) < outlen;
+    if (ok)
+        snprintf(out, outlen, "%s", v);
+    free(v);
+    return ok;
+}
+
+int web_job_get(struct store *st, const char *key, struct web_job *j, char *err,
+                size_t errlen)
 {
     char *data = NULL;
     size_t len = 0;
+    time_t when;
     memset(j, 0, sizeof(*j));
+    if (!web_job_parse_key(key, &j->kind, &when)) {
+        errbuf_set(err, errlen, "%s is not a web job's key", key);
+        return -1;
+    }
     int rc = store_get(st, STORE_OUTBOX, key, &data, &len, err, errlen);
     if (rc <= 0)
         return rc;
-    char *address = record_get(data, len, "address", 0),
-         *language = record_get(data, len, "language", 0);
-    bool ok = address != NULL && strlen(address) < sizeof(j->address) &&
-              strchr(address, '@') != NULL;
-    if (ok) {
-        snprintf(j->address, sizeof(j->address), "%s", address);
-        snprintf(j->language, sizeof(j->language), "%s",
-                 language && (strcmp(language, "ja") == 0 || strcmp(language, "en") == 0)
-                     ? language
-                     : "");
-        j->created = (time_t)record_get_number(data, len, "created");
-        j->attempts = (long)record_get_number(data, len, "attempts");
+    bool ok;
+    if (j->kind == WEB_JOB_SIGNIN) {
+        ok = copy_field(data, len, "address", j->address, sizeof(j->address)) &&
+             strchr(j->address, '@') != NULL;
+        if (!copy_field(data, len, "language", j->language, sizeof(j->language)) ||
+            (strcmp(j->language, "ja") != 0 && strcmp(j->language, "en") != 0))
+            j->language[0] = '\0';
     } else {
-        errbuf_set(err, errlen, "sign-in job %s cannot be read", key);
+        ok = copy_field(data, len, "entry", j->entry, sizeof(j->entry)) &&
+             copy_field(data, len, "by", j->by, sizeof(j->by));
     }
-    free(address);
-    free(language);
+    j->created = (time_t)record_get_number(data, len, "created");
+    j->attempts = (long)record_get_number(data, len, "attempts");
     free(data);
+    if (!ok)
+        errbuf_set(err, errlen, "web job %s cannot be read", key);
     return ok ? 1 : -1;
 }
 
-int signin_job_outcome(struct store_txn *t, const char *key, const struct signin_job *j,
-                       bool sent, time_t now, time_t wait, char *err, size_t errlen)
+int web_job_outcome(struct store_txn *t, const char *key, const struct web_job *j,
+                    bool done, time_t now, time_t wait, char *err, size_t errlen)
 {
     if (store_txn_del(t, STORE_OUTBOX, key, err, errlen) != 0)
         return -1;
-    if (sent)
+    if (done)
         return 0;
-    struct signin_job next = *j;
+    struct web_job next = *j;
     next.attempts++;
     return put_job(t, now + wait, &next, err, errlen);
 }
