@@ -30,9 +30,9 @@
 /* The lines sendwatch wrote before the stored message (milter/apply.c). */
 static bool our_prefix_line(const char *line, size_t len)
 {
-    static const char *const names[] = {"X-Sendwatch-Queue-ID:",
-                                        "X-Sendwatch-Envelope-From:",
-                                        "X-Sendwatch-Envelope-To:", "X-Sendwatch-Rules:"};
+    static const char *const names[] = {
+        "X-Sendwatch-Queue-ID:", "X-Sendwatch-Envelope-From:", "X-Sendwatch-Envelope-To:",
+        "X-Sendwatch-Rules:"};
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         if (len >= strlen(names[i]) && strncmp(line, names[i], strlen(names[i])) == 0)
             return true;
@@ -73,12 +73,17 @@ static int delivered_fn(void *ctx, struct store_txn *t, char *err, size_t errlen
     if (quarantine_entry_delivered(t, d->job->entry, now, d->job->by, d->mark, err,
                                    errlen) < 0)
         return -1;
-    struct audit_entry e = {.time = now, .who = "holdd", .action = "quarantine-deliver",
-                            .target = d->job->entry, .from = "", .result = d->result};
+    struct audit_entry e = {.time = now,
+                            .who = "holdd",
+                            .action = "quarantine-deliver",
+                            .target = d->job->entry,
+                            .from = "",
+                            .result = d->result};
     return audit_add(t, &e, err, errlen);
 }
 
-/* Reads the copy of E whole into B (at most HELPER_DELIVER_MAX bytes).  0, or -1 with ERR. */
+/* Reads the copy of E whole into B (at most HELPER_DELIVER_MAX bytes).  0, or -1 with
+ * ERR. */
 static int read_copy(struct holdd *h, const struct quarantine_entry *e, struct buf *b,
                      char *err, size_t errlen)
 {
@@ -157,8 +162,9 @@ int deliver_quarantined(struct holdd *h, const char *key)
         } else {
             d.done = false;
             d.wait = hold_backoff(j.attempts);
-            log_error("quarantine %s: delivery failed (attempt %ld), retrying in %lld s: %s",
-                      j.entry, j.attempts + 1, (long long)d.wait, detail);
+            log_error(
+                "quarantine %s: delivery failed (attempt %ld), retrying in %lld s: %s",
+                j.entry, j.attempts + 1, (long long)d.wait, detail);
         }
     }
     buf_free(&copy);

@@ -61,6 +61,18 @@ static void forbidden_form(struct request *r, struct page *p)
                  "います。何も実行していません。"));
 }
 
+/* A form's POST by an admin whose role may send it; else a 403 or the login. */
+static bool admin_form(struct request *r, struct page *p, unsigned need)
+{
+    if (!allowed(r, p, need))
+        return false;
+    if (!r->post || !csrf_valid(r, NULL)) {
+        forbidden_form(r, p);
+        return false;
+    }
+    return true;
+}
+
 static void audit_self(struct request *r, const char *action, const char *target,
                        const char *result)
 {
@@ -854,12 +866,8 @@ static int deliver_ask_fn(void *ctx, struct store_txn *t, char *err, size_t errl
 /* POST: the copy goes on to its original recipients, without a second inspection. */
 static void quarantine_deliver(struct request *r, struct page *p)
 {
-    if (!allowed(r, p, NEED_ADMIN))
+    if (!admin_form(r, p, NEED_ADMIN))
         return;
-    if (!r->post || !csrf_valid(r, NULL)) {
-        forbidden_form(r, p);
-        return;
-    }
     const char *key = request_field(r, "key");
     if (key == NULL || strlen(key) >= sizeof(((struct web_job *)0)->entry)) {
         error_page(r, p, MHD_HTTP_BAD_REQUEST,
@@ -908,12 +916,8 @@ static int entry_del_fn(void *ctx, struct store_txn *t, char *err, size_t errlen
 
 static void quarantine_delete(struct request *r, struct page *p)
 {
-    if (!allowed(r, p, NEED_ADMIN))
+    if (!admin_form(r, p, NEED_ADMIN))
         return;
-    if (!r->post || !csrf_valid(r, NULL)) {
-        forbidden_form(r, p);
-        return;
-    }
     const char *key = request_field(r, "key");
     char err[512];
     struct quarantine_entry *e = NULL;

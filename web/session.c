@@ -47,24 +47,12 @@ struct sessions {
     struct session list[SESSIONS_MAX];
 };
 
-/* LEN bytes as base64url without padding into OUT (at least 4/3 LEN + 4). */
-static void base64url(const unsigned char *in, size_t len, char *out)
-{
-    unsigned char b64[128];
-    int n = EVP_EncodeBlock(b64, in, (int)len);
-    while (n > 0 && b64[n - 1] == '=')
-        n--;
-    for (int i = 0; i < n; i++)
-        out[i] = b64[i] == '+' ? '-' : b64[i] == '/' ? '_' : (char)b64[i];
-    out[n] = '\0';
-}
-
 static int random_id(char *out)
 {
     unsigned char raw[32];
     if (RAND_bytes(raw, sizeof(raw)) != 1)
         return -1;
-    base64url(raw, sizeof(raw), out);
+    token_base64url(raw, sizeof(raw), out);
     return 0;
 }
 
@@ -94,7 +82,7 @@ void csrf_token(const struct web *w, const char *binding, char *out, size_t len)
     char text[64];
     HMAC(EVP_sha256(), w->form_key, sizeof(w->form_key), (const unsigned char *)binding,
          strlen(binding), mac, &maclen);
-    base64url(mac, maclen, text);
+    token_base64url(mac, maclen, text);
     snprintf(out, len, "%s", text);
 }
 

@@ -303,6 +303,29 @@ static char *build_message(const struct config *cfg, const char *sender,
     return result;
 }
 
+/*
+ * The notice to TO: SUBJECT_TMPL and BODY_TMPL filled from SLOTS (N), the
+ * subject made one line, built as KIND.  NULL with ERR.
+ */
+static char *fill_and_build(const struct config *cfg, const char *to,
+                            const char *subject_tmpl, const char *body_tmpl,
+                            const struct slot *slots, size_t n, const char *kind,
+                            char *err, size_t errlen)
+{
+    char *notice_subject = fill(subject_tmpl, slots, n);
+    char *body = fill(body_tmpl, slots, n);
+    char *flat_subject = flat(notice_subject);
+    char *result = body != NULL && notice_subject != NULL && flat_subject != NULL
+                       ? build_message(cfg, to, flat_subject, body, kind)
+                       : NULL;
+    if (result == NULL)
+        errbuf_set(err, errlen, "cannot build the notice");
+    free(flat_subject);
+    free(notice_subject);
+    free(body);
+    return result;
+}
+
 /* The template of KIND (index into notice_kinds) in LANG, or else CFG's language. */
 static const struct notice_template *template_of(const struct config *cfg,
                                                  const struct notice_templates *ts,
@@ -373,20 +396,9 @@ char *notice_hold_message(const struct config *cfg, const struct notice_template
         {"delete_url", h->delete_url},
         {"center_url", h->center_url ? h->center_url : ""},
     };
-    size_t nslots = sizeof(slots) / sizeof(*slots);
-    char *notice_subject = fill(subject_tmpl ? subject_tmpl : "{subject}", slots, nslots);
-    char *body = fill(body_tmpl, slots, nslots);
-    char *flat_subject = flat(notice_subject);
-
-    result = body != NULL && notice_subject != NULL
-                 ? build_message(cfg, sender, flat_subject, body, "hold")
-                 : NULL;
-    if (result == NULL)
-        errbuf_set(err, errlen, "cannot build the notice");
-
-    free(flat_subject);
-    free(notice_subject);
-    free(body);
+    result =
+        fill_and_build(cfg, sender, subject_tmpl ? subject_tmpl : "{subject}", body_tmpl,
+                       slots, sizeof(slots) / sizeof(*slots), "hold", err, errlen);
     free(subject);
     free(sender);
     buf_free(&rcpts);
@@ -480,18 +492,9 @@ char *notice_signin_message(const struct config *cfg, const struct notice_templa
         {"signin_url", n->signin_url},
         {"expires", expires},
     };
-    size_t nslots = sizeof(slots) / sizeof(*slots);
-    char *notice_subject = fill(subject_tmpl ? subject_tmpl : "sendwatch", slots, nslots);
-    char *body = fill(tmpl->body, slots, nslots);
-    char *flat_subject = flat(notice_subject);
-    char *result = body != NULL && notice_subject != NULL
-                       ? build_message(cfg, n->address, flat_subject, body, "signin")
-                       : NULL;
-    if (result == NULL)
-        errbuf_set(err, errlen, "cannot build the notice");
-    free(flat_subject);
-    free(notice_subject);
-    free(body);
+    char *result = fill_and_build(
+        cfg, n->address, subject_tmpl ? subject_tmpl : "sendwatch", tmpl->body, slots,
+        sizeof(slots) / sizeof(*slots), "signin", err, errlen);
     free(address);
     free(subject_tmpl);
     return result;

@@ -124,8 +124,7 @@ static bool valid_fields(const struct token *t)
            (strcmp(t->action, "release") == 0 || strcmp(t->action, "delete") == 0);
 }
 
-/* LEN bytes of IN as base64url without padding into OUT (room for 4/3 LEN + 3). */
-static void base64url(const unsigned char *in, size_t len, char *out)
+void token_base64url(const unsigned char *in, size_t len, char *out)
 {
     unsigned char b64[4 * TOKEN_MAX / 3 + 8];
     int n = EVP_EncodeBlock(b64, in, (int)len);
@@ -171,7 +170,7 @@ static void sign(const struct token_key *key, const char *payload, char *out)
 
     HMAC(EVP_sha256(), key->bytes, (int)key->len, (const unsigned char *)payload,
          strlen(payload), mac, &maclen);
-    base64url(mac, maclen, out);
+    token_base64url(mac, maclen, out);
 }
 
 int token_make(const struct token_key *key, const struct token *t, char *out,
@@ -182,7 +181,7 @@ int token_make(const struct token_key *key, const struct token *t, char *out,
         return -1;
     char subject[4 * sizeof(t->address) / 3 + 4];
     if (token_action_is_user(t->action))
-        base64url((const unsigned char *)t->address, strlen(t->address), subject);
+        token_base64url((const unsigned char *)t->address, strlen(t->address), subject);
     else
         snprintf(subject, sizeof(subject), "%s", t->queue_id);
     int n = snprintf(payload, sizeof(payload), "v1.%s.%s.%s.%lld", t->node, subject,

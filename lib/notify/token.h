@@ -85,4 +85,10 @@ enum token_status token_verify(const struct token_key *key, const char *text, ti
 
 const char *token_status_text(enum token_status s);
 
+/*
+ * LEN bytes of IN (at most TOKEN_MAX) as base64url without padding, the
+ * alphabet of tokens, into OUT (room for 4/3 LEN + 4).
+ */
+void token_base64url(const unsigned char *in, size_t len, char *out);
+
 #endif

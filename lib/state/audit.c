@@ -27,16 +27,7 @@ int audit_add(struct store_txn *t, const struct audit_entry *e, char *err, size_
              record_add(r, "target", e->target ? e->target : "") == 0 &&
              record_add(r, "from", e->from ? e->from : "") == 0 &&
              record_add(r, "result", e->result ? e->result : "") == 0;
-    if (!ok) {
-        record_free(r);
-        errbuf_set(err, errlen, "out of memory");
-        return -1;
-    }
-    size_t len = 0;
-    const char *bytes = record_bytes(r, &len);
-    int rc = store_txn_put(t, STORE_AUDIT, key, bytes, len, err, errlen);
-    record_free(r);
-    return rc;
+    return record_write(t, STORE_AUDIT, key, r, ok, err, errlen);
 }
 
 int audit_add_stored(struct store *st, const struct audit_entry *e, char *err,
@@ -96,58 +87,18 @@ int audit_foreach_newest(struct store *st, size_t skip,
     return store_foreach_reverse(st, STORE_AUDIT, newest_one, &c, err, errlen);
 }
 
-struct prune {
-    time_t before;
-    char keys[512][80];
-    size_t n;
-};
-
-static int collect_old(void *ctx, const char *key, size_t key_len, const void *value,
-                       size_t len)
+/* Picks the entries older than CTX (a time_t): keys begin with their time. */
+static int older(void *ctx, const char *key, size_t key_len, const void *value,
+                 size_t len)
 {
-    struct prune *p = ctx;
     (void)value;
     (void)len;
     char head[17];
     snprintf(head, sizeof(head), "%.*s", (int)(key_len < 16 ? key_len : 16), key);
-    if ((time_t)strtoll(head, NULL, 16) >= p->before || key_len >= sizeof(p->keys[0]))
-        return 1; /* time order: the rest is newer */
-    snprintf(p->keys[p->n++], sizeof(p->keys[0]), "%.*s", (int)key_len, key);
-    return p->n == 512;
+    return (time_t)strtoll(head, NULL, 16) < *(const time_t *)ctx ? 1 : -1;
 }
 
 int audit_prune(struct store *st, time_t before, size_t *n, char *err, size_t errlen)
 {
-    struct prune *p = calloc(1, sizeof(*p));
-    *n = 0;
-    if (p == NULL) {
-        errbuf_set(err, errlen, "out of memory");
-        return -1;
-    }
-    int rc = 0;
-    do {
-        p->before = before;
-        p->n = 0;
-        if (store_foreach(st, STORE_AUDIT, collect_old, p, err, errlen) != 0) {
-            rc = -1;
-            break;
-        }
-        if (p->n == 0)
-            break;
-        struct store_txn *t = store_begin(st, err, errlen);
-        if (t == NULL) {
-            rc = -1;
-            break;
-        }
-        for (size_t i = 0; rc == 0 && i < p->n; i++)
-            rc = store_txn_del(t, STORE_AUDIT, p->keys[i], err, errlen);
-        if (rc == 0)
-            rc = store_commit(t, err, errlen);
-        else
-            store_abort(t);
-        if (rc == 0)
-            *n += p->n;
-    } while (rc == 0 && p->n == 512);
-    free(p);
-    return rc;
+    return store_delete_matching(st, STORE_AUDIT, older, &before, n, err, errlen);
 }

@@ -44,8 +44,8 @@ int audit_foreach_newest(struct store *st, size_t skip,
                          char *err, size_t errlen);
 
 /*
- * Drops the entries older than BEFORE (audit_keep_days), oldest first, in
- * transactions of 512; how many into *N.  0, or -1 with ERR.
+ * Drops the entries older than BEFORE (audit_keep_days), oldest first
+ * (store_delete_matching); how many into *N.  0, or -1 with ERR.
  */
 int audit_prune(struct store *st, time_t before, size_t *n, char *err, size_t errlen);
 

@@ -74,6 +74,15 @@ static void test_newest_first_and_pages(void **state)
     memset(&s, 0, sizeof(s));
     assert_int_equal(audit_foreach_newest(st, 0, collect, &s, err, sizeof(err)), 0);
     assert_int_equal(s.n, 3);
+    /* Pruning goes by when a line was written: none is older than a minute ago. */
+    size_t n = 99;
+    assert_int_equal(audit_prune(st, time(NULL) - 60, &n, err, sizeof(err)), 0);
+    assert_int_equal(n, 0);
+    assert_int_equal(audit_prune(st, time(NULL) + 60, &n, err, sizeof(err)), 0);
+    assert_int_equal(n, 3);
+    memset(&s, 0, sizeof(s));
+    assert_int_equal(audit_foreach_newest(st, 0, collect, &s, err, sizeof(err)), 0);
+    assert_int_equal(s.n, 0);
     store_close(st);
 }
 

@@ -626,16 +626,7 @@ int hold_request_in(struct store_txn *t, enum hold_action action, const char *qu
     int ok = r != NULL && record_add(r, "action", hold_action_name(action)) == 0 &&
              record_add(r, "queue_id", queue_id) == 0 && add_time(r, "when", when) == 0 &&
              record_add(r, "by", by) == 0 && add_time(r, "created", now.tv_sec) == 0;
-    if (!ok) {
-        record_free(r);
-        errbuf_set(err, errlen, "out of memory");
-        return -1;
-    }
-    size_t len = 0;
-    const char *bytes = record_bytes(r, &len);
-    int rc = store_txn_put(t, STORE_REQUESTS, key, bytes, len, err, errlen);
-    record_free(r);
-    return rc;
+    return record_write(t, STORE_REQUESTS, key, r, ok, err, errlen);
 }
 
 int hold_request_many(struct store *st, const char *socket_path, enum hold_action action,

@@ -16,30 +16,7 @@
 #include "hold.h"
 #include "password_job.h"
 
-static char dir[] = "/tmp/password_job_test.XXXXXX";
-static struct store *st;
-static char err[512];
-
-static int setup(void **state)
-{
-    (void)state;
-    if (mkdtemp(dir) == NULL)
-        return -1;
-    st = store_open(dir, 1 << 20, false, err, sizeof(err));
-    return st ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    store_close(st);
-    char path[128];
-    snprintf(path, sizeof(path), "%s/data.mdb", dir);
-    unlink(path);
-    snprintf(path, sizeof(path), "%s/lock.mdb", dir);
-    unlink(path);
-    return rmdir(dir);
-}
+#include "test_store.h"
 
 /* Seals QID's mail at 1000: held (a hold record with it) or not. */
 static void add(const char *qid, bool held)

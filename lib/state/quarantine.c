@@ -547,16 +547,7 @@ static int entry_set(struct store_txn *t, const char *key, const char *const *na
     bool ok = r != NULL;
     for (size_t i = 0; ok && names[i] != NULL; i++)
         ok = values[i] == NULL || record_add(r, names[i], values[i]) == 0;
-    if (!ok) {
-        record_free(r);
-        errbuf_set(err, errlen, "out of memory");
-        return -1;
-    }
-    size_t rlen = 0;
-    const char *bytes = record_bytes(r, &rlen);
-    int rc = store_txn_put(t, STORE_QUARANTINE, key, bytes, rlen, err, errlen);
-    record_free(r);
-    return rc;
+    return record_write(t, STORE_QUARANTINE, key, r, ok, err, errlen);
 }
 
 int quarantine_entry_ask_delivery(struct store_txn *t, const char *key, time_t when,

@@ -2,6 +2,8 @@
 #include "record.h"
 
 #include "buf.h"
+#include "errbuf.h"
+#include "store.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -219,4 +221,21 @@ void record_free_all(char **list, size_t n)
     for (size_t i = 0; list != NULL && i < n; i++)
         free(list[i]);
     free(list);
+}
+
+int record_write(struct store_txn *t, int db, const char *key, struct record *r,
+                 bool built, char *err, size_t errlen)
+{
+    if (r == NULL || !built) {
+        record_free(r);
+        errbuf_set(err, errlen, "out of memory");
+        return -1;
+    }
+    /* The length is read after record_bytes() sets it (C leaves the order
+     * of evaluation within an argument list open). */
+    size_t len = 0;
+    const char *bytes = record_bytes(r, &len);
+    int rc = store_txn_put(t, (enum store_db)db, key, bytes, len, err, errlen);
+    record_free(r);
+    return rc;
 }

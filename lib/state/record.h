@@ -16,6 +16,7 @@
 #ifndef SENDWATCH_RECORD_H
 #define SENDWATCH_RECORD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #define RECORD_VERSION 1
@@ -74,5 +75,14 @@ void record_free_all(char **list, size_t n);
  */
 int record_next(const char *data, size_t len, size_t *pos, const char **name,
                 size_t *namelen, char **value);
+
+/*
+ * The end of building a record: writes R under KEY of DB in T and frees R.
+ * BUILT false (an add failed: out of memory) writes nothing and says so.
+ * 0, or -1 with ERR.
+ */
+struct store_txn;
+int record_write(struct store_txn *t, int db, const char *key, struct record *r,
+                 bool built, char *err, size_t errlen);
 
 #endif

@@ -20,16 +20,16 @@ int status_rules_put(struct store *st, const struct rules_status *s, char *err,
              record_add(r, "result", s->ok ? "ok" : "failed") == 0 &&
              record_add(r, "rules", rules) == 0 && record_add(r, "loaded", loaded) == 0 &&
              record_add(r, "dir", s->dir) == 0 && record_add(r, "error", s->error) == 0;
-    if (!ok) {
+    struct store_txn *t = store_begin(st, err, errlen);
+    if (t == NULL) {
         record_free(r);
-        errbuf_set(err, errlen, "out of memory");
         return -1;
     }
-    size_t len = 0;
-    const char *bytes = record_bytes(r, &len);
-    int rc = store_put(st, STORE_STATUS, "rules", bytes, len, err, errlen);
-    record_free(r);
-    return rc;
+    if (record_write(t, STORE_STATUS, "rules", r, ok, err, errlen) != 0) {
+        store_abort(t);
+        return -1;
+    }
+    return store_commit(t, err, errlen);
 }
 
 int status_rules_get(struct store *st, struct rules_status *s, char *err, size_t errlen)

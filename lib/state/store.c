@@ -297,3 +297,66 @@ int store_get(struct store *st, enum store_db db, const char *key, char **value,
     mdb_txn_abort(txn);
     return rc;
 }
+
+struct doomed {
+    int (*pick)(void *ctx, const char *key, size_t key_len, const void *value,
+                size_t len);
+    void *ctx;
+    char (*keys)[STORE_KEY_MAX];
+    size_t n;
+    bool more; /* the batch filled: look again */
+};
+
+static int collect_doomed(void *ctx, const char *key, size_t key_len, const void *value,
+                          size_t len)
+{
+    struct doomed *d = ctx;
+    int verdict = d->pick(d->ctx, key, key_len, value, len);
+    if (verdict < 0)
+        return 1;
+    if (verdict == 0 || key_len >= STORE_KEY_MAX)
+        return 0;
+    memcpy(d->keys[d->n], key, key_len);
+    d->keys[d->n++][key_len] = '\0';
+    d->more = d->n == STORE_DELETE_BATCH;
+    return d->more;
+}
+
+int store_delete_matching(struct store *st, enum store_db db,
+                          int (*pick)(void *ctx, const char *key, size_t key_len,
+                                      const void *value, size_t len),
+                          void *ctx, size_t *n, char *err, size_t errlen)
+{
+    struct doomed d = {pick, ctx, calloc(STORE_DELETE_BATCH, STORE_KEY_MAX), 0, false};
+    *n = 0;
+    if (d.keys == NULL) {
+        errbuf_set(err, errlen, "out of memory");
+        return -1;
+    }
+    int rc = 0;
+    do {
+        d.n = 0;
+        d.more = false;
+        if (store_foreach(st, db, collect_doomed, &d, err, errlen) != 0) {
+            rc = -1;
+            break;
+        }
+        if (d.n == 0)
+            break;
+        struct store_txn *t = store_begin(st, err, errlen);
+        if (t == NULL) {
+            rc = -1;
+            break;
+        }
+        for (size_t i = 0; rc == 0 && i < d.n; i++)
+            rc = store_txn_del(t, db, d.keys[i], err, errlen);
+        if (rc == 0)
+            rc = store_commit(t, err, errlen); /* frees T either way */
+        else
+            store_abort(t);
+        if (rc == 0)
+            *n += d.n;
+    } while (rc == 0 && d.more);
+    free(d.keys);
+    return rc;
+}

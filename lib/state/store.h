@@ -85,4 +85,17 @@ int store_foreach_reverse(struct store *st, enum store_db db,
                                     const void *value, size_t len),
                           void *ctx, char *err, size_t errlen);
 
+/*
+ * Deletes the keys of DB that PICK(CTX, key, value) chooses (1 delete, 0
+ * keep, -1 stop looking: keys are in order), STORE_DELETE_BATCH to a
+ * transaction; how many into *N.  0, or -1 with ERR.  What is old goes
+ * this way: the audit log's oldest lines, used sign-in links' marks.
+ */
+#define STORE_KEY_MAX      512
+#define STORE_DELETE_BATCH 512
+int store_delete_matching(struct store *st, enum store_db db,
+                          int (*pick)(void *ctx, const char *key, size_t key_len,
+                                      const void *value, size_t len),
+                          void *ctx, size_t *n, char *err, size_t errlen);
+
 #endif

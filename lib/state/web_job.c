@@ -34,16 +34,7 @@ static int put_job(struct store_txn *t, time_t not_before, const struct web_job 
              record_add(r, "language", j->language) == 0;
     if (ok && j->kind == WEB_JOB_DELIVER)
         ok = record_add(r, "entry", j->entry) == 0 && record_add(r, "by", j->by) == 0;
-    if (!ok) {
-        record_free(r);
-        errbuf_set(err, errlen, "out of memory");
-        return -1;
-    }
-    size_t len = 0;
-    const char *bytes = record_bytes(r, &len);
-    int rc = store_txn_put(t, STORE_OUTBOX, key, bytes, len, err, errlen);
-    record_free(r);
-    return rc;
+    return record_write(t, STORE_OUTBOX, key, r, ok, err, errlen);
 }
 
 int web_job_add(struct store_txn *t, const struct web_job *j, time_t now, char *err,
@@ -147,51 +138,18 @@ int signin_link_used(struct store_txn *t, const char *sig, time_t expiry, bool m
                                                                                      : -1;
 }
 
-struct sweep {
-    time_t now;
-    char keys[256][128];
-    size_t n;
-};
-
-static int collect_expired(void *ctx, const char *key, size_t key_len, const void *value,
-                           size_t len)
+/* Picks the marks of links expired before CTX (a time_t). */
+static int expired(void *ctx, const char *key, size_t key_len, const void *value,
+                   size_t len)
 {
-    struct sweep *s = ctx;
+    (void)key;
+    (void)key_len;
     char text[32];
     snprintf(text, sizeof(text), "%.*s", (int)(len < 31 ? len : 31), (const char *)value);
-    if (key_len < sizeof(s->keys[0]) && strtoll(text, NULL, 10) < s->now)
-        snprintf(s->keys[s->n++], sizeof(s->keys[0]), "%.*s", (int)key_len, key);
-    return s->n == 256;
+    return strtoll(text, NULL, 10) < *(const time_t *)ctx ? 1 : 0;
 }
 
 int signin_links_sweep(struct store *st, time_t now, size_t *n, char *err, size_t errlen)
 {
-    struct sweep *s = calloc(1, sizeof(*s));
-    *n = 0;
-    if (s == NULL) {
-        errbuf_set(err, errlen, "out of memory");
-        return -1;
-    }
-    int rc = 0;
-    do {
-        s->now = now;
-        s->n = 0;
-        if (store_foreach(st, STORE_USED, collect_expired, s, err, errlen) != 0) {
-            rc = -1;
-            break;
-        }
-        struct store_txn *t = s->n ? store_begin(st, err, errlen) : NULL;
-        for (size_t i = 0; t != NULL && i < s->n && rc == 0; i++)
-            rc = store_txn_del(t, STORE_USED, s->keys[i], err, errlen);
-        if (t != NULL && rc == 0)
-            rc = store_commit(t, err, errlen);
-        else if (t != NULL)
-            store_abort(t);
-        else if (s->n)
-            rc = -1;
-        if (rc == 0)
-            *n += s->n;
-    } while (rc == 0 && s->n == 256);
-    free(s);
-    return rc;
+    return store_delete_matching(st, STORE_USED, expired, &now, n, err, errlen);
 }

@@ -14,30 +14,7 @@
 #include "web_job.h"
 #include "status.h"
 
-static char dir[] = "/tmp/web_job_test.XXXXXX";
-static struct store *st;
-static char err[512];
-
-static int setup(void **state)
-{
-    (void)state;
-    if (mkdtemp(dir) == NULL)
-        return -1;
-    st = store_open(dir, 1 << 20, false, err, sizeof(err));
-    return st ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    store_close(st);
-    char path[128];
-    snprintf(path, sizeof(path), "%s/data.mdb", dir);
-    unlink(path);
-    snprintf(path, sizeof(path), "%s/lock.mdb", dir);
-    unlink(path);
-    return rmdir(dir);
-}
+#include "test_store.h"
 
 static int first_key(void *ctx, const char *key, size_t key_len, const void *value,
                      size_t len)
@@ -117,6 +94,24 @@ static void test_deliver_job(void **state)
     assert_int_equal(store_commit(t, err, sizeof(err)), 0);
 }
 
+/* A used link is marked until it expires, then swept. */
+static void test_used_links(void **state)
+{
+    (void)state;
+    struct store_txn *t = store_begin(st, err, sizeof(err));
+    assert_int_equal(signin_link_used(t, "sigA", 100, true, err, sizeof(err)), 0);
+    assert_int_equal(signin_link_used(t, "sigA", 100, true, err, sizeof(err)), 1);
+    assert_int_equal(signin_link_used(t, "sigB", 300, true, err, sizeof(err)), 0);
+    assert_int_equal(store_commit(t, err, sizeof(err)), 0);
+    size_t n = 0;
+    assert_int_equal(signin_links_sweep(st, 200, &n, err, sizeof(err)), 0);
+    assert_int_equal(n, 1);
+    t = store_begin(st, err, sizeof(err));
+    assert_int_equal(signin_link_used(t, "sigA", 100, false, err, sizeof(err)), 0);
+    assert_int_equal(signin_link_used(t, "sigB", 300, false, err, sizeof(err)), 1);
+    store_abort(t);
+}
+
 static void test_rules_status(void **state)
 {
     (void)state;
@@ -143,6 +138,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_job_round_trip_and_retry),
         cmocka_unit_test(test_deliver_job),
+        cmocka_unit_test(test_used_links),
         cmocka_unit_test(test_rules_status),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -281,6 +281,12 @@ class Web(unittest.TestCase):
             row = user.find_element(By.CSS_SELECTOR, "tr[data-queue-id='%s']" % qid_a)
             row.find_element(By.CSS_SELECTOR, "button.delete").click()
             swtest.poll(lambda: self.held(qid_a)["state"] == "deleted", 60, "deleted")
+            qid_b, subj_b = self.send("alice sends now")
+            self.notice_links(qid_b)
+            user.get(self.stack.web_url("/me"))
+            row = user.find_element(By.CSS_SELECTOR, "tr[data-queue-id='%s']" % qid_b)
+            row.find_element(By.CSS_SELECTOR, "button.release").click()
+            swtest.poll(lambda: self.arrived(subj_b), 60, "sent from the filter center")
             # Settings: 7 minutes from the next message on.
             user.get(self.stack.web_url("/me/settings"))
             user.find_element(By.ID, "hold_minutes").send_keys("7")
@@ -307,23 +313,37 @@ class Web(unittest.TestCase):
             self.assertEqual(status, 200)
             pages.append(re.sub(r'value="[^"]+"', "", page))
         self.assertEqual(len(set(pages)), 1)
+        # As a person asks: the form in the browser.
+        asker = browser("en")
+        try:
+            asker.get(self.stack.web_url("/signin"))
+            asker.find_element(By.ID, "address").send_keys("dave@corp.sendwatch.test")
+            asker.find_element(By.ID, "send").click()
+            swtest.poll(lambda: asker.find_elements(By.ID, "sent"), 30, "the answer")
+            self.shot("signin-sent", asker)
+        finally:
+            asker.quit()
 
-        def signin_mail():
+        def signin_mail(to):
             for m in self.stack.delivered():
-                raw = m.raw
-                if b"X-Sendwatch-Notice: signin" in raw:
-                    msg = email.message_from_bytes(raw, policy=email.policy.default)
-                    return re.findall(r"https?://\S+", msg.get_body().get_content())
+                if b"X-Sendwatch-Notice: signin" in m.raw and m.rcpts == [to]:
+                    return re.findall(r"https?://\S+", m.message.get_body().get_content())
             return None
-        links = swtest.poll(signin_mail, 60, "the sign-in mail")
+        links = swtest.poll(lambda: signin_mail(CAROL), 60, "carol's sign-in mail")
+        swtest.poll(lambda: signin_mail("dave@corp.sendwatch.test"), 60, "dave's")
+        # Nothing went to the outside address, nor to the garbage.
         self.assertEqual(len([m for m in self.stack.delivered()
-                              if b"X-Sendwatch-Notice: signin" in m.raw]), 1)
+                              if b"X-Sendwatch-Notice: signin" in m.raw]), 2)
         user = browser("en")
         try:
             user.get(links[0])
             self.assertEqual(user.find_element(By.ID, "address").text, CAROL)
             user.find_element(By.ID, "open").click()
             swtest.poll(lambda: user.find_elements(By.ID, "mine"), 30, "carol's page")
+            user.find_element(By.CSS_SELECTOR, "nav form button").click()  # sign out
+            swtest.poll(lambda: user.find_elements(By.ID, "send"), 30, "the sign-in form")
+            user.get(self.stack.web_url("/me"))
+            self.assertTrue(user.find_elements(By.ID, "send"))  # signed out: /signin
         finally:
             user.quit()
         status, page = self.fetch(links[0])  # used once: now it says so
@@ -391,6 +411,22 @@ class Web(unittest.TestCase):
         d.find_element(By.ID, "release").click()
         swtest.poll(lambda: d.find_elements(By.ID, "done"), 30, "the requests queued")
         swtest.poll(lambda: self.arrived(subject), 60, "released by the console")
+        # Delete one and reschedule another, by their checkboxes.
+        qid_d, subj_d = self.send("console delete")
+        qid_r, subj_r = self.send("console reschedule")
+        for qid, button in ((qid_d, "delete"), (qid_r, "reschedule")):
+            d.get(self.stack.web_url("/admin/held?q=" + qid))
+            d.find_element(By.CSS_SELECTOR, "#held input[type=checkbox]").click()
+            if button == "reschedule":
+                minutes = d.find_element(By.CSS_SELECTOR, "input[name=minutes]")
+                minutes.clear()
+                minutes.send_keys("45")
+            d.find_element(By.ID, button).click()
+            swtest.poll(lambda: d.find_elements(By.ID, "done"), 30, "queued")
+        swtest.poll(lambda: self.held(qid_d)["state"] == "deleted", 60, "deleted")
+        swtest.poll(lambda: int(self.held(qid_r)["deadline"]) - time.time() > 40 * 60, 60,
+                    "rescheduled to 45 minutes from now")
+        self.assertEqual(self.arrived(subj_d), [])
         # The quarantine: the match is marked, the HTML is text.
         swtest.poll(lambda: "quarantined" in self.stack.sendwatch("quarantine", "list").stdout,
                     60, "the stored copy")
@@ -455,6 +491,23 @@ class Web(unittest.TestCase):
         status, page = self.fetch(self.stack.web_url("/admin/audit"), opener=opener)
         self.assertIn("quarantine-deliver-asked", page)
         self.assertIn("quarantine-deliver", page)
+        # The delete button, clicked: the entry and its file are gone.
+        admin = browser("en")
+        try:
+            admin.get(self.stack.web_url("/admin/login"))
+            admin.find_element(By.ID, "name").send_keys("boss")
+            admin.find_element(By.ID, "password").send_keys(PASSWORDS["boss"])
+            admin.find_element(By.ID, "login").click()
+            swtest.poll(lambda: admin.find_elements(By.ID, "held"), 30, "signed in")
+            admin.get(view)
+            self.assertTrue(admin.find_elements(By.ID, "delivered"))
+            self.assertEqual(admin.find_elements(By.ID, "deliver"), [])  # done: no button
+            admin.find_element(By.ID, "delete").click()
+            swtest.poll(lambda: admin.find_elements(By.ID, "quarantine"), 30, "the list")
+        finally:
+            admin.quit()
+        self.assertNotIn(subject, self.stack.sendwatch("quarantine", "list").stdout)
+        self.assertEqual(self.fetch(view, opener=opener)[0], 404)
 
     def test_japanese_pages(self):
         qid, subject = self.send("日本語の件名")
