@@ -55,9 +55,17 @@ static const char *number(char *buf, size_t len, long long n, bool optional)
     return buf;
 }
 
-/* The fields of R in the order list --json and show print them. */
+/* A time: seconds (JSON, stored) or, for people, in time_zone with the zone named. */
+static const char *when(char *buf, size_t len, time_t t, bool optional, bool human)
+{
+    if (!human || t == 0)
+        return number(buf, len, t, optional);
+    return timefmt_local(t, buf, len);
+}
+
+/* The fields of R in the order list --json and show print them (HUMAN: times local). */
 static size_t record_fields(const struct hold_record *r, struct shown_field *f,
-                            char num[][32])
+                            char num[][TIMEFMT_MAX], bool human)
 {
     size_t n = 0;
 #define ONE(nm, v) f[n++] = (struct shown_field){nm, (v), NULL, 0, false}
@@ -71,24 +79,24 @@ static size_t record_fields(const struct hold_record *r, struct shown_field *f,
     ONE("sender", r->sender);
     MANY("recipient", r->recipients, r->nrecipients);
     ONE("subject", r->subject);
-    ONE("size", number(num[0], 32, (long long)r->size, false));
+    ONE("size", number(num[0], TIMEFMT_MAX, (long long)r->size, false));
     MANY("attachment", r->attachments, r->nattachments);
-    ONE("created", number(num[1], 32, r->created, false));
-    ONE("deadline", number(num[2], 32, r->deadline, false));
-    ONE("due", number(num[9], 32, r->due, true));
-    ONE("queued", number(num[8], 32, r->queued, true));
+    ONE("created", when(num[1], TIMEFMT_MAX, r->created, false, human));
+    ONE("deadline", when(num[2], TIMEFMT_MAX, r->deadline, false, human));
+    ONE("due", when(num[9], TIMEFMT_MAX, r->due, true, human));
+    ONE("queued", when(num[8], TIMEFMT_MAX, r->queued, true, human));
     ONE("outcome", r->outcome);
-    ONE("outcome_time", number(num[3], 32, r->outcome_time, true));
-    ONE("attempts", number(num[4], 32, r->attempts, true));
+    ONE("outcome_time", when(num[3], TIMEFMT_MAX, r->outcome_time, true, human));
+    ONE("attempts", number(num[4], TIMEFMT_MAX, r->attempts, true));
     ONE("retry", r->retry);
     ONE("retry_by", r->retry_by);
-    ONE("notice_sent", number(num[5], 32, r->notice_sent, true));
-    ONE("notice_attempts", number(num[6], 32, r->notice_attempts, true));
+    ONE("notice_sent", when(num[5], TIMEFMT_MAX, r->notice_sent, true, human));
+    ONE("notice_attempts", number(num[6], TIMEFMT_MAX, r->notice_attempts, true));
     ONE("notice_error", r->notice_error);
-    ONE("notice_retry", number(num[7], 32, r->notice_retry, true));
+    ONE("notice_retry", when(num[7], TIMEFMT_MAX, r->notice_retry, true, human));
     ONE("requested", r->requested);
     ONE("requested_by", r->requested_by);
-    ONE("requested_time", number(num[10], 32, r->requested_time, true));
+    ONE("requested_time", when(num[10], TIMEFMT_MAX, r->requested_time, true, human));
 #undef ONE
 #undef MANY
     return n;
@@ -97,8 +105,8 @@ static size_t record_fields(const struct hold_record *r, struct shown_field *f,
 static void print_json(const struct hold_record *r, bool *first)
 {
     struct shown_field f[28];
-    char num[11][32];
-    size_t n = record_fields(r, f, num);
+    char num[11][TIMEFMT_MAX];
+    size_t n = record_fields(r, f, num, false);
     json_sep(stdout, first);
     fputc('{', stdout);
     for (size_t i = 0; i < n; i++) {
@@ -124,8 +132,8 @@ static void print_json(const struct hold_record *r, bool *first)
 static void print_text(const struct hold_record *r)
 {
     struct shown_field f[28];
-    char num[11][32], shown[1200];
-    size_t n = record_fields(r, f, num);
+    char num[11][TIMEFMT_MAX], shown[1200];
+    size_t n = record_fields(r, f, num, true);
     for (size_t i = 0; i < n; i++) {
         if (!f[i].many && f[i].value != NULL)
             printf("%-13s %s\n", f[i].name,

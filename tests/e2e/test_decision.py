@@ -101,9 +101,9 @@ class Decision(unittest.TestCase):
         if held is True:
             words.add("deliver")
             return words, 0
-        shown = self.stack.sendwatch("held", "show", qid)
-        self.assertEqual(shown.returncode, 0, shown.stderr)
-        fields = dict(re.findall(r"^(\w+) +(\S+)", shown.stdout, re.M))
+        listed = self.stack.sendwatch("held", "list", "--json")
+        self.assertEqual(listed.returncode, 0, listed.stderr)
+        fields = next(h for h in json.loads(listed.stdout) if h["queue_id"] == qid)
         seconds = int(fields["deadline"]) - int(fields["created"])
         words.add("hold:%ds" % seconds)
         return words, seconds
