@@ -93,11 +93,8 @@ class Promises(unittest.TestCase):
         self.assertEqual(self.stack.sendwatch("reload").returncode, 0)
 
     def deadline(self, qid):
-        r = self.stack.sendwatch("held", "show", qid)
-        for line in r.stdout.splitlines():
-            if line.startswith("deadline "):
-                return int(line.split()[1])
-        return None
+        record = self.records().get(qid)
+        return int(record["deadline"]) if record else None
 
     def test_reschedule_takes_a_duration_and_an_epoch_time(self):
         qid = self.stack.postfix.submit(SENDER, ["bob@partner.example"],
