@@ -9,6 +9,7 @@
  */
 #include <ctype.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -504,6 +505,9 @@ static void held(struct request *r, struct page *p)
         free(l.rows[i].first_rcpt);
     }
     free(l.rows);
+    /* A listing of every record is the web's one large allocation: give it
+     * back (glibc keeps freed memory in the thread's arena otherwise). */
+    malloc_trim(0);
 }
 
 /* ---- the quarantine ---- */
