@@ -87,11 +87,17 @@ static void record_rules_status(bool ok, const char *error)
     rs.loaded = loaded;
     snprintf(rs.dir, sizeof(rs.dir), "%s", s->cfg->rules_dir);
     snprintf(rs.error, sizeof(rs.error), "%s", error ? error : "");
-    snapshot_release(s);
+    const char **names = calloc(rs.rules + 1, sizeof(*names));
+    for (size_t i = 0; names != NULL && i < rs.rules; i++)
+        names[i] = rules_name(s->rules, i);
+    rs.names = names;
+    rs.nnames = names ? rs.rules : 0;
     char err[512];
     if (status_store != NULL &&
         status_rules_put(status_store, &rs, err, sizeof(err)) != 0)
         log_warning("cannot record the rules' status: %s", err);
+    free(names);
+    snapshot_release(s);
 }
 
 /* The reload thread: SIGUSR1 makes it load config and rules anew. */

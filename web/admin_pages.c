@@ -1028,6 +1028,10 @@ static void rules_status(struct request *r, struct page *p)
     html_time(p, s.loaded);
     html_printf(p, "</dd><dt>%s</dt><dd>%s</dd>", L(r, "Directory", "ディレクトリ"),
                 s.dir);
+    html_printf(p, "<dt>%s</dt><dd><ol id=\"rule-names\">", L(r, "Rules", "ルール"));
+    for (size_t i = 0; i < s.nnames; i++)
+        html_printf(p, "<li>%s</li>", s.names[i]);
+    html_printf(p, "</ol></dd>");
     if (!s.ok)
         html_printf(p, "<dt>%s</dt><dd class=\"external\" id=\"error\">%s</dd>",
                     L(r, "Error (the rules before it stay in force)",
@@ -1035,6 +1039,7 @@ static void rules_status(struct request *r, struct page *p)
                     s.error);
     html_printf(p, "</dl>");
     html_end(r, p);
+    status_rules_clear(&s);
 }
 
 static void settings(struct request *r, struct page *p)

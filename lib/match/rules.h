@@ -77,6 +77,8 @@ struct rules *rules_parse(const char *text, size_t len, const char *name,
 
 void rules_free(struct rules *rs);
 size_t rules_count(const struct rules *rs);
+/* The name of rule I (0 <= I < rules_count), in file order. */
+const char *rules_name(const struct rules *rs, size_t i);
 
 struct rules_envelope {
     const char *sender;

@@ -987,3 +987,8 @@ size_t rules_count(const struct rules *rs)
 {
     return rs->nrules;
 }
+
+const char *rules_name(const struct rules *rs, size_t i)
+{
+    return i < rs->nrules ? rs->rules[i].name : NULL;
+}

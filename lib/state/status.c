@@ -20,6 +20,8 @@ int status_rules_put(struct store *st, const struct rules_status *s, char *err,
              record_add(r, "result", s->ok ? "ok" : "failed") == 0 &&
              record_add(r, "rules", rules) == 0 && record_add(r, "loaded", loaded) == 0 &&
              record_add(r, "dir", s->dir) == 0 && record_add(r, "error", s->error) == 0;
+    for (size_t i = 0; ok && i < s->nnames; i++)
+        ok = record_add(r, "rule", s->names[i]) == 0;
     struct store_txn *t = store_begin(st, err, errlen);
     if (t == NULL) {
         record_free(r);
@@ -54,9 +56,20 @@ int status_rules_get(struct store *st, struct rules_status *s, char *err, size_t
     s->ok = result != NULL && strcmp(result, "ok") == 0;
     snprintf(s->dir, sizeof(s->dir), "%s", dir ? dir : "");
     snprintf(s->error, sizeof(s->error), "%s", error ? error : "");
+    size_t n = 0;
+    char **names = record_get_all(data, len, "rule", &n);
+    s->names = (const char *const *)names;
+    s->nnames = names ? n : 0;
     free(result);
     free(dir);
     free(error);
     free(data);
     return 1;
+}
+
+void status_rules_clear(struct rules_status *s)
+{
+    record_free_all((char **)s->names, s->nnames);
+    s->names = NULL;
+    s->nnames = 0;
 }

@@ -1,7 +1,7 @@
 /*
  * status - what a daemon reports of itself for the web to show: today the
  * milter's rules (status["rules"]): when they were last loaded, whether
- * that worked, how many rules are in force, and the error when not.  A
+ * that worked, which rules are in force, and the error when not.  A
  * failed reload keeps the rules in force and says so here.
  * Thread-safe (so is the store); never logs.
  */
@@ -15,19 +15,25 @@
 #include "store.h"
 
 struct rules_status {
-    time_t time;         /* the last load or reload (tried) */
-    bool ok;             /* it worked */
-    unsigned long rules; /* rules in force (after a failure: the old ones) */
-    time_t loaded;       /* when the rules in force were loaded */
-    char dir[512];       /* rules_dir */
-    char error[1024];    /* the failure's words; "" when ok */
+    time_t time;              /* the last load or reload (tried) */
+    bool ok;                  /* it worked */
+    unsigned long rules;      /* rules in force (after a failure: the old ones) */
+    time_t loaded;            /* when the rules in force were loaded */
+    char dir[512];            /* rules_dir */
+    char error[1024];         /* the failure's words; "" when ok */
+    const char *const *names; /* the rules in force, in order (put: borrowed) */
+    size_t nnames;
 };
 
 /* Records S.  0, or -1 with ERR. */
 int status_rules_put(struct store *st, const struct rules_status *s, char *err,
                      size_t errlen);
 
-/* The last record into *S: 1, 0 when none yet, -1 with ERR. */
+/*
+ * The last record into *S: 1 (free its names with status_rules_clear), 0
+ * when none yet, -1 with ERR.
+ */
 int status_rules_get(struct store *st, struct rules_status *s, char *err, size_t errlen);
+void status_rules_clear(struct rules_status *s);
 
 #endif

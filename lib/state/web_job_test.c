@@ -117,7 +117,10 @@ static void test_rules_status(void **state)
     (void)state;
     struct rules_status s;
     assert_int_equal(status_rules_get(st, &s, err, sizeof(err)), 0);
-    struct rules_status w = {.time = 10,
+    static const char *const names[] = {"keep-copy", "no-cards"};
+    struct rules_status w = {.names = names,
+                             .nnames = 2,
+                             .time = 10,
                              .ok = false,
                              .rules = 3,
                              .loaded = 5,
@@ -131,6 +134,9 @@ static void test_rules_status(void **state)
     assert_int_equal(s.loaded, 5);
     assert_string_equal(s.error, w.error);
     assert_string_equal(s.dir, w.dir);
+    assert_int_equal(s.nnames, 2);
+    assert_string_equal(s.names[1], "no-cards");
+    status_rules_clear(&s);
 }
 
 int main(void)

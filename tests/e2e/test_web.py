@@ -450,6 +450,8 @@ class Web(unittest.TestCase):
         d.get(self.stack.web_url("/admin/rules"))
         self.assertEqual(d.find_element(By.ID, "count").text, "2")
         self.assertEqual(d.find_element(By.ID, "result").text, "ok")
+        self.assertEqual(d.find_element(By.ID, "rule-names").text.split("\n"),
+                         ["keep-copy", "withhold"])
         d.get(self.stack.web_url("/admin/held"))
         d.find_element(By.CSS_SELECTOR, "nav form button").click()  # log out
         swtest.poll(lambda: d.find_elements(By.ID, "login"), 30, "signed out")
