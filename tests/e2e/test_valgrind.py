@@ -141,9 +141,10 @@ class ValgrindClean(unittest.TestCase):
                 self.assertIn("memcheck", os.readlink("/proc/%d/exe" % stack.web.proc.pid))
             stack.postfix.submit("alice@corp.sendwatch.test", ["bob@partner.example"],
                                        swtest.make_message("vg web CONFIDENTIAL", b"x\r\n"))
-            swtest.poll(lambda: "hold notice sent" in stack.holdd.log_text(), 120, "a notice")
-            notice = next(m for m in stack.delivered()
-                          if b"X-Sendwatch-Notice: hold" in m.raw)
+            # Sent by holdd is not yet delivered by Postfix: wait for the sink.
+            notice = swtest.poll(lambda: next((m for m in stack.delivered()
+                                               if b"X-Sendwatch-Notice: hold" in m.raw), None),
+                                 120, "the hold notice at the sink")
             links = re.findall(r"http://\S+", notice.message.get_body().get_content())
             status, page = get(links[0])
             self.assertEqual(status, 200)
