@@ -18,6 +18,8 @@ import http.cookiejar
 import json
 import os
 import re
+import ssl
+import subprocess
 import time
 import unittest
 import urllib.error
@@ -546,6 +548,41 @@ class Web(unittest.TestCase):
             self.assertEqual(ja.find_element(By.TAG_NAME, "h1").text, "Held mail")
         finally:
             ja.quit()
+
+
+
+class DirectHttps(unittest.TestCase):
+    """sendwatch-web speaking HTTPS itself (web_tls_cert, web_tls_key)."""
+
+    def test_https_with_secure_cookies(self):
+        port = swtest.free_port()
+        stack = swtest.Stack("web-tls", web=True, web_port=port, config_extra={
+            "web_base_url": "https://127.0.0.1:%d" % port})
+        cert = os.path.join(stack.etc, "cert.pem")
+        key = os.path.join(stack.etc, "key.pem")
+        r = subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+                            "-keyout", key, "-out", cert, "-days", "2", "-subj",
+                            "/CN=127.0.0.1"], capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        os.chmod(key, 0o600)
+        with open(stack.config_path, "a", encoding="utf-8") as f:
+            f.write("web_tls_cert = %s\nweb_tls_key = %s\n" % (cert, key))
+        with stack.start():
+            context = ssl.create_default_context(cafile=cert)
+            context.check_hostname = False
+            with urllib.request.urlopen("https://127.0.0.1:%d/admin/login" % port,
+                                        context=context, timeout=30) as resp:
+                self.assertEqual(resp.status, 200)
+                self.assertIn("max-age=", resp.headers["Strict-Transport-Security"])
+                cookie = resp.headers["Set-Cookie"]
+                self.assertIn("Secure", cookie)
+                self.assertIn("HttpOnly", cookie)
+                self.assertIn("SameSite=Strict", cookie)
+                self.assertIn('id="login"', resp.read().decode())
+            # Plain HTTP on the HTTPS port gets no page.
+            with self.assertRaises(Exception):
+                urllib.request.urlopen("http://127.0.0.1:%d/admin/login" % port, timeout=10)
+        self.assertIn("(https)", stack.web.log_text())
 
 
 if __name__ == "__main__":
