@@ -8,9 +8,16 @@
  * sendmail with the envelope of the index entry: from the original sender
  * to the original recipients.  The index entry then says who had it
  * delivered and when, in the transaction that ends the job and writes the
- * audit line.  A failure is retried with the hold notices' backoff, up to
- * DELIVER_MAX_ATTEMPTS times; what can never go (the entry or its copy
- * gone, an address the helper refuses) is dropped, said.
+ * audit line.
+ *
+ * Never twice: before the hand-over a claim is committed (the job moved to
+ * its retry time, the entry marked "delivery started").  Should the outcome
+ * then not be recorded - a crash, a full map, a helper that does not
+ * answer - the next look finds the mark and notes the copy delivered
+ * (unconfirmed) instead of sending it again.  A failure sendmail reports is
+ * retried with the hold notices' backoff, up to DELIVER_MAX_ATTEMPTS times;
+ * what can never go (the entry or its copy gone, more than 64 recipients,
+ * an address the helper refuses) is given up, said, and may be asked again.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -53,33 +60,68 @@ static size_t message_start(const char *data, size_t len)
     return at;
 }
 
+/* Where the job stands once an attempt is over. */
+enum delivery_end {
+    DELIVERY_RETRY,     /* not sent: try again (the claim set the job's time) */
+    DELIVERY_SENT,      /* it went: noted for good */
+    DELIVERY_GIVEN_UP,  /* it can never go: the ask is taken back */
+    DELIVERY_UNCERTAIN, /* handed over, outcome never recorded: noted, not resent */
+};
+
 struct delivered {
-    const char *job_key;
+    const char *job_key; /* the job as it stands now (after the claim) */
     const struct web_job *job;
-    bool done;
-    time_t wait;
-    bool mark; /* the copy went: note it on the entry, with the audit line */
+    enum delivery_end end;
+    time_t started; /* DELIVERY_UNCERTAIN: when it was handed over */
     const char *result;
 };
 
+/* Records how an attempt ended, the audit line with an end, in one transaction. */
 static int delivered_fn(void *ctx, struct store_txn *t, char *err, size_t errlen)
 {
     const struct delivered *d = ctx;
     time_t now = time(NULL);
-    if (web_job_outcome(t, d->job_key, d->job, d->done, now, d->wait, err, errlen) != 0)
-        return -1;
-    if (!d->done)
-        return 0;
-    if (quarantine_entry_delivered(t, d->job->entry, now, d->job->by, d->mark, err,
-                                   errlen) < 0)
+    const char *entry = d->job->entry;
+    if (d->end == DELIVERY_RETRY) {
+        /* Not handed over after all: the start mark goes, the job waits. */
+        return quarantine_entry_delivery_started(t, entry, 0, err, errlen) < 0 ? -1 : 0;
+    }
+    char by[sizeof(d->job->by) + 16];
+    snprintf(by, sizeof(by), "%s%s", d->job->by,
+             d->end == DELIVERY_UNCERTAIN ? " (unconfirmed)" : "");
+    bool sent = d->end != DELIVERY_GIVEN_UP;
+    if (store_txn_del(t, STORE_OUTBOX, d->job_key, err, errlen) != 0 ||
+        quarantine_entry_delivered(t, entry,
+                                   d->end == DELIVERY_UNCERTAIN ? d->started : now, by,
+                                   sent, err, errlen) < 0)
         return -1;
     struct audit_entry e = {.time = now,
                             .who = "holdd",
                             .action = "quarantine-deliver",
-                            .target = d->job->entry,
+                            .target = entry,
                             .from = "",
                             .result = d->result};
     return audit_add(t, &e, err, errlen);
+}
+
+/* The claim, before the copy is handed over: the job moves to its retry time
+ * (attempts counted) and the entry says a delivery has started. */
+struct claim {
+    const char *key;
+    const struct web_job *job;
+    char new_key[80];
+    time_t now;
+};
+
+static int claim_fn(void *ctx, struct store_txn *t, char *err, size_t errlen)
+{
+    struct claim *c = ctx;
+    if (web_job_retry(t, c->key, c->job, false, c->now, hold_backoff(c->job->attempts),
+                      c->new_key, err, errlen) != 0)
+        return -1;
+    return quarantine_entry_delivery_started(t, c->job->entry, c->now, err, errlen) == 0
+               ? 0
+               : -1;
 }
 
 /* Reads the copy of E whole into B (at most HELPER_DELIVER_MAX bytes).  0, or -1 with
@@ -110,6 +152,13 @@ static int read_copy(struct holdd *h, const struct quarantine_entry *e, struct b
     return rc;
 }
 
+/*
+ * One attempt at the job KEY: a copy that can never go is given up; one
+ * whose earlier hand-over has no recorded outcome is noted delivered
+ * (unconfirmed), never sent twice; else it is claimed (committed), handed
+ * to the helper, and the outcome recorded.  Long because every way an
+ * attempt ends is decided here, in order.
+ */
 int deliver_quarantined(struct holdd *h, const char *key)
 {
     struct web_job j;
@@ -117,57 +166,87 @@ int deliver_quarantined(struct holdd *h, const char *key)
     int found = web_job_get(h->store, key, &j, err, sizeof(err));
     if (found == 0)
         return 0;
-    struct delivered d = {.job_key = key, .job = &j, .done = true, .result = "ok"};
-    if (found < 0 || j.attempts >= DELIVER_MAX_ATTEMPTS) {
-        log_error("quarantine delivery dropped: %s",
-                  found < 0 ? err : "too many failed attempts");
-        if (found < 0)
-            return holdd_txn(h, key, holdd_drop_job_fn, (void *)key);
+    if (found < 0) {
+        log_error("quarantine delivery dropped: %s", err);
+        return holdd_txn(h, key, holdd_drop_job_fn, (void *)key);
+    }
+    struct delivered d = {.job_key = key, .job = &j, .end = DELIVERY_GIVEN_UP};
+    if (j.attempts >= DELIVER_MAX_ATTEMPTS) {
+        log_error("quarantine %s: delivery given up after %ld attempts", j.entry,
+                  j.attempts);
         d.result = "failed: too many attempts";
         return holdd_txn(h, "the quarantine delivery", delivered_fn, &d);
     }
     struct quarantine_entry *e = NULL;
     found = quarantine_entry_get(h->store, j.entry, &e, err, sizeof(err));
     if (found <= 0) {
-        if (found < 0)
-            log_error("quarantine %s: cannot be delivered: %s", j.entry, err);
-        else
-            log_warning("quarantine %s: not delivered: the entry is gone", j.entry);
+        log_error("quarantine %s: not delivered: %s", j.entry,
+                  found < 0 ? err : "the entry is gone");
         d.result = found < 0 ? "failed: the entry cannot be read" : "failed: entry gone";
         return holdd_txn(h, "the quarantine delivery", delivered_fn, &d);
     }
+    int rc;
     struct buf copy = {0};
-    enum helper_result result = HELPER_FAILED;
-    int rc = read_copy(h, e, &copy, err, sizeof(err));
-    if (rc != 0) {
-        log_error("quarantine %s: not delivered: %s", j.entry, err);
-        d.result = "failed: the copy cannot be read";
-    } else {
-        size_t start = message_start(copy.data, copy.len);
-        if (helper_deliver(h->helper, e->sender, e->recipients, e->nrecipients,
-                           copy.data + start, copy.len - start, &result, detail, err,
-                           sizeof(err)) != 0) {
-            /* Too large or too many to ask at all: it will never go this way. */
-            log_error("quarantine %s: not delivered: %s", j.entry, err);
-            d.result = "failed: cannot be sent this way";
-        } else if (result == HELPER_DONE) {
-            d.mark = true;
-            log_info("quarantine %s (queue ID %s): delivered to its %zu recipients as %s "
-                     "asked",
-                     j.entry, e->queue_id, e->nrecipients, j.by);
-        } else if (result == HELPER_REFUSED) {
-            log_error("quarantine %s: not delivered: the helper refused: %s", j.entry,
-                      detail);
-            d.result = "failed: refused";
-        } else {
-            d.done = false;
-            d.wait = hold_backoff(j.attempts);
-            log_error(
-                "quarantine %s: delivery failed (attempt %ld), retrying in %lld s: %s",
-                j.entry, j.attempts + 1, (long long)d.wait, detail);
-        }
+    if (e->delivery_started != 0) {
+        /* Handed over before, its outcome never recorded: it may well have
+         * gone.  Never a second copy: noted, for the admin to judge. */
+        log_warning("quarantine %s: a delivery started at %lld has no recorded outcome: "
+                    "noted as delivered (unconfirmed), not sent again",
+                    j.entry, (long long)e->delivery_started);
+        d.end = DELIVERY_UNCERTAIN;
+        d.started = e->delivery_started;
+        d.result = "uncertain: handed to Postfix, outcome not recorded; not sent again";
+        rc = holdd_txn(h, "the quarantine delivery", delivered_fn, &d);
+        goto out;
     }
+    if (e->nrecipients < 1 || e->nrecipients > HELPER_DELIVER_RCPTS ||
+        read_copy(h, e, &copy, err, sizeof(err)) != 0) {
+        if (e->nrecipients < 1 || e->nrecipients > HELPER_DELIVER_RCPTS)
+            snprintf(err, sizeof(err), "%zu recipients: 1 to %d can be sent this way",
+                     e->nrecipients, HELPER_DELIVER_RCPTS);
+        log_error("quarantine %s: not delivered: %s", j.entry, err);
+        d.result = "failed: cannot be sent this way";
+        rc = holdd_txn(h, "the quarantine delivery", delivered_fn, &d);
+        goto out;
+    }
+    struct claim c = {.key = key, .job = &j, .now = time(NULL)};
+    if (holdd_txn(h, "the quarantine delivery's claim", claim_fn, &c) != 0) {
+        rc = -1; /* nothing handed over: the job is looked at again */
+        goto out;
+    }
+    d.job_key = c.new_key;
+    size_t start = message_start(copy.data, copy.len);
+    enum helper_result result = HELPER_FAILED;
+    if (helper_deliver(h->helper, e->sender, e->recipients, e->nrecipients,
+                       copy.data + start, copy.len - start, &result, detail, err,
+                       sizeof(err)) != 0) {
+        /* The helper did not answer: it may have handed it over.  The start
+         * mark stays, and the next look notes it, unconfirmed. */
+        log_error("quarantine %s: the root helper did not answer (%s): the delivery's "
+                  "outcome is unknown",
+                  j.entry, err);
+        rc = 0;
+        goto out;
+    }
+    if (result == HELPER_DONE) {
+        d.end = DELIVERY_SENT;
+        d.result = "ok";
+        log_info(
+            "quarantine %s (queue ID %s): delivered to its %zu recipients as %s asked",
+            j.entry, e->queue_id, e->nrecipients, j.by);
+    } else if (result == HELPER_REFUSED) {
+        d.result = "failed: refused";
+        log_error("quarantine %s: not delivered: the helper refused: %s", j.entry,
+                  detail);
+    } else {
+        d.end = DELIVERY_RETRY;
+        log_error("quarantine %s: delivery failed (attempt %ld), retrying in %lld s: %s",
+                  j.entry, j.attempts + 1, (long long)hold_backoff(j.attempts), detail);
+    }
+    /* Should this fail, the start mark stays: the next look notes it, never resends. */
+    rc = holdd_txn(h, "the quarantine delivery", delivered_fn, &d);
+out:
     buf_free(&copy);
     quarantine_entry_free(e);
-    return holdd_txn(h, "the quarantine delivery", delivered_fn, &d);
+    return rc;
 }

@@ -45,9 +45,12 @@ bool helper_check_sizes(const struct helper_request *r, size_t *total)
 bool helper_check_notice(const char *rcpt, const char *message, size_t len, char *why,
                          size_t whylen)
 {
-    char bad[200];
-    if (memchr(rcpt, '\0', HELPER_ADDR_SIZE) == NULL ||
-        parse_addr_spec(rcpt, 0, bad, sizeof(bad)) != 0) {
+    char bad[200] = "";
+    if (memchr(rcpt, '\0', HELPER_ADDR_SIZE) == NULL) {
+        errbuf_set(why, whylen, "recipient refused: not NUL-terminated");
+        return false;
+    }
+    if (parse_addr_spec(rcpt, 0, bad, sizeof(bad)) != 0) {
         errbuf_set(why, whylen, "recipient refused: %s", bad);
         return false;
     }
@@ -123,7 +126,7 @@ bool helper_hold_path(const char *id, long depth, char *path, size_t len)
 bool helper_check_delivery(const struct helper_delivery *d, const char *message,
                            char *why, size_t whylen)
 {
-    char bad[200];
+    char bad[200] = "";
     if (memchr(d->sender, '\0', HELPER_ADDR_SIZE) == NULL ||
         (d->sender[0] != '\0' && parse_addr_spec(d->sender, 0, bad, sizeof(bad)) != 0)) {
         errbuf_set(why, whylen, "sender refused");
@@ -133,12 +136,16 @@ bool helper_check_delivery(const struct helper_delivery *d, const char *message,
         errbuf_set(why, whylen, "1 to %d recipients", HELPER_DELIVER_RCPTS);
         return false;
     }
-    for (uint32_t i = 0; i < d->nrcpts; i++)
-        if (memchr(d->rcpts[i], '\0', HELPER_ADDR_SIZE) == NULL ||
-            parse_addr_spec(d->rcpts[i], 0, bad, sizeof(bad)) != 0) {
+    for (uint32_t i = 0; i < d->nrcpts; i++) {
+        if (memchr(d->rcpts[i], '\0', HELPER_ADDR_SIZE) == NULL) {
+            errbuf_set(why, whylen, "recipient %u refused: not NUL-terminated", i);
+            return false;
+        }
+        if (parse_addr_spec(d->rcpts[i], 0, bad, sizeof(bad)) != 0) {
             errbuf_set(why, whylen, "recipient %u refused: %s", i, bad);
             return false;
         }
+    }
     if (d->len == 0 || d->len > HELPER_DELIVER_MAX ||
         memchr(message, '\0', d->len) != NULL ||
         (memmem(message, d->len, "\n\n", 2) == NULL &&

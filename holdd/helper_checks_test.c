@@ -181,6 +181,9 @@ static void test_delivery(void **state)
     snprintf(d.rcpts[0], sizeof(d.rcpts[0]), "-bi");
     assert_false(helper_check_delivery(&d, msg, why, sizeof(why)));
     assert_non_null(strstr(why, "recipient 0 refused"));
+    memset(d.rcpts[0], 'a', HELPER_ADDR_SIZE); /* no NUL in the field */
+    assert_false(helper_check_delivery(&d, msg, why, sizeof(why)));
+    assert_non_null(strstr(why, "not NUL-terminated"));
     snprintf(d.rcpts[0], sizeof(d.rcpts[0]), "bob@partner.example");
     d.nrcpts = 0;
     assert_false(helper_check_delivery(&d, msg, why, sizeof(why)));

@@ -17,6 +17,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <syslog.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -197,6 +198,10 @@ static void deliver(const struct helper_request *r, const char *message,
     for (uint32_t i = 0; i < d->nrcpts; i++)
         argv[n++] = (char *)d->rcpts[i];
     argv[n] = NULL;
+    /* A record of its own of every message root submits for holdd, beside
+     * holdd's: the envelope and size, to the mail log. */
+    syslog(LOG_MAIL | LOG_NOTICE, "deliver from=<%s> to=<%s>%s size=%u", d->sender,
+           d->rcpts[0], d->nrcpts > 1 ? " and others" : "", d->len);
     struct buf err = {0};
     int status = run(argv, message, d->len, NULL, &err);
     if (status != 0)
@@ -256,6 +261,7 @@ int main(int argc, char **argv)
     sendmail = argv[2];
     notice_sender = argv[3];
     signal(SIGPIPE, SIG_IGN);
+    openlog("sendwatch-helper", LOG_PID, LOG_MAIL);
     static struct helper_request r;
     static struct helper_reply rep;
     for (;;) {

@@ -131,6 +131,8 @@ static int apply_store(const struct config *cfg, struct store *store,
         .nmatches = in->verdict.nhits,
         .found = found,
         .nfound = in->verdict.nhits,
+        /* Kept back from its recipients: an admin may send the copy on. */
+        .withheld = !in->verdict.deliver_original,
     };
     for (size_t i = 0; i < in->verdict.nstore && rc == 0; i++) {
         const char *folder = in->verdict.store[i];

@@ -9,7 +9,9 @@
  */
 #include <ctype.h>
 #include <fcntl.h>
+#ifdef __GLIBC__
 #include <malloc.h>
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -505,9 +507,12 @@ static void held(struct request *r, struct page *p)
         free(l.rows[i].first_rcpt);
     }
     free(l.rows);
-    /* A listing of every record is the web's one large allocation: give it
-     * back (glibc keeps freed memory in the thread's arena otherwise). */
-    malloc_trim(0);
+#ifdef __GLIBC__
+    /* A long listing is the web's one large allocation: give it back
+     * (glibc keeps freed memory in the thread's arena otherwise). */
+    if (l.n > 1000)
+        malloc_trim(0);
+#endif
 }
 
 /* ---- the quarantine ---- */
@@ -738,6 +743,11 @@ static void quarantine_view(struct request *r, struct page *p)
     for (size_t i = 0; i < e->nmatches; i++)
         html_printf(p, "<li>%s</li>", e->matches[i]);
     html_printf(p, "</ul></dd>");
+    html_printf(
+        p, "<dt>%s</dt><dd id=\"original\">%s</dd>", L(r, "The original", "元のメール"),
+        e->withheld ? L(r, "kept back from its recipients", "宛先へは送られていません")
+                    : L(r, "went to its recipients (or was held or refused)",
+                        "宛先へ送られました（または保留・拒否）"));
     if (e->delivered != 0) {
         html_printf(p, "<dt>%s</dt><dd id=\"delivered\">", L(r, "Delivered", "配送済み"));
         html_time(p, e->delivered);
@@ -814,8 +824,8 @@ static void quarantine_view(struct request *r, struct page *p)
         view_free(v);
     }
     spool_free(sp);
-    if (r->session.role == ADMIN_ROLE_ADMIN && e->delivered == 0 &&
-        e->delivery_asked == 0) {
+    if (r->session.role == ADMIN_ROLE_ADMIN && e->withheld && e->delivered == 0 &&
+        e->delivery_asked == 0 && e->nrecipients <= 64) {
         html_printf(p, "<form method=\"post\" action=\"/admin/quarantine/deliver\" "
                        "class=\"inline\">");
         html_csrf(r, p, NULL);
@@ -823,8 +833,10 @@ static void quarantine_view(struct request *r, struct page *p)
                     "<input type=\"hidden\" name=\"key\" value=\"%s\"><button "
                     "class=\"release\" id=\"deliver\">%s</button></form>",
                     e->key,
-                    L(r, "Deliver to its original recipients (not inspected again)",
-                      "元の宛先へ配送（再検査なし）"));
+                    L(r,
+                      "Deliver to its original recipients as stored (not inspected, "
+                      "encrypted or held again)",
+                      "保存されたまま元の宛先へ配送（再検査・暗号化・保留なし）"));
     }
     if (r->session.role == ADMIN_ROLE_ADMIN) {
         html_printf(p, "<form method=\"post\" action=\"/admin/quarantine/delete\">");
@@ -858,6 +870,7 @@ static int deliver_ask_fn(void *ctx, struct store_txn *t, char *err, size_t errl
         return -1;
     d->e->result = d->outcome == 0   ? "ok"
                    : d->outcome == 1 ? "refused: asked or delivered already"
+                   : d->outcome == 3 ? "refused: its original went to its recipients"
                                      : "refused: no such entry";
     if (d->outcome != 0)
         return 0;
@@ -890,6 +903,15 @@ static void quarantine_deliver(struct request *r, struct page *p)
                    L(r, "Not asked", "依頼できませんでした"),
                    L(r, "The delivery could not be recorded; nothing was done.",
                      "配送の依頼を記録できませんでした。何も実行していません。"));
+        return;
+    }
+    if (d.outcome == 3) {
+        error_page(
+            r, p, MHD_HTTP_CONFLICT, L(r, "Not kept back", "保留されていません"),
+            L(r,
+              "This message went to its recipients when it was sent; its copy is "
+              "not sent again.",
+              "このメールは送信時に宛先へ届いています。保存メールを再送はしません。"));
         return;
     }
     if (d.outcome != 0) {

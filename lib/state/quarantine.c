@@ -129,7 +129,7 @@ struct entry_decoded {
     char *key;
     char *single[ENTRY_NSINGLE];
     struct entry_list rcpt, rule, match, found;
-    char *delivered, *delivered_by, *delivery_asked; /* optional */
+    char *delivered, *delivered_by, *delivery_asked, *delivery_started, *withheld;
 };
 
 /* What decoding one stored value came to. */
@@ -200,6 +200,8 @@ static void entry_clear(struct entry_decoded *d)
     free(d->delivered);
     free(d->delivered_by);
     free(d->delivery_asked);
+    free(d->delivery_started);
+    free(d->withheld);
 }
 
 static bool entry_name_is(const char *name, size_t len, const char *want)
@@ -248,6 +250,10 @@ static enum entry_status entry_decode(const char *key, size_t key_len, const cha
             slot = &d->delivered_by;
         if (list == NULL && slot == NULL && entry_name_is(name, nlen, "delivery_asked"))
             slot = &d->delivery_asked;
+        if (list == NULL && slot == NULL && entry_name_is(name, nlen, "delivery_started"))
+            slot = &d->delivery_started;
+        if (list == NULL && slot == NULL && entry_name_is(name, nlen, "withheld"))
+            slot = &d->withheld;
         if (slot != NULL && *slot == NULL) {
             *slot = value;
         } else if (list != NULL) {
@@ -290,6 +296,9 @@ static enum entry_status entry_decode(const char *key, size_t key_len, const cha
     e->delivered_by = d->delivered_by ? d->delivered_by : "";
     e->delivery_asked =
         d->delivery_asked ? (time_t)strtoll(d->delivery_asked, NULL, 10) : 0;
+    e->delivery_started =
+        d->delivery_started ? (time_t)strtoll(d->delivery_started, NULL, 10) : 0;
+    e->withheld = d->withheld != NULL && strcmp(d->withheld, "yes") == 0;
     return ENTRY_OK;
 }
 
@@ -340,7 +349,8 @@ int quarantine_entry_put(struct store *st, const struct quarantine_entry *e, cha
     ok = ok && entry_add_all(r, "rcpt", e->recipients, e->nrecipients) &&
          entry_add_all(r, "rule", e->rules, e->nrules) &&
          entry_add_all(r, "match", e->matches, e->nmatches) &&
-         entry_add_all(r, "found", e->found, e->nfound);
+         entry_add_all(r, "found", e->found, e->nfound) &&
+         (!e->withheld || record_add(r, "withheld", "yes") == 0);
     if (!ok) {
         record_free(r);
         errbuf_set(err, errlen, "out of memory");
@@ -559,18 +569,42 @@ int quarantine_entry_ask_delivery(struct store_txn *t, const char *key, time_t w
     if (found <= 0)
         return found < 0 ? -1 : 2;
     char *asked = record_get(data, len, "delivery_asked", 0),
-         *done = record_get(data, len, "delivered", 0);
+         *done = record_get(data, len, "delivered", 0),
+         *qid = record_get(data, len, "queue_id", 0),
+         *withheld = record_get(data, len, "withheld", 0);
     free(data);
-    bool again = asked != NULL || done != NULL;
+    /* Only a message that was kept back: one that went is not sent twice. */
+    bool kept_back = withheld != NULL && strcmp(withheld, "yes") == 0;
+    free(withheld);
+    if (!kept_back) {
+        free(asked);
+        free(done);
+        free(qid);
+        return 3;
+    }
+    bool again = asked != NULL || done != NULL || qid == NULL;
     free(asked);
     free(done);
-    if (again)
+    /* Once per message, whichever of its copies (a rule may store it in
+     * several folders): a mark for its queue ID in "used". */
+    char mark[128], *seen = NULL;
+    size_t seen_len = 0;
+    snprintf(mark, sizeof(mark), "deliver.%.100s", qid ? qid : "");
+    free(qid);
+    int marked =
+        again ? 0 : store_txn_get(t, STORE_USED, mark, &seen, &seen_len, err, errlen);
+    free(seen);
+    if (marked < 0)
+        return -1;
+    if (again || marked == 1)
         return 1;
     char stamp[32];
     snprintf(stamp, sizeof(stamp), "%lld", (long long)when);
     static const char *const names[] = {"delivery_asked", "delivery_asked_by", NULL};
     const char *values[] = {stamp, by, NULL};
     int rc = entry_set(t, key, names, values, err, errlen);
+    if (rc == 0)
+        rc = store_txn_put(t, STORE_USED, mark, stamp, strlen(stamp), err, errlen);
     return rc == 1 ? 2 : rc;
 }
 
@@ -579,9 +613,33 @@ int quarantine_entry_delivered(struct store_txn *t, const char *key, time_t when
 {
     char stamp[32];
     snprintf(stamp, sizeof(stamp), "%lld", (long long)when);
-    static const char *const names[] = {"delivered", "delivered_by", "delivery_asked",
-                                        "delivery_asked_by", NULL};
+    static const char *const names[] = {"delivered",        "delivered_by",
+                                        "delivery_asked",   "delivery_asked_by",
+                                        "delivery_started", NULL};
     /* Sent: noted for good.  Given up: the ask is taken back, to ask again. */
-    const char *values[] = {sent ? stamp : NULL, sent ? by : NULL, NULL, NULL, NULL};
+    const char *values[] = {
+        sent ? stamp : NULL, sent ? by : NULL, NULL, NULL, NULL, NULL};
+    char *data = NULL, *qid = NULL, mark[128];
+    size_t len = 0;
+    if (!sent && store_txn_get(t, STORE_QUARANTINE, key, &data, &len, err, errlen) < 0)
+        return -1;
+    qid = data ? record_get(data, len, "queue_id", 0) : NULL;
+    free(data);
+    snprintf(mark, sizeof(mark), "deliver.%.100s", qid ? qid : "");
+    free(qid);
+    int rc = entry_set(t, key, names, values, err, errlen);
+    /* Given up: the message's mark goes too, so it may be asked again. */
+    if (rc == 0 && !sent)
+        rc = store_txn_del(t, STORE_USED, mark, err, errlen);
+    return rc;
+}
+
+int quarantine_entry_delivery_started(struct store_txn *t, const char *key, time_t when,
+                                      char *err, size_t errlen)
+{
+    char stamp[32];
+    snprintf(stamp, sizeof(stamp), "%lld", (long long)when);
+    static const char *const names[] = {"delivery_started", NULL};
+    const char *values[] = {when ? stamp : NULL, NULL}; /* 0: the mark goes */
     return entry_set(t, key, names, values, err, errlen);
 }

@@ -70,6 +70,9 @@ struct quarantine_entry {
     time_t delivered;         /* decoded: when an admin's delivery went out (0: none) */
     const char *delivered_by; /* decoded: who asked for it ("" when none) */
     time_t delivery_asked;    /* decoded: when a delivery was asked, not done yet (0) */
+    time_t delivery_started;  /* decoded: handed to Postfix then, outcome unrecorded */
+    bool withheld;            /* the original did not go to its recipients (a rule kept it
+                               * back): only then may an admin deliver the copy */
 };
 
 /*
@@ -108,8 +111,10 @@ int quarantine_entry_del(struct store_txn *t, const char *key, char *err, size_t
 
 /*
  * An admin's delivery of the copy KEY to its original recipients, asked
- * once: in T, notes it asked at WHEN by BY.  0 asked now, 1 asked or
- * delivered already (nothing done), 2 the entry is gone, -1 with ERR.
+ * once per message (its queue ID, whichever of its copies): in T, notes it
+ * asked at WHEN by BY.  0 asked now, 1 asked or delivered already
+ * (nothing done), 2 the entry is gone, 3 the message was not kept back
+ * (its original went: nothing done), -1 with ERR.
  */
 int quarantine_entry_ask_delivery(struct store_txn *t, const char *key, time_t when,
                                   const char *by, char *err, size_t errlen);
@@ -121,6 +126,14 @@ int quarantine_entry_ask_delivery(struct store_txn *t, const char *key, time_t w
  */
 int quarantine_entry_delivered(struct store_txn *t, const char *key, time_t when,
                                const char *by, bool sent, char *err, size_t errlen);
+
+/*
+ * Notes in T that holdd hands KEY's copy to Postfix now (WHEN), before it
+ * does: should its outcome never be recorded (a crash, a full map), the
+ * next look finds this mark and does not send it again.  WHEN 0 removes it.
+ */
+int quarantine_entry_delivery_started(struct store_txn *t, const char *key, time_t when,
+                                      char *err, size_t errlen);
 
 /* Removes E's stored copy from DIR (after its entry is gone).  0, or -1 with ERR. */
 int quarantine_remove_copy(const char *dir, const struct quarantine_entry *e, char *err,

@@ -220,6 +220,76 @@ static int collect(void *ctx, const struct quarantine_entry *e)
     return w->stop_after != 0 && w->n >= w->stop_after;
 }
 
+/* Delivery by an admin: only of a kept-back message, once per message. */
+static void test_delivery_asked_once(void **state)
+{
+    (void)state;
+    struct store *st = open_store("delivery");
+    const char *const rcpt[] = {"bob@partner.example"};
+    struct quarantine_entry e = {.time = 1795845600,
+                                 .queue_id = "4fRbNh1Cz5zJ4Mk",
+                                 .folder = "a",
+                                 .file = "1.M1P1Q1.x",
+                                 .sender = "s@x.example",
+                                 .subject = "",
+                                 .recipients = rcpt,
+                                 .nrecipients = 1,
+                                 .withheld = true};
+    assert_int_equal(quarantine_entry_put(st, &e, err, sizeof(err)), 0);
+    e.folder = "b"; /* the same message stored in a second folder */
+    assert_int_equal(quarantine_entry_put(st, &e, err, sizeof(err)), 0);
+    e.folder = "c";
+    e.queue_id = "4fRbNh1Cz5zJ4M9";
+    e.withheld = false; /* its original went */
+    assert_int_equal(quarantine_entry_put(st, &e, err, sizeof(err)), 0);
+    const char *ka = "20261128T060000Z.4fRbNh1Cz5zJ4Mk.a.1.M1P1Q1.x",
+               *kb = "20261128T060000Z.4fRbNh1Cz5zJ4Mk.b.1.M1P1Q1.x",
+               *kc = "20261128T060000Z.4fRbNh1Cz5zJ4M9.c.1.M1P1Q1.x";
+    struct store_txn *t = store_begin(st, err, sizeof(err));
+    assert_int_equal(
+        quarantine_entry_ask_delivery(t, kc, 10, "admin:x", err, sizeof(err)), 3);
+    assert_int_equal(
+        quarantine_entry_ask_delivery(t, ka, 10, "admin:x", err, sizeof(err)), 0);
+    assert_int_equal(
+        quarantine_entry_ask_delivery(t, ka, 11, "admin:x", err, sizeof(err)), 1);
+    assert_int_equal(
+        quarantine_entry_ask_delivery(t, kb, 11, "admin:x", err, sizeof(err)),
+        1); /* the other copy of the same message */
+    assert_int_equal(quarantine_entry_ask_delivery(t, "nope", 11, "x", err, sizeof(err)),
+                     2);
+    assert_int_equal(quarantine_entry_delivery_started(t, ka, 12, err, sizeof(err)), 0);
+    assert_int_equal(store_commit(t, err, sizeof(err)), 0);
+    struct quarantine_entry *got = NULL;
+    assert_int_equal(quarantine_entry_get(st, ka, &got, err, sizeof(err)), 1);
+    assert_true(got->withheld);
+    assert_int_equal(got->delivery_asked, 10);
+    assert_int_equal(got->delivery_started, 12);
+    quarantine_entry_free(got);
+    /* Given up: the ask and the start mark go; it may be asked again. */
+    t = store_begin(st, err, sizeof(err));
+    assert_int_equal(
+        quarantine_entry_delivered(t, ka, 13, "admin:x", false, err, sizeof(err)), 0);
+    assert_int_equal(
+        quarantine_entry_ask_delivery(t, kb, 14, "admin:y", err, sizeof(err)), 0);
+    assert_int_equal(
+        quarantine_entry_delivered(t, kb, 15, "admin:y", true, err, sizeof(err)), 0);
+    assert_int_equal(store_commit(t, err, sizeof(err)), 0);
+    assert_int_equal(quarantine_entry_get(st, ka, &got, err, sizeof(err)), 1);
+    assert_int_equal(got->delivery_asked, 0);
+    assert_int_equal(got->delivery_started, 0);
+    assert_int_equal(got->delivered, 0);
+    quarantine_entry_free(got);
+    assert_int_equal(quarantine_entry_get(st, kb, &got, err, sizeof(err)), 1);
+    assert_int_equal(got->delivered, 15);
+    assert_string_equal(got->delivered_by, "admin:y");
+    quarantine_entry_free(got);
+    t = store_begin(st, err, sizeof(err)); /* delivered: never again, from either copy */
+    assert_int_equal(
+        quarantine_entry_ask_delivery(t, ka, 16, "admin:x", err, sizeof(err)), 1);
+    store_abort(t);
+    store_close(st);
+}
+
 static void test_index_round_trip(void **state)
 {
     (void)state;
@@ -407,6 +477,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_store_maildir),
         cmocka_unit_test(test_index_round_trip),
+        cmocka_unit_test(test_delivery_asked_once),
         cmocka_unit_test(test_index_skips_what_it_cannot_read),
         cmocka_unit_test(test_index_put_refuses_incomplete),
     };

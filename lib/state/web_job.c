@@ -11,8 +11,9 @@
 
 static const char *const kind_names[] = {"signin", "deliver"};
 
+/* Puts J due at NOT_BEFORE in T; its key into NEW_KEY (80 bytes) unless NULL. */
 static int put_job(struct store_txn *t, time_t not_before, const struct web_job *j,
-                   char *err, size_t errlen)
+                   char *new_key, char *err, size_t errlen)
 {
     unsigned char nonce[8];
     char key[80], created[32], attempts[32];
@@ -24,6 +25,8 @@ static int put_job(struct store_txn *t, time_t not_before, const struct web_job 
                      kind_names[j->kind]);
     for (size_t i = 0; i < sizeof(nonce); i++)
         n += snprintf(key + n, sizeof(key) - (size_t)n, "%02x", nonce[i]);
+    if (new_key != NULL)
+        snprintf(new_key, 80, "%s", key);
     snprintf(created, sizeof(created), "%lld", (long long)j->created);
     snprintf(attempts, sizeof(attempts), "%ld", j->attempts);
     struct record *r = record_new();
@@ -44,7 +47,7 @@ int web_job_add(struct store_txn *t, const struct web_job *j, time_t now, char *
         errbuf_set(err, errlen, "no such web job");
         return -1;
     }
-    return put_job(t, now, j, err, errlen);
+    return put_job(t, now, j, NULL, err, errlen);
 }
 
 bool web_job_parse_key(const char *key, enum web_job_kind *kind, time_t *not_before)
@@ -113,13 +116,20 @@ int web_job_get(struct store *st, const char *key, struct web_job *j, char *err,
 int web_job_outcome(struct store_txn *t, const char *key, const struct web_job *j,
                     bool done, time_t now, time_t wait, char *err, size_t errlen)
 {
+    return web_job_retry(t, key, j, done, now, wait, NULL, err, errlen);
+}
+
+int web_job_retry(struct store_txn *t, const char *key, const struct web_job *j,
+                  bool done, time_t now, time_t wait, char *new_key, char *err,
+                  size_t errlen)
+{
     if (store_txn_del(t, STORE_OUTBOX, key, err, errlen) != 0)
         return -1;
     if (done)
         return 0;
     struct web_job next = *j;
     next.attempts++;
-    return put_job(t, now + wait, &next, err, errlen);
+    return put_job(t, now + wait, &next, new_key, err, errlen);
 }
 
 int signin_link_used(struct store_txn *t, const char *sig, time_t expiry, bool mark,
@@ -142,8 +152,9 @@ int signin_link_used(struct store_txn *t, const char *sig, time_t expiry, bool m
 static int expired(void *ctx, const char *key, size_t key_len, const void *value,
                    size_t len)
 {
-    (void)key;
-    (void)key_len;
+    /* Only sign-in marks expire; other one-time marks ("deliver.") stay. */
+    if (key_len < 7 || memcmp(key, "signin.", 7) != 0)
+        return 0;
     char text[32];
     snprintf(text, sizeof(text), "%.*s", (int)(len < 31 ? len : 31), (const char *)value);
     return strtoll(text, NULL, 10) < *(const time_t *)ctx ? 1 : 0;

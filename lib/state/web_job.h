@@ -50,6 +50,11 @@ int web_job_get(struct store *st, const char *key, struct web_job *j, char *err,
 int web_job_outcome(struct store_txn *t, const char *key, const struct web_job *j,
                     bool done, time_t now, time_t wait, char *err, size_t errlen);
 
+/* The same, with the waiting job's new key into NEW_KEY (80 bytes) unless DONE. */
+int web_job_retry(struct store_txn *t, const char *key, const struct web_job *j,
+                  bool done, time_t now, time_t wait, char *new_key, char *err,
+                  size_t errlen);
+
 /*
  * One-time sign-in links: whether the link whose signature is SIG was used,
  * in T; with MARK, marks it used until EXPIRY (when it stops mattering:

@@ -445,6 +445,9 @@ class Web(unittest.TestCase):
         marks = [m.text for m in d.find_elements(By.CSS_SELECTOR, "pre.text mark")]
         self.assertIn("confidential", marks)
         self.assertEqual(d.find_elements(By.CSS_SELECTOR, "pre.text b"), [])
+        # Its original went (store and deliver): no copy is offered again.
+        self.assertEqual(d.find_elements(By.ID, "deliver"), [])
+        self.assertIn("went to its recipients", d.find_element(By.ID, "original").text)
         self.shot("admin-message")
         d.get(self.stack.web_url("/admin/audit"))
         self.assertIn("release", d.find_element(By.ID, "audit").text)
