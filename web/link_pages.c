@@ -149,7 +149,10 @@ static void show(struct request *r, struct page *p, const struct token *t,
                                 "削除を受け付けました。処理中です"));
         html_time(p, h->requested_time);
         html_printf(p, ").</p>");
-        p->refresh = 2; /* until holdd has recorded the outcome */
+        /* Until holdd has recorded the outcome - for five minutes: a page
+         * left open while holdd is down does not ask for ever. */
+        if (time(NULL) - h->requested_time < 300)
+            p->refresh = 2;
     } else {
         time_t left = h->deadline - time(NULL);
         html_printf(p, "<p class=\"notice\" id=\"left\">%s %lld %s</p>",

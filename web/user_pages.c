@@ -28,9 +28,9 @@
 #include "timefmt.h"
 #include "user_settings.h"
 
-#define SIGNIN_MINUTES  15
-#define SIGNIN_PER_ADDR 3  /* mails per address per 15 minutes */
-#define SIGNIN_PER_IP   10 /* requests per client per 15 minutes */
+#define MY_MAIL_MAX     500 /* rows of the user's own mail shown, newest first */
+#define SIGNIN_PER_ADDR 3   /* mails per address per 15 minutes */
+#define SIGNIN_PER_IP   10  /* requests per client per 15 minutes */
 
 static void audit_user(struct request *r, const char *action, const char *target,
                        const char *result)
@@ -364,7 +364,7 @@ static void my_mail(struct request *r, struct page *p)
         "<th>%s</th><th></th></tr></thead><tbody>",
         L(r, "Subject", "件名"), L(r, "To", "宛先"), L(r, "Sent by you", "送信操作"),
         L(r, "Leaves / left", "送信予定・結果"), L(r, "State", "状態"));
-    for (size_t i = 0; i < m.n && i < 500; i++) {
+    for (size_t i = 0; i < m.n && i < MY_MAIL_MAX; i++) {
         struct hold_record *h = &m.rows[i];
         const char *state = h->state == HOLD_HELD       ? L(r, "held", "保留中")
                             : h->state == HOLD_RELEASED ? L(r, "sent", "送信済み")
@@ -400,6 +400,10 @@ static void my_mail(struct request *r, struct page *p)
         html_printf(p, "</td></tr>");
     }
     html_printf(p, "</tbody></table>");
+    if (m.n > MY_MAIL_MAX) /* a cut, said */
+        html_printf(p, "<p class=\"notice\" id=\"cut\">%s %d %s %zu.</p>",
+                    L(r, "Showing the newest", "新しい順に"), MY_MAIL_MAX,
+                    L(r, "of", "件を表示しています。全"), m.n);
     if (m.n == 0)
         html_printf(p, "<p id=\"none\">%s</p>",
                     L(r, "No held mail of yours is on record.",
