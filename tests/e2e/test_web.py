@@ -27,7 +27,7 @@ import urllib.parse
 import urllib.request
 
 from selenium import webdriver
-from selenium.common.exceptions import NoAlertPresentException
+from selenium.common.exceptions import NoAlertPresentException, WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 
@@ -48,6 +48,15 @@ CAROL = "carol@corp.sendwatch.test"
 OUTSIDE = "bob@partner.example"
 PASSWORDS = {"boss": "boss-password-1", "ops": "ops-password-22", "audit": "audit-password-3"}
 ARTIFACTS = os.path.join(os.environ.get("SENDWATCH_BUILD_DIR", "."), "artifacts", "web")
+
+
+def present(driver, element_id):
+    """The elements with ELEMENT_ID, or None while the page is being reloaded
+    (a page that says "being carried out" reloads itself)."""
+    try:
+        return driver.find_elements(By.ID, element_id)
+    except WebDriverException:
+        return None
 
 
 def browser(lang):
@@ -152,9 +161,18 @@ class Web(unittest.TestCase):
         return opener
 
     def wait_state(self, want, timeout=60):
-        swtest.poll(lambda: self.driver.find_elements(
-            By.CSS_SELECTOR, "#outcome[data-state='%s']" % want) or self.driver.refresh(),
-            timeout, "the page to say %s (%s)" % (want, self.stack.where()), interval=0.5)
+        """Waits for the page to show WANT.  The page reloads itself (its
+        Refresh header) while holdd works: reloading it here as well would
+        race that navigation, so this only looks, and a look that meets a
+        reload in progress is simply a miss."""
+        def shown():
+            try:
+                return self.driver.find_elements(
+                    By.CSS_SELECTOR, "#outcome[data-state='%s']" % want)
+            except WebDriverException:
+                return None
+        swtest.poll(shown, timeout, "the page to say %s (%s)" % (want, self.stack.where()),
+                    interval=0.5)
 
     # ---- the notice links ----
 
@@ -495,8 +513,8 @@ class Web(unittest.TestCase):
         swtest.poll(lambda: admin.find_elements(By.ID, "held"), 30, "signed in")
         admin.get(view)
         admin.find_element(By.ID, "deliver").click()
-        swtest.poll(lambda: admin.find_elements(By.ID, "delivery-asked") or
-                    admin.find_elements(By.ID, "delivered"), 30, "the delivery asked")
+        swtest.poll(lambda: present(admin, "delivery-asked") or present(admin, "delivered"),
+                    30, "the delivery asked")
         # The same form again, from another session: nothing more is delivered.
         status, page = self.fetch(self.stack.web_url("/admin/quarantine/deliver"),
                                   opener=opener, data=form)
