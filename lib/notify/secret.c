@@ -17,16 +17,21 @@
 
 int secret_key_derive(const struct token_key *key, struct secret_key *derived)
 {
+    return secret_key_derive_for(key, "sendwatch secret v1", derived);
+}
+
+int secret_key_derive_for(const struct token_key *key, const char *info,
+                          struct secret_key *derived)
+{
     unsigned char *out = derived->bytes;
     EVP_KDF *kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
     EVP_KDF_CTX *ctx = kdf ? EVP_KDF_CTX_new(kdf) : NULL;
-    static const char info[] = "sendwatch secret v1";
     OSSL_PARAM params[] = {
         OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, "SHA256", 0),
         OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)key->bytes,
                                           key->len),
         OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, (void *)info,
-                                          sizeof(info) - 1),
+                                          strlen(info)),
         OSSL_PARAM_construct_end(),
     };
     int rc = ctx != NULL && EVP_KDF_derive(ctx, out, 32, params) == 1 ? 0 : -1;

@@ -36,6 +36,14 @@ struct secret_key {
 int secret_key_derive(const struct token_key *file_key, struct secret_key *out);
 
 /*
+ * Derives a key for another purpose, named by INFO (HKDF's info, e.g.
+ * "sendwatch notice mark v1"), from FILE_KEY into OUT: each purpose gets a
+ * key of its own, and none is the file's.  0, or -1 (OpenSSL failed).
+ */
+int secret_key_derive_for(const struct token_key *file_key, const char *info,
+                          struct secret_key *out);
+
+/*
  * Seals PLAIN (1 to SECRET_PLAIN_MAX bytes, NUL-terminated) for CONTEXT
  * (NUL-terminated, may be "") into OUT (OUTLEN >= SECRET_TEXT_MAX).  0, or
  * -1 with ERR.

@@ -73,3 +73,53 @@ void status_rules_clear(struct rules_status *s)
     s->names = NULL;
     s->nnames = 0;
 }
+
+int status_bypass_put(struct store *st, struct store_txn *t,
+                      const struct bypass_status *s, char *err, size_t errlen)
+{
+    char changed[32], since[32];
+    snprintf(changed, sizeof(changed), "%lld", (long long)s->changed);
+    snprintf(since, sizeof(since), "%lld", (long long)s->unhealthy_since);
+    struct record *r = record_new();
+    int ok = r != NULL && record_add(r, "state", s->on ? "on" : "off") == 0 &&
+             record_add(r, "changed", changed) == 0 &&
+             record_add(r, "unhealthy_since", since) == 0 &&
+             record_add(r, "why", s->why) == 0;
+    struct store_txn *own = t == NULL ? store_begin(st, err, errlen) : NULL;
+    if (t == NULL && own == NULL) {
+        record_free(r);
+        return -1;
+    }
+    if (record_write(t ? t : own, STORE_STATUS, "bypass", r, ok, err, errlen) != 0) {
+        if (own != NULL)
+            store_abort(own);
+        return -1;
+    }
+    return own != NULL ? store_commit(own, err, errlen) : 0;
+}
+
+int status_bypass_get(struct store *st, struct bypass_status *s, char *err, size_t errlen)
+{
+    char *data = NULL;
+    size_t len = 0;
+    memset(s, 0, sizeof(*s));
+    int rc = store_get(st, STORE_STATUS, "bypass", &data, &len, err, errlen);
+    if (rc <= 0)
+        return rc;
+    if (record_version(data, len) != RECORD_VERSION) {
+        free(data);
+        errbuf_set(err, errlen,
+                   "status of the bypass: a record this version cannot read");
+        return -1;
+    }
+    char *state = record_get(data, len, "state", 0),
+         *why = record_get(data, len, "why", 0);
+    s->on = state != NULL && strcmp(state, "on") == 0;
+    s->changed = (time_t)record_get_number(data, len, "changed");
+    s->unhealthy_since = (time_t)record_get_number(data, len, "unhealthy_since");
+    snprintf(s->why, sizeof(s->why), "%s", why ? why : "");
+    free(state);
+    free(why);
+    free(data);
+    return 1;
+}

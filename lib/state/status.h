@@ -36,4 +36,24 @@ int status_rules_put(struct store *st, const struct rules_status *s, char *err,
 int status_rules_get(struct store *st, struct rules_status *s, char *err, size_t errlen);
 void status_rules_clear(struct rules_status *s);
 
+/*
+ * holdd's automatic bypass (status["bypass"]): whether holdd switched it
+ * on, since when, and why.  An admin's own sendwatch-bypass is not
+ * recorded here: holdd never switches off a bypass it did not switch on.
+ */
+struct bypass_status {
+    bool on;                /* holdd switched the bypass on, and it is still on */
+    time_t changed;         /* the last switch, either way */
+    time_t unhealthy_since; /* when the milter stopped answering (0: answering) */
+    char why[256];          /* the probe's last failure, when it was switched on */
+};
+
+/* Records S in its own transaction (T NULL) or in T.  0, or -1 with ERR. */
+int status_bypass_put(struct store *st, struct store_txn *t,
+                      const struct bypass_status *s, char *err, size_t errlen);
+
+/* The record into *S: 1, 0 when none (all zero), -1 with ERR. */
+int status_bypass_get(struct store *st, struct bypass_status *s, char *err,
+                      size_t errlen);
+
 #endif

@@ -298,6 +298,26 @@ int store_get(struct store *st, enum store_db db, const char *key, char **value,
     return rc;
 }
 
+int store_count(struct store *st, enum store_db db, size_t *n, char *err, size_t errlen)
+{
+    MDB_txn *txn;
+    MDB_stat stat;
+    *n = 0;
+    if (!st->exists[db])
+        return 0;
+    int rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn);
+    if (rc == 0) {
+        rc = mdb_stat(txn, st->dbi[db], &stat);
+        mdb_txn_abort(txn);
+    }
+    if (rc != 0) {
+        store_error(err, errlen, st, "cannot count", rc);
+        return -1;
+    }
+    *n = stat.ms_entries;
+    return 0;
+}
+
 struct doomed {
     int (*pick)(void *ctx, const char *key, size_t key_len, const void *value,
                 size_t len);

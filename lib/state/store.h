@@ -65,6 +65,9 @@ int store_txn_get(struct store_txn *t, enum store_db db, const char *key, char *
 int store_commit(struct store_txn *t, char *err, size_t errlen);
 void store_abort(struct store_txn *t);
 
+/* The number of keys in DB into *N, without reading them.  0, or -1 with ERR. */
+int store_count(struct store *st, enum store_db db, size_t *n, char *err, size_t errlen);
+
 /* Reads KEY in a read transaction of its own; returns as store_txn_get(). */
 int store_get(struct store *st, enum store_db db, const char *key, char **value,
               size_t *len, char *err, size_t errlen);

@@ -26,11 +26,13 @@ enum config_type {
     CONFIG_URL, /* http:// or https://, printable, nothing HTML or a header would mind */
     CONFIG_ADDRESS,   /* parse_addr_spec: local-part[@domain], safe in sendmail's argv */
     CONFIG_NODE_NAME, /* parse_node_name: one DNS label, as the links' token takes it */
-    CONFIG_OPTIONAL_PATH, /* an absolute path, or empty: not used */
-    CONFIG_TARGETS,       /* encrypt_targets: all, documents, archives, .ext words */
-    CONFIG_ZIP_NAME,      /* encrypt_zip_name: a file name template */
-    CONFIG_LISTEN,        /* HOST:PORT, [IPv6]:PORT */
-    CONFIG_TIME_ZONE,     /* a tz database name (Asia/Tokyo, UTC), or empty */
+    CONFIG_OPTIONAL_PATH,    /* an absolute path, or empty: not used */
+    CONFIG_TARGETS,          /* encrypt_targets: all, documents, archives, .ext words */
+    CONFIG_ZIP_NAME,         /* encrypt_zip_name: a file name template */
+    CONFIG_LISTEN,           /* HOST:PORT, [IPv6]:PORT */
+    CONFIG_TIME_ZONE,        /* a tz database name (Asia/Tokyo, UTC), or empty */
+    CONFIG_OPTIONAL_ADDRESS, /* as CONFIG_ADDRESS, or empty: nobody */
+    CONFIG_LOOPBACK_LISTEN,  /* as CONFIG_LISTEN on a loopback address, or empty: off */
 };
 
 struct config_param {
@@ -111,6 +113,12 @@ static const struct config_param config_params[] = {
     UINT_PARAM(audit_keep_days, "400", 1, 36500),
     PARAM(web_behind_proxy, CONFIG_BOOL, "no"),
     PARAM(time_zone, CONFIG_TIME_ZONE, ""),
+    PARAM(metrics_listen, CONFIG_LOOPBACK_LISTEN, "127.0.0.1:9925"),
+    PARAM(admin_address, CONFIG_OPTIONAL_ADDRESS, ""),
+    PARAM(auto_bypass, CONFIG_BOOL, "no"),
+    UINT_PARAM(auto_bypass_after, "120", 10, 86400),
+    UINT_PARAM(auto_bypass_off_after, "300", 10, 86400),
+    PARAM(bypass_command, CONFIG_PATH, SENDWATCH_BYPASS_PATH),
 };
 
 #define CONFIG_NPARAMS (sizeof(config_params) / sizeof(config_params[0]))
@@ -317,6 +325,25 @@ static const char *config_check_listen(const char *value)
 }
 
 /*
+ * metrics_listen: empty, or HOST:PORT on a loopback address (127.0.0.0/8,
+ * [::1], localhost): the numbers name rules and counts and have no login,
+ * so they are never offered beyond this host.  NULL when fine, else WHY.
+ */
+static const char *config_check_loopback_listen(const char *value)
+{
+    if (value[0] == '\0')
+        return NULL;
+    const char *why = config_check_listen(value);
+    if (why != NULL)
+        return why;
+    if (strncmp(value, "127.", 4) != 0 && strncmp(value, "[::1]:", 6) != 0 &&
+        strncmp(value, "localhost:", 10) != 0)
+        return "only a loopback address (127.0.0.1, [::1], localhost): put a proxy "
+               "with a login in front to offer it further";
+    return NULL;
+}
+
+/*
  * time_zone: empty (the system's), or a tz database name: letters, digits
  * and "_+-/", no "..", not starting with '/' - so that it names a file
  * under /usr/share/zoneinfo and nothing else.  Whether the zone exists is
@@ -407,9 +434,17 @@ static int config_set(struct config *cfg, const struct config_param *p, const ch
                 why = "spaces, quotes, <, > and non-ASCII are not allowed in it";
         break;
     case CONFIG_ADDRESS:
-        if (parse_addr_spec(value, PARSE_ADDRESS_LOCAL_ALONE, reason, sizeof(reason)) !=
-            0)
+    case CONFIG_OPTIONAL_ADDRESS:
+        /* notice_sender may be a local part (Postfix qualifies it); who is
+         * to be told must be a whole address, as the root helper demands. */
+        if ((p->type == CONFIG_ADDRESS || value[0] != '\0') &&
+            parse_addr_spec(value,
+                            p->type == CONFIG_ADDRESS ? PARSE_ADDRESS_LOCAL_ALONE : 0,
+                            reason, sizeof(reason)) != 0)
             why = reason;
+        break;
+    case CONFIG_LOOPBACK_LISTEN:
+        why = config_check_loopback_listen(value);
         break;
     case CONFIG_NODE_NAME:
         if (parse_node_name(value, reason, sizeof(reason)) != 0)
@@ -635,6 +670,15 @@ struct config *config_parse(const char *text, size_t len, const char *name, char
     if (line.text != NULL && config_apply_line(cfg, name, &line, seen, err, errlen) != 0)
         goto fail;
     free(line.text);
+    line.text = NULL;
+    /* Settings that only make sense together. */
+    if (cfg->auto_bypass && cfg->admin_address[0] == '\0') {
+        errbuf_set(err, errlen,
+                   "%s: auto_bypass = yes needs admin_address: an automatic bypass lets "
+                   "mail leave unchecked, and someone must be told",
+                   name);
+        goto fail;
+    }
     return cfg;
 
 nomem:

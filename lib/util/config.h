@@ -79,8 +79,14 @@ struct config {
     unsigned web_session_minutes;    /* a web session ends after this long idle */
     unsigned audit_keep_days;        /* the audit log keeps this many days */
     bool web_behind_proxy;           /* trust the last X-Forwarded-For from loopback */
-    char *time_zone; /* what people read times in: "Asia/Tokyo"; "": the system's */
-    char *source;    /* the file this came from, for messages */
+    char *time_zone;      /* what people read times in: "Asia/Tokyo"; "": the system's */
+    char *metrics_listen; /* sendwatch-web's /metrics: loopback HOST:PORT, "" off */
+    char *admin_address;  /* who is told of an automatic bypass ("" nobody) */
+    bool auto_bypass;     /* holdd applies sendwatch-bypass to a sick milter */
+    unsigned auto_bypass_after;     /* seconds the milter must fail its probe first */
+    unsigned auto_bypass_off_after; /* seconds healthy before the bypass goes off */
+    char *bypass_command;           /* sendwatch-bypass, run by the root helper */
+    char *source;                   /* the file this came from, for messages */
 };
 
 /* Reads and validates FILE.  Returns NULL and fills ERR on any problem. */
