@@ -21,6 +21,7 @@ int command_key(const char *config_path, int argc, char **argv);
 int command_token(const char *config_path, int argc, char **argv);
 int command_user(const char *config_path, int argc, char **argv);
 int command_admin(const char *config_path, int argc, char **argv);
+int command_audit(const char *config_path, int argc, char **argv);
 
 /*
  * Reads one line of standard input into OUT (LEN bytes, NUL-terminated)

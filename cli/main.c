@@ -8,6 +8,8 @@
  *   sendwatch [-c FILE] quarantine list       the stored copies
  *   sendwatch [-c FILE] held ...              held mail: list, show, release, delete,
  *                                             reschedule (carried out by holdd)
+ *   sendwatch [-c FILE] audit                 the audit log, newest first
+ *   (and key, token, admin, user: see the table below)
  *
  * main() only parses the global options and dispatches to a command.
  */
@@ -239,6 +241,8 @@ static const struct command {
      "list | add NAME --role ROLE | passwd NAME | role NAME ROLE | remove NAME: the "
      "web console's admins (roles: admin, operator, auditor; passwords on stdin)",
      command_admin},
+    {"audit", "[--json] [--limit N]: the audit log, newest first (default: 100 lines)",
+     command_audit},
     {"user",
      "show ADDRESS | set ADDRESS NAME=VALUE... | password ADDRESS --hint TEXT|--remove: "
      "a sender's own settings",

@@ -217,9 +217,8 @@ int deliver_quarantined(struct holdd *h, const char *key)
     d.job_key = c.new_key;
     size_t start = message_start(copy.data, copy.len);
     enum helper_result result = HELPER_FAILED;
-    if (helper_deliver(h->helper, e->sender, e->recipients, e->nrecipients,
-                       copy.data + start, copy.len - start, &result, detail, err,
-                       sizeof(err)) != 0) {
+    if (holdd_deliver(h, e->sender, e->recipients, e->nrecipients, copy.data + start,
+                      copy.len - start, &result, detail, err, sizeof(err)) != 0) {
         /* The helper did not answer: it may have handed it over.  The start
          * mark stays, and the next look notes it, unconfirmed. */
         log_error("quarantine %s: the root helper did not answer (%s): the delivery's "

@@ -75,8 +75,9 @@ static int above_4(int fd)
 }
 
 int helper_start(const char *helper_path, const char *postfix_config_dir,
-                 const char *sendmail_path, const char *notice_sender, int *fd,
-                 pid_t *pid, char *err, size_t errlen)
+                 const char *sendmail_path, const char *notice_sender,
+                 const char *bypass_command, int *fd, pid_t *pid, char *err,
+                 size_t errlen)
 {
     int sv[2], hold_dir;
     long depth;
@@ -103,6 +104,7 @@ int helper_start(const char *helper_path, const char *postfix_config_dir,
                     (char *)sendmail_path,
                     (char *)notice_sender,
                     depth_text,
+                    (char *)bypass_command,
                     NULL};
     int rc = posix_spawn(pid, helper_path, &fa, NULL, argv, command_env);
     posix_spawn_file_actions_destroy(&fa);
@@ -255,6 +257,19 @@ int helper_deliver(int fd, const char *sender, const char *const *rcpts, size_t 
         errbuf_set(err, errlen, "the root helper does not answer");
         return -1;
     }
+    snprintf(detail, HELPER_DETAIL_SIZE, "%.*s", HELPER_DETAIL_SIZE - 1, reply.detail);
+    *result =
+        reply.result <= HELPER_FAILED ? (enum helper_result)reply.result : HELPER_FAILED;
+    return 0;
+}
+
+int helper_bypass(int fd, enum helper_bypass action, enum helper_result *result,
+                  char *detail, char *err, size_t errlen)
+{
+    struct helper_request *r = new_request(HELPER_BYPASS);
+    r->nids = (uint32_t)action;
+    if (ask(fd, r, NULL, &reply, err, errlen) != 0)
+        return -1;
     snprintf(detail, HELPER_DETAIL_SIZE, "%.*s", HELPER_DETAIL_SIZE - 1, reply.detail);
     *result =
         reply.result <= HELPER_FAILED ? (enum helper_result)reply.result : HELPER_FAILED;

@@ -24,8 +24,9 @@
  * with ERR.
  */
 int helper_start(const char *helper_path, const char *postfix_config_dir,
-                 const char *sendmail_path, const char *notice_sender, int *fd,
-                 pid_t *pid, char *err, size_t errlen);
+                 const char *sendmail_path, const char *notice_sender,
+                 const char *bypass_command, int *fd, pid_t *pid, char *err,
+                 size_t errlen);
 
 /*
  * RELEASE, DELETE or MARKED for the N (at most HELPER_MAX_IDS) IDS:
@@ -61,5 +62,14 @@ int helper_submit(int fd, const char *const *rcpts, const char *const *messages,
 int helper_deliver(int fd, const char *sender, const char *const *rcpts, size_t n,
                    const char *message, size_t len, enum helper_result *result,
                    char *detail, char *err, size_t errlen);
+
+/*
+ * BYPASS: runs the bypass command (bypass_command, named at exec) with
+ * ACTION on holdd's Postfix: *RESULT DONE (switched; status: on),
+ * NOT_MOVED (status: off) or FAILED, with the command's words in DETAIL.
+ * 0, or -1 with ERR (the helper is gone).
+ */
+int helper_bypass(int fd, enum helper_bypass action, enum helper_result *result,
+                  char *detail, char *err, size_t errlen);
 
 #endif

@@ -1,13 +1,14 @@
 /*
  * sendwatch-helper - the only sendwatch program that stays root.
  *
- *   sendwatch-helper POSTFIX_CONFIG_DIR SENDMAIL NOTICE_SENDER HOLD_HASH_DEPTH
+ *   sendwatch-helper POSTFIX_CONFIG_DIR SENDMAIL NOTICE_SENDER HOLD_HASH_DEPTH BYPASS
  *
  * Exec'd by sendwatch-holdd before it drops its privileges, with a clean
  * environment, its channel as descriptor 3 and Postfix's hold directory as
  * descriptor 4; it serves the fixed-size requests of helper_protocol.h
  * until holdd closes the channel.  It runs
- * postsuper, postkick, postcat, postqueue and sendmail with an argument
+ * postsuper, postkick, postcat, postqueue, sendmail and the bypass
+ * command (sendwatch-bypass, for holdd's automatic bypass) with an argument
  * vector (never a shell) and a fixed environment, for requests that pass
  * helper_checks.h; it parses no mail and no JSON - only Postfix's own
  * one-line reports and the marker header lines of postcat -h.
@@ -30,7 +31,7 @@
 #define CHANNEL  3 /* requests and replies */
 #define HOLD_DIR 4 /* Postfix's hold directory, opened by holdd */
 
-static char *config_dir, *sendmail, *notice_sender; /* the arguments */
+static char *config_dir, *sendmail, *notice_sender, *bypass; /* the arguments */
 static long hold_depth; /* hash_queue_depth when hold is hashed, else 0 */
 
 /* Answers the request as a whole, or the last failing item, with RESULT. */
@@ -209,6 +210,33 @@ static void deliver(const struct helper_request *r, const char *message,
     buf_free(&err);
 }
 
+/*
+ * BYPASS: the bypass command on this Postfix - on, off, or its status
+ * (exit 0: on, 3: off).  Its own words go to the reply's detail.
+ */
+static void run_bypass(const struct helper_request *r, struct helper_reply *rep)
+{
+    static const char *const actions[] = {"off", "on", "status"};
+    if (r->nids > HELPER_BYPASS_STATUS) {
+        say(rep, HELPER_REFUSED, "unknown bypass action %u", r->nids);
+        return;
+    }
+    char *argv[] = {bypass, "-c", config_dir, (char *)actions[r->nids], NULL};
+    struct buf out = {0}, err = {0};
+    int status = run(argv, NULL, 0, &out, &err);
+    syslog(LOG_MAIL | LOG_NOTICE, "bypass %s: exit %d", actions[r->nids], status);
+    const struct buf *words = err.len > 0 ? &err : &out;
+    if (status == 0)
+        say(rep, HELPER_DONE, "%s", tail(words));
+    else if (r->nids == HELPER_BYPASS_STATUS && status == 3)
+        say(rep, HELPER_NOT_MOVED, "%s", tail(words));
+    else
+        say(rep, HELPER_FAILED, "%s exit %d: %s", bypass, status, tail(words));
+    rep->detail[strcspn(rep->detail, "\n")] = '\0';
+    buf_free(&out);
+    buf_free(&err);
+}
+
 /* Serves one request into REP (and for LIST, *LISTING). */
 static void serve(const struct helper_request *r, const char *message,
                   struct helper_reply *rep, struct buf *listing)
@@ -228,6 +256,8 @@ static void serve(const struct helper_request *r, const char *message,
         submit(r, message, rep);
     } else if (r->op == HELPER_DELIVER) {
         deliver(r, message, rep);
+    } else if (r->op == HELPER_BYPASS) {
+        run_bypass(r, rep);
     } else if (r->op == HELPER_RELEASE || r->op == HELPER_DELETE ||
                r->op == HELPER_MARKED) {
         if (!helper_check_ids(r, rep->detail, sizeof(rep->detail)))
@@ -245,21 +275,22 @@ int main(int argc, char **argv)
 {
     char why[200];
     char *end = NULL;
-    if (argc != 5 || argv[1][0] != '/' || argv[2][0] != '/' ||
+    if (argc != 6 || argv[1][0] != '/' || argv[2][0] != '/' || argv[5][0] != '/' ||
         parse_addr_spec(argv[3], PARSE_ADDRESS_LOCAL_ALONE, why, sizeof(why)) != 0 ||
         (hold_depth = strtol(argv[4], &end, 10)) < 0 || hold_depth > 16 || *end != '\0' ||
         fcntl(CHANNEL, F_SETFD, FD_CLOEXEC) < 0 ||
         fcntl(HOLD_DIR, F_SETFD, FD_CLOEXEC) < 0) {
-        fprintf(
-            stderr,
-            "usage: sendwatch-helper POSTFIX_CONFIG_DIR SENDMAIL NOTICE_SENDER "
-            "HOLD_HASH_DEPTH (exec'd by sendwatch-holdd: its channel on descriptor 3, "
-            "Postfix's hold directory on 4)\n");
+        fprintf(stderr,
+                "usage: sendwatch-helper POSTFIX_CONFIG_DIR SENDMAIL NOTICE_SENDER "
+                "HOLD_HASH_DEPTH BYPASS (exec'd by sendwatch-holdd: its channel on "
+                "descriptor 3, "
+                "Postfix's hold directory on 4)\n");
         return 2;
     }
     config_dir = argv[1];
     sendmail = argv[2];
     notice_sender = argv[3];
+    bypass = argv[5];
     signal(SIGPIPE, SIG_IGN);
     openlog("sendwatch-helper", LOG_PID, LOG_MAIL);
     static struct helper_request r;

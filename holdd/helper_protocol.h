@@ -21,7 +21,8 @@
  * Auto-Submitted; a delivery (a quarantined copy an admin sends on to its
  * original recipients) goes from its strict addr-spec sender (or the null
  * sender) to 1 to HELPER_DELIVER_RCPTS strict addr-specs, and must be a
- * message: text without NUL, a header block ended by a blank line.
+ * message: text without NUL, a header block ended by a blank line; a
+ * bypass runs the one bypass command holdd named at exec, on this Postfix.
  * Anything else is HELPER_REFUSED, never passed on.
  */
 #ifndef SENDWATCH_HOLDD_HELPER_PROTOCOL_H
@@ -45,12 +46,22 @@ enum helper_op {
     HELPER_LIST = 4,    /* postqueue -j, as it printed it */
     HELPER_SUBMIT = 5,  /* per notice: sendmail -f notice_sender -- rcpt, it on stdin */
     HELPER_DELIVER = 6, /* a quarantined copy: sendmail -f SENDER -- RCPTS, it on stdin */
+    HELPER_BYPASS = 7,  /* sendwatch-bypass -c CONFIG_DIR on|off|status (nids: which) */
+};
+
+/* BYPASS: what to ask of sendwatch-bypass, in the request's nids. */
+enum helper_bypass {
+    HELPER_BYPASS_OFF = 0,
+    HELPER_BYPASS_ON = 1,
+    HELPER_BYPASS_STATUS = 2
 };
 
 enum helper_result {
-    HELPER_DONE = 0,  /* released, removed, in HOLD and marked, submitted */
+    HELPER_DONE = 0,  /* released, removed, in HOLD and marked, submitted;
+                       * BYPASS: switched, or (status) on */
     HELPER_NOT_MOVED, /* not in HOLD (not yet, or gone, or elsewhere: the listing
-                       * tells which), or postsuper or postcat failed on it */
+                       * tells which), or postsuper or postcat failed on it;
+                       * BYPASS status: off */
     HELPER_NOT_OURS,  /* in HOLD, but its queue file lacks sendwatch's marker */
     HELPER_REFUSED,   /* outside the contract: a bad ID, address or notice */
     HELPER_FAILED,    /* a Postfix command failed; DETAIL has its words */

@@ -19,6 +19,7 @@
 #include "helper.h"
 #include "listing.h"
 #include "hold.h"
+#include "metrics.h"
 #include "notice.h"
 #include "store.h"
 #include "secret.h"
@@ -32,6 +33,8 @@ struct holdd_scratch {
     struct {
         time_t now, next; /* next: the earliest deadline still in the future, or 0 */
         char ids[HELPER_MAX_IDS][HELPER_ID_SIZE];
+        time_t deadline[HELPER_MAX_IDS];
+        time_t release_deadline[HELPER_MAX_IDS]; /* of release_ids, for the lateness */
         size_t n;
         /* What is due, split by what a failed attempt left to retry (hold.h) */
         const char *release_ids[HELPER_MAX_IDS], *delete_ids[HELPER_MAX_IDS];
@@ -61,6 +64,9 @@ struct holdd {
     struct notice_templates *templates; /* read as root at start */
     struct token_key key;               /* web_key_file, read as root at start */
     struct secret_key secret;           /* derived from it: opens the jobs' passwords */
+    struct secret_key notice_key;       /* and signs what holdd sends (notice_mark.h) */
+    struct metrics *metrics;            /* counters for /metrics; NULL: none */
+    struct bypass_watch *bypass;        /* the automatic bypass (bypass.c); NULL: off */
     unsigned told_not_ours;             /* "not ours" lines logged (at most 100) */
     struct holdd_scratch *scratch;
 };
@@ -87,6 +93,8 @@ struct batch {
     /* Per ID, who asked (recorded as "requested by"); NULL, or a NULL
      * entry: nobody (the deadline; WHY is recorded). */
     const char *const *by;
+    /* Per ID, the deadline it was released at (the lateness metric); NULL: asked. */
+    const time_t *deadlines;
 };
 
 /*
@@ -113,6 +121,28 @@ int deliver_quarantined(struct holdd *h, const char *key);
 
 /* For holdd_txn: drops the outbox job whose key is CTX. */
 int holdd_drop_job_fn(void *ctx, struct store_txn *t, char *err, size_t errlen);
+
+/*
+ * Hands N notices to the helper as helper_submit() does, each signed
+ * first (notice_mark.h) for notice_sender and its recipient, and counts
+ * them as sent or failed (submit.c).
+ */
+int holdd_submit(struct holdd *h, const char *const *rcpts, const char *const *messages,
+                 size_t n, enum helper_result *results, char *detail, char *err,
+                 size_t errlen);
+
+/* helper_deliver(), the copy signed first for SENDER and the N RCPTS. */
+int holdd_deliver(struct holdd *h, const char *sender, const char *const *rcpts, size_t n,
+                  const char *message, size_t len, enum helper_result *result,
+                  char *detail, char *err, size_t errlen);
+
+/*
+ * The automatic bypass (bypass.c): probes the milter now and then and
+ * switches sendwatch-bypass on or off when auto_bypass says so.  Called
+ * every turn of the loop; cheap when there is nothing to do.
+ */
+void bypass_watch_turn(struct holdd *h);
+void bypass_watch_free(struct holdd *h);
 
 /* Reconciles LMDB with Postfix's queue listing. */
 void reconcile_run(struct holdd *h);

@@ -37,10 +37,13 @@
 #include "holdd.h"
 #include "hold.h"
 #include "log.h"
+#include "metrics.h"
+#include "notice_mark.h"
 #include "notice.h"
 #include "preflight.h"
 #include "privilege.h"
 #include "queueid.h"
+#include "service.h"
 #include "store.h"
 #include "timefmt.h"
 #include "token.h"
@@ -172,9 +175,10 @@ int main(int argc, char **argv)
         log_error("not started: fix the above (sendwatch check says the same)");
         goto done;
     }
-    if (secret_key_derive(&h.key, &h.secret) != 0) {
-        log_error(
-            "not started: cannot derive the password key from web_key_file (OpenSSL)");
+    if (secret_key_derive(&h.key, &h.secret) != 0 ||
+        secret_key_derive_for(&h.key, NOTICE_MARK_INFO, &h.notice_key) != 0) {
+        log_error("not started: cannot derive the password and notice keys from "
+                  "web_key_file (OpenSSL)");
         goto done;
     }
     if (!foreground && daemon(0, 0) != 0) {
@@ -187,7 +191,8 @@ int main(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
     if (helper_start(cfg->holdd_helper, cfg->postfix_config_dir, cfg->sendmail_path,
-                     cfg->notice_sender, &h.helper, &helper_pid, err, sizeof(err)) != 0 ||
+                     cfg->notice_sender, cfg->bypass_command, &h.helper, &helper_pid, err,
+                     sizeof(err)) != 0 ||
         (h.wake = open_wake_socket(cfg, err, sizeof(err))) < 0 ||
         privilege_drop(cfg->run_user, err, sizeof(err)) != 0) {
         log_error("%s", err);
@@ -200,8 +205,14 @@ int main(int argc, char **argv)
     }
     if (fdio_write_pidfile(pidfile) != 0)
         log_warning("cannot write pid file %s: %s", pidfile, strerror(errno));
+    h.metrics = metrics_open_writer(cfg->state_dir, "holdd", err, sizeof(err));
+    if (h.metrics == NULL)
+        log_warning("running without metrics: %s", err);
 
-    log_info("starting: config %s, Postfix %s", config_path, cfg->postfix_config_dir);
+    log_info("starting: config %s, Postfix %s%s", config_path, cfg->postfix_config_dir,
+             cfg->auto_bypass ? ", automatic bypass on" : "");
+    service_ready("serving");
+    long long watchdog_ms = (long long)(service_watchdog_interval() / 1000);
     time_t next_reconcile = 0;
     while (!holdd_stopping) {
         time_t now = time(NULL);
@@ -212,6 +223,11 @@ int main(int argc, char **argv)
         requests_process(&h);
         time_t outbox_next = notices_process(&h);
         time_t next = release_due(&h);
+        bypass_watch_turn(&h);
+        /* The loop has turned: every job ran to its end.  A job stuck in
+         * the helper or the store stops these pings, and systemd's watchdog
+         * restarts holdd. */
+        service_watchdog_ping();
         if (outbox_next != 0 && (next == 0 || outbox_next < next))
             next = outbox_next;
         /* Sleep until the second the next deadline names begins, to the
@@ -220,6 +236,9 @@ int main(int argc, char **argv)
         clock_gettime(CLOCK_REALTIME, &ts);
         long long now_ms = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
         int wait_ms = IDLE_WAKE_MS;
+        /* Never longer than the watchdog allows between two pings. */
+        if (watchdog_ms > 0 && watchdog_ms < wait_ms)
+            wait_ms = (int)watchdog_ms;
         if (next != 0 && (long long)next * 1000 - now_ms < wait_ms)
             wait_ms = (long long)next * 1000 <= now_ms
                           ? 0
@@ -231,6 +250,7 @@ int main(int argc, char **argv)
                 ;
         }
     }
+    service_stopping();
     log_info("stopped");
     status = 0;
     unlink(pidfile);
@@ -248,10 +268,13 @@ done:
     if (h.wake >= 0)
         close(h.wake);
     store_close(h.store);
+    metrics_close(h.metrics);
+    bypass_watch_free(&h);
     notice_templates_free(h.templates);
     free(h.scratch);
     OPENSSL_cleanse(&h.key, sizeof(h.key));
     OPENSSL_cleanse(&h.secret, sizeof(h.secret));
+    OPENSSL_cleanse(&h.notice_key, sizeof(h.notice_key));
     config_free(cfg);
     log_close();
     return status;

@@ -235,8 +235,8 @@ static int send_notices(struct holdd *h, const char *const *keys, const char *co
             at[k++] = i;
         }
     }
-    bool asked = k == 0 || helper_submit(h->helper, rcpts, messages, k, res, detail, err,
-                                         sizeof(err)) == 0;
+    bool asked =
+        k == 0 || holdd_submit(h, rcpts, messages, k, res, detail, err, sizeof(err)) == 0;
     for (size_t j = 0; j < k; j++) {
         struct notice_slot *s = &slot[at[j]];
         if (!asked) {
@@ -485,8 +485,8 @@ static int send_password_job(struct holdd *h, const char *key, const char *qid)
     for (size_t first = 0; first < n; first += HELPER_MAX_NOTICES) {
         size_t k = n - first < HELPER_MAX_NOTICES ? n - first : HELPER_MAX_NOTICES;
         enum helper_result res[HELPER_MAX_NOTICES];
-        if (helper_submit(h->helper, rcpts + first, texts + first, k, res, detail, err,
-                          sizeof(err)) != 0) {
+        if (holdd_submit(h, rcpts + first, texts + first, k, res, detail, err,
+                         sizeof(err)) != 0) {
             snprintf(why, sizeof(why), "%.*s", (int)sizeof(why) - 1, err);
             break;
         }
@@ -581,8 +581,7 @@ static int send_signin_job(struct holdd *h, const char *key)
     }
     const char *rcpts[1] = {j.address}, *texts[1] = {message};
     enum helper_result res[1] = {HELPER_FAILED};
-    bool asked =
-        helper_submit(h->helper, rcpts, texts, 1, res, detail, err, sizeof(err)) == 0;
+    bool asked = holdd_submit(h, rcpts, texts, 1, res, detail, err, sizeof(err)) == 0;
     explicit_bzero(message, strlen(message)); /* it holds a working sign-in link */
     free(message);
     struct {

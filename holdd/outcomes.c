@@ -96,6 +96,25 @@ static int record_unmoved(struct store_txn *t, const struct attempt *a,
 }
 
 /*
+ * Counts what the helper did for the metrics; a release at its deadline
+ * (DEADLINE, else 0) also says how late it went.
+ */
+static void count_outcome(struct holdd *h, enum hold_state state, time_t deadline)
+{
+    if (state == HOLD_RELEASED) {
+        metrics_add(h->metrics, MC_RELEASED, 1);
+        if (deadline != 0) {
+            struct timespec now;
+            clock_gettime(CLOCK_REALTIME, &now);
+            metrics_observe(h->metrics, MH_LATENESS,
+                            (double)(now.tv_sec - deadline) + now.tv_nsec / 1e9);
+        }
+    } else if (state == HOLD_DELETED) {
+        metrics_add(h->metrics, MC_HOLD_DELETED, 1);
+    }
+}
+
+/*
  * Asks the helper to OP the batch's IDs and records every outcome in one
  * transaction (with the requests it answers): STATE with WHY when done;
  * for mail the helper did not move, the queue listing tells: gone, or
@@ -135,6 +154,7 @@ void outcomes_carry_out(struct holdd *h, enum helper_op op, const struct batch *
             const char *because = by != NULL ? asked : why;
             rc = hold_close(t, b->ids[i], state, time(NULL), because, err, sizeof(err));
             log_info("%s: %s (%s)", b->ids[i], hold_state_name(state), because);
+            count_outcome(h, state, b->deadlines && by == NULL ? b->deadlines[i] : 0);
         } else {
             rc = record_unmoved(t, &a, res[i], detail, &listing, err, sizeof(err));
         }

@@ -26,6 +26,7 @@ static int collect_due(void *ctx, const char *key, size_t key_len, const void *v
     }
     if (b->n == HELPER_MAX_IDS)
         return 1;
+    b->deadline[b->n] = deadline;
     snprintf(b->ids[b->n++], sizeof(b->ids[0]), "%s", qid);
     return 0;
 }
@@ -63,6 +64,7 @@ static void split_due(struct holdd *h, size_t *nrelease, size_t *ndelete)
             b->delete_ids[*ndelete] = b->ids[i];
             b->delete_by[(*ndelete)++] = by;
         } else {
+            b->release_deadline[*nrelease] = b->deadline[i];
             b->release_ids[*nrelease] = b->ids[i];
             b->release_by[(*nrelease)++] = by;
         }
@@ -88,8 +90,9 @@ time_t release_due(struct holdd *h)
             return b->next;
         size_t nrelease, ndelete;
         split_due(h, &nrelease, &ndelete);
-        struct batch release = {b->release_ids, nrelease, NULL, 0, b->release_by};
-        struct batch delete = {b->delete_ids, ndelete, NULL, 0, b->delete_by};
+        struct batch release = {b->release_ids, nrelease,           NULL, 0,
+                                b->release_by,  b->release_deadline};
+        struct batch delete = {b->delete_ids, ndelete, NULL, 0, b->delete_by, NULL};
         if (nrelease > 0)
             outcomes_carry_out(h, HELPER_RELEASE, &release, HOLD_RELEASED, "deadline");
         if (ndelete > 0)

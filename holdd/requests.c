@@ -94,12 +94,13 @@ void requests_process(struct holdd *h)
             rc = -1;
         }
         if (rc >= 0 && nrelease > 0) {
-            struct batch batch = {release_ids, nrelease, release_keys, nrelease,
-                                  release_by};
+            struct batch batch = {release_ids, nrelease,   release_keys,
+                                  nrelease,    release_by, NULL};
             outcomes_carry_out(h, HELPER_RELEASE, &batch, HOLD_RELEASED, "requested");
         }
         if (rc >= 0 && ndelete > 0) {
-            struct batch batch = {delete_ids, ndelete, delete_keys, ndelete, delete_by};
+            struct batch batch = {delete_ids, ndelete,   delete_keys,
+                                  ndelete,    delete_by, NULL};
             outcomes_carry_out(h, HELPER_DELETE, &batch, HOLD_DELETED, "requested");
         }
         if (rc < 0)

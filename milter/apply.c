@@ -14,8 +14,11 @@
 #include "quarantine.h"
 #include "queueid.h"
 
-static sfsistat apply_tempfail(SMFICTX *ctx)
+/* A temporary failure, counted by CAUSE. */
+static sfsistat apply_tempfail(SMFICTX *ctx, const struct apply_message *msg,
+                               enum metrics_counter cause)
 {
+    metrics_add(msg->metrics, cause, 1);
     smfi_setreply(ctx, "451", "4.3.0", "sendwatch: temporary failure, please try again");
     return SMFIS_TEMPFAIL;
 }
@@ -193,22 +196,22 @@ static sfsistat apply_hold(SMFICTX *ctx, const struct config *cfg, struct store 
         log_error("%s: cannot hold: short queue ID (Postfix needs enable_long_queue_ids "
                   "= yes)",
                   msg->queue_id);
-        return apply_tempfail(ctx);
+        return apply_tempfail(ctx, msg, MC_TEMPFAIL_QUEUE_ID);
     case QUEUEID_INVALID:
         log_error("%s: cannot hold a message without a valid queue ID (is \"i\" in "
                   "milter_end_of_data_macros?)",
                   msg->queue_id);
-        return apply_tempfail(ctx);
+        return apply_tempfail(ctx, msg, MC_TEMPFAIL_QUEUE_ID);
     }
     if (smfi_addheader(ctx, HOLD_MARKER_HEADER, (char *)msg->queue_id) != MI_SUCCESS) {
         log_error("%s: cannot add the %s header", msg->queue_id, HOLD_MARKER_HEADER);
-        return apply_tempfail(ctx);
+        return apply_tempfail(ctx, msg, MC_TEMPFAIL_HEADERS);
     }
     size_t natt = view_attachment_count(in->view), n = 0;
     const char **names = calloc(natt ? natt : 1, sizeof(*names));
     if (names == NULL) {
         log_error("%s: cannot hold: out of memory", msg->queue_id);
-        return apply_tempfail(ctx);
+        return apply_tempfail(ctx, msg, MC_TEMPFAIL_MEMORY);
     }
     for (size_t i = 0; i < natt; i++) {
         const struct view_attachment *a = view_attachment_at(in->view, i);
@@ -240,7 +243,7 @@ static sfsistat apply_hold(SMFICTX *ctx, const struct config *cfg, struct store 
     free(names);
     if (rc != 0) {
         log_error("%s: cannot record the hold: %s", msg->queue_id, err);
-        return apply_tempfail(ctx);
+        return apply_tempfail(ctx, msg, MC_TEMPFAIL_STATE);
     }
     char stamp[32];
     struct tm tm;
@@ -326,12 +329,12 @@ static sfsistat apply_encrypt(SMFICTX *ctx, const struct config *cfg,
         log_error("%s: cannot encrypt a message without a valid queue ID (is \"i\" in "
                   "milter_end_of_data_macros?)",
                   msg->queue_id);
-        return apply_tempfail(ctx);
+        return apply_tempfail(ctx, msg, MC_TEMPFAIL_QUEUE_ID);
     }
     struct spool *body = spool_new(cfg->message_memory_limit, cfg->temp_dir);
     if (body == NULL) {
         log_error("%s: cannot encrypt: out of memory", msg->queue_id);
-        return apply_tempfail(ctx);
+        return apply_tempfail(ctx, msg, MC_TEMPFAIL_MEMORY);
     }
     /* The sender's own password, where allowed: opened with the key derived
      * at start, for the sender's address.  One that cannot be opened (the
@@ -363,7 +366,7 @@ static sfsistat apply_encrypt(SMFICTX *ctx, const struct config *cfg,
     if (o == ENCRYPT_FAILED) {
         log_error("%s: temporary failure: cannot encrypt the attachments: %s",
                   msg->queue_id, err);
-        answer = apply_tempfail(ctx);
+        answer = apply_tempfail(ctx, msg, MC_TEMPFAIL_ENCRYPT);
     } else if (o == ENCRYPT_REFUSED) {
         log_warning("%s: rejected: the attachments must be encrypted and cannot be: %s",
                     msg->queue_id, err);
@@ -373,6 +376,7 @@ static sfsistat apply_encrypt(SMFICTX *ctx, const struct config *cfg,
                  msg->queue_id);
         smfi_setreply(ctx, "554", "5.6.0", reply);
         answer = SMFIS_REJECT;
+        metrics_add(msg->metrics, MC_VERDICT_REJECT, 1);
     } else if (o == ENCRYPT_NOTHING) {
         log_info("%s: encrypt: no attachment to seal", msg->queue_id);
     } else {
@@ -387,9 +391,10 @@ static sfsistat apply_encrypt(SMFICTX *ctx, const struct config *cfg,
                      (unsigned long long)size, cfg->message_size_limit);
             smfi_setreply(ctx, "552", "5.3.4", reply);
             answer = SMFIS_REJECT;
+            metrics_add(msg->metrics, MC_VERDICT_REJECT, 1);
         } else if (smfi_progress(ctx) != MI_SUCCESS ||
                    replace_body(ctx, msg, body) != 0) {
-            answer = apply_tempfail(ctx);
+            answer = apply_tempfail(ctx, msg, MC_TEMPFAIL_ENCRYPT);
         } else {
             char zip[300];
             log_info("%s: encrypt: %zu file(s) sealed into \"%s\", %llu bytes (%s, %s "
@@ -497,6 +502,7 @@ static sfsistat apply_delivery(SMFICTX *ctx, const struct config *cfg,
     if (!v->deliver_original) {
         if (v->nforward == 0) {
             answer = SMFIS_DISCARD;
+            metrics_add(msg->metrics, MC_VERDICT_DISCARD, 1);
             goto done;
         }
         /* Remove first, then add: Postfix's delete would also remove a forward
@@ -505,7 +511,7 @@ static sfsistat apply_delivery(SMFICTX *ctx, const struct config *cfg,
             if (smfi_delrcpt(ctx, msg->recipients_raw[i]) != MI_SUCCESS) {
                 log_error("%s: cannot remove recipient %s", msg->queue_id,
                           msg->recipients[i]);
-                answer = apply_tempfail(ctx);
+                answer = apply_tempfail(ctx, msg, MC_TEMPFAIL_RECIPIENTS);
                 goto done;
             }
     }
@@ -514,7 +520,7 @@ static sfsistat apply_delivery(SMFICTX *ctx, const struct config *cfg,
         snprintf(bracketed, sizeof(bracketed), "<%s>", v->forward[i]);
         if (smfi_addrcpt(ctx, bracketed) != MI_SUCCESS) {
             log_error("%s: cannot add recipient %s", msg->queue_id, v->forward[i]);
-            answer = apply_tempfail(ctx);
+            answer = apply_tempfail(ctx, msg, MC_TEMPFAIL_RECIPIENTS);
             goto done;
         }
     }
@@ -525,12 +531,21 @@ static sfsistat apply_delivery(SMFICTX *ctx, const struct config *cfg,
         sealed ? password_job_of(password_key, msg, in, &sealed_as, own, kept, &job) : 0;
     const struct password_job *pj = ready > 0 ? &job : NULL;
     if (ready < 0)
-        answer = apply_tempfail(ctx);
+        answer = apply_tempfail(ctx, msg, MC_TEMPFAIL_STATE);
     else if (hold > 0)
         answer = apply_hold(ctx, cfg, store, msg, in, hold, pj);
     else if (pj != NULL && apply_password_job(cfg, store, pj, msg->queue_id) != 0)
-        answer = apply_tempfail(ctx);
+        answer = apply_tempfail(ctx, msg, MC_TEMPFAIL_STATE);
     free((void *)job.to);
+    /* Counted once the message goes on its way; a failure was counted
+     * by its cause. */
+    if (answer == SMFIS_CONTINUE) {
+        metrics_add(msg->metrics, MC_VERDICT_ENCRYPT, sealed ? 1 : 0);
+        metrics_add(msg->metrics, MC_VERDICT_HOLD, hold > 0 ? 1 : 0);
+        metrics_add(msg->metrics, MC_VERDICT_FORWARD, v->nforward > 0 ? 1 : 0);
+        bool changed = sealed || hold > 0 || v->nforward > 0 || v->nstore > 0;
+        metrics_add(msg->metrics, MC_VERDICT_ACCEPT, changed ? 0 : 1);
+    }
 done:
     encrypt_result_clear(&sealed_as);
     return answer;
@@ -554,16 +569,22 @@ sfsistat apply_verdict(SMFICTX *ctx, const struct config *cfg,
     log_info("%s: audit: rules=%s actions=%s from=<%s> nrcpt=%zu subject=\"%s\"",
              msg->queue_id, rules, actions, sender, msg->nrecipients, subject);
 
+    for (size_t i = 0; i < v->nmatched; i++)
+        metrics_rule_hit(msg->metrics, v->matched[i]);
     if (v->nstore > 0 && apply_store(cfg, store, msg, in, rules) != 0)
-        return apply_tempfail(ctx);
+        return apply_tempfail(ctx, msg, MC_TEMPFAIL_STATE);
+    if (v->nstore > 0)
+        metrics_add(msg->metrics, MC_VERDICT_STORE, 1);
     if (v->reject_text != NULL) {
         char text[900];
         reply_text(text, sizeof(text), v->reject_text);
         smfi_setreply(ctx, "550", "5.7.1", text);
+        metrics_add(msg->metrics, MC_VERDICT_REJECT, 1);
         return SMFIS_REJECT;
     }
     if (v->tempfail) {
         smfi_setreply(ctx, "451", "4.7.1", "sendwatch: message deferred by policy");
+        metrics_add(msg->metrics, MC_VERDICT_DEFER, 1);
         return SMFIS_TEMPFAIL;
     }
     return apply_delivery(ctx, cfg, encryption, password_key, store, msg, in);

@@ -19,6 +19,7 @@
 
 #include "config.h"
 #include "inspect.h"
+#include "metrics.h"
 #include "policy.h"
 #include "spool.h"
 #include "store.h"
@@ -31,6 +32,7 @@ struct apply_message {
     char *const *recipients_raw; /* as given in RCPT TO, for smfi_delrcpt */
     size_t nrecipients;
     struct spool *spool;
+    struct metrics *metrics; /* verdicts, rule hits and failures are counted here */
 };
 
 /* Returns the libmilter answer for the message. */

@@ -6,11 +6,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "apply.h"
 #include "inspect.h"
 #include "log.h"
 #include "marker.h"
+#include "metrics.h"
+#include "notice_mark.h"
 #include "queueid.h"
 #include "snapshot.h"
 #include "spool.h"
@@ -28,8 +31,12 @@ struct message {
     size_t nrecipients, recipients_cap;
     struct spool *spool;
     unsigned forged_markers; /* X-Sendwatch-Hold headers the client wrote */
+    unsigned notice_marks;   /* X-Sendwatch-Origin headers (notice_mark.h) */
+    char *notice_mark;       /* the first one's value */
+    uint64_t body_start;     /* where the body begins in the spool */
     bool failed;             /* a step failed: the answer will be tempfail */
-    char error[256];         /* why, for the log */
+    enum metrics_counter fail_cause;
+    char error[256]; /* why, for the log */
 };
 
 struct connection {
@@ -38,6 +45,8 @@ struct connection {
 };
 
 static struct store *callbacks_store;
+static struct metrics *callbacks_metrics;             /* NULL: none kept */
+static const struct secret_key *callbacks_notice_key; /* checks notice_mark.h's header */
 static const struct secret_key *callbacks_password_key; /* set at start (main.c) */
 
 static void message_free(struct message *msg)
@@ -45,6 +54,7 @@ static void message_free(struct message *msg)
     if (msg == NULL)
         return;
     free(msg->sender);
+    free(msg->notice_mark);
     for (size_t i = 0; i < msg->nrecipients; i++) {
         free(msg->recipients[i]);
         free(msg->recipients_raw[i]);
@@ -73,10 +83,11 @@ static struct message *message_new(void)
 }
 
 /* Records the first failure of a message; later steps keep the first reason. */
-static void message_fail(struct message *msg, const char *why)
+static void message_fail(struct message *msg, const char *why, enum metrics_counter cause)
 {
     if (!msg->failed) {
         msg->failed = true;
+        msg->fail_cause = cause;
         snprintf(msg->error, sizeof(msg->error), "%s", why);
     }
 }
@@ -100,8 +111,9 @@ static sfsistat callbacks_quiet(const struct connection *conn, unsigned long nr_
     return (conn->protocol & nr_flag) ? SMFIS_NOREPLY : SMFIS_CONTINUE;
 }
 
-static sfsistat callbacks_tempfail(SMFICTX *ctx)
+static sfsistat callbacks_tempfail(SMFICTX *ctx, enum metrics_counter cause)
 {
+    metrics_add(callbacks_metrics, cause, 1);
     smfi_setreply(ctx, "451", "4.3.0", "sendwatch: temporary failure, please try again");
     return SMFIS_TEMPFAIL;
 }
@@ -147,7 +159,8 @@ static sfsistat cb_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *addr)
 {
     (void)hostname;
     (void)addr;
-    return connection_get(ctx) ? SMFIS_CONTINUE : callbacks_tempfail(ctx);
+    return connection_get(ctx) ? SMFIS_CONTINUE
+                               : callbacks_tempfail(ctx, MC_TEMPFAIL_MEMORY);
 }
 
 /* The ESMTP SIZE=N parameter among the MAIL FROM arguments, if well formed. */
@@ -173,7 +186,7 @@ static sfsistat cb_envfrom(SMFICTX *ctx, char **argv)
 
     if (conn == NULL) {
         log_error("NOQUEUE: out of memory at MAIL FROM");
-        return callbacks_tempfail(ctx);
+        return callbacks_tempfail(ctx, MC_TEMPFAIL_MEMORY);
     }
     /* A new transaction in the same session: drop anything left over. */
     message_free(conn->message);
@@ -181,7 +194,7 @@ static sfsistat cb_envfrom(SMFICTX *ctx, char **argv)
     if (conn->message == NULL ||
         (conn->message->sender = callbacks_copy_address(argv[0])) == NULL) {
         log_error("NOQUEUE: out of memory at MAIL FROM");
-        return callbacks_tempfail(ctx);
+        return callbacks_tempfail(ctx, MC_TEMPFAIL_MEMORY);
     }
     /* The client's SIZE= announcement sizes the spool once (or sends a
      * large message straight to a file) instead of growing it on the way;
@@ -191,7 +204,7 @@ static sfsistat cb_envfrom(SMFICTX *ctx, char **argv)
         char err[256];
         if (spool_expect(conn->message->spool, announced + announced / 64 + 4096, err,
                          sizeof(err)) != 0)
-            message_fail(conn->message, err);
+            message_fail(conn->message, err, MC_TEMPFAIL_SPOOL);
     }
     return SMFIS_CONTINUE;
 }
@@ -202,7 +215,7 @@ static sfsistat cb_envrcpt(SMFICTX *ctx, char **argv)
     struct message *msg = conn ? conn->message : NULL;
 
     if (msg == NULL)
-        return callbacks_tempfail(ctx);
+        return callbacks_tempfail(ctx, MC_TEMPFAIL_PROTOCOL);
     if (msg->nrecipients == msg->recipients_cap) {
         size_t cap = msg->recipients_cap ? msg->recipients_cap * 2 : 8;
         char **grown = realloc(msg->recipients, cap * sizeof(*grown));
@@ -211,7 +224,7 @@ static sfsistat cb_envrcpt(SMFICTX *ctx, char **argv)
         if (grown != NULL)
             msg->recipients = grown;
         if (grown_raw == NULL) {
-            message_fail(msg, "out of memory");
+            message_fail(msg, "out of memory", MC_TEMPFAIL_MEMORY);
             return SMFIS_CONTINUE; /* answered with tempfail at end of message */
         }
         msg->recipients_raw = grown_raw;
@@ -222,7 +235,7 @@ static sfsistat cb_envrcpt(SMFICTX *ctx, char **argv)
     if (rcpt == NULL || raw == NULL) {
         free(rcpt);
         free(raw);
-        message_fail(msg, "out of memory");
+        message_fail(msg, "out of memory", MC_TEMPFAIL_MEMORY);
         return SMFIS_CONTINUE;
     }
     msg->recipients[msg->nrecipients] = rcpt;
@@ -238,7 +251,7 @@ static void message_append(struct message *msg, const void *bytes, size_t len)
     if (msg->failed)
         return;
     if (spool_write(msg->spool, bytes, len, err, sizeof(err)) != 0)
-        message_fail(msg, err);
+        message_fail(msg, err, MC_TEMPFAIL_SPOOL);
 }
 
 /*
@@ -252,9 +265,12 @@ static sfsistat cb_header(SMFICTX *ctx, char *name, char *value)
     struct message *msg = conn ? conn->message : NULL;
 
     if (msg == NULL)
-        return callbacks_tempfail(ctx);
+        return callbacks_tempfail(ctx, MC_TEMPFAIL_PROTOCOL);
     if (strcasecmp(name, MARKER_HEADER) == 0)
         msg->forged_markers++;
+    if (strcasecmp(name, NOTICE_MARK_HEADER) == 0 && msg->notice_marks++ == 0 &&
+        (msg->notice_mark = strndup(value, NOTICE_MARK_MAX + 16)) == NULL)
+        message_fail(msg, "out of memory", MC_TEMPFAIL_MEMORY);
     message_append(msg, name, strlen(name));
     message_append(msg, ":", 1);
     if (!(conn->protocol & SMFIP_HDR_LEADSPC))
@@ -277,8 +293,9 @@ static sfsistat cb_eoh(SMFICTX *ctx)
     struct connection *conn = smfi_getpriv(ctx);
 
     if (conn == NULL || conn->message == NULL)
-        return callbacks_tempfail(ctx);
+        return callbacks_tempfail(ctx, MC_TEMPFAIL_PROTOCOL);
     message_append(conn->message, "\r\n", 2);
+    conn->message->body_start = spool_size(conn->message->spool);
     return callbacks_quiet(conn, SMFIP_NR_EOH);
 }
 
@@ -287,7 +304,7 @@ static sfsistat cb_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
     struct connection *conn = smfi_getpriv(ctx);
 
     if (conn == NULL || conn->message == NULL)
-        return callbacks_tempfail(ctx);
+        return callbacks_tempfail(ctx, MC_TEMPFAIL_PROTOCOL);
     message_append(conn->message, chunk, len);
     return callbacks_quiet(conn, SMFIP_NR_BODY);
 }
@@ -308,6 +325,59 @@ static bool callbacks_queue_id(SMFICTX *ctx, char *queue_id, size_t len)
     return false;
 }
 
+/*
+ * A message that carries NOTICE_MARK_HEADER: sendwatch's own (a notice,
+ * an alert, a copy an admin delivered) when the one header is good for
+ * this envelope and body, and then it passes uninspected (*OWN).  Either
+ * way every such header is removed: a good one has done its work, a bad
+ * one (written by a user, or copied) gains nothing and is logged.  0, or
+ * -1 when the headers cannot be removed (tempfail).
+ */
+static int callbacks_notice_mark(SMFICTX *ctx, struct message *msg, const char *queue_id,
+                                 const char *sender, bool *own)
+{
+    enum notice_mark_check verdict = NOTICE_MARK_MALFORMED;
+    *own = false;
+    if (msg->notice_marks == 1 && callbacks_notice_key != NULL) {
+        struct notice_mark_body *body = notice_mark_body_new();
+        char chunk[16384], err[256];
+        uint64_t at = msg->body_start, end = spool_size(msg->spool);
+        bool read_ok = body != NULL;
+        while (read_ok && at < end) {
+            size_t want = end - at < sizeof(chunk) ? (size_t)(end - at) : sizeof(chunk);
+            read_ok =
+                spool_read_full(msg->spool, at, chunk, want, err, sizeof(err)) == 0 &&
+                notice_mark_body_add(body, chunk, want) == 0;
+            at += want;
+        }
+        if (read_ok)
+            verdict = notice_mark_check(callbacks_notice_key, msg->notice_mark,
+                                        time(NULL), (const char *const *)msg->recipients,
+                                        msg->nrecipients, body);
+        notice_mark_body_free(body);
+    }
+    for (unsigned i = msg->notice_marks; i > 0; i--)
+        if (smfi_chgheader(ctx, NOTICE_MARK_HEADER, (int)i, NULL) != MI_SUCCESS) {
+            log_error("%s: from=<%s>: temporary failure: cannot remove the %s header",
+                      queue_id, sender, NOTICE_MARK_HEADER);
+            return -1;
+        }
+    if (verdict == NOTICE_MARK_GOOD) {
+        *own = true;
+        metrics_add(callbacks_metrics, MC_OWN_MESSAGES, 1);
+        log_info("%s: from=<%s>, nrcpt=%zu: sendwatch's own message, passed uninspected",
+                 queue_id, sender, msg->nrecipients);
+    } else {
+        metrics_add(callbacks_metrics, MC_MARKS_REFUSED, 1);
+        log_warning("%s: from=<%s>: removed %u %s header(s) that sendwatch did not write "
+                    "for this message (%s): inspected like any other",
+                    queue_id, sender, msg->notice_marks, NOTICE_MARK_HEADER,
+                    msg->notice_marks > 1 ? "more than one"
+                                          : notice_mark_check_text(verdict));
+    }
+    return 0;
+}
+
 /* Inspects the collected message and carries out the verdict. */
 static sfsistat callbacks_inspect(SMFICTX *ctx, struct message *msg, const char *queue_id,
                                   const char *sender)
@@ -321,7 +391,7 @@ static sfsistat callbacks_inspect(SMFICTX *ctx, struct message *msg, const char 
                         msg->nrecipients, &in, err, sizeof(err)) != 0) {
         log_error("%s: from=<%s>: temporary failure: cannot inspect: %s", queue_id,
                   sender, err);
-        return callbacks_tempfail(ctx);
+        return callbacks_tempfail(ctx, MC_TEMPFAIL_INSPECT);
     }
     unsigned flags = view_flags(in.view);
     char flag_names[256] = "";
@@ -344,7 +414,7 @@ static sfsistat callbacks_inspect(SMFICTX *ctx, struct message *msg, const char 
     if (in.verdict.error[0] != '\0') {
         /* A rule could not be evaluated: fail closed. */
         log_error("%s: temporary failure: %s", queue_id, in.verdict.error);
-        verdict = callbacks_tempfail(ctx);
+        verdict = callbacks_tempfail(ctx, MC_TEMPFAIL_RULE);
     } else {
         struct apply_message am = {
             .queue_id = queue_id,
@@ -353,6 +423,7 @@ static sfsistat callbacks_inspect(SMFICTX *ctx, struct message *msg, const char 
             .recipients_raw = msg->recipients_raw,
             .nrecipients = msg->nrecipients,
             .spool = msg->spool,
+            .metrics = callbacks_metrics,
         };
         verdict = apply_verdict(ctx, cfg, msg->snap->encryption, callbacks_password_key,
                                 callbacks_store, &am, &in);
@@ -370,7 +441,7 @@ static sfsistat cb_eom(SMFICTX *ctx)
     sfsistat verdict = SMFIS_CONTINUE;
 
     if (msg == NULL)
-        return callbacks_tempfail(ctx);
+        return callbacks_tempfail(ctx, MC_TEMPFAIL_PROTOCOL);
     if (!callbacks_queue_id(ctx, queue_id, sizeof(queue_id))) {
         const char *raw = smfi_getsymval(ctx, "i");
         char shown[128];
@@ -385,17 +456,29 @@ static sfsistat cb_eom(SMFICTX *ctx)
     for (unsigned i = msg->forged_markers; i > 0 && !msg->failed; i--)
         if (smfi_chgheader(ctx, MARKER_HEADER, (int)i, NULL) != MI_SUCCESS) {
             msg->failed = true;
+            msg->fail_cause = MC_TEMPFAIL_HEADERS;
             snprintf(msg->error, sizeof(msg->error),
                      "cannot remove the client's %s header", MARKER_HEADER);
         }
     if (msg->forged_markers > 0 && !msg->failed)
         log_warning("%s: from=<%s>: removed %u %s header(s) the client wrote", queue_id,
                     sender, msg->forged_markers, MARKER_HEADER);
+    bool own = false;
     if (msg->failed) {
         log_error("%s: from=<%s>: temporary failure: %s", queue_id, sender, msg->error);
-        verdict = callbacks_tempfail(ctx);
-    } else {
+        verdict = callbacks_tempfail(ctx, msg->fail_cause);
+    } else if (msg->notice_marks > 0 &&
+               callbacks_notice_mark(ctx, msg, queue_id, sender, &own) != 0) {
+        verdict = callbacks_tempfail(ctx, MC_TEMPFAIL_HEADERS);
+    } else if (!own) {
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
         verdict = callbacks_inspect(ctx, msg, queue_id, sender);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        metrics_add(callbacks_metrics, MC_INSPECTED, 1);
+        metrics_observe(callbacks_metrics, MH_INSPECTION,
+                        (double)(t1.tv_sec - t0.tv_sec) +
+                            (t1.tv_nsec - t0.tv_nsec) / 1e9);
     }
     message_free(msg);
     conn->message = NULL;
@@ -434,6 +517,16 @@ void callbacks_set_store(struct store *store)
 void callbacks_set_password_key(const struct secret_key *key)
 {
     callbacks_password_key = key;
+}
+
+void callbacks_set_notice_key(const struct secret_key *key)
+{
+    callbacks_notice_key = key;
+}
+
+void callbacks_set_metrics(struct metrics *metrics)
+{
+    callbacks_metrics = metrics;
 }
 
 int callbacks_register(void)

@@ -33,4 +33,15 @@ void callbacks_set_store(struct store *store);
 struct secret_key;
 void callbacks_set_password_key(const struct secret_key *key);
 
+/*
+ * The key that checks the X-Sendwatch-Origin header of sendwatch's own
+ * messages (notice_mark.h), derived at start; borrowed, set before
+ * smfi_main().  Unset, every such header is refused.
+ */
+void callbacks_set_notice_key(const struct secret_key *key);
+
+/* Where the counters go (metrics.h); NULL keeps none.  Set before smfi_main(). */
+struct metrics;
+void callbacks_set_metrics(struct metrics *metrics);
+
 #endif

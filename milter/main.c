@@ -24,10 +24,14 @@
 #include "config.h"
 #include "daemon_args.h"
 #include "fdio.h"
+#include "health.h"
 #include "log.h"
+#include "metrics.h"
+#include "notice_mark.h"
 #include "preflight.h"
 #include "secret.h"
 #include "privilege.h"
+#include "service.h"
 #include "snapshot.h"
 #include "status.h"
 #include "store.h"
@@ -148,6 +152,7 @@ int main(int argc, char **argv)
     const struct snapshot *first = snapshot_acquire();
     const struct config *cfg = first->cfg;
     struct store *store = NULL;
+    struct metrics *metrics = NULL;
     pthread_t reloader;
     bool reloader_started = false;
     static sigset_t reload_set;
@@ -179,12 +184,15 @@ int main(int argc, char **argv)
     /* Read as root; only the key derived from it, which seals the passwords
      * of password notices and opens the senders' own (secret.h), is kept:
      * never the one that signs links. */
-    static struct secret_key password_key;
+    static struct secret_key password_key, notice_key;
     struct token_key file_key = {.len = 0};
     int fatal =
         preflight_milter(cfg, config_path, pidfile_option, log_problem, NULL, &file_key);
-    if (fatal == 0 && secret_key_derive(&file_key, &password_key) != 0) {
-        log_error("cannot derive the password key from web_key_file (OpenSSL)");
+    if (fatal == 0 &&
+        (secret_key_derive(&file_key, &password_key) != 0 ||
+         secret_key_derive_for(&file_key, NOTICE_MARK_INFO, &notice_key) != 0)) {
+        log_error(
+            "cannot derive the password and notice keys from web_key_file (OpenSSL)");
         fatal = 1;
     }
     explicit_bzero(&file_key, sizeof(file_key));
@@ -222,6 +230,11 @@ int main(int argc, char **argv)
     status_store = store;
     record_rules_status(true, NULL);
     callbacks_set_password_key(&password_key);
+    callbacks_set_notice_key(&notice_key);
+    metrics = metrics_open_writer(cfg->state_dir, "milter", err, sizeof(err));
+    if (metrics == NULL)
+        log_warning("running without metrics: %s", err);
+    callbacks_set_metrics(metrics);
     if (fdio_write_pidfile(pidfile) != 0)
         log_warning("cannot write pid file %s: %s", pidfile, strerror(errno));
 
@@ -230,6 +243,10 @@ int main(int argc, char **argv)
         goto done;
     }
     reloader_started = true;
+    if (health_start(cfg->milter_socket) != 0) {
+        log_error("cannot start the health thread");
+        goto done;
+    }
 
     log_info("starting: config %s, socket %s, %zu rules from %s", config_path,
              cfg->milter_socket, rules_count(first->rules), cfg->rules_dir);
@@ -239,14 +256,18 @@ int main(int argc, char **argv)
     } else {
         log_error("libmilter stopped with an error");
     }
+    service_stopping();
     unlink(pidfile);
 done:
+    health_stop();
     if (reloader_started) {
         atomic_store(&reload_stop, true);
         pthread_kill(reloader, SIGUSR1);
         pthread_join(reloader, NULL);
     }
     store_close(store);
+    callbacks_set_metrics(NULL);
+    metrics_close(metrics);
     snapshot_release(first);
     snapshot_shutdown();
     view_shutdown();

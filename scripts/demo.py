@@ -128,6 +128,7 @@ sendwatch demo running in {dir}
   sendwatch-holdd             releases held mail, log {dir}/log/holdd.log
   sendwatch-web               {web}  (admin console: {web}/admin, log {dir}/log/web.log)
                               sign in as "admin" with the password {password}
+                              Prometheus metrics: {metrics}/metrics (loopback only)
   the internet (smtp-sink)    127.0.0.1:{sink}, saves each message in {dir}/sink/
 
 Send a mail through it:
@@ -157,10 +158,16 @@ Try the demo rules ({rules}/10-demo.rules):
          the password in a separate notice, [Password] secure quote (in {dir}/sink/)
   {sw} -c {conf} test SOME.eml     what the rules make of a saved message
 
+Local programs are inspected too (Postfix's non_smtpd_milters):
+  printf 'Subject: from a script\n\nThis is confidential.\n' | \
+      sendmail -C {dir}/postfix -f alice@corp.example bob@partner.example
+  {sw} -c {conf} audit          who changed what (web, admins, automatic bypass)
+
 Stop it:  scripts/demo stop
 """.format(dir=demo_dir, port=stack.postfix.port, sink=stack.sink.port,
            sw=swtest.binary("sendwatch"), conf=stack.config_path, rules=stack.rules_dir,
-           web=stack.web_url(), password=password))
+           web=stack.web_url(), password=password,
+           metrics="http://127.0.0.1:%d" % stack.metrics_port))
 
 
 def main():

@@ -7,8 +7,10 @@
  * read admins_file again on SIGHUP ("sendwatch admin" sends it), binds
  * web_listen, and drops to run_user for good before the first thread;
  * then libmicrohttpd serves on a pool of two threads while the main
- * thread waits for signals.  It never runs a Postfix command: what people
- * ask for becomes a request in LMDB that holdd carries out.
+ * thread waits for signals.  A second, small daemon serves /metrics on
+ * metrics_listen (loopback only); under systemd the main thread asks both
+ * listeners for /healthz before each watchdog ping (operations.c).  It never runs a
+ * Postfix command: what people ask for becomes a request in LMDB that holdd carries out.
  */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -32,6 +34,7 @@
 #include "preflight.h"
 #include "web_job.h"
 #include "privilege.h"
+#include "service.h"
 #include "timefmt.h"
 #include "user_settings.h"
 #include "view.h"
@@ -168,7 +171,9 @@ static void dispatch(struct request *r, struct page *p)
                      "フォームが大きすぎるか、形式が不正です。"));
         return;
     }
-    if (split_link(url, "hold", node, sizeof(node), &token))
+    if (strcmp(url, "/healthz") == 0)
+        health_page(r, p);
+    else if (split_link(url, "hold", node, sizeof(node), &token))
         link_page(r, p, node, token);
     else if (split_link(url, "me", node, sizeof(node), &token))
         user_link_page(r, p, node, token);
@@ -287,8 +292,9 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
     log_warning("libmicrohttpd: %s", text);
 }
 
-/* Binds web_listen (as root: a port below 1024 is fine).  The socket, or -1 with ERR. */
-static int bind_listen(const char *listen_on, char *err, size_t errlen)
+/* Binds LISTEN_ON, the setting NAME (as root: a port below 1024 is fine).  The
+ * socket, or -1 with ERR. */
+static int bind_listen(const char *name, const char *listen_on, char *err, size_t errlen)
 {
     char host[256];
     const char *colon = strrchr(listen_on, ':');
@@ -300,13 +306,13 @@ static int bind_listen(const char *listen_on, char *err, size_t errlen)
     struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE}, *ai;
     int rc = getaddrinfo(host, colon + 1, &hints, &ai);
     if (rc != 0) {
-        snprintf(err, errlen, "web_listen %s: %s", listen_on, gai_strerror(rc));
+        snprintf(err, errlen, "%s %s: %s", name, listen_on, gai_strerror(rc));
         return -1;
     }
     int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
     if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
         bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, 512) != 0) {
-        snprintf(err, errlen, "web_listen %s: %s", listen_on, strerror(errno));
+        snprintf(err, errlen, "%s %s: %s", name, listen_on, strerror(errno));
         if (fd >= 0)
             close(fd);
         fd = -1;
@@ -392,8 +398,8 @@ int main(int argc, char **argv)
     status = 1;
     struct web w = {.cfg = cfg, .https = strncmp(cfg->web_base_url, "https:", 6) == 0};
     struct preflight_web pre = {0};
-    struct MHD_Daemon *daemon_mhd = NULL;
-    int listen_fd = -1;
+    struct MHD_Daemon *daemon_mhd = NULL, *metrics_mhd = NULL;
+    int listen_fd = -1, metrics_fd = -1;
     const char *pidfile = args.pidfile ? args.pidfile : cfg->web_pid_file;
     pthread_rwlock_init(&w.admins_lock, NULL);
     if (timefmt_use_zone(cfg->time_zone, err, sizeof(err)) != 0) {
@@ -429,8 +435,18 @@ int main(int argc, char **argv)
         log_error("%s", err);
         goto done;
     }
-    if ((listen_fd = bind_listen(cfg->web_listen, err, sizeof(err))) < 0) {
+    if ((listen_fd = bind_listen("web_listen", cfg->web_listen, err, sizeof(err))) < 0 ||
+        (cfg->metrics_listen[0] != '\0' &&
+         (metrics_fd = bind_listen("metrics_listen", cfg->metrics_listen, err,
+                                   sizeof(err))) < 0)) {
         log_error("not started: %s", err);
+        goto done;
+    }
+    struct self_address self_web = {.tls = pre.tls_cert != NULL}, self_metrics = {0};
+    if (self_address(listen_fd, &self_web) != 0 ||
+        (metrics_fd >= 0 && self_address(metrics_fd, &self_metrics) != 0)) {
+        log_error("not started: cannot tell where the listeners are: %s",
+                  strerror(errno));
         goto done;
     }
     if (!args.foreground && daemon(0, 0) != 0) {
@@ -471,34 +487,74 @@ int main(int argc, char **argv)
         goto done;
     }
     listen_fd = -1; /* libmicrohttpd's now */
+    if (metrics_fd >= 0) {
+        if ((metrics_mhd = metrics_listener_start(&w, metrics_fd)) == NULL) {
+            log_error("not started: libmicrohttpd would not serve on %s",
+                      cfg->metrics_listen);
+            goto done;
+        }
+        metrics_fd = -1;
+    }
     if (fdio_write_pidfile(pidfile) != 0)
         log_warning("cannot write pid file %s: %s", pidfile, strerror(errno));
-    log_info("starting: config %s, listening on %s%s, %zu admins", args.config_path,
-             cfg->web_listen, pre.tls_cert ? " (https)" : "", w.admins.n);
+    log_info("starting: config %s, listening on %s%s, metrics on %s, %zu admins",
+             args.config_path, cfg->web_listen, pre.tls_cert ? " (https)" : "",
+             cfg->metrics_listen[0] ? cfg->metrics_listen : "(off)", w.admins.n);
     housekeeping(&w);
+    /* Under systemd: READY once both listeners answered a request of ours,
+     * then a ping each time they answer again. */
+    long check_every = (long)(service_watchdog_interval() / 1000000);
+    bool supervised = getenv("NOTIFY_SOCKET") != NULL, ready = false, failing = false;
+    time_t next_housekeeping = time(NULL) + 3600;
     for (;;) {
-        /* Signals, and once an hour the housekeeping. */
-        struct timespec hour = {3600, 0};
-        int sig = sigtimedwait(&set, NULL, &hour);
-        if (sig < 0) {
-            if (errno == EAGAIN)
-                housekeeping(&w);
-            continue;
+        if (supervised) {
+            char why[512];
+            if (web_selfcheck(&self_web, &self_metrics, why, sizeof(why))) {
+                if (!ready)
+                    service_ready("answering");
+                else
+                    service_watchdog_ping();
+                if (failing)
+                    log_info("self-check: answering again");
+                ready = true;
+                failing = false;
+            } else if (!failing) {
+                log_warning("self-check: %s (the watchdog is not fed)", why);
+                failing = true;
+            }
         }
+        /* Signals; the self-check when it is due; once an hour the housekeeping. */
+        time_t now = time(NULL);
+        long wait = (long)(next_housekeeping - now);
+        if (supervised && (check_every > 0 || !ready))
+            wait = !ready ? 1 : check_every < wait ? check_every : wait;
+        struct timespec ts = {wait > 0 ? wait : 0, 0};
+        int sig = sigtimedwait(&set, NULL, &ts);
+        if (time(NULL) >= next_housekeeping) {
+            housekeeping(&w);
+            next_housekeeping = time(NULL) + 3600;
+        }
+        if (sig < 0)
+            continue;
         if (sig == SIGHUP) {
             reload_admins(&w);
             continue;
         }
         break;
     }
+    service_stopping();
     log_info("stopped");
     status = 0;
     unlink(pidfile);
 done:
+    if (metrics_mhd != NULL)
+        MHD_stop_daemon(metrics_mhd);
     if (daemon_mhd != NULL)
         MHD_stop_daemon(daemon_mhd);
     if (listen_fd >= 0)
         close(listen_fd);
+    if (metrics_fd >= 0)
+        close(metrics_fd);
     loader_stop(w.loader);
     store_close(w.store);
     sessions_free(w.sessions);

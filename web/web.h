@@ -24,6 +24,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include "admins.h"
@@ -187,6 +188,25 @@ int web_request_once(struct request *r, enum hold_action action, const char *que
                      char *err, size_t errlen);
 /* An outcome of web_request_once() as the audit log words it. */
 const char *web_once_result(int outcome);
+
+/* operations.c: health, metrics, the watchdog's self-check. */
+void health_page(struct request *r, struct page *p); /* /healthz */
+/* The metrics listener on FD (bound to metrics_listen); NULL when it will not start. */
+struct MHD_Daemon *metrics_listener_start(struct web *w, int fd);
+/* Where a listener can be reached from here (a wildcard becomes loopback). */
+struct self_address {
+    struct sockaddr_storage addr;
+    socklen_t len;
+    bool tls; /* it speaks HTTPS */
+    bool set;
+};
+int self_address(int fd, struct self_address *a);
+/*
+ * Asks both listeners for /healthz as a client would (METRICS may be
+ * unset).  true when both answered 200; else false with ERR.
+ */
+bool web_selfcheck(const struct self_address *web, const struct self_address *metrics,
+                   char *err, size_t errlen);
 
 /* Logs and records an audit line of its own (a change that wrote nothing else). */
 void web_audit(struct request *r, const char *who, const char *action, const char *target,

@@ -308,6 +308,9 @@ int preflight_holdd(const struct config *cfg, const char *config_path,
      * could change. */
     check_root_program(&p, "sendmail_path", cfg->sendmail_path);
     check_root_program(&p, "holdd_helper", cfg->holdd_helper);
+    /* The helper runs it as root, with Postfix's config in its hands. */
+    if (cfg->auto_bypass)
+        check_root_program(&p, "bypass_command", cfg->bypass_command);
 
     struct files *fs = preflight_files(cfg, NULL, err, sizeof(err));
     struct notice_templates *ts =

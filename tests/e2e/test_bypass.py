@@ -15,15 +15,21 @@ BYPASS = os.path.join(os.path.dirname(__file__), "..", "..", "contrib", "bypass"
 class Bypass(unittest.TestCase):
     def setUp(self):
         self.stack = swtest.Stack("bypass").start()
-        self.save = os.path.join(self.stack.workdir, "state", "bypass.saved")
+        # Its default: beside the settings it saves, where only root writes.
+        self.save = os.path.join(self.stack.postfix.config_dir, "sendwatch_bypass.saved")
 
     def tearDown(self):
         self.stack.stop()
 
     def bypass(self, action):
-        return subprocess.run([BYPASS, "-c", self.stack.postfix.config_dir, "-f", self.save,
+        return subprocess.run([BYPASS, "-c", self.stack.postfix.config_dir,
                                "-m", self.stack.socket_path, action],
                               capture_output=True, text=True, encoding="utf-8", errors="replace")
+
+    def postconf(self, param):
+        return subprocess.run(["postconf", "-c", self.stack.postfix.config_dir, "-h", param],
+                              capture_output=True, text=True, encoding="utf-8",
+                              errors="replace").stdout
 
     def test_on_then_off(self):
         pf = self.stack.postfix
@@ -36,6 +42,10 @@ class Bypass(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn("ON: mail now leaves without sendwatch checks", r.stdout)
         self.assertTrue(os.path.exists(self.save))
+        self.assertEqual(os.stat(self.save).st_mode & 0o777, 0o600)
+        # Both paths out of Postfix lose sendwatch: SMTP and local submission.
+        for param in ("smtpd_milters", "non_smtpd_milters"):
+            self.assertNotIn(self.stack.socket_path, self.postconf(param))
         # The reload reaches new smtpd processes: poll until mail flows.
         def delivered():
             try:
@@ -45,15 +55,17 @@ class Bypass(unittest.TestCase):
                 return False
         swtest.poll(delivered, 30, "mail to flow with the bypass on")
         self.stack.wait_delivered(1)
-        self.assertIn("bypass ON", self.bypass("status").stdout)
+        status = self.bypass("status")
+        self.assertIn("bypass ON", status.stdout)
+        self.assertEqual(status.returncode, 0)
         self.assertEqual(self.bypass("on").returncode, 1)  # already on
 
         r = self.bypass("off")
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertFalse(os.path.exists(self.save))
-        self.assertIn(self.stack.socket_path, subprocess.run(
-            ["postconf", "-c", pf.config_dir, "-h", "smtpd_milters"],
-            capture_output=True, text=True, encoding="utf-8", errors="replace").stdout)
+        for param in ("smtpd_milters", "non_smtpd_milters"):
+            self.assertIn(self.stack.socket_path, self.postconf(param))
+        self.assertEqual(self.bypass("status").returncode, 3)
         # sendwatch is required again: with it down, mail is refused once more.
         def refused():
             try:

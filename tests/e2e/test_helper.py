@@ -18,7 +18,10 @@ import swtest
 
 PROTOCOL, MAX_IDS, ID_SIZE, ADDR_SIZE, DETAIL_SIZE = 1, 512, 64, 256, 240
 MAX_NOTICES = 16
-RELEASE, DELETE, MARKED, LIST, SUBMIT = 1, 2, 3, 4, 5
+RELEASE, DELETE, MARKED, LIST, SUBMIT, DELIVER, BYPASS = 1, 2, 3, 4, 5, 6, 7
+BYPASS_OFF, BYPASS_ON, BYPASS_STATUS = 0, 1, 2
+BYPASS_COMMAND = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                              "contrib", "bypass", "sendwatch-bypass")
 DONE, NOT_MOVED, NOT_OURS, REFUSED, FAILED = range(5)
 # protocol, op, nids, then a union of the IDs and the notices (rcpt, len).
 REQUEST = struct.Struct("=3I%ds" % (MAX_IDS * ID_SIZE))
@@ -29,7 +32,8 @@ SENDER = "alice@corp.sendwatch.test"
 
 class Helper:
     """The helper as holdd runs it: channel on descriptor 3, Postfix's hold
-    directory on 4, hold's hash depth (0: not hashed) as its last argument."""
+    directory on 4, hold's hash depth (0: not hashed) and the bypass command
+    as its last arguments."""
 
     def __init__(self, stack, depth=0):
         self.chan, theirs = socket.socketpair()
@@ -41,15 +45,19 @@ class Helper:
             os.dup2(hold, 4)
         self.proc = subprocess.Popen(
             [swtest.binary("sendwatch-helper"), stack.postfix.config_dir,
-             "/usr/sbin/sendmail", "sendwatch@corp.sendwatch.test", str(depth)],
+             "/usr/sbin/sendmail", "sendwatch@corp.sendwatch.test", str(depth),
+             os.path.abspath(BYPASS_COMMAND)],
             env={"PATH": "/usr/sbin:/usr/bin"}, pass_fds=(theirs.fileno(), hold, 3, 4),
             preexec_fn=channel_and_hold)
         theirs.close()
         os.close(hold)
 
-    def ask(self, op, ids=(), notices=()):
-        """IDS for RELEASE/DELETE/MARKED; NOTICES, (rcpt, bytes) pairs, for SUBMIT."""
-        if notices:
+    def ask(self, op, ids=(), notices=(), count=None):
+        """IDS for RELEASE/DELETE/MARKED; NOTICES, (rcpt, bytes) pairs, for SUBMIT;
+        COUNT alone for BYPASS (its action)."""
+        if count is not None:
+            packed = b""
+        elif notices:
             packed = b"".join(NOTICE.pack(r.encode(), len(m)) for r, m in notices)
             count = len(notices)
         else:
@@ -79,8 +87,11 @@ class Helper:
 class HelperContract(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
+        # The helper is driven by hand here, so its notices carry no
+        # signature: local submissions skip the milter in this Postfix.
         cls.stack = swtest.Stack("helper", config_extra={"hold_enable": "yes",
-                                                         "hold_scope": "all"})
+                                                         "hold_scope": "all"},
+                                 main_extra={"non_smtpd_milters": ""})
         cls.stack.start()
 
     @classmethod
@@ -156,6 +167,34 @@ class HelperContract(unittest.TestCase):
         self.assertIn("no Auto-Submitted", detail)
         result, _, detail, _ = self.helper.ask(99)
         self.assertEqual(result, REFUSED)
+
+    def test_bypass_runs_the_one_command_on_this_postfix(self):
+        pf = self.stack.postfix
+
+        def milters():
+            return subprocess.run(["postconf", "-c", pf.config_dir, "-h", "smtpd_milters"],
+                                  capture_output=True, text=True, check=True).stdout.strip()
+        before = milters()
+        self.assertIn(self.stack.socket_path, before)
+        result, _, detail, _ = self.helper.ask(BYPASS, count=BYPASS_STATUS)
+        self.assertEqual(result, NOT_MOVED, detail)
+        self.assertIn("bypass off", detail)
+        try:
+            result, _, detail, _ = self.helper.ask(BYPASS, count=BYPASS_ON)
+            self.assertEqual(result, DONE, detail)
+            self.assertNotIn(self.stack.socket_path, milters())
+            self.assertEqual(self.helper.ask(BYPASS, count=BYPASS_STATUS)[0], DONE)
+            # On twice is the command's own refusal, passed on with its words.
+            result, _, detail, _ = self.helper.ask(BYPASS, count=BYPASS_ON)
+            self.assertEqual(result, FAILED)
+            self.assertIn("already on", detail)
+        finally:
+            result, _, detail, _ = self.helper.ask(BYPASS, count=BYPASS_OFF)
+        self.assertEqual(result, DONE, detail)
+        self.assertEqual(milters(), before)
+        result, _, detail, _ = self.helper.ask(BYPASS, count=7)
+        self.assertEqual(result, REFUSED)
+        self.assertIn("unknown bypass action", detail)
 
     def test_the_only_marker_is_the_milters_own(self):
         """A client that writes the marker header, naming other held mail, does

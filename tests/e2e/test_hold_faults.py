@@ -22,8 +22,10 @@ SENDER = "alice@corp.sendwatch.test"
 
 class HoldFaults(unittest.TestCase):
     def setUp(self):
-        self.stack = swtest.Stack("holdfault", holdd=True, config_extra={
-            "hold_enable": "yes", "hold_minutes": "30", "hold_scope": "all"}).start()
+        # "plain": a listener without milters, for mail sendwatch never sees.
+        self.stack = swtest.Stack("holdfault", holdd=True, listeners={"plain": ""},
+                                  config_extra={"hold_enable": "yes", "hold_minutes": "30",
+                                                "hold_scope": "all"}).start()
 
     def tearDown(self):
         self.stack.stop()
@@ -115,12 +117,11 @@ class HoldFaults(unittest.TestCase):
         subprocess.run(["postsuper", "-c", pf.config_dir, "-d", ours, "hold"], check=True,
                        capture_output=True)
         self.stack.sink.stop()  # so the next mail stays in the queue
-        # Submitted with sendmail: no smtpd milter, so sendwatch never saw it.
-        subprocess.run(["sendmail", "-C", pf.config_dir, "-f", "carol@corp.sendwatch.test",
-                        "dave@corp.sendwatch.test"], check=True,
-                       input=swtest.make_message("not through sendwatch", b"x\r\n"))
-        # Deferred (the sink is down), so past pickup: a maildrop file has
-        # an ID of its own that pickup replaces.
+        # Through a listener without milters, so sendwatch never saw it.
+        pf.submit("carol@corp.sendwatch.test", ["dave@corp.sendwatch.test"],
+                  swtest.make_message("not through sendwatch", b"x\r\n"),
+                  port=pf.listeners["plain"][0])
+        # Deferred (the sink is down), so it is in the queue to put on hold.
         other = swtest.poll(lambda: next((e["queue_id"] for e in pf.queue()
                                           if e["sender"] == "carol@corp.sendwatch.test" and
                                           e["queue_name"] == "deferred"), None),

@@ -43,10 +43,14 @@ class ValgrindClean(unittest.TestCase):
         stack = swtest.Stack("valgrind", config_extra={"message_memory_limit": "64k"},
                              rules={"10-vg.rules": RULES},
                              milter_wrapper=VALGRIND)
+        # As under systemd: the health thread probes the socket and pings.
+        notify = swtest.NotifySocket(stack.workdir, "milter", watchdog_seconds=2)
+        stack.milter.env = notify.env()
         # Leaving the block stops the stack, which fails unless the milter
         # exited 0: valgrind makes it 99 on any error or leak, and the
         # failure shows the end of the milter's log (valgrind's report).
         with stack.start():
+            swtest.poll(lambda: len(notify.times("WATCHDOG=1")) >= 2, 120, "milter pings")
             # In memory, spilled, a multi-message session and an abandoned one.
             stack.postfix.submit("alice@corp.sendwatch.test", ["bob@partner.example"],
                                  swtest.make_message("vg small", b"small\r\n"))
@@ -79,9 +83,15 @@ class ValgrindClean(unittest.TestCase):
             self.assertIn("audit: rules=secret", stack.milter.log_text())
 
     def test_holdd_is_valgrind_clean(self):
-        """holdd (and its root helper) through hold, notice, release and delete."""
+        """holdd (and its root helper) through hold, notice, release and delete,
+        signing what it sends, pinging a watchdog and probing the milter."""
+        bypass = os.path.join(swtest.SOURCE_DIR, "contrib", "bypass", "sendwatch-bypass")
         stack = swtest.Stack("valgrind-holdd", holdd=True, config_extra={
-            "hold_enable": "yes", "hold_scope": "all"})
+            "hold_enable": "yes", "hold_scope": "all", "auto_bypass": "yes",
+            "auto_bypass_after": "3600", "bypass_command": bypass,
+            "admin_address": "postmaster@corp.sendwatch.test"})
+        notify = swtest.NotifySocket(stack.workdir, "holdd", watchdog_seconds=2)
+        stack.holdd.env = notify.env()
         # The exec'd root helper too (Postfix's own programs it runs are skipped),
         # with one log per process.
         logs = os.path.join(stack.workdir, "log", "valgrind")
@@ -94,6 +104,7 @@ class ValgrindClean(unittest.TestCase):
                                         swtest.make_message("vg hold %d" % i, b"x\r\n"))
                    for i in range(3)]
             swtest.poll(lambda: "hold notice sent" in stack.holdd.log_text(), 180, "a notice")
+            swtest.poll(lambda: len(notify.times("WATCHDOG=1")) >= 2, 120, "holdd pings")
             self.assertEqual(stack.sendwatch("held", "release", ids[0]).returncode, 0)
             self.assertEqual(stack.sendwatch("held", "delete", ids[1]).returncode, 0)
             self.assertEqual(stack.sendwatch("held", "reschedule", ids[2], "now").returncode, 0)
@@ -120,6 +131,8 @@ class ValgrindClean(unittest.TestCase):
         r = stack.sendwatch("admin", "add", "vg", "--role", "admin", stdin="vg-password-1\n")
         self.assertEqual(r.returncode, 0, r.stderr)
         stack.web.wrapper = VALGRIND
+        notify = swtest.NotifySocket(stack.workdir, "web", watchdog_seconds=2)
+        stack.web.env = notify.env()
         jar = http.cookiejar.CookieJar()
         opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
 
@@ -180,6 +193,12 @@ class ValgrindClean(unittest.TestCase):
             for path in ("/admin/held?state=all&q=vg", "/admin/quarantine/view?key=" + key,
                          "/admin/audit", "/admin/rules", "/admin/settings", "/?lang=ja"):
                 self.assertEqual(get(path)[0], 200, path)
+            metrics = "http://127.0.0.1:%d" % stack.metrics_port
+            self.assertEqual(get(metrics + "/metrics")[0], 200)
+            self.assertEqual(get(metrics + "/healthz")[0], 200)
+            self.assertEqual(get(metrics + "/nowhere")[0], 404)
+            self.assertEqual(get("/healthz")[0], 200)
+            swtest.poll(lambda: len(notify.times("WATCHDOG=1")) >= 2, 60, "the web pinging")
             status, page = get("/admin/held")
             os.kill(stack.web.proc.pid, signal.SIGHUP)
             swtest.poll(lambda: "admins_file reloaded" in stack.web.log_text(), 120, "a reload")

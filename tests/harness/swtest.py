@@ -39,6 +39,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
 
@@ -238,6 +239,15 @@ def binary(name):
     if not os.access(path, os.X_OK):
         raise AssertionError("%s not built (looked for %s)" % (name, path))
     return path
+
+
+def cmake_cache(name):
+    """A value from the build's CMakeCache.txt (what it was configured with)."""
+    with open(os.path.join(BUILD_DIR, "CMakeCache.txt"), encoding="utf-8") as f:
+        for line in f:
+            if line.startswith(name + ":"):
+                return line.rstrip("\n").split("=", 1)[1]
+    raise AssertionError("%s is not in %s/CMakeCache.txt" % (name, BUILD_DIR))
 
 
 def check_setup():
@@ -497,7 +507,9 @@ class Postfix:
             "maillog_file_prefixes": workdir,
             "enable_long_queue_ids": "yes",
             "smtpd_milters": smtpd_milters,
-            "non_smtpd_milters": "",
+            # Local submissions (sendmail: notices, applications) pass
+            # sendwatch too, as contrib/postfix sets it up.
+            "non_smtpd_milters": smtpd_milters,
             "milter_default_action": "tempfail",
             "milter_protocol": "6",
             "message_size_limit": str(64 * 1024 * 1024),
@@ -663,8 +675,9 @@ class Milter:
     """
 
     def __init__(self, workdir, config_path, program=None, args=None, wrapper=None,
-                 log_path=None):
+                 log_path=None, env=None):
         self.workdir = workdir
+        self.env = env  # added to the environment (e.g. NOTIFY_SOCKET)
         self.config_path = config_path
         self.program = program or binary("sendwatch-milter")
         self.name = os.path.basename(self.program)
@@ -684,7 +697,8 @@ class Milter:
             os.unlink(socket_path)
         self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(self.wrapper + [self.program] + self.args,
-                                     stdout=self.log, stderr=subprocess.STDOUT)
+                                     stdout=self.log, stderr=subprocess.STDOUT,
+                                     env=dict(os.environ, **self.env) if self.env else None)
         poll(lambda: os.path.exists(socket_path) or self.proc.poll() is not None, 60,
              "the %s socket %s" % (self.name, socket_path))
         if self.proc.poll() is not None:
@@ -769,6 +783,46 @@ def describe_status(rc):
     return "status %s" % rc
 
 
+class NotifySocket:
+    """What systemd's notify socket would receive from a daemon (sd_notify):
+    a datagram socket in WORKDIR whose messages a thread keeps, each with
+    the time it came.  env() is what to start the daemon with: NOTIFY_SOCKET,
+    and WATCHDOG_USEC when WATCHDOG_SECONDS is given."""
+
+    def __init__(self, workdir, name, watchdog_seconds=None):
+        self.path = os.path.join(workdir, "run", "notify-%s.sock" % name)
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(self.path)
+        os.chmod(self.path, 0o666)  # the daemon sends as run_user after the drop
+        self.watchdog_seconds = watchdog_seconds
+        self.messages = []  # (time, text)
+        self.lock = threading.Lock()
+        threading.Thread(target=self._receive, daemon=True).start()
+
+    def _receive(self):
+        while True:
+            try:
+                data = self.sock.recv(4096)
+            except OSError:
+                return
+            with self.lock:
+                self.messages.append((time.time(), data.decode(errors="replace")))
+
+    def env(self):
+        e = {"NOTIFY_SOCKET": self.path}
+        if self.watchdog_seconds:
+            e["WATCHDOG_USEC"] = str(int(self.watchdog_seconds * 1e6))
+        return e
+
+    def times(self, word):
+        """When messages saying WORD (e.g. "READY=1", "WATCHDOG=1") came."""
+        with self.lock:
+            return [t for t, m in self.messages if word in m.split("\n")]
+
+    def close(self):
+        self.sock.close()
+
+
 class Stack:
     """Postfix + sink + sendwatch-milter, wired together in one workdir.
 
@@ -837,10 +891,13 @@ class Stack:
         settings["web_pid_file"] = os.path.join(self.workdir, "run", "web.pid")
         self.web_pid_file = settings["web_pid_file"]
         self.web_port = None
+        self.metrics_port = None
         if web:
             self.web_port = web_port or free_port()
             settings["web_listen"] = "127.0.0.1:%d" % self.web_port
             settings["web_base_url"] = "http://127.0.0.1:%d" % self.web_port
+            self.metrics_port = free_port()
+            settings["metrics_listen"] = "127.0.0.1:%d" % self.metrics_port
         settings.update(config_extra or {})
         with open(self.config_path, "w", encoding="utf-8") as f:
             for k, v in settings.items():
