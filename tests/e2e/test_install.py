@@ -2,6 +2,7 @@
 """cmake --install puts programs, man pages and the sample config in place,
 and never overwrites an admin's existing /etc/sendwatch/sendwatch.conf."""
 
+import glob
 import os
 import subprocess
 import unittest
@@ -38,10 +39,37 @@ class Install(unittest.TestCase):
                      "etc/sendwatch/templates/signin-notice.ja.txt",
                      "etc/sendwatch/templates/signin-notice.en.txt",
                      "usr/sbin/sendwatch-web", "usr/share/man/man8/sendwatch-web.8",
+                     "usr/sbin/sendwatch-bypass", "usr/share/man/man8/sendwatch-bypass.8",
+                     "usr/lib/systemd/system/sendwatch-milter.service",
+                     "usr/lib/systemd/system/sendwatch-holdd.service",
+                     "usr/lib/systemd/system/sendwatch-web.service",
+                     "usr/lib/tmpfiles.d/sendwatch.conf", "usr/lib/sysusers.d/sendwatch.conf",
                      "etc/sendwatch/sendwatch.conf", "etc/sendwatch/rules"):
             self.assertTrue(os.path.exists(os.path.join(dest, path)), "missing " + path)
         self.assertTrue(os.access(os.path.join(dest, "usr/share/sendwatch/contrib/bypass/"
                                                "sendwatch-bypass"), os.X_OK))
+        self.assertFalse(glob.glob(os.path.join(dest, "usr/share/sendwatch/contrib/systemd",
+                                                "*.in")), "unit templates installed")
+        # The units name the programs where they were installed, and systemd
+        # finds nothing wrong with them.
+        sbin = swtest.cmake_cache("CMAKE_INSTALL_PREFIX") + "/sbin"
+        for unit in ("sendwatch-milter", "sendwatch-holdd", "sendwatch-web"):
+            path = os.path.join(dest, "usr/lib/systemd/system", unit + ".service")
+            with open(path, encoding="utf-8") as f:
+                text = f.read()
+            self.assertIn("ExecStart=%s/%s -f\n" % (sbin, unit), text)
+            self.assertIn("Type=notify\n", text)
+            self.assertIn("WatchdogSec=", text)
+            # systemd-analyze checks the unit against this host's systemd,
+            # the program where DESTDIR put it (the booted container of
+            # test_systemd verifies the package's units in place).
+            check = os.path.join(dest, unit + ".service")
+            with open(check, "w", encoding="utf-8") as f:
+                f.write(text.replace("ExecStart=%s/" % sbin, "ExecStart=%s%s/" % (dest, sbin)))
+            r = subprocess.run(["systemd-analyze", "verify", "--man=no", check],
+                               capture_output=True, text=True)
+            self.assertEqual(r.returncode, 0, unit + ": " + r.stdout + r.stderr)
+            self.assertEqual(r.stdout + r.stderr, "", unit)
         # The installed program reads the installed config; no rule is enabled.
         r = subprocess.run([os.path.join(dest, "usr/sbin/sendwatch"), "-c",
                             os.path.join(dest, "etc/sendwatch/sendwatch.conf"), "config"],
