@@ -142,15 +142,27 @@ static void bypass_switch_on(struct holdd *h, struct bypass_watch *w, time_t now
         w->admins_said = true;
         return;
     }
+    /* Recorded as ours before it is done: should holdd die in between, the
+     * next start asks the bypass's status and settles the record, and never
+     * mistakes its own bypass for an admin's. */
+    char err[256];
+    w->st.on = true;
+    w->st.changed = now;
+    if (status_bypass_put(h->store, NULL, &w->st, err, sizeof(err)) != 0) {
+        w->st.on = false;
+        log_error("bypass: not switched on: cannot record it first: %s", err);
+        return;
+    }
     if (bypass_ask(h, HELPER_BYPASS_ON, detail) != HELPER_DONE) {
         if (!w->refused_said)
             log_error("bypass: cannot switch on: %s", detail);
         w->refused_said = true;
+        w->st.on = false;
+        if (status_bypass_put(h->store, NULL, &w->st, err, sizeof(err)) != 0)
+            log_error("bypass: cannot record that it is off: %s", err);
         return;
     }
     w->refused_said = false;
-    w->st.on = true;
-    w->st.changed = now;
     snprintf(w->st.why, sizeof(w->st.why), "%s", why);
     char result[400];
     snprintf(result, sizeof(result), "the milter did not answer for %ld s: %s", seconds,
@@ -190,11 +202,45 @@ static void bypass_switch_off(struct holdd *h, struct bypass_watch *w, time_t no
     bypass_alert(h, false, seconds, "");
 }
 
+/*
+ * The record as holdd left it, checked against the bypass itself: one it
+ * recorded as on that is not on (switched off by hand, or holdd died
+ * before it came on) is recorded off.  false when the store cannot be read.
+ */
+static bool bypass_load(struct holdd *h, struct bypass_watch *w)
+{
+    char err[256], detail[HELPER_DETAIL_SIZE] = "";
+    if (status_bypass_get(h->store, &w->st, err, sizeof(err)) < 0) {
+        log_error("bypass: cannot read its record: %s", err);
+        return false;
+    }
+    w->st.unhealthy_since = 0; /* counted afresh by this process */
+    if (w->st.on && !h->cfg->auto_bypass) {
+        log_warning(
+            "bypass: holdd switched a bypass on at %lld and auto_bypass is no "
+            "longer set: it stays as it is until an admin runs sendwatch-bypass off",
+            (long long)w->st.changed);
+        return true;
+    }
+    if (w->st.on && bypass_ask(h, HELPER_BYPASS_STATUS, detail) == HELPER_NOT_MOVED) {
+        log_warning("bypass: recorded as switched on by holdd, but it is off: recorded "
+                    "off");
+        w->st.on = false;
+        if (status_bypass_put(h->store, NULL, &w->st, err, sizeof(err)) != 0)
+            log_error("bypass: cannot record that it is off: %s", err);
+    } else if (w->st.on) {
+        log_warning("bypass: on since %lld (switched on automatically): it goes off once "
+                    "the milter has answered for %u s",
+                    (long long)w->st.changed, h->cfg->auto_bypass_off_after);
+    }
+    return true;
+}
+
 void bypass_watch_turn(struct holdd *h)
 {
-    if (!h->cfg->auto_bypass)
-        return;
     struct bypass_watch *w = h->bypass;
+    if (w != NULL && !h->cfg->auto_bypass)
+        return;
     if (w == NULL) {
         w = h->bypass = calloc(1, sizeof(*w));
         if (w == NULL)
@@ -202,19 +248,11 @@ void bypass_watch_turn(struct holdd *h)
     }
     time_t now = time(NULL);
     if (!w->loaded) {
-        char err[256];
-        if (status_bypass_get(h->store, &w->st, err, sizeof(err)) < 0) {
-            log_error("bypass: cannot read its record: %s", err);
-            return;
-        }
-        w->st.unhealthy_since = 0; /* counted afresh by this process */
+        if (!bypass_load(h, w) && h->cfg->auto_bypass)
+            return; /* tried again next turn */
         w->loaded = true;
-        if (w->st.on)
-            log_warning("bypass: on since %lld (switched on automatically): it goes off "
-                        "once the milter has answered for %u s",
-                        (long long)w->st.changed, h->cfg->auto_bypass_off_after);
     }
-    if (now < w->next_probe)
+    if (!h->cfg->auto_bypass || now < w->next_probe)
         return;
     w->next_probe = now + PROBE_EVERY;
     char why[256];

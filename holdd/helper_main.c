@@ -3,6 +3,9 @@
  *
  *   sendwatch-helper POSTFIX_CONFIG_DIR SENDMAIL NOTICE_SENDER HOLD_HASH_DEPTH BYPASS
  *
+ * BYPASS is the bypass command (sendwatch-bypass), or "-" when holdd's
+ * auto_bypass is off: the BYPASS operation is then refused.
+ *
  * Exec'd by sendwatch-holdd before it drops its privileges, with a clean
  * environment, its channel as descriptor 3 and Postfix's hold directory as
  * descriptor 4; it serves the fixed-size requests of helper_protocol.h
@@ -221,6 +224,10 @@ static void run_bypass(const struct helper_request *r, struct helper_reply *rep)
         say(rep, HELPER_REFUSED, "unknown bypass action %u", r->nids);
         return;
     }
+    if (strcmp(bypass, "-") == 0) {
+        say(rep, HELPER_REFUSED, "no bypass here (auto_bypass = no)");
+        return;
+    }
     char *argv[] = {bypass, "-c", config_dir, (char *)actions[r->nids], NULL};
     struct buf out = {0}, err = {0};
     int status = run(argv, NULL, 0, &out, &err);
@@ -275,7 +282,8 @@ int main(int argc, char **argv)
 {
     char why[200];
     char *end = NULL;
-    if (argc != 6 || argv[1][0] != '/' || argv[2][0] != '/' || argv[5][0] != '/' ||
+    if (argc != 6 || argv[1][0] != '/' || argv[2][0] != '/' ||
+        (argv[5][0] != '/' && strcmp(argv[5], "-") != 0) ||
         parse_addr_spec(argv[3], PARSE_ADDRESS_LOCAL_ALONE, why, sizeof(why)) != 0 ||
         (hold_depth = strtol(argv[4], &end, 10)) < 0 || hold_depth > 16 || *end != '\0' ||
         fcntl(CHANNEL, F_SETFD, FD_CLOEXEC) < 0 ||

@@ -131,7 +131,11 @@ int holdd_submit(struct holdd *h, const char *const *rcpts, const char *const *m
                  size_t n, enum helper_result *results, char *detail, char *err,
                  size_t errlen);
 
-/* helper_deliver(), the copy signed first for SENDER and the N RCPTS. */
+/*
+ * helper_deliver(), the copy signed first for the N RCPTS (a mark it
+ * carried already is left out).  When signing fails or the signed copy is
+ * too large, nothing is handed over: 0 with *RESULT FAILED or REFUSED.
+ */
 int holdd_deliver(struct holdd *h, const char *sender, const char *const *rcpts, size_t n,
                   const char *message, size_t len, enum helper_result *result,
                   char *detail, char *err, size_t errlen);

@@ -191,8 +191,8 @@ int main(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
     if (helper_start(cfg->holdd_helper, cfg->postfix_config_dir, cfg->sendmail_path,
-                     cfg->notice_sender, cfg->bypass_command, &h.helper, &helper_pid, err,
-                     sizeof(err)) != 0 ||
+                     cfg->notice_sender, cfg->auto_bypass ? cfg->bypass_command : "-",
+                     &h.helper, &helper_pid, err, sizeof(err)) != 0 ||
         (h.wake = open_wake_socket(cfg, err, sizeof(err))) < 0 ||
         privilege_drop(cfg->run_user, err, sizeof(err)) != 0) {
         log_error("%s", err);

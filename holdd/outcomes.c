@@ -7,6 +7,7 @@
 
 #include "holdd.h"
 #include "log.h"
+#include "service.h"
 #include "queueid.h"
 
 /* Runs FN(ctx, t) in one write transaction and commits it.  0 or -1 (logged). */
@@ -169,4 +170,7 @@ void outcomes_carry_out(struct holdd *h, enum helper_op op, const struct batch *
     }
     listing_free(&listing);
     free(res);
+    /* A batch carried out is work moving: a long run of batches (10,000
+     * releases at once after an outage) must not look like a hang. */
+    service_watchdog_ping();
 }

@@ -49,6 +49,9 @@ static void split_due(struct holdd *h, size_t *nrelease, size_t *ndelete)
         bool asked =
             found == 1 && r.requested != NULL && strcmp(r.requested, "delete") == 0;
         bool delete = retried || asked;
+        /* The deadline the sender was told, not the due key's time: a
+         * failed attempt moves that to its retry. */
+        time_t deadline = found == 1 ? r.deadline : b->deadline[i];
         const char *by = NULL, *who = retried ? r.retry_by
                                       : asked ? r.requested_by
                                               : NULL;
@@ -64,7 +67,7 @@ static void split_due(struct holdd *h, size_t *nrelease, size_t *ndelete)
             b->delete_ids[*ndelete] = b->ids[i];
             b->delete_by[(*ndelete)++] = by;
         } else {
-            b->release_deadline[*nrelease] = b->deadline[i];
+            b->release_deadline[*nrelease] = deadline;
             b->release_ids[*nrelease] = b->ids[i];
             b->release_by[(*nrelease)++] = by;
         }

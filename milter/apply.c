@@ -569,23 +569,28 @@ sfsistat apply_verdict(SMFICTX *ctx, const struct config *cfg,
     log_info("%s: audit: rules=%s actions=%s from=<%s> nrcpt=%zu subject=\"%s\"",
              msg->queue_id, rules, actions, sender, msg->nrecipients, subject);
 
-    for (size_t i = 0; i < v->nmatched; i++)
-        metrics_rule_hit(msg->metrics, v->matched[i]);
     if (v->nstore > 0 && apply_store(cfg, store, msg, in, rules) != 0)
         return apply_tempfail(ctx, msg, MC_TEMPFAIL_STATE);
-    if (v->nstore > 0)
-        metrics_add(msg->metrics, MC_VERDICT_STORE, 1);
+    sfsistat answer;
     if (v->reject_text != NULL) {
         char text[900];
         reply_text(text, sizeof(text), v->reject_text);
         smfi_setreply(ctx, "550", "5.7.1", text);
         metrics_add(msg->metrics, MC_VERDICT_REJECT, 1);
-        return SMFIS_REJECT;
-    }
-    if (v->tempfail) {
+        answer = SMFIS_REJECT;
+    } else if (v->tempfail) {
         smfi_setreply(ctx, "451", "4.7.1", "sendwatch: message deferred by policy");
         metrics_add(msg->metrics, MC_VERDICT_DEFER, 1);
-        return SMFIS_TEMPFAIL;
+        answer = SMFIS_TEMPFAIL;
+    } else {
+        answer = apply_delivery(ctx, cfg, encryption, password_key, store, msg, in);
     }
-    return apply_delivery(ctx, cfg, encryption, password_key, store, msg, in);
+    /* Counted once the message's fate is settled: one our failure put off
+     * comes again and is counted then (its cause was counted now). */
+    if (answer != SMFIS_TEMPFAIL || v->tempfail) {
+        for (size_t i = 0; i < v->nmatched; i++)
+            metrics_rule_hit(msg->metrics, v->matched[i]);
+        metrics_add(msg->metrics, MC_VERDICT_STORE, v->nstore > 0 ? 1 : 0);
+    }
+    return answer;
 }

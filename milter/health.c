@@ -65,7 +65,12 @@ static void *health_run(void *arg)
                         health_socket, err);
             failing = true;
         }
-        long wait_ms = !ready ? FIRST_TRY_MS : (long)interval_ms;
+        /* Soon after a failure: a passing hiccup must not cost a restart. */
+        long wait_ms =
+            !ready ? FIRST_TRY_MS
+            : failing
+                ? (long)(interval_ms < SERVICE_RETRY_MS ? interval_ms : SERVICE_RETRY_MS)
+                : (long)interval_ms;
         if (health_sleep(wait_ms))
             return NULL;
     }

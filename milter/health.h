@@ -1,7 +1,8 @@
 /*
  * health - the milter's watch on itself, for systemd (service.h).
  *
- * A thread that, every half WatchdogSec=, completes a milter negotiation
+ * A thread that, every third of WatchdogSec= (every second after a
+ * failure), completes a milter negotiation
  * on the milter's own socket (probe.h): only when a libmilter worker has
  * answered does it tell systemd WATCHDOG=1 - and READY=1 the first time,
  * so "started" means "answering".  A milter whose workers hang or whose

@@ -4,9 +4,11 @@
  * main() parses options, loads the config and rules, opens the socket as
  * root (so its owner and mode can be set for Postfix), drops to run_user,
  * opens the state store, and hands over to libmilter.  libmilter owns
- * SIGHUP, SIGTERM and SIGINT: TERM and INT make smfi_main() return after
- * the sessions in progress end.  So reload is SIGUSR1 ("sendwatch
- * reload"), taken by a thread of ours that waits for nothing else.
+ * SIGHUP, SIGTERM and SIGINT: TERM and INT close the listener and make
+ * smfi_main() return - without waiting for the (detached) workers, so a
+ * message in progress then is cut off and Postfix tempfails it, and the
+ * client sends it again.  So reload is SIGUSR1 ("sendwatch reload"),
+ * taken by a thread of ours that waits for nothing else.
  */
 #include <errno.h>
 #include <libmilter/mfapi.h>
@@ -266,8 +268,10 @@ done:
         pthread_join(reloader, NULL);
     }
     store_close(store);
-    callbacks_set_metrics(NULL);
-    metrics_close(metrics);
+    /* The counters stay mapped until the process ends: smfi_main() returns
+     * without waiting for its (detached) workers, and one still in a
+     * callback may count after this point. */
+    (void)metrics;
     snapshot_release(first);
     snapshot_shutdown();
     view_shutdown();

@@ -46,6 +46,7 @@ rule demo-encrypt
 SMTPD_PORT = 2525
 SINK_PORT = 2526
 WEB_PORT = 8025
+METRICS_PORT = 9925  # metrics_listen's default
 
 
 def cmdline(pid):
@@ -91,12 +92,15 @@ def start(demo_dir, build):
     smtpd_port = SMTPD_PORT if not swtest.port_open(SMTPD_PORT) else swtest.free_port()
     sink_port = SINK_PORT if not swtest.port_open(SINK_PORT) else swtest.free_port()
     web_port = WEB_PORT if not swtest.port_open(WEB_PORT) else swtest.free_port()
+    metrics_port = (METRICS_PORT if not swtest.port_open(METRICS_PORT)
+                    else swtest.free_port())
     # Should a port be taken between the check above and the bind, the
     # harness may move to another: the ports printed below are the real ones.
     stack = swtest.Stack("demo", workdir=demo_dir, smtpd_port=smtpd_port,
                          sink_port=sink_port, config_extra={"syslog_name": "sendwatch-demo"},
                          rules={"10-demo.rules": DEMO_RULES}, holdd=True,
-                         ports_may_change=True, web=True, web_port=web_port)
+                         ports_may_change=True, web=True, web_port=web_port,
+                         metrics_port=metrics_port)
     # Notices in English; the harness gives the stack the source tree's
     # templates and a fresh link key, in its root-only etc directory.
     with open(stack.config_path, "a", encoding="utf-8") as f:

@@ -449,6 +449,14 @@ int main(int argc, char **argv)
                   strerror(errno));
         goto done;
     }
+    /* The name was checked; what it resolved to is checked here: the
+     * numbers are never offered beyond this host. */
+    if (metrics_fd >= 0 && !self_address_loopback(&self_metrics)) {
+        log_error("not started: metrics_listen %s is not a loopback address once "
+                  "resolved",
+                  cfg->metrics_listen);
+        goto done;
+    }
     if (!args.foreground && daemon(0, 0) != 0) {
         log_error("cannot become a daemon: %s", strerror(errno));
         goto done;
@@ -503,7 +511,7 @@ int main(int argc, char **argv)
     housekeeping(&w);
     /* Under systemd: READY once both listeners answered a request of ours,
      * then a ping each time they answer again. */
-    long check_every = (long)(service_watchdog_interval() / 1000000);
+    long check_every_ms = (long)(service_watchdog_interval() / 1000);
     bool supervised = getenv("NOTIFY_SOCKET") != NULL, ready = false, failing = false;
     time_t next_housekeeping = time(NULL) + 3600;
     for (;;) {
@@ -523,12 +531,16 @@ int main(int argc, char **argv)
                 failing = true;
             }
         }
-        /* Signals; the self-check when it is due; once an hour the housekeeping. */
+        /* Signals; the self-check when it is due (sooner after a failure:
+         * one hiccup must not cost a restart); once an hour the housekeeping. */
         time_t now = time(NULL);
-        long wait = (long)(next_housekeeping - now);
-        if (supervised && (check_every > 0 || !ready))
-            wait = !ready ? 1 : check_every < wait ? check_every : wait;
-        struct timespec ts = {wait > 0 ? wait : 0, 0};
+        long wait_ms = (long)(next_housekeeping - now) * 1000;
+        long check_ms = !ready || failing ? SERVICE_RETRY_MS : check_every_ms;
+        if (supervised && check_ms > 0 && check_ms < wait_ms)
+            wait_ms = check_ms;
+        if (wait_ms < 0)
+            wait_ms = 0;
+        struct timespec ts = {wait_ms / 1000, (wait_ms % 1000) * 1000000L};
         int sig = sigtimedwait(&set, NULL, &ts);
         if (time(NULL) >= next_housekeeping) {
             housekeeping(&w);

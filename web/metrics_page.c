@@ -178,6 +178,10 @@ int metrics_page(const struct config *cfg, struct store *store, struct buf *b)
     struct stat st;
     snprintf(saved, sizeof(saved), "%s/sendwatch_bypass.saved", cfg->postfix_config_dir);
     int bypass_on = stat(saved, &st) == 0 ? 1 : errno == ENOENT ? 0 : -1;
+    if (bypass_on == 0) { /* sendwatch-bypass between its two steps is on too */
+        strncat(saved, ".new", sizeof(saved) - strlen(saved) - 1);
+        bypass_on = stat(saved, &st) == 0 ? 1 : errno == ENOENT ? 0 : -1;
+    }
 
     family(
         &o, "sendwatch_metrics_readable", "gauge",

@@ -115,6 +115,16 @@ int self_address(int fd, struct self_address *a)
     return 0;
 }
 
+bool self_address_loopback(const struct self_address *a)
+{
+    if (a->addr.ss_family == AF_INET)
+        return (ntohl(((const struct sockaddr_in *)&a->addr)->sin_addr.s_addr) >> 24) ==
+               127;
+    if (a->addr.ss_family == AF_INET6)
+        return IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)&a->addr)->sin6_addr);
+    return false;
+}
+
 bool web_selfcheck(const struct self_address *web, const struct self_address *metrics,
                    char *err, size_t errlen)
 {

@@ -201,6 +201,8 @@ struct self_address {
     bool set;
 };
 int self_address(int fd, struct self_address *a);
+/* Whether A is on a loopback address (127.0.0.0/8, ::1). */
+bool self_address_loopback(const struct self_address *a);
 /*
  * Asks both listeners for /healthz as a client would (METRICS may be
  * unset).  true when both answered 200; else false with ERR.

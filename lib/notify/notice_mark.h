@@ -15,7 +15,13 @@
  * exempts only that notice, to the same recipients, with the same body -
  * nothing they have not had already - and only for NOTICE_MARK_MAX_AGE.
  * Not the envelope sender: Postfix rewrites it on the way (notice_sender
- * "postmaster" becomes postmaster@$myorigin before the milter sees it).  The milter
+ * "postmaster" becomes postmaster@$myorigin before the milter sees it).
+ * Recipients are whole addresses and stay as they are - unless the site's
+ * canonical_maps rewrite them for local submissions: then the mark does
+ * not match, and the notice is inspected like any other (safe, logged).
+ * While sendwatch is bypassed the header reaches mailboxes on this host
+ * (smtp_header_checks remove it only from what leaves by SMTP); replayed,
+ * it still exempts nothing but that body to those recipients.  The milter
  * strips the header whether it is good or not; Postfix's smtp_header_checks
  * (contrib/postfix) strip it on the way out as well, for mail that passed while sendwatch
  * was bypassed.

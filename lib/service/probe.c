@@ -58,7 +58,15 @@ static int connect_before(const struct sockaddr *addr, socklen_t addrlen,
         snprintf(err, errlen, "socket: %s", strerror(errno));
         return -1;
     }
-    if (connect(fd, addr, addrlen) != 0) {
+    /* A unix socket whose backlog is full says EAGAIN at once: a burst of
+     * connections, not a dead peer - try again until the deadline. */
+    int rc;
+    while ((rc = connect(fd, addr, addrlen)) != 0 && errno == EAGAIN &&
+           addr->sa_family == AF_UNIX && now_ms() < deadline) {
+        struct timespec pause = {0, 10 * 1000000L};
+        nanosleep(&pause, NULL);
+    }
+    if (rc != 0) {
         if (errno != EINPROGRESS) {
             snprintf(err, errlen, "connect: %s", strerror(errno));
             close(fd);
@@ -152,15 +160,19 @@ static int milter_address(const char *spec, struct sockaddr_storage *ss, socklen
         snprintf(err, errlen, "%s: not unix:, local:, inet: or inet6:", spec);
         return -1;
     }
+    /* PORT@HOST, or PORT alone: libmilter then listens on every address,
+     * and we ask on loopback. */
     const char *at = strchr(rest, '@');
+    size_t port_len = at ? (size_t)(at - rest) : strlen(rest);
+    const char *host = at ? at + 1 : family == AF_INET ? "127.0.0.1" : "::1";
     char port[16];
-    if (at == NULL || at == rest || (size_t)(at - rest) >= sizeof(port)) {
-        snprintf(err, errlen, "%s: not PORT@HOST", spec);
+    if (port_len == 0 || port_len >= sizeof(port) || *host == '\0') {
+        snprintf(err, errlen, "%s: not PORT@HOST or PORT", spec);
         return -1;
     }
-    snprintf(port, sizeof(port), "%.*s", (int)(at - rest), rest);
+    snprintf(port, sizeof(port), "%.*s", (int)port_len, rest);
     struct addrinfo hints = {.ai_family = family, .ai_socktype = SOCK_STREAM}, *ai;
-    int rc = getaddrinfo(at + 1, port, &hints, &ai);
+    int rc = getaddrinfo(host, port, &hints, &ai);
     if (rc != 0) {
         snprintf(err, errlen, "%s: %s", spec, gai_strerror(rc));
         return -1;

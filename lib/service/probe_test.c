@@ -111,6 +111,43 @@ static void milter_that_does_not(void **state)
     assert_non_null(strstr(err, "no answer to the negotiation in 300 ms"));
 }
 
+/* A TCP peer on loopback that answers one negotiation; its port into *PORT. */
+static int tcp_listener(int *port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7f000001)};
+    socklen_t len = sizeof(sa);
+    assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    assert_int_equal(listen(fd, 4), 0);
+    getsockname(fd, (struct sockaddr *)&sa, &len);
+    *port = ntohs(sa.sin_port);
+    return fd;
+}
+
+static void milter_over_tcp(void **state)
+{
+    (void)state;
+    static const unsigned char answer[] = {0, 0, 0, 13,   'O', 0, 0, 0, 6,
+                                           0, 0, 0, 0x1f, 0,   0, 0, 0, 0};
+    /* inet:PORT (libmilter: every address) is asked on loopback. */
+    const char *hosts[] = {"", "@127.0.0.1", "@localhost"};
+    for (size_t i = 0; i < sizeof(hosts) / sizeof(hosts[0]); i++) {
+        int port;
+        struct peer p = {.expect = 17, .answer = answer, .answer_len = sizeof(answer)};
+        p.listen_fd = tcp_listener(&port);
+        pthread_t t;
+        pthread_create(&t, NULL, serve_once, &p);
+        char spec[64], err[256] = "";
+        snprintf(spec, sizeof(spec), "inet:%d%s", port, hosts[i]);
+        int rc = probe_milter(spec, 1000, err, sizeof(err));
+        shutdown(p.listen_fd, SHUT_RDWR);
+        pthread_join(t, NULL);
+        close(p.listen_fd);
+        assert_int_equal(rc, 0);
+        assert_int_equal(p.seen[4], 'O');
+    }
+}
+
 static void milter_not_there(void **state)
 {
     (void)state;
@@ -120,8 +157,10 @@ static void milter_not_there(void **state)
     assert_non_null(strstr(err, "connect: No such file"));
     assert_int_equal(probe_milter("tcp:1@localhost", 300, err, sizeof(err)), -1);
     assert_non_null(strstr(err, "not unix:"));
-    assert_int_equal(probe_milter("inet:localhost", 300, err, sizeof(err)), -1);
-    assert_non_null(strstr(err, "not PORT@HOST"));
+    assert_int_equal(probe_milter("inet:@localhost", 300, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "not PORT@HOST or PORT"));
+    assert_int_equal(probe_milter("inet:1@", 300, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "not PORT@HOST or PORT"));
 }
 
 static int run_http_probe(const char *answer, char *err, size_t errlen, struct peer *p)
@@ -164,9 +203,8 @@ static void http_answers(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(milter_that_negotiates),
-        cmocka_unit_test(milter_that_does_not),
-        cmocka_unit_test(milter_not_there),
+        cmocka_unit_test(milter_that_negotiates), cmocka_unit_test(milter_that_does_not),
+        cmocka_unit_test(milter_not_there),       cmocka_unit_test(milter_over_tcp),
         cmocka_unit_test(http_answers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

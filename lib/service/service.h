@@ -28,9 +28,12 @@ void service_stopping(void);
 void service_status(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /*
- * How often this process must ping, in microseconds: half of the unit's
- * WatchdogSec=, or 0 when no watchdog is asked for (or not under systemd).
+ * How often this process should ping, in microseconds: a third of the
+ * unit's WatchdogSec=, or 0 when no watchdog is asked for (or not under
+ * systemd).  A check that fails is retried sooner (RETRY_MS), so one
+ * failure alone does not get the process killed.
  */
+#define SERVICE_RETRY_MS 1000
 uint64_t service_watchdog_interval(void);
 
 /* "WATCHDOG=1": the caller has just seen its work move. */

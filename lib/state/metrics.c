@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define METRICS_MAGIC "swmetr1"
+#define METRICS_MAGIC "swmetr2"
 
 struct metrics {
     struct metrics_shared *data;
@@ -34,62 +35,93 @@ const double *metrics_bounds(enum metrics_histogram h)
     return bounds[h];
 }
 
+/* Maps FD (SIZE bytes) into M.  0, or -1 with ERR. */
+static int map_fd(struct metrics *m, int fd, size_t size, bool writer, const char *path,
+                  char *err, size_t errlen)
+{
+    void *p =
+        mmap(NULL, size, writer ? PROT_READ | PROT_WRITE : PROT_READ, MAP_SHARED, fd, 0);
+    if (p == MAP_FAILED) {
+        snprintf(err, errlen, "%s: mmap: %s", path, strerror(errno));
+        return -1;
+    }
+    m->data = p;
+    m->writer = writer;
+    pthread_mutex_init(&m->slots_lock, NULL);
+    return 0;
+}
+
+/* Whether the file FD (already stat'ed into ST) is one of this layout. */
+static bool ours(int fd, const struct stat *st, size_t size)
+{
+    struct metrics_shared head;
+    return S_ISREG(st->st_mode) && (size_t)st->st_size == size &&
+           pread(fd, &head, offsetof(struct metrics_shared, started), 0) ==
+               (ssize_t)offsetof(struct metrics_shared, started) &&
+           memcmp(head.magic, METRICS_MAGIC, 8) == 0 && head.layout_size == size;
+}
+
+/*
+ * A fresh file for the writer: made whole as PATH.new, then renamed over
+ * PATH.  A reader that mapped the old file keeps reading it (never a file
+ * that shrinks under it: SIGBUS).  The descriptor, or -1 with ERR.
+ */
+static int fresh_file(const char *path, size_t size, char *err, size_t errlen)
+{
+    char tmp[4200];
+    snprintf(tmp, sizeof(tmp), "%s.new", path);
+    unlink(tmp); /* a leftover of a crash */
+    int fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
+    struct metrics_shared head = {.magic = METRICS_MAGIC, .layout_size = (uint32_t)size};
+    if (fd < 0 || ftruncate(fd, (off_t)size) != 0 ||
+        pwrite(fd, &head, offsetof(struct metrics_shared, started), 0) !=
+            (ssize_t)offsetof(struct metrics_shared, started) ||
+        rename(tmp, path) != 0) {
+        snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
+        if (fd >= 0) {
+            close(fd);
+            unlink(tmp);
+        }
+        return -1;
+    }
+    return fd;
+}
+
 static struct metrics *metrics_map(const char *state_dir, const char *name, bool writer,
                                    char *err, size_t errlen)
 {
     char path[4096];
     snprintf(path, sizeof(path), "%s/metrics.%s", state_dir, name);
-    int fd =
-        open(path, (writer ? O_RDWR | O_CREAT : O_RDONLY) | O_NOFOLLOW | O_CLOEXEC, 0640);
-    if (fd < 0) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
-        return NULL;
-    }
-    struct stat st;
     size_t size = sizeof(struct metrics_shared);
     struct metrics *m = calloc(1, sizeof(*m));
-    if (m == NULL || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        snprintf(err, errlen, "%s: %s", path, m ? "not a regular file" : "out of memory");
+    if (m == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    int fd = open(path, (writer ? O_RDWR : O_RDONLY) | O_NOFOLLOW | O_CLOEXEC);
+    struct stat st;
+    bool usable = fd >= 0 && fstat(fd, &st) == 0 && ours(fd, &st, size);
+    if (!usable && !writer) {
+        snprintf(err, errlen, "%s: %s", path,
+                 fd < 0 ? strerror(errno) : "not a metrics file of this version");
         goto fail;
     }
-    if ((size_t)st.st_size != size) {
-        if (!writer) {
-            snprintf(err, errlen, "%s: %lld bytes, not the %zu of this version", path,
-                     (long long)st.st_size, size);
+    if (!usable) {
+        /* New, or made by another version: start from zero. */
+        if (fd >= 0)
+            close(fd);
+        if ((fd = fresh_file(path, size, err, errlen)) < 0)
             goto fail;
-        }
-        /* Made by another version, or new: start from zero. */
-        if (ftruncate(fd, 0) != 0 || ftruncate(fd, (off_t)size) != 0) {
-            snprintf(err, errlen, "%s: %s", path, strerror(errno));
-            goto fail;
-        }
     }
-    void *p =
-        mmap(NULL, size, writer ? PROT_READ | PROT_WRITE : PROT_READ, MAP_SHARED, fd, 0);
-    if (p == MAP_FAILED) {
-        snprintf(err, errlen, "%s: mmap: %s", path, strerror(errno));
+    if (map_fd(m, fd, size, writer, path, err, errlen) != 0)
         goto fail;
-    }
     close(fd);
-    m->data = p;
-    m->writer = writer;
-    pthread_mutex_init(&m->slots_lock, NULL);
-    if (memcmp(m->data->magic, METRICS_MAGIC, 8) != 0 ||
-        m->data->layout_size != (uint32_t)size) {
-        if (!writer) {
-            snprintf(err, errlen, "%s: not a metrics file of this version", path);
-            metrics_close(m);
-            return NULL;
-        }
-        memset(m->data, 0, size);
-        m->data->layout_size = (uint32_t)size;
-        memcpy(m->data->magic, METRICS_MAGIC, 8);
-    }
     if (writer)
         atomic_store(&m->data->started, (int64_t)time(NULL));
     return m;
 fail:
-    close(fd);
+    if (fd >= 0)
+        close(fd);
     free(m);
     return NULL;
 }
@@ -132,16 +164,32 @@ static int rule_slot_find(const struct metrics_shared *d, const char *name)
     for (int i = 0; i < METRICS_RULE_SLOTS; i++) {
         if (atomic_load_explicit(&d->rule[i].used, memory_order_acquire) == 0)
             return -1;
-        if (strncmp(d->rule[i].name, name, METRICS_RULE_NAME - 1) == 0)
+        if (strcmp(d->rule[i].name, name) == 0)
             return i;
     }
     return -1;
 }
 
-void metrics_rule_hit(struct metrics *m, const char *name)
+/* NAME as a slot keeps it: itself, or a long one cut, "~" and its FNV-1a hash. */
+static const char *slot_name(const char *name, char out[METRICS_RULE_NAME])
+{
+    size_t n = strlen(name);
+    if (n < METRICS_RULE_NAME)
+        return name;
+    uint64_t hash = 14695981039346656037ULL;
+    for (size_t i = 0; i < n; i++)
+        hash = (hash ^ (unsigned char)name[i]) * 1099511628211ULL;
+    snprintf(out, METRICS_RULE_NAME, "%.*s~%016llx", METRICS_RULE_NAME - 18, name,
+             (unsigned long long)hash);
+    return out;
+}
+
+void metrics_rule_hit(struct metrics *m, const char *full_name)
 {
     if (m == NULL || !m->writer)
         return;
+    char cut[METRICS_RULE_NAME];
+    const char *name = slot_name(full_name, cut);
     struct metrics_shared *d = m->data;
     int i = rule_slot_find(d, name);
     if (i < 0) {

@@ -5,12 +5,15 @@
  * to LMDB per message, and sendwatch-web maps the files read-only and
  * prints them at /metrics.  Counters live as long as the file, across
  * restarts of the daemon (Prometheus sees a reset only when the file is
- * remade, e.g. after an upgrade changed the layout).
+ * remade, e.g. after an upgrade changed the layout: a new file is made
+ * whole and renamed over the old one, so a reader never sees it shrink).
  *
  * One process writes a file; any number read it.  A rule's counter takes
  * a slot the first time the rule hits; when all METRICS_RULE_SLOTS are
  * taken the hit is counted as the rule "(other)" and rule_slots_full is
- * set, so the cut shows.  Every call is thread-safe and never logs.
+ * set, so the cut shows.  A name longer than METRICS_RULE_NAME - 1 is
+ * kept as its first bytes, "~" and a hash of the whole name, so two long
+ * names never share a counter.  Every call is thread-safe and never logs.
  */
 #ifndef SENDWATCH_METRICS_H
 #define SENDWATCH_METRICS_H
@@ -21,7 +24,7 @@
 #include <stdint.h>
 
 #define METRICS_RULE_SLOTS 256
-#define METRICS_RULE_NAME  64
+#define METRICS_RULE_NAME  128
 
 /* The counters, by what they count.  The comment is the metric's label. */
 enum metrics_counter {
@@ -79,7 +82,7 @@ struct metrics_rule_slot {
 
 /* The file's layout (the same for every daemon; each uses its part). */
 struct metrics_shared {
-    char magic[8]; /* "swmetr1" */
+    char magic[8]; /* "swmetr2": the layout's version (with layout_size) */
     uint32_t layout_size;
     uint32_t reserved;
     _Atomic int64_t started; /* when the writer last started (seconds) */

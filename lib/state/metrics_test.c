@@ -96,6 +96,37 @@ static void rule_slots_run_out(void **state)
     metrics_close(w);
 }
 
+static void long_names_stay_apart(void **state)
+{
+    (void)state;
+    char err[256], a[300], b[300];
+    memset(a, 'r', 299);
+    a[299] = '\0';
+    memcpy(b, a, sizeof(b));
+    b[298] = 's'; /* differs only beyond the slot's length */
+    struct metrics *w = metrics_open_writer(dir, "milter", err, sizeof(err));
+    assert_non_null(w);
+    metrics_rule_hit(w, a);
+    metrics_rule_hit(w, b);
+    metrics_rule_hit(w, b);
+    const struct metrics_shared *d = metrics_data(w);
+    int ia = -1, ib = -1;
+    for (int i = 0; i < METRICS_RULE_SLOTS && d->rule[i].used; i++) {
+        if (strncmp(d->rule[i].name, "rrrr", 4) != 0)
+            continue;
+        assert_true(strlen(d->rule[i].name) < METRICS_RULE_NAME);
+        if (ia < 0)
+            ia = i;
+        else
+            ib = i;
+    }
+    assert_true(ia >= 0 && ib >= 0);
+    assert_string_not_equal(d->rule[ia].name, d->rule[ib].name);
+    assert_int_equal(atomic_load(&d->rule[ia].hits), 1);
+    assert_int_equal(atomic_load(&d->rule[ib].hits), 2);
+    metrics_close(w);
+}
+
 static void foreign_file(void **state)
 {
     (void)state;
@@ -105,7 +136,7 @@ static void foreign_file(void **state)
     fputs("not ours", f);
     fclose(f);
     assert_null(metrics_open_reader(dir, "milter", err, sizeof(err)));
-    assert_non_null(strstr(err, "not the"));
+    assert_non_null(strstr(err, "not a metrics file of this version"));
     /* The writer starts it afresh. */
     struct metrics *w = metrics_open_writer(dir, "milter", err, sizeof(err));
     assert_non_null(w);
@@ -123,6 +154,7 @@ int main(void)
         cmocka_unit_test(written_and_read),
         cmocka_unit_test(rule_slots_run_out),
         cmocka_unit_test(foreign_file),
+        cmocka_unit_test(long_names_stay_apart),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

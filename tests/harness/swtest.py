@@ -833,7 +833,8 @@ class Stack:
     the ports are then used as given unless PORTS_MAY_CHANGE;
     RULES maps file names in rules_dir to their text; HOLDD also runs
     sendwatch-holdd (started after Postfix, stopped before it); WEB also runs
-    sendwatch-web on WEB_PORT (default: a free one), its links' base URL.
+    sendwatch-web on WEB_PORT (default: a free one), its links' base URL, with
+    /metrics on METRICS_PORT (default: a free one).
 
     stop() fails unless every daemon exited with status 0 (see Milter).
     Used as a context manager (with stack: ...) it stops on leaving, and an
@@ -843,7 +844,7 @@ class Stack:
     def __init__(self, tag, config_extra=None, main_extra=None, milter_wrapper=None,
                  listeners=None, sink_dump=True, workdir=None, smtpd_port=None,
                  sink_port=None, rules=None, holdd=False, ports_may_change=False,
-                 web=False, web_port=None):
+                 web=False, web_port=None, metrics_port=None):
         check_setup()
         self.workdir = workdir or make_workdir(tag)
         for d in ("log", "run", "state", "tmp", "quarantine"):
@@ -896,7 +897,7 @@ class Stack:
             self.web_port = web_port or free_port()
             settings["web_listen"] = "127.0.0.1:%d" % self.web_port
             settings["web_base_url"] = "http://127.0.0.1:%d" % self.web_port
-            self.metrics_port = free_port()
+            self.metrics_port = metrics_port or free_port()
             settings["metrics_listen"] = "127.0.0.1:%d" % self.metrics_port
         settings.update(config_extra or {})
         with open(self.config_path, "w", encoding="utf-8") as f:
