@@ -353,9 +353,13 @@ class Systemd(unittest.TestCase):
     @classmethod
     def install_and_configure(cls):
         root = cls.root
-        shutil.copy(ARGS.deb, os.path.join(root, "tmp", "sendwatch.deb"))
-        out = chroot(root, "dpkg", "-i", "/tmp/sendwatch.deb")
+        shutil.copy(ARGS.deb, os.path.join(root, "var", "tmp", "sendwatch.deb"))
+        postfix_before = cls.postfix_config(root)
+        out = chroot(root, "dpkg", "-i", "/var/tmp/sendwatch.deb")
         assert "sendwatch is installed" in out, out
+        # It says what to add to Postfix, and adds nothing itself.
+        assert "postconf -e 'smtpd_milters = unix:/sendwatch/milter.sock'" in out, out
+        assert cls.postfix_config(root) == postfix_before, "the package changed Postfix"
         # The package never edits Postfix's config: this is the admin's part.
         share = "/usr/share/sendwatch/contrib/postfix/"
         for name in ("milter_header_checks", "smtp_header_checks"):
@@ -396,6 +400,13 @@ class Systemd(unittest.TestCase):
             assert os.path.islink(os.path.join(
                 root, "etc/systemd/system/multi-user.target.wants/%s.service" % unit)), unit
         chroot(root, "sendwatch", "check")
+
+    @staticmethod
+    def postfix_config(root):
+        """Postfix's config files, by name, as bytes."""
+        d = os.path.join(root, "etc/postfix")
+        return {n: open(os.path.join(d, n), "rb").read() for n in sorted(os.listdir(d))
+                if os.path.isfile(os.path.join(d, n))}
 
     @classmethod
     def tearDownClass(cls):
@@ -590,7 +601,40 @@ class Systemd(unittest.TestCase):
         self.assertEqual(switches, ["bypass off (automatic)", "bypass on (automatic)"])
         self.report["bypass"] = {"timeline": timeline, "kills": kills,
                                  "first_accept_seconds": round(first - t0, 1) if first else None}
-        self.check_delivered_once(load, "bypass")
+        self.check_delivered_once(load, "bypass_mail")
+
+    def test_3_purge_keeps_the_state_unless_asked(self):
+        box = self.box
+        exists = lambda path: box.run("test", "-e", path, check=False).returncode == 0  # noqa
+        self.assertTrue(exists("/var/lib/sendwatch/data.mdb"))
+        # Installed again over itself (an upgrade): the running services are
+        # restarted, the admin's config kept without a question.
+        pids = {u: box.main_pid(u) for u in UNITS}
+        box.run("dpkg", "-i", "/var/tmp/sendwatch.deb", input="")
+        for unit in UNITS:
+            swtest.poll(lambda: self.active(unit) and box.main_pid(unit) != pids[unit], 60,
+                        unit + " restarted by the upgrade")
+        self.assertIn("metrics_listen = 127.0.0.1:%d" % self.metrics_port,
+                      box.run("cat", "/etc/sendwatch/sendwatch.conf").stdout)
+        out = box.run("dpkg", "--purge", "sendwatch")
+        self.assertIn("/var/lib/sendwatch kept", out.stdout + out.stderr)
+        for unit in UNITS:
+            self.assertNotEqual(box.show(unit, "ActiveState")["ActiveState"], "active", unit)
+        for gone in ("/usr/sbin/sendwatch-milter", "/lib/systemd/system/sendwatch-milter.service",
+                     "/etc/sendwatch/sendwatch.conf", "/etc/sendwatch/web.key",
+                     "/etc/sendwatch/templates", "/var/spool/sendwatch", "/run/sendwatch",
+                     "/var/spool/postfix/sendwatch"):
+            self.assertFalse(exists(gone), gone + " left after purge")
+        # The admin's own rules stay (dpkg never owned them); so does the state.
+        self.assertTrue(exists("/etc/sendwatch/rules/10-test.rules"))
+        self.assertTrue(exists("/var/lib/sendwatch/data.mdb"))
+        # Installed again, it finds its state; purged when asked, it goes.
+        box.run("dpkg", "-i", "/var/tmp/sendwatch.deb")
+        box.run("env", "SENDWATCH_PURGE_STATE=yes", "dpkg", "--purge", "sendwatch")
+        self.assertFalse(exists("/var/lib/sendwatch"))
+        # The Postfix config is as the admin left it: the package touched none of it.
+        self.assertIn("unix:/sendwatch/milter.sock", box.run(
+            "postconf", "-h", "smtpd_milters").stdout)
 
 
 def main():
