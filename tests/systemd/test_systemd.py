@@ -405,8 +405,12 @@ class Systemd(unittest.TestCase):
     def postfix_config(root):
         """Postfix's config files, by name, as bytes."""
         d = os.path.join(root, "etc/postfix")
-        return {n: open(os.path.join(d, n), "rb").read() for n in sorted(os.listdir(d))
-                if os.path.isfile(os.path.join(d, n))}
+        files = {}
+        for n in sorted(os.listdir(d)):
+            if os.path.isfile(os.path.join(d, n)):
+                with open(os.path.join(d, n), "rb") as f:
+                    files[n] = f.read()
+        return files
 
     @classmethod
     def tearDownClass(cls):
