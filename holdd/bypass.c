@@ -25,12 +25,14 @@
 
 #define PROBE_EVERY      5    /* seconds between probes */
 #define PROBE_TIMEOUT_MS 3000 /* a worker answers a negotiation in microseconds */
+#define HEALTHY_ANSWERS  2    /* answers in a row that end a spell without them */
 
 struct bypass_watch {
     struct bypass_status st; /* as recorded */
     bool loaded;             /* st read from the store */
     time_t next_probe;
     time_t healthy_since; /* 0: not answering (or not probed yet) */
+    unsigned answers;     /* probes answered in a row */
     bool refused_said;    /* a switch that failed: said once per spell */
     bool admins_said;     /* the admin's own bypass is on: said once */
 };
@@ -258,6 +260,7 @@ void bypass_watch_turn(struct holdd *h)
     char why[256];
     if (probe_milter(h->cfg->milter_socket, PROBE_TIMEOUT_MS, why, sizeof(why)) != 0) {
         w->healthy_since = 0;
+        w->answers = 0;
         if (w->st.unhealthy_since == 0) {
             w->st.unhealthy_since = now;
             log_warning("bypass: the milter does not answer on %s: %s%s",
@@ -268,6 +271,10 @@ void bypass_watch_turn(struct holdd *h)
             bypass_switch_on(h, w, now, why);
         return;
     }
+    /* A milter in a crash loop answers now and then, between two deaths:
+     * one answer does not end the spell, two in a row (5 s apart) do. */
+    if (++w->answers < HEALTHY_ANSWERS && w->st.unhealthy_since != 0)
+        return;
     if (w->st.unhealthy_since != 0)
         log_info("bypass: the milter answers again after %lld s",
                  (long long)(now - w->st.unhealthy_since));
