@@ -17,19 +17,27 @@
 
 #define SELF_TIMEOUT_MS 5000
 
-void health_page(struct request *r, struct page *p)
+/*
+ * The /healthz answer of both listeners into BODY; its HTTP status.  A
+ * read of the store: a worker that answers but cannot read would serve
+ * nothing but errors.
+ */
+static unsigned health(struct web *w, struct buf *body)
 {
     size_t n;
     char err[256];
-    p->content_type = "text/plain; charset=utf-8";
-    /* A read of the store: a worker that answers but cannot read would
-     * serve nothing but errors. */
-    if (store_count(r->w->store, STORE_STATUS, &n, err, sizeof(err)) != 0) {
-        p->status = MHD_HTTP_SERVICE_UNAVAILABLE;
-        buf_append(&p->body, "store unreadable\n", 17);
-        return;
+    if (store_count(w->store, STORE_STATUS, &n, err, sizeof(err)) != 0) {
+        buf_append(body, "store unreadable\n", 17);
+        return MHD_HTTP_SERVICE_UNAVAILABLE;
     }
-    buf_append(&p->body, "ok\n", 3);
+    buf_append(body, "ok\n", 3);
+    return MHD_HTTP_OK;
+}
+
+void health_page(struct request *r, struct page *p)
+{
+    p->content_type = "text/plain; charset=utf-8";
+    p->status = (int)health(r->w, &p->body);
 }
 
 /* A plain answer on the metrics listener. */
@@ -58,8 +66,6 @@ static enum MHD_Result on_metrics_request(void *cls, struct MHD_Connection *conn
     struct buf body = {0};
     unsigned status = MHD_HTTP_OK;
     const char *type = "text/plain; charset=utf-8";
-    char err[256];
-    size_t n;
     if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
         strcmp(method, MHD_HTTP_METHOD_HEAD) != 0) {
         status = MHD_HTTP_METHOD_NOT_ALLOWED;
@@ -72,12 +78,7 @@ static enum MHD_Result on_metrics_request(void *cls, struct MHD_Connection *conn
             buf_append(&body, "out of memory\n", 14);
         }
     } else if (strcmp(url, "/healthz") == 0) {
-        if (store_count(w->store, STORE_STATUS, &n, err, sizeof(err)) != 0) {
-            status = MHD_HTTP_SERVICE_UNAVAILABLE;
-            buf_append(&body, "store unreadable\n", 17);
-        } else {
-            buf_append(&body, "ok\n", 3);
-        }
+        status = health(w, &body);
     } else {
         status = MHD_HTTP_NOT_FOUND;
         buf_append(&body, "only /metrics and /healthz here\n", 32);

@@ -165,12 +165,12 @@ static void milter_not_there(void **state)
 
 static int run_http_probe(const char *answer, char *err, size_t errlen, struct peer *p)
 {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7f000001)};
+    int port;
+    int fd = tcp_listener(&port);
+    struct sockaddr_in sa = {.sin_family = AF_INET,
+                             .sin_addr.s_addr = htonl(0x7f000001),
+                             .sin_port = htons((uint16_t)port)};
     socklen_t len = sizeof(sa);
-    assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-    assert_int_equal(listen(fd, 4), 0);
-    getsockname(fd, (struct sockaddr *)&sa, &len);
     p->listen_fd = fd;
     p->answer = answer;
     p->answer_len = answer ? strlen(answer) : 0;
